@@ -1,0 +1,72 @@
+"""One connector attempt as analysed: the shape every consumer (scan, TUI, profile) reads."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from inspector.verdicts import Outcome, Verdict
+from parsers.records import LogRecord
+
+
+@dataclass(frozen=True, slots=True)
+class TokenReport:
+    """What the engine learned about a bearer token, without the token itself.
+
+    ``verified`` is True when the signature verified against the issuer's published key,
+    False when it did not, and None when it could not be checked (no keys, not a JWS).
+    """
+
+    fingerprint: str
+    kind: str
+    idp: str | None
+    header: Mapping[str, Any]
+    claims: Mapping[str, Any]
+    verified: bool | None
+    key_id: str | None = None
+    jwks_uri: str | None = None
+    redacted: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape for ``scan --json``."""
+        return {
+            "fingerprint": self.fingerprint,
+            "kind": self.kind,
+            "idp": self.idp,
+            "header": dict(self.header),
+            "claims": dict(self.claims),
+            "verified": self.verified,
+            "key_id": self.key_id,
+            "jwks_uri": self.jwks_uri,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A log record with its analysis: client, subject, token report, verdicts, outcome."""
+
+    record: LogRecord
+    client: str
+    subject: str | None
+    token: TokenReport | None
+    verdicts: tuple[Verdict, ...]
+    outcome: Outcome
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON Lines object ``scan --json`` prints for this attempt."""
+        rec = self.record
+        return {
+            "file": rec.source.file,
+            "line": rec.source.line,
+            "time": rec.time.isoformat() if rec.time else None,
+            "remote_addr": rec.remote_addr,
+            "method": rec.method,
+            "path": rec.path,
+            "status": rec.status,
+            "client": self.client,
+            "subject": self.subject,
+            "token": self.token.as_dict() if self.token else None,
+            "verdicts": [v.as_dict() for v in self.verdicts],
+            "outcome": self.outcome.value,
+        }

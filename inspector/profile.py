@@ -1,0 +1,28 @@
+"""The ORDS JWT profile as a value: what ``USER_ORDS_JWT_PROFILE`` holds for one schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class JwtProfile:
+    """Arguments of ``ORDS_SECURITY.CREATE_JWT_PROFILE`` and the columns of the view.
+
+    ``role_claim_name`` is a JSON pointer (``/roles``) for a role-based profile and
+    ``None`` for a scope-based one. ``allowed_skew``/``allowed_age`` are seconds or
+    ``None`` (ORDS then applies its global settings / no age limit).
+    """
+
+    issuer: str
+    audience: str
+    jwk_url: str
+    description: str | None = None
+    allowed_skew: int | None = None
+    allowed_age: int | None = None
+    role_claim_name: str | None = None
+
+    @property
+    def role_based(self) -> bool:
+        """A profile is role-based when it names a role claim, else scope-based."""
+        return self.role_claim_name is not None
