@@ -1,0 +1,34 @@
+"""Run every benchmark script in this folder, one after another, and print their figures.
+
+Each benchmark measures its own baseline in the same run, so figures from different
+machines are comparable by their ratios, not by absolute numbers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ORDER = ("parser_bench", "scan_bench", "tui_bench")
+
+
+def main() -> int:
+    """Run the known benchmarks that exist; exit non-zero if any of them failed."""
+    failed = []
+    for name in ORDER:
+        script = HERE / f"{name}.py"
+        if not script.exists():
+            continue
+        print(f"== {name}", flush=True)
+        result = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=HERE.parent)
+        if result.returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
