@@ -1,0 +1,85 @@
+"""Which identity provider issued a token, and who the token is about.
+
+Derived from the unverified claims only, for display and for choosing the right
+explanation (an Entra v1 issuer, an Auth0 trailing slash): never for trust decisions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+ENTRA_V1_ISSUER = re.compile(r"https://sts\.windows\.net/([0-9a-fA-F-]{36})/")
+ENTRA_V2_ISSUER = re.compile(r"https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0")
+# Microsoft Graph's application id and resource URI: tokens for Graph cannot be verified
+# by anyone but Graph.
+GRAPH_AUDIENCES = frozenset(
+    {
+        "00000003-0000-0000-c000-000000000000",
+        "https://graph.microsoft.com",
+        "https://graph.microsoft.com/",
+        "https://canary.graph.microsoft.com",
+    }
+)
+
+IDP_FAMILIES = ("entra-v1", "entra-v2", "auth0", "okta", "oci-iam", "keycloak", "generic")
+
+# Claims that name the human, best first: what an admin recognises in a list.
+SUBJECT_CLAIMS = ("upn", "preferred_username", "unique_name", "email", "sub")
+
+
+def idp_family(claims: Mapping[str, Any]) -> str:
+    """One of ``IDP_FAMILIES``, from ``iss``/``ver``/``tid`` (``generic`` when unsure)."""
+    iss = claims.get("iss")
+    ver = claims.get("ver")
+    if not isinstance(iss, str):
+        iss = ""
+    if ENTRA_V1_ISSUER.fullmatch(iss):
+        return "entra-v1"
+    if ENTRA_V2_ISSUER.fullmatch(iss):
+        return "entra-v2"
+    host = (urlsplit(iss).hostname or "") if iss.startswith(("https://", "http://")) else ""
+    if host.endswith((".microsoftonline.com", ".windows.net", ".microsoftonline.us")) or (
+        "tid" in claims and ver in ("1.0", "2.0")
+    ):
+        return "entra-v1" if ver == "1.0" else "entra-v2"
+    if host.endswith(".auth0.com"):
+        return "auth0"
+    if host.endswith((".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com")):
+        return "okta"
+    if host.startswith("idcs-") and host.endswith(".identity.oraclecloud.com"):
+        return "oci-iam"
+    if "/realms/" in urlsplit(iss).path:
+        return "keycloak"
+    return "generic"
+
+
+def is_graph_audience(aud: Any) -> bool:
+    """True when ``aud`` (string or array) names Microsoft Graph."""
+    values = aud if isinstance(aud, list) else [aud]
+    return any(isinstance(v, str) and v.lower() in GRAPH_AUDIENCES for v in values)
+
+
+def subject_of(claims: Mapping[str, Any]) -> str | None:
+    """The name a human would recognise: upn, preferred_username, unique_name, email, sub."""
+    for name in SUBJECT_CLAIMS:
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def entra_tenant(claims: Mapping[str, Any]) -> str | None:
+    """The Entra tenant id from ``tid`` or the issuer, when the token is an Entra token."""
+    tid = claims.get("tid")
+    if isinstance(tid, str) and tid:
+        return tid
+    iss = claims.get("iss")
+    if isinstance(iss, str):
+        for pattern in (ENTRA_V1_ISSUER, ENTRA_V2_ISSUER):
+            match = pattern.fullmatch(iss)
+            if match:
+                return match.group(1)
+    return None

@@ -1,0 +1,193 @@
+"""Splitting and classifying a compact token without trusting it.
+
+A bearer credential from a log line is attacker-controlled: it may be a JWS, a JWE, an
+opaque string, or garbage built to crash a parser. ``decode_token`` never raises; a token
+it cannot read comes back with ``kind`` ``malformed`` and a ``problem`` that says why.
+Nothing here verifies a signature: claims are what the token *says*, not what is true.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from parsers.redaction import fingerprint
+
+# nginx's default large_client_header_buffers is 8k; anything far above that did not come
+# from a real header and is refused before any decoding work is spent on it.
+MAX_TOKEN_CHARS = 64 * 1024
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+# RFC 6750 b64token: what an opaque bearer credential may contain.
+_TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
+
+
+class TokenKind(StrEnum):
+    """What a credential looks like from its shape alone."""
+
+    JWS = "jws"
+    JWE = "jwe"
+    OPAQUE = "opaque"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedToken:
+    """A credential split into its parts; ``header``/``claims`` are unverified.
+
+    ``problem`` is None for a readable token and a one-line reason otherwise. For a JWE only
+    the (unencrypted) header is readable, ``claims`` stays empty. ``raw_*_b64`` keep the
+    segments exactly as sent so a signature can be checked over the original bytes.
+    """
+
+    kind: TokenKind
+    fingerprint: str
+    length: int
+    header: Mapping[str, Any] = field(default_factory=dict)
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    raw_header_b64: str = ""
+    raw_payload_b64: str = ""
+    raw_signature_b64: str = ""
+    segments: int = 1
+    problem: str | None = None
+
+    @property
+    def readable(self) -> bool:
+        """True when the header (and for a JWS the claims) could be read."""
+        return self.kind in (TokenKind.JWS, TokenKind.JWE)
+
+    @property
+    def alg(self) -> str | None:
+        """The ``alg`` header as a string, None when missing or not a string."""
+        value = self.header.get("alg")
+        return value if isinstance(value, str) else None
+
+    @property
+    def kid(self) -> str | None:
+        """The ``kid`` header as a string, None when missing or not a string."""
+        value = self.header.get("kid")
+        return value if isinstance(value, str) else None
+
+
+class _Unreadable(Exception):
+    """Internal: why a segment could not be read (becomes ``DecodedToken.problem``)."""
+
+
+def b64url_decode(segment: str, *, name: str) -> bytes:
+    """Decode one base64url segment strictly (padding tolerated, nothing else)."""
+    if not _B64URL.fullmatch(segment):
+        raise _Unreadable(f"{name} is not base64url (unexpected characters)")
+    stripped = segment.rstrip("=")
+    if len(stripped) % 4 == 1:
+        raise _Unreadable(f"{name} is not base64url (impossible length)")
+    try:
+        return base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise _Unreadable(f"{name} is not base64url ({exc})") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Duplicate names are ambiguous (RFC 7519 says reject or take the last); two parsers
+    # reading the same token differently is how forgeries slip through, so we refuse it.
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate member {key!r}")
+        result[key] = value
+    return result
+
+
+def json_object(data: bytes, *, name: str) -> dict[str, Any]:
+    """Parse ``data`` as a UTF-8 JSON object, or explain why it is not one."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unreadable(f"{name} is not UTF-8") from None
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _Unreadable(f"{name} JSON is nested too deeply") from None
+    except ValueError as exc:
+        # json.JSONDecodeError is a ValueError; so are huge integers and our own refusals.
+        raise _Unreadable(f"{name} is not valid JSON ({_short(str(exc))})") from None
+    if not isinstance(value, dict):
+        raise _Unreadable(f"{name} is JSON but not an object ({type(value).__name__})")
+    return value
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def decode_token(token: str) -> DecodedToken:
+    """Classify and split ``token``; never raises.
+
+    Three segments make a JWS (header and claims decoded), five a JWE (header decoded), a
+    credential without dots is opaque, anything else is malformed with the reason.
+    """
+    fp = fingerprint(token)
+    length = len(token)
+    if length > MAX_TOKEN_CHARS:
+        return DecodedToken(
+            TokenKind.MALFORMED,
+            fp,
+            length,
+            problem=f"token is {length} characters, over the {MAX_TOKEN_CHARS} limit",
+        )
+    if not token:
+        return DecodedToken(TokenKind.MALFORMED, fp, 0, problem="empty token")
+    parts = token.split(".")
+    count = len(parts)
+    if count == 1:
+        if not _TOKEN68.fullmatch(token):
+            return DecodedToken(
+                TokenKind.MALFORMED,
+                fp,
+                length,
+                problem="credential contains characters a bearer token cannot have",
+            )
+        return DecodedToken(TokenKind.OPAQUE, fp, length)
+    if count not in (3, 5):
+        return DecodedToken(
+            TokenKind.MALFORMED,
+            fp,
+            length,
+            segments=count,
+            problem=f"{count} dot-separated segments (a JWS has 3, a JWE 5)",
+        )
+    try:
+        header = json_object(b64url_decode(parts[0], name="header"), name="header")
+        if count == 5:
+            return DecodedToken(
+                TokenKind.JWE,
+                fp,
+                length,
+                header=header,
+                raw_header_b64=parts[0],
+                segments=5,
+            )
+        claims = json_object(b64url_decode(parts[1], name="payload"), name="payload")
+        b64url_decode(parts[2], name="signature")
+    except _Unreadable as exc:
+        return DecodedToken(TokenKind.MALFORMED, fp, length, segments=count, problem=str(exc))
+    return DecodedToken(
+        TokenKind.JWS,
+        fp,
+        length,
+        header=header,
+        claims=claims,
+        raw_header_b64=parts[0],
+        raw_payload_b64=parts[1],
+        raw_signature_b64=parts[2],
+        segments=3,
+    )
