@@ -1,0 +1,367 @@
+"""The live screen: wiring of widgets, key bindings and workers around a ``Session``.
+
+Everything that can block (tailing, key fetches, the database) runs in thread workers; the
+UI thread only renders. A worker that fails is reported and the app goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import tzinfo
+from functools import partial
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+from textual.worker import Worker, WorkerState
+
+from inspector.attempt import Attempt
+from inspector.profile import JwtProfile
+from inspector.tui.feed import Batch, Pump, problem_text
+from inspector.tui.messages import AttemptsAdded, FeedFinished, ProfileLoaded, WorkerProblem
+from inspector.tui.model import DEFAULT_MAX_ATTEMPTS, AttemptStore, Filter
+from inspector.tui.present import Clock, system_clock
+from inspector.tui.screens.apply import ApplyScreen
+from inspector.tui.screens.doctor import DoctorScreen
+from inspector.tui.screens.help import HelpScreen
+from inspector.tui.screens.prompt import PromptScreen
+from inspector.tui.screens.reveal import RevealScreen
+from inspector.tui.session import ApplyOutcome, Session
+from inspector.tui.widgets.attempt_table import AttemptTable
+from inspector.tui.widgets.detail_pane import DetailPane
+from inspector.tui.widgets.profile_panel import ProfilePanel
+from inspector.tui.widgets.status_bar import StatusBar, StatusInfo
+
+# Rebuild the table (dropping rows the store no longer keeps) when it holds this many more.
+TRIM_SLACK = 0.1
+
+
+class InspectorApp(App[int]):
+    """``token-inspector watch`` / ``demo``."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "ORDS Token Inspector"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "apply", "Apply profile"),
+        Binding("s", "save_sql", "Save SQL"),
+        Binding("c", "copy_sql", "Copy SQL"),
+        Binding("f", "toggle_failures", "Failures"),
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("n", "next_failure", "Next fail"),
+        Binding("N", "previous_failure", "Prev fail", key_display="N"),
+        Binding("r", "refetch_keys", "Refetch keys"),
+        Binding("t", "reveal", "Reveal token"),
+        Binding("d", "doctor", "Doctor"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        clock: Clock = system_clock,
+        tz: tzinfo | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        tick_seconds: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.clock = clock
+        self.tz = tz
+        self.store = AttemptStore(max_attempts=max_attempts)
+        self.filter = Filter()
+        self.status_info = StatusInfo(files=session.files, counters=self.store.counters)
+        self.profile: JwtProfile | None = None
+        self._tick_seconds = tick_seconds
+        self._pump: Pump | None = None
+        self.title = "ORDS Token Inspector — DEMO" if session.demo else "ORDS Token Inspector"
+        self.sub_title = session.title
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Header, demo banner, table on top, detail and profile below, status, footer."""
+        yield Header()
+        if self.session.demo:
+            yield Static(
+                "DEMO — local IdP on 127.0.0.1, generated log, in-memory ORDS stand-in. "
+                "Press a on the accepted-looking v2 attempt to apply its profile.",
+                id="demo-banner",
+            )
+        yield AttemptTable(tz=self.tz, id="attempts")
+        with Horizontal(id="lower"):
+            yield DetailPane(clock=self.clock, tz=self.tz, id="detail")
+            with Vertical(id="side"):
+                yield ProfilePanel(id="profile")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Start the feed, read the database's profile, tick the countdowns."""
+        self.query_one(AttemptTable).focus()
+        self._refresh_status()
+        self.set_interval(self._tick_seconds, self._tick)
+        self._pump = Pump(self.session.items)
+        self.run_worker(self._run_feed, thread=True, name="feed", group="feed", exit_on_error=False)
+        self.load_profile()
+
+    def on_unmount(self) -> None:
+        """Stop the reader; close followers and the database."""
+        if self._pump is not None:
+            self._pump.stop()
+        try:
+            self.session.close()
+        except Exception as exc:  # closing must never turn a clean quit into a crash
+            self.log.error(f"closing session: {exc}")
+
+    # ---- the feed -------------------------------------------------------------------------
+
+    def _run_feed(self) -> None:
+        assert self._pump is not None
+        pump = self._pump
+        pump.run(lambda batch: self.call_from_thread(self.ingest, batch))
+
+    def ingest(self, batch: Batch) -> None:
+        """Take one batch from the feed into the store, the table and the status bar."""
+        counters = self.store.counters
+        counters.lines += batch.lines
+        counters.parse_failures += batch.parse_failures
+        for event in batch.events:
+            if event.kind == "rotated":
+                counters.rotations += 1
+            elif event.kind == "truncated":
+                counters.truncations += 1
+            elif event.kind in ("error", "permission", "deleted", "waiting"):
+                self.status_info.problem = event.message
+                if event.kind in ("error", "permission"):
+                    self.notify(event.message, title=event.kind, severity="error")
+        for message in batch.problems:
+            self.report_problem(message)
+        if batch.attempts:
+            self._add_attempts(batch.attempts)
+        self._refresh_status()
+        if batch.finished:
+            self.post_message(FeedFinished())
+
+    def add_attempts(self, attempts: Iterable[Attempt]) -> None:
+        """Add attempts directly (tests, benchmarks); the feed uses ``ingest``."""
+        batch = Batch()
+        for attempt in attempts:
+            batch.add(attempt)
+        self.ingest(batch)
+
+    def _add_attempts(self, attempts: list[Attempt]) -> None:
+        table = self.query_one(AttemptTable)
+        before = table.selected_seq
+        entries = self.store.add(attempts)
+        shown = [e for e in entries if self.filter.matches(e)]
+        limit = self.store.max_attempts
+        if table.row_count + len(shown) > limit * (1 + TRIM_SLACK):
+            keep = before if table.following is False else None
+            table.rebuild(self.store.visible(self.filter), keep)
+        else:
+            table.append(shown)
+        self._selection_changed()
+        self.post_message(AttemptsAdded(len(entries), len(self.store)))
+
+    # ---- selection, detail, status ----------------------------------------------------------
+
+    @property
+    def selected(self) -> Attempt | None:
+        """The highlighted attempt."""
+        seq = self.query_one(AttemptTable).selected_seq
+        if seq is None:
+            return None
+        entry = self.store.get(seq)
+        return entry.attempt if entry else None
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, _: DataTable.RowHighlighted) -> None:
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        attempt = self.selected
+        detail = self.query_one(DetailPane)
+        if attempt is not detail.attempt:
+            detail.show(attempt)
+            self.query_one(ProfilePanel).set_attempt(attempt)
+        self.status_info.following = self.query_one(AttemptTable).following
+
+    def _tick(self) -> None:
+        self.query_one(DetailPane).tick()
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        try:
+            self.status_info.keys = dict(self.session.key_states())
+            self.status_info.database = self.session.database_state()
+        except Exception as exc:  # a broken engine must not stop the screen
+            self.status_info.problem = problem_text(exc)
+        self.status_info.filter = self.filter
+        self.query_one(StatusBar).show(self.status_info)
+
+    def report_problem(self, message: str) -> None:
+        """Show a worker's failure; the app keeps running."""
+        self.store.counters.worker_errors += 1
+        self.status_info.problem = message
+        self.notify(message, title="problem", severity="error", timeout=8)
+        self.post_message(WorkerProblem(message))
+        self._refresh_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Any worker that ends in error is reported, never fatal."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            name = event.worker.name or "worker"
+            self.report_problem(f"{name} failed: {problem_text(event.worker.error)}")
+
+    # ---- database profile -----------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="profile", name="database")
+    def load_profile(self) -> None:
+        """Read the current profile (in a worker: the database may be slow or down)."""
+        profile = self.session.current_profile()
+        self.post_message(ProfileLoaded(profile, self.session.database_state()))
+
+    def on_profile_loaded(self, message: ProfileLoaded) -> None:
+        """Show the database's profile."""
+        self.profile = message.profile
+        self.query_one(ProfilePanel).set_profile(message.profile, message.state)
+        self._refresh_status()
+
+    # ---- actions ----------------------------------------------------------------------------
+
+    def _need_token_attempt(self) -> Attempt | None:
+        attempt = self.selected
+        if attempt is None or attempt.token is None:
+            self.notify("Select an attempt that carries a token first.", severity="warning")
+            return None
+        return attempt
+
+    def action_apply(self) -> None:
+        """Open the apply modal for the selected attempt."""
+        attempt = self._need_token_attempt()
+        if attempt is not None:
+            self.push_screen(ApplyScreen(self.session, attempt), self._applied)
+
+    def _applied(self, outcome: ApplyOutcome | None) -> None:
+        if outcome is None:
+            return
+        self.notify(outcome.summary, severity="information" if outcome.ok else "error")
+        self.load_profile()
+
+    def action_save_sql(self) -> None:
+        """Ask for a file name, then write the PL/SQL script there."""
+        attempt = self._need_token_attempt()
+        if attempt is None or attempt.token is None:
+            return
+        default = f"ords_jwt_profile_{attempt.token.fingerprint}.sql"
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._write_sql(attempt, Path(name).expanduser())
+
+        self.push_screen(
+            PromptScreen("Save the PL/SQL script to:", default, title="Save SQL"), chosen
+        )
+
+    @work(thread=True, exit_on_error=False, group="sql", name="save SQL")
+    def _write_sql(self, attempt: Attempt, path: Path) -> None:
+        script = self.session.sql_script(attempt)
+        path.write_text(script, encoding="utf-8")
+        self.call_from_thread(self.notify, f"PL/SQL script saved to {path}", title="saved")
+
+    @work(thread=True, exit_on_error=False, group="sql", name="copy SQL")
+    def action_copy_sql(self) -> None:
+        """Copy the PL/SQL script to the clipboard (OSC 52: works over ssh too)."""
+        attempt = self.call_from_thread(self._need_token_attempt)
+        if attempt is None:
+            return
+        script = self.session.sql_script(attempt)
+        self.call_from_thread(self.copy_to_clipboard, script)
+        self.call_from_thread(self.notify, "PL/SQL script copied to the clipboard")
+
+    def action_toggle_failures(self) -> None:
+        """Show only failed attempts, or everything again."""
+        self._set_filter(Filter(not self.filter.failures_only, self.filter.text))
+
+    def action_filter(self) -> None:
+        """Ask for a text; rows that do not contain it are hidden (empty: show all)."""
+
+        def chosen(text: str | None) -> None:
+            if text is not None:
+                self._set_filter(Filter(self.filter.failures_only, text.strip()))
+
+        self.push_screen(
+            PromptScreen("Show attempts containing:", self.filter.text, title="Filter"), chosen
+        )
+
+    def _set_filter(self, flt: Filter) -> None:
+        self.filter = flt
+        table = self.query_one(AttemptTable)
+        table.rebuild(self.store.visible(flt), table.selected_seq)
+        self._selection_changed()
+        self._refresh_status()
+
+    def _jump_failure(self, step: int) -> None:
+        table = self.query_one(AttemptTable)
+        seqs = table.seqs
+        if not seqs:
+            return
+        row = table.cursor_row
+        index = row + step
+        while 0 <= index < len(seqs):
+            entry = self.store.get(seqs[index])
+            if entry is not None and entry.failed:
+                table.move_cursor(row=index, animate=False)
+                return
+            index += step
+        self.notify("No further failure in that direction.", timeout=2)
+
+    def action_next_failure(self) -> None:
+        """Move to the next failed attempt below the cursor."""
+        self._jump_failure(1)
+
+    def action_previous_failure(self) -> None:
+        """Move to the previous failed attempt above the cursor."""
+        self._jump_failure(-1)
+
+    @work(thread=True, exit_on_error=False, group="keys", name="key refetch")
+    def action_refetch_keys(self) -> None:
+        """Refetch every issuer's keys (in a worker: the IdP may be slow or down)."""
+        self.call_from_thread(self.notify, "Refetching keys…", timeout=2)
+        summary = self.session.refresh_keys()
+        self.call_from_thread(self.notify, summary, title="keys")
+        self.call_from_thread(self._refresh_status)
+
+    def action_reveal(self) -> None:
+        """Show the selected token unredacted, behind a warning."""
+        attempt = self._need_token_attempt()
+        if attempt is not None:
+            self.push_screen(RevealScreen(attempt))
+
+    def action_doctor(self) -> None:
+        """Run the doctor's checks of the discovery chain."""
+        self.push_screen(DoctorScreen(self.session))
+
+    def action_help(self) -> None:
+        """Every key and what it does."""
+        self.push_screen(HelpScreen(self.BINDINGS))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The same actions as the keys, in the command palette."""
+        yield from super().get_system_commands(screen)
+        for binding in self.BINDINGS:
+            assert isinstance(binding, Binding)
+            if binding.action in ("quit", "help"):
+                continue
+            yield SystemCommand(
+                binding.description,
+                f"key {binding.key_display or binding.key}",
+                partial(self.run_action, binding.action),
+            )

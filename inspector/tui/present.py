@@ -1,0 +1,216 @@
+"""Wording and colours of the live screen, as Rich renderables (no Textual here).
+
+Every value that came from a log line or a token is attacker-controlled: it is put into
+``Text`` objects, never interpreted as markup, and credentials go through
+``parsers.redaction``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from inspector.attempt import Attempt
+from inspector.tui.claims import TIME_CLAIMS, explain_claim, explain_header
+from inspector.verdicts import Outcome, Severity, Verdict
+from parsers.redaction import redact_authorization
+
+Clock = Callable[[], datetime]
+
+OUTCOME_STYLE: dict[Outcome, tuple[str, str]] = {
+    Outcome.OK: ("✔ ok", "bold green"),
+    Outcome.WARN: ("▲ warn", "bold yellow"),
+    Outcome.FAIL: ("✘ fail", "bold red"),
+}
+SEVERITY_STYLE: dict[Severity, tuple[str, str]] = {
+    Severity.ERROR: ("✘", "bold red"),
+    Severity.WARN: ("▲", "bold yellow"),
+    Severity.INFO: ("ℹ", "cyan"),
+}
+COLUMNS = ("Time", "Client", "Request", "Status", "Subject", "IdP", "Outcome", "Cause")
+
+
+def system_clock() -> datetime:
+    """The real "now", timezone-aware."""
+    return datetime.now(UTC)
+
+
+def local(moment: datetime, tz: tzinfo | None) -> datetime:
+    """``moment`` in ``tz`` (the machine's local zone when None)."""
+    return moment.astimezone(tz) if tz is not None else moment.astimezone()
+
+
+def outcome_text(outcome: Outcome) -> Text:
+    """The coloured symbol and word for an outcome."""
+    label, style = OUTCOME_STYLE[outcome]
+    return Text(label, style=style)
+
+
+def human_span(seconds: float) -> str:
+    """``41 min``, ``2 h 5 min``, ``3 d``: a duration for countdowns."""
+    s = int(abs(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min"
+    if s < 86400:
+        hours, minutes = divmod(s // 60, 60)
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{s // 86400} d"
+
+
+def relative(claim: str, moment: datetime, now: datetime) -> str:
+    """A live phrase for a time claim: ``expires in 41 min``, ``issued 3 min ago``."""
+    delta = (moment - now).total_seconds()
+    span = human_span(delta)
+    if claim == "exp":
+        return f"expires in {span}" if delta > 0 else f"expired {span} ago"
+    if claim == "nbf":
+        return f"valid in {span}" if delta > 0 else f"valid since {span}"
+    if claim == "iat":
+        return f"issued in {span} (clock ahead?)" if delta > 0 else f"issued {span} ago"
+    return f"in {span}" if delta > 0 else f"{span} ago"
+
+
+def first_cause(attempt: Attempt) -> str:
+    """The code of the first error (else warning) verdict, for the table's Cause column."""
+    for severity in (Severity.ERROR, Severity.WARN):
+        for verdict in attempt.verdicts:
+            if verdict.severity is severity:
+                return verdict.code
+    return ""
+
+
+def row_cells(attempt: Attempt, tz: tzinfo | None) -> tuple[Text | str, ...]:
+    """The table row of one attempt, in ``COLUMNS`` order."""
+    rec = attempt.record
+    when = local(rec.time, tz).strftime("%H:%M:%S") if rec.time else "?"
+    request = f"{rec.method or '-'} {rec.path or '-'}"
+    status = Text(str(rec.status) if rec.status is not None else "-")
+    if rec.status is not None:
+        status.stylize("green" if rec.status < 400 else "red")
+    idp = (attempt.token.idp if attempt.token else None) or "-"
+    return (
+        when,
+        attempt.client,
+        Text(request, overflow="ellipsis", no_wrap=True),
+        status,
+        Text(attempt.subject or "-"),
+        idp,
+        outcome_text(attempt.outcome),
+        Text(first_cause(attempt), style="dim"),
+    )
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _time_value(name: str, value: Any, now: datetime, tz: tzinfo | None) -> Text | None:
+    if name not in TIME_CLAIMS or isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        moment = datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+    shown = local(moment, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    phrase = relative(name, moment, now)
+    style = "red" if name == "exp" and moment <= now else "green" if name == "exp" else ""
+    return Text.assemble(shown, "  ", (f"({phrase})", style or "dim"))
+
+
+def fields_table(
+    title: str,
+    values: Mapping[str, Any],
+    explain: Callable[[str], str],
+    now: datetime,
+    tz: tzinfo | None,
+) -> Table:
+    """A three-column table: name, value (times in local time with countdown), explanation."""
+    table = Table(title=title, title_justify="left", title_style="bold", expand=True, box=None)
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("value", ratio=3, overflow="fold")
+    table.add_column("meaning", ratio=2, style="dim")
+    for name, value in values.items():
+        shown = _time_value(name, value, now, tz) or Text(_value_text(value))
+        table.add_row(Text(str(name)), shown, explain(str(name)))
+    return table
+
+
+def verdict_block(verdict: Verdict) -> Text:
+    """One verdict: symbol, code and message, then why and fix."""
+    symbol, style = SEVERITY_STYLE[verdict.severity]
+    text = Text.assemble((f"{symbol} {verdict.code}", style), "  ", verdict.message)
+    if verdict.explanation:
+        text.append("\n    why: ", style="dim")
+        text.append(verdict.explanation)
+    if verdict.fix and verdict.severity is not Severity.INFO:
+        text.append("\n    fix: ", style="bold")
+        text.append(verdict.fix)
+    return text
+
+
+def signature_text(attempt: Attempt) -> Text:
+    """Whether the signature verified, and against which key."""
+    token = attempt.token
+    if token is None:
+        return Text("no token in this request", style="dim")
+    where = ""
+    if token.key_id or token.jwks_uri:
+        where = f" key {token.key_id or '?'} from {token.jwks_uri or 'offline JWKS'}"
+    if token.verified is True:
+        return Text.assemble(("✔ signature verified", "bold green"), f" with{where}")
+    if token.verified is False:
+        return Text.assemble(
+            ("✘ signature did NOT verify", "bold red"), where and f" against{where}"
+        )
+    return Text.assemble(
+        ("? signature not checked", "bold yellow"), where and f" ({where.strip()})"
+    )
+
+
+def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType:
+    """Everything about one attempt: request, verdicts, signature, header and claims."""
+    rec = attempt.record
+    when = local(rec.time, tz).strftime("%Y-%m-%d %H:%M:%S %Z") if rec.time else "unknown time"
+    head = Text.assemble(
+        outcome_text(attempt.outcome),
+        "  ",
+        (f"{rec.method or '-'} {rec.path or '-'}", "bold"),
+        f"  → {rec.status if rec.status is not None else '-'}",
+        f"\n{when} · {attempt.client} · {rec.remote_addr or '-'} · "
+        f"{rec.source.file}:{rec.source.line}",
+    )
+    parts: list[RenderableType] = [head, Text("")]
+    if attempt.verdicts:
+        parts.append(Text("Verdicts", style="bold"))
+        parts.extend(verdict_block(v) for v in attempt.verdicts)
+        parts.append(Text(""))
+    parts.append(signature_text(attempt))
+    token = attempt.token
+    if token is not None:
+        shown = token.redacted or redact_authorization(rec.authorization) or ""
+        parts.append(
+            Text.assemble(
+                ("token ", "dim"),
+                shown,
+                ("  kind ", "dim"),
+                token.kind,
+                ("  idp ", "dim"),
+                token.idp or "unknown",
+            )
+        )
+        if token.header:
+            parts.append(fields_table("Header", token.header, explain_header, now, tz))
+        if token.claims:
+            parts.append(fields_table("Claims", token.claims, explain_claim, now, tz))
+    return Group(*parts)

@@ -1,0 +1,95 @@
+"""The profile panel's content: the database's ORDS profile next to what a token needs.
+
+No Textual here. "What the token needs" is read from the analysed token (``iss``, ``aud``,
+the JWKS URL the key came from, ``/roles`` when the token carries roles); the apply modal
+asks the configurator for the full proposal with its pre-checks.
+"""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from inspector.attempt import Attempt
+from inspector.profile import JwtProfile
+
+PROFILE_FIELDS = (
+    ("issuer", "p_issuer"),
+    ("audience", "p_audience"),
+    ("jwk_url", "p_jwk_url"),
+    ("role_claim_name", "p_role_claim_name"),
+    ("allowed_skew", "p_allowed_skew"),
+    ("allowed_age", "p_allowed_age"),
+)
+
+
+def needed_by(attempt: Attempt | None) -> dict[str, str | None] | None:
+    """Profile values the attempt's token would need, or None without a decodable JWT."""
+    if attempt is None or attempt.token is None or not attempt.token.claims:
+        return None
+    claims = attempt.token.claims
+    aud = claims.get("aud")
+    return {
+        "issuer": str(claims["iss"]) if "iss" in claims else None,
+        "audience": aud if isinstance(aud, str) else (f"(array) {aud}" if aud else None),
+        "jwk_url": attempt.token.jwks_uri,
+        "role_claim_name": "/roles" if "roles" in claims else None,
+        "allowed_skew": None,
+        "allowed_age": None,
+    }
+
+
+def _current(profile: JwtProfile | None) -> dict[str, str | None] | None:
+    if profile is None:
+        return None
+    out: dict[str, str | None] = {}
+    for name, _ in PROFILE_FIELDS:
+        value = getattr(profile, name)
+        out[name] = None if value is None else str(value)
+    return out
+
+
+def profile_panel(
+    profile: JwtProfile | None, db_state: str, attempt: Attempt | None
+) -> RenderableType:
+    """Side-by-side table; rows where the token needs something else are highlighted."""
+    current = _current(profile)
+    needed = needed_by(attempt)
+    lines: list[Text] = []
+    for name, label in PROFILE_FIELDS:
+        have = current.get(name) if current else None
+        want = needed.get(name) if needed else None
+        differs = needed is not None and want is not None and have != want
+        if have is None and want is None:
+            continue
+        mark = (
+            ("≠ ", "bold red") if differs else ("= ", "green") if want is not None else ("  ", "")
+        )
+        lines.append(Text.assemble(mark, (label, "bold cyan")))
+        lines.append(
+            Text.assemble(
+                ("    database  ", "dim"), (have, "") if have is not None else ("—", "dim")
+            )
+        )
+        if needed is not None:
+            lines.append(
+                Text.assemble(
+                    ("    token     ", "dim"),
+                    (want, "bold red" if differs else "green")
+                    if want is not None
+                    else ("—", "dim"),
+                )
+            )
+    if current is None:
+        note = Text(f"database: {db_state}", style="yellow")
+    else:
+        note = Text(f"database: {db_state}", style="dim")
+    if needed is None:
+        hint = Text("select an attempt with a token to compare", style="dim")
+    elif current is not None and all(
+        needed.get(n) is None or current.get(n) == needed.get(n) for n, _ in PROFILE_FIELDS
+    ):
+        hint = Text("✔ the profile matches this token", style="bold green")
+    else:
+        hint = Text("press a to apply the profile this token needs", style="bold")
+    return Group(*lines, note, hint)

@@ -1,0 +1,1 @@
+"""Modal screens: apply, help, reveal, filter, save, doctor."""

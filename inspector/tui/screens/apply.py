@@ -1,0 +1,170 @@
+"""``a``: the proposal for the selected token, then apply it with live progress.
+
+Nothing is written before the user has seen the diff, the exact PL/SQL, the pre-checks and
+the risks. A token whose signature did not verify needs a second, explicit confirmation.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from inspector.attempt import Attempt
+from inspector.tui.feed import problem_text
+from inspector.tui.session import ApplyOutcome, ApplyPlan, Session
+
+UNVERIFIED_WARNING = (
+    "The signature of this token was NOT verified against the issuer's published keys. "
+    "Applying makes ORDS trust whatever issuer and key set the token names: if it was "
+    "forged, an attacker's IdP would be trusted. Press the button again to confirm."
+)
+
+
+def plan_renderable(plan: ApplyPlan) -> Group:
+    """Diff, pre-checks, risks and PL/SQL of a plan."""
+    diff = Table(title="Profile", title_justify="left", expand=True, box=None)
+    diff.add_column("argument", style="bold cyan", no_wrap=True)
+    diff.add_column("now in database", ratio=1, overflow="fold")
+    diff.add_column("proposed", ratio=1, overflow="fold")
+    for row in plan.diff:
+        style = "bold yellow" if row.changed else "dim"
+        diff.add_row(
+            row.name,
+            Text(row.current if row.current is not None else "—"),
+            Text(row.proposed if row.proposed is not None else "—", style=style),
+        )
+    parts: list[Table | Text | Syntax] = [diff, Text("")]
+    if plan.prechecks:
+        parts.append(Text("Pre-checks", style="bold"))
+        parts.extend(Text(f"  {line}") for line in plan.prechecks)
+    if plan.risks:
+        parts.append(Text("Risks", style="bold red"))
+        parts.extend(Text(f"  ⚠ {line}", style="yellow") for line in plan.risks)
+    parts.append(Text("PL/SQL that will run", style="bold"))
+    parts.append(Syntax(plan.plsql, "sql", word_wrap=True, theme="ansi_dark"))
+    return Group(*parts)
+
+
+class ApplyScreen(ModalScreen[ApplyOutcome | None]):
+    """Dismisses with the outcome after an apply, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, session: Session, attempt: Attempt) -> None:
+        super().__init__()
+        self._session = session
+        self._attempt = attempt
+        self._plan: ApplyPlan | None = None
+        self._armed = False
+        self._busy = False
+        self._outcome: ApplyOutcome | None = None
+
+    def compose(self) -> ComposeResult:
+        """Plan (filled by a worker), progress, buttons."""
+        with Vertical(classes="dialog apply"):
+            yield Static("Apply ORDS JWT profile", classes="dialog-title")
+            with VerticalScroll(id="plan-scroll"):
+                yield Static("Preparing the proposal…", id="plan")
+            yield Static("", id="confirm-warning")
+            yield Static("", id="progress")
+            with Horizontal(classes="buttons"):
+                yield Button("Apply", id="apply-confirm", variant="error", disabled=True)
+                yield Button("Cancel", id="apply-cancel")
+
+    def on_mount(self) -> None:
+        """Ask the configurator for its proposal in a worker (it reads the database)."""
+        self._load_plan()
+
+    @work(thread=True, exit_on_error=False, name="proposal")
+    def _load_plan(self) -> None:
+        try:
+            plan = self._session.plan(self._attempt)
+        except Exception as exc:  # shown in the dialog; the app goes on
+            self.app.call_from_thread(self._plan_failed, problem_text(exc))
+            return
+        self.app.call_from_thread(self._show_plan, plan)
+
+    def _plan_failed(self, message: str) -> None:
+        self.query_one("#plan", Static).update(
+            Text(f"Cannot prepare a proposal: {message}", style="bold red")
+        )
+
+    def _show_plan(self, plan: ApplyPlan) -> None:
+        self._plan = plan
+        self.query_one("#plan", Static).update(plan_renderable(plan))
+        button = self.query_one("#apply-confirm", Button)
+        if plan.refusal:
+            self.query_one("#confirm-warning", Static).update(
+                Text(f"Cannot apply: {plan.refusal}", style="bold red")
+            )
+            return
+        button.disabled = False
+        button.focus()
+
+    @on(Button.Pressed, "#apply-confirm")
+    def _confirm(self) -> None:
+        plan = self._plan
+        if plan is None or self._busy:
+            return
+        if self._outcome is not None:
+            self.dismiss(self._outcome)
+            return
+        if plan.needs_second_confirmation and not self._armed:
+            self._armed = True
+            self.query_one("#confirm-warning", Static).update(
+                Text(UNVERIFIED_WARNING, style="bold red")
+            )
+            self.query_one("#apply-confirm", Button).label = "Yes, trust the unverified token"
+            return
+        self._busy = True
+        self.query_one("#apply-confirm", Button).disabled = True
+        self.query_one("#apply-cancel", Button).disabled = True
+        self._progress_lines: list[str] = []
+        self._run_apply(plan)
+
+    @work(thread=True, exit_on_error=False, name="apply")
+    def _run_apply(self, plan: ApplyPlan) -> None:
+        try:
+            outcome = self._session.apply(
+                plan, lambda line: self.app.call_from_thread(self._progress, line)
+            )
+        except Exception as exc:  # the engine restores; we only have to say what happened
+            outcome = ApplyOutcome(ok=False, summary=f"apply failed: {problem_text(exc)}")
+        self.app.call_from_thread(self._finished, outcome)
+
+    def _progress(self, line: str) -> None:
+        self._progress_lines.append(line)
+        self.query_one("#progress", Static).update(
+            Text("\n".join(f"• {x}" for x in self._progress_lines[-8:]))
+        )
+
+    def _finished(self, outcome: ApplyOutcome) -> None:
+        self._busy = False
+        self._outcome = outcome
+        style = "bold green" if outcome.ok else "bold red"
+        lines = [Text(("✔ " if outcome.ok else "✘ ") + outcome.summary, style=style)]
+        lines += [Text(f"  {d}") for d in outcome.details]
+        self.query_one("#confirm-warning", Static).update(Group(*lines))
+        button = self.query_one("#apply-confirm", Button)
+        button.label = "Close"
+        button.variant = "success" if outcome.ok else "default"
+        button.disabled = False
+        button.focus()
+
+    @on(Button.Pressed, "#apply-cancel")
+    def action_cancel(self) -> None:
+        """Close without applying (not while an apply is running)."""
+        if self._busy:
+            self.app.notify("The apply is running; wait for its result.", severity="warning")
+            return
+        self.dismiss(self._outcome)

@@ -1,0 +1,77 @@
+"""The live table of attempts: newest at the bottom, followed unless the user moved away."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import tzinfo
+
+from textual.widgets import DataTable
+
+from inspector.tui.model import Entry
+from inspector.tui.present import COLUMNS, row_cells
+
+
+class AttemptTable(DataTable[object]):
+    """One row per attempt, keyed by the entry's sequence number."""
+
+    DEFAULT_CSS = """
+    AttemptTable { height: 1fr; }
+    """
+
+    def __init__(self, *, tz: tzinfo | None, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._tz = tz
+        self._seqs: list[int] = []
+
+    def on_mount(self) -> None:
+        """Columns are fixed; widths chosen for a 160-column terminal, the request shrinks."""
+        widths = (8, 12, 34, 6, 24, 9, 8, None)
+        for name, width in zip(COLUMNS, widths, strict=True):
+            self.add_column(name, key=name.lower(), width=width)
+
+    @property
+    def following(self) -> bool:
+        """True when the cursor is on the newest row (or the table is empty)."""
+        return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+
+    @property
+    def selected_seq(self) -> int | None:
+        """Sequence number of the highlighted attempt, if any."""
+        if self.row_count == 0 or not 0 <= self.cursor_row < len(self._seqs):
+            return None
+        return self._seqs[self.cursor_row]
+
+    @property
+    def seqs(self) -> Sequence[int]:
+        """Sequence numbers of the rows, top to bottom."""
+        return self._seqs
+
+    def append(self, entries: Sequence[Entry]) -> None:
+        """Add rows at the bottom; keep following the newest when we were following."""
+        if not entries:
+            return
+        follow = self.following
+        for entry in entries:
+            self.add_row(*row_cells(entry.attempt, self._tz), key=entry.key)
+            self._seqs.append(entry.seq)
+        if follow:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def rebuild(self, entries: Sequence[Entry], keep: int | None) -> None:
+        """Replace every row (filter changed, or dropping old rows); keep the selection."""
+        self.clear()
+        self._seqs = []
+        for entry in entries:
+            self.add_row(*row_cells(entry.attempt, self._tz), key=entry.key)
+            self._seqs.append(entry.seq)
+        if not self._seqs:
+            return
+        target = len(self._seqs) - 1
+        if keep is not None and keep in self._seqs:
+            target = self._seqs.index(keep)
+        self.move_cursor(row=target, animate=False)
+
+    def select_seq(self, seq: int) -> None:
+        """Move the cursor to the row of ``seq`` (no-op when it is hidden)."""
+        if seq in self._seqs:
+            self.move_cursor(row=self._seqs.index(seq), animate=False)

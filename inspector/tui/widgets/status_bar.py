@@ -1,0 +1,85 @@
+"""Two lines at the bottom: what is followed and counted, keys per issuer, the database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from rich.text import Text
+from textual.widgets import Static
+
+from inspector.tui.model import Counters, Filter
+
+
+@dataclass(slots=True)
+class StatusInfo:
+    """Everything the status bar shows; the app updates it and calls ``StatusBar.show``."""
+
+    files: Sequence[str] = ()
+    counters: Counters = field(default_factory=Counters)
+    keys: Mapping[str, str] = field(default_factory=dict)
+    database: str = "not connected"
+    filter: Filter = field(default_factory=Filter)
+    problem: str | None = None
+    following: bool = True
+
+
+def status_text(info: StatusInfo) -> Text:
+    """The status bar's two lines."""
+    c = info.counters
+    names = ", ".join(PurePath(f).name or f for f in info.files) or "no file"
+    line1 = Text.assemble(
+        ("files ", "dim"),
+        names,
+        ("  lines ", "dim"),
+        f"{c.lines:,}",
+        ("  attempts ", "dim"),
+        f"{c.attempts:,}",
+        ("  failed ", "dim"),
+        (f"{c.failures:,}", "red" if c.failures else ""),
+        ("  parse failures ", "dim"),
+        (f"{c.parse_failures:,}", "yellow" if c.parse_failures else ""),
+        ("  rotations ", "dim"),
+        f"{c.rotations + c.truncations}",
+    )
+    if c.dropped:
+        line1.append(f"  dropped {c.dropped:,} oldest", style="dim")
+    if info.filter.active:
+        shown = []
+        if info.filter.failures_only:
+            shown.append("failures only")
+        if info.filter.text:
+            shown.append(f"text {info.filter.text!r}")
+        line1.append(f"  filter: {', '.join(shown)}", style="bold magenta")
+    if not info.following:
+        line1.append("  (scrolled: not following)", style="dim")
+    line2 = Text()
+    line2.append("keys ", style="dim")
+    if info.keys:
+        for i, (issuer, state) in enumerate(sorted(info.keys.items())):
+            if i:
+                line2.append(" · ")
+            style = "red" if state.startswith(("error", "unavailable")) else ""
+            line2.append(f"{issuer}: {state}", style=style)
+    else:
+        line2.append("none fetched yet")
+    line2.append("  db ", style="dim")
+    line2.append(info.database, style="red" if info.database.startswith("error") else "")
+    if info.problem:
+        line2.append("  ⚠ ", style="bold red")
+        line2.append(info.problem, style="red")
+    line2.truncate(400)
+    return Text("\n").join([line1, line2])
+
+
+class StatusBar(Static):
+    """Docked above the footer."""
+
+    DEFAULT_CSS = """
+    StatusBar { dock: bottom; height: 2; background: $panel; padding: 0 1; }
+    """
+
+    def show(self, info: StatusInfo) -> None:
+        """Re-render from ``info``."""
+        self.update(status_text(info))
