@@ -263,33 +263,43 @@ _DBA_PROFILE_SQL = (
 )
 _INVALID_IDENTIFIER = 904
 
-_CREATE_SQL = (
-    "begin ords_security.create_jwt_profile("
-    "p_issuer => :issuer, p_audience => :audience, p_jwk_url => :jwk_url,"
-    " p_description => :description, p_allowed_skew => :allowed_skew,"
-    " p_allowed_age => :allowed_age, p_role_claim_name => :role_claim_name); end;"
-)
-_CREATE_ADMIN_SQL = (
-    "begin ords_security_admin.create_jwt_profile(p_schema => :schema_name,"
-    " p_issuer => :issuer, p_audience => :audience, p_jwk_url => :jwk_url,"
-    " p_description => :description, p_allowed_skew => :allowed_skew,"
-    " p_allowed_age => :allowed_age, p_role_claim_name => :role_claim_name); end;"
+_PROFILE_PARAMETERS = (
+    "issuer",
+    "audience",
+    "jwk_url",
+    "description",
+    "allowed_skew",
+    "allowed_age",
+    "role_claim_name",
 )
 _DELETE_SQL = "begin ords_security.delete_jwt_profile; end;"
 _DELETE_ADMIN_SQL = "begin ords_security_admin.delete_jwt_profile(p_schema => :schema_name); end;"
 
 
 def profile_binds(profile: JwtProfile) -> dict[str, Any]:
-    """Bind values for the create statements: values travel as data, never as SQL text."""
-    return {
-        "issuer": profile.issuer,
-        "audience": profile.audience,
-        "jwk_url": profile.jwk_url,
-        "description": profile.description,
-        "allowed_skew": profile.allowed_skew,
-        "allowed_age": profile.allowed_age,
-        "role_claim_name": profile.role_claim_name,
-    }
+    """Bind values for the create call: every value travels as data, never as SQL text.
+
+    Null values are left out (the procedure defaults them to NULL), which also keeps
+    ``p_role_claim_name`` away from ORDS releases before 25.1 that do not know it.
+    """
+    values = {name: getattr(profile, name) for name in _PROFILE_PARAMETERS}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def create_statement(profile: JwtProfile, schema: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The anonymous block and its binds for ``CREATE_JWT_PROFILE`` in named notation.
+
+    Only parameter names (our constants) are part of the text; values are bind variables.
+    """
+    binds = profile_binds(profile)
+    args = [f"p_{name} => :{name}" for name in binds]
+    if schema is None:
+        package = "ords_security"
+    else:
+        package = "ords_security_admin"
+        args.insert(0, "p_schema => :schema_name")
+        binds = {"schema_name": schema.upper(), **binds}
+    return f"begin {package}.create_jwt_profile({', '.join(args)}); end;", binds
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -369,11 +379,8 @@ class OracleOrdsRepository:
 
     def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
         """``ORDS_SECURITY(_ADMIN).CREATE_JWT_PROFILE`` with named-notation binds."""
-        binds = profile_binds(profile)
-        if schema is None:
-            self._execute(_CREATE_SQL, binds)
-        else:
-            self._execute(_CREATE_ADMIN_SQL, {"schema_name": schema.upper(), **binds})
+        sql, binds = create_statement(profile, schema)
+        self._execute(sql, binds)
 
     def delete_profile(self, schema: str | None = None) -> None:
         """``ORDS_SECURITY(_ADMIN).DELETE_JWT_PROFILE``."""

@@ -1,0 +1,114 @@
+"""Database errors as one clear line with the code, plus a hint for the common causes.
+
+Works on any exception: python-oracledb errors carry an ``_Error`` object in ``args[0]`` with
+``full_code`` (``ORA-01017``, ``DPY-6005``) and ``message``; for anything else the code is
+read from the text. No import of ``oracledb`` here (``database.py`` owns the driver).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.redaction import redact_text
+
+_CODE = re.compile(r"\b((?:ORA|DPY|DPI|PLS|TNS)-\d{4,5})\b")
+
+# One hint per code: what it usually means for someone setting up ORDS JWT profiles.
+HINTS: dict[str, str] = {
+    "ORA-01017": "wrong user name or password (check --user and ORACLE_PASSWORD)",
+    "ORA-28000": "the account is locked: ask a DBA to unlock it",
+    "ORA-28001": "the password has expired: change it, then retry",
+    "ORA-01005": "no password given: set ORACLE_PASSWORD or run on a terminal to be prompted",
+    "DPY-4001": "no credentials: give --user and set ORACLE_PASSWORD",
+    "DPY-6005": "the database listener is unreachable: check host, port and firewall in --dsn",
+    "ORA-12541": "no listener at that address: check host and port in --dsn",
+    "DPY-6000": "the listener refused the connection: check the service name in --dsn",
+    "DPY-6001": "the service name is not registered with the listener: check --dsn",
+    "ORA-12514": "the service name is not registered with the listener: check --dsn",
+    "DPY-6003": "the SID is not registered with the listener: use a service name in --dsn",
+    "DPY-4000": "the TNS alias is not in tnsnames.ora: check the alias or --config-dir",
+    "DPY-4026": "tnsnames.ora is missing or unreadable: point --config-dir at its directory",
+    "DPY-4027": "a TNS alias needs --config-dir (the directory holding tnsnames.ora)",
+    "DPY-3001": (
+        "the database requires Native Network Encryption, which thin mode lacks: "
+        "connect over TLS (tcps:// in --dsn) or ask the DBA to allow TLS"
+    ),
+    "DPY-4024": "the database did not answer within the call timeout ([database] call_timeout)",
+    "DPY-4011": "the database or network closed the connection: retry, check the network",
+    "DPY-6002": "the server certificate name does not match: check the host name in --dsn",
+    "DPY-6006": "the server certificate name does not match: check the host name in --dsn",
+    "ORA-01031": (
+        "insufficient privileges: --schema needs ORDS_ADMINISTRATOR_ROLE; "
+        "without --schema connect as the REST-enabled schema itself"
+    ),
+    "ORA-00942": (
+        "the ORDS views are not visible: ORDS not installed in this database, or --schema "
+        "used without access to the DBA_ORDS_ views"
+    ),
+    "ORA-20001": "ORDS refused the call (see its message)",
+}
+
+_ORDS_SECURITY_MISSING = (
+    "ORDS_SECURITY is missing: ORDS is older than 23.3, or this schema is not REST-enabled "
+    "(ORDS.ENABLE_SCHEMA)"
+)
+_WRONG_ARGUMENTS = (
+    "this ORDS does not accept p_role_claim_name (needs ORDS 25.1+): upgrade ORDS or use a "
+    "scope-based profile (--scope-based)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DbErrorInfo:
+    """A database failure summarised: the code (or ``None``), the one line and a hint."""
+
+    code: str | None
+    line: str
+    hint: str | None
+
+    def __str__(self) -> str:
+        return f"{self.line} ({self.hint})" if self.hint else self.line
+
+
+def _full_message(exc: BaseException) -> tuple[str | None, str]:
+    detail = exc.args[0] if exc.args else None
+    full_code = getattr(detail, "full_code", None)
+    message = getattr(detail, "message", None)
+    text = str(message if message is not None else exc)
+    return (str(full_code) if full_code else None), text
+
+
+def describe(exc: BaseException) -> DbErrorInfo:
+    """One line for ``exc`` (``ORA-01017: invalid credential ...``) and a hint when known.
+
+    PL/SQL failures (``ORA-06550``) are described by the ``PLS-`` line inside them, because
+    that is the part that says what went wrong.
+    """
+    code, text = _full_message(exc)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.startswith("Help: ")]
+    if code is None:
+        match = _CODE.search(text)
+        code = match.group(1) if match else None
+    line = lines[0] if lines else type(exc).__name__
+    hint = HINTS.get(code or "")
+    pls = next((ln for ln in lines if ln.startswith("PLS-")), None)
+    if pls is not None:
+        line = pls
+        if "PLS-00201" in pls:
+            hint = _ORDS_SECURITY_MISSING
+        elif "PLS-00306" in pls:
+            hint = _WRONG_ARGUMENTS
+        code = pls.split(":", 1)[0]
+    elif code == "DPY-6005" and len(lines) > 1:
+        # The cause (connection refused, name resolution...) is on the next line.
+        line = f"{lines[0]} {lines[1]}"
+    if code and code.startswith("ORA-2") and hint is None:
+        hint = HINTS["ORA-20001"]
+    return DbErrorInfo(code=code, line=redact_text(line), hint=hint)
+
+
+def one_line(exc: BaseException) -> str:
+    """``describe(exc)`` as a single printable line."""
+    return str(describe(exc))
