@@ -1,0 +1,388 @@
+"""Access-log lines parsed with the user's own ``log_format``, and written back the same way.
+
+A format is compiled once into a single anchored regex with one named group per variable,
+so parsing a line is one ``fullmatch`` plus a ``groupdict``; values are unescaped only
+when the line contains a backslash at all. ``-`` (nginx's "no value") is folded into the
+regex as an alternative in front of each group, so absent values come out as ``None``
+without a Python loop over the fields.
+
+How fields are delimited, per variable:
+
+- inside quotes (the literal before ends with ``"`` and the one after starts with ``"``):
+  everything up to the next ``"`` (with ``default`` escaping nginx writes a ``"`` inside a
+  value as ``\\x22``, so the first real quote ends the field);
+- variables with a fixed shape (``$time_local``, ``$status``, ``$msec``...): that shape;
+- bare variables that often hold spaces (headers, ``$request``, ``$upstream_*``): the
+  shortest text after which the rest of the line still matches;
+- other bare variables: up to the first character of the following literal;
+- the last variable: the rest of the line.
+
+A variable used twice must hold the same text both times (a back-reference).
+``escape=none`` formats cannot be split unambiguously: records carry ``best_effort=True``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from parsers.nginx_conf import ESCAPE_MODES, LogFormat, template_problem
+from parsers.nginx_escape import escape, unescape_default, unescape_json
+from parsers.nginx_time import parse_msec, parse_time_iso8601, parse_time_local
+from parsers.records import LogRecord, ParseFailure, Source
+from parsers.redaction import redact_text
+
+EXCERPT_CHARS = 200
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+
+# Fixed shapes of nginx's own variables: non-empty patterns, "-" is added separately.
+_SHAPES: dict[str, tuple[str, str]] = {
+    "time_local": (
+        r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}",
+        "a [dd/Mon/yyyy:hh:mm:ss +zzzz] time",
+    ),
+    "time_iso8601": (
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:[+-]\d{2}:\d{2}|Z)",
+        "an ISO 8601 time",
+    ),
+    "msec": (r"\d+\.\d+", "seconds with milliseconds"),
+    "request_time": (r"\d+\.\d+", "seconds with milliseconds"),
+    "status": (r"\d{3}", "a 3-digit status"),
+    "body_bytes_sent": (r"\d+", "a number"),
+    "bytes_sent": (r"\d+", "a number"),
+    "request_length": (r"\d+", "a number"),
+    "connection": (r"\d+", "a number"),
+    "connection_requests": (r"\d+", "a number"),
+    "pid": (r"\d+", "a number"),
+    "remote_port": (r"\d+", "a number"),
+    "server_port": (r"\d+", "a number"),
+    "pipe": (r"[p.]", "'p' or '.'"),
+}
+# Bare occurrences of these may hold spaces ("GET / HTTP/1.1", "1.2.3.4, 5.6.7.8").
+_SPACEY_NAMES = frozenset({"request", "request_body", "remote_user", "args", "query_string"})
+_SPACEY_PREFIXES = ("http_", "sent_http_", "upstream_", "sent_trailer_")
+
+
+def _spacey(name: str) -> bool:
+    return name in _SPACEY_NAMES or name.startswith(_SPACEY_PREFIXES)
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """One variable occurrence in the template."""
+
+    name: str
+    group: str
+    pattern: str  # the regex for this occurrence, including the "-" alternative
+    expect: str  # what it looks like, for failure reasons
+
+
+def split_template(template: str) -> list[str | tuple[str]]:
+    """The template as literals (``str``) and variables (``(name,)``), names lower-cased."""
+    out: list[str | tuple[str]] = []
+    pos = 0
+    for match in _VARIABLE.finditer(template):
+        if match.start() > pos:
+            out.append(template[pos : match.start()])
+        out.append(((match.group(1) or match.group(2)).lower(),))
+        pos = match.end()
+    if pos < len(template):
+        out.append(template[pos:])
+    return out
+
+
+class LineParser:
+    """A compiled ``log_format``: ``parse`` lines into records, ``render`` values into lines."""
+
+    def __init__(self, fmt: LogFormat) -> None:
+        if fmt.escape not in ESCAPE_MODES:
+            raise ValueError(f"unknown escape mode {fmt.escape!r} (default, json or none)")
+        problem = template_problem(fmt.template)
+        if problem:
+            raise ValueError(problem)
+        self.format = fmt
+        self.escape = fmt.escape
+        self.best_effort = fmt.escape == "none"
+        self._elements = split_template(fmt.template)
+        self._parts: list[tuple[str, str, str]] = []  # (regex, kind, display) per element
+        self._groups: dict[str, str] = {}  # variable name -> regex group name
+        self._build()
+        self.variables: tuple[str, ...] = tuple(self._groups)
+        self.pattern = "".join(part for part, _, _ in self._parts)
+        self._fullmatch = re.compile(self.pattern, re.DOTALL).fullmatch
+        self._renames = {g: n for n, g in self._groups.items() if g != n}
+        self._prefixes: dict[int, re.Pattern[str]] = {}
+        self._unescape: Callable[[str], str] | None = {
+            "default": unescape_default,
+            "json": unescape_json,
+            "none": None,
+        }[fmt.escape]
+        self._missing = "-" if fmt.escape == "default" else ""
+        self._time_key, self._time_conv = self._pick_time()
+
+    # -- compilation -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        elements = self._elements
+        for index, element in enumerate(elements):
+            if isinstance(element, str):
+                self._parts.append((re.escape(element), "literal", element))
+                continue
+            name = element[0]
+            before = elements[index - 1] if index > 0 else None
+            after = elements[index + 1] if index + 1 < len(elements) else None
+            self._parts.append(self._variable_part(name, before, after))
+
+    def _variable_part(
+        self, name: str, before: str | tuple[str] | None, after: str | tuple[str] | None
+    ) -> tuple[str, str, str]:
+        empty_is_none = self.escape != "default"
+        if name in self._groups:
+            group = self._groups[name]
+            dash = "-?" if empty_is_none else "-"
+            return f"(?({group})(?P={group})|{dash})", "repeat", f"${name} (same as before)"
+        group = name if name.isidentifier() else f"_v{len(self._groups)}"
+        self._groups[name] = group
+        quoted = (
+            isinstance(before, str)
+            and before.endswith('"')
+            and isinstance(after, str)
+            and after.startswith('"')
+        )
+        value, expect = self._value_pattern(name, quoted, after)
+        if empty_is_none:
+            return f"(?:-|(?P<{group}>{value}))?", "var", f"${name} ({expect})"
+        return f"(?:-|(?P<{group}>{value}))", "var", f"${name} ({expect})"
+
+    def _value_pattern(
+        self, name: str, quoted: bool, after: str | tuple[str] | None
+    ) -> tuple[str, str]:
+        """A regex for the value itself (non-empty in json/none modes) and its description."""
+        plus = "+" if self.escape != "default" else "*"
+        if name in _SHAPES:
+            return _SHAPES[name]
+        if after is None:
+            return f".{plus}", "the rest of the line"
+        if self.escape == "none":
+            return f".{plus}?", "any text"
+        if self.escape == "json":
+            if quoted or not isinstance(after, str) or _spacey(name):
+                stop = '"\\\\'
+            else:
+                stop = re.escape(after[0]) + '"\\\\'
+            if not quoted and (_spacey(name) or not isinstance(after, str)):
+                return r'(?:[^"\\]|\\.)+?', "JSON-escaped text"
+            # Unrolled (a|b)* loop: fast, and never steps over an escaped quote.
+            return (
+                f"(?:[^{stop}]|\\\\.)[^{stop}]*(?:\\\\.[^{stop}]*)*",
+                "JSON-escaped text",
+            )
+        if quoted:
+            return f'[^"]{plus}', "text up to the closing quote"
+        if _spacey(name) or not isinstance(after, str):
+            return f'[^"]{plus}?', "text"
+        return f'[^{re.escape(after[0])}"]{plus}', f"text without {after[0]!r}"
+
+    def _pick_time(self) -> tuple[str | None, Callable[[str], datetime | None]]:
+        for name, conv in (
+            ("time_local", parse_time_local),
+            ("time_iso8601", parse_time_iso8601),
+            ("msec", parse_msec),
+        ):
+            if name in self._groups:
+                return self._groups[name], conv
+        return None, parse_time_local
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    def parse(
+        self, data: bytes | str, source: Source, truncated: bool = False
+    ) -> LogRecord | ParseFailure:
+        """Parse one line (with or without its newline). Never raises.
+
+        ``truncated`` says the reader cut an over-long line; it is carried to the record.
+        A line that does not match gives a ``ParseFailure`` with a reason and a redacted
+        excerpt.
+        """
+        try:
+            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+            if text.endswith("\n"):
+                text = text[:-2] if text.endswith("\r\n") else text[:-1]
+            match = self._fullmatch(text)
+            if match is None:
+                return self._failure(text, source, truncated)
+            fields: dict[str, str | None] = match.groupdict()
+            if self._renames:
+                fields = {self._renames.get(k, k): v for k, v in fields.items()}
+            unescape = self._unescape
+            if unescape is not None and "\\" in text:
+                for key, value in fields.items():
+                    if value is not None and "\\" in value:
+                        fields[key] = unescape(value)
+            return self._record(fields, source, truncated)
+        except Exception as exc:  # attacker-controlled input must never crash a scanner
+            return ParseFailure(
+                source, f"internal parser error ({type(exc).__name__})", _excerpt(str(data))
+            )
+
+    def _record(self, fields: dict[str, str | None], source: Source, truncated: bool) -> LogRecord:
+        get = fields.get
+        time_key = self._time_key
+        time_text = get(time_key) if time_key is not None else None
+        when = self._time_conv(time_text) if time_text is not None else None
+        request = get("request")
+        if request is not None:
+            method, path, protocol = split_request(request)
+        else:
+            method = get("request_method")
+            path = get("request_uri") or get("uri")
+            protocol = get("server_protocol")
+        status_text = get("status")
+        status = int(status_text) if status_text is not None and status_text.isdigit() else None
+        return LogRecord(
+            source,
+            when,
+            get("remote_addr"),
+            method,
+            path,
+            protocol,
+            status,
+            get("http_user_agent"),
+            get("http_authorization"),
+            fields,
+            truncated,
+            self.best_effort,
+        )
+
+    # -- failures --------------------------------------------------------------------------
+
+    def _failure(self, text: str, source: Source, truncated: bool) -> ParseFailure:
+        reason = self.explain(text)
+        if truncated:
+            reason = f"line cut at the length limit; {reason}"
+        return ParseFailure(source, reason, _excerpt(text))
+
+    def explain(self, text: str) -> str:
+        """Why ``text`` does not match: the first element that fails, and its column."""
+        if not text:
+            return "empty line"
+        # Matching a prefix of the elements is monotonic: binary search the longest one.
+        low, high = 0, len(self._parts)
+        end = 0
+        while low < high:
+            mid = (low + high + 1) // 2
+            match = self._prefix(mid).match(text)
+            if match is None:
+                high = mid - 1
+            else:
+                low = mid
+                end = match.end()
+        if low > 0:
+            end_match = self._prefix(low).match(text)
+            end = end_match.end() if end_match else end
+        after = self._describe_before(low)
+        if low == len(self._parts):
+            return f"unexpected text {after} at column {end + 1}"
+        _, kind, display = self._parts[low]
+        if kind == "literal":
+            shown = display if len(display) <= 20 else display[:20] + "…"
+            return f"expected {shown!r} {after} at column {end + 1}"
+        return f"expected {display} {after} at column {end + 1}"
+
+    def _describe_before(self, index: int) -> str:
+        if index == 0:
+            return "at the start of the line"
+        _, kind, display = self._parts[index - 1]
+        if kind == "literal":
+            shown = display if len(display) <= 20 else "…" + display[-20:]
+            return f"after {shown!r}"
+        return f"after {display.split(' ', 1)[0]}"
+
+    def _prefix(self, count: int) -> re.Pattern[str]:
+        compiled = self._prefixes.get(count)
+        if compiled is None:
+            compiled = re.compile("".join(p for p, _, _ in self._parts[:count]), re.DOTALL)
+            self._prefixes[count] = compiled
+        return compiled
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def render(self, values: Mapping[str, str | None]) -> str:
+        """Write a line (without newline) the way nginx would for these variable values.
+
+        Escaping follows the format's mode; a value that is ``None`` or not given is written
+        as nginx writes a missing variable: ``-`` (``default``) or empty (``json``, ``none``).
+        """
+        out: list[str] = []
+        for element in self._elements:
+            if isinstance(element, str):
+                out.append(element)
+                continue
+            value = values.get(element[0])
+            out.append(self._missing if value is None else escape(value, self.escape))
+        return "".join(out)
+
+
+def split_request(request: str) -> tuple[str | None, str | None, str | None]:
+    """``GET /path HTTP/1.1`` -> (method, path, protocol); missing parts are None.
+
+    A request line nginx could not parse (a TLS handshake on a plain port, garbage) has no
+    method: it yields (None, None, None).
+    """
+    parts = request.split(" ")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2 and parts[0].isalpha():
+        return parts[0], parts[1], None  # HTTP/0.9 style
+    if len(parts) > 3 and parts[-1].startswith("HTTP/"):
+        return parts[0], " ".join(parts[1:-1]), parts[-1]
+    return None, None, None
+
+
+def _excerpt(text: str) -> str:
+    """A safe, short view of a raw line: credentials redacted, control characters escaped."""
+    shown = redact_text(text)
+    if len(shown) > EXCERPT_CHARS:
+        shown = shown[:EXCERPT_CHARS] + "…"
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown)
+
+
+def compile_format(fmt: LogFormat) -> LineParser:
+    """Compile a ``LogFormat`` into a ``LineParser`` (raises ``ValueError`` for bad formats)."""
+    return LineParser(fmt)
+
+
+def parse_log_format_string(
+    template: str, *, name: str = "custom", escape: str = "default"
+) -> LogFormat:
+    """A ``LogFormat`` from text the user typed (``--log-format``), validated.
+
+    Accepts the bare template (``$remote_addr - ...``), the quoted strings as written in
+    nginx.conf (``'$remote_addr - ' '"$request" ...'``, optionally after ``escape=json``),
+    or a whole ``log_format NAME ...;`` directive. Raises ``ValueError`` when invalid.
+    """
+    from parsers.nginx_conf import NginxConfigError, parse_config_text
+
+    text = template.strip()
+    if text.startswith("log_format ") or text.startswith(("'", '"', "escape=")):
+        directive = text if text.startswith("log_format ") else f"log_format {name} {text}"
+        if not directive.rstrip().endswith(";"):
+            directive += ";"
+        try:
+            config = parse_config_text(f"http {{\n{directive}\n}}", path="<log format>")
+        except NginxConfigError as exc:
+            if text.startswith("log_format "):
+                raise ValueError(exc.reason) from None
+        else:
+            formats = [f for n, f in config.log_formats.items() if n != "combined"]
+            if formats:
+                found = formats[0]
+                return LogFormat(found.name, found.escape, found.template)
+    if escape not in ESCAPE_MODES:
+        raise ValueError(f"unknown escape mode {escape!r} (default, json or none)")
+    problem = template_problem(template)
+    if problem:
+        raise ValueError(problem)
+    return LogFormat(name, escape, template)
