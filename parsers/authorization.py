@@ -37,13 +37,12 @@ def parse_authorization(value: str | None) -> Authorization:
     text = value.strip()
     if not text or text == "-":
         return Authorization(None, None)
-    head, _, rest = text.partition(" ")
-    if not rest.strip():
-        head = head.strip()
+    parts = text.split(None, 1)
+    head = parts[0]
+    rest = parts[1].strip() if len(parts) > 1 else ""
+    if not rest:
         if "." in head or len(head) > 24:
             return Authorization(None, head)
         return Authorization(_CANONICAL.get(head.lower(), head), None)
-    scheme = _CANONICAL.get(head.lower(), head)
     # Tabs and repeated spaces between scheme and token are tolerated by most servers.
-    credentials = rest.strip(" \t")
-    return Authorization(scheme, credentials or None)
+    return Authorization(_CANONICAL.get(head.lower(), head), rest)

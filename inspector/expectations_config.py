@@ -1,0 +1,106 @@
+"""Building ``Expectations`` from the ``[expect]`` config table and the command-line flags.
+
+Priority rises from config to flags to the ORDS profile (merged in by whoever reads the
+profile, with ``Expectations.merged``). Values are validated here so that a typo in the
+config is one clear error line, not a confusing verdict later.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from inspector.config import Config, ConfigError
+from inspector.expectations import Expectations
+from inspector.profile import JwtProfile
+
+_KNOWN = {
+    "issuer",
+    "audience",
+    "roles",
+    "scopes",
+    "require_upn",
+    "allowed_skew",
+    "allowed_age",
+    "role_claim",
+    "jwk_url",
+}
+
+
+def _string(section: Mapping[str, Any], name: str) -> str | None:
+    value = section.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"[expect] {name} must be a non-empty string")
+    return value
+
+
+def _strings(section: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = section.get(name)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        # Convenience: "a b" or "a,b" for a short list.
+        return tuple(v for v in value.replace(",", " ").split() if v)
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise ConfigError(f"[expect] {name} must be a list of strings")
+
+
+def _seconds(section: Mapping[str, Any], name: str) -> int | None:
+    value = section.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"[expect] {name} must be a whole number of seconds")
+    return value
+
+
+def expectations_from_section(section: Mapping[str, Any]) -> Expectations:
+    """``Expectations`` from an ``[expect]`` table; ``ConfigError`` on bad values."""
+    unknown = sorted(set(section) - _KNOWN)
+    if unknown:
+        raise ConfigError(
+            f"[expect] unknown key {unknown[0]!r} (known: {', '.join(sorted(_KNOWN))})"
+        )
+    require_upn = section.get("require_upn", False)
+    if not isinstance(require_upn, bool):
+        raise ConfigError("[expect] require_upn must be true or false")
+    return Expectations(
+        issuer=_string(section, "issuer"),
+        audience=_string(section, "audience"),
+        roles=_strings(section, "roles"),
+        scopes=_strings(section, "scopes"),
+        require_upn=require_upn,
+        allowed_skew=_seconds(section, "allowed_skew"),
+        allowed_age=_seconds(section, "allowed_age"),
+        role_claim=_string(section, "role_claim"),
+        jwk_url=_string(section, "jwk_url"),
+    ).with_origin("config")
+
+
+def expectations_from_args(args: argparse.Namespace) -> Expectations:
+    """``Expectations`` from ``add_expectation_options`` flags (absent flags set nothing)."""
+    return Expectations(
+        issuer=getattr(args, "expect_iss", None),
+        audience=getattr(args, "expect_aud", None),
+        roles=tuple(getattr(args, "expect_role", None) or ()),
+        scopes=tuple(getattr(args, "expect_scope", None) or ()),
+        require_upn=bool(getattr(args, "require_upn", False)),
+        allowed_skew=getattr(args, "allowed_skew", None),
+        allowed_age=getattr(args, "allowed_age", None),
+    ).with_origin("flags")
+
+
+def build_expectations(
+    config: Config, args: argparse.Namespace | None = None, profile: JwtProfile | None = None
+) -> Expectations:
+    """Config, then flags, then the ORDS profile: each later source wins where it is set."""
+    result = expectations_from_section(config.section("expect"))
+    if args is not None:
+        result = result.merged(expectations_from_args(args))
+    if profile is not None:
+        result = result.merged(Expectations.from_profile(profile))
+    return result
