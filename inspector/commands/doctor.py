@@ -1,0 +1,144 @@
+"""``token-inspector doctor URL``: check the discovery chain a connector walks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from inspector.config import ConfigError, load_config
+from inspector.database import DatabaseSettingsError, open_repository, settings_from
+from inspector.doctor.model import DoctorOptions, Status, StepReport
+from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
+from inspector.doctor.runner import run_doctor
+from inspector.options import add_config_option, add_database_options
+from inspector.profile import JwtProfile
+
+EPILOG = """\
+steps: 1 the 401 challenge, 2 protected-resource metadata, 3 authorization-server
+metadata, 4 JWKS, 5 ORDS profile (with --dsn) and newest tokens (with --log),
+6 local nginx configuration. Exit status: 0 nothing failed, 1 a check failed,
+2 usage error. Finding codes are listed in docs/doctor.md."""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``doctor`` sub-command."""
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check the whole discovery chain a connector walks",
+        description="Walk the steps a ChatGPT or Claude connector walks against the MCP "
+        "endpoint URL (401 challenge, protected-resource metadata, authorization server, "
+        "JWKS), compare the ORDS profile, and check the local nginx configuration.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "url", metavar="URL", help="the MCP endpoint, e.g. https://host/ords/s/m/mcp"
+    )
+    parser.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="LAB/TEST ONLY: accept plain http (jwks_uri, metadata) as a warning, not a failure",
+    )
+    parser.add_argument(
+        "--idp",
+        choices=("auto", "entra", "generic"),
+        default="auto",
+        help="identity provider family for scope checks (default: recognise Entra ID by host)",
+    )
+    parser.add_argument(
+        "--http-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="timeout of each HTTP request (default 5)",
+    )
+    parser.add_argument(
+        "--log",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="access log: check the newest attempts' tokens against profile and metadata",
+    )
+    parser.add_argument("--nginx-conf", type=Path, metavar="PATH", help="nginx configuration file")
+    parser.add_argument("--no-nginx", action="store_true", help="skip the local nginx checks")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show fixes for every check")
+    parser.add_argument("--ascii", action="store_true", help="ASCII marks instead of ✓ ! ✗")
+    add_database_options(parser)
+    add_config_option(parser)
+    parser.set_defaults(func=run)
+
+
+def _usage_error(message: str) -> int:
+    print(f"token-inspector doctor: error: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the checks; 0 when nothing failed, 1 when something did, 2 on usage errors."""
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return _usage_error(f"URL must be an absolute http(s) URL: {args.url!r}")
+    if args.http_timeout is not None and args.http_timeout <= 0:
+        return _usage_error("--http-timeout must be positive")
+    try:
+        config = load_config(args.config, explicit=args.config is not None)
+        loader = _profile_loader(args, config.section("database"))
+    except (ConfigError, DatabaseSettingsError) as exc:
+        return _usage_error(str(exc))
+    options = DoctorOptions(
+        url=args.url,
+        allow_http=args.allow_http,
+        timeout=args.http_timeout,
+        idp=args.idp,
+        profile_loader=loader,
+        logs=tuple(args.log),
+        nginx_conf=args.nginx_conf,
+        check_nginx=not args.no_nginx,
+    )
+    if args.json:
+        report = run_doctor(options)
+        sys.stdout.write(render_json(report))
+        return 1 if report.failed else 0
+    if args.allow_http:
+        print(HTTP_BANNER, file=sys.stderr)
+    print(f"doctor {args.url}")
+
+    def show(event: object) -> None:
+        if isinstance(event, StepReport):
+            print()
+            print(step_header(event, ascii_only=args.ascii))
+            for finding in event.findings:
+                for line in finding_lines(finding, ascii_only=args.ascii, verbose=args.verbose):
+                    print(line)
+            sys.stdout.flush()
+
+    report = run_doctor(options, show)
+    fails = len(report.codes(Status.FAIL))
+    warns = len(report.codes(Status.WARN))
+    print()
+    print(f"{fails} failed, {warns} warning(s)" + (" — see the fixes above" if fails else ""))
+    return 1 if report.failed else 0
+
+
+def _profile_loader(
+    args: argparse.Namespace, section: Mapping[str, Any]
+) -> Callable[[], JwtProfile | None] | None:
+    """A function reading the profile from the configured database, or None."""
+    settings = settings_from(args, section)
+    if settings is None:
+        return None
+
+    def load() -> JwtProfile | None:
+        repository = open_repository(settings)
+        try:
+            return repository.get_profile()
+        finally:
+            repository.close()
+
+    return load

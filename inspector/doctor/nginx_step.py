@@ -1,0 +1,170 @@
+"""Step 6: the local nginx configuration, when it is readable.
+
+nginx refuses to start on an undefined log format or an unknown ``more_*`` directive, so
+those findings usually mean the file on disk differs from what runs (an edit not yet
+reloaded, or one that will fail on the next reload).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import stat
+import subprocess
+from collections.abc import Generator
+from pathlib import Path
+
+from inspector.doctor.model import DoctorOptions, Finding, Status
+from parsers.nginx_conf import (
+    NginxConfig,
+    NginxConfigError,
+    find_config_path,
+    logs_recording_authorization,
+    parse_config,
+)
+
+HEADERS_MORE = "headers_more"
+_UNKNOWN_FORMAT = re.compile(r'unknown log format "([^"]*)"')
+
+
+def check_nginx(options: DoctorOptions, origin: str) -> Generator[Finding]:
+    """Parse nginx.conf and check the access log, the headers-more module and permissions."""
+    path, how = find_config_path(options.nginx_conf)
+    try:
+        config = parse_config(path)
+    except NginxConfigError as exc:
+        yield from _config_error(exc, path, how)
+        return
+    yield Finding(
+        "nginx-conf-read", Status.PASS, f"nginx configuration read ({how})", str(config.path)
+    )
+    yield from _authorization_logs(config)
+    yield from _headers_more(config)
+
+
+def _config_error(exc: NginxConfigError, path: Path, how: str) -> Generator[Finding]:
+    unknown = _UNKNOWN_FORMAT.search(exc.reason)
+    if unknown:
+        yield Finding(
+            "nginx-undefined-format",
+            Status.FAIL,
+            f"an access_log names log format {unknown.group(1)!r}, which no log_format "
+            "defines: nginx refuses this configuration",
+            str(exc),
+            f"define log_format {unknown.group(1)} in the http block before it is used, or "
+            "name a defined format",
+        )
+    elif exc.reason.startswith("cannot read"):
+        yield Finding(
+            "nginx-conf-unreadable",
+            Status.WARN if how == "explicit" else Status.SKIP,
+            "nginx configuration not readable here; nginx checks skipped",
+            str(exc),
+            "run doctor on the nginx host as a user who can read it, or give --nginx-conf",
+        )
+    else:
+        yield Finding(
+            "nginx-conf-invalid",
+            Status.FAIL,
+            "the nginx configuration does not parse",
+            str(exc),
+            "nginx -t shows the same problem; fix it there",
+        )
+
+
+def _authorization_logs(config: NginxConfig) -> Generator[Finding]:
+    logs = logs_recording_authorization(config)
+    if not logs:
+        yield Finding(
+            "nginx-no-authorization-log",
+            Status.WARN,
+            "no access_log records $http_authorization: the inspector has no tokens to explain",
+            ", ".join(f"{log.path} {log.format_name}" for log in config.access_logs) or None,
+            "log_format extended '... authorization:\"$http_authorization\"'; access_log "
+            "/var/log/nginx/extended.log extended; (see docs: the file then holds credentials)",
+        )
+        return
+    for log in logs:
+        yield Finding(
+            "nginx-authorization-log",
+            Status.PASS,
+            "access log records $http_authorization",
+            f"{log.path} ({log.format_name})",
+        )
+        yield from _permissions(Path(log.path))
+
+
+def _permissions(path: Path) -> Generator[Finding]:
+    if not path.is_absolute():
+        yield Finding(
+            "nginx-log-mode-unknown",
+            Status.SKIP,
+            "relative log path (resolved against nginx's prefix): permissions not checked",
+            str(path),
+        )
+        return
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        yield Finding(
+            "nginx-log-mode-unknown",
+            Status.SKIP,
+            "log file not found or not accessible: permissions not checked",
+            f"{path}: {exc.strerror or exc}",
+        )
+        return
+    if mode & stat.S_IROTH:
+        yield Finding(
+            "nginx-log-world-readable",
+            Status.FAIL,
+            "the log holds bearer tokens and every local user can read it",
+            f"{path} {stat.filemode(mode)}",
+            f"chmod o-r {path}; and in logrotate: create 0640 www-data adm",
+        )
+    else:
+        yield Finding(
+            "nginx-log-private",
+            Status.PASS,
+            "log file not readable by other users",
+            f"{path} {stat.filemode(mode)}",
+        )
+
+
+def _headers_more(config: NginxConfig) -> Generator[Finding]:
+    used = [d for d in config.walk() if d.name.startswith("more_")]
+    if not used:
+        return
+    loaded = any(
+        HEADERS_MORE in arg for d in config.iter_directives("load_module") for arg in d.args
+    )
+    if loaded or _compiled_in():
+        yield Finding(
+            "nginx-headers-more-loaded",
+            Status.PASS,
+            "headers-more module loaded for " + used[0].name,
+        )
+        return
+    first = used[0]
+    yield Finding(
+        "nginx-headers-more-not-loaded",
+        Status.FAIL,
+        f"{first.name} is used but the headers-more module is not loaded: nginx refuses "
+        "the configuration (unknown directive)",
+        f"{first.file}:{first.line} {first.name}",
+        "apt install libnginx-mod-http-headers-more-filter (Debian/Ubuntu), or load_module "
+        "modules/ngx_http_headers_more_filter_module.so; at the top of nginx.conf",
+    )
+
+
+def _compiled_in() -> bool:
+    """nginx built with headers-more statically (``nginx -V`` lists it)."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argv, no user input
+            [binary, "-V"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    output = result.stderr + result.stdout
+    # Only --add-module= is static; --add-dynamic-module= still needs load_module.
+    return re.search(r"--add-module=\S*headers-more", output) is not None

@@ -1,0 +1,106 @@
+"""Step 5: the ORDS JWT profile must point at the same issuer and keys as the metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from inspector.doctor import _adapters as keys
+from inspector.doctor.authorization_server import AuthorizationServer
+from inspector.doctor.model import DoctorOptions, Finding, Status
+from inspector.doctor.urls import is_https
+from inspector.profile import JwtProfile
+from parsers.redaction import redact_text
+
+
+def _load(options: DoctorOptions) -> tuple[JwtProfile | None, str | None]:
+    if options.profile is not None:
+        return options.profile, None
+    if options.profile_loader is None:
+        return None, None
+    try:
+        return options.profile_loader(), None
+    except Exception as exc:  # driver and settings errors alike become one finding
+        return None, redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def check_profile(
+    options: DoctorOptions, server: AuthorizationServer | None
+) -> Generator[Finding, None, JwtProfile | None]:
+    """Compare the profile with the metadata, then (``--log``) the newest tokens with both."""
+    profile, error = _load(options)
+    if error is not None:
+        yield Finding(
+            "profile-unreadable",
+            Status.FAIL,
+            "the ORDS profile could not be read from the database",
+            error,
+            "check --dsn/--user, ORACLE_PASSWORD and that the user owns the REST-enabled schema",
+        )
+    elif profile is None and options.profile_loader is not None:
+        yield Finding(
+            "profile-missing",
+            Status.FAIL,
+            "the schema has no JWT profile: ORDS rejects every bearer token",
+            None,
+            "create it: token-inspector profile (or ORDS_SECURITY.CREATE_JWT_PROFILE)",
+        )
+    elif profile is None:
+        yield Finding(
+            "profile-not-configured",
+            Status.SKIP,
+            "no database configured (--dsn): the ORDS profile is not compared",
+        )
+    elif server is None:
+        yield Finding(
+            "profile-not-compared",
+            Status.SKIP,
+            "no authorization-server metadata to compare the profile with",
+            profile.issuer,
+        )
+    else:
+        yield from _compare(profile, server, options)
+    return profile
+
+
+def _compare(
+    profile: JwtProfile, server: AuthorizationServer, options: DoctorOptions
+) -> Generator[Finding]:
+    issuer = keys.expected_issuer(server.issuer, server.server) if server.issuer else None
+    if issuer is not None and profile.issuer != issuer:
+        hint = (
+            " (only a trailing slash differs, and ORDS compares exactly)"
+            if profile.issuer.rstrip("/") == issuer.rstrip("/")
+            else ""
+        )
+        yield Finding(
+            "profile-issuer-mismatch",
+            Status.FAIL,
+            "the profile's issuer differs from the authorization server's: ORDS will reject "
+            "tokens that server issues" + hint,
+            f"{profile.issuer} vs {issuer}",
+            f"re-create the profile with p_issuer => '{issuer}' (or the iss the tokens carry, "
+            "e.g. v1 https://sts.windows.net/<tid>/)",
+        )
+    elif issuer is not None:
+        yield Finding("profile-issuer", Status.PASS, "profile issuer matches the metadata", issuer)
+    if not is_https(profile.jwk_url):
+        yield Finding(
+            "profile-jwk-url-not-https",
+            Status.WARN if options.allow_http else Status.FAIL,
+            "the profile's JWK URL is not https: ORDS only fetches keys over https"
+            + (" (allowed by --allow-http)" if options.allow_http else ""),
+            profile.jwk_url,
+            "use the https jwks_uri from the IdP metadata",
+        )
+    if server.jwks_uri is not None and profile.jwk_url != server.jwks_uri:
+        yield Finding(
+            "profile-jwk-url-mismatch",
+            Status.FAIL,
+            "the profile's JWK URL is not the metadata's jwks_uri (wrong keys: kid not found)",
+            f"{profile.jwk_url} vs {server.jwks_uri}",
+            f"re-create the profile with p_jwk_url => '{server.jwks_uri}'",
+        )
+    elif server.jwks_uri is not None:
+        yield Finding(
+            "profile-jwk-url", Status.PASS, "profile JWK URL is the metadata's", server.jwks_uri
+        )

@@ -1,0 +1,51 @@
+"""URL helpers shared by the doctor's steps: origins, well-known locations, comparisons."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+PRM_WELL_KNOWN = "/.well-known/oauth-protected-resource"
+
+
+def is_https(url: str) -> bool:
+    """True for an ``https://`` URL (scheme case-insensitive)."""
+    return urlsplit(url).scheme.lower() == "https"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` with the default port left out, lower-cased."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or port == _DEFAULT_PORTS.get(scheme):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def prm_locations(resource: str) -> list[str]:
+    """RFC 9728 locations for ``resource``: path-suffixed first, then the root."""
+    parts = urlsplit(resource)
+    root = urlunsplit((parts.scheme, parts.netloc, PRM_WELL_KNOWN, "", ""))
+    path = parts.path.rstrip("/")
+    if not path:
+        return [root]
+    return [urlunsplit((parts.scheme, parts.netloc, PRM_WELL_KNOWN + path, "", "")), root]
+
+
+def same_resource(a: str, b: str) -> bool:
+    """Exact comparison except for what URL syntax makes equal (scheme/host case, port)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (
+        origin_of(a) == origin_of(b)
+        and pa.path == pb.path
+        and pa.query == pb.query
+        and pa.fragment == pb.fragment
+    )
