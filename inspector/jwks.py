@@ -1,0 +1,637 @@
+"""Signing keys for an issuer: discovery, JWKS fetching, caching and lookup by ``kid``.
+
+Tokens arrive from a log by the thousand and their ``iss``/``kid`` are attacker-chosen, so
+the :class:`KeyStore` caches per issuer (one hour by default), refreshes once when a
+``kid`` is unknown (key rollover), never fetches more than once per issuer per
+``min_refresh_interval`` however many unknown ``kid`` values arrive, keeps one fetch in
+flight per issuer, and bounds how many distinct issuers it will contact at all.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jwt
+import requests
+
+from inspector.discovery import Discovery, discover, load_metadata, metadata_from_document
+from inspector.fetch import DEFAULT_TIMEOUT, HttpClient, one_line
+
+LookupStatus = Literal["found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match"]
+StateStatus = Literal["idle", "fetching", "ok", "error"]
+MatchedBy = Literal["kid", "x5t", "only-key"]
+
+MAX_FILE_BYTES = 1024 * 1024
+# Distinct issuers (or key URLs) the store will ever contact: a log full of invented
+# issuers must not turn the inspector into a request generator.
+DEFAULT_MAX_SOURCES = 32
+_SHOWN_KIDS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class JsonWebKey:
+    """One usable public key from a JWKS, with the names a token header may use for it."""
+
+    kid: str | None
+    x5t: str | None
+    key: jwt.PyJWK
+
+
+@dataclass(frozen=True, slots=True)
+class KeySet:
+    """The usable keys of one JWKS document, and one line per entry that was skipped."""
+
+    source: str
+    keys: tuple[JsonWebKey, ...]
+    skipped: tuple[str, ...] = ()
+
+    def with_kid(self, kid: str) -> list[JsonWebKey]:
+        """Keys whose ``kid`` is ``kid`` (normally one)."""
+        return [k for k in self.keys if k.kid == kid]
+
+    def with_x5t(self, x5t: str) -> list[JsonWebKey]:
+        """Keys whose certificate thumbprint is ``x5t`` (Entra v1 headers carry it)."""
+        return [k for k in self.keys if k.x5t == x5t]
+
+    def kids(self) -> str:
+        """The published ``kid`` values, abbreviated, for a one-line detail."""
+        names = [repr(k.kid) if k.kid is not None else "(no kid)" for k in self.keys]
+        more = len(names) - _SHOWN_KIDS
+        shown = ", ".join(names[:_SHOWN_KIDS])
+        return shown + (f" and {more} more" if more > 0 else "") if names else "none"
+
+
+def parse_jwks(document: Mapping[str, Any], source: str) -> KeySet | str:
+    """The usable signature keys of a JWKS document, or a one-line reason there are none.
+
+    Encryption keys (``use: enc``) and symmetric keys (a published ``oct`` key would be
+    a shared secret made public) are skipped, as are keys pyjwt cannot load.
+    """
+    entries = document.get("keys")
+    if not isinstance(entries, list):
+        return "JWKS has no 'keys' list"
+    keys: list[JsonWebKey] = []
+    skipped: list[str] = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            skipped.append(f"entry {index} is not an object")
+            continue
+        kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
+        name = f"key {kid!r}" if kid is not None else f"entry {index}"
+        if entry.get("use", "sig") != "sig":
+            skipped.append(f"{name}: use {entry.get('use')!r}")
+            continue
+        if entry.get("kty") == "oct":
+            skipped.append(f"{name}: symmetric key refused")
+            continue
+        try:
+            key = jwt.PyJWK(entry)
+        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
+            skipped.append(f"{name}: {one_line(str(exc), 80)}")
+            continue
+        x5t = entry.get("x5t") if isinstance(entry.get("x5t"), str) else None
+        keys.append(JsonWebKey(kid, x5t, key))
+    if not keys:
+        reason = "; ".join(skipped[:3]) if skipped else "the key list is empty"
+        return f"JWKS has no usable signing key ({one_line(reason, 160)})"
+    return KeySet(source, tuple(keys), tuple(skipped))
+
+
+def fetch_jwks(url: str, http: HttpClient | None = None) -> KeySet | str:
+    """Fetch and parse the JWKS at ``url``; a one-line error string on failure."""
+    fetch = (http or HttpClient()).get_json(url)
+    if fetch.error is not None or fetch.document is None:
+        return f"{fetch.error} ({one_line(url)})"
+    parsed = parse_jwks(fetch.document, url)
+    return parsed if isinstance(parsed, KeySet) else f"{parsed} ({one_line(url)})"
+
+
+def load_jwks(path: Path) -> KeySet | str:
+    """Read a JWKS document from a file (``--jwks``)."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
+    except OSError as exc:
+        return f"cannot read {source}: {exc.strerror or exc}"
+    if len(raw) > MAX_FILE_BYTES:
+        return f"{source} is larger than {MAX_FILE_BYTES // 1024} KiB"
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"{source} is not JSON ({one_line(str(exc), 80)})"
+    if not isinstance(document, dict):
+        return f"{source} holds a JSON {type(document).__name__}, not a JWKS object"
+    parsed = parse_jwks(document, source)
+    return parsed if isinstance(parsed, KeySet) else f"{parsed} ({source})"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyLookup:
+    """The answer to "which key signed this token?", with what was tried, in one line."""
+
+    status: LookupStatus
+    key: jwt.PyJWK | None
+    kid: str | None
+    jwks_uri: str | None
+    metadata_issuer: str | None
+    detail: str
+    # Clock value (the store's clock) of the fetch that produced the keys.
+    fetched_at: float | None
+    # For "no-kid-match" (and duplicate kids): every key the token may have been signed
+    # with; verification tries each and says which matched.
+    candidates: tuple[jwt.PyJWK, ...] = ()
+    matched_by: MatchedBy | None = None
+    discovery: Discovery | None = field(default=None, compare=False)
+
+    @property
+    def found(self) -> bool:
+        """True when exactly the key to verify with is known."""
+        return self.status == "found" and self.key is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerKeyState:
+    """What the status bar shows for one issuer (or key URL, or key file)."""
+
+    name: str
+    status: StateStatus
+    key_count: int
+    # Seconds since the keys were fetched; ``None`` before the first success.
+    age: float | None
+    detail: str | None
+    jwks_uri: str | None
+
+    def label(self) -> str:
+        """``fetching`` / ``ok (3 keys, 5 min)`` / ``error: connection refused``."""
+        if self.status == "fetching":
+            return "fetching"
+        if self.status == "ok":
+            return f"ok ({self.key_count} keys, {_age(self.age)})"
+        if self.status == "error":
+            stale = f" (using {self.key_count} keys from {_age(self.age)} ago)"
+            return f"error: {self.detail}" + (stale if self.key_count else "")
+        return "idle"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"
+
+
+SourceKind = Literal["discover", "url", "file"]
+
+
+@dataclass(eq=False)
+class _Entry:
+    """Mutable cache state of one key source; fields are guarded by the store's lock."""
+
+    name: str
+    kind: SourceKind
+    target: str
+    fetch_lock: threading.Lock = field(default_factory=threading.Lock)
+    keys: KeySet | None = None
+    discovery: Discovery | None = None
+    jwks_uri: str | None = None
+    fetched_at: float | None = None
+    attempted_at: float | None = None
+    error: str | None = None
+    generation: int = 0
+    fetching: bool = False
+    # Claims of the latest token that caused a fetch: a forced refresh reuses its tid.
+    claims: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    keys: KeySet | None
+    discovery: Discovery | None
+    jwks_uri: str | None
+    fetched_at: float | None
+    attempted_at: float | None
+    error: str | None
+    generation: int
+
+
+class KeyStore:
+    """Per-issuer key cache with rate-limited refresh; safe to call from many threads.
+
+    Sources, first match wins: an explicit ``jwks_uri`` passed to :meth:`lookup` (e.g.
+    the ORDS profile's ``p_jwk_url``); ``offline_jwks`` (every issuer, no network);
+    ``offline_metadata`` (its ``jwks_uri``, after checking its issuer); discovery from
+    the token's ``iss``, refused for issuers outside a non-empty ``trusted_issuers``.
+    """
+
+    def __init__(
+        self,
+        *,
+        offline_jwks: Path | None = None,
+        offline_metadata: Path | None = None,
+        trusted_issuers: Sequence[str] = (),
+        ttl: float = 3600,
+        min_refresh_interval: float = 60,
+        timeout: float = DEFAULT_TIMEOUT,
+        session: requests.Session | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        max_sources: int = DEFAULT_MAX_SOURCES,
+        http: HttpClient | None = None,
+    ) -> None:
+        self.offline_jwks = offline_jwks
+        self.offline_metadata = offline_metadata
+        self.trusted_issuers = tuple(trusted_issuers)
+        self.ttl = ttl
+        self.min_refresh_interval = min_refresh_interval
+        self.clock = clock
+        self.max_sources = max_sources
+        self.http = http or HttpClient(session=session, timeout=timeout)
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+        self._metadata_file: Discovery | None = None
+
+    # -- public API --------------------------------------------------------------------
+
+    def lookup(
+        self,
+        issuer: str | None,
+        kid: str | None,
+        *,
+        claims: Mapping[str, Any] | None = None,
+        x5t: str | None = None,
+        jwks_uri: str | None = None,
+    ) -> KeyLookup:
+        """Find the key for a token from ``issuer`` whose header names ``kid`` (and ``x5t``).
+
+        Never raises; every failure is a status with a one-line ``detail``.
+        """
+        if not issuer and jwks_uri is None and self.offline_jwks is None:
+            return KeyLookup(
+                "unavailable", None, kid, None, None, "token has no iss: keys cannot be found", None
+            )
+        issuer = issuer or ""
+        source = self._source_for(issuer, claims, jwks_uri)
+        if isinstance(source, KeyLookup):
+            return source
+        entry, discovery = source
+        snap = self._ensure_fresh(entry, claims)
+        discovery = discovery or snap.discovery
+        meta_issuer = discovery.metadata_issuer if discovery else None
+        if snap.keys is None:
+            when = self._ago(snap.attempted_at)
+            return KeyLookup(
+                "unavailable",
+                None,
+                kid,
+                snap.jwks_uri,
+                meta_issuer,
+                one_line(f"no keys for {issuer!r}: {snap.error} (last tried {when})", 300),
+                None,
+                discovery=discovery,
+            )
+        result = self._match(snap, kid, x5t, refreshed=False)
+        if result is None and (kid is not None or x5t is not None):
+            # Unknown kid: the issuer may have rolled its keys over since the last fetch.
+            if self._may_refresh(snap):
+                snap = self._refresh(entry, snap.generation, claims, rediscover=False)
+                if snap.keys is not None:
+                    result = self._match(snap, kid, x5t, refreshed=True)
+                    if result is None:
+                        return self._not_found(snap, kid, x5t, meta_issuer, discovery, "refreshed")
+            else:
+                return self._not_found(snap, kid, x5t, meta_issuer, discovery, "limited")
+        if result is None:
+            assert snap.keys is not None
+            return self._no_kid(snap, meta_issuer, discovery)
+        status, key, candidates, matched_by, how = result
+        detail = f"{how} in {snap.jwks_uri or entry.target} ({self._keys_age(snap)})"
+        return KeyLookup(
+            status,
+            key,
+            kid,
+            snap.jwks_uri,
+            meta_issuer,
+            one_line(detail, 300),
+            snap.fetched_at,
+            candidates,
+            matched_by,
+            discovery,
+        )
+
+    def refresh(self, issuer: str | None = None) -> None:
+        """Fetch again now, ignoring the cache and the rate limit (the TUI's ``r`` key)."""
+        with self._lock:
+            if issuer is None:
+                self._metadata_file = None
+            entries = [
+                e for e in self._entries.values() if issuer is None or issuer in (e.name, e.target)
+            ]
+        for entry in entries:
+            self._refresh(entry, self._snapshot(entry).generation, None, rediscover=True)
+
+    def state(self) -> Mapping[str, IssuerKeyState]:
+        """Per issuer (or key URL, or key file): fetching / ok / error, key count and age."""
+        now = self.clock()
+        with self._lock:
+            entries = list(self._entries.values())
+            result: dict[str, IssuerKeyState] = {}
+            for e in entries:
+                status: StateStatus
+                if e.fetching:
+                    status = "fetching"
+                elif e.error is not None:
+                    status = "error"
+                elif e.keys is not None:
+                    status = "ok"
+                else:
+                    status = "idle"
+                result[e.name] = IssuerKeyState(
+                    name=e.name,
+                    status=status,
+                    key_count=len(e.keys.keys) if e.keys else 0,
+                    age=None if e.fetched_at is None else max(0.0, now - e.fetched_at),
+                    detail=e.error,
+                    jwks_uri=e.jwks_uri,
+                )
+        return result
+
+    # -- sources -----------------------------------------------------------------------
+
+    def _source_for(
+        self, issuer: str, claims: Mapping[str, Any] | None, jwks_uri: str | None
+    ) -> tuple[_Entry, Discovery | None] | KeyLookup:
+        if jwks_uri is not None:
+            return self._with(self._entry_or_refusal(f"jwks:{jwks_uri}", "url", jwks_uri, issuer))
+        discovery: Discovery | None = None
+        metadata_jwks: str | None = None
+        if self.offline_metadata is not None:
+            discovery = self._offline_discovery(issuer, claims)
+            if not discovery.ok:
+                return KeyLookup(
+                    "unavailable",
+                    None,
+                    None,
+                    None,
+                    discovery.metadata_issuer,
+                    one_line(f"offline metadata: {discovery.problem}", 300),
+                    None,
+                    discovery=discovery,
+                )
+            metadata_jwks = discovery.jwks_uri
+        if self.offline_jwks is not None:
+            path = str(self.offline_jwks)
+            got = self._entry_or_refusal(f"file:{path}", "file", path, issuer)
+            return self._with(got, discovery)
+        if metadata_jwks is not None:
+            got = self._entry_or_refusal(f"jwks:{metadata_jwks}", "url", metadata_jwks, issuer)
+            return self._with(got, discovery)
+        if self.trusted_issuers and issuer not in self.trusted_issuers:
+            return KeyLookup(
+                "untrusted-issuer",
+                None,
+                None,
+                None,
+                None,
+                one_line(
+                    f"issuer {issuer!r} is not among the trusted issuers "
+                    f"({', '.join(self.trusted_issuers)}): discovery refused",
+                    300,
+                ),
+                None,
+            )
+        return self._with(self._entry_or_refusal(issuer, "discover", issuer, issuer))
+
+    @staticmethod
+    def _with(
+        got: _Entry | KeyLookup, discovery: Discovery | None = None
+    ) -> tuple[_Entry, Discovery | None] | KeyLookup:
+        return got if isinstance(got, KeyLookup) else (got, discovery)
+
+    def _entry_or_refusal(
+        self, name: str, kind: SourceKind, target: str, issuer: str
+    ) -> _Entry | KeyLookup:
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                if len(self._entries) >= self.max_sources:
+                    return KeyLookup(
+                        "unavailable",
+                        None,
+                        None,
+                        None,
+                        None,
+                        one_line(
+                            f"not fetching keys for {issuer!r}: already tracking "
+                            f"{self.max_sources} issuers (use --trusted-issuer)",
+                            300,
+                        ),
+                        None,
+                    )
+                entry = _Entry(name=name, kind=kind, target=target)
+                self._entries[name] = entry
+            return entry
+
+    def _offline_discovery(self, issuer: str, claims: Mapping[str, Any] | None) -> Discovery:
+        assert self.offline_metadata is not None
+        with self._lock:
+            loaded = self._metadata_file
+        if loaded is None:
+            loaded = load_metadata(self.offline_metadata)
+            with self._lock:
+                self._metadata_file = loaded
+        if loaded.metadata is None:
+            return loaded
+        # Checked per token: a templated issuer resolves with each token's tid.
+        return metadata_from_document(
+            loaded.metadata, str(self.offline_metadata), issuer=issuer, claims=claims
+        )
+
+    # -- fetching ----------------------------------------------------------------------
+
+    def _snapshot(self, entry: _Entry) -> _Snapshot:
+        with self._lock:
+            return _Snapshot(
+                entry.keys,
+                entry.discovery,
+                entry.jwks_uri,
+                entry.fetched_at,
+                entry.attempted_at,
+                entry.error,
+                entry.generation,
+            )
+
+    def _may_refresh(self, snap: _Snapshot) -> bool:
+        return (
+            snap.attempted_at is None
+            or self.clock() - snap.attempted_at >= self.min_refresh_interval
+        )
+
+    def _ensure_fresh(self, entry: _Entry, claims: Mapping[str, Any] | None) -> _Snapshot:
+        snap = self._snapshot(entry)
+        if snap.attempted_at is None:
+            return self._refresh(entry, snap.generation, claims, rediscover=True)
+        expired = snap.fetched_at is None or self.clock() - snap.fetched_at >= self.ttl
+        if expired and self._may_refresh(snap):
+            return self._refresh(entry, snap.generation, claims, rediscover=True)
+        return snap
+
+    def _refresh(
+        self,
+        entry: _Entry,
+        seen_generation: int,
+        claims: Mapping[str, Any] | None,
+        *,
+        rediscover: bool,
+    ) -> _Snapshot:
+        """Fetch unless another thread completed a fetch since ``seen_generation``."""
+        with entry.fetch_lock:
+            with self._lock:
+                if entry.generation != seen_generation:
+                    # Someone else fetched while this thread waited: use their result.
+                    return self._snapshot_locked(entry)
+                entry.fetching = True
+                jwks_uri = entry.jwks_uri
+                discovery = entry.discovery
+                if claims is not None:
+                    entry.claims = claims
+                claims = entry.claims
+            try:
+                error: str | None = None
+                keys: KeySet | None = None
+                if entry.kind == "file":
+                    loaded = load_jwks(Path(entry.target))
+                    jwks_uri = entry.target
+                elif entry.kind == "url":
+                    jwks_uri = entry.target
+                    loaded = fetch_jwks(jwks_uri, self.http)
+                else:
+                    if rediscover or jwks_uri is None:
+                        discovery = discover(entry.target, claims=claims, http=self.http)
+                        jwks_uri = discovery.jwks_uri
+                    if jwks_uri is None:
+                        loaded = (discovery.problem if discovery else None) or "no jwks_uri"
+                    else:
+                        loaded = fetch_jwks(jwks_uri, self.http)
+                if isinstance(loaded, KeySet):
+                    keys = loaded
+                else:
+                    error = loaded
+            except Exception as exc:  # a lookup must never raise
+                keys, error = None, one_line(f"{type(exc).__name__}: {exc}", 200)
+            with self._lock:
+                now = self.clock()
+                entry.attempted_at = now
+                entry.generation += 1
+                entry.fetching = False
+                entry.discovery = discovery
+                entry.jwks_uri = jwks_uri
+                if keys is not None:
+                    entry.keys, entry.fetched_at, entry.error = keys, now, None
+                else:
+                    # Keep the previous keys: a failed refresh should not forget them.
+                    entry.error = error
+                return self._snapshot_locked(entry)
+
+    @staticmethod
+    def _snapshot_locked(entry: _Entry) -> _Snapshot:
+        return _Snapshot(
+            entry.keys,
+            entry.discovery,
+            entry.jwks_uri,
+            entry.fetched_at,
+            entry.attempted_at,
+            entry.error,
+            entry.generation,
+        )
+
+    # -- matching ----------------------------------------------------------------------
+
+    def _match(
+        self, snap: _Snapshot, kid: str | None, x5t: str | None, *, refreshed: bool
+    ) -> tuple[LookupStatus, jwt.PyJWK, tuple[jwt.PyJWK, ...], MatchedBy, str] | None:
+        assert snap.keys is not None
+        after = " after refreshing the JWKS" if refreshed else ""
+        if kid is not None:
+            hits = snap.keys.with_kid(kid)
+            if hits:
+                how = f"kid {kid!r} found{after}"
+                return "found", hits[0].key, tuple(h.key for h in hits), "kid", how
+            return None
+        if x5t is not None:
+            hits = snap.keys.with_x5t(x5t)
+            if hits:
+                how = f"no kid; x5t {x5t!r} found{after}"
+                return "found", hits[0].key, tuple(h.key for h in hits), "x5t", how
+        if len(snap.keys.keys) == 1:
+            only = snap.keys.keys[0].key
+            return "found", only, (only,), "only-key", "no kid; the JWKS has a single key"
+        return None
+
+    def _not_found(
+        self,
+        snap: _Snapshot,
+        kid: str | None,
+        x5t: str | None,
+        meta_issuer: str | None,
+        discovery: Discovery | None,
+        why: Literal["refreshed", "limited"],
+    ) -> KeyLookup:
+        assert snap.keys is not None
+        if kid is None:
+            return self._no_kid(snap, meta_issuer, discovery)
+        if why == "refreshed":
+            tail = "after refreshing once"
+        else:
+            tail = (
+                f"not refreshed: last fetch {self._ago(snap.attempted_at)}, "
+                f"at most one per {self.min_refresh_interval:g} s"
+            )
+        detail = f"kid {kid!r} not in {snap.jwks_uri} ({tail}); published kids: {snap.keys.kids()}"
+        return KeyLookup(
+            "kid-not-found",
+            None,
+            kid,
+            snap.jwks_uri,
+            meta_issuer,
+            one_line(detail, 300),
+            snap.fetched_at,
+            discovery=discovery,
+        )
+
+    def _no_kid(
+        self, snap: _Snapshot, meta_issuer: str | None, discovery: Discovery | None
+    ) -> KeyLookup:
+        assert snap.keys is not None
+        keys = snap.keys.keys
+        detail = (
+            f"token names no key (no kid, no matching x5t); {len(keys)} keys in "
+            f"{snap.jwks_uri}: each must be tried"
+        )
+        return KeyLookup(
+            "no-kid-match",
+            None,
+            None,
+            snap.jwks_uri,
+            meta_issuer,
+            one_line(detail, 300),
+            snap.fetched_at,
+            tuple(k.key for k in keys),
+            discovery=discovery,
+        )
+
+    def _keys_age(self, snap: _Snapshot) -> str:
+        count = len(snap.keys.keys) if snap.keys else 0
+        return f"{count} keys, fetched {self._ago(snap.fetched_at)}"
+
+    def _ago(self, when: float | None) -> str:
+        if when is None:
+            return "never"
+        return f"{_age(max(0.0, self.clock() - when))} ago"
