@@ -13,10 +13,10 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from inspector import checks, rules
 from inspector.attempt import Attempt, TokenReport
@@ -24,6 +24,8 @@ from inspector.checks import KeyCheck
 from inspector.clients import ClientTable
 from inspector.expectations import Expectations
 from inspector.idp import idp_family, subject_of
+from inspector.jwks import KeyStore
+from inspector.signature import check_signature
 from inspector.verdicts import Verdict, outcome_of
 from parsers.authorization import parse_authorization
 from parsers.records import LogRecord
@@ -39,45 +41,6 @@ VERIFIABLE_ALGORITHMS = (
 DEFAULT_CACHE_SIZE = 4096
 # A key lookup that failed for a transient reason is retried after this many seconds.
 UNAVAILABLE_RETRY_SECONDS = 30.0
-
-
-class KeyLookupLike(Protocol):
-    """What ``inspector.jwks.KeyStore.lookup`` returns (``KeyLookup``)."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def key(self) -> Any: ...
-    @property
-    def jwks_uri(self) -> str | None: ...
-    @property
-    def detail(self) -> str: ...
-
-
-class KeySource(Protocol):
-    """The part of ``inspector.jwks.KeyStore`` the analyzer uses."""
-
-    def lookup(
-        self, issuer: str | None, kid: str | None, *, claims: Mapping[str, Any] | None = None
-    ) -> KeyLookupLike: ...
-
-
-class SignatureResultLike(Protocol):
-    """What ``inspector.signature.verify_signature`` returns (``SignatureResult``)."""
-
-    @property
-    def verified(self) -> bool: ...
-    @property
-    def detail(self) -> str: ...
-
-
-Verifier = Callable[..., SignatureResultLike]
-
-
-def _default_verifier() -> Verifier:
-    from inspector.signature import verify_signature
-
-    return verify_signature
 
 
 def _utcnow() -> datetime:
@@ -136,27 +99,25 @@ class _LRU:
 class Analyzer:
     """Decode, verify and judge tokens the way ORDS would, with explanations.
 
-    ``keys`` is an ``inspector.jwks.KeyStore`` (or None: signatures are then not checked);
+    ``keys`` is a ``KeyStore`` (or None: signatures are then not checked);
     ``expectations`` what the profile requires; ``clock`` the time used when a record has
     none; ``clients`` the user-agent table. Safe to share between threads.
     """
 
     def __init__(
         self,
-        keys: KeySource | None,
+        keys: KeyStore | None,
         expectations: Expectations,
         *,
         clock: Callable[[], datetime] = _utcnow,
         clients: ClientTable | None = None,
         cache_size: int = DEFAULT_CACHE_SIZE,
-        verifier: Verifier | None = None,
         _facts: _LRU | None = None,
     ) -> None:
         self.keys = keys
         self.expectations = expectations
         self.clock = clock
         self.clients = clients or ClientTable.build()
-        self._verifier = verifier
         self._facts = _facts if _facts is not None else _LRU(cache_size)
         # Expectation-dependent verdicts per token; private to this analyzer.
         self._judged = _LRU(cache_size)
@@ -168,7 +129,6 @@ class Analyzer:
             expectations,
             clock=self.clock,
             clients=self.clients,
-            verifier=self._verifier,
             _facts=self._facts,
         )
 
@@ -256,14 +216,17 @@ class Analyzer:
         if (
             exp.jwk_url is None
             and facts.key.status == "verified"
-            and facts.key.jwks_uri
+            and (facts.key.jwks_uri or "").startswith(("https://", "http://"))
             and exp.issuer is None
         ):
             out.append(rules.PROFILE_JWK_URL.verdict(jwks_uri=facts.key.jwks_uri))
         return tuple(out)
 
     def _facts_for(self, token: str) -> TokenFacts:
-        key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        # The key check depends on where keys come from, so the JWK URL is part of the key.
+        key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest() + (
+            self.expectations.jwk_url or ""
+        ).encode("utf-8", "surrogateescape")
         cached: TokenFacts | None = self._facts.get(key)
         if cached is not None and (
             cached.stale_after is None or time.monotonic() < cached.stale_after
@@ -318,23 +281,28 @@ class Analyzer:
         if self.keys is None:
             return KeyCheck("no-keys", None, kid, detail="no key source configured")
         iss = decoded.claims.get("iss")
+        x5t = decoded.header.get("x5t")
         try:
+            # ORDS fetches keys from p_jwk_url, not from the token's issuer: when the
+            # profile (or the user) names it, that is where the key must be.
             lookup = self.keys.lookup(
-                iss if isinstance(iss, str) else None, kid, claims=decoded.claims
+                iss if isinstance(iss, str) else "",
+                kid,
+                claims=decoded.claims,
+                x5t=x5t if isinstance(x5t, str) else None,
+                jwks_uri=self.expectations.jwk_url,
             )
-        except Exception as exc:  # key sources do I/O on hostile input
+            if lookup.status in ("found", "no-kid-match"):
+                result = check_signature(token, lookup, algorithms=VERIFIABLE_ALGORITHMS)
+            else:
+                return KeyCheck(lookup.status, None, kid, lookup.jwks_uri, lookup.detail)
+        except Exception as exc:  # key sources do I/O on hostile input: never stop a scan
             return KeyCheck("unavailable", None, kid, detail=_one_line(exc))
-        if lookup.status != "found" or lookup.key is None:
-            status = lookup.status if lookup.status != "found" else "kid-not-found"
-            return KeyCheck(status, None, kid, lookup.jwks_uri, lookup.detail)
-        verifier = self._verifier or _default_verifier()
-        try:
-            result = verifier(token, lookup.key, algorithms=VERIFIABLE_ALGORITHMS)
-        except Exception as exc:  # a crash here must not stop a scan
-            return KeyCheck("signature-invalid", False, kid, lookup.jwks_uri, _one_line(exc))
-        if result.verified:
+        if result.verified is True:
             return KeyCheck("verified", True, kid, lookup.jwks_uri, result.detail)
-        return KeyCheck("signature-invalid", False, kid, lookup.jwks_uri, result.detail)
+        if result.verified is False:
+            return KeyCheck("signature-invalid", False, kid, lookup.jwks_uri, result.detail)
+        return KeyCheck("skipped", None, kid, lookup.jwks_uri, result.detail)
 
 
 def _one_line(exc: BaseException) -> str:
