@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from inspector.doctor import _adapters as keys
+from inspector.discovery import Discovery, discover, issuer_mismatch, resolve_issuer_template
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.resource_metadata import ResourceMetadata, check_scope_qualification
 from inspector.doctor.scopes import is_entra_url
 from inspector.doctor.urls import is_https
+from inspector.fetch import HttpClient
 
 CONNECTOR_REDIRECTS = (
     "https://chatgpt.com/connector_platform_oauth_redirect",
@@ -50,30 +52,31 @@ def check_authorization_server(
             " ".join(prm.authorization_servers),
             "list only the IdP whose tokens the ORDS profile accepts",
         )
-    found = keys.discover(server, timeout=options.timeout)
-    if found.document is None or found.url is None:
+    claims = tenant_claims(server)
+    found = discover(server, claims=claims, http=HttpClient(timeout=options.timeout))
+    document, metadata_url = _document_of(found)
+    if document is None or metadata_url is None:
         yield Finding(
             "as-metadata-unreachable",
             Status.FAIL,
             "no authorization-server metadata at any discovery location",
-            "; ".join(f"{url}: {why}" for url, why in found.tried),
+            "; ".join(t.describe() for t in found.tried) or found.problem,
             "authorization_servers must hold the IdP's issuer exactly (Entra: "
             "https://login.microsoftonline.com/<tenant>/v2.0)",
         )
         yield from check_scope_qualification(prm, is_entra(options, server, None))
         return None
-    document = found.document
-    misses = [url for url, why in found.tried if why != "ok"]
+    misses = [t for t in found.tried if t.url != metadata_url]
     yield Finding(
         "as-metadata-found",
         Status.PASS,
         "authorization-server metadata found"
         + (f" after {len(misses)} miss(es), as MCP discovery order allows" if misses else ""),
-        found.url,
+        metadata_url,
     )
     issuer = document.get("issuer")
     issuer_str = issuer if isinstance(issuer, str) else None
-    yield from _judge_issuer(issuer_str, server)
+    yield from _judge_issuer(issuer_str, server, claims)
     yield from _judge_registration(document)
     methods = document.get("code_challenge_methods_supported")
     if not (isinstance(methods, list) and "S256" in methods):
@@ -90,10 +93,41 @@ def check_authorization_server(
     yield from _judge_jwks_uri(jwks_str, options)
     entra = is_entra(options, server, document)
     yield from check_scope_qualification(prm, entra)
-    return AuthorizationServer(server, found.url, issuer_str, jwks_str, document, entra)
+    return AuthorizationServer(server, metadata_url, issuer_str, jwks_str, document, entra)
 
 
-def _judge_issuer(issuer: str | None, server: str) -> Generator[Finding]:
+def tenant_claims(server: str) -> dict[str, str]:
+    """Stand-in claims carrying the tenant from an Entra-style URL (``/<tenant>/v2.0``).
+
+    Entra's ``common`` documents carry a ``{tenantid}`` template that the discovery module
+    fills from a token's ``tid``; here the tenant comes from the URL the client was given.
+    """
+    segments = [s for s in urlsplit(server).path.split("/") if s]
+    return {"tid": segments[0]} if segments else {}
+
+
+def metadata_issuer(server: AuthorizationServer) -> str | None:
+    """The metadata's issuer with any ``{tenantid}`` template filled in."""
+    if server.issuer is None:
+        return None
+    return resolve_issuer_template(server.issuer, tenant_claims(server.server))
+
+
+def _document_of(found: Discovery) -> tuple[Mapping[str, Any] | None, str | None]:
+    """The document a client would have looked at, accepted or rejected, and its URL.
+
+    ``discover`` rejects a document whose issuer differs; the doctor still wants it, to
+    say exactly what differs and to go on checking the rest.
+    """
+    if found.metadata is None:
+        return None, None
+    if found.metadata_url is not None:
+        return found.metadata, found.metadata_url
+    answered = [t.url for t in found.tried if t.status is not None and 200 <= t.status < 300]
+    return found.metadata, (answered[-1] if answered else None)
+
+
+def _judge_issuer(issuer: str | None, server: str, claims: Mapping[str, str]) -> Generator[Finding]:
     if issuer is None:
         yield Finding(
             "as-issuer-missing",
@@ -103,27 +137,23 @@ def _judge_issuer(issuer: str | None, server: str) -> Generator[Finding]:
             "point authorization_servers at the IdP's real issuer",
         )
         return
-    expected = keys.expected_issuer(issuer, server)
-    if expected != server:
-        hint = (
-            " (only a trailing slash differs, and it counts)"
-            if (expected.rstrip("/") == server.rstrip("/"))
-            else ""
-        )
+    problem = issuer_mismatch(issuer, server, claims)
+    if problem is not None:
+        resolved = resolve_issuer_template(issuer, claims)
         yield Finding(
             "as-issuer-mismatch",
             Status.FAIL,
             "the metadata's issuer differs from the authorization server URL it was fetched "
-            "for: clients must reject it (RFC 8414 section 3.3)" + hint,
-            f"{issuer} vs {server}",
-            f"set authorization_servers to {expected}",
+            "for: clients must reject it (RFC 8414 section 3.3)",
+            problem,
+            f"set authorization_servers to {resolved}",
         )
     else:
         yield Finding(
             "as-issuer",
             Status.PASS,
             "issuer matches the authorization server URL"
-            + (" (Entra {tenantid} template)" if expected != issuer else ""),
+            + (" ({tenantid} template filled)" if "{tenantid}" in issuer else ""),
             issuer,
         )
 

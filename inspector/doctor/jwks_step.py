@@ -2,68 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
 
-from inspector.doctor import _adapters as keys
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.expectations import ORDS_ALGORITHMS
+from inspector.fetch import HttpClient
+from inspector.jwks import JsonWebKey, KeySet, parse_jwks
 
 
 @dataclass(frozen=True, slots=True)
-class KeySet:
-    """What the JWKS held: usable key ids and a short description of every key."""
+class OrdsKeys:
+    """The key set as fetched and the key ids ORDS can verify with."""
 
     uri: str
+    keys: KeySet | None
     usable: tuple[str, ...]
-    described: tuple[str, ...]
 
 
-def describe_key(jwk: Mapping[str, Any]) -> str:
-    """``kid=abc kty=RSA alg=RS256`` (public fields only)."""
-    parts = [f"{name}={jwk[name]}" for name in ("kid", "kty", "alg", "use") if name in jwk]
-    return " ".join(parts) or "(empty key)"
+def usable_by_ords(key: JsonWebKey) -> bool:
+    """An RSA key for RS256/RS384/RS512 (ORDS verifies nothing else)."""
+    return key.key.key_type == "RSA" and key.key.algorithm_name in ORDS_ALGORITHMS
 
 
-def usable_by_ords(jwk: Mapping[str, Any]) -> bool:
-    """RSA signing key whose algorithm (if stated) is one ORDS accepts."""
-    if jwk.get("kty") != "RSA" or not jwk.get("n") or not jwk.get("e"):
-        return False
-    if jwk.get("use") not in (None, "sig"):
-        return False
-    return jwk.get("alg") in (None, *ORDS_ALGORITHMS)
+def _describe(key: JsonWebKey) -> str:
+    return f"{key.kid or '(no kid)'} {key.key.key_type}/{key.key.algorithm_name}"
 
 
-def check_jwks(options: DoctorOptions, jwks_uri: str) -> Generator[Finding, None, KeySet | None]:
-    """Fetch the JWKS and count the keys ORDS can use."""
-    try:
-        document = keys.fetch_jwks(jwks_uri, timeout=options.timeout)
-    except ValueError as exc:
+def check_jwks(options: DoctorOptions, jwks_uri: str) -> Generator[Finding, None, OrdsKeys | None]:
+    """Fetch the JWKS (with the keys module's client and parser) and find ORDS-usable keys."""
+    fetched = HttpClient(timeout=options.timeout).get_json(jwks_uri)
+    if fetched.error is not None or fetched.document is None:
         yield Finding(
             "jwks-unreachable",
             Status.FAIL,
             "the JWKS could not be fetched (ORDS will not verify any token)",
-            f"{jwks_uri}: {exc}",
+            f"{jwks_uri}: {fetched.describe()}",
             "make jwks_uri reachable over https from the ORDS host (proxy, firewall, CA)",
         )
         return None
-    entries = [k for k in document["keys"] if isinstance(k, dict)]
-    described = tuple(describe_key(k) for k in entries)
-    usable = tuple(str(k.get("kid", "")) for k in entries if usable_by_ords(k))
+    parsed = parse_jwks(fetched.document, jwks_uri)
+    keys = parsed if isinstance(parsed, KeySet) else None
+    usable = tuple(k.kid or "(no kid)" for k in keys.keys if usable_by_ords(k)) if keys else ()
     if not usable:
+        seen = [_describe(k) for k in keys.keys] + list(keys.skipped) if keys else [str(parsed)]
         yield Finding(
             "jwks-no-usable-keys",
             Status.FAIL,
             "no RSA signing key for RS256/RS384/RS512: ORDS cannot verify tokens from this IdP",
-            "; ".join(described) or "(empty key set)",
+            "; ".join(seen),
             "configure the IdP to sign access tokens with RS256",
         )
     else:
+        total = len(keys.keys) + len(keys.skipped) if keys else 0
         yield Finding(
             "jwks-usable-keys",
             Status.PASS,
-            f"{len(usable)} of {len(entries)} key(s) usable by ORDS",
+            f"{len(usable)} of {total} key(s) usable by ORDS",
             ", ".join(usable),
         )
-    return KeySet(jwks_uri, usable, described)
+    return OrdsKeys(jwks_uri, keys, usable)

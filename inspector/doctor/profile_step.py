@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
-from inspector.doctor import _adapters as keys
-from inspector.doctor.authorization_server import AuthorizationServer
+from inspector.doctor.authorization_server import AuthorizationServer, metadata_issuer
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.urls import is_https
 from inspector.profile import JwtProfile
@@ -65,7 +64,7 @@ def check_profile(
 def _compare(
     profile: JwtProfile, server: AuthorizationServer, options: DoctorOptions
 ) -> Generator[Finding]:
-    issuer = keys.expected_issuer(server.issuer, server.server) if server.issuer else None
+    issuer = metadata_issuer(server)
     if issuer is not None and profile.issuer != issuer:
         hint = (
             " (only a trailing slash differs, and ORDS compares exactly)"
