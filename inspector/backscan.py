@@ -76,14 +76,14 @@ def _split(data: bytes) -> list[bytes]:
     return data[:-1].split(b"\n") if data.endswith(b"\n") else data.split(b"\n")
 
 
-def count_lines_before(fd: int, offset: int, *, limit: int = COUNT_LIMIT) -> int | None:
+def count_lines_before(fd: int, offset: int, *, limit: int | None = None) -> int | None:
     """Number of newlines in the first ``offset`` bytes, or None when that costs too much.
 
     The caller uses it as "line number of the byte at ``offset``, minus one". Beyond
-    ``limit`` bytes the count is skipped: line numbers are then unknown (None) rather than
-    delaying the first lines.
+    ``limit`` bytes (default ``COUNT_LIMIT``) the count is skipped: line numbers are then
+    unknown (None) rather than delaying the first lines.
     """
-    if offset > limit:
+    if offset > (COUNT_LIMIT if limit is None else limit):
         return None
     total = 0
     pos = 0

@@ -340,11 +340,16 @@ class _FileTail:
             if self._drain(old.fd, old.splitter, out):
                 old.last_growth = now
             if now - old.last_growth > max(RETIRE_GRACE, 3 * self.f.poll_interval):
-                old.splitter.finish(out)
+                self._finish(old.splitter, out)
                 os.close(old.fd)
             else:
                 keep.append(old)
         self.retired = keep
+
+    def _finish(self, splitter: LineSplitter, out: list[RawLine]) -> None:
+        before = len(out)
+        splitter.finish(out)
+        self.f.counters.add(self.path, len(out) - before, 0)
 
     def read_once(self, out: list[RawLine]) -> None:
         """Read the whole file (through gzip when compressed) and stop: the ``scan`` path."""
@@ -364,11 +369,11 @@ class _FileTail:
             self.f.emit_event("permission", self.path, permission_advice(self.path, exc))
             return
         except (OSError, EOFError, zlib.error) as exc:
-            self.splitter.finish(out)
+            self._finish(self.splitter, out)
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
             self.f.emit_event("error", self.path, f"{self.path}: read failed: {reason}")
             return
-        self.splitter.finish(out)
+        self._finish(self.splitter, out)
         self.f.emit_lines(out)
         out.clear()
         self.f.emit_event("eof", self.path, f"{self.path}: read to the end")
