@@ -1,0 +1,261 @@
+"""The analyzer on log records: status interplay, caching, threads, hostile input."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inspector.analyzer import Analyzer
+from inspector.clients import ClientTable
+from inspector.config import ConfigError
+from inspector.expectations import Expectations
+from inspector.jwks import KeyStore
+from inspector.local_idp import LocalIdP
+from inspector.verdicts import Outcome
+from parsers.records import LogRecord, Source
+
+WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def record(
+    authorization: str | None,
+    status: int | None = 200,
+    *,
+    ua: str | None = "openai-mcp/1.0.0",
+    time: datetime | None = WHEN,
+    line: int = 1,
+) -> LogRecord:
+    return LogRecord(
+        source=Source("extended.log", line, 0),
+        time=time,
+        remote_addr="192.0.2.7",
+        method="POST",
+        path="/ords/app/mcp/",
+        protocol="HTTP/1.1",
+        status=status,
+        user_agent=ua,
+        authorization=authorization,
+    )
+
+
+@pytest.fixture(scope="module")
+def idp() -> LocalIdP:
+    return LocalIdP()
+
+
+@pytest.fixture(scope="module")
+def keys(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
+    path = tmp_path_factory.mktemp("keys") / "jwks.json"
+    path.write_text(json.dumps(idp.jwks()))
+    return KeyStore(offline_jwks=path)
+
+
+@pytest.fixture(scope="module")
+def good(idp: LocalIdP) -> str:
+    return idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), upn="abe@contoso.example"))
+
+
+@pytest.fixture
+def analyzer(keys: KeyStore, idp: LocalIdP) -> Analyzer:
+    exp = Expectations(issuer=idp.issuer_v2, audience=idp.api_app_id, role_claim="/roles")
+    return Analyzer(keys, exp)
+
+
+def codes(attempt_verdicts: object) -> list[str]:
+    return [v.code for v in attempt_verdicts]  # type: ignore[attr-defined]
+
+
+def test_clean_token_accepted_is_ok(analyzer: Analyzer, good: str) -> None:
+    attempt = analyzer.analyze(record(f"Bearer {good}", 200))
+    assert attempt.outcome is Outcome.OK
+    assert attempt.verdicts == ()
+    assert attempt.client == "ChatGPT"
+    assert attempt.subject == "abe@contoso.example"
+    assert attempt.token is not None and attempt.token.verified is True
+    assert good not in json.dumps(attempt.as_dict())
+
+
+def test_clean_token_rejected_points_at_ords(analyzer: Analyzer, good: str) -> None:
+    attempt = analyzer.analyze(record(f"Bearer {good}", 401))
+    assert codes(attempt.verdicts) == ["rejected-by-server"]
+    assert attempt.outcome is Outcome.FAIL
+
+
+def test_forbidden_with_clean_token_is_rejected_by_server(analyzer: Analyzer, good: str) -> None:
+    assert codes(analyzer.analyze(record(f"Bearer {good}", 403)).verdicts) == ["rejected-by-server"]
+
+
+def test_success_despite_errors(analyzer: Analyzer, idp: LocalIdP) -> None:
+    bad = idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), aud="api://other"))
+    attempt = analyzer.analyze(record(f"Bearer {bad}", 200))
+    assert codes(attempt.verdicts) == ["audience-mismatch", "accepted-despite-errors"]
+    assert "audience-mismatch" in attempt.verdicts[-1].message
+
+
+def test_rejection_explained_by_the_token_adds_nothing(analyzer: Analyzer, idp: LocalIdP) -> None:
+    bad = idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), aud="api://other"))
+    assert codes(analyzer.analyze(record(f"Bearer {bad}", 401)).verdicts) == ["audience-mismatch"]
+
+
+def test_unauthenticated_401_is_no_token(analyzer: Analyzer) -> None:
+    attempt = analyzer.analyze(record(None, 401, ua="Claude-User"))
+    assert codes(attempt.verdicts) == ["no-token"]
+    assert attempt.client == "Claude"
+    assert "metadata" in attempt.verdicts[0].explanation
+    assert attempt.token is None
+
+
+def test_basic_credentials_are_never_decoded(analyzer: Analyzer) -> None:
+    attempt = analyzer.analyze(record("Basic dXNlcjpzZWNyZXQ=", 401))
+    assert codes(attempt.verdicts) == ["not-bearer"]
+    assert attempt.token is None
+
+
+def test_bare_token_is_not_bearer_but_still_analysed(analyzer: Analyzer, good: str) -> None:
+    attempt = analyzer.analyze(record(good, 401))
+    assert codes(attempt.verdicts)[0] == "not-bearer"
+    assert attempt.token is not None and attempt.token.verified is True
+
+
+def test_times_are_judged_at_the_request_not_now(analyzer: Analyzer, good: str) -> None:
+    # Minted for WHEN: valid then, long expired by the test's wall clock.
+    assert analyzer.analyze(record(f"Bearer {good}", 200)).verdicts == ()
+    later = record(f"Bearer {good}", 200, time=WHEN + timedelta(hours=3))
+    assert "expired" in codes(analyzer.analyze(later).verdicts)
+
+
+def test_record_without_time_uses_now(analyzer: Analyzer, good: str) -> None:
+    rec = record(f"Bearer {good}", 200, time=None)
+    assert analyzer.analyze(rec, now=WHEN).verdicts == ()
+    assert "expired" in codes(analyzer.analyze(rec, now=WHEN + timedelta(days=1)).verdicts)
+
+
+def test_each_token_is_decoded_and_verified_once(keys: KeyStore, idp: LocalIdP) -> None:
+    analyzer = Analyzer(keys, Expectations())
+    tokens = [idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), oid=str(i))) for i in range(3)]
+    for i in range(300):
+        analyzer.analyze(record(f"Bearer {tokens[i % 3]}", 200, line=i))
+    hits, misses, entries = analyzer.cache_stats
+    assert (misses, entries) == (3, 3)
+    assert hits == 297
+
+
+def test_cache_is_bounded(keys: KeyStore, idp: LocalIdP) -> None:
+    analyzer = Analyzer(None, Expectations(), cache_size=4)
+    for i in range(10):
+        analyzer.analyze_token(idp.mint({"iss": "x", "n": i}))
+    assert analyzer.cache_stats[2] == 4
+
+
+def test_with_expectations_shares_the_token_cache(analyzer: Analyzer, good: str) -> None:
+    analyzer.analyze_token(good, at=WHEN)
+    other = analyzer.with_expectations(Expectations(issuer="https://elsewhere/"))
+    before = other.cache_stats[1]
+    _, verdicts = other.analyze_token(good, at=WHEN)
+    assert other.cache_stats[1] == before
+    assert "issuer-mismatch" in codes(verdicts)
+    _, original = analyzer.analyze_token(good, at=WHEN)
+    assert original == ()
+
+
+def test_proposed_profile_answers_will_this_token_pass(analyzer: Analyzer, good: str) -> None:
+    from inspector.profile import JwtProfile
+
+    report, _ = analyzer.analyze_token(good, at=WHEN)
+    profile = JwtProfile(
+        issuer=report.claims["iss"],
+        audience=report.claims["aud"],
+        jwk_url="https://login.example/keys",
+        role_claim_name="roles",
+    )
+    _, verdicts = analyzer.with_expectations(Expectations.from_profile(profile)).analyze_token(
+        good, at=WHEN
+    )
+    assert "role-claim-pointer" in codes(verdicts)
+
+
+def test_clients_table_is_extendable() -> None:
+    table = ClientTable.from_config({r"^MyBot/": "My bot"})
+    assert table.classify("MyBot/2 (Mozilla/5.0)") == "My bot"
+    assert table.classify("Mozilla/5.0 (X11)") == "browser"
+    assert table.classify("curl/8.5.0") == "curl"
+    assert table.classify(None) == "other"
+    with pytest.raises(ConfigError):
+        ClientTable.from_config({"(": "broken"})
+
+
+def test_threads_share_one_analyzer(analyzer: Analyzer, idp: LocalIdP) -> None:
+    tokens = [idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), oid=str(i))) for i in range(8)]
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            for i in range(200):
+                attempt = analyzer.analyze(record(f"Bearer {tokens[(i + offset) % 8]}", 200))
+                assert attempt.outcome is Outcome.OK
+        except BaseException as exc:  # collected and re-raised in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(token=st.text(max_size=400), status=st.sampled_from([None, 200, 401, 403, 500]))
+def test_any_string_as_token_yields_verdicts(token: str, status: int | None) -> None:
+    analyzer = Analyzer(None, Expectations(issuer="https://i/", audience="a", roles=("R",)))
+    report, verdicts = analyzer.analyze_token(token, at=WHEN, status=status)
+    assert isinstance(verdicts, tuple)
+    assert report.fingerprint
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.none(), st.text(max_size=400)), status=st.integers(0, 999))
+def test_any_authorization_header_yields_an_attempt(value: str | None, status: int) -> None:
+    analyzer = Analyzer(None, Expectations(require_upn=True, allowed_age=60))
+    attempt = analyzer.analyze(record(value, status))
+    json.dumps(attempt.as_dict())
+    assert attempt.outcome in set(Outcome)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    claims=st.dictionaries(
+        st.sampled_from(["iss", "aud", "exp", "nbf", "iat", "roles", "scp", "scope", "upn", "ver"]),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+    )
+)
+def test_any_claim_values_yield_verdicts(claims: dict[str, object]) -> None:
+    import base64
+
+    def seg(obj: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    token = f"{seg({'alg': 'RS256', 'kid': 'k'})}.{seg(claims)}.c2ln"
+    exp = Expectations(
+        issuer="https://i/",
+        audience="a",
+        roles=("R",),
+        scopes=("s",),
+        require_upn=True,
+        allowed_age=60,
+        allowed_skew=30,
+    )
+    _, verdicts = Analyzer(None, exp).analyze_token(token, at=WHEN, status=200)
+    assert verdicts
