@@ -10,9 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.redaction import redact_text
+from parsers.redaction import redact_credential
 
 _CODE = re.compile(r"\b((?:ORA|DPY|DPI|PLS|TNS)-\d{4,5})\b")
+# A value echoed back by the database could be a token: JWT-shaped or long base64url runs.
+# Narrower than redact_text so identifiers such as ORDS_SECURITY.CREATE_JWT_PROFILE survive.
+_SECRET_RUN = re.compile(r"eyJ[A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){1,4}|[A-Za-z0-9_-]{40,}")
+
+
+def _redact(text: str) -> str:
+    return _SECRET_RUN.sub(lambda m: redact_credential(m.group()), text)
+
 
 # One hint per code: what it usually means for someone setting up ORDS JWT profiles.
 HINTS: dict[str, str] = {
@@ -46,7 +54,6 @@ HINTS: dict[str, str] = {
         "the ORDS views are not visible: ORDS not installed in this database, or --schema "
         "used without access to the DBA_ORDS_ views"
     ),
-    "ORA-20001": "ORDS refused the call (see its message)",
 }
 
 _ORDS_SECURITY_MISSING = (
@@ -104,9 +111,7 @@ def describe(exc: BaseException) -> DbErrorInfo:
     elif code == "DPY-6005" and len(lines) > 1:
         # The cause (connection refused, name resolution...) is on the next line.
         line = f"{lines[0]} {lines[1]}"
-    if code and code.startswith("ORA-2") and hint is None:
-        hint = HINTS["ORA-20001"]
-    return DbErrorInfo(code=code, line=redact_text(line), hint=hint)
+    return DbErrorInfo(code=code, line=_redact(line), hint=hint)
 
 
 def one_line(exc: BaseException) -> str:

@@ -158,11 +158,12 @@ class InMemoryOrds:
             raise database_error("DPY-1001: not connected to database")
         self.calls.append(operation)
         faults = self._faults.get(operation, [])
-        for fault in list(faults):
+        for fault in faults:
             fault.remaining -= 1
-            if fault.remaining <= 0:
-                faults.remove(fault)
-                raise fault.error
+        due = next((f for f in faults if f.remaining <= 0), None)
+        if due is not None:
+            faults.remove(due)
+            raise due.error
 
     def _view(self) -> dict[str, JwtProfile]:
         return self._pending if self._pending is not None else self._committed

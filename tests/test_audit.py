@@ -1,0 +1,64 @@
+"""The audit trail: one JSON line per apply, private file, never the token."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from inspector.audit import AuditLog, AuditRecord, default_audit_path, now_iso
+from inspector.profile import JwtProfile
+
+
+def _record(result: str = "applied") -> AuditRecord:
+    return AuditRecord(
+        time=now_iso(),
+        os_user="alice",
+        db_user="DEMO",
+        schema=None,
+        old_profile=None,
+        new_profile=JwtProfile("https://i/", "a", "https://k"),
+        token_fingerprint="0123456789ab",
+        result=result,
+    )
+
+
+def test_default_path_is_in_the_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert default_audit_path() == tmp_path / "token-inspector" / "audit.jsonl"
+
+
+def test_file_is_created_0600_and_lines_are_appended(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "state" / "audit.jsonl")
+    log.append(_record())
+    log.append(_record("failed-restored"))
+    mode = stat.S_IMODE(log.path.stat().st_mode)
+    assert mode == 0o600
+    assert stat.S_IMODE(log.path.parent.stat().st_mode) == 0o700
+    lines = log.path.read_text().splitlines()
+    assert [json.loads(x)["result"] for x in lines] == ["applied", "failed-restored"]
+    first = json.loads(lines[0])
+    assert set(first) == {
+        "time",
+        "os_user",
+        "db_user",
+        "database",
+        "schema",
+        "old_profile",
+        "new_profile",
+        "token_fingerprint",
+        "result",
+        "detail",
+    }
+    assert first["new_profile"]["issuer"] == "https://i/"
+    assert first["old_profile"] is None
+
+
+def test_existing_file_mode_is_not_widened(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.touch(mode=0o600)
+    AuditLog(path).append(_record())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(AuditLog(path).read()) == 1

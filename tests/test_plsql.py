@@ -1,0 +1,188 @@
+"""The exported PL/SQL script: hostile values survive quoting exactly, in both quoting styles.
+
+A small evaluator for PL/SQL string expressions (``'..'`` with doubled quotes, ``q'[..]'``,
+``chr(n)`` and ``||``) reads the generated literals back; the script is also checked against
+the SQL*Plus rules that would let a value escape (blank lines, ``/`` lines, substitution).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inspector.plsql import apply_block, check_identifier, script, string_literal
+from inspector.profile import JwtProfile
+
+Q_CLOSE = {"[": "]", "{": "}", "<": ">", "(": ")"}
+
+HOSTILE = [
+    "x'); drop table t; --",
+    "it's",
+    "]'",
+    "a]'b}'c>'d)'e!'f#'",
+    "line1\nline2",
+    "\n\n/\n",
+    "&user_password",
+    "&&x .\n.\n",
+    "tab\there\r\n",
+    "'",
+    "''",
+    "",
+    "q'[x]'",
+    "ünïcødé 日本語",
+    "-- comment\n#host rm -rf /",
+]
+
+
+def evaluate(expr: str) -> str | None:
+    """Evaluate a PL/SQL string expression produced by ``string_literal``."""
+    pos = 0
+    out: list[str] = []
+    expect_operand = True
+    text = expr.strip()
+    if text == "null":
+        return None
+    while pos < len(text):
+        if text[pos].isspace():
+            pos += 1
+            continue
+        if not expect_operand:
+            assert text.startswith("||", pos), f"expected || at {pos} in {text!r}"
+            pos += 2
+            expect_operand = True
+            continue
+        if text.startswith("chr(", pos):
+            end = text.index(")", pos)
+            out.append(chr(int(text[pos + 4 : end])))
+            pos = end + 1
+        elif text.startswith("q'", pos):
+            open_ = text[pos + 2]
+            close = Q_CLOSE.get(open_, open_)
+            end = text.index(close + "'", pos + 3)
+            out.append(text[pos + 3 : end])
+            pos = end + 2
+        elif text[pos] == "'":
+            pos += 1
+            buf = []
+            while True:
+                ch = text[pos]
+                if ch == "'":
+                    if text.startswith("''", pos):
+                        buf.append("'")
+                        pos += 2
+                        continue
+                    pos += 1
+                    break
+                buf.append(ch)
+                pos += 1
+            out.append("".join(buf))
+        else:
+            raise AssertionError(f"unexpected text at {pos}: {text[pos:]!r}")
+        expect_operand = False
+    assert not expect_operand or not out, "dangling ||"
+    return "".join(out)
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("style", ["doubled", "q"])
+def test_hostile_values_round_trip(value: str, style: str) -> None:
+    literal = string_literal(value, style=style)
+    assert evaluate(literal) == value
+    assert "\n" not in literal.replace("\n      || ", "")
+
+
+@given(st.text(max_size=300))
+def test_any_text_round_trips_doubled(value: str) -> None:
+    assert evaluate(string_literal(value)) == value
+
+
+@given(st.text(alphabet=st.sampled_from(list("]'}>)!#[{<(ab\n&")), max_size=60))
+def test_any_text_round_trips_q_quote(value: str) -> None:
+    assert evaluate(string_literal(value, style="q")) == value
+
+
+def test_none_is_null() -> None:
+    assert string_literal(None) == "null"
+
+
+def test_long_values_are_split_into_short_lines() -> None:
+    value = "x" * 3000
+    literal = string_literal(value)
+    assert evaluate(literal) == value
+    assert max(len(line) for line in literal.splitlines()) < 600
+
+
+def _argument(block: str, name: str) -> str | None:
+    match = re.search(rf"{name} => (.*?)(?=,\n    p_|\n  \);)", block, re.S)
+    return evaluate(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("style", ["doubled", "q"])
+def test_script_carries_hostile_claims_verbatim(style: str) -> None:
+    profile = JwtProfile(
+        issuer="https://evil/'); execute immediate 'drop user x'; --",
+        audience="api://x]'\n/\n&pwd",
+        jwk_url="https://k/keys?a=1&b=2",
+        description="multi\n\nline",
+        allowed_skew=30,
+        role_claim_name="/roles",
+    )
+    text = script(profile, header=["generated"], style=style)
+    block = apply_block(profile, style=style)
+    assert block in text
+    assert _argument(block, "p_issuer") == profile.issuer
+    assert _argument(block, "p_audience") == profile.audience
+    assert _argument(block, "p_jwk_url") == profile.jwk_url
+    assert _argument(block, "p_description") == profile.description
+    assert _argument(block, "p_role_claim_name") == "/roles"
+    assert "p_allowed_skew => 30" in block
+    # SQL*Plus: substitution off before any value; inside the block no blank line and no
+    # line that is only "/" or "." (either would end the block early).
+    assert text.index("set define off") < text.index("create_jwt_profile")
+    body = block.splitlines()[:-1]
+    assert all(line.strip() not in ("", "/", ".") for line in body)
+    assert block.splitlines()[-1] == "/"
+
+
+def test_null_parameters_are_left_out_for_older_ords() -> None:
+    block = apply_block(JwtProfile("https://i/", "a", "https://k"))
+    assert "p_role_claim_name" not in block
+    assert "p_allowed_age" not in block
+
+
+def test_script_deletes_only_an_existing_profile_and_verifies() -> None:
+    text = script(JwtProfile("https://i/", "a", "https://k"))
+    assert "select count(*) into l_count from user_ords_jwt_profile;" in text
+    assert "if l_count > 0 then\n    ords_security.delete_jwt_profile;" in text
+    assert "commit;" in text
+    assert "whenever sqlerror exit failure rollback" in text
+    assert text.rstrip().endswith("from user_ords_jwt_profile;")
+
+
+def test_admin_script_for_another_schema() -> None:
+    text = script(JwtProfile("https://i/", "a", "https://k"), schema="hr")
+    assert "ords_security_admin.delete_jwt_profile(p_schema => 'HR');" in text
+    assert "ords_security_admin.create_jwt_profile(\n    p_schema => 'HR'," in text
+
+
+@pytest.mark.parametrize("name", ["hr; drop", "a'b", "1abc", "", "x" * 200])
+def test_schema_names_must_be_plain_identifiers(name: str) -> None:
+    with pytest.raises(ValueError):
+        check_identifier(name)
+
+
+def test_header_lines_cannot_smuggle_statements() -> None:
+    with pytest.raises(ValueError):
+        script(JwtProfile("https://i/", "a", "https://k"), header=["ok\ndrop table t;"])
+
+
+def test_previous_profile_is_offered_as_a_commented_restore_block() -> None:
+    previous = JwtProfile("https://old/\n/\n", "old", "https://old/keys")
+    text = script(JwtProfile("https://i/", "a", "https://k"), previous=previous)
+    tail = text.split("-- To go back to the previous profile, run this block instead:\n")[1]
+    assert all(line.startswith("-- ") for line in tail.splitlines())
+    restored = "\n".join(line[3:] for line in tail.splitlines())
+    assert _argument(restored, "p_issuer") == previous.issuer
