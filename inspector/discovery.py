@@ -37,7 +37,7 @@ class UrlOutcome:
     def describe(self) -> str:
         """``<url> -> 200`` / ``<url> -> 404: HTTP 404 Not Found`` / ``<url> -> <error>``."""
         if self.error is None:
-            return f"{self.url} -> {self.status}"
+            return f"{self.url} -> {self.status if self.status is not None else 'read'}"
         if self.status is None:
             return f"{self.url} -> {self.error}"
         return f"{self.url} -> {self.status}: {self.error}"
@@ -249,6 +249,9 @@ def discover(
                     f"{fetch.error} ({one_line(url)})",
                     _meta_issuer(rejected_doc),
                 )
+            if 200 <= fetch.status < 300:
+                # Answered, but unusable (not JSON, too large): says more than a 404.
+                rejected = f"{fetch.error} ({one_line(url)})"
             continue
         document = fetch.document or {}
         reason = check_metadata(document, issuer=issuer, claims=claims)

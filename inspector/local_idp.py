@@ -129,6 +129,8 @@ class _Override:
     status: int
     body: bytes
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
+    send_length: bool = True
 
 
 @dataclass
@@ -309,11 +311,15 @@ class LocalIdP:
         status: int = 200,
         body: bytes | None = None,
         content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+        send_length: bool = True,
     ) -> None:
         """Serve ``document`` (or raw ``body``) with ``status`` at ``path``.
 
         ``path`` defaults to the path of :attr:`metadata_url`. Passing neither
-        ``document`` nor ``body`` removes the override for that path.
+        ``document`` nor ``body`` removes the override for that path. ``headers`` are
+        added (e.g. ``Location`` for a redirect); ``send_length=False`` omits
+        ``Content-Length`` so the client can only find the size by reading.
         """
         target = path if path is not None else urlsplit(self.metadata_url).path
         with self._lock:
@@ -321,7 +327,9 @@ class LocalIdP:
                 self._behaviour.overrides.pop(target, None)
                 return
             raw = body if body is not None else json.dumps(dict(document or {})).encode()
-            self._behaviour.overrides[target] = _Override(status, raw, content_type)
+            self._behaviour.overrides[target] = _Override(
+                status, raw, content_type, dict(headers or {}), send_length
+            )
 
     def clear_behaviours(self) -> None:
         """Forget failures, hangs and overrides."""
@@ -411,6 +419,10 @@ class LocalIdP:
                 "/common/discovery/keys",
             }
         return {urlsplit(self.jwks_uri).path}
+
+    def _override(self, path: str) -> _Override | None:
+        with self._lock:
+            return self._behaviour.overrides.get(path)
 
     def respond(self, path: str) -> tuple[int, bytes, str]:
         """Status, body and content type for a GET of ``path`` (without hang/fail)."""
@@ -550,14 +562,35 @@ def _handler_for(idp: LocalIdP) -> type[BaseHTTPRequestHandler]:
             if failure is not None:
                 self._send(failure, b'{"error":"server_error"}', "application/json")
                 return
+            override = idp._override(path)
+            if override is not None:
+                self._send(
+                    override.status,
+                    override.body,
+                    override.content_type,
+                    override.headers,
+                    send_length=override.send_length,
+                )
+                return
             status, body, content_type = idp.respond(path)
             self._send(status, body, content_type)
 
-        def _send(self, status: int, body: bytes, content_type: str) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            content_type: str,
+            headers: Mapping[str, str] | None = None,
+            *,
+            send_length: bool = True,
+        ) -> None:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                if send_length:
+                    self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
