@@ -80,6 +80,11 @@ class InspectorApp(App[int]):
         self.profile: JwtProfile | None = None
         self._tick_seconds = tick_seconds
         self._pump: Pump | None = None
+        # Kept as attributes: queries would search the active screen, which may be a modal.
+        self.table = AttemptTable(tz=tz, id="attempts")
+        self.detail = DetailPane(clock=clock, tz=tz, id="detail")
+        self.profile_panel = ProfilePanel(id="profile")
+        self.status_bar = StatusBar(id="status")
         self.title = "ORDS Token Inspector — DEMO" if session.demo else "ORDS Token Inspector"
         self.sub_title = session.title
 
@@ -94,17 +99,17 @@ class InspectorApp(App[int]):
                 "Press a on the accepted-looking v2 attempt to apply its profile.",
                 id="demo-banner",
             )
-        yield AttemptTable(tz=self.tz, id="attempts")
+        yield self.table
         with Horizontal(id="lower"):
-            yield DetailPane(clock=self.clock, tz=self.tz, id="detail")
+            yield self.detail
             with Vertical(id="side"):
-                yield ProfilePanel(id="profile")
-        yield StatusBar(id="status")
+                yield self.profile_panel
+        yield self.status_bar
         yield Footer()
 
     def on_mount(self) -> None:
         """Start the feed, read the database's profile, tick the countdowns."""
-        self.query_one(AttemptTable).focus()
+        self.table.focus()
         self._refresh_status()
         self.set_interval(self._tick_seconds, self._tick)
         self._pump = Pump(self.session.items)
@@ -157,7 +162,7 @@ class InspectorApp(App[int]):
         self.ingest(batch)
 
     def _add_attempts(self, attempts: list[Attempt]) -> None:
-        table = self.query_one(AttemptTable)
+        table = self.table
         before = table.selected_seq
         entries = self.store.add(attempts)
         shown = [e for e in entries if self.filter.matches(e)]
@@ -175,7 +180,7 @@ class InspectorApp(App[int]):
     @property
     def selected(self) -> Attempt | None:
         """The highlighted attempt."""
-        seq = self.query_one(AttemptTable).selected_seq
+        seq = self.table.selected_seq
         if seq is None:
             return None
         entry = self.store.get(seq)
@@ -183,18 +188,19 @@ class InspectorApp(App[int]):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, _: DataTable.RowHighlighted) -> None:
-        self._selection_changed()
+        if self.table.is_attached:
+            self._selection_changed()
 
     def _selection_changed(self) -> None:
         attempt = self.selected
-        detail = self.query_one(DetailPane)
+        detail = self.detail
         if attempt is not detail.attempt:
             detail.show(attempt)
-            self.query_one(ProfilePanel).set_attempt(attempt)
-        self.status_info.following = self.query_one(AttemptTable).following
+            self.profile_panel.set_attempt(attempt)
+        self.status_info.following = self.table.following
 
     def _tick(self) -> None:
-        self.query_one(DetailPane).tick()
+        self.detail.tick()
         self._refresh_status()
 
     def _refresh_status(self) -> None:
@@ -204,7 +210,7 @@ class InspectorApp(App[int]):
         except Exception as exc:  # a broken engine must not stop the screen
             self.status_info.problem = problem_text(exc)
         self.status_info.filter = self.filter
-        self.query_one(StatusBar).show(self.status_info)
+        self.status_bar.show(self.status_info)
 
     def report_problem(self, message: str) -> None:
         """Show a worker's failure; the app keeps running."""
@@ -231,7 +237,7 @@ class InspectorApp(App[int]):
     def on_profile_loaded(self, message: ProfileLoaded) -> None:
         """Show the database's profile."""
         self.profile = message.profile
-        self.query_one(ProfilePanel).set_profile(message.profile, message.state)
+        self.profile_panel.set_profile(message.profile, message.state)
         self._refresh_status()
 
     # ---- actions ----------------------------------------------------------------------------
@@ -303,13 +309,13 @@ class InspectorApp(App[int]):
 
     def _set_filter(self, flt: Filter) -> None:
         self.filter = flt
-        table = self.query_one(AttemptTable)
+        table = self.table
         table.rebuild(self.store.visible(flt), table.selected_seq)
         self._selection_changed()
         self._refresh_status()
 
     def _jump_failure(self, step: int) -> None:
-        table = self.query_one(AttemptTable)
+        table = self.table
         seqs = table.seqs
         if not seqs:
             return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
-from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -28,7 +28,7 @@ LONG_HELP: dict[str, str] = {
     "previous_failure": "previous failed attempt",
     "refetch_keys": "refetch every issuer's metadata and signing keys",
     "reveal": "reveal the selected token unredacted (it is a credential)",
-    "doctor": "check the whole discovery chain (challenge, metadata, JWKS, profile)",
+    "doctor": "doctor: check the whole discovery chain (challenge, metadata, JWKS, profile)",
     "help": "this help",
     "quit": "quit",
 }
@@ -49,19 +49,18 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """The key table."""
-        table = Table(box=None, expand=True, show_header=False)
-        table.add_column("key", style="bold cyan", no_wrap=True)
-        table.add_column("action")
-        for binding in self._key_list:
-            table.add_row(
-                binding.key_display or binding.key,
-                LONG_HELP.get(binding.action, binding.description),
-            )
-        for key, text in EXTRA_KEYS:
-            table.add_row(key, text)
+        rows = [
+            (b.key_display or b.key, LONG_HELP.get(b.action, b.description)) for b in self._key_list
+        ]
+        rows += list(EXTRA_KEYS)
+        width = max(len(key) for key, _ in rows) + 3
+        text = Text()
+        for key, meaning in rows:
+            text.append(key.ljust(width), style="bold cyan")
+            text.append(meaning + "\n")
         with Vertical(id="help-box", classes="dialog"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(table)
+            yield Static(text, id="help-keys")
             yield Static("Escape closes this help.", classes="dim")
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
+from typing import ClassVar
 
+from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from inspector.tui.model import Entry
@@ -13,6 +15,11 @@ from inspector.tui.present import COLUMNS, row_cells
 
 class AttemptTable(DataTable[object]):
     """One row per attempt, keyed by the entry's sequence number."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("end", "follow", "Follow newest", show=False),
+        Binding("home", "first", "Oldest", show=False),
+    ]
 
     DEFAULT_CSS = """
     AttemptTable { height: 1fr; }
@@ -75,3 +82,13 @@ class AttemptTable(DataTable[object]):
         """Move the cursor to the row of ``seq`` (no-op when it is hidden)."""
         if seq in self._seqs:
             self.move_cursor(row=self._seqs.index(seq), animate=False)
+
+    def action_follow(self) -> None:
+        """End: jump to the newest attempt and follow again."""
+        if self.row_count:
+            self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def action_first(self) -> None:
+        """Home: the oldest attempt kept."""
+        if self.row_count:
+            self.move_cursor(row=0, animate=False)

@@ -1,0 +1,297 @@
+"""The live screen's ``Session`` over the real engine (no Textual here).
+
+It glues together what the headless commands already use: log records from the log
+pipeline, the ``Analyzer`` (with the key store inside), the configurator's proposal and
+apply, the ORDS repository and the doctor. It adds no check of its own.
+
+Expectations rise in priority from config, to flags, to the ORDS profile read from the
+database; after an apply the new profile becomes the expectation for following attempts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+
+from inspector.analyzer import Analyzer
+from inspector.apply_profile import Progress as ApplyProgress
+from inspector.apply_profile import apply_proposal
+from inspector.attempt import Attempt
+from inspector.audit import AuditLog
+from inspector.database import OrdsRepository
+from inspector.expectations import Expectations
+from inspector.profile import JwtProfile
+from inspector.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
+from inspector.tui.feed import FeedProblem, problem_text
+from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
+from parsers.authorization import parse_authorization
+from parsers.records import LogRecord
+
+RecordSource = Callable[[threading.Event], Iterator[object]]
+DoctorFn = Callable[[Callable[[str, str, str], None]], None]
+Clock = Callable[[], datetime]
+
+
+def is_attempt(record: LogRecord) -> bool:
+    """A connector attempt: a request with an Authorization header, or a 401/403 answer."""
+    return record.authorization is not None or record.status in (401, 403)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EngineSession:
+    """``Session`` for ``watch`` and ``demo``; every blocking method runs in a UI worker."""
+
+    def __init__(
+        self,
+        *,
+        records: RecordSource,
+        files: tuple[str, ...],
+        title: str,
+        analyzer: Analyzer,
+        keys: object | None = None,
+        repository: OrdsRepository | None = None,
+        database_label: str = "not connected",
+        proposal_options: ProposalOptions | None = None,
+        audit: AuditLog | None = None,
+        doctor: DoctorFn | None = None,
+        demo: bool = False,
+        clock: Clock = _utcnow,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._records = records
+        self._files = files
+        self._title = title
+        self._base = analyzer
+        self._analyzer = analyzer
+        self._keys = keys
+        self._repo = repository
+        self._db_label = database_label
+        self._db_state = database_label if repository is None else f"{database_label} (reading)"
+        self._options = proposal_options or ProposalOptions()
+        self._audit = audit
+        self._doctor = doctor
+        self._demo = demo
+        self._clock = clock
+        self._on_close = on_close
+        self._profile_lock = threading.Lock()
+        self._profile_read = False
+        self._profile: JwtProfile | None = None
+
+    # ---- what the screen shows ------------------------------------------------------------
+
+    @property
+    def title(self) -> str:
+        """What is watched."""
+        return self._title
+
+    @property
+    def demo(self) -> bool:
+        """True for the demo."""
+        return self._demo
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The followed logs."""
+        return self._files
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analyzer judging new attempts (changes when the profile does)."""
+        return self._analyzer
+
+    def items(self, stop: threading.Event) -> Iterator[object]:
+        """Records from the log pipeline; attempts analysed, the rest passed through."""
+        # Judge the first attempts against the database's profile, not without it.
+        self.current_profile()
+        for item in self._records(stop):
+            if isinstance(item, LogRecord) and is_attempt(item):
+                try:
+                    yield self._analyzer.analyze(item, now=self._clock())
+                except Exception as exc:  # one hostile line must not stop the feed
+                    yield FeedProblem(
+                        f"{item.source.file}:{item.source.line}: analysis failed: "
+                        f"{problem_text(exc)}"
+                    )
+                    yield item
+            else:
+                yield item
+
+    def key_states(self) -> Mapping[str, str]:
+        """Per issuer: ``ok (2 keys, 3 min)``, ``fetching``, ``error: …``."""
+        state = getattr(self._keys, "state", None)
+        if state is None:
+            return {}
+        return {str(issuer): _state_text(value) for issuer, value in state().items()}
+
+    def refresh_keys(self) -> str:
+        """Refetch every issuer's keys now."""
+        refresh = getattr(self._keys, "refresh", None)
+        if refresh is None:
+            return "no key store: signatures are checked against offline keys only"
+        refresh()
+        states = self.key_states()
+        bad = [i for i, s in states.items() if s.startswith(("error", "unavailable"))]
+        if bad:
+            return f"keys refetched; {len(bad)} issuer(s) failing: {', '.join(bad)}"
+        return f"keys refetched for {len(states)} issuer(s)"
+
+    def database_state(self) -> str:
+        """``not connected (--no-db)``, ``DEMO@memory: (profile present)``, ``error: …``."""
+        return self._db_state
+
+    # ---- database ------------------------------------------------------------------------
+
+    def current_profile(self) -> JwtProfile | None:
+        """Read the profile (once per call; the first read also sets the expectations)."""
+        if self._repo is None:
+            return None
+        with self._profile_lock:
+            try:
+                profile = self._repo.get_profile(self._options.schema)
+            except Exception as exc:
+                self._db_state = f"error: {problem_text(exc)}"
+                raise
+            self._set_profile(profile)
+            return profile
+
+    def _set_profile(self, profile: JwtProfile | None) -> None:
+        self._profile = profile
+        self._profile_read = True
+        have = "profile present" if profile is not None else "no JWT profile yet"
+        self._db_state = f"{self._db_label} ({have})"
+        if profile is None:
+            self._analyzer = self._base
+        else:
+            merged = self._base.expectations.merged(Expectations.from_profile(profile))
+            self._analyzer = self._base.with_expectations(merged)
+
+    def _proposal(self, attempt: Attempt) -> Proposal:
+        if attempt.token is None:
+            raise ProposalError("no-token", "this attempt carries no token")
+        token = parse_authorization(attempt.record.authorization).credentials
+        if not token:
+            raise ProposalError("no-token", "this attempt carries no token")
+        now = self._clock()
+        current = None
+        roles = privileges = None
+        if self._repo is not None:
+            current = self._repo.get_profile(self._options.schema)
+            roles = self._repo.roles()
+            privileges = self._repo.privileges()
+        base = self._base
+
+        def check(expectations: Expectations) -> tuple[object, tuple[object, ...]]:
+            return base.with_expectations(expectations).analyze_token(token, at=now)
+
+        return build_proposal(
+            attempt.token,
+            options=self._options,
+            current=current,
+            current_known=self._repo is not None,
+            roles=roles,
+            privileges=privileges,
+            check=check,  # type: ignore[arg-type]
+            client=attempt.client,
+            source=f"{attempt.record.source.file}:{attempt.record.source.line}",
+            now=now,
+        )
+
+    def plan(self, attempt: Attempt) -> ApplyPlan:
+        """The configurator's proposal, shaped for the apply modal."""
+        try:
+            proposal = self._proposal(attempt)
+        except ProposalError as exc:
+            text = exc.message + (f" — {exc.explanation}" if exc.explanation else "")
+            verified = attempt.token.verified if attempt.token else None
+            return ApplyPlan(None, None, (), (), (), "", verified, refusal=text)
+        marks = {True: "✔", False: "✘", None: "·"}
+        refusal = None
+        if self._repo is None:
+            refusal = "no database connected: press s or c for the PL/SQL script instead"
+        return ApplyPlan(
+            current=proposal.current,
+            proposed=proposal.proposed,
+            diff=tuple(
+                DiffRow(r.parameter, r.current if proposal.current_known else None, r.proposed)
+                for r in proposal.diff
+            ),
+            prechecks=tuple(f"{marks[p.ok]} {p.text}" for p in proposal.prechecks),
+            risks=tuple(
+                r.message + (" (needs explicit confirmation)" if r.blocking else "")
+                for r in proposal.risks
+            ),
+            plsql=proposal.plsql,
+            verified=proposal.verified,
+            refusal=refusal,
+            handle=proposal,
+        )
+
+    def apply(self, plan: ApplyPlan, progress: Progress) -> ApplyOutcome:
+        """Apply with the configurator (restore on failure), then re-read the profile."""
+        if self._repo is None:
+            return ApplyOutcome(False, "no database connected")
+        proposal = plan.handle
+        if not isinstance(proposal, Proposal):
+            return ApplyOutcome(False, "nothing to apply")
+
+        def step(event: ApplyProgress) -> None:
+            progress(f"{event.step}: {event.status} — {event.message}")
+
+        result = apply_proposal(
+            self._repo,
+            proposal,
+            # The modal asked twice before getting here when the token is unverified.
+            force_unverified=bool(proposal.blocking_risks),
+            progress=step,
+            audit=self._audit,
+            db_user=self._db_label,
+        )
+        with self._profile_lock:
+            self._set_profile(result.final)
+        details = [*result.warnings]
+        if result.failure:
+            details.append(f"failure: {result.failure}")
+        if result.restore:
+            details.append(f"restore: {result.restore}")
+        if result.mismatches:
+            details.append(f"read back differs in: {', '.join(result.mismatches)}")
+        summary = {
+            "applied": "profile applied and read back: following attempts are judged by it",
+            "unchanged": "the profile was already in place",
+        }.get(result.result.value, f"not applied ({result.result.value})")
+        return ApplyOutcome(result.ok, summary, tuple(details), result.final)
+
+    def sql_script(self, attempt: Attempt) -> str:
+        """The reviewable PL/SQL script of the proposal (no database needed)."""
+        proposal = self._proposal(attempt)
+        return proposal.plsql
+
+    def doctor(self, emit: Callable[[str, str, str], None]) -> None:
+        """Run the doctor when it is available for this session."""
+        if self._doctor is None:
+            emit("skip", "doctor-unavailable", "the doctor is not configured for this session")
+            return
+        self._doctor(emit)
+
+    def close(self) -> None:
+        """Stop what the session started (follower, IdP of the demo, database)."""
+        try:
+            if self._on_close is not None:
+                self._on_close()
+        finally:
+            if self._repo is not None:
+                self._repo.close()
+
+
+def _state_text(value: object) -> str:
+    for name in ("summary", "describe", "text"):
+        attr = getattr(value, name, None)
+        if isinstance(attr, str):
+            return attr
+        if callable(attr):
+            return str(attr())
+    return str(value)
