@@ -1,0 +1,430 @@
+"""The key store: caching, rollover, rate limits, offline files, trust, TLS and threads."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inspector.jwks import KeyStore, load_jwks, parse_jwks
+from inspector.local_idp import LocalIdP, generate_ec_key, generate_rsa_key, keys_from
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A proxy configured in the environment must never see loopback test traffic.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def idp() -> Iterator[LocalIdP]:
+    with LocalIdP() as server:
+        yield server
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def metadata_fetches(idp: LocalIdP) -> int:
+    return sum(1 for p in idp.request_log if "well-known" in p)
+
+
+def jwks_fetches(idp: LocalIdP) -> int:
+    return idp.count(idp.jwks_uri)
+
+
+# -- discovery-backed lookups ---------------------------------------------------------
+
+
+def test_kid_is_found_through_discovery(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock)
+    lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid, claims=idp.entra_v2_claims())
+    assert lookup.status == "found" and lookup.found
+    assert lookup.key is not None
+    assert lookup.matched_by == "kid"
+    assert lookup.jwks_uri == idp.jwks_uri
+    assert lookup.metadata_issuer == idp.issuer_v2
+    assert lookup.fetched_at == clock.now
+    assert lookup.discovery is not None and lookup.discovery.metadata_url == idp.metadata_url
+    assert "found in" in lookup.detail
+
+
+def test_keys_are_cached_until_the_ttl(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock, ttl=3600)
+    kid = idp.keys[0].kid
+    store.lookup(idp.issuer_v2, kid)
+    requests_after_first = len(idp.request_log)
+    clock.advance(3599)
+    assert store.lookup(idp.issuer_v2, kid).status == "found"
+    assert len(idp.request_log) == requests_after_first
+    clock.advance(2)
+    assert store.lookup(idp.issuer_v2, kid).status == "found"
+    # Expired: metadata and keys are fetched again.
+    assert metadata_fetches(idp) == 6
+    assert jwks_fetches(idp) == 2
+
+
+def test_rollover_unknown_kid_triggers_one_refresh_then_is_found(
+    idp: LocalIdP, clock: FakeClock
+) -> None:
+    store = KeyStore(clock=clock)
+    store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    assert jwks_fetches(idp) == 1
+    new = idp.rotate(generate_rsa_key("rolled-over"))
+    clock.advance(120)
+    lookup = store.lookup(idp.issuer_v2, new.kid)
+    assert lookup.status == "found"
+    assert "after refreshing" in lookup.detail
+    assert jwks_fetches(idp) == 2
+    # A kid refresh re-reads the keys only; the metadata is still fresh.
+    assert metadata_fetches(idp) == 3
+    assert store.lookup(idp.issuer_v2, new.kid).status == "found"
+    assert jwks_fetches(idp) == 2
+
+
+def test_unknown_kid_refreshes_once_then_is_not_found(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock)
+    store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    clock.advance(61)
+    lookup = store.lookup(idp.issuer_v2, "no-such-kid")
+    assert lookup.status == "kid-not-found"
+    assert "after refreshing once" in lookup.detail
+    assert repr(idp.keys[0].kid) in lookup.detail
+    assert jwks_fetches(idp) == 2
+
+
+def test_random_kid_flood_is_rate_limited_per_minute(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock, min_refresh_interval=60)
+    first = store.lookup(idp.issuer_v2, uuid.uuid4().hex)
+    assert first.status == "kid-not-found"
+    fetches: list[int] = []
+    for _minute in range(3):
+        before = len(idp.request_log)
+        for _ in range(100):
+            lookup = store.lookup(idp.issuer_v2, uuid.uuid4().hex)
+            assert lookup.status == "kid-not-found"
+            clock.advance(0.5)
+        fetches.append(len(idp.request_log) - before)
+        clock.advance(10)
+    # 100 lookups spread over 50 s, plus 10 s: every minute at most one JWKS fetch.
+    assert all(n <= 1 for n in fetches), fetches
+    assert sum(fetches) >= 1
+    assert metadata_fetches(idp) == 3
+    # The last lookup of the last minute came 49.5 s after that minute's refresh.
+    limited = lookup
+    assert "not refreshed" in limited.detail and "at most one per 60 s" in limited.detail
+
+
+def test_forced_refresh_ignores_the_rate_limit(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock)
+    store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    new = idp.rotate(generate_rsa_key("pressed-r"))
+    assert store.lookup(idp.issuer_v2, new.kid).status == "kid-not-found"
+    store.refresh(idp.issuer_v2)
+    assert store.lookup(idp.issuer_v2, new.kid).status == "found"
+    store.refresh()
+    assert jwks_fetches(idp) == 3
+
+
+def test_server_down_is_unavailable_with_a_one_line_detail(idp: LocalIdP) -> None:
+    issuer = idp.issuer_v2
+    idp.down()
+    lookup = KeyStore().lookup(issuer, "k1")
+    assert lookup.status == "unavailable"
+    assert lookup.key is None
+    assert "connection refused" in lookup.detail
+    assert "\n" not in lookup.detail
+
+
+def test_failed_fetch_is_retried_only_after_the_interval(idp: LocalIdP, clock: FakeClock) -> None:
+    idp.fail_next(100, status=500)
+    store = KeyStore(clock=clock)
+    assert store.lookup(idp.issuer_v2, "k").status == "unavailable"
+    tried = len(idp.request_log)
+    for _ in range(20):
+        assert store.lookup(idp.issuer_v2, "k").status == "unavailable"
+    assert len(idp.request_log) == tried
+    idp.clear_behaviours()
+    clock.advance(61)
+    assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
+
+
+def test_failed_refresh_keeps_the_previous_keys(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock, ttl=100)
+    kid = idp.keys[0].kid
+    assert store.lookup(idp.issuer_v2, kid).status == "found"
+    idp.down()
+    clock.advance(101)
+    lookup = store.lookup(idp.issuer_v2, kid)
+    assert lookup.status == "found"
+    state = store.state()[idp.issuer_v2]
+    assert state.status == "error"
+    assert state.key_count == 1
+    assert state.label().startswith("error: connection refused")
+    assert "using 1 keys from" in state.label()
+
+
+def test_hanging_server_is_bounded_by_the_timeout(idp: LocalIdP) -> None:
+    idp.hang(30)
+    lookup = KeyStore(timeout=0.5).lookup(idp.issuer_v2, "k")
+    assert lookup.status == "unavailable"
+    assert "no response within 0.5 s" in lookup.detail
+
+
+def test_oversized_jwks_is_refused(idp: LocalIdP) -> None:
+    idp.set_metadata_override(path=f"/{idp.tenant_id}/discovery/v2.0/keys", body=b" " * 2_000_000)
+    lookup = KeyStore().lookup(idp.issuer_v2, idp.keys[0].kid)
+    assert lookup.status == "unavailable"
+    assert "larger than 1024 KiB refused" in lookup.detail
+
+
+def test_issuer_mismatch_makes_keys_unavailable(idp: LocalIdP) -> None:
+    idp.set_metadata_override({"issuer": "https://other.example/", "jwks_uri": idp.jwks_uri})
+    lookup = KeyStore().lookup(idp.issuer_v2, idp.keys[0].kid)
+    assert lookup.status == "unavailable"
+    assert "does not match the token's iss" in lookup.detail
+    assert jwks_fetches(idp) == 0
+
+
+# -- which key, when the token does not say -------------------------------------------
+
+
+def test_no_kid_with_a_single_key_uses_it(idp: LocalIdP) -> None:
+    lookup = KeyStore().lookup(idp.issuer_v2, None)
+    assert lookup.status == "found"
+    assert lookup.matched_by == "only-key"
+
+
+def test_no_kid_with_several_keys_returns_the_candidates(idp: LocalIdP) -> None:
+    idp.keys.append(generate_rsa_key("second"))
+    lookup = KeyStore().lookup(idp.issuer_v2, None)
+    assert lookup.status == "no-kid-match"
+    assert lookup.key is None
+    assert len(lookup.candidates) == 2
+    assert "each must be tried" in lookup.detail
+
+
+def test_x5t_names_the_key_when_kid_is_missing(idp: LocalIdP) -> None:
+    second = generate_rsa_key("second")
+    idp.keys.append(second)
+    lookup = KeyStore().lookup(idp.issuer_v1, None, x5t=second.x5t)
+    assert lookup.status == "found"
+    assert lookup.matched_by == "x5t"
+
+
+def test_explicit_jwks_uri_skips_discovery(idp: LocalIdP) -> None:
+    # The ORDS profile's p_jwk_url: ORDS uses it, whatever the metadata says.
+    lookup = KeyStore().lookup(idp.issuer_v2, idp.keys[0].kid, jwks_uri=idp.jwks_uri_v1)
+    assert lookup.status == "found"
+    assert lookup.jwks_uri == idp.jwks_uri_v1
+    assert idp.request_log == [f"/{idp.tenant_id}/discovery/keys"]
+
+
+def test_missing_issuer_is_unavailable() -> None:
+    lookup = KeyStore().lookup(None, "k")
+    assert lookup.status == "unavailable"
+    assert "no iss" in lookup.detail
+
+
+# -- offline files --------------------------------------------------------------------
+
+
+def test_offline_jwks_needs_no_network(tmp_path: Path) -> None:
+    key = generate_rsa_key("offline-1")
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(keys_from([key, generate_ec_key("offline-ec")])))
+    store = KeyStore(offline_jwks=path)
+    # Port 9 on loopback: nothing listens, and nothing may be asked.
+    lookup = store.lookup("http://127.0.0.1:9/tenant/v2.0", "offline-1")
+    assert lookup.status == "found"
+    assert lookup.jwks_uri == str(path)
+    assert store.lookup("http://127.0.0.1:9/tenant/v2.0", "nope").status == "kid-not-found"
+    assert store.state()[f"file:{path}"].label().startswith("ok (2 keys")
+
+
+def test_offline_metadata_with_network_keys(tmp_path: Path, idp: LocalIdP) -> None:
+    path = tmp_path / "metadata.json"
+    path.write_text(json.dumps(idp.metadata()))
+    store = KeyStore(offline_metadata=path)
+    lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    assert lookup.status == "found"
+    assert idp.request_log == [f"/{idp.tenant_id}/discovery/v2.0/keys"]
+    wrong = store.lookup(idp.issuer_v1, idp.keys[0].kid)
+    assert wrong.status == "unavailable"
+    assert wrong.detail.startswith("offline metadata: metadata issuer")
+
+
+def test_offline_metadata_and_jwks_together(tmp_path: Path) -> None:
+    key = generate_rsa_key("both")
+    meta = tmp_path / "metadata.json"
+    meta.write_text(
+        json.dumps(
+            {
+                "issuer": "https://login.microsoftonline.com/{tenantid}/v2.0",
+                "jwks_uri": "https://login.microsoftonline.com/common/discovery/v2.0/keys",
+            }
+        )
+    )
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(keys_from([key])))
+    store = KeyStore(offline_metadata=meta, offline_jwks=jwks)
+    issuer = "https://login.microsoftonline.com/t1/v2.0"
+    assert store.lookup(issuer, "both", claims={"tid": "t1"}).status == "found"
+    assert store.lookup(issuer, "both", claims={"tid": "t2"}).status == "unavailable"
+
+
+def test_broken_offline_jwks_file(tmp_path: Path) -> None:
+    path = tmp_path / "jwks.json"
+    path.write_text("{not json")
+    lookup = KeyStore(offline_jwks=path).lookup("https://idp.example", "k")
+    assert lookup.status == "unavailable"
+    assert "is not JSON" in lookup.detail
+    assert isinstance(load_jwks(tmp_path / "missing.json"), str)
+
+
+def test_unusable_jwks_entries_are_skipped() -> None:
+    good = generate_rsa_key("good").public_jwk
+    parsed = parse_jwks(
+        {
+            "keys": [
+                {"kty": "RSA", "kid": "enc", "use": "enc", "n": "AQAB", "e": "AQAB"},
+                {"kty": "oct", "kid": "secret", "k": "c2VjcmV0"},
+                {"kty": "RSA", "kid": "broken"},
+                "not an object",
+                good,
+            ]
+        },
+        "test",
+    )
+    assert not isinstance(parsed, str)
+    assert [k.kid for k in parsed.keys] == ["good"]
+    assert len(parsed.skipped) == 4
+    assert any("symmetric key refused" in s for s in parsed.skipped)
+    nothing = parse_jwks({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "test")
+    assert isinstance(nothing, str) and "no usable signing key" in nothing
+    assert parse_jwks({"keys": "x"}, "test") == "JWKS has no 'keys' list"
+
+
+# -- trust, limits, TLS, threads ------------------------------------------------------
+
+
+def test_untrusted_issuer_is_refused_without_a_request(idp: LocalIdP) -> None:
+    store = KeyStore(trusted_issuers=["https://login.microsoftonline.com/t/v2.0"])
+    lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    assert lookup.status == "untrusted-issuer"
+    assert "discovery refused" in lookup.detail
+    assert idp.request_log == []
+
+
+def test_trusted_issuer_is_discovered(idp: LocalIdP) -> None:
+    store = KeyStore(trusted_issuers=[idp.issuer_v2])
+    assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
+
+
+def test_number_of_issuers_contacted_is_bounded(idp: LocalIdP) -> None:
+    store = KeyStore(max_sources=2)
+    assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
+    assert store.lookup(idp.issuer_v1, idp.keys[0].kid).status == "found"
+    before = len(idp.request_log)
+    third = store.lookup(f"{idp.base_url}/other/v2.0", "k")
+    assert third.status == "unavailable"
+    assert "already tracking 2 issuers" in third.detail
+    assert len(idp.request_log) == before
+
+
+def test_https_with_a_test_ca_from_requests_ca_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
+        kid = server.keys[0].kid
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+        trusted = KeyStore().lookup(server.issuer_v2, kid)
+        assert trusted.status == "found", trusted.detail
+        assert trusted.jwks_uri and trusted.jwks_uri.startswith("https://127.0.0.1:")
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+        untrusted = KeyStore().lookup(server.issuer_v2, kid)
+        assert untrusted.status == "unavailable"
+        assert "TLS error" in untrusted.detail
+
+
+def test_concurrent_lookups_fetch_once(idp: LocalIdP) -> None:
+    idp.hang(0.3)  # keep the first fetch in flight while the others arrive
+    store = KeyStore()
+    barrier = threading.Barrier(12)
+    statuses: list[str] = []
+
+    def worker() -> None:
+        barrier.wait()
+        statuses.append(store.lookup(idp.issuer_v2, idp.keys[0].kid).status)
+
+    threads = [threading.Thread(target=worker) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == ["found"] * 12
+    assert metadata_fetches(idp) == 3
+    assert jwks_fetches(idp) == 1
+
+
+def test_concurrent_unknown_kids_refresh_once(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock)
+    store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    clock.advance(61)
+    idp.hang(0.3)
+    barrier = threading.Barrier(10)
+
+    def worker() -> None:
+        barrier.wait()
+        store.lookup(idp.issuer_v2, uuid.uuid4().hex)
+
+    threads = [threading.Thread(target=worker) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert jwks_fetches(idp) == 2
+
+
+def test_state_reports_fetching_while_in_flight(idp: LocalIdP) -> None:
+    idp.hang(0.5)
+    store = KeyStore()
+    seen: list[str] = []
+    worker = threading.Thread(target=store.lookup, args=(idp.issuer_v2, idp.keys[0].kid))
+    worker.start()
+    while worker.is_alive():
+        state = store.state().get(idp.issuer_v2)
+        if state is not None:
+            seen.append(state.label())
+        time.sleep(0.005)
+    worker.join()
+    assert "fetching" in seen
+    assert store.state()[idp.issuer_v2].label().startswith("ok (1 keys, ")
