@@ -407,9 +407,12 @@ def check_status(
         return []
     errors = [v.code for v in verdicts if v.severity is Severity.ERROR]
     if status in (401, 403) and has_token and not errors:
-        note = ""
+        notes = []
+        if any(v.code in ("signature-unchecked", "jwks-unavailable") for v in verdicts):
+            notes.append("signature not checked")
         if exp.empty:
-            note = " (no expectations set: pass --expect-iss/--expect-aud or the profile)"
+            notes.append("no expectations set: pass --expect-iss/--expect-aud or the profile")
+        note = f" ({'; '.join(notes)})" if notes else ""
         return [rules.REJECTED_BY_SERVER.verdict(status=f"{status}{note}")]
     if 200 <= status < 300 and errors:
         codes = ", ".join(dict.fromkeys(errors))

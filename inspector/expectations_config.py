@@ -1,4 +1,4 @@
-"""Building ``Expectations`` from the ``[expect]`` config table and the command-line flags.
+"""Setting the engine up from the config file and flags: expectations, keys, analyzer.
 
 Priority rises from config to flags to the ORDS profile (merged in by whoever reads the
 profile, with ``Expectations.merged``). Values are validated here so that a typo in the
@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from inspector.analyzer import Analyzer
+from inspector.clients import ClientTable
 from inspector.config import Config, ConfigError
 from inspector.expectations import Expectations
+from inspector.fetch import DEFAULT_TIMEOUT
+from inspector.jwks import KeyStore
 from inspector.profile import JwtProfile
 
 _KNOWN = {
@@ -104,3 +109,59 @@ def build_expectations(
     if profile is not None:
         result = result.merged(Expectations.from_profile(profile))
     return result
+
+
+def build_key_store(
+    config: Config, args: argparse.Namespace | None, expectations: Expectations
+) -> KeyStore:
+    """A ``KeyStore`` from ``add_key_options`` flags over the ``[keys]`` config table.
+
+    ``[keys]`` accepts ``jwks``, ``oidc_metadata`` (paths), ``trusted_issuers`` (list) and
+    ``http_timeout``. Issuers in a log are attacker-chosen: when no trusted issuer is
+    given but an issuer is expected, only that issuer's keys are discovered.
+    """
+    section = config.section("keys")
+    unknown = sorted(set(section) - {"jwks", "oidc_metadata", "trusted_issuers", "http_timeout"})
+    if unknown:
+        raise ConfigError(f"[keys] unknown key {unknown[0]!r}")
+
+    def path(flag: str, key: str) -> Path | None:
+        value = getattr(args, flag, None) if args is not None else None
+        if value is not None:
+            return Path(value)
+        raw = section.get(key)
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or not raw:
+            raise ConfigError(f"[keys] {key} must be a file path")
+        return Path(raw).expanduser()
+
+    trusted = list(getattr(args, "trusted_issuer", None) or []) if args is not None else []
+    if not trusted:
+        raw_trusted = section.get("trusted_issuers", [])
+        if not isinstance(raw_trusted, list) or not all(isinstance(t, str) for t in raw_trusted):
+            raise ConfigError("[keys] trusted_issuers must be a list of issuer URLs")
+        trusted = list(raw_trusted)
+    if not trusted and expectations.issuer:
+        trusted = [expectations.issuer]
+    timeout = getattr(args, "http_timeout", None) if args is not None else None
+    if timeout is None:
+        timeout = section.get("http_timeout", DEFAULT_TIMEOUT)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            raise ConfigError("[keys] http_timeout must be a positive number of seconds")
+    return KeyStore(
+        offline_jwks=path("jwks", "jwks"),
+        offline_metadata=path("oidc_metadata", "oidc_metadata"),
+        trusted_issuers=trusted,
+        timeout=float(timeout),
+    )
+
+
+def build_analyzer(config: Config, args: argparse.Namespace | None = None) -> Analyzer:
+    """The analysis engine as the command line and config describe it (no ORDS profile)."""
+    expectations = build_expectations(config, args)
+    return Analyzer(
+        build_key_store(config, args, expectations),
+        expectations,
+        clients=ClientTable.from_config(config.section("clients")),
+    )
