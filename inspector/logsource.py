@@ -1,0 +1,384 @@
+"""Turning command-line flags and the config file into "which log files, parsed how".
+
+Rules, first match wins:
+
+* log files: ``LOG`` arguments, else ``[logs] paths`` in the config, else the access logs
+  that nginx.conf writes with a format recording ``$http_authorization``;
+* parser: ``--log-format STRING`` (with ``--escape``), else ``--format NAME`` looked up in
+  nginx.conf, else the same two keys in ``[logs]``, else for each file the format
+  nginx.conf assigns to it, else the one format that records the authorization header,
+  else the reference ``extended`` format if the file's first lines match it, else
+  ``combined`` (with a warning: it has no Authorization field);
+* nginx.conf: ``--nginx-conf``, else ``[logs] nginx_conf``, else ``nginx -V``, else
+  ``/etc/nginx/nginx.conf``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inspector.config import Config
+from inspector.follow import FollowEvent, LogFollower, RawLine, StartAt
+from parsers.log_format import LineParser, compile_format, parse_log_format_string
+from parsers.nginx_conf import (
+    COMBINED,
+    AccessLog,
+    LogFormat,
+    NginxConfig,
+    NginxConfigError,
+    find_config_path,
+    parse_config,
+)
+from parsers.records import LogRecord, ParseFailure, Source
+
+STDIN = "-"
+AUTH_VARIABLE = "http_authorization"
+# The reference setup's format (ujnak/mcp-app nginx.conf): tried on a file's first lines
+# before falling back to ``combined`` when no configuration says how a file is written.
+REFERENCE_EXTENDED = LogFormat(
+    "extended",
+    "default",
+    "$remote_addr - $remote_user [$time_local] "
+    '"$request" $status $body_bytes_sent '
+    'referer:"$http_referer" '
+    'ua:"$http_user_agent" '
+    'content-type:"$http_content_type" '
+    'authorization:"$http_authorization" '
+    'mcp-protocol-version:"$http_mcp_protocol_version"',
+)
+SNIFF_LINES = 20
+POINT_AT_A_LOG = (
+    "name the log file (token-inspector tail /var/log/nginx/extended.log), "
+    "point at the configuration with --nginx-conf, or set [logs] paths in the config file"
+)
+
+
+class LogSelectionError(Exception):
+    """No usable log or format; the message says what was looked at and how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogSelection:
+    """The files to read and the parser for each (keyed by the path as given)."""
+
+    paths: tuple[str, ...]
+    parsers: Mapping[str, LineParser]
+    format_name: str
+    how: str  # "format 'extended' from /etc/nginx/nginx.conf line 12"
+    looked_at: tuple[str, ...]  # files examined, for "can't find a log" messages
+    warnings: tuple[str, ...] = ()
+
+
+def start_from_args(args: argparse.Namespace, *, default: StartAt | None = None) -> StartAt:
+    """``--from-start`` / ``--last N`` as a ``StartAt`` (``default`` or the end otherwise)."""
+    if getattr(args, "from_start", False):
+        return StartAt("start")
+    last = getattr(args, "last", None)
+    if last is not None:
+        if last < 0:
+            raise LogSelectionError(f"--last {last}: the number of lines must be 0 or more")
+        return StartAt("last", last)
+    return default or StartAt("end")
+
+
+def select_logs(args: argparse.Namespace, config: Config) -> LogSelection:
+    """Decide which files to read and with which ``log_format`` (see the module rules)."""
+    section = config.section("logs")
+    paths = _explicit_paths(args, section)
+    template = getattr(args, "log_format", None) or _opt_str(section, "log_format")
+    escape = getattr(args, "escape", None) or _opt_str(section, "escape") or "default"
+    format_name = getattr(args, "format", None) or (
+        None if template else _opt_str(section, "format")
+    )
+    conf_flag = getattr(args, "nginx_conf", None) or _opt_path(section, "nginx_conf")
+    finder = _ConfigFinder(conf_flag)
+
+    if template:
+        try:
+            fmt = parse_log_format_string(template, escape=escape)
+            parser = compile_format(fmt)
+        except ValueError as exc:
+            raise LogSelectionError(f"--log-format: {exc}") from None
+        if not paths:
+            paths = _paths_from_config(finder.require(), lambda log: True)
+        return LogSelection(
+            paths=paths,
+            parsers=dict.fromkeys(paths, parser),
+            format_name=fmt.name,
+            how=f"format given with --log-format (escape={fmt.escape})",
+            looked_at=finder.looked_at(paths),
+        )
+
+    if format_name:
+        nginx = finder.require()
+        fmt_or_none = nginx.log_formats.get(format_name)
+        if fmt_or_none is None:
+            known = ", ".join(sorted(nginx.log_formats)) or "none"
+            raise LogSelectionError(
+                f"no log_format named {format_name!r} in {nginx.path} "
+                f"(defined there: {known}); use --log-format to give the format itself"
+            )
+        parser = _compile(fmt_or_none)
+        if not paths:
+            paths = _paths_from_config(nginx, lambda log: log.format_name == format_name)
+        return LogSelection(
+            paths=paths,
+            parsers=dict.fromkeys(paths, parser),
+            format_name=format_name,
+            how=_describe(fmt_or_none, nginx),
+            looked_at=finder.looked_at(paths),
+        )
+
+    if not paths:
+        nginx = finder.require()
+        paths = _paths_from_config(
+            nginx, lambda log: _records_authorization(nginx, log.format_name)
+        )
+        return _per_path_selection(paths, nginx, finder, ())
+
+    nginx_or_none, problem = finder.optional()
+    warnings = (problem,) if problem else ()
+    return _per_path_selection(paths, nginx_or_none, finder, warnings)
+
+
+def iter_records(
+    selection: LogSelection,
+    start: StartAt,
+    follow: bool,
+    poll: bool,
+    *,
+    poll_interval: float = 1.0,
+) -> Generator[LogRecord | ParseFailure | FollowEvent, None, None]:
+    """Follow (or read once) the selected files and parse every line with its parser.
+
+    Follow events pass through unchanged. When the follower could not afford to count
+    lines (starting at the end of a big file) ``Source.line`` is 0, meaning unknown.
+    Closing the iterator stops the follower and releases the files.
+    """
+    follower = LogFollower(
+        selection.paths, start=start, follow=follow, poll=poll, poll_interval=poll_interval
+    )
+    parsers = selection.parsers
+    try:
+        for item in follower:
+            if isinstance(item, RawLine):
+                source = Source(item.file, item.line or 0, item.offset)
+                yield parsers[item.file].parse(item.data, source, item.truncated)
+            else:
+                yield item
+    finally:
+        follower.stop()
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+class _ConfigFinder:
+    """Finds and parses nginx.conf once, remembering what it looked at."""
+
+    def __init__(self, explicit: Path | None) -> None:
+        self.explicit = explicit
+        self.examined: list[str] = []
+        self._parsed: NginxConfig | None = None
+        self._error: str | None = None
+        self._done = False
+
+    def _load(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        path, how = find_config_path(self.explicit)
+        self.examined.append(str(path))
+        try:
+            self._parsed = parse_config(path)
+        except NginxConfigError as exc:
+            self._error = f"nginx configuration ({how}): {exc}"
+        else:
+            self.examined.extend(f for f in self._parsed.files if f not in self.examined)
+
+    def require(self) -> NginxConfig:
+        """The parsed configuration, or a ``LogSelectionError`` saying what to do."""
+        self._load()
+        if self._parsed is None:
+            raise LogSelectionError(f"{self._error}; {POINT_AT_A_LOG}")
+        return self._parsed
+
+    def optional(self) -> tuple[NginxConfig | None, str | None]:
+        """The configuration when readable; a failure is fatal only if it was asked for."""
+        self._load()
+        if self._parsed is None and self.explicit is not None:
+            raise LogSelectionError(str(self._error))
+        return self._parsed, None if self._parsed is not None else self._error
+
+    def looked_at(self, paths: Sequence[str] = ()) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.examined, *paths]))
+
+
+def _explicit_paths(args: argparse.Namespace, section: Mapping[str, Any]) -> tuple[str, ...]:
+    given = getattr(args, "logs", None) or []
+    if given:
+        return tuple(dict.fromkeys(str(p) for p in given))
+    configured = section.get("paths")
+    if configured is None:
+        return ()
+    if isinstance(configured, str):
+        configured = [configured]
+    if not isinstance(configured, list) or not all(isinstance(p, str) for p in configured):
+        raise LogSelectionError("[logs] paths must be a list of file names")
+    return tuple(dict.fromkeys(configured))
+
+
+def _opt_str(section: Mapping[str, Any], key: str) -> str | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise LogSelectionError(f"[logs] {key} must be a string")
+    return value
+
+
+def _opt_path(section: Mapping[str, Any], key: str) -> Path | None:
+    value = _opt_str(section, key)
+    return Path(value).expanduser() if value else None
+
+
+def _compile(fmt: LogFormat) -> LineParser:
+    try:
+        return compile_format(fmt)
+    except ValueError as exc:
+        where = f" ({fmt.file} line {fmt.line})" if fmt.file else ""
+        raise LogSelectionError(f"log_format {fmt.name!r}{where}: {exc}") from None
+
+
+def _records_authorization(nginx: NginxConfig, format_name: str) -> bool:
+    fmt = nginx.log_formats.get(format_name)
+    return fmt is not None and AUTH_VARIABLE in fmt.variables
+
+
+def _resolve(nginx: NginxConfig, log: AccessLog) -> str:
+    # Relative access_log paths are relative to nginx's prefix; the configuration's
+    # directory is the closest guess we have without asking nginx.
+    path = Path(log.path)
+    return str(path if path.is_absolute() else Path(log.file).parent / path)
+
+
+def _paths_from_config(nginx: NginxConfig, wanted: Callable[[AccessLog], bool]) -> tuple[str, ...]:
+    candidates = [log for log in nginx.access_logs if not log.off and not log.syslog]
+    chosen = [log for log in candidates if wanted(log) and "$" not in log.path]
+    if not chosen:
+        seen = (
+            "; ".join(
+                f"{log.path} ({log.format_name}, {log.file}:{log.line})" for log in candidates
+            )
+            or "no access_log at all"
+        )
+        formats = [n for n in nginx.log_formats if _records_authorization(nginx, n)]
+        hint = (
+            f"formats recording $http_authorization: {', '.join(formats)}"
+            if formats
+            else "no log_format records $http_authorization: add the extended format"
+        )
+        raise LogSelectionError(
+            f"no access log in {nginx.path} records the Authorization header "
+            f"(access logs seen: {seen}; {hint}); {POINT_AT_A_LOG}"
+        )
+    return tuple(dict.fromkeys(_resolve(nginx, log) for log in chosen))
+
+
+def _per_path_selection(
+    paths: tuple[str, ...],
+    nginx: NginxConfig | None,
+    finder: _ConfigFinder,
+    warnings: tuple[str, ...],
+) -> LogSelection:
+    """Each path gets the format nginx.conf writes it with, else the authorization format."""
+    assigned: dict[str, LogFormat] = {}
+    fallback: LogFormat | None = None
+    if nginx is not None:
+        for log in nginx.access_logs:
+            if log.off or log.syslog:
+                continue
+            fmt = nginx.log_formats.get(log.format_name)
+            if fmt is not None:
+                assigned.setdefault(_canonical(_resolve(nginx, log)), fmt)
+        recording = [f for f in nginx.log_formats.values() if AUTH_VARIABLE in f.variables]
+        if len(recording) == 1:
+            fallback = recording[0]
+    chosen: dict[str, LogFormat] = {}
+    notes = list(warnings)
+    for path in paths:
+        fmt = assigned.get(_canonical(path)) if path != STDIN else None
+        if fmt is None:
+            fmt = fallback
+        if fmt is None and path != STDIN and _sniff(path, REFERENCE_EXTENDED):
+            fmt = REFERENCE_EXTENDED
+            notes.append(
+                f"{path}: no nginx configuration names its format; its first lines match "
+                "the reference 'extended' format, so that is used"
+            )
+        if fmt is None:
+            fmt = COMBINED
+            notes.append(
+                f"{path}: no format known for this file, using 'combined', which has no "
+                "Authorization field; give --format NAME or --log-format STRING"
+            )
+        chosen[path] = fmt
+    compiled: dict[str, LineParser] = {}
+    by_format: dict[str, LineParser] = {}
+    for path, fmt in chosen.items():
+        key = f"{fmt.name}\0{fmt.escape}\0{fmt.template}"
+        if key not in by_format:
+            by_format[key] = _compile(fmt)
+        compiled[path] = by_format[key]
+    names = sorted({fmt.name for fmt in chosen.values()})
+    if len(names) == 1:
+        how = _describe(next(iter(chosen.values())), nginx)
+    else:
+        how = "; ".join(f"{p}: {_describe(f, nginx)}" for p, f in chosen.items())
+    return LogSelection(
+        paths=paths,
+        parsers=compiled,
+        format_name=names[0] if len(names) == 1 else ",".join(names),
+        how=how,
+        looked_at=finder.looked_at(paths),
+        warnings=tuple(notes),
+    )
+
+
+def _sniff(path: str, fmt: LogFormat) -> bool:
+    """True when most of the file's first complete lines parse with ``fmt``."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_LINES * 4096)
+    except OSError:
+        return False
+    lines = [line for line in head.split(b"\n")[:-1][:SNIFF_LINES] if line.strip()]
+    if not lines:
+        return False
+    parser = compile_format(fmt)
+    good = sum(
+        isinstance(parser.parse(line, Source(path, n, 0)), LogRecord)
+        for n, line in enumerate(lines, 1)
+    )
+    return good * 2 > len(lines)
+
+
+def _canonical(path: str) -> str:
+    try:
+        return str(Path(path).resolve())
+    except OSError:
+        return path
+
+
+def _describe(fmt: LogFormat, nginx: NginxConfig | None) -> str:
+    if fmt.file is not None:
+        return f"format {fmt.name!r} from {fmt.file} line {fmt.line}"
+    if fmt is COMBINED:
+        return "nginx's built-in 'combined' format"
+    if fmt is REFERENCE_EXTENDED:
+        return "the reference 'extended' format (recognised from the file's first lines)"
+    return f"format {fmt.name!r}" + (f" from {nginx.path}" if nginx is not None else "")
