@@ -13,11 +13,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from inspector import checks, plsql
 from inspector.attempt import TokenReport
-from inspector.database import OrdsPrivilege, OrdsRole
+from inspector.database import OrdsPrivilege, OrdsRepository, OrdsRole
 from inspector.expectations import ORDS_MAX_SKEW, Expectations
 from inspector.profile import JwtProfile
 from inspector.verdicts import Severity, Verdict
@@ -156,12 +156,10 @@ def _audience_array_explanation() -> str:
 
 
 def _describe(client: str | None, fingerprint: str, when: datetime) -> str:
-    who = client or "unknown client"
     # Only our own text: a client name from our table, a hex fingerprint and a date.
-    safe_who = re.sub(r"[^\w .()+-]", "", who)[:40]
-    return f"Created by token-inspector from a {safe_who} token sha256:{fingerprint} on " + (
-        when.date().isoformat()
-    )
+    who = re.sub(r"[^\w .()+-]", "", client or "")[:40].strip()
+    via = f" ({who})" if who else ""
+    return f"token-inspector: from token sha256:{fingerprint}{via} on {when.date().isoformat()}"
 
 
 def profile_from_token(
@@ -188,6 +186,12 @@ def profile_from_token(
     if not isinstance(aud, str) or not aud:
         raise ProposalError("no-audience", "the token has no string 'aud' claim")
     jwk_url = options.jwk_url or token.jwks_uri
+    if not jwk_url and options.trusted_issuers and iss not in options.trusted_issuers:
+        raise ProposalError(
+            "untrusted-issuer",
+            f"issuer {iss!r} is not among --trusted-issuer, so its metadata and keys were "
+            "not fetched",
+        )
     if not jwk_url:
         raise ProposalError(
             "no-jwks-uri",
@@ -401,4 +405,56 @@ def build_proposal(
         reached_modules=_unique(m for p in reached for m in p.modules),
         reached_patterns=_unique(x for p in reached for x in p.patterns),
         notes=tuple(notes),
+    )
+
+
+class _TokenAnalyzer(Protocol):
+    """The part of ``inspector.analyzer.Analyzer`` a proposal needs."""
+
+    def with_expectations(self, expectations: Expectations) -> _TokenAnalyzer: ...
+
+    def analyze_token(
+        self, token: str, *, at: datetime | None = None, status: int | None = None
+    ) -> tuple[TokenReport, tuple[Verdict, ...]]: ...
+
+
+def check_with(analyzer: _TokenAnalyzer, token: str, *, at: datetime | None = None) -> TokenCheck:
+    """A ``TokenCheck`` running ``analyzer`` on ``token`` (judged at ``at``, default now)."""
+
+    def check(expectations: Expectations) -> tuple[TokenReport, Sequence[Verdict]]:
+        return analyzer.with_expectations(expectations).analyze_token(token, at=at)
+
+    return check
+
+
+def propose(
+    repo: OrdsRepository | None,
+    token: TokenReport,
+    *,
+    options: ProposalOptions | None = None,
+    check: TokenCheck | None = None,
+    client: str | None = None,
+    source: str | None = None,
+    now: datetime | None = None,
+) -> Proposal:
+    """Read what the proposal needs from ``repo`` (when connected) and build it.
+
+    Database errors propagate: the caller shows them with ``db_errors.one_line``.
+    """
+    opts = options or ProposalOptions()
+    if repo is None:
+        return build_proposal(
+            token, options=opts, check=check, client=client, source=source, now=now
+        )
+    return build_proposal(
+        token,
+        options=opts,
+        current=repo.get_profile(opts.schema),
+        current_known=True,
+        roles=repo.roles(),
+        privileges=repo.privileges(),
+        check=check,
+        client=client,
+        source=source,
+        now=now,
     )

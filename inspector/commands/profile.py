@@ -1,0 +1,637 @@
+"""``token-inspector profile show|sql|apply``: read and create the ORDS JWT profile.
+
+``apply`` goes from "the connector's token showed up in the log" to "ORDS accepts it":
+the newest verified token (or one from stdin) becomes a proposed profile, shown as a diff
+with pre-checks, risks and the PL/SQL, confirmed, applied with restore on failure, read
+back and audited. ``sql`` writes the same change as a script for a DBA; ``show`` prints the
+profile, roles and privileges.
+
+Testing aid (undocumented in --help): ``--dsn memory:`` or ``TOKEN_INSPECTOR_DB=memory``
+uses the in-memory ORDS stand-in; ``--dsn memory:FILE`` keeps its state in a JSON file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from inspector.apply_profile import ApplyResult, Progress, Result, apply_proposal
+from inspector.audit import AuditLog, default_audit_path
+from inspector.config import Config, ConfigError, load_config
+from inspector.database import (
+    ConnectionSettings,
+    DatabaseSettingsError,
+    OrdsRepository,
+    open_repository,
+    settings_from,
+)
+from inspector.db_errors import one_line
+from inspector.options import (
+    add_config_option,
+    add_database_options,
+    add_expectation_options,
+    add_key_options,
+    add_log_selection,
+    add_output_options,
+)
+from inspector.ords_standin import InMemoryOrds
+from inspector.plsql import check_identifier
+from inspector.profile import JwtProfile
+from inspector.proposal import (
+    FORCE_UNVERIFIED_WARNING,
+    Proposal,
+    ProposalError,
+    ProposalOptions,
+    check_with,
+    propose,
+)
+from parsers.redaction import redact_credential
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESTORE_FAILED = 0, 1, 2, 3
+EPILOG = """\
+exit status: 0 done (or nothing to change), 1 refused, declined or failed with the previous
+profile restored, 2 usage, configuration or connection error, 3 failed and the previous
+profile could NOT be restored (the message says what to run).
+The password comes from ORACLE_PASSWORD or a prompt, never from the command line."""
+# `user/password@host/service` is accepted by the driver as a DSN: refuse it, so a password
+# never sits in argv, shell history or our messages.
+_DSN_WITH_PASSWORD = re.compile(r"^[^@/\s()=]+/[^@\s]*@")
+
+
+class CommandError(Exception):
+    """A clear one-line reason to stop, with the exit status to use."""
+
+    def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _common(parser: argparse.ArgumentParser, *, token_source: bool) -> None:
+    add_config_option(parser)
+    add_database_options(parser)
+    parser.add_argument(
+        "--schema",
+        metavar="NAME",
+        help="another REST-enabled schema (uses ORDS_SECURITY_ADMIN, needs "
+        "ORDS_ADMINISTRATOR_ROLE; read from the DBA_ORDS_ views)",
+    )
+    add_output_options(parser)
+    if not token_source:
+        return
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--from-log",
+        metavar="LOG",
+        help="use the newest verified token in this access log",
+    )
+    source.add_argument(
+        "--token",
+        choices=["-"],
+        metavar="-",
+        help="read the token from standard input ('-' only: tokens never go on the command line)",
+    )
+    add_log_selection(parser, positional=False)
+    add_key_options(parser)
+    add_expectation_options(parser)
+    group = parser.add_argument_group("proposed profile")
+    kind = group.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--role-claim",
+        metavar="POINTER",
+        help="role-based profile with this JSON pointer (default /roles when the token has roles)",
+    )
+    kind.add_argument(
+        "--scope-based", action="store_true", help="scope-based profile (scp names privileges)"
+    )
+    group.add_argument("--jwk-url", metavar="URL", help="p_jwk_url instead of the jwks_uri found")
+    group.add_argument("--description", metavar="TEXT", help="p_description")
+    group.add_argument(
+        "--allow-http-jwk-url",
+        action="store_true",
+        help="DEMO/LAB ONLY: accept an http:// jwks_uri (real ORDS refuses it)",
+    )
+
+
+def register(subparsers: Any) -> None:
+    """Add ``profile`` with its ``show``, ``sql`` and ``apply`` sub-commands."""
+    parser = subparsers.add_parser(
+        "profile",
+        help="read the ORDS JWT profile, or create it from an observed token",
+        description="Read the ORDS JWT profile, roles and privileges, or create the profile "
+        "from a token seen in the access log.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="profile_command", metavar="ACTION")
+    show = sub.add_parser("show", help="current profile, roles, privileges, modules")
+    _common(show, token_source=False)
+    show.set_defaults(func=run_show)
+
+    sql = sub.add_parser(
+        "sql",
+        help="a reviewable PL/SQL script for a DBA (no database needed)",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(sql, token_source=True)
+    sql.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the script here")
+    sql.set_defaults(func=run_sql)
+
+    apply = sub.add_parser(
+        "apply",
+        help="propose, check, confirm, apply with restore on failure, read back",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(apply, token_source=True)
+    apply.add_argument("--dry-run", action="store_true", help="show the proposal, change nothing")
+    apply.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    apply.add_argument(
+        "--force-unverified",
+        action="store_true",
+        help="apply even if the token's signature did not verify or its issuer is not "
+        "trusted (dangerous: see the warning it prints)",
+    )
+    apply.add_argument(
+        "--audit-file",
+        type=Path,
+        metavar="FILE",
+        help=f"JSON Lines audit trail (default {default_audit_path()})",
+    )
+    apply.set_defaults(func=run_apply)
+    parser.set_defaults(func=lambda args: _help(parser))
+
+
+def _help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return EXIT_USAGE
+
+
+# --------------------------------------------------------------------------- shared steps
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config, explicit=args.config is not None)
+
+
+def _settings(args: argparse.Namespace, config: Config) -> ConnectionSettings | None:
+    dsn = getattr(args, "dsn", None)
+    if dsn and _DSN_WITH_PASSWORD.match(dsn):
+        raise CommandError("--dsn must not contain a password: use ORACLE_PASSWORD")
+    return settings_from(args, config.section("database"))
+
+
+@contextmanager
+def _repository(settings: ConnectionSettings, args: argparse.Namespace) -> Iterator[OrdsRepository]:
+    try:
+        repo = open_repository(settings)
+    except Exception as exc:
+        raise CommandError(f"cannot connect to {settings.described}: {one_line(exc)}") from exc
+    if isinstance(repo, InMemoryOrds) and getattr(args, "allow_http_jwk_url", False):
+        repo.allow_http_jwk_url = True
+    try:
+        yield repo
+    finally:
+        try:
+            repo.close()
+        except Exception as exc:  # closing a broken session must not mask the real outcome
+            print(f"note: closing the connection failed: {one_line(exc)}", file=sys.stderr)
+
+
+def _schema(args: argparse.Namespace) -> str | None:
+    if not args.schema:
+        return None
+    try:
+        return check_identifier(args.schema)
+    except ValueError as exc:
+        raise CommandError(f"--schema: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    """The token to build a profile from, and where it came from."""
+
+    token: str
+    client: str | None
+    source: str
+    at: datetime | None
+
+
+def _read_stdin_token(stream: TextIO) -> str:
+    text = stream.read(65536).strip()
+    if text.lower().startswith("bearer "):
+        text = text[7:].strip()
+    if not text or any(ch.isspace() for ch in text):
+        raise CommandError("--token -: standard input must hold one token")
+    return text
+
+
+def _analyzer(args: argparse.Namespace, config: Config) -> Any:
+    from inspector.analyzer import Analyzer
+    from inspector.expectations_config import build_expectations
+    from inspector.jwks import KeyStore
+
+    keys = KeyStore(
+        offline_jwks=args.jwks,
+        offline_metadata=args.oidc_metadata,
+        trusted_issuers=tuple(args.trusted_issuer),
+        timeout=args.http_timeout or 5.0,
+    )
+    return Analyzer(keys, build_expectations(config, args))
+
+
+def _choose_token(args: argparse.Namespace, config: Config, analyzer: Any) -> _Chosen:
+    if args.token is not None:  # argparse allows '-' only
+        return _Chosen(_read_stdin_token(sys.stdin), None, "standard input", None)
+    if args.from_log:
+        return _newest_verified(args, config, analyzer)
+    raise CommandError("give --from-log LOG or --token - (token on standard input)")
+
+
+def _newest_verified(args: argparse.Namespace, config: Config, analyzer: Any) -> _Chosen:
+    """The newest attempt in the log whose token verified (else the newest with a token)."""
+    from inspector.follow import StartAt
+    from inspector.logsource import LogSelectionError, iter_records, select_logs
+    from parsers.authorization import parse_authorization
+    from parsers.records import LogRecord
+
+    selection_args = argparse.Namespace(**vars(args))
+    selection_args.logs = [args.from_log]
+    try:
+        selection = select_logs(selection_args, config)
+    except LogSelectionError as exc:
+        raise CommandError(str(exc)) from None
+    best: tuple[Any, str] | None = None
+    fallback: tuple[Any, str] | None = None
+    for item in iter_records(selection, StartAt("start"), follow=False, poll=False):
+        if not isinstance(item, LogRecord) or not item.authorization:
+            continue
+        auth = parse_authorization(item.authorization)
+        if not auth.is_bearer or not auth.credentials:
+            continue
+        attempt = analyzer.analyze(item)
+        if attempt.token is None or attempt.token.kind != "jws":
+            continue
+        if attempt.token.verified is True and _newer(attempt, best):
+            best = (attempt, auth.credentials)
+        elif _newer(attempt, fallback):
+            fallback = (attempt, auth.credentials)
+    chosen = best or fallback
+    if chosen is None:
+        raise CommandError(f"{args.from_log}: no bearer token (JWT) found in the log")
+    attempt, token = chosen
+    rec = attempt.record
+    when = rec.time.isoformat() if rec.time else "time unknown"
+    source = f"{rec.source.file}:{rec.source.line}, {when}, {attempt.client}"
+    return _Chosen(token, attempt.client, source, rec.time)
+
+
+def _newer(attempt: Any, current: tuple[Any, str] | None) -> bool:
+    if current is None:
+        return True
+    mine, theirs = attempt.record.time, current[0].record.time
+    if mine is None or theirs is None:
+        return True  # file order: later lines are newer
+    return bool(mine >= theirs)
+
+
+def _options(args: argparse.Namespace, schema: str | None) -> ProposalOptions:
+    return ProposalOptions(
+        role_claim=args.role_claim,
+        scope_based=args.scope_based,
+        allowed_skew=args.allowed_skew,
+        allowed_age=args.allowed_age,
+        allow_http_jwk_url=args.allow_http_jwk_url,
+        jwk_url=args.jwk_url,
+        description=args.description,
+        schema=schema,
+        trusted_issuers=tuple(args.trusted_issuer),
+    )
+
+
+def _proposal(
+    args: argparse.Namespace, config: Config, repo: OrdsRepository | None
+) -> tuple[Proposal, _Chosen]:
+    analyzer = _analyzer(args, config)
+    chosen = _choose_token(args, config, analyzer)
+    report, _ = analyzer.analyze_token(chosen.token, at=chosen.at)
+    if report.kind != "jws":
+        raise CommandError(f"the token is not a signed JWT ({report.kind}): no profile from it")
+    try:
+        proposal = propose(
+            repo,
+            report,
+            options=_options(args, _schema(args)),
+            check=check_with(analyzer, chosen.token, at=chosen.at),
+            client=chosen.client,
+            source=chosen.source,
+        )
+    except ProposalError as exc:
+        extra = f" {exc.explanation}" if exc.explanation else ""
+        raise CommandError(
+            f"cannot propose a profile ({exc.code}): {exc.message}.{extra}"
+        ) from None
+    return proposal, chosen
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _profile_lines(profile: JwtProfile | None) -> list[str]:
+    if profile is None:
+        return ["  (no JWT profile)"]
+    kind = "role-based" if profile.role_based else "scope-based"
+    lines = [f"  {k:<16} {v}" for k, v in asdict(profile).items() if v is not None]
+    return [*lines, f"  ({kind})"]
+
+
+_MARK = {True: "ok ", False: "XX ", None: " - "}
+
+
+def render_proposal(proposal: Proposal, chosen_token: str | None, show_token: bool) -> str:
+    """The human view of a proposal: token, diff, pre-checks, risks, PL/SQL."""
+    out: list[str] = []
+    verified = "signature not checked"
+    if proposal.verified is not None:
+        verified = "signature verified" if proposal.verified else "signature did NOT verify"
+    out.append(f"Token sha256:{proposal.token_fingerprint} ({verified})")
+    if proposal.source:
+        out.append(f"  from {proposal.source}")
+    if chosen_token is not None:
+        shown = chosen_token if show_token else redact_credential(chosen_token)
+        out.append(f"  token {shown}")
+    target = proposal.schema or "the connected schema"
+    out.append("")
+    if proposal.current_known:
+        out.append(f"Profile for {target}: current -> proposed ('*' = changes)")
+    else:
+        out.append("Proposed profile (no database: current profile unknown)")
+    width = max(len(r.current) for r in proposal.diff) if proposal.current_known else 0
+    for row in proposal.diff:
+        mark = "*" if row.changed and proposal.current_known else " "
+        if proposal.current_known:
+            out.append(f" {mark} {row.parameter:<18} {row.current:<{width}}  ->  {row.proposed}")
+        else:
+            out.append(f"   {row.parameter:<18} {row.proposed}")
+    out.append("")
+    out.append("Pre-checks:")
+    out += [f"  {_MARK[c.ok]}{c.text}" for c in proposal.prechecks]
+    if proposal.will_pass is not None:
+        verdict = "PASSES" if proposal.will_pass else "would still FAIL"
+        out.append(f"  => this token {verdict} under the proposed profile")
+    if proposal.risks:
+        out.append("")
+        out.append("Risks:")
+        out += [f"  {'!!' if r.blocking else '! '} {r.message}" for r in proposal.risks]
+    out.append("")
+    out.append("PL/SQL (the tool binds the same values; this is the reviewable equivalent):")
+    out += [f"  {line}" for line in proposal.plsql.rstrip().splitlines()]
+    return "\n".join(out)
+
+
+def _proposal_json(proposal: Proposal) -> dict[str, Any]:
+    return {
+        "token_fingerprint": proposal.token_fingerprint,
+        "verified": proposal.verified,
+        "source": proposal.source,
+        "schema": proposal.schema,
+        "current": asdict(proposal.current) if proposal.current else None,
+        "current_known": proposal.current_known,
+        "proposed": asdict(proposal.proposed),
+        "diff": [asdict(r) for r in proposal.diff],
+        "prechecks": [asdict(c) for c in proposal.prechecks],
+        "will_pass": proposal.will_pass,
+        "risks": [asdict(r) for r in proposal.risks],
+        "reached": {
+            "privileges": list(proposal.reached_privileges),
+            "modules": list(proposal.reached_modules),
+            "patterns": list(proposal.reached_patterns),
+        },
+        "plsql": proposal.plsql,
+    }
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _run(fn: Any, args: argparse.Namespace) -> int:
+    try:
+        status: int = fn(args)
+        return status
+    except CommandError as exc:
+        print(f"token-inspector profile: {exc}", file=sys.stderr)
+        return exc.status
+    except (ConfigError, DatabaseSettingsError) as exc:
+        print(f"token-inspector profile: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """``profile show``."""
+    return _run(_show, args)
+
+
+def _show(args: argparse.Namespace) -> int:
+    config = _config(args)
+    settings = _settings(args, config)
+    if settings is None:
+        raise CommandError("no database: give --dsn and --user (or [database] in the config)")
+    schema = _schema(args)
+    with _repository(settings, args) as repo:
+        try:
+            connected = repo.current_schema()
+            profile = repo.get_profile(schema)
+            roles = repo.roles()
+            privileges = repo.privileges()
+        except Exception as exc:
+            raise CommandError(one_line(exc)) from exc
+    if args.json:
+        data = {
+            "connected_schema": connected,
+            "schema": schema or connected,
+            "profile": asdict(profile) if profile else None,
+            "roles": [r.name for r in roles],
+            "privileges": [asdict(p) for p in privileges],
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    print(f"JWT profile of {schema or connected} (connected as {connected}):")
+    print("\n".join(_profile_lines(profile)))
+    print(f"ORDS roles: {', '.join(r.name for r in roles) or '(none)'}")
+    print("ORDS privileges:")
+    if not privileges:
+        print("  (none)")
+    for p in privileges:
+        print(f"  {p.name}" + (f" ({p.label})" if p.label else ""))
+        print(f"    roles:    {', '.join(p.roles) or '(none)'}")
+        print(f"    modules:  {', '.join(p.modules) or '(none)'}")
+        print(f"    patterns: {', '.join(p.patterns) or '(none)'}")
+    return EXIT_OK
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    """``profile sql``."""
+    return _run(_sql, args)
+
+
+def _sql(args: argparse.Namespace) -> int:
+    config = _config(args)
+    settings = _settings(args, config)
+    if settings is None:
+        proposal, _ = _proposal(args, config, None)
+    else:
+        with _repository(settings, args) as repo:
+            try:
+                proposal, _ = _proposal(args, config, repo)
+            except CommandError:
+                raise
+            except Exception as exc:
+                raise CommandError(one_line(exc)) from exc
+    for risk in proposal.risks:
+        print(f"warning: {risk.message}", file=sys.stderr)
+    if args.output:
+        args.output.write_text(proposal.plsql, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(proposal.plsql)
+    return EXIT_OK
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    """``profile apply``."""
+    return _run(_apply, args)
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal (stdin may hold the token, so fall back to /dev/tty)."""
+    if sys.stdin.isatty():
+        try:
+            return input(question).strip().lower() in ("y", "yes")
+        except EOFError:
+            return False
+    try:
+        with open("/dev/tty", "r+", encoding="utf-8") as tty:
+            tty.write(question)
+            tty.flush()
+            return tty.readline().strip().lower() in ("y", "yes")
+    except OSError:
+        raise CommandError("confirmation needs a terminal: run it on one, or pass --yes") from None
+
+
+def _print_progress(event: Progress) -> None:
+    if event.status == "start":
+        return
+    print(f"  [{event.step.value}] {event.status}: {event.message}", file=sys.stderr)
+
+
+def _apply(args: argparse.Namespace) -> int:
+    config = _config(args)
+    settings = _settings(args, config)
+    if settings is None:
+        raise CommandError(
+            "no database: give --dsn and --user, or use `token-inspector profile sql`"
+        )
+    with _repository(settings, args) as repo:
+        try:
+            proposal, chosen = _proposal(args, config, repo)
+        except CommandError:
+            raise
+        except Exception as exc:
+            raise CommandError(one_line(exc)) from exc
+        if args.json and args.dry_run:
+            print(json.dumps(_proposal_json(proposal), indent=2, ensure_ascii=False))
+            return EXIT_OK
+        if not args.json:
+            print(render_proposal(proposal, chosen.token, args.show_token))
+            print()
+        blocking = proposal.blocking_risks
+        if blocking and not args.force_unverified:
+            for risk in blocking:
+                print(f"refused: {risk.message}", file=sys.stderr)
+            print(
+                "refused: the profile would trust what this token says; pass "
+                "--force-unverified only if you know where it came from",
+                file=sys.stderr,
+            )
+        if blocking and args.force_unverified:
+            print(f"WARNING: {FORCE_UNVERIFIED_WARNING}", file=sys.stderr)
+        if args.dry_run:
+            print("dry run: nothing changed", file=sys.stderr)
+            return EXIT_OK
+        if not proposal.changed:
+            print("the profile is already exactly this one: nothing to do", file=sys.stderr)
+            return EXIT_OK
+        if not (blocking and not args.force_unverified) and not args.yes:
+            if not _confirm("Apply this profile? [y/N] "):
+                print("not applied", file=sys.stderr)
+                return EXIT_FAILED
+            if blocking and not _confirm("The token is NOT verified/trusted. Really? [y/N] "):
+                print("not applied", file=sys.stderr)
+                return EXIT_FAILED
+        result = apply_proposal(
+            repo,
+            proposal,
+            force_unverified=args.force_unverified,
+            progress=None if args.json else _print_progress,
+            audit=AuditLog(args.audit_file),
+            db_user=settings.user,
+            database=settings.dsn,
+        )
+    return _report(result, args.json)
+
+
+def _report(result: ApplyResult, as_json: bool) -> int:
+    status = {
+        Result.APPLIED: EXIT_OK,
+        Result.UNCHANGED: EXIT_OK,
+        Result.REFUSED: EXIT_FAILED,
+        Result.FAILED_UNCHANGED: EXIT_FAILED,
+        Result.FAILED_RESTORED: EXIT_FAILED,
+        Result.FAILED_RESTORE_FAILED: EXIT_RESTORE_FAILED,
+    }[result.result]
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "result": result.result.value,
+                    "previous": asdict(result.previous) if result.previous else None,
+                    "requested": asdict(result.requested),
+                    "read_back": asdict(result.read_back) if result.read_back else None,
+                    "failure": result.failure,
+                    "restore": result.restore,
+                    "warnings": list(result.warnings),
+                    "steps": [
+                        {"step": e.step.value, "status": e.status, "message": e.message}
+                        for e in result.steps
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return status
+    for warning in result.warnings:
+        if warning != FORCE_UNVERIFIED_WARNING:
+            print(f"warning: {warning}", file=sys.stderr)
+    if result.ok:
+        print(f"{result.result.value}: the profile now reads back as:")
+        print("\n".join(_profile_lines(result.final)))
+        return status
+    print(f"{result.result.value}: {result.failure}", file=sys.stderr)
+    if result.restore:
+        print(f"restore: {result.restore}", file=sys.stderr)
+    if result.restore_script:
+        print("run this to restore the previous profile by hand:", file=sys.stderr)
+        print(result.restore_script, file=sys.stderr)
+    return status

@@ -1,0 +1,337 @@
+"""``token-inspector profile show|sql|apply`` end to end, with real tokens and the stand-in.
+
+Tokens are minted by the loopback IdP and verified by the real key store; the database is
+the in-memory ORDS kept in a JSON file (``--dsn memory:FILE``) so that successive commands
+see each other's work, or a real python-oracledb connection to a closed loopback port.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import main
+from inspector.local_idp import LocalIdP, generate_rsa_key
+from tests.test_plsql import evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTENDED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    'referer:"$http_referer" ua:"$http_user_agent" content-type:"$http_content_type" '
+    'authorization:"$http_authorization" mcp-protocol-version:"$http_mcp_protocol_version"'
+)
+UA = {"chatgpt": "Mozilla/5.0 (compatible; ChatGPT-User/1.0; +https://openai.com/bot)"}
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[LocalIdP]:
+    with LocalIdP() as server:
+        yield server
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("ORACLE_PASSWORD", raising=False)
+    monkeypatch.delenv("TOKEN_INSPECTOR_DB", raising=False)
+    return {
+        **os.environ,
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+
+
+def _audit_path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "token-inspector" / "audit.jsonl"
+
+
+def _run(argv: list[str], monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> tuple[int, str, str]:
+    """Run the CLI in-process with ``stdin`` as standard input."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+def _apply(state: Path, *extra: str) -> list[str]:
+    return [
+        "profile",
+        "apply",
+        "--dsn",
+        f"memory:{state}",
+        "--token",
+        "-",
+        "--allow-http-jwk-url",
+        *extra,
+    ]
+
+
+def test_apply_from_stdin_then_show(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    state = tmp_path / "ords.json"
+    status, out, err = _run(_apply(state, "--yes"), monkeypatch, token)
+    assert status == 0, err
+    assert "this token PASSES under the proposed profile" in out
+    assert "privilege 'oracle.example.mcp' protects mcp, /mcp/*" in out
+    assert "applied: the profile now reads back as:" in out
+    assert "[commit] ok" in err
+    assert token not in out + err
+
+    status, out, _ = _run(["profile", "show", "--dsn", f"memory:{state}", "--json"], monkeypatch)
+    assert status == 0
+    shown = json.loads(out)
+    assert shown["profile"]["issuer"] == idp.issuer_v2
+    assert shown["profile"]["audience"] == idp.entra_v2_claims()["aud"]
+    assert shown["profile"]["jwk_url"] == idp.jwks_uri
+    assert shown["profile"]["role_claim_name"] == "/roles"
+    assert shown["roles"] == ["ORDSUsers"]
+    assert shown["privileges"][0]["patterns"] == ["/mcp/*"]
+
+    audit = _audit_path(tmp_path).read_text()
+    assert token not in audit
+    assert json.loads(audit)["result"] == "applied"
+
+
+def test_dry_run_changes_nothing(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "ords.json"
+    status, _, err = _run(_apply(state, "--dry-run"), monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 0
+    assert "dry run: nothing changed" in err
+    assert not state.exists()
+    assert not _audit_path(tmp_path).exists()
+
+
+def test_dry_run_json_is_the_proposal(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "ords.json"
+    argv = [*_apply(state, "--dry-run"), "--json", "--scope-based"]
+    status, out, _ = _run(argv, monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 0
+    data = json.loads(out)
+    assert data["proposed"]["role_claim_name"] is None
+    assert data["will_pass"] is True
+    # Scope-based: mcp:connect names no ORDS privilege in the seeded stand-in.
+    assert "no-privilege" in [r["code"] for r in data["risks"]]
+
+
+def test_unverified_token_is_refused(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
+    state = tmp_path / "ords.json"
+    status, out, err = _run(_apply(state, "--yes"), monkeypatch, forged)
+    assert status == 1
+    assert "signature did NOT verify" in out
+    assert "refused:" in err and "--force-unverified" in err
+    assert not state.exists()
+    audit = _audit_path(tmp_path).read_text()
+    assert json.loads(audit)["result"] == "refused"
+    assert forged not in audit
+
+
+def test_force_unverified_prints_the_risk(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
+    state = tmp_path / "ords.json"
+    status, _, err = _run(_apply(state, "--yes", "--force-unverified"), monkeypatch, forged)
+    assert status == 0
+    assert "WARNING: --force-unverified" in err
+    assert "attacker-chosen" in err
+    assert "key set that someone else may control" in err
+    assert json.loads(state.read_text())["profiles"]["DEMO"]["issuer"] == idp.issuer_v2
+
+
+def test_untrusted_issuer_is_refused(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "ords.json"
+    token = idp.mint(idp.entra_v2_claims())
+    argv = _apply(state, "--yes", "--trusted-issuer", "https://login.example.com/tenant/v2.0")
+    status, _, err = _run(argv, monkeypatch, token)
+    assert status == 2
+    assert "is not among --trusted-issuer, so its metadata and keys were not fetched" in err
+    # Even with the JWK URL supplied by hand, the untrusted issuer refuses the apply.
+    status, _, err = _run([*argv, "--jwk-url", "https://keys.example/jwks"], monkeypatch, token)
+    assert status == 1
+    assert "is not among --trusted-issuer" in err
+    assert not state.exists()
+
+
+def test_audience_array_cannot_become_a_profile(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = idp.mint(idp.entra_v2_claims(aud=["api://a", "https://x/userinfo"]))
+    status, _, err = _run(_apply(tmp_path / "o.json", "--yes"), monkeypatch, token)
+    assert status == 2
+    assert "(audience-array)" in err
+    assert "openid" in err  # the rule's explanation and fix travel with it
+
+
+def test_sql_needs_no_database_and_quotes_hostile_claims(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = "api://x'); drop table t; --\n/\n&pw"
+    token = idp.mint(idp.entra_v2_claims(aud=hostile))
+    argv = ["profile", "sql", "--token", "-", "--allow-http-jwk-url"]
+    status, out, _ = _run(argv, monkeypatch, token)
+    assert status == 0
+    assert out.startswith("-- ORDS JWT profile generated by token-inspector")
+    assert "set define off" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("p_audience =>"))
+    assert evaluate(line.split("=>", 1)[1].rstrip(",")) == hostile
+    assert token not in out
+
+
+def test_sql_to_a_file(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "profile.sql"
+    argv = ["profile", "sql", "--token", "-", "--jwk-url", "https://idp.example/keys", "-o"]
+    status, _, _ = _run([*argv, str(target)], monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 0
+    assert "p_jwk_url => 'https://idp.example/keys'" in target.read_text()
+
+
+def _log_line(token: str, when: datetime, status: int = 401) -> str:
+    stamp = when.strftime("%d/%b/%Y:%H:%M:%S +0000")
+    return (
+        f'127.0.0.1 - - [{stamp}] "POST /ords/demo/mcp/ HTTP/1.1" {status} 0 '
+        f'referer:"-" ua:"{UA["chatgpt"]}" content-type:"application/json" '
+        f'authorization:"Bearer {token}" mcp-protocol-version:"2025-06-18"\n'
+    )
+
+
+def test_apply_from_log_uses_the_newest_verified_attempt(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    good = idp.mint(idp.entra_v2_claims(aud="api://good"))
+    older = idp.mint(idp.entra_v2_claims(aud="api://older"))
+    forged = idp.mint(
+        idp.entra_v2_claims(aud="api://forged"), key=generate_rsa_key(kid=idp.keys[0].kid)
+    )
+    log = tmp_path / "extended.log"
+    log.write_text(
+        _log_line(older, now - timedelta(minutes=5))
+        + _log_line(good, now - timedelta(minutes=2))
+        + _log_line(forged, now - timedelta(minutes=1))
+    )
+    state = tmp_path / "ords.json"
+    argv = [
+        "profile",
+        "apply",
+        "--dsn",
+        f"memory:{state}",
+        "--from-log",
+        str(log),
+        "--log-format",
+        EXTENDED,
+        "--allow-http-jwk-url",
+        "--yes",
+    ]
+    status, out, err = _run(argv, monkeypatch)
+    assert status == 0, err
+    assert f"from {log}:2, " in out
+    assert "ChatGPT" in out
+    assert json.loads(state.read_text())["profiles"]["DEMO"]["audience"] == "api://good"
+
+
+def test_confirmation_without_a_terminal_needs_yes(idp: LocalIdP, tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    state = tmp_path / "ords.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspector", *_apply(state)],
+        input=idp.mint(idp.entra_v2_claims()),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,  # no controlling terminal: /dev/tty cannot be opened
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "confirmation needs a terminal" in proc.stderr
+    assert not state.exists()
+
+
+def test_there_is_no_password_flag(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _run(["profile", "show", "--dsn", "db/svc", "--password", "s3cret"], monkeypatch)
+    assert exc.value.code == 2
+
+
+def test_password_in_the_dsn_is_refused_without_echoing_it(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["profile", "show", "--dsn", "scott/Tiger-Secret-1@db.example/svc"]
+    status, out, err = _run(argv, monkeypatch)
+    assert status == 2
+    assert "must not contain a password" in err
+    assert "Tiger-Secret-1" not in out + err
+
+
+def test_no_password_and_no_terminal_is_a_clear_error(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, _, err = _run(["profile", "show", "--dsn", "127.0.0.1/x", "--user", "u"], monkeypatch)
+    assert status == 2
+    assert "set ORACLE_PASSWORD" in err
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_listener_is_one_line_and_never_shows_the_password(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "Pw-never-shown-8842"
+    monkeypatch.setenv("ORACLE_PASSWORD", secret)
+    dsn = f"127.0.0.1:{_closed_port()}/freepdb1"
+    argv = ["profile", "apply", "--dsn", dsn, "--user", "demo", "--token", "-", "--yes"]
+    status, out, err = _run(argv, monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 2
+    assert "DPY-6005" in err
+    assert "unreachable" in err
+    assert len(err.strip().splitlines()) == 1
+    assert secret not in out + err
+    assert secret not in " ".join(argv)
+    assert not _audit_path(tmp_path).exists() or secret not in _audit_path(tmp_path).read_text()
+
+
+def test_show_without_a_database_is_a_usage_error(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, _, err = _run(["profile", "show"], monkeypatch)
+    assert status == 2
+    assert "no database" in err
+
+
+def test_memory_env_selects_the_stand_in(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOKEN_INSPECTOR_DB", "memory")
+    status, out, _ = _run(["profile", "show"], monkeypatch)
+    assert status == 0
+    assert "JWT profile of DEMO" in out
+    assert "(no JWT profile)" in out
