@@ -73,7 +73,7 @@ def _family_problem(alg: str, data: dict[str, Any], name: str) -> str | None:
             "shared secret is the algorithm-confusion forgery"
         )
     if data.get("kty") != kty:
-        return f"refused: {alg} needs a {kty} key, but {name} is {data.get('kty')!r}"
+        return f"refused: {alg} needs an {kty} key, but {name} is not one"
     if crv is not None and data.get("crv") not in (None, crv):
         return f"refused: {alg} needs curve {crv}, but {name} is on {data.get('crv')!r}"
     return None

@@ -376,7 +376,7 @@ def test_https_with_a_test_ca_from_requests_ca_bundle(
 
 
 def test_concurrent_lookups_fetch_once(idp: LocalIdP) -> None:
-    idp.hang(0.3)  # keep the first fetch in flight while the others arrive
+    idp.hang(0.15)  # keep the first fetch in flight while the others arrive
     store = KeyStore()
     barrier = threading.Barrier(12)
     statuses: list[str] = []
@@ -415,7 +415,7 @@ def test_concurrent_unknown_kids_refresh_once(idp: LocalIdP, clock: FakeClock) -
 
 
 def test_state_reports_fetching_while_in_flight(idp: LocalIdP) -> None:
-    idp.hang(0.5)
+    idp.hang(0.15)
     store = KeyStore()
     seen: list[str] = []
     worker = threading.Thread(target=store.lookup, args=(idp.issuer_v2, idp.keys[0].kid))
