@@ -51,10 +51,16 @@ def verdict_block(verdict: Verdict, *, indent: str = "") -> str:
     return f"{head}{why}\n{fix}\n"
 
 
+def short_path(path: str, limit: int = 60) -> str:
+    """A printable path, cut from the left so the file name stays visible."""
+    shown = printable(path, 10_000)
+    return shown if len(shown) <= limit else "…" + shown[-(limit - 1) :]
+
+
 def _example(attempt: Attempt) -> str:
     rec = attempt.record
     parts = [
-        f"{printable(rec.source.file, 60)}:{rec.source.line}",
+        f"{short_path(rec.source.file)}:{rec.source.line}",
         rec.time.isoformat() if rec.time else "-",
         str(rec.status) if rec.status is not None else "-",
         printable(attempt.client, 30),
@@ -120,7 +126,8 @@ class ScanReport:
         """Count a line that did not match the log format, by reason."""
         self.failures[failure.reason] += 1
         self.failure_examples.setdefault(
-            failure.reason, f"{failure.source.file}:{failure.source.line}  {failure.excerpt}"
+            failure.reason,
+            f"{short_path(failure.source.file)}:{failure.source.line}  {failure.excerpt}",
         )
 
     def render(self, out: TextIO, *, only_failures: bool = False) -> None:

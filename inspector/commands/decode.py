@@ -26,6 +26,8 @@ from inspector.verdicts import Severity, outcome_of
 from parsers.authorization import parse_authorization
 from parsers.token import MAX_TOKEN_CHARS
 
+_RANK = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
+
 EPILOG = """\
 Prefer 'decode -' and paste the token (or pipe it): a token on the command line lands in
 the shell history. 'Bearer ...' and 'Authorization: Bearer ...' are accepted too.
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         out.write(json.dumps(doc, default=str) + "\n")
     else:
         shown = token if args.show_token else report.redacted
-        out.write(f"token     {shown}\n")
+        out.write(f"token     {printable(shown, len(shown) + 1)}\n")
         out.write(f"kind      {report.kind} ({facts.decoded.length} characters)")
         out.write(f", idp {report.idp}\n" if report.idp else "\n")
         if facts.decoded.problem:
@@ -127,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
             for name, value in report.claims.items():
                 out.write(f"  {describe_claim(name, value, at)}\n")
         out.write("verdicts\n" if verdicts else "verdicts  none: ORDS should accept this token\n")
-        for verdict in verdicts:
+        for verdict in sorted(verdicts, key=lambda v: _RANK[v.severity]):
             out.write(verdict_block(verdict, indent="  "))
         out.write(f"outcome   {outcome.value.upper()}\n")
     return 1 if any(v.severity is Severity.ERROR for v in verdicts) else 0
