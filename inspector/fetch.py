@@ -138,6 +138,10 @@ class HttpClient:
                 )
             except requests.RequestException as exc:
                 return JsonFetch(url, None, None, _transport_error(exc, self.timeout))
+            except (ValueError, OSError) as exc:
+                # urllib3 and idna reject some hostile URLs with plain exceptions.
+                problem = f"cannot request this URL: {one_line(str(exc), 120)}"
+                return JsonFetch(url, None, None, problem)
             with response:
                 if response.is_redirect:
                     target, problem = self._redirect_target(current, response)
@@ -186,7 +190,9 @@ class HttpClient:
                     return JsonFetch(
                         url, status, None, f"response took more than {self.timeout:g} s", final
                     )
-        except requests.RequestException as exc:
+        except (requests.RequestException, OSError) as exc:
+            if not isinstance(exc, requests.RequestException):
+                return JsonFetch(url, status, None, f"read failed: {one_line(str(exc), 120)}")
             return JsonFetch(url, status, None, _transport_error(exc, self.timeout), final)
         try:
             document = json.loads(bytes(body))

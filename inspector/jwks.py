@@ -13,7 +13,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -280,7 +280,7 @@ class KeyStore:
         issuer = issuer or ""
         source = self._source_for(issuer, claims, jwks_uri)
         if isinstance(source, KeyLookup):
-            return source
+            return replace(source, kid=kid)
         entry, discovery = source
         snap = self._ensure_fresh(entry, claims)
         discovery = discovery or snap.discovery
@@ -338,7 +338,11 @@ class KeyStore:
             self._refresh(entry, self._snapshot(entry).generation, None, rediscover=True)
 
     def state(self) -> Mapping[str, IssuerKeyState]:
-        """Per issuer (or key URL, or key file): fetching / ok / error, key count and age."""
+        """Per key source: fetching / ok / error, key count and age.
+
+        Keys are the issuer for discovered keys, ``jwks:<url>`` for an explicit or
+        offline-metadata ``jwks_uri``, and ``file:<path>`` for an offline JWKS.
+        """
         now = self.clock()
         with self._lock:
             entries = list(self._entries.values())

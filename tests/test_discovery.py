@@ -8,16 +8,19 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from inspector.discovery import (
     candidate_metadata_urls,
     discover,
     fetch_metadata,
     issuer_mismatch,
+    issuer_problem,
     load_metadata,
     resolve_issuer_template,
 )
-from inspector.fetch import HttpClient
+from inspector.fetch import HttpClient, url_problem
 from inspector.local_idp import LocalIdP
 
 
@@ -93,6 +96,36 @@ def test_unusable_issuers_give_a_problem_and_no_request(issuer: str) -> None:
     assert not result.ok
     assert result.tried == ()
     assert result.problem and result.problem.startswith("issuer is not usable")
+
+
+URLISH = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        "{}://{}/{}".format,
+        st.sampled_from(["https", "http", "HTTPS", "ftp", "javascript"]),
+        st.text(max_size=30),
+        st.text(max_size=30),
+    ),
+)
+
+
+@given(URLISH)
+def test_candidates_never_raise_and_stay_on_the_issuer_host(issuer: str) -> None:
+    urls = candidate_metadata_urls(issuer)
+    assert bool(urls) == (issuer_problem(issuer) is None)
+    for url in urls:
+        assert url_problem(url) is None
+        if "sts.windows.net" not in issuer.lower():
+            assert requests.utils.urlparse(url).netloc == requests.utils.urlparse(issuer).netloc
+
+
+@given(st.text(max_size=40), st.text(max_size=40), st.dictionaries(st.text(max_size=5), st.text()))
+def test_issuer_comparison_is_exact(meta: str, token: str, claims: dict[str, str]) -> None:
+    problem = issuer_mismatch(meta, token, claims)
+    if "{tenantid}" not in meta:
+        assert (problem is None) == (meta == token)
+    if problem is not None:
+        assert "\n" not in problem
 
 
 # -- discovery against the loopback IdP -----------------------------------------------
