@@ -1,0 +1,211 @@
+"""Proposals from real minted tokens: the profile, the diff, the pre-checks and the risks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from inspector.analyzer import Analyzer
+from inspector.attempt import TokenReport
+from inspector.database import OrdsPrivilege
+from inspector.expectations import Expectations
+from inspector.jwks import KeyStore
+from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.ords_standin import InMemoryOrds, make_standin
+from inspector.profile import JwtProfile
+from inspector.proposal import (
+    HTTP_JWK_URL_NOTE,
+    Proposal,
+    ProposalError,
+    ProposalOptions,
+    build_proposal,
+    check_with,
+    propose,
+)
+
+HTTP = ProposalOptions(allow_http_jwk_url=True)
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[LocalIdP]:
+    with LocalIdP() as server:
+        yield server
+
+
+def _analyzed(token: str) -> tuple[Analyzer, TokenReport]:
+    analyzer = Analyzer(KeyStore(), Expectations())
+    report, _ = analyzer.analyze_token(token)
+    return analyzer, report
+
+
+def _propose(
+    idp: LocalIdP,
+    repo: InMemoryOrds | None = None,
+    options: ProposalOptions = HTTP,
+    **claims: object,
+) -> Proposal:
+    token = idp.mint(idp.entra_v2_claims(**claims))
+    analyzer, report = _analyzed(token)
+    return propose(
+        repo or InMemoryOrds(),
+        report,
+        options=options,
+        check=check_with(analyzer, token),
+        client="Claude",
+        source="extended.log:7",
+        now=NOW,
+    )
+
+
+def test_profile_comes_from_the_token_and_its_metadata(idp: LocalIdP) -> None:
+    proposal = _propose(idp)
+    assert proposal.proposed.issuer == idp.issuer_v2
+    assert proposal.proposed.audience == idp.entra_v2_claims()["aud"]
+    assert proposal.proposed.jwk_url == idp.jwks_uri
+    assert proposal.proposed.role_claim_name == "/roles"
+    assert proposal.proposed.description == (
+        f"token-inspector: from token sha256:{proposal.token_fingerprint} (Claude) on 2026-11-22"
+    )
+    assert proposal.verified is True
+    assert proposal.will_pass is True
+    assert proposal.source == "extended.log:7"
+
+
+def test_role_based_precheck_names_roles_privileges_modules_patterns(idp: LocalIdP) -> None:
+    proposal = _propose(idp)
+    texts = [c.text for c in proposal.prechecks]
+    assert "token role 'ORDSUsers' exists in ORDS" in texts
+    assert "privilege 'oracle.example.mcp' protects mcp, /mcp/*" in texts
+    assert proposal.reached_privileges == ("oracle.example.mcp",)
+    assert proposal.reached_modules == ("mcp",)
+    assert proposal.reached_patterns == ("/mcp/*",)
+
+
+def test_role_case_mismatch_is_pointed_out(idp: LocalIdP) -> None:
+    proposal = _propose(idp, roles=["ordsusers"])
+    texts = [c.text for c in proposal.prechecks]
+    assert "token role 'ordsusers' is not an ORDS role (ORDS has 'ORDSUsers': case counts)" in texts
+    assert "no-ords-role" in [r.code for r in proposal.risks]
+    assert proposal.reached_privileges == ()
+
+
+def test_scope_based_precheck_matches_scp_to_privilege_names(idp: LocalIdP) -> None:
+    repo = make_standin(
+        privileges=[OrdsPrivilege("mcp:connect", modules=("mcp",), patterns=("/mcp/*",))]
+    )
+    options = ProposalOptions(allow_http_jwk_url=True, scope_based=True)
+    proposal = _propose(idp, repo, options, scp="mcp:connect offline")
+    assert proposal.proposed.role_claim_name is None
+    texts = [c.text for c in proposal.prechecks]
+    assert "scope 'mcp:connect' names ORDS privilege" in texts
+    assert "scope 'offline' names no ORDS privilege" in texts
+    assert proposal.reached_patterns == ("/mcp/*",)
+
+
+def test_role_claim_override_and_pointer_validation(idp: LocalIdP) -> None:
+    options = ProposalOptions(allow_http_jwk_url=True, role_claim="/realm_access/roles")
+    proposal = _propose(idp, options=options, realm_access={"roles": ["ORDSUsers"]})
+    assert proposal.proposed.role_claim_name == "/realm_access/roles"
+    assert proposal.will_pass is True
+    with pytest.raises(ProposalError) as exc:
+        _propose(idp, options=ProposalOptions(allow_http_jwk_url=True, role_claim="roles"))
+    assert exc.value.code == "role-claim-pointer"
+
+
+def test_token_without_roles_gives_a_scope_based_profile(idp: LocalIdP) -> None:
+    token = idp.mint({k: v for k, v in idp.entra_v2_claims().items() if k != "roles"})
+    analyzer, report = _analyzed(token)
+    proposal = build_proposal(report, options=HTTP, check=check_with(analyzer, token))
+    assert proposal.proposed.role_claim_name is None
+
+
+def test_diff_against_the_current_profile(idp: LocalIdP) -> None:
+    current = JwtProfile("https://sts.windows.net/t/", "api://x", "https://l/keys", "old", 30)
+    proposal = _propose(idp, make_standin(profile=current, allow_http_jwk_url=True))
+    rows = {r.parameter: r for r in proposal.diff}
+    assert rows["p_issuer"].current == "https://sts.windows.net/t/"
+    assert rows["p_issuer"].changed
+    assert rows["p_allowed_skew"].current == "30" and rows["p_allowed_skew"].proposed == "NULL"
+    assert rows["p_allowed_age"].changed is False
+    codes = [r.code for r in proposal.risks]
+    assert "issuer-change" in codes and "audience-change" in codes
+    # The reviewable script carries the previous profile as a commented restore block.
+    assert "-- To go back to the previous profile" in proposal.plsql
+
+
+def test_skew_and_age_come_from_flags(idp: LocalIdP) -> None:
+    options = ProposalOptions(allow_http_jwk_url=True, allowed_skew=30, allowed_age=7200)
+    proposal = _propose(idp, options=options)
+    assert (proposal.proposed.allowed_skew, proposal.proposed.allowed_age) == (30, 7200)
+    with pytest.raises(ProposalError) as exc:
+        _propose(idp, options=ProposalOptions(allow_http_jwk_url=True, allowed_skew=90))
+    assert exc.value.code == "skew-too-large"
+
+
+def test_allowed_age_below_the_token_age_fails_the_precheck(idp: LocalIdP) -> None:
+    # Issued 30 minutes before the request: fresh, but older than a 60 s age limit.
+    token = idp.mint(idp.entra_v2_claims(now=NOW.timestamp() - 1800))
+    analyzer, report = _analyzed(token)
+    proposal = build_proposal(
+        report,
+        options=ProposalOptions(allow_http_jwk_url=True, allowed_age=60),
+        check=check_with(analyzer, token, at=NOW),
+    )
+    assert proposal.will_pass is False
+    failed = [c.text for c in proposal.prechecks if c.ok is False]
+    assert [t.split(":")[0] for t in failed] == ["too-old"]
+
+
+def test_audience_array_is_refused_with_the_explanation(idp: LocalIdP) -> None:
+    with pytest.raises(ProposalError) as exc:
+        _propose(idp, aud=["api://one", "https://idp/userinfo"])
+    assert exc.value.code == "audience-array"
+    assert "single string" in exc.value.message
+    assert "openid" in exc.value.explanation
+
+
+def test_http_jwk_url_needs_the_demo_switch_and_is_flagged(idp: LocalIdP) -> None:
+    with pytest.raises(ProposalError) as exc:
+        _propose(idp, options=ProposalOptions())
+    assert exc.value.code == "jwk-url-not-https"
+    proposal = _propose(idp)
+    assert HTTP_JWK_URL_NOTE in proposal.notes
+    assert "WARNING: p_jwk_url is http://" in proposal.plsql
+
+
+def test_https_jwk_url_override(idp: LocalIdP) -> None:
+    options = ProposalOptions(jwk_url="https://login.example/keys")
+    proposal = _propose(idp, options=options)
+    assert proposal.proposed.jwk_url == "https://login.example/keys"
+    assert "http-jwk-url" not in [r.code for r in proposal.risks]
+
+
+def test_unverified_token_is_a_blocking_risk(idp: LocalIdP) -> None:
+    token = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
+    analyzer, report = _analyzed(token)
+    proposal = build_proposal(report, options=HTTP, check=check_with(analyzer, token))
+    assert proposal.verified is False
+    assert [r.code for r in proposal.blocking_risks] == ["unverified-token"]
+    assert any(c.text.startswith("signature-invalid") for c in proposal.prechecks)
+
+
+def test_without_a_database_there_is_no_diff_but_a_script(idp: LocalIdP) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    analyzer, report = _analyzed(token)
+    proposal = propose(None, report, options=HTTP, check=check_with(analyzer, token))
+    assert proposal.current_known is False and proposal.changed
+    assert "ORDS roles and privileges not read (no database)" in [
+        c.text for c in proposal.prechecks
+    ]
+    assert "ords_security.create_jwt_profile(" in proposal.plsql
+
+
+def test_proposal_has_no_raw_token(idp: LocalIdP) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    analyzer, report = _analyzed(token)
+    proposal = build_proposal(report, options=HTTP, check=check_with(analyzer, token))
+    assert token not in repr(proposal)
+    assert token.split(".")[2] not in proposal.plsql
