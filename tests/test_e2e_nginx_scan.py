@@ -88,7 +88,7 @@ def test_scan_judges_what_nginx_logged(setup) -> None:  # type: ignore[no-untype
         ("/ords/demo/reject/", {**chatgpt, "Authorization": f"Bearer {tokens['aud']}"}),  # 6
         ("/ords/demo/reject/", {**chatgpt, "Authorization": f"Bearer {tokens['forged']}"}),  # 7
         ("/ords/demo/reject/", {**chatgpt, "Authorization": f"Bearer {tokens['graph']}"}),  # 8
-        ("/ords/demo/reject/", {**chatgpt, "Authorization": f"Bearer {tokens['hs256']}"}),  # 9
+        ("/ords/demo/reject/", {**chatgpt, "Authorization": f"Bearer {tokens['unsigned']}"}),  # 9
         ("/ords/demo/reject/", {**chatgpt, "Authorization": "Bearer opaqueTokenWithoutDots"}),
         ("/ords/demo/reject/", {**chatgpt, "Authorization": "Basic dXNlcjpwYXNz"}),  # 11
     ]
