@@ -127,6 +127,10 @@ class HttpClient:
         if problem is not None:
             return JsonFetch(url, None, None, problem)
         deadline = time.monotonic() + self.timeout
+        # requests lets REQUESTS_CA_BUNDLE override a CA set on the session itself
+        # (psf/requests#3829); a CA the caller chose explicitly must win.
+        chosen = self.session.verify
+        verify: bool | str | None = chosen if chosen is not True else None
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             try:
@@ -135,6 +139,7 @@ class HttpClient:
                     timeout=(self.timeout, self.timeout),
                     allow_redirects=False,
                     stream=True,
+                    verify=verify,
                 )
             except requests.RequestException as exc:
                 return JsonFetch(url, None, None, _transport_error(exc, self.timeout))

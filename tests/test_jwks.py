@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from inspector.jwks import KeyStore, load_jwks, parse_jwks
 from inspector.local_idp import LocalIdP, generate_ec_key, generate_rsa_key, keys_from
@@ -373,6 +374,23 @@ def test_https_with_a_test_ca_from_requests_ca_bundle(
         untrusted = KeyStore().lookup(server.issuer_v2, kid)
         assert untrusted.status == "unavailable"
         assert "TLS error" in untrusted.detail
+
+
+def test_ca_set_on_the_session_beats_requests_ca_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
+    bundle = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    session = requests.Session()
+    session.verify = str(bundle)
+    with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
+        lookup = KeyStore(session=session).lookup(server.issuer_v2, server.keys[0].kid)
+        assert lookup.status == "found", lookup.detail
 
 
 def test_concurrent_lookups_fetch_once(idp: LocalIdP) -> None:
