@@ -1,0 +1,116 @@
+"""Against a real Oracle Database with ORDS (see docs/oracle-free.md for Oracle Database Free).
+
+Runs when ORACLE_TEST_DSN, ORACLE_TEST_USER and ORACLE_TEST_PASSWORD are set (the user is a
+REST-enabled schema; ORDS 23.3+, 25.1+ for role claims). It replaces the schema's JWT profile
+and always puts the original back, but use a test schema anyway.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from inspector.analyzer import Analyzer
+from inspector.apply_profile import Result, apply_proposal, replace_profile
+from inspector.database import ConnectionSettings, OracleOrdsRepository, OrdsRepository
+from inspector.expectations import Expectations
+from inspector.jwks import KeyStore
+from inspector.local_idp import LocalIdP
+from inspector.profile import JwtProfile
+from inspector.proposal import ProposalOptions, check_with, propose
+
+REQUIRED = ("ORACLE_TEST_DSN", "ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD")
+MISSING = [name for name in REQUIRED if not os.environ.get(name)]
+
+pytestmark = [
+    pytest.mark.oracle,
+    pytest.mark.skipif(
+        bool(MISSING),
+        reason=f"real Oracle test needs {', '.join(REQUIRED)} (missing: {', '.join(MISSING)}); "
+        "see docs/oracle-free.md",
+    ),
+]
+
+
+def _connect() -> OracleOrdsRepository:
+    return OracleOrdsRepository.connect(
+        ConnectionSettings(
+            dsn=os.environ["ORACLE_TEST_DSN"],
+            user=os.environ["ORACLE_TEST_USER"],
+            password=os.environ["ORACLE_TEST_PASSWORD"],
+        )
+    )
+
+
+@pytest.fixture
+def repo() -> Iterator[OrdsRepository]:
+    """A connection; the schema's original profile is put back afterwards, whatever happens."""
+    conn = _connect()
+    original = conn.get_profile()
+    try:
+        yield conn
+    finally:
+        conn.rollback()
+        if conn.get_profile() != original:
+            if original is None:
+                conn.delete_profile()
+                conn.commit()
+            else:
+                replace_profile(conn, original)
+        assert conn.get_profile() == original
+        conn.close()
+
+
+def test_reads_schema_roles_privileges(repo: OrdsRepository) -> None:
+    assert repo.current_schema() == os.environ["ORACLE_TEST_USER"].upper()
+    for role in repo.roles():
+        assert role.name
+    for privilege in repo.privileges():
+        assert privilege.name
+
+
+def test_creates_reads_back_and_another_session_sees_it(repo: OrdsRepository) -> None:
+    profile = JwtProfile(
+        issuer="https://login.example.test/tenant/v2.0",
+        audience="api://x'); drop table t; --",
+        jwk_url="https://login.example.test/tenant/discovery/v2.0/keys",
+        description='token-inspector test: it\'s "quoted" & <odd>',
+        allowed_skew=30,
+        allowed_age=3600,
+    )
+    result = replace_profile(repo, profile)
+    assert result.result is Result.APPLIED, result.failure
+    other = _connect()
+    try:
+        assert other.get_profile() == profile
+    finally:
+        other.close()
+
+
+def test_ords_refusal_restores_the_previous_profile(repo: OrdsRepository) -> None:
+    before = JwtProfile("https://before.example.test/", "aud", "https://before.example.test/k")
+    assert replace_profile(repo, before).result is Result.APPLIED
+    # ORDS requires https://: the create fails after the delete, and the delete is undone.
+    result = replace_profile(repo, JwtProfile("https://x/", "aud", "http://x/keys"))
+    assert result.result is Result.FAILED_RESTORED, result.steps
+    assert result.failure is not None and "ORA-" in result.failure
+    assert repo.get_profile() == before
+
+
+def test_apply_from_a_minted_token(repo: OrdsRepository) -> None:
+    with LocalIdP() as idp:
+        token = idp.mint(idp.entra_v2_claims())
+        analyzer = Analyzer(KeyStore(), Expectations())
+        report, _ = analyzer.analyze_token(token)
+        proposal = propose(
+            repo,
+            report,
+            # The loopback IdP is http; real ORDS needs https, so point at an https URL.
+            options=ProposalOptions(jwk_url="https://login.example.test/keys", scope_based=True),
+            check=check_with(analyzer, token),
+        )
+    result = apply_proposal(repo, proposal)
+    assert result.result is Result.APPLIED, result.failure
+    assert repo.get_profile() == proposal.proposed
