@@ -6,6 +6,7 @@ from collections.abc import Generator
 
 from inspector.doctor.authorization_server import AuthorizationServer, metadata_issuer
 from inspector.doctor.model import DoctorOptions, Finding, Status
+from inspector.doctor.tokens_step import check_tokens
 from inspector.doctor.urls import is_https
 from inspector.profile import JwtProfile
 from parsers.redaction import redact_text
@@ -58,6 +59,8 @@ def check_profile(
         )
     else:
         yield from _compare(profile, server, options)
+    if options.logs:
+        yield from check_tokens(options, profile, server)
     return profile
 
 

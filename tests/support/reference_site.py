@@ -213,10 +213,11 @@ class ReferenceSite:
         clear = "more_clear_headers 'WWW-Authenticate';" if v.clear_ords_challenge else ""
         body = f"""
             log_format extended {EXTENDED_FORMAT};
-            access_log @PREFIX@/logs/extended.log {v.access_log_format};
             server {{
                 {listen}
                 {tls}
+                # In the server block: http_conf's "access_log off" cancels http-level logs.
+                access_log @PREFIX@/logs/extended.log {v.access_log_format};
                 location = /.well-known/oauth-protected-resource {{
                     default_type application/json;
                     alias {self.well_known}/oauth-protected-resource.json;

@@ -1,0 +1,155 @@
+"""Step 5: the ORDS profile against the metadata, and (--log) the newest tokens via the analyzer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
+from inspector.local_idp import LocalIdP
+from inspector.profile import JwtProfile
+from tests.support.doctor_cli import run_doctor_cli
+from tests.support.nginx import requires_headers_more
+from tests.support.reference_site import MCP_PATH, ReferenceSite
+
+pytestmark = [requires_headers_more, pytest.mark.nginx]
+
+
+@pytest.fixture
+def idp() -> Iterator[LocalIdP]:
+    with LocalIdP() as provider:
+        yield provider
+
+
+@pytest.fixture
+def site(tmp_path: Path, idp: LocalIdP) -> Iterator[ReferenceSite]:
+    with ReferenceSite(tmp_path, idp) as running:
+        yield running
+
+
+def good_profile(idp: LocalIdP) -> JwtProfile:
+    return JwtProfile(issuer=idp.issuer, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+
+
+def doctor(site: ReferenceSite, **options: object) -> DoctorReport:
+    settings: dict[str, object] = {"allow_http": True, "nginx_conf": site.conf_path}
+    settings.update(options)
+    return run_doctor(DoctorOptions(site.mcp_url, **settings))  # type: ignore[arg-type]
+
+
+def send(site: ReferenceSite, token: str, count: int = 1) -> None:
+    before = len(site.log_path.read_bytes().splitlines())
+    for _ in range(count):
+        site.nginx.request(
+            MCP_PATH,
+            method="POST",
+            headers={"Authorization": f"Bearer {token}", "User-Agent": "Claude-User"},
+            body=b"{}",
+        )
+    site.nginx.wait_for_log(site.log_path, before + count)
+
+
+def test_matching_profile_passes(site: ReferenceSite, idp: LocalIdP) -> None:
+    report = doctor(site, profile=good_profile(idp))
+    assert report.finding("profile-issuer").status is Status.PASS  # type: ignore[union-attr]
+    assert report.finding("profile-jwk-url").status is Status.PASS  # type: ignore[union-attr]
+    assert report.finding("profile-jwk-url-not-https").status is Status.WARN  # type: ignore[union-attr]
+
+
+def test_profile_with_v1_issuer_and_keys(site: ReferenceSite, idp: LocalIdP) -> None:
+    profile = JwtProfile(issuer=idp.issuer_v1, audience=idp.api_app_id, jwk_url=idp.jwks_uri_v1)
+    report = doctor(site, profile=profile)
+    issuer = report.finding("profile-issuer-mismatch")
+    assert issuer is not None and issuer.status is Status.FAIL
+    assert idp.issuer_v1 in (issuer.observed or "")
+    jwk = report.finding("profile-jwk-url-mismatch")
+    assert jwk is not None and jwk.status is Status.FAIL
+
+
+def test_profile_trailing_slash_is_named(site: ReferenceSite, idp: LocalIdP) -> None:
+    profile = JwtProfile(issuer=idp.issuer + "/", audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+    finding = doctor(site, profile=profile).finding("profile-issuer-mismatch")
+    assert finding is not None and "trailing slash" in finding.message
+
+
+def test_profile_loader_errors_become_a_finding(site: ReferenceSite) -> None:
+    def broken() -> JwtProfile | None:
+        raise RuntimeError("ORA-01017: invalid username/password; logon denied")
+
+    report = doctor(site, profile_loader=broken)
+    finding = report.finding("profile-unreadable")
+    assert finding is not None and "ORA-01017" in (finding.observed or "")
+
+
+def test_schema_without_profile(site: ReferenceSite) -> None:
+    report = doctor(site, profile_loader=lambda: None)
+    assert report.finding("profile-missing").status is Status.FAIL  # type: ignore[union-attr]
+
+
+def test_newest_token_agrees(site: ReferenceSite, idp: LocalIdP) -> None:
+    send(site, idp.mint(idp.entra_v2_claims()))
+    report = doctor(site, profile=good_profile(idp), logs=(site.log_path,))
+    finding = report.finding("token-ok")
+    assert finding is not None and finding.status is Status.PASS, report.codes()
+    assert "sha256:" in (finding.observed or "")
+
+
+def test_newest_token_from_another_issuer(site: ReferenceSite, idp: LocalIdP) -> None:
+    token = idp.mint(idp.entra_v1_claims())
+    send(site, token, count=3)
+    report = doctor(site, profile=good_profile(idp), logs=(site.log_path,))
+    finding = report.finding("token-issuer-mismatch")
+    assert finding is not None and finding.status is Status.FAIL
+    # One finding per distinct token, however often it was sent; never the token itself.
+    assert report.codes().count("token-issuer-mismatch") == 1
+    assert token not in json.dumps(report.as_dict())
+
+
+def test_tokens_judged_against_metadata_without_profile(site: ReferenceSite, idp: LocalIdP) -> None:
+    send(site, idp.mint(idp.entra_v1_claims()))
+    report = doctor(site, logs=(site.log_path,))
+    assert report.finding("profile-not-configured").status is Status.SKIP  # type: ignore[union-attr]
+    assert report.finding("token-issuer-mismatch") is not None
+
+
+def test_log_without_tokens(site: ReferenceSite) -> None:
+    site.nginx.request(MCP_PATH, method="POST", body=b"{}")
+    site.nginx.wait_for_log(site.log_path, 1)
+    report = doctor(site, logs=(site.log_path,))
+    assert report.finding("token-none-in-log").status is Status.WARN  # type: ignore[union-attr]
+
+
+def test_unreadable_log(site: ReferenceSite, tmp_path: Path) -> None:
+    report = doctor(site, logs=(tmp_path / "missing.log",))
+    assert report.finding("token-log-unusable").status is Status.FAIL  # type: ignore[union-attr]
+
+
+def test_cli_reads_the_profile_from_the_database(
+    site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "ords.json"
+    wrong = JwtProfile(issuer=idp.issuer_v1, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+    from dataclasses import asdict
+
+    state.write_text(json.dumps({"schema": "HR", "profiles": {"HR": asdict(wrong)}}))
+    status = run_doctor_cli(
+        [
+            site.mcp_url,
+            "--allow-http",
+            "--json",
+            "--dsn",
+            f"memory:{state}",
+            "--user",
+            "HR",
+            "--nginx-conf",
+            str(site.conf_path),
+        ]
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert status == 1
+    codes = [f["code"] for s in document["steps"] for f in s["findings"]]
+    assert "profile-issuer-mismatch" in codes
+    assert "profile-jwk-url" in codes
