@@ -100,6 +100,8 @@ def select_logs(args: argparse.Namespace, config: Config) -> LogSelection:
     if template:
         try:
             fmt = parse_log_format_string(template, escape=escape)
+            if not fmt.variables:
+                raise ValueError(f"{template.strip()!r} has no $variables: not a log_format")
             parser = compile_format(fmt)
         except ValueError as exc:
             raise LogSelectionError(f"--log-format: {exc}") from None
