@@ -190,6 +190,7 @@ def _age(seconds: float | None) -> str:
 
 
 SourceKind = Literal["discover", "url", "file"]
+_Why = Literal["refreshed", "refresh-failed", "limited"]
 
 
 @dataclass(eq=False)
@@ -305,7 +306,8 @@ class KeyStore:
                 if snap.keys is not None:
                     result = self._match(snap, kid, x5t, refreshed=True)
                     if result is None:
-                        return self._not_found(snap, kid, x5t, meta_issuer, discovery, "refreshed")
+                        why: _Why = "refreshed" if snap.error is None else "refresh-failed"
+                        return self._not_found(snap, kid, x5t, meta_issuer, discovery, why)
             else:
                 return self._not_found(snap, kid, x5t, meta_issuer, discovery, "limited")
         if result is None:
@@ -586,13 +588,15 @@ class KeyStore:
         x5t: str | None,
         meta_issuer: str | None,
         discovery: Discovery | None,
-        why: Literal["refreshed", "limited"],
+        why: _Why,
     ) -> KeyLookup:
         assert snap.keys is not None
         if kid is None:
             return self._no_kid(snap, meta_issuer, discovery)
         if why == "refreshed":
             tail = "after refreshing once"
+        elif why == "refresh-failed":
+            tail = f"refresh failed: {snap.error}; keys from {self._ago(snap.fetched_at)}"
         else:
             tail = (
                 f"not refreshed: last fetch {self._ago(snap.attempted_at)}, "

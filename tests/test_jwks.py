@@ -187,6 +187,18 @@ def test_failed_refresh_keeps_the_previous_keys(idp: LocalIdP, clock: FakeClock)
     assert "using 1 keys from" in state.label()
 
 
+def test_unknown_kid_when_the_refresh_fails_says_so(idp: LocalIdP, clock: FakeClock) -> None:
+    store = KeyStore(clock=clock)
+    store.lookup(idp.issuer_v2, idp.keys[0].kid)
+    idp.fail_next(1, status=502)
+    clock.advance(61)
+    lookup = store.lookup(idp.issuer_v2, "rolled")
+    assert lookup.status == "kid-not-found"
+    assert "refresh failed: HTTP 502" in lookup.detail
+    # The keys fetched before the failure are still used.
+    assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
+
+
 def test_hanging_server_is_bounded_by_the_timeout(idp: LocalIdP) -> None:
     idp.hang(30)
     lookup = KeyStore(timeout=0.5).lookup(idp.issuer_v2, "k")
