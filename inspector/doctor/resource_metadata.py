@@ -11,6 +11,7 @@ from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.probe import Probe, ProbeError, request
 from inspector.doctor.scopes import bare_scopes, is_entra_url
 from inspector.doctor.urls import is_https, prm_locations, same_resource
+from parsers.redaction import redact_text
 
 PRM_FIX = (
     "serve a static JSON file at /.well-known/oauth-protected-resource (nginx: location = "
@@ -100,7 +101,7 @@ def _judge_document(
             "prm-not-json",
             Status.FAIL,
             f"the metadata is {exc}",
-            probe.body[:120].decode("utf-8", "replace"),
+            redact_text(probe.body[:120].decode("utf-8", "replace")),
             "serve the file as JSON (default_type application/json) and validate it",
         )
         return None

@@ -19,6 +19,7 @@ from inspector.doctor.nginx_step import check_nginx
 from inspector.doctor.profile_step import check_profile
 from inspector.doctor.resource_metadata import check_resource_metadata
 from inspector.doctor.urls import origin_of
+from inspector.rules import printable
 from parsers.redaction import redact_text
 
 T = TypeVar("T")
@@ -35,6 +36,24 @@ STEPS = (
 )
 
 
+# Observed values come from the servers being diagnosed: escape control characters so a
+# hostile header cannot drive the terminal, and cap lengths so one cannot flood it.
+MAX_OBSERVED_CHARS = 600
+MAX_TEXT_CHARS = 400
+
+
+def _safe(finding: Finding, step: str) -> Finding:
+    return replace(
+        finding,
+        step=step,
+        message=printable(finding.message, MAX_TEXT_CHARS),
+        observed=None
+        if finding.observed is None
+        else printable(finding.observed, MAX_OBSERVED_CHARS),
+        fix=None if finding.fix is None else printable(finding.fix, MAX_OBSERVED_CHARS),
+    )
+
+
 class _Step:
     """Collects one step's findings while passing them on to the caller."""
 
@@ -47,7 +66,7 @@ class _Step:
         value: T | None = None
         try:
             while True:
-                finding = replace(next(work), step=self.id)
+                finding = _safe(next(work), self.id)
                 self.findings.append(finding)
                 yield finding
         except StopIteration as stop:
