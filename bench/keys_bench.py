@@ -43,11 +43,15 @@ def main() -> None:
         lookup = store.lookup(idp.issuer_v2, kid)
         assert lookup.key is not None
         key = lookup.key
-        options = {"verify_signature": True, "verify_exp": False, "verify_aud": False}
         base = rate(
             "baseline: jwt.decode (RS256, 2048-bit)",
             2000,
-            lambda: jwt.decode(token, public, algorithms=["RS256"], options=options),
+            lambda: jwt.decode(
+                token,
+                public,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_aud": False},
+            ),
         )
         rate(
             "verify_signature (RS256)",
