@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
 from inspector.analyzer import Analyzer
 from inspector.audit import AuditLog
 from inspector.demo.replay import Replayer
@@ -24,6 +26,7 @@ from inspector.demo.scenario import (
     first_connection,
     mint_tokens,
 )
+from inspector.demo.tls import make_demo_tls
 from inspector.expectations import Expectations
 from inspector.jwks import KeyStore
 from inspector.local_idp import LocalIdP
@@ -51,8 +54,8 @@ class DemoEnvironment:
     keep_files: bool = False
 
     def proposal_options(self) -> ProposalOptions:
-        """The demo's IdP is plain http on loopback: allowed here, and the proposal says so."""
-        return ProposalOptions(allow_http_jwk_url=True, description="token-inspector demo")
+        """Proposals name the demo in the profile's description."""
+        return ProposalOptions(description="token-inspector demo")
 
     def close(self) -> None:
         """Stop everything the demo started."""
@@ -65,13 +68,22 @@ class DemoEnvironment:
 def start_demo(*, speed: float = 1.0, keep_files: bool = False) -> DemoEnvironment:
     """Start the IdP, create the log and the stand-in; the replay is started by the caller."""
     directory = Path(tempfile.mkdtemp(prefix="token-inspector-demo-"))
-    idp = LocalIdP().start()
+    try:
+        tls = make_demo_tls(directory)
+        idp = LocalIdP(scheme="https", ssl_context=tls.server_context).start()
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     try:
         log_path = directory / "extended.log"
         log_path.touch()
         parser = compile_format(parse_log_format_string(EXTENDED_TEMPLATE, name="extended"))
-        repository = InMemoryOrds(schema="DEMO", allow_http_jwk_url=True)
-        keys = KeyStore(timeout=2.0)
+        repository = InMemoryOrds(schema="DEMO")
+        # Loopback only: trust just the demo CA, and never send these requests via a proxy.
+        http = requests.Session()
+        http.trust_env = False
+        http.verify = str(tls.ca_file)
+        keys = KeyStore(timeout=2.0, session=http)
         analyzer = Analyzer(keys, Expectations())
         tokens = mint_tokens(idp)
         replayer = Replayer(

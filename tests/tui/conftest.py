@@ -40,3 +40,17 @@ def make_app(session: Session | None = None, **kwargs: object) -> InspectorApp:
 @pytest.fixture
 def list_session() -> ListSession:
     return ListSession()
+
+
+def plain(widget: object) -> str:
+    """What a ``Static`` shows, as plain text (Rich renderables rendered 200 columns wide)."""
+    import io
+
+    from rich.console import Console
+
+    content = widget.content  # type: ignore[attr-defined]
+    if isinstance(content, str):
+        return content
+    console = Console(width=200, file=io.StringIO(), color_system=None, record=True)
+    console.print(content)
+    return console.export_text()

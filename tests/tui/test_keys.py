@@ -11,7 +11,7 @@ from inspector.tui.screens.doctor import DoctorScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.reveal import RevealScreen
 from inspector.tui.widgets.attempt_table import AttemptTable
-from tests.tui.conftest import SIZE, make_app, wait_for
+from tests.tui.conftest import SIZE, plain, make_app, wait_for
 from tests.tui.fixtures import RAW_TOKEN, ListSession, sample_attempts
 
 
@@ -20,7 +20,7 @@ def table(app: InspectorApp) -> AttemptTable:
 
 
 def static_text(app: InspectorApp, selector: str) -> str:
-    return str(app.screen.query_one(selector, Static).render())
+    return plain(app.screen.query_one(selector, Static))
 
 
 async def test_attempts_appear_and_the_newest_is_followed() -> None:
@@ -54,7 +54,7 @@ async def test_f_shows_failures_only_and_back() -> None:
         await wait_for(pilot, lambda: table(app).row_count == 6)
         await pilot.press("f")
         assert table(app).row_count == 4
-        assert "failures only" in str(app.query_one("#status", Static).render())
+        assert "failures only" in plain(app.status_bar)
         await pilot.press("f")
         assert table(app).row_count == 6
 

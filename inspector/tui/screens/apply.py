@@ -145,7 +145,7 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
     def _progress(self, line: str) -> None:
         self._progress_lines.append(line)
         self.query_one("#progress", Static).update(
-            Text("\n".join(f"• {x}" for x in self._progress_lines[-8:]))
+            Text("\n".join(f"• {x}" for x in self._progress_lines[-6:]))
         )
 
     def _finished(self, outcome: ApplyOutcome) -> None:
