@@ -11,7 +11,7 @@ from inspector.tui.screens.doctor import DoctorScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.reveal import RevealScreen
 from inspector.tui.widgets.attempt_table import AttemptTable
-from tests.tui.conftest import SIZE, plain, make_app, wait_for
+from tests.tui.conftest import SIZE, make_app, plain, wait_for
 from tests.tui.fixtures import RAW_TOKEN, ListSession, sample_attempts
 
 
