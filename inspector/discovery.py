@@ -20,6 +20,12 @@ from inspector.fetch import HttpClient, JsonFetch, one_line, url_problem
 
 ENTRA_LOGIN_HOST = "login.microsoftonline.com"
 ENTRA_V1_HOST = "sts.windows.net"
+# Entra's login hosts (public, US Government, China) answer only the appended OIDC form.
+ENTRA_LOGIN_HOSTS = frozenset(
+    {ENTRA_LOGIN_HOST, "login.microsoftonline.us", "login.chinacloudapi.cn"}
+)
+# v1 token issuers and the login host that serves their tenant's v1 document.
+ENTRA_V1_HOSTS = {ENTRA_V1_HOST: ENTRA_LOGIN_HOST, "sts.chinacloudapi.cn": "login.chinacloudapi.cn"}
 TENANT_TEMPLATE = "{tenantid}"
 # Metadata documents are small; a local file bigger than this is not one.
 MAX_FILE_BYTES = 1024 * 1024
@@ -103,11 +109,12 @@ def candidate_metadata_urls(issuer: str) -> list[str]:
     origin = f"{parts.scheme}://{parts.netloc}"
     host = (parts.hostname or "").lower()
     path = parts.path.rstrip("/")
-    if host == ENTRA_V1_HOST:
+    if host in ENTRA_V1_HOSTS and path:
         # v1 tokens say sts.windows.net, which serves no metadata; the tenant's v1
         # document lives on the login host and carries the sts.windows.net issuer.
         tenant = path.strip("/").split("/")[0]
-        return [f"https://{ENTRA_LOGIN_HOST}/{tenant}/.well-known/openid-configuration"]
+        login = ENTRA_V1_HOSTS[host]
+        return [f"https://{login}/{tenant}/.well-known/openid-configuration"]
     if not path:
         return [
             f"{origin}/.well-known/oauth-authorization-server",
@@ -118,7 +125,7 @@ def candidate_metadata_urls(issuer: str) -> list[str]:
         f"{origin}/.well-known/openid-configuration{path}",
         f"{origin}{path}/.well-known/openid-configuration",
     ]
-    if host == ENTRA_LOGIN_HOST:
+    if host in ENTRA_LOGIN_HOSTS:
         # Entra answers only the OIDC form appended to the issuer: asking it first saves
         # two round-trips that always fail, on every refresh.
         urls.insert(0, urls.pop())

@@ -87,6 +87,14 @@ def test_entra_v1_issuer_maps_to_the_login_host_v1_document() -> None:
     ]
 
 
+def test_sovereign_entra_hosts_get_the_same_treatment() -> None:
+    assert candidate_metadata_urls("https://sts.chinacloudapi.cn/t1/") == [
+        "https://login.chinacloudapi.cn/t1/.well-known/openid-configuration"
+    ]
+    us = candidate_metadata_urls("https://login.microsoftonline.us/t1/v2.0")
+    assert us[0] == "https://login.microsoftonline.us/t1/v2.0/.well-known/openid-configuration"
+
+
 @pytest.mark.parametrize(
     "issuer",
     ["file:///etc/passwd", "ftp://idp.example/", "idp.example", "https://idp.example/?a=b", ""],
