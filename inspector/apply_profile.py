@@ -356,7 +356,8 @@ def _audit(
         time=now_iso(),
         os_user=os_user(),
         db_user=db_user,
-        schema=proposal.schema,
+        # ORDS_SECURITY acts on the connected user's own schema.
+        schema=proposal.schema or (db_user.upper() if db_user else None),
         old_profile=result.previous,
         new_profile=result.requested,
         token_fingerprint=proposal.token_fingerprint,

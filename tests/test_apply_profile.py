@@ -101,6 +101,7 @@ def test_success_replaces_and_commits(idp: LocalIdP, tmp_path: Path) -> None:
     assert line["new_profile"]["issuer"] == proposal.proposed.issuer
     assert line["token_fingerprint"] == proposal.token_fingerprint
     assert line["db_user"] == "DEMO"
+    assert line["schema"] == "DEMO"
     assert raw not in audit.path.read_text()
 
 
