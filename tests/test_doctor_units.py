@@ -175,3 +175,45 @@ def test_cli_text_warns_loudly_about_allow_http(capsys: pytest.CaptureFixture[st
     captured = capsys.readouterr()
     assert "--allow-http" in captured.err and "Lab and test setups only" in captured.err
     assert "XX the MCP endpoint did not answer [challenge-unreachable]" in captured.out
+
+
+def test_config_section_supplies_url_and_defaults(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/mcp"
+    config = tmp_path / "config.toml"
+    config.write_text(f'[doctor]\nurl = "{url}"\nallow_http = true\nhttp_timeout = 2\n')
+    assert run_doctor_cli(["--config", str(config), "--json", "--no-nginx"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["url"] == url and document["allow_http"] is True
+
+
+def test_config_section_errors_are_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[doctor]\nurl = "ftp://x"\n')
+    assert run_doctor_cli(["--config", str(config)]) == 2
+    assert "[doctor] url" in capsys.readouterr().err
+    config.write_text("[doctor]\nidp = 3\n")
+    assert run_doctor_cli(["https://h/mcp", "--config", str(config)]) == 2
+
+
+def test_options_from_config_for_the_tui() -> None:
+    from inspector.config import Config, ConfigError
+    from inspector.doctor import options_from_config
+
+    config = Config(sections={"doctor": {"url": "https://h/mcp", "idp": "entra"}})
+    options = options_from_config(config, timeout=1.5)
+    assert (options.url, options.idp, options.timeout) == ("https://h/mcp", "entra", 1.5)
+    with pytest.raises(ConfigError, match="no MCP endpoint URL"):
+        options_from_config(Config())
+
+
+def test_no_url_anywhere_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    assert run_doctor_cli(["--config", str(config)]) == 2
+    assert "[doctor] url" in capsys.readouterr().err

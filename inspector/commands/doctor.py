@@ -7,13 +7,13 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from inspector.config import ConfigError, load_config
 from inspector.database import DatabaseSettingsError, open_repository, settings_from
 from inspector.doctor.model import DoctorOptions, Status, StepReport
 from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
 from inspector.doctor.runner import run_doctor
+from inspector.doctor.settings import doctor_section, url_problem
 from inspector.options import add_config_option, add_database_options
 from inspector.profile import JwtProfile
 
@@ -36,7 +36,10 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "url", metavar="URL", help="the MCP endpoint, e.g. https://host/ords/s/m/mcp"
+        "url",
+        nargs="?",
+        metavar="URL",
+        help="the MCP endpoint, e.g. https://host/ords/s/m/mcp (default: [doctor] url)",
     )
     parser.add_argument(
         "--allow-http",
@@ -46,13 +49,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--idp",
         choices=("auto", "entra", "generic"),
-        default="auto",
-        help="identity provider family for scope checks (default: recognise Entra ID by host)",
+        default=None,
+        help="identity provider family for scope checks (default auto: recognise Entra ID)",
     )
     parser.add_argument(
         "--http-timeout",
         type=float,
-        default=5.0,
+        default=None,
         metavar="SECONDS",
         help="timeout of each HTTP request (default 5)",
     )
@@ -81,33 +84,42 @@ def _usage_error(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Run the checks; 0 when nothing failed, 1 when something did, 2 on usage errors."""
-    parts = urlsplit(args.url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _usage_error(f"URL must be an absolute http(s) URL: {args.url!r}")
-    if args.http_timeout is not None and args.http_timeout <= 0:
-        return _usage_error("--http-timeout must be positive")
     try:
         config = load_config(args.config, explicit=args.config is not None)
+        settings = doctor_section(config.section("doctor"))
         loader = _profile_loader(args, config.section("database"))
     except (ConfigError, DatabaseSettingsError) as exc:
         return _usage_error(str(exc))
+    config_url = settings.pop("url", None)
+    url = args.url or config_url
+    if url is None:
+        return _usage_error("give the MCP endpoint URL (or set [doctor] url in the config file)")
+    problem = url_problem(url)
+    if problem is not None:
+        return _usage_error(problem)
+    if args.http_timeout is not None and args.http_timeout <= 0:
+        return _usage_error("--http-timeout must be positive")
+    if args.http_timeout is not None:
+        settings["timeout"] = args.http_timeout
+    if args.idp is not None:
+        settings["idp"] = args.idp
+    if args.allow_http:
+        settings["allow_http"] = True
     options = DoctorOptions(
-        url=args.url,
-        allow_http=args.allow_http,
-        timeout=args.http_timeout,
-        idp=args.idp,
+        url=url,
         profile_loader=loader,
         logs=tuple(args.log),
         nginx_conf=args.nginx_conf,
         check_nginx=not args.no_nginx,
+        **settings,
     )
     if args.json:
         report = run_doctor(options)
         sys.stdout.write(render_json(report))
         return 1 if report.failed else 0
-    if args.allow_http:
+    if options.allow_http:
         print(HTTP_BANNER, file=sys.stderr)
-    print(f"doctor {args.url}")
+    print(f"doctor {url}")
 
     def show(event: object) -> None:
         if isinstance(event, StepReport):

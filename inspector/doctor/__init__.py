@@ -16,6 +16,7 @@ from inspector.doctor.model import (
     StepReport,
 )
 from inspector.doctor.runner import run_doctor, stream_doctor
+from inspector.doctor.settings import options_from_config
 
 __all__ = [
     "DoctorOptions",
@@ -23,6 +24,7 @@ __all__ = [
     "Finding",
     "Status",
     "StepReport",
+    "options_from_config",
     "run_doctor",
     "stream_doctor",
 ]
