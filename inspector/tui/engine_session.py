@@ -20,6 +20,7 @@ from inspector.apply_profile import apply_proposal
 from inspector.attempt import Attempt
 from inspector.audit import AuditLog
 from inspector.database import OrdsRepository
+from inspector.db_errors import one_line
 from inspector.expectations import Expectations
 from inspector.profile import JwtProfile
 from inspector.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
@@ -27,6 +28,7 @@ from inspector.tui.feed import FeedProblem, problem_text
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
 from parsers.authorization import parse_authorization
 from parsers.records import LogRecord
+from parsers.redaction import redact_text
 
 RecordSource = Callable[[threading.Event], Iterator[object]]
 DoctorFn = Callable[[Callable[[str, str, str], None]], None]
@@ -54,6 +56,7 @@ class EngineSession:
         analyzer: Analyzer,
         keys: object | None = None,
         repository: OrdsRepository | None = None,
+        connect: Callable[[], OrdsRepository] | None = None,
         database_label: str = "not connected",
         proposal_options: ProposalOptions | None = None,
         audit: AuditLog | None = None,
@@ -69,8 +72,11 @@ class EngineSession:
         self._analyzer = analyzer
         self._keys = keys
         self._repo = repository
+        self._connect = connect
         self._db_label = database_label
-        self._db_state = database_label if repository is None else f"{database_label} (reading)"
+        self._db_state = (
+            database_label if repository is None and connect is None else f"{database_label} …"
+        )
         self._options = proposal_options or ProposalOptions()
         self._audit = audit
         self._doctor = doctor
@@ -145,15 +151,32 @@ class EngineSession:
 
     # ---- database ------------------------------------------------------------------------
 
-    def current_profile(self) -> JwtProfile | None:
-        """Read the profile (once per call; the first read also sets the expectations)."""
-        if self._repo is None:
-            return None
-        with self._profile_lock:
+    @property
+    def has_database(self) -> bool:
+        """True when a database (or the stand-in) is configured."""
+        return self._repo is not None or self._connect is not None
+
+    def _repository(self) -> OrdsRepository | None:
+        """The repository, connecting on first use (in a worker: the database may be slow)."""
+        if self._repo is None and self._connect is not None:
+            self._db_state = f"{self._db_label} (connecting…)"
             try:
-                profile = self._repo.get_profile(self._options.schema)
+                self._repo = self._connect()
             except Exception as exc:
-                self._db_state = f"error: {problem_text(exc)}"
+                self._db_state = f"error: {_db_error(exc)}"
+                raise
+        return self._repo
+
+    def current_profile(self) -> JwtProfile | None:
+        """Read the profile (each call reads again; the result sets the expectations)."""
+        with self._profile_lock:
+            repo = self._repository()
+            if repo is None:
+                return None
+            try:
+                profile = repo.get_profile(self._options.schema)
+            except Exception as exc:
+                self._db_state = f"error: {_db_error(exc)}"
                 raise
             self._set_profile(profile)
             return profile
@@ -178,10 +201,11 @@ class EngineSession:
         now = self._clock()
         current = None
         roles = privileges = None
-        if self._repo is not None:
-            current = self._repo.get_profile(self._options.schema)
-            roles = self._repo.roles()
-            privileges = self._repo.privileges()
+        repo = self._repository()
+        if repo is not None:
+            current = repo.get_profile(self._options.schema)
+            roles = repo.roles()
+            privileges = repo.privileges()
         base = self._base
 
         def check(expectations: Expectations) -> tuple[object, tuple[object, ...]]:
@@ -191,7 +215,7 @@ class EngineSession:
             attempt.token,
             options=self._options,
             current=current,
-            current_known=self._repo is not None,
+            current_known=repo is not None,
             roles=roles,
             privileges=privileges,
             check=check,  # type: ignore[arg-type]
@@ -210,7 +234,7 @@ class EngineSession:
             return ApplyPlan(None, None, (), (), (), "", verified, refusal=text)
         marks = {True: "✔", False: "✘", None: "·"}
         refusal = None
-        if self._repo is None:
+        if not self.has_database:
             refusal = "no database connected: press s or c for the PL/SQL script instead"
         return ApplyPlan(
             current=proposal.current,
@@ -232,7 +256,8 @@ class EngineSession:
 
     def apply(self, plan: ApplyPlan, progress: Progress) -> ApplyOutcome:
         """Apply with the configurator (restore on failure), then re-read the profile."""
-        if self._repo is None:
+        repo = self._repository()
+        if repo is None:
             return ApplyOutcome(False, "no database connected")
         proposal = plan.handle
         if not isinstance(proposal, Proposal):
@@ -242,7 +267,7 @@ class EngineSession:
             progress(f"{event.step}: {event.status} — {event.message}")
 
         result = apply_proposal(
-            self._repo,
+            repo,
             proposal,
             # The modal asked twice before getting here when the token is unverified.
             force_unverified=bool(proposal.blocking_risks),
@@ -270,10 +295,19 @@ class EngineSession:
         proposal = self._proposal(attempt)
         return proposal.plsql
 
+    def set_doctor(self, doctor: DoctorFn) -> None:
+        """Give the session its doctor (built after the session: it reads its profile)."""
+        self._doctor = doctor
+
     def doctor(self, emit: Callable[[str, str, str], None]) -> None:
         """Run the doctor when it is available for this session."""
         if self._doctor is None:
-            emit("skip", "doctor-unavailable", "the doctor is not configured for this session")
+            emit(
+                "skip",
+                "doctor-needs-url",
+                "start with --mcp-url https://HOST/ords/SCHEMA/mcp/ to check the discovery "
+                "chain here (or run: token-inspector doctor URL)",
+            )
             return
         self._doctor(emit)
 
@@ -295,3 +329,11 @@ def _state_text(value: object) -> str:
         if callable(attr):
             return str(attr())
     return str(value)
+
+
+def _db_error(exc: BaseException) -> str:
+    """One line with the ORA-/DPY- code and a hint, as the headless commands print it."""
+    try:
+        return redact_text(one_line(exc))
+    except Exception:  # the hint table must never hide the error itself
+        return problem_text(exc)

@@ -1,0 +1,160 @@
+"""``token-inspector watch [LOG ...]``: the live TUI (also what ``token-inspector`` runs).
+
+Everything is decided and checked before the screen opens (logs, format, keys,
+expectations, the database password prompt), so problems print as one clear line; the
+slow parts (tailing, key fetches, connecting) then run in the app's workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from inspector.options import (
+    add_config_option,
+    add_database_options,
+    add_expectation_options,
+    add_key_options,
+    add_log_selection,
+)
+
+# Lines read back from the end of each log when the screen opens (--last N overrides).
+DEFAULT_BACKFILL = 1000
+DEFAULT_MAX_ATTEMPTS = 10_000
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``watch`` sub-command."""
+    parser = subparsers.add_parser(
+        "watch",
+        help="live TUI: follow the access log and explain every connector attempt",
+        description="Follow nginx's access log and show every MCP connector attempt live: "
+        "token, verdicts with fixes, the ORDS profile, and apply it with one key.",
+    )
+    add_log_selection(parser)
+    add_key_options(parser)
+    add_expectation_options(parser)
+    add_database_options(parser)
+    add_config_option(parser)
+    parser.add_argument(
+        "--no-db", action="store_true", help="do not connect to the database (no apply)"
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=int,
+        default=DEFAULT_MAX_ATTEMPTS,
+        metavar="N",
+        help=f"attempts kept on screen; older ones are dropped and counted "
+        f"(default {DEFAULT_MAX_ATTEMPTS:,})",
+    )
+    parser.add_argument(
+        "--mcp-url",
+        metavar="URL",
+        help="the MCP endpoint URL, for the doctor screen (key d)",
+    )
+    parser.set_defaults(func=run)
+
+
+def _fail(message: str) -> int:
+    print(f"token-inspector watch: {message}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Prepare the session, then run the app until the user quits."""
+    from inspector.config import ConfigError, load_config
+    from inspector.database import DatabaseSettingsError
+    from inspector.logsource import LogSelectionError
+
+    if args.max_attempts < 1:
+        return _fail("--max-attempts must be at least 1")
+    try:
+        config = load_config(args.config, explicit=args.config is not None)
+        session = build_session(args, config)
+    except (ConfigError, LogSelectionError, DatabaseSettingsError, ValueError) as exc:
+        return _fail(str(exc))
+
+    from inspector.tui.app import InspectorApp
+
+    app = InspectorApp(session, max_attempts=args.max_attempts)
+    app.run()
+    return app.return_code or 0
+
+
+def build_session(args: argparse.Namespace, config: Any) -> Any:
+    """An ``EngineSession`` from the flags and the config (raises one-line errors)."""
+    from inspector.analyzer import Analyzer
+    from inspector.clients import ClientTable
+    from inspector.database import open_repository, settings_from
+    from inspector.expectations_config import build_expectations
+    from inspector.follow import StartAt
+    from inspector.jwks import KeyStore
+    from inspector.logsource import select_logs, start_from_args
+    from inspector.proposal import ProposalOptions
+    from inspector.tui.engine_session import EngineSession
+    from inspector.tui.records import record_source
+
+    selection = select_logs(args, config)
+    start = start_from_args(args, default=StartAt("last", DEFAULT_BACKFILL))
+    keys = KeyStore(
+        offline_jwks=args.jwks,
+        offline_metadata=args.oidc_metadata,
+        trusted_issuers=args.trusted_issuer,
+        timeout=args.http_timeout or 5.0,
+    )
+    analyzer = Analyzer(
+        keys,
+        build_expectations(config, args),
+        clients=ClientTable.from_config(config.section("clients")),
+    )
+    connect = None
+    label = "not connected (--no-db)"
+    if not args.no_db:
+        settings = settings_from(args, config.section("database"))
+        if settings is None:
+            label = "not configured (--dsn, or [database] in the config)"
+        else:
+            label = settings.described
+
+            def connect() -> Any:
+                return open_repository(settings)
+
+    session = EngineSession(
+        records=record_source(selection, start, poll=args.poll),
+        files=selection.paths,
+        title=f"{', '.join(selection.paths)} — {selection.how}",
+        analyzer=analyzer,
+        keys=keys,
+        connect=connect,
+        database_label=label,
+        proposal_options=ProposalOptions(trusted_issuers=tuple(args.trusted_issuer)),
+    )
+    if args.mcp_url:
+        session.set_doctor(doctor_runner(args, session))
+    return session
+
+
+def doctor_runner(args: argparse.Namespace, session: Any) -> Any:
+    """The doctor for the ``d`` screen: the same ``run_doctor`` as ``token-inspector doctor``."""
+    from pathlib import Path
+
+    from inspector.doctor.model import DoctorOptions, Finding
+    from inspector.doctor.runner import run_doctor
+
+    options = DoctorOptions(
+        url=args.mcp_url,
+        timeout=args.http_timeout or 5.0,
+        profile_loader=session.current_profile if session.has_database else None,
+        logs=tuple(Path(p) for p in session.files if p != "-"),
+        nginx_conf=args.nginx_conf,
+    )
+
+    def run(emit: Any) -> None:
+        def on_event(event: object) -> None:
+            if isinstance(event, Finding):
+                emit(event.status.value, event.code, event.message)
+
+        run_doctor(options, on_event)
+
+    return run
