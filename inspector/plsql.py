@@ -8,7 +8,8 @@ survive both PL/SQL and the SQL*Plus client:
   the value is used;
 - control characters (newline, carriage return, tab...) never appear raw: they are spliced
   in with ``chr(n)``, so a hostile value cannot end the statement with a blank line or a
-  line holding ``/``, nor break out of a ``--`` comment;
+  line holding ``/``, nor break out of a ``--`` comment; C1 controls and bidi overrides
+  are spliced in with ``unistr('\\XXXX')`` so the reviewer sees what will be stored;
 - ``set define off`` stops SQL*Plus substitution of ``&name``.
 
 Comments only ever contain text we produced (fingerprints, dates, validated schema names).
@@ -22,7 +23,9 @@ from collections.abc import Sequence
 from inspector.profile import JwtProfile
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_$#]{0,127}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, C1 controls and bidi/format characters never appear raw in the
+# script: a reviewer must see what will be stored (no "Trojan source" reordering).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # q-quote delimiter pairs, in order of preference.
 _Q_DELIMITERS = (("[", "]"), ("{", "}"), ("<", ">"), ("(", ")"), ("!", "!"), ("#", "#"))
 
@@ -64,7 +67,9 @@ def _join(pieces: Sequence[str], quote: str) -> str:
     parts: list[str] = []
     for piece in pieces:
         if _CONTROL.fullmatch(piece):
-            parts.append(f"chr({ord(piece)})")
+            code = ord(piece)
+            # chr() takes a byte in the database character set: ASCII only; else unistr.
+            parts.append(f"chr({code})" if code < 0x80 else f"unistr('\\{code:04X}')")
             continue
         # SQL*Plus limits line length: long values are split into several literals.
         for start in range(0, len(piece), _MAX_RUN):

@@ -34,6 +34,8 @@ HOSTILE = [
     "q'[x]'",
     "ünïcødé 日本語",
     "-- comment\n#host rm -rf /",
+    "admin\u202e\u2066txt.exe",
+    "c1\x85\x9bcontrol",
 ]
 
 
@@ -54,7 +56,11 @@ def evaluate(expr: str) -> str | None:
             pos += 2
             expect_operand = True
             continue
-        if text.startswith("chr(", pos):
+        if text.startswith("unistr('\\", pos):
+            out.append(chr(int(text[pos + 9 : pos + 13], 16)))
+            assert text[pos + 13 : pos + 15] == "')"
+            pos += 15
+        elif text.startswith("chr(", pos):
             end = text.index(")", pos)
             out.append(chr(int(text[pos + 4 : end])))
             pos = end + 1
@@ -102,6 +108,12 @@ def test_any_text_round_trips_doubled(value: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list("]'}>)!#[{<(ab\n&")), max_size=60))
 def test_any_text_round_trips_q_quote(value: str) -> None:
     assert evaluate(string_literal(value, style="q")) == value
+
+
+def test_bidi_and_c1_characters_are_spelled_out() -> None:
+    literal = string_literal("a\u202eb\x9b")
+    assert literal == "'a' || unistr('\\202E') || 'b' || unistr('\\009B')"
+    assert "\u202e" not in literal
 
 
 def test_none_is_null() -> None:

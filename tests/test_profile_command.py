@@ -335,3 +335,14 @@ def test_memory_env_selects_the_stand_in(
     assert status == 0
     assert "JWT profile of DEMO" in out
     assert "(no JWT profile)" in out
+
+
+def test_terminal_control_characters_from_claims_are_escaped(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = idp.mint(idp.entra_v2_claims(aud="api://x\x1b]0;pwned\x07\x1b[2J\u202eevil"))
+    status, out, err = _run(_apply(tmp_path / "o.json", "--dry-run"), monkeypatch, token)
+    assert status == 0, err
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in out + err
+    assert "api://x\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in out

@@ -66,6 +66,20 @@ The password comes from ORACLE_PASSWORD or a prompt, never from the command line
 _DSN_WITH_PASSWORD = re.compile(r"^[^@/\s()=]+/[^@\s]*@")
 
 
+# Control, C1 and bidi characters from tokens or the database must not drive the terminal.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(code: int) -> str:
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _emit(text: str, *, err: bool = False) -> None:
+    """Print one block of text with anything that could steer the terminal escaped."""
+    safe = _UNSAFE.sub(lambda m: _escaped(ord(m.group())), text)
+    print(safe, file=sys.stderr if err else sys.stdout)
+
+
 class CommandError(Exception):
     """A clear one-line reason to stop, with the exit status to use."""
 
@@ -206,7 +220,7 @@ def _repository(settings: ConnectionSettings, args: argparse.Namespace) -> Itera
         try:
             repo.close()
         except Exception as exc:  # closing a broken session must not mask the real outcome
-            print(f"note: closing the connection failed: {one_line(exc)}", file=sys.stderr)
+            _emit(f"note: closing the connection failed: {one_line(exc)}", err=True)
 
 
 def _schema(args: argparse.Namespace) -> str | None:
@@ -430,10 +444,10 @@ def _run(fn: Any, args: argparse.Namespace) -> int:
         status: int = fn(args)
         return status
     except CommandError as exc:
-        print(f"token-inspector profile: {exc}", file=sys.stderr)
+        _emit(f"token-inspector profile: {exc}", err=True)
         return exc.status
     except (ConfigError, DatabaseSettingsError) as exc:
-        print(f"token-inspector profile: {exc}", file=sys.stderr)
+        _emit(f"token-inspector profile: {exc}", err=True)
         return EXIT_USAGE
 
 
@@ -464,19 +478,19 @@ def _show(args: argparse.Namespace) -> int:
             "roles": [r.name for r in roles],
             "privileges": [asdict(p) for p in privileges],
         }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        _emit(json.dumps(data, indent=2, ensure_ascii=True))
         return EXIT_OK
-    print(f"JWT profile of {schema or connected} (connected as {connected}):")
-    print("\n".join(_profile_lines(profile)))
-    print(f"ORDS roles: {', '.join(r.name for r in roles) or '(none)'}")
-    print("ORDS privileges:")
+    _emit(f"JWT profile of {schema or connected} (connected as {connected}):")
+    _emit("\n".join(_profile_lines(profile)))
+    _emit(f"ORDS roles: {', '.join(r.name for r in roles) or '(none)'}")
+    _emit("ORDS privileges:")
     if not privileges:
-        print("  (none)")
+        _emit("  (none)")
     for p in privileges:
-        print(f"  {p.name}" + (f" ({p.label})" if p.label else ""))
-        print(f"    roles:    {', '.join(p.roles) or '(none)'}")
-        print(f"    modules:  {', '.join(p.modules) or '(none)'}")
-        print(f"    patterns: {', '.join(p.patterns) or '(none)'}")
+        _emit(f"  {p.name}" + (f" ({p.label})" if p.label else ""))
+        _emit(f"    roles:    {', '.join(p.roles) or '(none)'}")
+        _emit(f"    modules:  {', '.join(p.modules) or '(none)'}")
+        _emit(f"    patterns: {', '.join(p.patterns) or '(none)'}")
     return EXIT_OK
 
 
@@ -499,10 +513,10 @@ def _sql(args: argparse.Namespace) -> int:
             except Exception as exc:
                 raise CommandError(one_line(exc)) from exc
     for risk in proposal.risks:
-        print(f"warning: {risk.message}", file=sys.stderr)
+        _emit(f"warning: {risk.message}", err=True)
     if args.output:
         args.output.write_text(proposal.plsql, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
+        _emit(f"wrote {args.output}", err=True)
     else:
         sys.stdout.write(proposal.plsql)
     return EXIT_OK
@@ -532,7 +546,7 @@ def _confirm(question: str) -> bool:
 def _print_progress(event: Progress) -> None:
     if event.status == "start":
         return
-    print(f"  [{event.step.value}] {event.status}: {event.message}", file=sys.stderr)
+    _emit(f"  [{event.step.value}] {event.status}: {event.message}", err=True)
 
 
 def _apply(args: argparse.Namespace) -> int:
@@ -550,34 +564,34 @@ def _apply(args: argparse.Namespace) -> int:
         except Exception as exc:
             raise CommandError(one_line(exc)) from exc
         if args.json and args.dry_run:
-            print(json.dumps(_proposal_json(proposal), indent=2, ensure_ascii=False))
+            _emit(json.dumps(_proposal_json(proposal), indent=2, ensure_ascii=True))
             return EXIT_OK
         if not args.json:
-            print(render_proposal(proposal, chosen.token, args.show_token))
-            print()
+            _emit(render_proposal(proposal, chosen.token, args.show_token))
+            _emit("")
         blocking = proposal.blocking_risks
         if blocking and not args.force_unverified:
             for risk in blocking:
-                print(f"refused: {risk.message}", file=sys.stderr)
-            print(
+                _emit(f"refused: {risk.message}", err=True)
+            _emit(
                 "refused: the profile would trust what this token says; pass "
                 "--force-unverified only if you know where it came from",
-                file=sys.stderr,
+                err=True,
             )
         if blocking and args.force_unverified:
-            print(f"WARNING: {FORCE_UNVERIFIED_WARNING}", file=sys.stderr)
+            _emit(f"WARNING: {FORCE_UNVERIFIED_WARNING}", err=True)
         if args.dry_run:
-            print("dry run: nothing changed", file=sys.stderr)
+            _emit("dry run: nothing changed", err=True)
             return EXIT_OK
         if not proposal.changed:
-            print("the profile is already exactly this one: nothing to do", file=sys.stderr)
+            _emit("the profile is already exactly this one: nothing to do", err=True)
             return EXIT_OK
         if not (blocking and not args.force_unverified) and not args.yes:
             if not _confirm("Apply this profile? [y/N] "):
-                print("not applied", file=sys.stderr)
+                _emit("not applied", err=True)
                 return EXIT_FAILED
             if blocking and not _confirm("The token is NOT verified/trusted. Really? [y/N] "):
-                print("not applied", file=sys.stderr)
+                _emit("not applied", err=True)
                 return EXIT_FAILED
         result = apply_proposal(
             repo,
@@ -601,7 +615,7 @@ def _report(result: ApplyResult, as_json: bool) -> int:
         Result.FAILED_RESTORE_FAILED: EXIT_RESTORE_FAILED,
     }[result.result]
     if as_json:
-        print(
+        _emit(
             json.dumps(
                 {
                     "result": result.result.value,
@@ -617,21 +631,21 @@ def _report(result: ApplyResult, as_json: bool) -> int:
                     ],
                 },
                 indent=2,
-                ensure_ascii=False,
+                ensure_ascii=True,
             )
         )
         return status
     for warning in result.warnings:
         if warning != FORCE_UNVERIFIED_WARNING:
-            print(f"warning: {warning}", file=sys.stderr)
+            _emit(f"warning: {warning}", err=True)
     if result.ok:
-        print(f"{result.result.value}: the profile now reads back as:")
-        print("\n".join(_profile_lines(result.final)))
+        _emit(f"{result.result.value}: the profile now reads back as:")
+        _emit("\n".join(_profile_lines(result.final)))
         return status
-    print(f"{result.result.value}: {result.failure}", file=sys.stderr)
+    _emit(f"{result.result.value}: {result.failure}", err=True)
     if result.restore:
-        print(f"restore: {result.restore}", file=sys.stderr)
+        _emit(f"restore: {result.restore}", err=True)
     if result.restore_script:
-        print("run this to restore the previous profile by hand:", file=sys.stderr)
-        print(result.restore_script, file=sys.stderr)
+        _emit("run this to restore the previous profile by hand:", err=True)
+        _emit(result.restore_script, err=True)
     return status
