@@ -242,7 +242,9 @@ def _authorization(
     risks: list[Risk] = []
     reached: list[OrdsPrivilege] = []
     if roles is None or privileges is None:
-        lines.append(Precheck(None, "ORDS roles and privileges not read (no database)"))
+        lines.append(
+            Precheck(None, "ORDS roles and privileges not read (no database, or another schema)")
+        )
         return lines, risks, reached
     if proposed.role_claim_name is not None:
         value = checks.resolve_pointer(claims, proposed.role_claim_name)
@@ -446,13 +448,16 @@ def propose(
         return build_proposal(
             token, options=opts, check=check, client=client, source=source, now=now
         )
+    # The USER_ORDS_ views describe the connected schema only: for another schema (--schema)
+    # its roles and privileges are unknown rather than those of the wrong schema.
+    own = opts.schema is None or opts.schema.upper() == repo.current_schema().upper()
     return build_proposal(
         token,
         options=opts,
         current=repo.get_profile(opts.schema),
         current_known=True,
-        roles=repo.roles(),
-        privileges=repo.privileges(),
+        roles=repo.roles() if own else None,
+        privileges=repo.privileges() if own else None,
         check=check,
         client=client,
         source=source,

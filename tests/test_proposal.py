@@ -197,7 +197,7 @@ def test_without_a_database_there_is_no_diff_but_a_script(idp: LocalIdP) -> None
     analyzer, report = _analyzed(token)
     proposal = propose(None, report, options=HTTP, check=check_with(analyzer, token))
     assert proposal.current_known is False and proposal.changed
-    assert "ORDS roles and privileges not read (no database)" in [
+    assert "ORDS roles and privileges not read (no database, or another schema)" in [
         c.text for c in proposal.prechecks
     ]
     assert "ords_security.create_jwt_profile(" in proposal.plsql
@@ -209,3 +209,15 @@ def test_proposal_has_no_raw_token(idp: LocalIdP) -> None:
     proposal = build_proposal(report, options=HTTP, check=check_with(analyzer, token))
     assert token not in repr(proposal)
     assert token.split(".")[2] not in proposal.plsql
+
+
+def test_another_schema_does_not_borrow_the_connected_schemas_roles(idp: LocalIdP) -> None:
+    repo = InMemoryOrds(rest_enabled=("DEMO", "HR"), allow_http_jwk_url=True)
+    options = ProposalOptions(allow_http_jwk_url=True, schema="HR")
+    proposal = _propose(idp, repo, options)
+    assert proposal.schema == "HR"
+    assert proposal.reached_privileges == ()
+    assert "ORDS roles and privileges not read (no database, or another schema)" in [
+        c.text for c in proposal.prechecks
+    ]
+    assert "ords_security_admin.create_jwt_profile(\n    p_schema => 'HR'" in proposal.plsql

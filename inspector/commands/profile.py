@@ -482,8 +482,9 @@ def _show(args: argparse.Namespace) -> int:
         return EXIT_OK
     _emit(f"JWT profile of {schema or connected} (connected as {connected}):")
     _emit("\n".join(_profile_lines(profile)))
-    _emit(f"ORDS roles: {', '.join(r.name for r in roles) or '(none)'}")
-    _emit("ORDS privileges:")
+    owner = f" of {connected}" if schema and schema != connected else ""
+    _emit(f"ORDS roles{owner}: {', '.join(r.name for r in roles) or '(none)'}")
+    _emit(f"ORDS privileges{owner}:")
     if not privileges:
         _emit("  (none)")
     for p in privileges:
