@@ -8,6 +8,7 @@ Failures are values with a one-line message; nothing raises to the caller.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import time
@@ -22,6 +23,7 @@ DEFAULT_TIMEOUT = 5.0
 DEFAULT_MAX_BYTES = 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 16 * 1024
+_HEADERS = {"Accept": "application/json", "User-Agent": "ords-token-inspector"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,16 @@ def url_problem(url: str) -> str | None:
         return "URL has no host"
     if parts.username or parts.password:
         return "URL carries credentials"
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return None
+    # Token issuers are attacker-chosen: never let one point us at a cloud instance
+    # metadata service (169.254.169.254, fd00:ec2::254) or a broadcast/unspecified address.
+    if address.is_link_local or address.is_unspecified or address.is_multicast:
+        return f"refusing to contact {address} (link-local, unspecified or multicast)"
+    if address == ipaddress.ip_address("fd00:ec2::254"):
+        return f"refusing to contact {address} (instance metadata service)"
     return None
 
 
@@ -117,7 +129,6 @@ class HttpClient:
         max_bytes: int = DEFAULT_MAX_BYTES,
     ) -> None:
         self.session = session or requests.Session()
-        self.session.headers.setdefault("Accept", "application/json")
         self.timeout = timeout
         self.max_bytes = max_bytes
 
@@ -140,6 +151,7 @@ class HttpClient:
                     allow_redirects=False,
                     stream=True,
                     verify=verify,
+                    headers=_HEADERS,
                 )
             except requests.RequestException as exc:
                 return JsonFetch(url, None, None, _transport_error(exc, self.timeout))

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.discovery import (
+    ENTRA_V1_HOSTS,
     candidate_metadata_urls,
     discover,
     fetch_metadata,
@@ -96,6 +97,23 @@ def test_sovereign_entra_hosts_get_the_same_treatment() -> None:
 
 
 @pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fe80::1]/x",
+        "http://[fd00:ec2::254]/x",
+        "http://0.0.0.0/x",
+        "http://224.0.0.1/x",
+    ],
+)
+def test_instance_metadata_and_odd_addresses_are_never_contacted(url: str) -> None:
+    fetch = HttpClient().get_json(url)
+    assert fetch.status is None
+    assert fetch.error is not None and fetch.error.startswith("refusing to contact")
+    assert discover(url).tried == ()
+
+
+@pytest.mark.parametrize(
     "issuer",
     ["file:///etc/passwd", "ftp://idp.example/", "idp.example", "https://idp.example/?a=b", ""],
 )
@@ -124,7 +142,7 @@ def test_candidates_never_raise_and_stay_on_the_issuer_host(issuer: str) -> None
     assert bool(urls) == (issuer_problem(issuer) is None)
     for url in urls:
         assert url_problem(url) is None
-        if "sts.windows.net" not in issuer.lower():
+        if (urlsplit(issuer).hostname or "").lower() not in ENTRA_V1_HOSTS:
             assert urlsplit(url).netloc == urlsplit(issuer).netloc
 
 
