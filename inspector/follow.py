@@ -351,32 +351,38 @@ class _FileTail:
         splitter.finish(out)
         self.f.counters.add(self.path, len(out) - before, 0)
 
-    def read_once(self, out: list[RawLine]) -> None:
-        """Read the whole file (through gzip when compressed) and stop: the ``scan`` path."""
+    def iter_once(self) -> Iterator[list[Item]]:
+        """Read the whole file (through gzip when compressed) and stop: the ``scan`` path.
+
+        Yields batches of lines and events; it never waits for more data.
+        """
         self.finished = True
+        out: list[RawLine] = []
         try:
             if _is_gzip(self.path):
                 with gzip.open(self.path, "rb") as handle:
-                    self._stream_compressed(handle, out)
+                    yield from self._stream_compressed(handle, out)
             else:
                 with open(self.path, "rb", buffering=0) as handle:
                     self._position_for_read_once(handle.fileno())
-                    self._stream(handle, out)
+                    yield from self._stream(handle, out)
         except FileNotFoundError:
-            self.f.emit_event("error", self.path, f"{self.path}: no such file")
+            yield [FollowEvent("error", self.path, f"{self.path}: no such file")]
             return
         except PermissionError as exc:
-            self.f.emit_event("permission", self.path, permission_advice(self.path, exc))
+            yield [FollowEvent("permission", self.path, permission_advice(self.path, exc))]
             return
         except (OSError, EOFError, zlib.error) as exc:
             self._finish(self.splitter, out)
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-            self.f.emit_event("error", self.path, f"{self.path}: read failed: {reason}")
+            batch: list[Item] = list(out)
+            batch.append(FollowEvent("error", self.path, f"{self.path}: read failed: {reason}"))
+            yield batch
             return
         self._finish(self.splitter, out)
-        self.f.emit_lines(out)
-        out.clear()
-        self.f.emit_event("eof", self.path, f"{self.path}: read to the end")
+        last: list[Item] = list(out)
+        last.append(FollowEvent("eof", self.path, f"{self.path}: read to the end"))
+        yield last
 
     def _position_for_read_once(self, fd: int) -> None:
         if self.f.start_at.mode == "last":
@@ -385,12 +391,16 @@ class _FileTail:
             before = count_lines_before(fd, offset)
             self.splitter.reset(offset, None if before is None else before + 1)
             os.lseek(fd, offset, os.SEEK_SET)
+        elif self.f.start_at.mode == "end":
+            offset, _ = read_last_lines_fd(fd, 0, os.fstat(fd).st_size)
+            self.splitter.reset(offset, None)
+            os.lseek(fd, offset, os.SEEK_SET)
 
-    def _stream_compressed(self, handle: Any, out: list[RawLine]) -> None:
+    def _stream_compressed(self, handle: Any, out: list[RawLine]) -> Iterator[list[Item]]:
         """gzip cannot be read backwards: keep only the last N lines while streaming."""
         start = self.f.start_at
         if start.mode == "start":
-            self._stream(handle, out)
+            yield from self._stream(handle, out)
             return
         keep: deque[RawLine] = deque(maxlen=start.count if start.mode == "last" else 0)
         splitter = self.splitter
@@ -403,9 +413,10 @@ class _FileTail:
         out[:] = list(keep)
         self.f.counters.add(self.path, len(out), sum(len(line.data) + 1 for line in out))
 
-    def _stream(self, handle: Any, out: list[RawLine]) -> None:
+    def _stream(self, handle: Any, out: list[RawLine]) -> Iterator[list[Item]]:
         splitter = self.splitter
         stats = self.f.counters
+        stopping = self.f.stopping
         while True:
             chunk = handle.read(READ_CHUNK)
             if not chunk:
@@ -414,9 +425,9 @@ class _FileTail:
             splitter.feed(chunk, out)
             stats.add(self.path, len(out) - before, len(chunk))
             if len(out) >= BATCH_LINES:
-                self.f.emit_lines(out)
+                yield list(out)
                 out.clear()
-            if self.f.stopping.is_set():
+            if stopping.is_set():
                 return
 
     def close(self) -> None:
@@ -470,6 +481,7 @@ class LogFollower:
         self._done = threading.Event()
         self._ended = False
         self._thread: threading.Thread | None = None
+        self._sync_started = False
         self._lock = threading.Lock()
 
     # -- public API ------------------------------------------------------------------------
@@ -482,7 +494,7 @@ class LogFollower:
     def start(self) -> None:
         """Start the background reader (idempotent). Iterating starts it implicitly."""
         with self._lock:
-            if self._thread is None:
+            if self._thread is None and not self._sync_started:
                 self._thread = threading.Thread(target=self._run, name="log-follower", daemon=True)
                 self._thread.start()
 
@@ -509,6 +521,10 @@ class LogFollower:
         Ends when the follower has finished (every source at its end when not following, or
         after ``stop()``), or when ``timeout`` seconds pass without anything new.
         """
+        if not self.follow and self._thread is None:
+            # Reading once needs no thread: iterate in the caller's, with no hand-off cost.
+            yield from self._batches_in_caller()
+            return
         self.start()
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._ended:
@@ -529,6 +545,20 @@ class LogFollower:
             yield got
             if timeout is not None:
                 deadline = time.monotonic() + timeout
+
+    def _batches_in_caller(self) -> Iterator[list[Item]]:
+        with self._lock:
+            if self._sync_started:
+                return
+            self._sync_started = True
+        try:
+            for batch in self._iter_all_once():
+                yield batch
+                if self.stopping.is_set():
+                    return
+        finally:
+            self._ended = True
+            self._done.set()
 
     def items(self, timeout: float | None = None) -> Iterator[Item]:
         """Yield single items; same ending rules as ``batches``."""
@@ -574,19 +604,19 @@ class LogFollower:
         observer: Any = None
         try:
             if not self.follow:
-                self._read_all_once()
+                for batch in self._iter_all_once():
+                    self._put(batch)
                 return
             stdin_thread = None
             for path in self.paths:
                 if path == STDIN:
                     stdin_thread = threading.Thread(
-                        target=self._read_stdin, name="log-follower-stdin", daemon=True
+                        target=self._pump_stdin, name="log-follower-stdin", daemon=True
                     )
                     stdin_thread.start()
                 elif path.endswith(".gz") and Path(path).is_file():
-                    tail = _FileTail(self, path)
-                    out: list[RawLine] = []
-                    tail.read_once(out)
+                    for batch in _FileTail(self, path).iter_once():
+                        self._put(batch)
                 else:
                     tails.append(_FileTail(self, path))
             if not tails:
@@ -596,7 +626,7 @@ class LogFollower:
                 return
             if not self.poll:
                 observer = self._start_observer(tails)
-            out = []
+            out: list[RawLine] = []
             while not self.stopping.is_set():
                 self._wake.clear()
                 for tail in tails:
@@ -622,17 +652,21 @@ class LogFollower:
             self._done.set()
             self._put(_END)
 
-    def _read_all_once(self) -> None:
-        out: list[RawLine] = []
+    def _iter_all_once(self) -> Iterator[list[Item]]:
         for path in self.paths:
             if self.stopping.is_set():
                 return
             if path == STDIN:
-                self._read_stdin()
+                yield from self._iter_stdin()
             else:
-                _FileTail(self, path).read_once(out)
+                yield from _FileTail(self, path).iter_once()
 
-    def _read_stdin(self) -> None:
+    def _pump_stdin(self) -> None:
+        for batch in self._iter_stdin():
+            self._put(batch)
+
+    def _iter_stdin(self) -> Iterator[list[Item]]:
+        """Standard input until end of file; lines are handed on as soon as they arrive."""
         stream = self._stdin if self._stdin is not None else sys.stdin.buffer
         splitter = LineSplitter(STDIN, max_line=self.max_line)
         out: list[RawLine] = []
@@ -641,13 +675,13 @@ class LogFollower:
             fileno = stream.fileno()
         except (AttributeError, OSError, ValueError):
             fileno = None
+        tail: list[Item] = []
         try:
             while not self.stopping.is_set():
                 if fileno is not None:
+                    # select() so that stop() is noticed while the pipe is quiet.
                     ready, _, _ = select.select([fileno], [], [], 0.25)
                     if not ready:
-                        self.emit_lines(out)
-                        out.clear()
                         continue
                     chunk = os.read(fileno, READ_CHUNK)
                 else:
@@ -657,16 +691,14 @@ class LogFollower:
                 before = len(out)
                 splitter.feed(chunk, out)
                 self.counters.add(STDIN, len(out) - before, len(chunk))
-                if len(out) >= BATCH_LINES or fileno is not None:
-                    self.emit_lines(out)
+                if out:
+                    yield list(out)
                     out.clear()
         except OSError as exc:
-            self.emit_event("error", STDIN, f"standard input: {exc.strerror or exc}")
-        before = len(out)
+            tail.append(FollowEvent("error", STDIN, f"standard input: {exc.strerror or exc}"))
         splitter.finish(out)
-        self.counters.add(STDIN, len(out) - before, 0)
-        self.emit_lines(out)
-        self.emit_event("eof", STDIN, "standard input: end of input")
+        self.counters.add(STDIN, len(out), 0)
+        yield [*out, *tail, FollowEvent("eof", STDIN, "standard input: end of input")]
 
     def _start_observer(self, tails: list[_FileTail]) -> Any:
         try:
