@@ -382,7 +382,10 @@ def test_https_with_a_test_ca_from_requests_ca_bundle(
         trusted = KeyStore().lookup(server.issuer_v2, kid)
         assert trusted.status == "found", trusted.detail
         assert trusted.jwks_uri and trusted.jwks_uri.startswith("https://127.0.0.1:")
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+        # A bundle holding some other CA: the server's certificate must now fail.
+        other = tmp_path / "other-ca.pem"
+        trustme.CA().cert_pem.write_to_path(str(other))
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
         untrusted = KeyStore().lookup(server.issuer_v2, kid)
         assert untrusted.status == "unavailable"
         assert "TLS error" in untrusted.detail
@@ -397,7 +400,9 @@ def test_ca_set_on_the_session_beats_requests_ca_bundle(
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
     session = requests.Session()
     session.verify = str(bundle)
     with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
