@@ -346,3 +346,21 @@ def test_terminal_control_characters_from_claims_are_escaped(
     for raw in ("\x1b", "\x07", "\u202e"):
         assert raw not in out + err
     assert "api://x\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in out
+
+
+def test_show_judges_a_token_under_the_current_profile(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "ords.json"
+    good = idp.mint(idp.entra_v2_claims())
+    assert _run(_apply(state, "--yes"), monkeypatch, good)[0] == 0
+    show = ["profile", "show", "--dsn", f"memory:{state}", "--token", "-", "--allow-http-jwk-url"]
+    status, out, _ = _run(show, monkeypatch, good)
+    assert status == 0
+    assert "PASSES under this profile" in out
+    other = idp.mint(idp.entra_v2_claims(aud="api://someone-else"))
+    status, out, _ = _run([*show, "--json"], monkeypatch, other)
+    assert status == 0
+    judged = json.loads(out)["token"]
+    assert judged["passes"] is False
+    assert [v["code"] for v in judged["errors"]] == ["audience-mismatch"]

@@ -91,7 +91,9 @@ class CommandError(Exception):
 # --------------------------------------------------------------------------- parser
 
 
-def _common(parser: argparse.ArgumentParser, *, token_source: bool) -> None:
+def _common(
+    parser: argparse.ArgumentParser, *, token_source: bool, proposal_options: bool = True
+) -> None:
     add_config_option(parser)
     add_database_options(parser)
     parser.add_argument(
@@ -118,6 +120,13 @@ def _common(parser: argparse.ArgumentParser, *, token_source: bool) -> None:
     add_log_selection(parser, positional=False)
     add_key_options(parser)
     add_expectation_options(parser)
+    parser.add_argument(
+        "--allow-http-jwk-url",
+        action="store_true",
+        help="DEMO/LAB ONLY: accept an http:// JWK URL (real ORDS refuses it)",
+    )
+    if not proposal_options:
+        return
     group = parser.add_argument_group("proposed profile")
     kind = group.add_mutually_exclusive_group()
     kind.add_argument(
@@ -130,11 +139,6 @@ def _common(parser: argparse.ArgumentParser, *, token_source: bool) -> None:
     )
     group.add_argument("--jwk-url", metavar="URL", help="p_jwk_url instead of the jwks_uri found")
     group.add_argument("--description", metavar="TEXT", help="p_description")
-    group.add_argument(
-        "--allow-http-jwk-url",
-        action="store_true",
-        help="DEMO/LAB ONLY: accept an http:// jwks_uri (real ORDS refuses it)",
-    )
 
 
 def register(subparsers: Any) -> None:
@@ -148,8 +152,11 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="profile_command", metavar="ACTION")
-    show = sub.add_parser("show", help="current profile, roles, privileges, modules")
-    _common(show, token_source=False)
+    show = sub.add_parser(
+        "show",
+        help="current profile, roles, privileges, modules (with a token: does it pass?)",
+    )
+    _common(show, token_source=True, proposal_options=False)
     show.set_defaults(func=run_show)
 
     sql = sub.add_parser(
@@ -470,14 +477,17 @@ def _show(args: argparse.Namespace) -> int:
             privileges = repo.privileges()
         except Exception as exc:
             raise CommandError(one_line(exc)) from exc
+    judged = _judge_under(args, config, profile) if (args.from_log or args.token) else None
     if args.json:
-        data = {
+        data: dict[str, Any] = {
             "connected_schema": connected,
             "schema": schema or connected,
             "profile": asdict(profile) if profile else None,
             "roles": [r.name for r in roles],
             "privileges": [asdict(p) for p in privileges],
         }
+        if judged is not None:
+            data["token"] = judged
         _emit(json.dumps(data, indent=2, ensure_ascii=True))
         return EXIT_OK
     _emit(f"JWT profile of {schema or connected} (connected as {connected}):")
@@ -492,7 +502,42 @@ def _show(args: argparse.Namespace) -> int:
         _emit(f"    roles:    {', '.join(p.roles) or '(none)'}")
         _emit(f"    modules:  {', '.join(p.modules) or '(none)'}")
         _emit(f"    patterns: {', '.join(p.patterns) or '(none)'}")
+    if judged is not None:
+        outcome = "PASSES" if judged["passes"] else "FAILS"
+        _emit(f"Token sha256:{judged['fingerprint']} from {judged['source']}:")
+        _emit(f"  {outcome} under this profile")
+        for verdict in judged["errors"]:
+            _emit(f"  XX {verdict['code']}: {verdict['message']}")
     return EXIT_OK
+
+
+def _judge_under(
+    args: argparse.Namespace, config: Config, profile: JwtProfile | None
+) -> dict[str, Any]:
+    """Run the analysis engine on the chosen token under ``profile`` (as ORDS would)."""
+    from inspector.expectations import Expectations
+    from inspector.verdicts import Severity
+
+    analyzer = _analyzer(args, config)
+    chosen = _choose_token(args, config, analyzer)
+    expectations = analyzer.expectations
+    if profile is not None:
+        expectations = expectations.merged(Expectations.from_profile(profile))
+    report, verdicts = analyzer.with_expectations(expectations).analyze_token(
+        chosen.token, at=chosen.at
+    )
+    errors = [v for v in verdicts if v.severity is Severity.ERROR]
+    if args.allow_http_jwk_url:
+        errors = [v for v in errors if v.code != "jwk-url-not-https"]
+    if profile is None:
+        errors = []  # nothing to judge against: the profile is what is missing
+    return {
+        "fingerprint": report.fingerprint,
+        "source": chosen.source,
+        "verified": report.verified,
+        "passes": profile is not None and not errors,
+        "errors": [v.as_dict() for v in errors],
+    }
 
 
 def run_sql(args: argparse.Namespace) -> int:
