@@ -157,7 +157,7 @@ class HttpClient:
                 return JsonFetch(url, None, None, _transport_error(exc, self.timeout))
             except (ValueError, OSError) as exc:
                 # urllib3 and idna reject some hostile URLs with plain exceptions.
-                problem = f"cannot request this URL: {one_line(str(exc), 120)}"
+                problem = f"request failed: {one_line(str(exc), 120)}"
                 return JsonFetch(url, None, None, problem)
             with response:
                 if response.is_redirect:
