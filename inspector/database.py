@@ -1,8 +1,9 @@
 """Everything that talks to Oracle: the ORDS repository interface and its real implementation.
 
 This is the only module that imports ``oracledb`` (python-oracledb in thin mode, so no Oracle
-Client install is needed). The rest of the tool sees the narrow ``OrdsRepository`` protocol,
-implemented here by ``OracleOrdsRepository`` and in ``ords_standin`` by ``InMemoryOrds``.
+Client install is needed; imported on first use). The rest of the tool sees the narrow
+``OrdsRepository`` protocol, implemented here by ``OracleOrdsRepository`` and in
+``ords_standin`` by ``InMemoryOrds``.
 
 Every statement uses bind variables; PL/SQL calls use named notation. Transactions are ours:
 the ORDS documentation asks callers to ``COMMIT`` after ``ORDS_SECURITY.DELETE_JWT_PROFILE``
@@ -21,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import oracledb
-
 from inspector.profile import JwtProfile
 
 DEFAULT_CALL_TIMEOUT = 10.0
@@ -30,8 +29,14 @@ DEFAULT_CALL_TIMEOUT = 10.0
 # demo aid, not a feature for production use.
 MEMORY_DSN_PREFIX = "memory:"
 
-DatabaseError = oracledb.DatabaseError
-Error = oracledb.Error
+
+def _driver() -> Any:
+    """The python-oracledb module, imported on first use: every command line builds all
+    sub-command parsers, and most never touch a database.
+    """
+    import oracledb
+
+    return oracledb
 
 
 class DatabaseSettingsError(Exception):
@@ -104,7 +109,7 @@ class OrdsRepository(Protocol):
         ...
 
 
-def database_error(message: str, code: int = 0) -> oracledb.Error:
+def database_error(message: str, code: int = 0) -> Exception:
     """A real ``oracledb`` exception built the way the driver builds one.
 
     ``message`` starts with its code (``ORA-01017: ...``); ``code`` is the Oracle error number
@@ -115,7 +120,7 @@ def database_error(message: str, code: int = 0) -> oracledb.Error:
     from oracledb import errors as _errors  # private module: the driver has no public factory
 
     err = _errors._Error(message, code=code)
-    exc: oracledb.Error = err.exc_type(err)
+    exc: Exception = err.exc_type(err)
     return exc
 
 
@@ -334,7 +339,7 @@ class OracleOrdsRepository:
             if not settings.config_dir:
                 # Autonomous Database wallets ship tnsnames.ora in the wallet directory.
                 params["config_dir"] = str(settings.wallet_location)
-        conn = oracledb.connect(**params)
+        conn = _driver().connect(**params)
         conn.call_timeout = int(settings.call_timeout * 1000)
         conn.autocommit = False
         return cls(conn)
@@ -360,7 +365,7 @@ class OracleOrdsRepository:
         binds = {} if schema is None else {"schema_name": schema.upper()}
         try:
             rows = self._fetchall(template.format(cols=_PROFILE_COLUMNS), binds)
-        except oracledb.DatabaseError as exc:
+        except _driver().DatabaseError as exc:
             if getattr(exc.args[0], "code", 0) != _INVALID_IDENTIFIER:
                 raise
             rows = self._fetchall(template.format(cols=_PROFILE_COLUMNS_OLD), binds)

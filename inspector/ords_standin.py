@@ -31,7 +31,6 @@ from typing import Any
 
 from inspector.database import (
     MEMORY_DSN_PREFIX,
-    Error,
     OrdsPrivilege,
     OrdsRole,
     database_error,
@@ -72,12 +71,12 @@ def seeded_privileges() -> list[OrdsPrivilege]:
     ]
 
 
-def application_error(text: str) -> Error:
+def application_error(text: str) -> Exception:
     """An ``ORA-20001`` raised the way ORDS's packages raise their checks."""
     return database_error(f"ORA-{ORDS_APPLICATION_ERROR:05d}: {text}", ORDS_APPLICATION_ERROR)
 
 
-def package_missing_error(package: str, procedure: str) -> Error:
+def package_missing_error(package: str, procedure: str) -> Exception:
     """What the database says when ``ORDS_SECURITY`` does not exist (ORDS before 23.3)."""
     return database_error(
         "ORA-06550: line 1, column 7:\n"
@@ -87,7 +86,7 @@ def package_missing_error(package: str, procedure: str) -> Error:
     )
 
 
-def connection_lost_error() -> Error:
+def connection_lost_error() -> Exception:
     """A dropped session (the driver turns ORA-03113 into DPY-4011)."""
     return database_error("ORA-03113: end-of-file on communication channel", 3113)
 
