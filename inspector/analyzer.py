@@ -13,8 +13,8 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,12 +22,12 @@ from inspector import checks, rules
 from inspector.attempt import Attempt, TokenReport
 from inspector.checks import KeyCheck
 from inspector.clients import ClientTable
-from inspector.expectations import Expectations
+from inspector.expectations import ORDS_MAX_SKEW, Expectations
 from inspector.idp import idp_family, subject_of
 from inspector.jwks import KeyStore
 from inspector.signature import check_signature
 from inspector.verdicts import Verdict, outcome_of
-from parsers.authorization import parse_authorization
+from parsers.authorization import Authorization, parse_authorization
 from parsers.records import LogRecord
 from parsers.redaction import redact_credential
 from parsers.token import DecodedToken, TokenKind, decode_token
@@ -59,6 +59,20 @@ class TokenFacts:
     verdicts: tuple[Verdict, ...]
     # Monotonic deadline after which the entry is recomputed (transient key failures).
     stale_after: float | None = None
+    # exp, nbf, iat as numbers (None when absent or unusable), for the per-line fast path.
+    times: tuple[float | None, float | None, float | None] = (None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _HeaderEntry:
+    """One distinct Authorization value, judged except for time and status."""
+
+    auth: Authorization
+    facts: TokenFacts | None
+    verdicts: tuple[Verdict, ...]
+    # (request timestamp, time verdicts) of the last line judged: busy logs repeat the
+    # same token within the same second. Replaced whole, so a race only costs a recompute.
+    memo: list[tuple[float, list[Verdict]]] = field(default_factory=list)
 
 
 class _LRU:
@@ -66,12 +80,12 @@ class _LRU:
 
     def __init__(self, size: int) -> None:
         self._size = max(1, size)
-        self._data: OrderedDict[bytes, Any] = OrderedDict()
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: bytes) -> Any:
+    def get(self, key: Hashable) -> Any:
         with self._lock:
             value = self._data.get(key)
             if value is None:
@@ -81,7 +95,7 @@ class _LRU:
             self.hits += 1
             return value
 
-    def put(self, key: bytes, value: Any) -> None:
+    def put(self, key: Hashable, value: Any) -> None:
         with self._lock:
             self._data[key] = value
             self._data.move_to_end(key)
@@ -121,6 +135,18 @@ class Analyzer:
         self._facts = _facts if _facts is not None else _LRU(cache_size)
         # Expectation-dependent verdicts per token; private to this analyzer.
         self._judged = _LRU(cache_size)
+        # Per distinct Authorization value (a log repeats the same header thousands of
+        # times): everything but the time and status checks, keyed by the exact string.
+        self._headers = _LRU(cache_size)
+        self._client_names: dict[str | None, str] = {}
+        self._status_memo: dict[tuple[int, bool, tuple[str, ...]], tuple[Verdict, ...]] = {}
+        self._skew = checks.effective_skew(expectations)
+        age = expectations.allowed_age
+        self._max_age = age if age is not None and age > 0 else None
+        # Settings under which check_times always has something to say: no fast path.
+        self._slow_times = (
+            expectations.allowed_skew is not None and expectations.allowed_skew > ORDS_MAX_SKEW
+        )
 
     def with_expectations(self, expectations: Expectations) -> Analyzer:
         """The same engine judging against ``expectations``, sharing decode/key caches."""
@@ -145,26 +171,27 @@ class Analyzer:
         Time checks use the request's time; ``now`` (or the clock) only when the record
         has none.
         """
-        auth = parse_authorization(record.authorization)
-        verdicts = checks.check_credentials(auth, record.status)
+        status = record.status
+        entry = self._header_entry(record.authorization) if record.authorization else None
         report: TokenReport | None = None
         subject: str | None = None
-        token = auth.credentials
-        # Basic credentials are a password: never decoded, never shown.
-        if token and auth.scheme in ("Bearer", "DPoP", None):
-            at = record.time or now or self.clock()
-            facts = self._facts_for(token)
-            report, subject = facts.report, facts.subject
-            verdicts.extend(self._judge(token, facts, at))
-        verdicts.extend(
-            checks.check_status(
-                record.status, verdicts, has_token=auth.is_bearer, exp=self.expectations
-            )
-        )
+        has_token = False
+        verdicts: list[Verdict] = []
+        if entry is not None and (entry.auth.credentials or entry.auth.scheme):
+            verdicts.extend(entry.verdicts)
+            facts = entry.facts
+            has_token = entry.auth.is_bearer
+            if facts is not None:
+                report, subject = facts.report, facts.subject
+                if facts.decoded.kind is TokenKind.JWS:
+                    at = record.time or now or self.clock()
+                    verdicts.extend(self._times_memo(entry, facts, at))
+        if status is not None:
+            verdicts.extend(self._status(status, has_token, verdicts, entry))
         final = tuple(verdicts)
         return Attempt(
             record=record,
-            client=self.clients.classify(record.user_agent),
+            client=self._client(record.user_agent),
             subject=subject,
             token=report,
             verdicts=final,
@@ -193,17 +220,103 @@ class Analyzer:
     # -- internals -----------------------------------------------------------------------
 
     def _judge(self, token: str, facts: TokenFacts, at: datetime) -> list[Verdict]:
-        out = list(facts.verdicts)
+        out = [*facts.verdicts, *self._claims_verdicts(token, facts)]
+        if facts.decoded.kind is TokenKind.JWS:
+            out.extend(self._times(facts, at))
+        return out
+
+    def _claims_verdicts(self, token: str, facts: TokenFacts) -> tuple[Verdict, ...]:
         if facts.decoded.kind is not TokenKind.JWS:
-            return out
+            return ()
         key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
         judged: tuple[Verdict, ...] | None = self._judged.get(key)
         if judged is None:
             judged = self._judge_claims(facts)
             self._judged.put(key, judged)
-        out.extend(judged)
-        out.extend(checks.check_times(facts.decoded.claims, at, self.expectations))
-        return out
+        return judged
+
+    def _header_entry(self, authorization: str) -> _HeaderEntry:
+        entry: _HeaderEntry | None = self._headers.get(authorization)
+        if entry is not None and (
+            entry.facts is None
+            or entry.facts.stale_after is None
+            or time.monotonic() < entry.facts.stale_after
+        ):
+            return entry
+        auth = parse_authorization(authorization)
+        verdicts = checks.check_credentials(auth, None)
+        facts = None
+        token = auth.credentials
+        # Basic credentials are a password: never decoded, never shown.
+        if token and auth.scheme in ("Bearer", "DPoP", None):
+            facts = self._facts_for(token)
+            verdicts.extend(facts.verdicts)
+            verdicts.extend(self._claims_verdicts(token, facts))
+        entry = _HeaderEntry(auth, facts, tuple(verdicts))
+        self._headers.put(authorization, entry)
+        return entry
+
+    def _times_memo(self, entry: _HeaderEntry, facts: TokenFacts, at: datetime) -> list[Verdict]:
+        stamp = at.timestamp()
+        memo = entry.memo
+        if memo and memo[0][0] == stamp:
+            return memo[0][1]
+        verdicts = self._times(facts, at)
+        memo[:] = [(stamp, verdicts)]
+        return verdicts
+
+    def _status(
+        self,
+        status: int,
+        has_token: bool,
+        verdicts: list[Verdict],
+        entry: _HeaderEntry | None,
+    ) -> tuple[Verdict, ...]:
+        """Status verdicts, memoized: they depend only on the status and the codes."""
+        no_credentials = entry is None or (
+            entry.auth.credentials is None and entry.auth.scheme is None
+        )
+        key = (status, has_token, ("-",) if no_credentials else tuple(v.code for v in verdicts))
+        found = self._status_memo.get(key)
+        if found is None:
+            found = tuple(
+                checks.check_credentials(Authorization(None, None), status)
+                if no_credentials
+                else checks.check_status(
+                    status, verdicts, has_token=has_token, exp=self.expectations
+                )
+            )
+            if len(self._status_memo) > DEFAULT_CACHE_SIZE:
+                self._status_memo.clear()
+            self._status_memo[key] = found
+        return found
+
+    def _client(self, user_agent: str | None) -> str:
+        name = self._client_names.get(user_agent)
+        if name is None:
+            name = self.clients.classify(user_agent)
+            if len(self._client_names) > DEFAULT_CACHE_SIZE:
+                self._client_names.clear()
+            self._client_names[user_agent] = name
+        return name
+
+    def _times(self, facts: TokenFacts, at: datetime) -> list[Verdict]:
+        # Most lines carry a token that is within its lifetime: answer those with a few
+        # comparisons and build verdicts (and their messages) only when something fails.
+        expires, not_before, issued = facts.times
+        if expires is not None and not self._slow_times:
+            now = at.timestamp()
+            skew = self._skew
+            if (
+                now < expires + skew
+                and (not_before is None or now + skew >= not_before)
+                and (
+                    self._max_age is None
+                    or (issued is not None and now - issued <= self._max_age + skew)
+                )
+            ):
+                return []
+        return checks.check_times(facts.decoded.claims, at, self.expectations)
 
     def _judge_claims(self, facts: TokenFacts) -> tuple[Verdict, ...]:
         claims, exp = facts.decoded.claims, self.expectations
@@ -259,14 +372,20 @@ class Analyzer:
         stale = (
             time.monotonic() + UNAVAILABLE_RETRY_SECONDS if key.status == "unavailable" else None
         )
+        claims = decoded.claims
         return TokenFacts(
             decoded=decoded,
             key=key,
             idp=idp,
-            subject=subject_of(decoded.claims),
+            subject=subject_of(claims),
             report=report,
             verdicts=tuple(verdicts),
             stale_after=stale,
+            times=(
+                checks.numeric_date(claims.get("exp")),
+                checks.numeric_date(claims.get("nbf")),
+                checks.numeric_date(claims.get("iat")),
+            ),
         )
 
     def _check_key(self, token: str, decoded: DecodedToken, idp: str | None) -> KeyCheck:

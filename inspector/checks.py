@@ -46,7 +46,8 @@ class KeyCheck:
     detail: str = ""
 
 
-def _number(value: Any) -> float | None:
+def numeric_date(value: Any) -> float | None:
+    """A JWT NumericDate as float, None when absent or not a finite number."""
     # bool is an int in Python, but `"exp": true` is not a time.
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -267,7 +268,7 @@ def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectation
     out: Verdicts = []
     if exp.allowed_skew is not None and exp.allowed_skew > ORDS_MAX_SKEW:
         out.append(rules.SKEW_TOO_LARGE.verdict(skew=str(exp.allowed_skew)))
-    expires = _number(claims.get("exp"))
+    expires = numeric_date(claims.get("exp"))
     if expires is None:
         out.append(rules.EXP_MISSING.verdict())
     if at is None:
@@ -280,7 +281,7 @@ def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectation
                 ago=duration(now - expires), exp=timestamp(expires), skew=str(skew)
             )
         )
-    not_before = _number(claims.get("nbf"))
+    not_before = numeric_date(claims.get("nbf"))
     if not_before is not None and now + skew < not_before:
         out.append(
             rules.NOT_YET_VALID.verdict(
@@ -291,7 +292,7 @@ def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectation
             )
         )
     if exp.allowed_age is not None and exp.allowed_age > 0:
-        issued = _number(claims.get("iat"))
+        issued = numeric_date(claims.get("iat"))
         if issued is None:
             out.append(rules.IAT_MISSING.verdict(allowed=str(exp.allowed_age)))
         elif now - issued > exp.allowed_age + skew:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bench.synthetic import EXTENDED_TEMPLATE
 from inspector.cli import main
@@ -20,6 +22,7 @@ from inspector.commands.scan import parse_since
 from inspector.local_idp import LocalIdP, generate_rsa_key
 from parsers.log_format import compile_format, parse_log_format_string
 from parsers.nginx_time import format_time_local
+from parsers.records import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -246,3 +249,44 @@ def test_subprocess_exit_codes(workdir: Path) -> None:
     usage = run("--since", "nonsense")
     assert usage.returncode == 2 and usage.stdout == ""
     assert usage.stderr.startswith("token-inspector scan: --since")
+
+
+def test_cached_json_encoding_matches_as_dict(
+    workdir: Path, idp: LocalIdP, tokens: dict[str, str]
+) -> None:
+    from inspector.analyzer import Analyzer
+    from inspector.commands.scan import JsonLines
+    from inspector.expectations import Expectations
+    from parsers.records import LogRecord
+
+    analyzer = Analyzer(None, Expectations(issuer=idp.issuer_v2))
+    encoder = JsonLines()
+    text = (workdir / "extended.log").read_text().splitlines()
+    for number, raw in enumerate(text * 2, start=1):
+        record = PARSER.parse(raw, Source("x.log", number, 0), False)
+        if not isinstance(record, LogRecord):
+            continue
+        attempt = analyzer.analyze(record)
+        assert encoder.encode(attempt) == json.dumps(attempt.as_dict(), default=str)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    path=st.one_of(st.none(), st.text(max_size=30)),
+    ua=st.one_of(st.none(), st.text(max_size=30)),
+    auth=st.one_of(st.none(), st.text(max_size=60)),
+    status=st.one_of(st.none(), st.integers(100, 599)),
+)
+def test_cached_json_encoding_matches_for_any_text(
+    path: str | None, ua: str | None, auth: str | None, status: int | None
+) -> None:
+    from inspector.analyzer import Analyzer
+    from inspector.commands.scan import JsonLines
+    from inspector.expectations import Expectations
+    from parsers.records import LogRecord
+
+    record = LogRecord(
+        Source("ü\x00.log", 3, 0), WHEN, "::1", "GET", path, "HTTP/1.1", status, ua, auth
+    )
+    attempt = Analyzer(None, Expectations()).analyze(record)
+    assert JsonLines().encode(attempt) == json.dumps(attempt.as_dict(), default=str)

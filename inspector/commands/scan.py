@@ -12,10 +12,11 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
-from inspector.attempt import Attempt
+from inspector.attempt import Attempt, TokenReport
 from inspector.config import ConfigError, load_config
 from inspector.expectations_config import build_analyzer
 from inspector.follow import FollowEvent, StartAt
@@ -28,7 +29,7 @@ from inspector.options import (
     add_output_options,
 )
 from inspector.scan_report import ScanReport
-from inspector.verdicts import Outcome
+from inspector.verdicts import Outcome, Verdict
 from parsers.authorization import parse_authorization
 from parsers.records import LogRecord, ParseFailure
 
@@ -93,6 +94,75 @@ def attempt_json(attempt: Attempt, *, show_token: bool, token: str | None) -> st
     return json.dumps(doc, default=str)
 
 
+# The encoder json.dumps itself uses for strings (ensure_ascii), so the text is identical.
+_string: Callable[[str], str] = json.encoder.encode_basestring_ascii
+
+
+def _nullable(value: str | None) -> str:
+    return "null" if value is None else _string(value)
+
+
+class JsonLines:
+    """``attempt_json`` without re-encoding what repeats: the same object, same text.
+
+    A token report (header, claims: most of each line) and most verdicts are shared by
+    thousands of attempts; their JSON is encoded once. Entries keep their object alive,
+    so an ``id`` in the cache always names the object it was computed for.
+    """
+
+    MAX_ENTRIES = 8192
+
+    def __init__(self) -> None:
+        self._tokens: dict[int, tuple[TokenReport, str]] = {}
+        self._verdicts: dict[int, tuple[Verdict, str]] = {}
+        self._times: dict[datetime, str] = {}
+
+    def encode(self, attempt: Attempt) -> str:
+        """The same text as ``json.dumps(attempt.as_dict())``."""
+        rec = attempt.record
+        when = rec.time
+        if when is None:
+            time_text = "null"
+        else:
+            time_text = self._times.get(when) or ""
+            if not time_text:
+                time_text = _string(when.isoformat())
+                if len(self._times) >= self.MAX_ENTRIES:
+                    self._times.clear()
+                self._times[when] = time_text
+        token = "null" if attempt.token is None else self._token(attempt.token)
+        verdicts = ", ".join([self._verdict(v) for v in attempt.verdicts])
+        status = "null" if rec.status is None else str(rec.status)
+        return (
+            f'{{"file": {_string(rec.source.file)}, "line": {rec.source.line}, '
+            f'"time": {time_text}, "remote_addr": {_nullable(rec.remote_addr)}, '
+            f'"method": {_nullable(rec.method)}, "path": {_nullable(rec.path)}, '
+            f'"status": {status}, "client": {_string(attempt.client)}, '
+            f'"subject": {_nullable(attempt.subject)}, "token": {token}, '
+            f'"verdicts": [{verdicts}], "outcome": "{attempt.outcome.value}"}}'
+        )
+
+    def _token(self, report: TokenReport) -> str:
+        hit = self._tokens.get(id(report))
+        if hit is not None and hit[0] is report:
+            return hit[1]
+        text = json.dumps(report.as_dict(), default=str)
+        if len(self._tokens) >= self.MAX_ENTRIES:
+            self._tokens.clear()
+        self._tokens[id(report)] = (report, text)
+        return text
+
+    def _verdict(self, verdict: Verdict) -> str:
+        hit = self._verdicts.get(id(verdict))
+        if hit is not None and hit[0] is verdict:
+            return hit[1]
+        text = json.dumps(verdict.as_dict())
+        if len(self._verdicts) >= self.MAX_ENTRIES:
+            self._verdicts.clear()
+        self._verdicts[id(verdict)] = (verdict, text)
+        return text
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point for the command line."""
     return scan(args, sys.stdout, sys.stderr)
@@ -117,6 +187,7 @@ def scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     judge_all, only_failures = args.all, args.only_failures
     as_json, show_token = args.json, args.show_token
     write = out.write
+    encoder = JsonLines()
     for item in iter_records(selection, start, follow=False, poll=bool(args.poll)):
         if isinstance(item, LogRecord):
             report.lines += 1
@@ -130,9 +201,11 @@ def scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             any_error = any_error or failed
             if only_failures and not failed:
                 continue
-            if as_json:
-                token = _credential(item.authorization) if show_token else None
-                write(attempt_json(attempt, show_token=show_token, token=token) + "\n")
+            if as_json and show_token:
+                token = _credential(item.authorization)
+                write(attempt_json(attempt, show_token=True, token=token) + "\n")
+            elif as_json:
+                write(encoder.encode(attempt) + "\n")
             else:
                 report.add(attempt)
         elif isinstance(item, ParseFailure):
