@@ -364,3 +364,21 @@ def test_show_judges_a_token_under_the_current_profile(
     judged = json.loads(out)["token"]
     assert judged["passes"] is False
     assert [v["code"] for v in judged["errors"]] == ["audience-mismatch"]
+
+
+def test_tns_alias_errors_come_from_the_real_driver(
+    tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORACLE_PASSWORD", "x")
+    argv = ["profile", "show", "--dsn", "myalias", "--user", "u", "--config-dir", str(tmp_path)]
+    status, _, err = _run(argv, monkeypatch)
+    assert status == 2
+    assert "DPY-4026" in err and "point --config-dir at its directory" in err
+    (tmp_path / "tnsnames.ora").write_text(
+        "other = (DESCRIPTION=(ADDRESS=(PROTOCOL=TCP)(HOST=127.0.0.1)(PORT=1))"
+        "(CONNECT_DATA=(SERVICE_NAME=x)))\n"
+    )
+    status, _, err = _run(argv, monkeypatch)
+    assert status == 2
+    assert 'DPY-4000: unable to find "myalias"' in err
+    assert "check the alias or --config-dir" in err
