@@ -90,6 +90,11 @@ class _Failure(Exception):
         self.message = message
 
 
+def _oracle_value(value: object) -> object:
+    # Oracle stores '' as NULL: an empty description reads back as None and is not a change.
+    return None if value == "" else value
+
+
 def mismatched_fields(expected: JwtProfile, actual: JwtProfile | None) -> tuple[str, ...]:
     """Names of the fields that differ (all of them when ``actual`` is missing)."""
     if actual is None:
@@ -97,8 +102,15 @@ def mismatched_fields(expected: JwtProfile, actual: JwtProfile | None) -> tuple[
     return tuple(
         f.name
         for f in dataclasses.fields(JwtProfile)
-        if getattr(expected, f.name) != getattr(actual, f.name)
+        if _oracle_value(getattr(expected, f.name)) != _oracle_value(getattr(actual, f.name))
     )
+
+
+def same_profile(a: JwtProfile | None, b: JwtProfile | None) -> bool:
+    """Equal as the database sees them (``None`` only equals ``None``)."""
+    if a is None or b is None:
+        return a is b
+    return not mismatched_fields(a, b)
 
 
 class _Run:
@@ -189,7 +201,7 @@ def replace_profile(
         "ok",
         "no profile yet" if previous is None else f"current issuer {previous.issuer}",
     )
-    if previous == profile:
+    if same_profile(previous, profile):
         run.emit(Step.COMMIT, "skipped", "the profile is already exactly this one")
         return ApplyResult(
             Result.UNCHANGED,
@@ -297,7 +309,7 @@ def _restore(
         )
         run.emit(Step.VERIFY_RESTORE, "failed", message)
         return False, None, message
-    if now == previous:
+    if same_profile(now, previous):
         message = "previous profile in place (rolled back)" if previous else "no profile, as before"
         run.emit(Step.VERIFY_RESTORE, "ok", message)
         return True, now, message
@@ -317,7 +329,7 @@ def _restore(
         with contextlib.suppress(Exception):
             repo.rollback()
         return False, None, message
-    if after != previous:
+    if not same_profile(after, previous):
         message = (
             "restore left a profile where there was none"
             if previous is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -314,3 +315,11 @@ def test_database_errors_are_real_driver_exceptions() -> None:
     exc = database_error("ORA-20001: x", 20001)
     assert isinstance(exc, oracledb.DatabaseError)
     assert exc.args[0].full_code == "ORA-20001"
+
+
+def test_empty_description_reads_back_as_null_without_a_false_mismatch() -> None:
+    # Oracle stores '' as NULL; the stand-in's mangle plays the database's part.
+    repo = InMemoryOrds(mangle=lambda p: replace(p, description=p.description or None))
+    result = replace_profile(repo, replace(OLD, description=""))
+    assert result.result is Result.APPLIED
+    assert repo.committed_profile() == replace(OLD, description=None)
