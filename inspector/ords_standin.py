@@ -21,6 +21,7 @@ alters what is stored, to simulate a read-back that differs from what was sent.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -253,7 +254,13 @@ class InMemoryOrds:
                 raise application_error(
                     f"A JWT profile already exists for schema {name}; delete it first"
                 )
-            stored = self.mangle(profile) if self.mangle else profile
+            # Oracle stores '' as NULL.
+            stored = dataclasses.replace(
+                profile,
+                description=profile.description or None,
+                role_claim_name=profile.role_claim_name or None,
+            )
+            stored = self.mangle(stored) if self.mangle else stored
             self._writable()[name] = stored
             self._after_write()
 

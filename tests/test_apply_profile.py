@@ -318,8 +318,8 @@ def test_database_errors_are_real_driver_exceptions() -> None:
 
 
 def test_empty_description_reads_back_as_null_without_a_false_mismatch() -> None:
-    # Oracle stores '' as NULL; the stand-in's mangle plays the database's part.
-    repo = InMemoryOrds(mangle=lambda p: replace(p, description=p.description or None))
+    # Oracle stores '' as NULL, and so does the stand-in.
+    repo = InMemoryOrds()
     result = replace_profile(repo, replace(OLD, description=""))
     assert result.result is Result.APPLIED
     assert repo.committed_profile() == replace(OLD, description=None)
