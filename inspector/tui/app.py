@@ -95,8 +95,8 @@ class InspectorApp(App[int]):
         yield Header()
         if self.session.demo:
             yield Static(
-                "DEMO — local IdP on 127.0.0.1, generated log, in-memory ORDS stand-in. "
-                "Press a on the accepted-looking v2 attempt to apply its profile.",
+                "DEMO · local IdP on 127.0.0.1, generated log, in-memory ORDS stand-in · "
+                "when the right v2 token shows up (last rows), press a to apply its profile",
                 id="demo-banner",
             )
         yield self.table

@@ -111,8 +111,12 @@ class EngineSession:
 
     def items(self, stop: threading.Event) -> Iterator[object]:
         """Records from the log pipeline; attempts analysed, the rest passed through."""
-        # Judge the first attempts against the database's profile, not without it.
-        self.current_profile()
+        # Judge the first attempts against the database's profile, not without it; a
+        # database that is down only costs the profile, never the feed.
+        try:
+            self.current_profile()
+        except Exception as exc:
+            yield FeedProblem(f"database: {_db_error(exc)}")
         for item in self._records(stop):
             if isinstance(item, LogRecord) and is_attempt(item):
                 try:
@@ -322,7 +326,7 @@ class EngineSession:
 
 
 def _state_text(value: object) -> str:
-    for name in ("summary", "describe", "text"):
+    for name in ("label", "summary", "describe", "text"):
         attr = getattr(value, name, None)
         if isinstance(attr, str):
             return attr

@@ -165,8 +165,10 @@ def signature_text(attempt: Attempt) -> Text:
     if token is None:
         return Text("no token in this request", style="dim")
     where = ""
-    if token.key_id or token.jwks_uri:
-        where = f" key {token.key_id or '?'} from {token.jwks_uri or 'offline JWKS'}"
+    if token.key_id:
+        where = f" key {token.key_id}"
+    if token.jwks_uri:
+        where += f" from {token.jwks_uri}"
     if token.verified is True:
         return Text.assemble(("✔ signature verified", "bold green"), f" with{where}")
     if token.verified is False:

@@ -55,17 +55,17 @@ def status_text(info: StatusInfo) -> Text:
     if not info.following:
         line1.append("  (scrolled: not following)", style="dim")
     line2 = Text()
-    line2.append("keys ", style="dim")
+    line2.append("db ", style="dim")
+    line2.append(info.database, style="red" if info.database.startswith("error") else "")
+    line2.append("  keys ", style="dim")
     if info.keys:
         for i, (issuer, state) in enumerate(sorted(info.keys.items())):
             if i:
                 line2.append(" · ")
             style = "red" if state.startswith(("error", "unavailable")) else ""
-            line2.append(f"{issuer}: {state}", style=style)
+            line2.append(f"{short_issuer(issuer)}: {state}", style=style)
     else:
         line2.append("none fetched yet")
-    line2.append("  db ", style="dim")
-    line2.append(info.database, style="red" if info.database.startswith("error") else "")
     if info.problem:
         line2.append("  ⚠ ", style="bold red")
         line2.append(info.problem, style="red")
@@ -73,11 +73,17 @@ def status_text(info: StatusInfo) -> Text:
     return Text("\n").join([line1, line2])
 
 
+def short_issuer(issuer: str, width: int = 36) -> str:
+    """An issuer shortened for the status bar: no scheme, the tail kept (tenant, version)."""
+    text = issuer.split("://", 1)[-1]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
 class StatusBar(Static):
     """Docked above the footer."""
 
     DEFAULT_CSS = """
-    StatusBar { dock: bottom; height: 2; background: $panel; padding: 0 1; }
+    StatusBar { height: 2; background: $panel; padding: 0 1; }
     """
 
     def show(self, info: StatusInfo) -> None:

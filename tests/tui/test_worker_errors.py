@@ -1,0 +1,105 @@
+"""Nothing that goes wrong in a worker kills the app: the error is shown, the app goes on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from textual.message import Message
+
+from inspector.database import OrdsRepository, database_error
+from inspector.demo.environment import DemoEnvironment, start_demo
+from inspector.tui.app import InspectorApp
+from inspector.tui.messages import WorkerProblem
+from tests.tui.conftest import SIZE, make_app, plain, wait_for
+from tests.tui.engine_support import demo_session
+from tests.tui.fixtures import ListSession
+
+
+@pytest.fixture
+def env() -> Iterator[DemoEnvironment]:
+    environment = start_demo()
+    environment.replayer.write_first_connection()
+    try:
+        yield environment
+    finally:
+        environment.close()
+
+
+async def test_a_failing_log_reader_is_reported_and_the_app_keeps_running() -> None:
+    problems: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, WorkerProblem):
+            problems.append(message.message)
+
+    app = make_app(ListSession(fail_items=True))
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: bool(problems))
+        assert "disk on fire" in problems[0]
+        assert "disk on fire" in plain(app.status_bar)
+        await pilot.press("f")  # still responsive
+        await wait_for(pilot, lambda: app.filter.failures_only)
+        assert app.is_running
+
+
+async def test_a_failing_key_refetch_is_reported_and_the_app_keeps_running() -> None:
+    problems: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, WorkerProblem):
+            problems.append(message.message)
+
+    app = make_app(ListSession(fail_refresh=True))
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == 6)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: any("IdP unreachable" in p for p in problems))
+        assert "IdP unreachable" in plain(app.status_bar)
+        await pilot.press("n")
+        assert app.is_running
+        assert app.store.counters.worker_errors == 1
+
+
+async def test_an_unreachable_database_is_shown_in_the_status_bar(env: DemoEnvironment) -> None:
+    session = demo_session(env)
+
+    def connect() -> OrdsRepository:
+        raise database_error("DPY-6005: cannot connect to database (CONNECTION_ID=x).")
+
+    session._repo = None
+    session._connect = connect
+    app = InspectorApp(session, tick_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        # The attempts still arrive: the database is not needed to judge them.
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: "DPY-6005" in plain(app.status_bar))
+        assert app.is_running
+
+
+async def test_a_record_the_analyzer_chokes_on_is_skipped_with_a_message(
+    env: DemoEnvironment,
+) -> None:
+    session = demo_session(env)
+    real = session._base.analyze
+
+    def flaky(record, **kwargs):  # type: ignore[no-untyped-def]
+        if record.source.line == 4:
+            raise RuntimeError("boom on Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.secret")
+        return real(record, **kwargs)
+
+    session._base.analyze = flaky  # type: ignore[method-assign]
+    problems: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, WorkerProblem):
+            problems.append(message.message)
+
+    app = InspectorApp(session, tick_seconds=3600)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: app.store.counters.attempts == 6)
+        await wait_for(pilot, lambda: bool(problems))
+        assert ":4: analysis failed: RuntimeError" in problems[0]
+        # The problem text is redacted like everything else the screen shows.
+        assert "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9" not in problems[0]
+        assert app.store.counters.lines == 10
