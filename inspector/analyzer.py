@@ -137,7 +137,10 @@ class Analyzer:
         self._judged = _LRU(cache_size)
         # Per distinct Authorization value (a log repeats the same header thousands of
         # times): everything but the time and status checks, keyed by the exact string.
-        self._headers = _LRU(cache_size)
+        # A plain dict (emptied when full) rather than an LRU: this lookup runs for every
+        # log line, and dict operations are atomic under the GIL.
+        self._headers: dict[str, _HeaderEntry] = {}
+        self._headers_max = max(1, cache_size)
         self._client_names: dict[str | None, str] = {}
         self._status_memo: dict[tuple[int, bool, tuple[str, ...]], tuple[Verdict, ...]] = {}
         self._skew = checks.effective_skew(expectations)
@@ -253,7 +256,9 @@ class Analyzer:
             verdicts.extend(facts.verdicts)
             verdicts.extend(self._claims_verdicts(token, facts))
         entry = _HeaderEntry(auth, facts, tuple(verdicts))
-        self._headers.put(authorization, entry)
+        if len(self._headers) >= self._headers_max:
+            self._headers.clear()
+        self._headers[authorization] = entry
         return entry
 
     def _times_memo(self, entry: _HeaderEntry, facts: TokenFacts, at: datetime) -> list[Verdict]:
