@@ -450,8 +450,11 @@ class LogFollower:
     """Follow several logs at once; consume with ``items()``, ``batches()`` or iteration.
 
     Items from all files are merged in arrival order. With ``follow=False`` every file is
-    read to its end once and iteration stops (the fast ``scan`` path, gzip accepted).
-    ``"-"`` means standard input, read until end of file in both modes.
+    read to its end once and iteration stops (the fast ``scan`` path, gzip accepted); it
+    runs in the iterating thread unless ``start()`` was called. ``"-"`` means standard
+    input (``stdin``, a binary stream, replaces ``sys.stdin.buffer``), read until end of
+    file in both modes. ``start`` defaults to the end when following, else the start.
+    Over-long lines are cut at ``max_line`` bytes.
     """
 
     def __init__(
