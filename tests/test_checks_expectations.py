@@ -1,0 +1,103 @@
+"""Where expectations come from: ``[expect]`` config, then flags, then the ORDS profile."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from inspector.config import Config, ConfigError, load_config
+from inspector.expectations_config import (
+    build_analyzer,
+    build_expectations,
+    build_key_store,
+    expectations_from_section,
+)
+from inspector.options import add_expectation_options, add_key_options
+from inspector.profile import JwtProfile
+
+
+def flags(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_expectation_options(parser)
+    add_key_options(parser)
+    return parser.parse_args(list(argv))
+
+
+def config(tmp_path: Path, text: str) -> Config:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return load_config(path, explicit=True)
+
+
+def test_config_values_are_read_and_tagged(tmp_path: Path) -> None:
+    cfg = config(
+        tmp_path,
+        '[expect]\nissuer = "https://i/"\naudience = "a"\nroles = ["ORDSUsers"]\n'
+        'scopes = "s1 s2"\nrequire_upn = true\nallowed_skew = 30\nallowed_age = 3600\n'
+        'role_claim = "/roles"\n',
+    )
+    exp = build_expectations(cfg)
+    assert exp.issuer == "https://i/" and exp.audience == "a"
+    assert exp.roles == ("ORDSUsers",) and exp.scopes == ("s1", "s2")
+    assert exp.require_upn and exp.allowed_skew == 30 and exp.allowed_age == 3600
+    assert exp.role_claim == "/roles"
+    assert exp.origin["issuer"] == "config"
+
+
+def test_flags_beat_config_and_profile_beats_flags(tmp_path: Path) -> None:
+    cfg = config(tmp_path, '[expect]\nissuer = "https://config/"\naudience = "config-aud"\n')
+    args = flags("--expect-iss", "https://flag/", "--expect-role", "R", "--allowed-skew", "10")
+    exp = build_expectations(cfg, args)
+    assert (exp.issuer, exp.audience, exp.roles) == ("https://flag/", "config-aud", ("R",))
+    assert exp.origin["issuer"] == "flags" and exp.origin["audience"] == "config"
+    profile = JwtProfile("https://profile/", "profile-aud", "https://k/", allowed_skew=5)
+    exp = build_expectations(cfg, args, profile)
+    assert (exp.issuer, exp.audience, exp.allowed_skew) == ("https://profile/", "profile-aud", 5)
+    assert exp.roles == ("R",)
+    assert exp.origin["issuer"] == "profile"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[expect]\nissuer = 3\n", "issuer must be a non-empty string"),
+        ("[expect]\nroles = [1]\n", "roles must be a list of strings"),
+        ("[expect]\nallowed_skew = true\n", "allowed_skew must be a whole number"),
+        ("[expect]\nrequire_upn = 'yes'\n", "require_upn must be true or false"),
+        ("[expect]\nisuser = 'x'\n", "unknown key 'isuser'"),
+    ],
+)
+def test_bad_config_values_are_one_clear_error(text: str, message: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_expectations(config(tmp_path, text))
+
+
+def test_key_store_from_flags_and_config(tmp_path: Path) -> None:
+    cfg = config(
+        tmp_path,
+        f'[keys]\njwks = "{tmp_path / "k.json"}"\ntrusted_issuers = ["https://a/"]\n'
+        "http_timeout = 2\n",
+    )
+    store = build_key_store(cfg, flags(), build_expectations(cfg))
+    assert store.offline_jwks == tmp_path / "k.json"
+    assert store.trusted_issuers == ("https://a/",)
+    store = build_key_store(cfg, flags("--trusted-issuer", "https://b/"), build_expectations(cfg))
+    assert store.trusted_issuers == ("https://b/",)
+
+
+def test_expected_issuer_limits_discovery_when_nothing_is_trusted() -> None:
+    exp = expectations_from_section({"issuer": "https://only/"})
+    assert build_key_store(Config(), flags(), exp).trusted_issuers == ("https://only/",)
+
+
+def test_bad_keys_and_clients_sections(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="trusted_issuers"):
+        build_key_store(
+            config(tmp_path, '[keys]\ntrusted_issuers = "x"\n'), None, build_expectations(Config())
+        )
+    with pytest.raises(ConfigError, match="clients"):
+        build_analyzer(config(tmp_path, '[clients]\n"(" = "broken"\n'))
+    analyzer = build_analyzer(config(tmp_path, '[clients]\n"^MyBot/" = "My bot"\n'))
+    assert analyzer.clients.classify("MyBot/1.0") == "My bot"
