@@ -315,6 +315,13 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def delete_statement(schema: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The anonymous block and binds for ``DELETE_JWT_PROFILE``."""
+    if schema is None:
+        return _DELETE_SQL, {}
+    return _DELETE_ADMIN_SQL, {"schema_name": schema.upper()}
+
+
 class OracleOrdsRepository:
     """``OrdsRepository`` over a python-oracledb thin connection."""
 
@@ -389,10 +396,7 @@ class OracleOrdsRepository:
 
     def delete_profile(self, schema: str | None = None) -> None:
         """``ORDS_SECURITY(_ADMIN).DELETE_JWT_PROFILE``."""
-        if schema is None:
-            self._execute(_DELETE_SQL)
-        else:
-            self._execute(_DELETE_ADMIN_SQL, {"schema_name": schema.upper()})
+        self._execute(*delete_statement(schema))
 
     def roles(self) -> list[OrdsRole]:
         """``USER_ORDS_ROLES``."""

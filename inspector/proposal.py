@@ -17,7 +17,13 @@ from typing import Any, Protocol
 
 from inspector import checks, plsql
 from inspector.attempt import TokenReport
-from inspector.database import OrdsPrivilege, OrdsRepository, OrdsRole
+from inspector.database import (
+    OrdsPrivilege,
+    OrdsRepository,
+    OrdsRole,
+    create_statement,
+    delete_statement,
+)
 from inspector.expectations import ORDS_MAX_SKEW, Expectations
 from inspector.profile import JwtProfile
 from inspector.verdicts import Severity, Verdict
@@ -116,6 +122,8 @@ class Proposal:
     reached_modules: tuple[str, ...] = ()
     reached_patterns: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # The statements the tool itself sends (values travel as bind variables, not in the text).
+    statements: tuple[str, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -407,7 +415,15 @@ def build_proposal(
         reached_modules=_unique(m for p in reached for m in p.modules),
         reached_patterns=_unique(x for p in reached for x in p.patterns),
         notes=tuple(notes),
+        statements=_statements(proposed, opts.schema, current if current_known else None),
     )
+
+
+def _statements(
+    proposed: JwtProfile, schema: str | None, current: JwtProfile | None
+) -> tuple[str, ...]:
+    create = create_statement(proposed, schema)[0]
+    return (create,) if current is None else (delete_statement(schema)[0], create)
 
 
 class _TokenAnalyzer(Protocol):

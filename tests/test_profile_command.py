@@ -382,3 +382,21 @@ def test_tns_alias_errors_come_from_the_real_driver(
     assert status == 2
     assert 'DPY-4000: unable to find "myalias"' in err
     assert "check the alias or --config-dir" in err
+
+
+def test_from_log_with_last_reads_only_the_end(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    good = idp.mint(idp.entra_v2_claims())
+    forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
+    log = tmp_path / "extended.log"
+    log.write_text(_log_line(good, now - timedelta(minutes=2)) + _log_line(forged, now))
+    argv = ["profile", "sql", "--from-log", str(log), "--log-format", EXTENDED]
+    status, _, err = _run([*argv, "--allow-http-jwk-url"], monkeypatch)
+    assert status == 0
+    assert "did not verify" not in err  # the whole log: the verified token wins
+    status, _, err = _run([*argv, "--allow-http-jwk-url", "--last", "1"], monkeypatch)
+    assert status == 0
+    # Only the forged token is in the last line: the script is still written, with a warning.
+    assert "signature did not verify" in err

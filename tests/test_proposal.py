@@ -221,3 +221,12 @@ def test_another_schema_does_not_borrow_the_connected_schemas_roles(idp: LocalId
         c.text for c in proposal.prechecks
     ]
     assert "ords_security_admin.create_jwt_profile(\n    p_schema => 'HR'" in proposal.plsql
+
+
+def test_statements_sent_carry_bind_names_not_values(idp: LocalIdP) -> None:
+    current = JwtProfile("https://old/", "api://old", "https://old/keys")
+    proposal = _propose(idp, make_standin(profile=current, allow_http_jwk_url=True))
+    delete, create = proposal.statements
+    assert delete == "begin ords_security.delete_jwt_profile; end;"
+    assert create.startswith("begin ords_security.create_jwt_profile(p_issuer => :issuer,")
+    assert proposal.proposed.issuer not in create

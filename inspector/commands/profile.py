@@ -283,7 +283,7 @@ def _choose_token(args: argparse.Namespace, config: Config, analyzer: Any) -> _C
 def _newest_verified(args: argparse.Namespace, config: Config, analyzer: Any) -> _Chosen:
     """The newest attempt in the log whose token verified (else the newest with a token)."""
     from inspector.follow import StartAt
-    from inspector.logsource import LogSelectionError, iter_records, select_logs
+    from inspector.logsource import LogSelectionError, iter_records, select_logs, start_from_args
     from parsers.authorization import parse_authorization
     from parsers.records import LogRecord
 
@@ -291,11 +291,13 @@ def _newest_verified(args: argparse.Namespace, config: Config, analyzer: Any) ->
     selection_args.logs = [args.from_log]
     try:
         selection = select_logs(selection_args, config)
+        # The whole file by default; --last N reads only the end of a big log.
+        start = start_from_args(args, default=StartAt("start"))
     except LogSelectionError as exc:
         raise CommandError(str(exc)) from None
     best: tuple[Any, str] | None = None
     fallback: tuple[Any, str] | None = None
-    for item in iter_records(selection, StartAt("start"), follow=False, poll=False):
+    for item in iter_records(selection, start, follow=False, poll=False):
         if not isinstance(item, LogRecord) or not item.authorization:
             continue
         auth = parse_authorization(item.authorization)
