@@ -194,7 +194,16 @@ def replace_profile(
         message = f"reading the current profile failed: {one_line(exc)}"
         run.emit(Step.READ_CURRENT, "failed", message)
         return ApplyResult(
-            Result.FAILED_UNCHANGED, profile, None, None, None, message, None, (), tuple(run.events)
+            Result.FAILED_UNCHANGED,
+            profile,
+            None,
+            None,
+            None,
+            message,
+            None,
+            (),
+            tuple(run.events),
+            warnings=tuple(warns),
         )
     run.emit(
         Step.READ_CURRENT,
@@ -213,6 +222,7 @@ def replace_profile(
             None,
             (),
             tuple(run.events),
+            warnings=tuple(warns),
         )
 
     read_back: JwtProfile | None = None
