@@ -151,7 +151,8 @@ def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:
     if key.status == "kid-not-found":
         return [rules.KID_NOT_FOUND.verdict(kid=key.kid, jwks_uri=key.jwks_uri or "the JWKS")]
     if key.status == "unavailable":
-        return [rules.JWKS_UNAVAILABLE.verdict(issuer=issuer, detail=key.detail or "no answer")]
+        shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
+        return [rules.JWKS_UNAVAILABLE.verdict(issuer=shown, detail=key.detail or "no answer")]
     detail = key.detail or (
         "issuer not trusted for key discovery"
         if key.status == "untrusted-issuer"
@@ -184,6 +185,14 @@ def check_issuer(claims: Mapping[str, Any], exp: Expectations, idp: str | None =
     if exp.issuer is None:
         if isinstance(iss, str) and iss:
             out.append(rules.PROFILE_ISSUER.verdict(iss=rules.quoted(iss)))
+        else:
+            # No profile can match a token without a usable issuer.
+            why = " (the token has no iss)" if iss is None else " (iss is not a string)"
+            out.append(
+                rules.ISSUER_MISMATCH.verdict(
+                    iss=rules.quoted(iss), expected="a single issuer string", why=why
+                )
+            )
         if is_v1:
             out.append(rules.ENTRA_V1_TOKEN.verdict(iss=iss))
         return out
@@ -227,7 +236,9 @@ def check_audience(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
             return [rules.PROFILE_AUDIENCE.verdict(aud=rules.quoted(aud))]
         return [
             rules.AUDIENCE_MISMATCH.verdict(
-                aud=aud, expected="a single audience string", why=" (the token has no aud)"
+                aud=rules.quoted(aud),
+                expected="a single audience string",
+                why=" (the token has no aud)" if aud is None else " (aud is not a string)",
             )
         ]
     if aud == exp.audience:

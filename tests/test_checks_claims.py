@@ -88,6 +88,9 @@ def test_v1_token_is_flagged_even_when_it_matches(v1: dict[str, Any]) -> None:
 def test_missing_iss() -> None:
     [verdict] = checks.check_issuer({}, Expectations(issuer="https://x"), None)
     assert "has no iss" in verdict.message
+    # Even with nothing expected: no profile can match a token without an issuer.
+    [verdict] = checks.check_issuer({"iss": ["a"]}, Expectations(), None)
+    assert verdict.code == "issuer-mismatch" and "not a string" in verdict.message
 
 
 # --- audience -------------------------------------------------------------------------------
