@@ -11,8 +11,9 @@ Rotation handling, as nginx + logrotate produce it:
 * rename-and-create: nginx keeps writing to the renamed file until it reopens its logs,
   so the old descriptor is drained to its end (and for a grace period after the new file
   appears), then the new file is read from offset 0 (event ``rotated``);
-* copytruncate: the inode stays and the size drops below our offset, so reading restarts
-  at 0 (event ``truncated``);
+* copytruncate: the inode stays and the size drops below our offset, or the bytes just
+  before our offset changed (truncated and written again between two looks), so reading
+  restarts at 0 (event ``truncated``);
 * deleted, then created again: event ``deleted``, then ``opened`` when it is back.
 """
 
@@ -61,6 +62,7 @@ BATCH_LINES = 4096
 # Lines nginx workers write to a renamed log between our switch to the new file and their
 # own reopen are still collected for this long after the last byte arrived.
 RETIRE_GRACE = 5.0
+TAIL_CHECK = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +190,9 @@ class _FileTail:
         self.deleted = False
         self.retired: list[_Retired] = []
         self.finished = False
+        # The bytes just before our offset: if they change while the inode and a larger size
+        # stay, the file was truncated and written again between two looks (copytruncate).
+        self.tail_bytes = b""
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -261,12 +266,32 @@ class _FileTail:
             if len(chunk) < READ_CHUNK:
                 return total
 
+    def _remember(self) -> None:
+        fd = self.fd
+        pos = self.splitter.pos
+        if fd is None or pos == 0:
+            self.tail_bytes = b""
+            return
+        size = min(TAIL_CHECK, pos)
+        self.tail_bytes = os.pread(fd, size, pos - size)
+
+    def _rewritten(self, fd: int) -> bool:
+        if not self.tail_bytes:
+            return False
+        size = len(self.tail_bytes)
+        return os.pread(fd, size, self.splitter.pos - size) != self.tail_bytes
+
     def check(self, out: list[RawLine]) -> None:
         """One round: notice rotation, truncation, deletion; read whatever is new."""
+        self._check(out)
+        self._remember()
+
+    def _check(self, out: list[RawLine]) -> None:
         self._drain_retired(out)
         if self.fd is None:
             if self._open():
-                self.check(out)
+                self._remember()
+                self._check(out)
             return
         try:
             st: os.stat_result | None = Path(self.path).stat()
@@ -305,7 +330,7 @@ class _FileTail:
             if self._open_rotated():
                 self._drain(self.fd, self.splitter, out)  # type: ignore[arg-type]
             return
-        if st.st_size < self.splitter.pos:
+        if st.st_size < self.splitter.pos or self._rewritten(fd):
             self.f.counters.bump(self.path, 3)
             self.splitter.reset(0, 1)
             self.f.emit_event(
@@ -486,6 +511,7 @@ class LogFollower:
         self._thread: threading.Thread | None = None
         self._sync_started = False
         self._lock = threading.Lock()
+        self._out: list[RawLine] = []  # lines read by the follow loop, not yet queued
 
     # -- public API ------------------------------------------------------------------------
 
@@ -590,7 +616,11 @@ class LogFollower:
             self._put(list(lines))
 
     def emit_event(self, kind: EventKind, file: str, message: str) -> None:
-        self._put([FollowEvent(kind, file, message)])
+        # Lines read before the event go first (the last lines of a rotated file, say).
+        batch: list[Item] = list(self._out)
+        self._out.clear()
+        batch.append(FollowEvent(kind, file, message))
+        self._put(batch)
 
     def _put(self, batch: list[Item] | object) -> None:
         # A bounded queue makes a slow consumer slow the reader down instead of eating memory.
@@ -629,7 +659,7 @@ class LogFollower:
                 return
             if not self.poll:
                 observer = self._start_observer(tails)
-            out: list[RawLine] = []
+            out = self._out
             while not self.stopping.is_set():
                 self._wake.clear()
                 for tail in tails:

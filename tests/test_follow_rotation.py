@@ -89,6 +89,28 @@ def test_copytruncate_restarts_at_zero(tmp_path: Path, follow: Make) -> None:
     assert c.follower.stats.truncations == 1
 
 
+def test_copytruncate_noticed_even_when_the_file_regrew_before_we_looked(tmp_path: Path) -> None:
+    log = tmp_path / "extended.log"
+    log.write_bytes(numbered(1, 4))
+    # Polling with a long interval: the follower looks only when woken, so the truncation
+    # and the new, longer content both happen between two looks.
+    follower = LogFollower([str(log)], start=StartAt("start"), poll=True, poll_interval=60.0)
+    follower.start()
+    c = Collector(follower)
+    try:
+        c.wait_lines(3)
+        with log.open("r+b") as handle:
+            handle.truncate(0)
+            handle.write(numbered(100, 110))  # longer than what we had read
+        follower.wake()
+        c.wait_event("truncated")
+        c.wait_lines(13)
+    finally:
+        follower.stop()
+    assert c.data[3:] == numbered(100, 110).splitlines()
+    assert (c.lines[3].line, c.lines[3].offset) == (1, 0)
+
+
 def test_deleted_then_created_again(tmp_path: Path, follow: Make) -> None:
     log = tmp_path / "extended.log"
     log.write_bytes(b"")
