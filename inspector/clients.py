@@ -23,7 +23,6 @@ DEFAULT_CLIENTS: tuple[tuple[str, str], ...] = (
     (r"Claude-User|claude-ai|Claude-Code|\bClaude\b|anthropic", "Claude"),
     (r"mcp-inspector|modelcontextprotocol/inspector|MCP ?Inspector", "MCP Inspector"),
     (r"^curl/", "curl"),
-    (r"^python-requests/|^python-httpx/|^aiohttp/", "python"),
     (r"^Mozilla/", "browser"),
 )
 
