@@ -189,7 +189,6 @@ class _FileTail:
         self.reported: str | None = None  # kind of the last "can't read" event, to say it once
         self.deleted = False
         self.retired: list[_Retired] = []
-        self.finished = False
         # The bytes just before our offset: if they change while the inode and a larger size
         # stay, the file was truncated and written again between two looks (copytruncate).
         self.tail_bytes = b""
@@ -381,7 +380,6 @@ class _FileTail:
 
         Yields batches of lines and events; it never waits for more data.
         """
-        self.finished = True
         out: list[RawLine] = []
         try:
             if _is_gzip(self.path):
@@ -462,6 +460,15 @@ class _FileTail:
         for old in self.retired:
             os.close(old.fd)
         self.retired = []
+
+
+def _is_stream(path: str) -> bool:
+    """A pipe or character device: read it like standard input, not by offset."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return False
+    return stat_mod.S_ISFIFO(mode) or stat_mod.S_ISCHR(mode) or stat_mod.S_ISSOCK(mode)
 
 
 def _is_gzip(path: str) -> bool:
@@ -640,22 +647,23 @@ class LogFollower:
                 for batch in self._iter_all_once():
                     self._put(batch)
                 return
-            stdin_thread = None
+            streams: list[threading.Thread] = []
             for path in self.paths:
-                if path == STDIN:
-                    stdin_thread = threading.Thread(
-                        target=self._pump_stdin, name="log-follower-stdin", daemon=True
+                if path == STDIN or _is_stream(path):
+                    thread = threading.Thread(
+                        target=self._pump_stream, args=(path,), name="log-stream", daemon=True
                     )
-                    stdin_thread.start()
+                    thread.start()
+                    streams.append(thread)
                 elif path.endswith(".gz") and Path(path).is_file():
                     for batch in _FileTail(self, path).iter_once():
                         self._put(batch)
                 else:
                     tails.append(_FileTail(self, path))
             if not tails:
-                if stdin_thread is not None:
-                    while stdin_thread.is_alive() and not self.stopping.is_set():
-                        stdin_thread.join(0.25)
+                for thread in streams:
+                    while thread.is_alive() and not self.stopping.is_set():
+                        thread.join(0.25)
                 return
             if not self.poll:
                 observer = self._start_observer(tails)
@@ -689,49 +697,65 @@ class LogFollower:
         for path in self.paths:
             if self.stopping.is_set():
                 return
-            if path == STDIN:
-                yield from self._iter_stdin()
+            if path == STDIN or _is_stream(path):
+                yield from self._iter_stream(path)
             else:
                 yield from _FileTail(self, path).iter_once()
 
-    def _pump_stdin(self) -> None:
-        for batch in self._iter_stdin():
+    def _pump_stream(self, name: str) -> None:
+        for batch in self._iter_stream(name):
             self._put(batch)
 
-    def _iter_stdin(self) -> Iterator[list[Item]]:
-        """Standard input until end of file; lines are handed on as soon as they arrive."""
-        stream = self._stdin if self._stdin is not None else sys.stdin.buffer
-        splitter = LineSplitter(STDIN, max_line=self.max_line)
+    def _iter_stream(self, name: str) -> Iterator[list[Item]]:
+        """A pipe (standard input, a FIFO, ``<(ssh host tail -F ...)``) until end of file.
+
+        Lines are handed on as soon as they arrive; there is no rotation to watch for.
+        """
+        label = "standard input" if name == STDIN else name
         out: list[RawLine] = []
-        fileno: int | None
-        try:
-            fileno = stream.fileno()
-        except (AttributeError, OSError, ValueError):
-            fileno = None
-        tail: list[Item] = []
-        try:
-            while not self.stopping.is_set():
-                if fileno is not None:
-                    # select() so that stop() is noticed while the pipe is quiet.
-                    ready, _, _ = select.select([fileno], [], [], 0.25)
-                    if not ready:
-                        continue
-                    chunk = os.read(fileno, READ_CHUNK)
+        problems: list[Item] = []
+        with contextlib.ExitStack() as closing:
+            try:
+                if name == STDIN:
+                    stream = self._stdin if self._stdin is not None else sys.stdin.buffer
                 else:
-                    chunk = stream.read(READ_CHUNK)
-                if not chunk:
-                    break
-                before = len(out)
-                splitter.feed(chunk, out)
-                self.counters.add(STDIN, len(out) - before, len(chunk))
-                if out:
-                    yield list(out)
-                    out.clear()
-        except OSError as exc:
-            tail.append(FollowEvent("error", STDIN, f"standard input: {exc.strerror or exc}"))
-        splitter.finish(out)
-        self.counters.add(STDIN, len(out), 0)
-        yield [*out, *tail, FollowEvent("eof", STDIN, "standard input: end of input")]
+                    stream = closing.enter_context(open(name, "rb", buffering=0))
+                    yield [FollowEvent("opened", name, f"{name}: reading the stream")]
+            except PermissionError as exc:
+                yield [FollowEvent("permission", name, permission_advice(name, exc))]
+                return
+            except OSError as exc:
+                yield [FollowEvent("error", name, f"{name}: cannot open: {exc.strerror or exc}")]
+                return
+            splitter = LineSplitter(name, max_line=self.max_line)
+            fileno: int | None
+            try:
+                fileno = stream.fileno()
+            except (AttributeError, OSError, ValueError):
+                fileno = None
+            try:
+                while not self.stopping.is_set():
+                    if fileno is not None:
+                        # select() so that stop() is noticed while the pipe is quiet.
+                        ready, _, _ = select.select([fileno], [], [], 0.25)
+                        if not ready:
+                            continue
+                        chunk = os.read(fileno, READ_CHUNK)
+                    else:
+                        chunk = stream.read(READ_CHUNK)
+                    if not chunk:
+                        break
+                    before = len(out)
+                    splitter.feed(chunk, out)
+                    self.counters.add(name, len(out) - before, len(chunk))
+                    if out:
+                        yield list(out)
+                        out.clear()
+            except OSError as exc:
+                problems.append(FollowEvent("error", name, f"{label}: {exc.strerror or exc}"))
+            splitter.finish(out)
+            self.counters.add(name, len(out), 0)
+            yield [*out, *problems, FollowEvent("eof", name, f"{label}: end of input")]
 
     def _start_observer(self, tails: list[_FileTail]) -> Any:
         try:

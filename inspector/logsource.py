@@ -353,6 +353,8 @@ def _per_path_selection(
 
 def _sniff(path: str, fmt: LogFormat) -> bool:
     """True when most of the file's first complete lines parse with ``fmt``."""
+    if not Path(path).is_file():
+        return False  # reading a pipe here would steal its lines
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_LINES * 4096)

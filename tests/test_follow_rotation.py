@@ -248,3 +248,26 @@ def test_standard_input_is_read_until_end_of_file() -> None:
         ["eof", "-"],
     ]
     assert proc.returncode == 0
+
+
+def test_a_named_pipe_is_read_like_standard_input(tmp_path: Path) -> None:
+    # What `token-inspector tail <(ssh host tail -F /var/log/nginx/extended.log)` passes.
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    follower = LogFollower([str(fifo)], poll=True, poll_interval=0.05)
+    follower.start()
+    c = Collector(follower)
+    try:
+        with fifo.open("wb", buffering=0) as writer:
+            writer.write(b"one\n")
+            c.wait_lines(1)
+            writer.write(b"two\nthree")
+        c.wait_event("eof")
+    finally:
+        follower.stop()
+    assert [(x.line, x.offset, x.data) for x in c.lines] == [
+        (1, 0, b"one"),
+        (2, 4, b"two"),
+        (3, 8, b"three"),
+    ]
+    assert "error" not in c.kinds()
