@@ -512,7 +512,7 @@ class LogFollower:
         self.counters = _Stats(self.paths)
         self.stopping = threading.Event()
         self._wake = threading.Event()
-        self._queue: queue.Queue[list[Item] | object] = queue.Queue(maxsize=256)
+        self._queue: queue.Queue[list[Item] | object] = queue.Queue(maxsize=64)
         self._done = threading.Event()
         self._ended = False
         self._thread: threading.Thread | None = None
