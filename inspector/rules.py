@@ -497,7 +497,7 @@ ACCEPTED_DESPITE_ERRORS = _rule(
     "accepted-despite-errors",
     W,
     "Accepted although checks fail",
-    "{status} although {codes} hold",
+    "{status} although these checks fail: {codes}",
     """The server answered with success although the token fails a check ORDS performs. The
     module is probably not protected by a privilege (anyone gets in), or the request never
     reached a JWT-protected handler, or the expectations used here differ from the real

@@ -44,11 +44,21 @@ def verdict_block(verdict: Verdict, *, indent: str = "") -> str:
     """A verdict with its explanation and fix, wrapped for a terminal."""
     head = f"{indent}{verdict.severity.value.upper():<5} {verdict.code}: {verdict.message}\n"
     pad = indent + "      "
-    why = textwrap.fill(verdict.explanation, _WIDTH, initial_indent=pad + "why: ",
-                        subsequent_indent=pad + "     ")  # fmt: skip
-    fix = textwrap.fill(verdict.fix, _WIDTH, initial_indent=pad + "fix: ",
-                        subsequent_indent=pad + "     ")  # fmt: skip
+    why = _wrap(verdict.explanation, pad + "why: ", pad + "     ")
+    fix = _wrap(verdict.fix, pad + "fix: ", pad + "     ")
     return f"{head}{why}\n{fix}\n"
+
+
+def _wrap(text: str, first: str, rest: str) -> str:
+    # URLs and scopes such as api://{app-id}/mcp:connect must survive wrapping intact.
+    return textwrap.fill(
+        text,
+        _WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_on_hyphens=False,
+        break_long_words=False,
+    )
 
 
 def short_path(path: str, limit: int = 60) -> str:
@@ -80,6 +90,8 @@ class _Cause:
     messages: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
+    # The first verdict's fix: it may start with a case-specific hint (observed values).
+    fix: str = ""
 
 
 @dataclass
@@ -114,7 +126,9 @@ class ScanReport:
                 continue
             cause = self.causes.get(verdict.code)
             if cause is None:
-                cause = self.causes[verdict.code] = _Cause(verdict.code, verdict.severity)
+                cause = self.causes[verdict.code] = _Cause(
+                    verdict.code, verdict.severity, fix=verdict.fix
+                )
             cause.count += 1
             cause.messages[verdict.message] += 1
             if token is not None:
@@ -174,12 +188,7 @@ class ScanReport:
             out.write(f"      … and {hidden} other variants\n")
         for example in cause.examples:
             out.write(f"      e.g. {example}\n")
-        out.write(
-            textwrap.fill(
-                rule.fix, _WIDTH, initial_indent="      fix: ", subsequent_indent="           "
-            )
-            + "\n"
-        )
+        out.write(_wrap(cause.fix or rule.fix, "      fix: ", "           ") + "\n")
 
 
 def summarize(attempts: Iterable[Attempt]) -> ScanReport:
