@@ -39,7 +39,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "decode",
         help="analyse one token (from stdin with '-')",
-        description="Decode one bearer token, verify its signature and check it the way "
+        description="Decode one bearer token, verify its signature and check it the way\n"
         "ORDS will, with the cause and fix of every problem.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

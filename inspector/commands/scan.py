@@ -48,7 +48,7 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "scan",
         help="judge every connector attempt in access logs",
-        description="Read nginx access logs once, decode and verify every bearer token, "
+        description="Read nginx access logs once, decode and verify every bearer token,\n"
         "and say why ORDS accepts or rejects each attempt.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
