@@ -290,3 +290,27 @@ def test_cached_json_encoding_matches_for_any_text(
     )
     attempt = Analyzer(None, Expectations()).analyze(record)
     assert JsonLines().encode(attempt) == json.dumps(attempt.as_dict(), default=str)
+
+
+def test_hostile_text_cannot_reach_the_terminal(
+    tmp_path: Path, idp: LocalIdP, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evil = "\x1b]0;owned\x07\x1b[2J\u202e"
+    token = idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), upn=f"eve{evil}@x", iss=f"i{evil}"))
+    log = tmp_path / "evil.log"
+    log.write_text(line(401, f"Bearer {token}", ua=f"ChatGPT-User {evil}") + "\n")
+    (tmp_path / "c.toml").write_text("")
+    args = [
+        "scan",
+        str(log),
+        "--log-format",
+        EXTENDED_TEMPLATE,
+        "--config",
+        str(tmp_path / "c.toml"),
+    ]
+    main([*args, "--expect-iss", "https://i/"])
+    out = capsys.readouterr().out
+    assert "eve" in out
+    assert not any(c in out for c in "\x1b\x07\u202e")
+    main([*args, "--json"])
+    assert not any(c in capsys.readouterr().out for c in "\x1b\x07\u202e")
