@@ -61,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"# reading {', '.join(selection.paths)} with {selection.how}", file=err)
     for warning in selection.warnings:
         print(f"# warning: {warning}", file=err)
+    if args.show_token:
+        print("# warning: --show-token prints full bearer tokens; they are credentials", file=err)
     counts: Counter[str] = Counter()
     out = sys.stdout
     try:
