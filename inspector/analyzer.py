@@ -39,8 +39,11 @@ VERIFIABLE_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
 )  # fmt: skip
 DEFAULT_CACHE_SIZE = 4096
-# A key lookup that failed for a transient reason is retried after this many seconds.
+# A key lookup that failed for a transient reason (keys unreachable, or a kid the IdP
+# may publish soon after a rollover) is retried after this many seconds. The KeyStore
+# rate-limits the fetches behind it.
 UNAVAILABLE_RETRY_SECONDS = 30.0
+_RETRIED_STATUSES = ("unavailable", "kid-not-found")
 
 
 def _utcnow() -> datetime:
@@ -160,6 +163,12 @@ class Analyzer:
             clients=self.clients,
             _facts=self._facts,
         )
+
+    def invalidate(self) -> None:
+        """Forget every cached judgement (after keys were refreshed by hand, say)."""
+        self._facts.clear()
+        self._judged.clear()
+        self._headers.clear()
 
     @property
     def cache_stats(self) -> tuple[int, int, int]:
@@ -375,7 +384,9 @@ class Analyzer:
             redacted=redact_credential(token),
         )
         stale = (
-            time.monotonic() + UNAVAILABLE_RETRY_SECONDS if key.status == "unavailable" else None
+            time.monotonic() + UNAVAILABLE_RETRY_SECONDS
+            if key.status in _RETRIED_STATUSES
+            else None
         )
         claims = decoded.claims
         return TokenFacts(

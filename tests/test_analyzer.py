@@ -261,3 +261,29 @@ def test_any_claim_values_yield_verdicts(claims: dict[str, object]) -> None:
     )
     _, verdicts = Analyzer(None, exp).analyze_token(token, at=WHEN, status=200)
     assert verdicts
+
+
+def test_key_rollover_is_picked_up_after_kid_not_found(
+    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import inspector.analyzer as analyzer_module
+    from inspector.local_idp import generate_rsa_key
+
+    first, second = generate_rsa_key(kid="rolled-1"), generate_rsa_key(kid="rolled-2")
+    with LocalIdP(keys=list(idp.keys)) as live:
+        store = KeyStore(trusted_issuers=[live.issuer], min_refresh_interval=0)
+        analyzer = Analyzer(store, Expectations())
+        rec = record(f"Bearer {live.mint(live.entra_v2_claims(), key=first)}", 200, time=None)
+        assert "kid-not-found" in codes(analyzer.analyze(rec).verdicts)
+        live.rotate(first)
+        # Within the retry interval the cached answer stands, until invalidated by hand.
+        assert "kid-not-found" in codes(analyzer.analyze(rec).verdicts)
+        analyzer.invalidate()
+        assert analyzer.analyze(rec).outcome is Outcome.OK
+
+        monkeypatch.setattr(analyzer_module, "UNAVAILABLE_RETRY_SECONDS", 0.0)
+        rec = record(f"Bearer {live.mint(live.entra_v2_claims(), key=second)}", 200, time=None)
+        assert "kid-not-found" in codes(analyzer.analyze(rec).verdicts)
+        live.rotate(second)
+        attempt = analyzer.analyze(rec)
+    assert attempt.token is not None and attempt.token.verified is True
