@@ -8,7 +8,8 @@ Rules, first match wins:
   nginx.conf, else the same two keys in ``[logs]``, else for each file the format
   nginx.conf assigns to it, else the one format that records the authorization header,
   else the reference ``extended`` format if the file's first lines match it, else
-  ``combined`` (with a warning: it has no Authorization field);
+  ``combined`` (with a warning: it has no Authorization field); standard input, pipes
+  and files with no lines yet try ``extended`` then ``combined`` on each line;
 * nginx.conf: ``--nginx-conf``, else ``[logs] nginx_conf``, else ``nginx -V``, else
   ``/etc/nginx/nginx.conf``.
 """
@@ -51,6 +52,8 @@ REFERENCE_EXTENDED = LogFormat(
     'mcp-protocol-version:"$http_mcp_protocol_version"',
 )
 SNIFF_LINES = 20
+# Marker for "try extended, then combined, per line" (see _EitherParser).
+EITHER = LogFormat("extended-or-combined", "default", REFERENCE_EXTENDED.template)
 POINT_AT_A_LOG = (
     "name the log file (token-inspector tail /var/log/nginx/extended.log), "
     "point at the configuration with --nginx-conf, or set [logs] paths in the config file"
@@ -316,25 +319,16 @@ def _per_path_selection(
         fmt = assigned.get(_canonical(path)) if path != STDIN else None
         if fmt is None:
             fmt = fallback
-        if fmt is None and path != STDIN and _sniff(path, REFERENCE_EXTENDED):
-            fmt = REFERENCE_EXTENDED
-            notes.append(
-                f"{path}: no nginx configuration names its format; its first lines match "
-                "the reference 'extended' format, so that is used"
-            )
         if fmt is None:
-            fmt = COMBINED
-            notes.append(
-                f"{path}: no format known for this file, using 'combined', which has no "
-                "Authorization field; give --format NAME or --log-format STRING"
-            )
+            fmt, note = _guess_format(path)
+            notes.append(note)
         chosen[path] = fmt
     compiled: dict[str, LineParser] = {}
     by_format: dict[str, LineParser] = {}
     for path, fmt in chosen.items():
         key = f"{fmt.name}\0{fmt.escape}\0{fmt.template}"
         if key not in by_format:
-            by_format[key] = _compile(fmt)
+            by_format[key] = _EitherParser() if fmt is EITHER else _compile(fmt)
         compiled[path] = by_format[key]
     names = sorted({fmt.name for fmt in chosen.values()})
     if len(names) == 1:
@@ -351,24 +345,71 @@ def _per_path_selection(
     )
 
 
-def _sniff(path: str, fmt: LogFormat) -> bool:
-    """True when most of the file's first complete lines parse with ``fmt``."""
-    if not Path(path).is_file():
-        return False  # reading a pipe here would steal its lines
+def _guess_format(path: str) -> tuple[LogFormat, str]:
+    """A format for a file no configuration describes, and a note saying how it was chosen."""
+    verdict = _sniff(path, REFERENCE_EXTENDED)
+    if verdict is True:
+        return REFERENCE_EXTENDED, (
+            f"{path}: no nginx configuration names its format; its first lines match "
+            "the reference 'extended' format, so that is used"
+        )
+    if verdict is False:
+        return COMBINED, (
+            f"{path}: no format known for this file, using 'combined', which has no "
+            "Authorization field; give --format NAME or --log-format STRING"
+        )
+    return EITHER, (
+        f"{path}: no format known; each line is tried with the reference 'extended' "
+        "format, then 'combined'; give --format NAME or --log-format STRING to be sure"
+    )
+
+
+def _sniff(path: str, fmt: LogFormat) -> bool | None:
+    """Whether most of the file's first complete lines parse with ``fmt``; None if no lines.
+
+    Pipes and standard input are not looked at: reading them here would steal lines.
+    """
+    if path == STDIN or not Path(path).is_file():
+        return None
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF_LINES * 4096)
     except OSError:
-        return False
+        return None
     lines = [line for line in head.split(b"\n")[:-1][:SNIFF_LINES] if line.strip()]
     if not lines:
-        return False
+        return None
     parser = compile_format(fmt)
     good = sum(
         isinstance(parser.parse(line, Source(path, n, 0)), LogRecord)
         for n, line in enumerate(lines, 1)
     )
     return good * 2 > len(lines)
+
+
+class _EitherParser(LineParser):
+    """The reference ``extended`` format, falling back to ``combined`` line by line.
+
+    For input that cannot be looked at in advance (standard input, a file not written yet)
+    when nothing says how it is written. The two formats never match the same line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(REFERENCE_EXTENDED)
+        extended = compile_format(REFERENCE_EXTENDED).parse
+        combined = compile_format(COMBINED).parse
+
+        def parse(
+            data: bytes | str, source: Source, truncated: bool = False
+        ) -> LogRecord | ParseFailure:
+            first = extended(data, source, truncated)
+            if isinstance(first, LogRecord):
+                return first
+            second = combined(data, source, truncated)
+            return second if isinstance(second, LogRecord) else first
+
+        # LineParser binds ``parse`` per instance for speed, so an override has to be too.
+        object.__setattr__(self, "parse", parse)
 
 
 def _canonical(path: str) -> str:
@@ -385,4 +426,6 @@ def _describe(fmt: LogFormat, nginx: NginxConfig | None) -> str:
         return "nginx's built-in 'combined' format"
     if fmt is REFERENCE_EXTENDED:
         return "the reference 'extended' format (recognised from the file's first lines)"
+    if fmt is EITHER:
+        return "the reference 'extended' format, else 'combined', line by line"
     return f"format {fmt.name!r}" + (f" from {nginx.path}" if nginx is not None else "")

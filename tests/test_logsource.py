@@ -217,3 +217,19 @@ def test_iter_records_parses_each_line_with_its_files_parser(site: Path, tmp_pat
     ]
     assert [(f.source.line, f.source.offset) for f in failures] == [(2, len(LINE) + 1)]
     assert [e.kind for e in events] == ["eof", "eof"]
+
+
+def test_input_that_cannot_be_looked_at_first_tries_extended_then_combined(
+    tmp_path: Path, no_nginx: None
+) -> None:
+    # `ssh host tail -F .../extended.log | token-inspector tail -` on a machine without nginx.
+    later = str(tmp_path / "not-written-yet.log")
+    selection = select_logs(args("-", later), Config())
+    for path in ("-", later):
+        extended = parse(selection, path, LINE)
+        combined = parse(selection, path, COMBINED_LINE)
+        assert isinstance(extended, LogRecord) and extended.authorization == "Bearer abc.def.ghi"
+        assert isinstance(combined, LogRecord) and combined.user_agent == "curl/8.5.0"
+        failure = parse(selection, path, "junk")
+        assert isinstance(failure, ParseFailure) and "remote_addr" in failure.reason
+    assert any("tried with the reference 'extended' format" in w for w in selection.warnings)
