@@ -18,7 +18,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.synthetic import write_extended_log
 from inspector.backscan import COUNT_LIMIT
 from inspector.follow import LogFollower, RawLine, StartAt
 
@@ -65,6 +64,20 @@ def last_lines(path: Path, n: int) -> tuple[float, float, int | None]:
     return first, time.perf_counter() - started, line_no
 
 
+def write_log(path: Path, lines: int) -> None:
+    """Extended-format lines; every third carries a bearer token of a realistic 1.2 KB."""
+    token = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0." + "x" * 1100 + ".c2lnbmF0dXJl"
+    with path.open("w") as out:
+        for i in range(lines):
+            auth = f"Bearer {token}" if i % 3 == 0 else "-"
+            out.write(
+                f"203.0.113.{i % 250} - - [22/Nov/2026:00:{i // 6000 % 60:02d}:{i // 100 % 60:02d} "
+                f'+0000] "POST /ords/mcp/mcp HTTP/1.1" 401 0 referer:"-" ua:"openai-mcp/1.0.0" '
+                f'content-type:"application/json" authorization:"{auth}" '
+                'mcp-protocol-version:"2025-06-18"\n'
+            )
+
+
 def grow(small: Path, big: Path, megabytes: int) -> None:
     block = small.read_bytes()
     with big.open("wb") as out:
@@ -79,7 +92,7 @@ def main() -> None:
     opts = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "extended.log"
-        write_extended_log(log, opts.lines)
+        write_log(log, opts.lines)
         baseline(log)  # warm the page cache for both
         base_s, base_n = baseline(log)
         ours_s, ours_n = read_once(log)
