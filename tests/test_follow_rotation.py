@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import subprocess
@@ -178,14 +179,15 @@ def _read_json_lines(proc: subprocess.Popen[str], until: Callable[[dict[str, str
 
 
 def test_permission_denied_says_which_file_why_and_what_to_do() -> None:
-    # tmp_path is 0700 under root's pytest dir; the unprivileged child needs a 0755 one.
-    if os.geteuid() != 0 and os.name == "posix":
-        pytest.skip("needs root to drop to an unprivileged user (running as non-root already)")
+    # As root the child drops to "nobody" (chmod alone does not stop root); as anyone else
+    # a mode of 000 already stops the owner. tmp_path is 0700, so use a 0755 directory.
+    as_root = os.geteuid() == 0
+    user = "nobody" if as_root else getpass.getuser()
     with tempfile.TemporaryDirectory() as tmp:
         os.chmod(tmp, 0o755)
         log = Path(tmp) / "extended.log"
         log.write_bytes(b"")
-        log.chmod(0o600)  # root-owned, unreadable by nobody
+        log.chmod(0o600 if as_root else 0o000)
         proc = subprocess.Popen(
             [sys.executable, "-c", _PERMISSION_CHILD, str(log)],
             cwd=ROOT,
@@ -197,7 +199,7 @@ def test_permission_denied_says_which_file_why_and_what_to_do() -> None:
             assert first[0]["kind"] == "permission"
             message = first[0]["message"]
             assert str(log) in message and "Permission denied" in message
-            assert f"setfacl -m u:nobody:r {log}" in message and "adm" in message
+            assert f"setfacl -m u:{user}:r {log}" in message and "adm" in message
             # Fixing the permission lets the follower pick the file up without a restart.
             # Once readable, it starts where it was asked to (the end), like at start-up.
             log.chmod(0o644)
