@@ -26,7 +26,7 @@ from inspector.expectations import ORDS_MAX_SKEW, Expectations
 from inspector.idp import idp_family, subject_of
 from inspector.jwks import KeyStore
 from inspector.signature import check_signature
-from inspector.verdicts import Verdict, outcome_of
+from inspector.verdicts import Outcome, Verdict, outcome_of
 from parsers.authorization import Authorization, parse_authorization
 from parsers.records import LogRecord
 from parsers.redaction import redact_credential
@@ -73,9 +73,13 @@ class _HeaderEntry:
     auth: Authorization
     facts: TokenFacts | None
     verdicts: tuple[Verdict, ...]
+    codes: tuple[str, ...]
+    outcome: Outcome
+    # True for a value with neither scheme nor credentials ("", spaces): no credentials.
+    empty: bool
     # (request timestamp, time verdicts) of the last line judged: busy logs repeat the
     # same token within the same second. Replaced whole, so a race only costs a recompute.
-    memo: list[tuple[float, list[Verdict]]] = field(default_factory=list)
+    memo: list[tuple[float, tuple[Verdict, ...]]] = field(default_factory=list)
 
 
 class _LRU:
@@ -145,7 +149,7 @@ class Analyzer:
         self._headers: dict[str, _HeaderEntry] = {}
         self._headers_max = max(1, cache_size)
         self._client_names: dict[str | None, str] = {}
-        self._status_memo: dict[tuple[int, bool, tuple[str, ...]], tuple[Verdict, ...]] = {}
+        self._status_memo: dict[tuple[int, bool, tuple[str, ...] | None], tuple[Verdict, ...]] = {}
         self._skew = checks.effective_skew(expectations)
         age = expectations.allowed_age
         self._max_age = age if age is not None and age > 0 else None
@@ -187,27 +191,37 @@ class Analyzer:
         entry = self._header_entry(record.authorization) if record.authorization else None
         report: TokenReport | None = None
         subject: str | None = None
-        has_token = False
-        verdicts: list[Verdict] = []
-        if entry is not None and (entry.auth.credentials or entry.auth.scheme):
-            verdicts.extend(entry.verdicts)
+        if entry is None or entry.empty:
+            # No credentials: only the status can say something (no-token on a 401/403).
+            final = () if status is None else self._status(status, False, (), None)
+            outcome = outcome_of(final)
+        else:
+            final = entry.verdicts
+            codes = entry.codes
             facts = entry.facts
-            has_token = entry.auth.is_bearer
             if facts is not None:
                 report, subject = facts.report, facts.subject
                 if facts.decoded.kind is TokenKind.JWS:
                     at = record.time or now or self.clock()
-                    verdicts.extend(self._times_memo(entry, facts, at))
-        if status is not None:
-            verdicts.extend(self._status(status, has_token, verdicts, entry))
-        final = tuple(verdicts)
+                    timed = self._times_memo(entry, facts, at)
+                    if timed:
+                        final = final + timed
+                        codes = codes + tuple(v.code for v in timed)
+            extra = (
+                () if status is None else self._status(status, entry.auth.is_bearer, final, codes)
+            )
+            if extra:
+                final = final + extra
+            # The common case (a token fine at its time, no status verdict) reuses the
+            # entry's tuple and outcome: nothing is allocated per line but the Attempt.
+            outcome = entry.outcome if final is entry.verdicts else outcome_of(final)
         return Attempt(
             record=record,
             client=self._client(record.user_agent),
             subject=subject,
             token=report,
             verdicts=final,
-            outcome=outcome_of(final),
+            outcome=outcome,
         )
 
     def analyze_token(
@@ -264,18 +278,28 @@ class Analyzer:
             facts = self._facts_for(token)
             verdicts.extend(facts.verdicts)
             verdicts.extend(self._claims_verdicts(token, facts))
-        entry = _HeaderEntry(auth, facts, tuple(verdicts))
+        final = tuple(verdicts)
+        entry = _HeaderEntry(
+            auth,
+            facts,
+            final,
+            tuple(v.code for v in final),
+            outcome_of(final),
+            auth.scheme is None and auth.credentials is None,
+        )
         if len(self._headers) >= self._headers_max:
             self._headers.clear()
         self._headers[authorization] = entry
         return entry
 
-    def _times_memo(self, entry: _HeaderEntry, facts: TokenFacts, at: datetime) -> list[Verdict]:
+    def _times_memo(
+        self, entry: _HeaderEntry, facts: TokenFacts, at: datetime
+    ) -> tuple[Verdict, ...]:
         stamp = at.timestamp()
         memo = entry.memo
         if memo and memo[0][0] == stamp:
             return memo[0][1]
-        verdicts = self._times(facts, at)
+        verdicts = tuple(self._times(facts, at))
         memo[:] = [(stamp, verdicts)]
         return verdicts
 
@@ -283,19 +307,19 @@ class Analyzer:
         self,
         status: int,
         has_token: bool,
-        verdicts: list[Verdict],
-        entry: _HeaderEntry | None,
+        verdicts: tuple[Verdict, ...],
+        codes: tuple[str, ...] | None,
     ) -> tuple[Verdict, ...]:
-        """Status verdicts, memoized: they depend only on the status and the codes."""
-        no_credentials = entry is None or (
-            entry.auth.credentials is None and entry.auth.scheme is None
-        )
-        key = (status, has_token, ("-",) if no_credentials else tuple(v.code for v in verdicts))
+        """Status verdicts, memoized: they depend only on the status and the codes.
+
+        ``codes`` None means the request carried no credentials at all.
+        """
+        key = (status, has_token, codes)
         found = self._status_memo.get(key)
         if found is None:
             found = tuple(
                 checks.check_credentials(Authorization(None, None), status)
-                if no_credentials
+                if codes is None
                 else checks.check_status(
                     status, verdicts, has_token=has_token, exp=self.expectations
                 )

@@ -116,6 +116,7 @@ class JsonLines:
         self._tokens: dict[int, tuple[TokenReport, str]] = {}
         self._verdicts: dict[int, tuple[Verdict, str]] = {}
         self._times: dict[datetime, str] = {}
+        self._tails: dict[tuple[int, int], tuple[TokenReport | None, tuple[Verdict, ...], str]] = {}
 
     def encode(self, attempt: Attempt) -> str:
         """The same text as ``json.dumps(attempt.as_dict())``."""
@@ -130,17 +131,29 @@ class JsonLines:
                 if len(self._times) >= self.MAX_ENTRIES:
                     self._times.clear()
                 self._times[when] = time_text
-        token = "null" if attempt.token is None else self._token(attempt.token)
-        verdicts = ", ".join([self._verdict(v) for v in attempt.verdicts])
         status = "null" if rec.status is None else str(rec.status)
         return (
             f'{{"file": {_string(rec.source.file)}, "line": {rec.source.line}, '
             f'"time": {time_text}, "remote_addr": {_nullable(rec.remote_addr)}, '
             f'"method": {_nullable(rec.method)}, "path": {_nullable(rec.path)}, '
             f'"status": {status}, "client": {_string(attempt.client)}, '
-            f'"subject": {_nullable(attempt.subject)}, "token": {token}, '
-            f'"verdicts": [{verdicts}], "outcome": "{attempt.outcome.value}"}}'
+            f'"subject": {_nullable(attempt.subject)}, {self._tail(attempt)}}}'
         )
+
+    def _tail(self, attempt: Attempt) -> str:
+        # Token, verdicts and outcome: the same objects (hence text) on most lines.
+        report, verdicts = attempt.token, attempt.verdicts
+        key = (id(report), id(verdicts))
+        hit = self._tails.get(key)
+        if hit is not None and hit[0] is report and hit[1] is verdicts:
+            return hit[2]
+        token = "null" if report is None else self._token(report)
+        listed = ", ".join([self._verdict(v) for v in verdicts])
+        text = f'"token": {token}, "verdicts": [{listed}], "outcome": "{attempt.outcome.value}"'
+        if len(self._tails) >= self.MAX_ENTRIES:
+            self._tails.clear()
+        self._tails[key] = (report, verdicts, text)
+        return text
 
     def _token(self, report: TokenReport) -> str:
         hit = self._tokens.get(id(report))
