@@ -15,6 +15,13 @@ Rotation handling, as nginx + logrotate produce it:
   before our offset changed (truncated and written again between two looks), so reading
   restarts at 0 (event ``truncated``);
 * deleted, then created again: event ``deleted``, then ``opened`` when it is back.
+
+Line numbers are exact when reading from the start. Starting at the end or at the last N
+lines, the newlines before the start offset are counted only when that prefix is at most
+``backscan.COUNT_LIMIT`` (32 MiB); beyond it ``RawLine.line`` is None for that file until
+a rotation or truncation starts it again at 1. Counting 1 GB takes 0.7-1.4 s on the
+development machine, far over the 0.3 s budget, while ``--last 1000`` shows its first line
+in about 20 ms.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ __all__ = [
     "FileStats",
     "FollowEvent",
     "FollowStats",
+    "Item",
     "LogFollower",
     "RawLine",
     "StartAt",
