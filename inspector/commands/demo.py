@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         from inspector.tui.app import InspectorApp
 
         app = InspectorApp(demo_session(env))
+        env.replayer.on_error = lambda message: app.call_from_thread(app.report_problem, message)
         env.replayer.start()
         app.run()
         if args.keep:

@@ -61,6 +61,8 @@ class Replayer:
         self._thread: threading.Thread | None = None
         self.written = 0
         self.error: str | None = None
+        # Told about a failure (the demo shows it on screen); called from the replay thread.
+        self.on_error: Callable[[str], None] | None = None
 
     def line_for(self, request: DemoRequest) -> str:
         """The log line for ``request`` now (status decided by the stand-in when not fixed)."""
@@ -110,6 +112,8 @@ class Replayer:
                     self.write(request)
         except Exception as exc:  # the screen shows it; the demo keeps its window open
             self.error = f"demo replay stopped: {type(exc).__name__}: {exc}"
+            if self.on_error is not None:
+                self.on_error(self.error)
 
     def start(self) -> None:
         """Run in a daemon thread."""

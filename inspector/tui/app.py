@@ -80,6 +80,7 @@ class InspectorApp(App[int]):
         self.profile: JwtProfile | None = None
         self._tick_seconds = tick_seconds
         self._pump: Pump | None = None
+        self._event_problem: str | None = None
         # Kept as attributes: queries would search the active screen, which may be a modal.
         self.table = AttemptTable(tz=tz, id="attempts")
         self.detail = DetailPane(clock=clock, tz=tz, id="detail")
@@ -144,8 +145,13 @@ class InspectorApp(App[int]):
                 counters.truncations += 1
             elif event.kind in ("error", "permission", "deleted", "waiting"):
                 self.status_info.problem = event.message
+                self._event_problem = event.file
                 if event.kind in ("error", "permission"):
                     self.notify(event.message, title=event.kind, severity="error")
+            elif event.kind == "opened" and self._event_problem == event.file:
+                # The file we were waiting for (or that was deleted) is back.
+                self.status_info.problem = None
+                self._event_problem = None
         for message in batch.problems:
             self.report_problem(message)
         if batch.attempts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import events
 from textual.widgets import Input, Static
 
 from inspector.tui.app import InspectorApp
@@ -46,6 +47,28 @@ async def test_scrolling_up_stops_following() -> None:
         app.add_attempts(sample_attempts()[:1])
         await pilot.pause()
         assert table(app).cursor_row == 8
+
+
+async def test_mouse_wheel_up_stops_following_and_end_resumes() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: table(app).row_count == 6)
+        for _ in range(6):
+            app.add_attempts(sample_attempts())
+        await pilot.pause()
+        assert table(app).cursor_row == 41
+        table(app).post_message(
+            events.MouseScrollUp(table(app), 10, 5, 0, 0, 0, False, False, False)
+        )
+        await pilot.pause()
+        app.add_attempts(sample_attempts()[:2])
+        await pilot.pause()
+        assert table(app).row_count == 44
+        assert table(app).cursor_row == 41
+        await pilot.press("end")
+        app.add_attempts(sample_attempts()[:1])
+        await pilot.pause()
+        assert table(app).cursor_row == 44
 
 
 async def test_f_shows_failures_only_and_back() -> None:

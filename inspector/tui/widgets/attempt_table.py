@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import ClassVar
 
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from inspector.tui.model import Entry
@@ -29,6 +31,9 @@ class AttemptTable(DataTable[object]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tz = tz
         self._seqs: list[int] = []
+        # Set when the user scrolls the view up with the mouse wheel: the cursor may still
+        # sit on the newest row, but the user is reading older ones.
+        self.scrolled_away = False
 
     def on_mount(self) -> None:
         """Columns are fixed; widths chosen for a 160-column terminal, the request shrinks."""
@@ -38,8 +43,26 @@ class AttemptTable(DataTable[object]):
 
     @property
     def following(self) -> bool:
-        """True when the cursor is on the newest row (or the table is empty)."""
-        return self.row_count == 0 or self.cursor_row >= self.row_count - 1
+        """True when new rows should pull the view down: cursor on the newest row, and the
+        user has not scrolled up with the mouse (or the table is empty)."""
+        if self.row_count == 0:
+            return True
+        return self.cursor_row >= self.row_count - 1 and not self.scrolled_away
+
+    def on_mouse_scroll_up(self, _: events.MouseScrollUp) -> None:
+        """Wheel up: stop following until the user comes back to the bottom."""
+        if self.max_scroll_y > 0:
+            self.scrolled_away = True
+
+    def on_mouse_scroll_down(self, _: events.MouseScrollDown) -> None:
+        """Wheel down to the bottom: follow again."""
+        if self.scroll_y >= self.max_scroll_y - 1:
+            self.scrolled_away = False
+
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:
+        """Keyboard or click navigation: the cursor says where the user is."""
+        super().watch_cursor_coordinate(old, new)
+        self.scrolled_away = False
 
     @property
     def selected_seq(self) -> int | None:
