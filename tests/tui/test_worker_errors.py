@@ -103,3 +103,19 @@ async def test_a_record_the_analyzer_chokes_on_is_skipped_with_a_message(
         # The problem text is redacted like everything else the screen shows.
         assert "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9" not in problems[0]
         assert app.store.counters.lines == 10
+
+
+async def test_a_hanging_idp_never_freezes_the_screen(env: DemoEnvironment) -> None:
+    env.idp.hang(30)  # far beyond the key store's 2 s timeout
+    app = InspectorApp(demo_session(env), tick_seconds=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "fetching" in plain(app.status_bar))
+        # The key fetch is stuck in a worker: keys still work, and the bar says why.
+        await pilot.press("f")
+        await wait_for(pilot, lambda: app.filter.failures_only)
+        await pilot.press("question_mark", "escape")
+        await wait_for(pilot, lambda: "error" in plain(app.status_bar), timeout=15)
+        env.idp.hang(0)
+        # Attempts still arrive, judged without a signature check (keys unavailable).
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7, timeout=30)
+        assert app.is_running
