@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("parser_bench", "keys_bench", "scan_bench", "tui_bench")
+ORDER = ("follow_bench", "parser_bench", "keys_bench", "scan_bench", "tui_bench")
 
 
 def main() -> int:
