@@ -128,13 +128,18 @@ def build_key_store(
     def path(flag: str, key: str) -> Path | None:
         value = getattr(args, flag, None) if args is not None else None
         if value is not None:
-            return Path(value)
-        raw = section.get(key)
-        if raw is None:
-            return None
-        if not isinstance(raw, str) or not raw:
-            raise ConfigError(f"[keys] {key} must be a file path")
-        return Path(raw).expanduser()
+            found, where = Path(value), f"--{flag.replace('_', '-')}"
+        else:
+            raw = section.get(key)
+            if raw is None:
+                return None
+            if not isinstance(raw, str) or not raw:
+                raise ConfigError(f"[keys] {key} must be a file path")
+            found, where = Path(raw).expanduser(), f"[keys] {key}"
+        # A key file the user named must exist: silently checking nothing would mislead.
+        if not found.is_file():
+            raise ConfigError(f"{where} {found}: no such file")
+        return found
 
     trusted = list(getattr(args, "trusted_issuer", None) or []) if args is not None else []
     if not trusted:

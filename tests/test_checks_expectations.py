@@ -75,6 +75,7 @@ def test_bad_config_values_are_one_clear_error(text: str, message: str, tmp_path
 
 
 def test_key_store_from_flags_and_config(tmp_path: Path) -> None:
+    (tmp_path / "k.json").write_text('{"keys": []}')
     cfg = config(
         tmp_path,
         f'[keys]\njwks = "{tmp_path / "k.json"}"\ntrusted_issuers = ["https://a/"]\n'
@@ -101,3 +102,13 @@ def test_bad_keys_and_clients_sections(tmp_path: Path) -> None:
         build_analyzer(config(tmp_path, '[clients]\n"(" = "broken"\n'))
     analyzer = build_analyzer(config(tmp_path, '[clients]\n"^MyBot/" = "My bot"\n'))
     assert analyzer.clients.classify("MyBot/1.0") == "My bot"
+
+
+def test_named_key_files_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"--jwks .*no such file"):
+        build_key_store(
+            Config(), flags("--jwks", str(tmp_path / "nope.json")), build_expectations(Config())
+        )
+    cfg = config(tmp_path, f'[keys]\noidc_metadata = "{tmp_path / "m.json"}"\n')
+    with pytest.raises(ConfigError, match=r"oidc_metadata .*no such file"):
+        build_key_store(cfg, flags(), build_expectations(cfg))
