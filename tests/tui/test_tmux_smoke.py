@@ -74,9 +74,10 @@ def tmux(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
 
 def test_watch_runs_in_a_real_terminal_and_quits_cleanly(tmux: tuple[Tmux, Path]) -> None:
     term, exit_file = tmux
-    screen = term.wait_for(lambda s: "ChatGPT" in s and "attempts" in s)
+    # The sample has 16 lines; rows arrive in batches, so wait for all of them.
+    screen = term.wait_for(lambda s: "lines 16" in s and "Claude" in s)
     assert "ORDS Token Inspector" in screen
-    assert "Claude" in screen or "graph-token" in screen
+    assert "ChatGPT" in screen and "graph-token" in screen
     # Tokens are credentials: the screen only ever shows them redacted.
     assert "sha256:" in screen
 
