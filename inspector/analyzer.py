@@ -4,7 +4,9 @@ Every consumer (``scan``, ``tail``, the TUI, the profile configurator, ``doctor`
 through ``Analyzer``; none re-implements a check. A token seen on many lines is decoded,
 its key looked up and its signature verified once: results are cached by the token's
 SHA-256 in a bounded LRU shared by every analyzer derived with ``with_expectations``.
-Time checks are cheap and depend on the request, so they run every time.
+Each analyzer also keeps, per distinct Authorization value, every verdict that depends
+neither on time nor on the response status, so a log line costs a dictionary lookup, a
+few time comparisons and a memoized status verdict.
 """
 
 from __future__ import annotations
