@@ -452,10 +452,12 @@ def split_request(request: str) -> tuple[str | None, str | None, str | None]:
 
 def _excerpt(text: str) -> str:
     """A safe, short view of a raw line: credentials redacted, control characters escaped."""
-    shown = redact_text(text)
-    if len(shown) > EXCERPT_CHARS:
-        shown = shown[:EXCERPT_CHARS] + "…"
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown)
+    # Redact first: cutting first could leave a token too short to be recognised.
+    shown = redact_text(text[: EXCERPT_CHARS * 20])
+    shown = "".join(
+        c if c.isprintable() else f"\\x{ord(c):02x}" for c in shown[: EXCERPT_CHARS * 2]
+    )
+    return shown[:EXCERPT_CHARS] + "…" if len(shown) > EXCERPT_CHARS else shown
 
 
 def compile_format(fmt: LogFormat) -> LineParser:

@@ -1,0 +1,396 @@
+"""The nginx configuration parser: grammar, includes, log formats, access logs, discovery."""
+
+from __future__ import annotations
+
+import os
+import stat
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from parsers.nginx_conf import (
+    COMBINED_TEMPLATE,
+    DEFAULT_CONF_PATH,
+    NginxConfigError,
+    find_config_path,
+    logs_recording_authorization,
+    parse_config,
+    parse_config_text,
+)
+from parsers.nginx_lexer import tokenize
+from tests.support.nginx import NginxServer, http_conf, requires_nginx
+
+EXTENDED_CONF = r"""
+log_format extended '$remote_addr - $remote_user [$time_local] '
+                   '"$request" $status $body_bytes_sent '
+                   'referer:"$http_referer" '
+                   'ua:"$http_user_agent" '
+                   'content-type:"$http_content_type" '
+                   'authorization:"$http_authorization" '
+                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+"""
+EXTENDED_TEMPLATE = (
+    "$remote_addr - $remote_user [$time_local] "
+    '"$request" $status $body_bytes_sent '
+    'referer:"$http_referer" '
+    'ua:"$http_user_agent" '
+    'content-type:"$http_content_type" '
+    'authorization:"$http_authorization" '
+    'mcp-protocol-version:"$http_mcp_protocol_version"'
+)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# -- grammar -------------------------------------------------------------------------------
+
+
+def test_reference_extended_format_concatenates_its_strings() -> None:
+    config = parse_config_text(
+        "http {\n" + EXTENDED_CONF + "access_log /var/log/nginx/extended.log extended;\n}\n"
+    )
+    fmt = config.log_formats["extended"]
+    assert fmt.template == EXTENDED_TEMPLATE
+    assert fmt.escape == "default"
+    assert fmt.line == 3
+    assert "http_authorization" in fmt.variables
+    (log,) = config.access_logs
+    assert (log.path, log.format_name, log.line) == ("/var/log/nginx/extended.log", "extended", 10)
+    assert logs_recording_authorization(config) == [log]
+
+
+def test_builtin_combined_is_always_there_and_is_the_default_format() -> None:
+    config = parse_config_text("http { server { access_log /tmp/a.log; } }")
+    combined = config.log_formats["combined"]
+    assert combined.template == COMBINED_TEMPLATE
+    assert combined.file is None and combined.line is None
+    assert config.access_logs[0].format_name == "combined"
+    assert logs_recording_authorization(config) == []
+
+
+def test_comments_quotes_and_escapes() -> None:
+    text = r"""
+    # a comment with ; { } and 'quotes'
+    http {  # trailing comment
+        log_format  "q name"  escape=json  "{\"a\":\"$arg_a\"}" '\'x\'' ;
+        server_name a#b;   # '#' inside a word is not a comment
+    }
+    """
+    config = parse_config_text(textwrap.dedent(text))
+    fmt = config.log_formats["q name"]
+    assert fmt.escape == "json"
+    assert fmt.template == '{"a":"$arg_a"}\'x\''
+    (server_name,) = config.iter_directives("server_name")
+    assert server_name.args == ("a#b",)
+
+
+def test_braced_variables_stay_in_bare_words_and_templates() -> None:
+    config = parse_config_text(
+        "http { log_format b ${remote_addr}-${status}x; access_log /l b; set $x ${host}y; }"
+    )
+    assert config.log_formats["b"].template == "${remote_addr}-${status}x"
+    assert config.log_formats["b"].variables == ("remote_addr", "status")
+    (set_directive,) = config.iter_directives("set")
+    assert set_directive.args == ("$x", "${host}y")
+
+
+def test_tree_keeps_contexts_and_blocks() -> None:
+    config = parse_config_text(
+        textwrap.dedent(
+            """
+            load_module modules/ngx_http_headers_more_filter_module.so;
+            events {}
+            http {
+                server {
+                    listen 443 ssl;
+                    location /mcp {
+                        proxy_intercept_errors on;
+                        error_page 401 = @ords_401;
+                    }
+                    location @ords_401 {
+                        internal;
+                        more_clear_headers 'WWW-Authenticate';
+                    }
+                }
+            }
+            """
+        )
+    )
+    (clear,) = config.iter_directives("more_clear_headers")
+    assert clear.context == ("http", "server", "location @ords_401")
+    assert clear.args == ("WWW-Authenticate",)
+    (load,) = config.iter_directives("load_module")
+    assert load.context == () and load.block is None
+    (http,) = config.iter_directives("http")
+    assert http.block is not None and http.block[0].name == "server"
+    assert [d.args for d in config.iter_directives("location")] == [("/mcp",), ("@ords_401",)]
+    (events,) = config.iter_directives("events")
+    assert events.block == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("http {\n  server {\n    listen 80;\n  }\n", 4, 'expecting "}"'),
+        ("http {\n}\n}\n", 3, 'unexpected "}"'),
+        ("http {\n  access_log /a\n}\n", 3, 'unexpected "}"'),
+        ("http {\n  access_log /a", 2, "unexpected end of file"),
+        ("http {\n  log_format x '$a\n\n", 2, "unterminated"),
+        ("http {\n  log_format x '$a'b;\n}", 2, 'unexpected "b"'),
+        ("http {\n  ;\n}", 2, 'unexpected ";"'),
+        ("{\n}", 1, 'unexpected "{"'),
+        ("http {\n log_format x escape=yaml '$a';\n}", 2, "escaping"),
+        ("http {\n log_format x '$ bad';\n}", 2, "invalid variable"),
+        ("http {\n log_format a '$a';\n log_format a '$b';\n}", 3, "duplicate"),
+        ("http {\n log_format combined '$a';\n}", 2, "duplicate"),
+        ("http {\n access_log /a nosuch;\n}", 2, 'unknown log format "nosuch"'),
+        ("http {\n access_log /a combined bogus=1;\n}", 2, "invalid parameter"),
+    ],
+)
+def test_syntax_errors_name_file_and_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(NginxConfigError) as info:
+        parse_config_text(text, path="/etc/nginx/test.conf")
+    assert info.value.file == "/etc/nginx/test.conf"
+    assert info.value.line == line
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"/etc/nginx/test.conf:{line}: ")
+
+
+def test_tokenizer_line_numbers_follow_multiline_strings() -> None:
+    tokens = list(tokenize("a 'x\ny' b;\nc;"))
+    assert [(t.value, t.line) for t in tokens] == [
+        ("a", 1),
+        ("x\ny", 1),
+        ("b", 2),
+        (";", 2),
+        ("c", 3),
+        (";", 3),
+    ]
+
+
+# -- access_log ----------------------------------------------------------------------------
+
+
+def test_access_log_options_off_and_syslog() -> None:
+    config = parse_config_text(
+        textwrap.dedent(
+            """
+            http {
+                log_format main '$remote_addr $http_authorization';
+                access_log /var/log/a.log main buffer=32k flush=5s gzip=4 if=$loggable;
+                access_log /var/log/b.log main gzip;
+                access_log syslog:server=unix:/dev/log,tag=nginx main;
+                server {
+                    access_log off;
+                }
+            }
+            stream {
+                log_format basic '$remote_addr';
+                access_log /var/log/stream.log basic;
+            }
+            """
+        ),
+        path="nginx.conf",
+    )
+    a, b, syslog, off = config.access_logs
+    assert dict(a.options) == {"buffer": "32k", "flush": "5s", "gzip": "4", "if": "$loggable"}
+    assert dict(b.options) == {"gzip": ""}
+    assert syslog.syslog and not syslog.off
+    assert off.off and off.context == ("http", "server")
+    assert [log.path for log in logs_recording_authorization(config)] == [
+        "/var/log/a.log",
+        "/var/log/b.log",
+    ]
+    assert any("syslog target skipped" in note for note in config.notes)
+    assert any("stream" in note for note in config.notes)
+    assert "basic" not in config.log_formats
+
+
+def test_http_without_access_log_gets_a_note() -> None:
+    config = parse_config_text("http { server { listen 80; } }")
+    assert config.access_logs == ()
+    assert any("no access_log" in note for note in config.notes)
+
+
+# -- include -------------------------------------------------------------------------------
+
+
+def test_includes_with_globs_relative_to_main_directory(tmp_path: Path) -> None:
+    main = write(
+        tmp_path / "nginx.conf",
+        """
+        events {}
+        http {
+            include conf.d/*.conf;
+            include empty.d/*.conf;
+            include snippets/log.inc;
+        }
+        """,
+    )
+    write(tmp_path / "conf.d" / "b.conf", "server { access_log /b.log extended; }\n")
+    write(
+        tmp_path / "conf.d" / "a.conf",
+        "server {\n    include snippets/nested.inc;\n}\n",
+    )
+    write(tmp_path / "snippets" / "nested.inc", "location / { access_log /a.log; }\n")
+    write(tmp_path / "snippets" / "log.inc", EXTENDED_CONF)
+    config = parse_config(main)
+    # Glob matches are read in sorted order; nested includes resolve from the main dir too.
+    assert [log.path for log in config.access_logs] == ["/a.log", "/b.log"]
+    a_log, b_log = config.access_logs
+    assert a_log.file == str(tmp_path / "snippets" / "nested.inc")
+    assert a_log.context == ("http", "server", "location /")
+    assert b_log.file == str(tmp_path / "conf.d" / "b.conf") and b_log.line == 1
+    assert config.log_formats["extended"].file == str(tmp_path / "snippets" / "log.inc")
+    assert config.files == (
+        str(main),
+        str(tmp_path / "conf.d" / "a.conf"),
+        str(tmp_path / "snippets" / "nested.inc"),
+        str(tmp_path / "conf.d" / "b.conf"),
+        str(tmp_path / "snippets" / "log.inc"),
+    )
+    assert any("empty.d/*.conf matched no files" in note for note in config.notes)
+    assert [log.path for log in logs_recording_authorization(config)] == ["/b.log"]
+
+
+def test_missing_plain_include_is_an_error_naming_the_including_line(tmp_path: Path) -> None:
+    main = write(tmp_path / "nginx.conf", "http {\n\n    include missing.conf;\n}\n")
+    with pytest.raises(NginxConfigError) as info:
+        parse_config(main)
+    assert info.value.file == str(main)
+    assert info.value.line == 3
+    assert "missing.conf" in str(info.value)
+
+
+def test_error_inside_included_file_names_that_file(tmp_path: Path) -> None:
+    main = write(tmp_path / "nginx.conf", "http {\n include bad.conf;\n}\n")
+    write(tmp_path / "bad.conf", "server {\n listen 80\n}\n")
+    with pytest.raises(NginxConfigError) as info:
+        parse_config(main)
+    assert info.value.file == str(tmp_path / "bad.conf")
+    assert info.value.line == 3
+
+
+def test_include_loop_is_reported_not_recursed_forever(tmp_path: Path) -> None:
+    main = write(tmp_path / "nginx.conf", "include loop.conf;\n")
+    write(tmp_path / "loop.conf", "include loop.conf;\n")
+    with pytest.raises(NginxConfigError, match="nested too deeply"):
+        parse_config(main)
+
+
+def test_unreadable_main_file(tmp_path: Path) -> None:
+    with pytest.raises(NginxConfigError) as info:
+        parse_config(tmp_path / "absent.conf")
+    assert info.value.file == str(tmp_path / "absent.conf")
+    assert info.value.line is None
+
+
+# -- find_config_path ----------------------------------------------------------------------
+
+
+def fake_nginx(directory: Path, stderr: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    script = directory / "nginx"
+    script.write_text(f"#!/bin/sh\ncat >&2 <<'EOF'\n{stderr}\nEOF\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def test_explicit_path_wins(tmp_path: Path) -> None:
+    fake_nginx(tmp_path / "bin", "configure arguments: --conf-path=/opt/x.conf")
+    assert find_config_path(tmp_path / "mine.conf", search_path=str(tmp_path / "bin")) == (
+        tmp_path / "mine.conf",
+        "explicit",
+    )
+
+
+def test_conf_path_from_nginx_V_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_nginx(
+        tmp_path / "bin",
+        "nginx version: nginx/1.22.1\nconfigure arguments: --prefix=/usr/share/nginx "
+        "--conf-path=/opt/nginx/conf/nginx.conf --http-log-path=/var/log/nginx/access.log",
+    )
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert find_config_path(None) == (Path("/opt/nginx/conf/nginx.conf"), "nginx -V")
+
+
+def test_relative_conf_path_is_under_the_prefix(tmp_path: Path) -> None:
+    fake_nginx(
+        tmp_path / "bin", "configure arguments: --prefix=/usr/local/nginx --conf-path=conf/n.conf"
+    )
+    found = find_config_path(None, search_path=str(tmp_path / "bin"))
+    assert found == (Path("/usr/local/nginx/conf/n.conf"), "nginx -V")
+
+
+def test_missing_binary_falls_back_to_default(tmp_path: Path) -> None:
+    assert find_config_path(None, search_path=str(tmp_path)) == (DEFAULT_CONF_PATH, "default")
+
+
+def test_binary_without_conf_path_falls_back_to_default(tmp_path: Path) -> None:
+    fake_nginx(tmp_path / "bin", "nginx: [alert] something odd")
+    found = find_config_path(None, search_path=str(tmp_path / "bin"))
+    assert found == (DEFAULT_CONF_PATH, "default")
+
+
+# -- real nginx agrees -----------------------------------------------------------------------
+
+VALID_FOR_REAL_NGINX = [
+    http_conf(
+        EXTENDED_CONF
+        + r"""
+        log_format j escape=json '{"ua":"$http_user_agent","auth":"${http_authorization}",'
+                                 '"t":"$time_iso8601","ms":$msec,"rt":$request_time}';
+        log_format n escape=none '$remote_addr "$http_user_agent"';
+        server {
+            listen 127.0.0.1:@PORT@;
+            access_log @PREFIX@/logs/extended.log extended buffer=4k flush=1s;
+            access_log @PREFIX@/logs/j.log j if=$http_authorization;
+            access_log @PREFIX@/logs/c.log;
+            location /mcp { access_log off; return 204; }
+        }
+        """
+    ),
+]
+
+
+@requires_nginx
+@pytest.mark.parametrize("conf", VALID_FOR_REAL_NGINX)
+def test_configs_we_accept_are_accepted_by_nginx(tmp_path: Path, conf: str) -> None:
+    server = NginxServer(tmp_path / "prefix")
+    result = server.check(conf)
+    assert result.returncode == 0, result.stderr
+    config = parse_config(server.conf_path)
+    assert config.log_formats["extended"].template == EXTENDED_TEMPLATE
+    assert config.log_formats["j"].escape == "json"
+    # http_conf() adds "access_log off" at http level: nginx's default log stays untouched.
+    assert [log.path for log in config.access_logs if not log.off] == [
+        f"{server.prefix}/logs/extended.log",
+        f"{server.prefix}/logs/j.log",
+        f"{server.prefix}/logs/c.log",
+    ]
+    assert [log.path for log in logs_recording_authorization(config)] == [
+        f"{server.prefix}/logs/extended.log",
+        f"{server.prefix}/logs/j.log",
+    ]
+
+
+@requires_nginx
+@pytest.mark.parametrize(
+    "body",
+    [
+        "log_format x '$remote_addr';\nlog_format x '$status';",
+        "log_format x escape=yaml '$remote_addr';",
+        "server { access_log /tmp/x.log nosuch; }",
+        "server { listen 80 }",
+    ],
+)
+def test_configs_we_reject_are_rejected_by_nginx(tmp_path: Path, body: str) -> None:
+    server = NginxServer(tmp_path / "prefix")
+    result = server.check(http_conf(body))
+    assert result.returncode != 0
+    with pytest.raises(NginxConfigError):
+        parse_config(server.conf_path)
