@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import tzinfo
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
 from textual import on, work
@@ -138,6 +138,11 @@ class InspectorApp(App[int]):
         counters = self.store.counters
         counters.lines += batch.lines
         counters.parse_failures += batch.parse_failures
+        if batch.last_failure is not None:
+            where = batch.last_failure.source
+            self.status_info.last_parse_failure = (
+                f"{PurePath(where.file).name}:{where.line}: {batch.last_failure.reason}"
+            )
         for event in batch.events:
             if event.kind == "rotated":
                 counters.rotations += 1

@@ -199,6 +199,10 @@ def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType
         parts.append(Text(""))
     parts.append(signature_text(attempt))
     token = attempt.token
+    if token is None and rec.authorization:
+        # Basic credentials, an empty Bearer...: shown redacted, never decoded.
+        shown_auth = redact_authorization(rec.authorization) or ""
+        parts.append(Text.assemble(("authorization ", "dim"), shown_auth))
     if token is not None:
         shown = token.redacted or redact_authorization(rec.authorization) or ""
         parts.append(

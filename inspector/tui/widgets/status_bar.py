@@ -23,6 +23,8 @@ class StatusInfo:
     filter: Filter = field(default_factory=Filter)
     problem: str | None = None
     following: bool = True
+    # "extended.log:15: expected '\"' after $status" (already redacted by the parser).
+    last_parse_failure: str | None = None
 
 
 def status_text(info: StatusInfo) -> Text:
@@ -54,6 +56,9 @@ def status_text(info: StatusInfo) -> Text:
         line1.append(f"  filter: {', '.join(shown)}", style="bold magenta")
     if not info.following:
         line1.append("  (scrolled: not following)", style="dim")
+    # Last, so that it is what an ellipsis cuts on a narrow terminal.
+    if info.last_parse_failure and c.parse_failures:
+        line1.append(f"  last parse failure {info.last_parse_failure[:80]}", style="yellow")
     line2 = Text()
     line2.append("db ", style="dim")
     line2.append(info.database, style="red" if info.database.startswith("error") else "")
@@ -83,7 +88,11 @@ class StatusBar(Static):
     """Docked above the footer."""
 
     DEFAULT_CSS = """
-    StatusBar { height: 2; background: $panel; padding: 0 1; }
+    /* Two lines, always: each is cut with an ellipsis rather than wrapped. */
+    StatusBar {
+        height: 2; background: $panel; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def show(self, info: StatusInfo) -> None:
