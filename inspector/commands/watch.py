@@ -69,6 +69,12 @@ def run(args: argparse.Namespace) -> int:
 
     if args.max_attempts < 1:
         return _fail("--max-attempts must be at least 1")
+    if "-" in (args.logs or []):
+        # The screen reads the keyboard from standard input, so it cannot also be the log.
+        return _fail(
+            "standard input cannot be followed by the live screen (it reads the keyboard); "
+            "use `token-inspector tail -` or let the stream write to a file and watch that"
+        )
     try:
         config = load_config(args.config, explicit=args.config is not None)
         session = build_session(args, config)

@@ -29,10 +29,12 @@ def needed_by(attempt: Attempt | None) -> dict[str, str | None] | None:
         return None
     claims = attempt.token.claims
     aud = claims.get("aud")
+    jwks = attempt.token.jwks_uri
     return {
         "issuer": str(claims["iss"]) if "iss" in claims else None,
         "audience": aud if isinstance(aud, str) else (f"(array) {aud}" if aud else None),
-        "jwk_url": attempt.token.jwks_uri,
+        # Only a URL can be a p_jwk_url (not the offline --jwks file the keys came from).
+        "jwk_url": jwks if jwks and jwks.startswith(("https://", "http://")) else None,
         "role_claim_name": "/roles" if "roles" in claims else None,
         "allowed_skew": None,
         "allowed_age": None,

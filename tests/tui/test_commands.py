@@ -45,6 +45,12 @@ def test_watch_rejects_a_zero_bound() -> None:
     assert "--max-attempts" in out.stderr
 
 
+def test_watch_refuses_standard_input() -> None:
+    out = run_cli("watch", "--no-db", "-")
+    assert out.returncode == 2
+    assert "standard input" in out.stderr
+
+
 def test_demo_no_tui_writes_the_first_connection(tmp_path: Path) -> None:
     out = run_cli("demo", "--no-tui")
     assert out.returncode == 0, out.stderr
