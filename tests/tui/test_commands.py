@@ -68,3 +68,42 @@ def test_demo_no_tui_writes_the_first_connection(tmp_path: Path) -> None:
         assert all(r.time is not None for r in records if isinstance(r, LogRecord))
     finally:
         shutil.rmtree(log.parent, ignore_errors=True)
+
+
+def test_watch_session_runs_the_doctor_for_the_d_screen(tmp_path: Path) -> None:
+    import socket
+
+    from inspector.cli import build_parser
+    from inspector.commands.watch import build_session
+    from inspector.config import Config
+
+    with socket.socket() as probe:  # a loopback port with nobody listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = build_parser().parse_args(
+        ["watch", "--no-db", "--jwks", "samples/jwks.json", "--nginx-conf", "samples/nginx.conf",
+         "--http-timeout", "2", "--mcp-url", f"http://127.0.0.1:{port}/ords/demo/mcp/",
+         str(ROOT / "samples/extended.log")]
+    )  # fmt: skip
+    session = build_session(args, Config())
+    findings: list[tuple[str, str, str]] = []
+    session.doctor(lambda status, code, message: findings.append((status, code, message)))
+    codes = {code for _, code, _ in findings}
+    assert findings and findings[0][0] == "fail"  # the endpoint does not answer
+    assert any(code.startswith("challenge") for code in codes)
+    assert {status for status, _, _ in findings} <= {"pass", "warn", "fail", "skip"}
+
+
+def test_watch_session_without_url_explains_how_to_get_the_doctor() -> None:
+    from inspector.cli import build_parser
+    from inspector.commands.watch import build_session
+    from inspector.config import Config
+
+    args = build_parser().parse_args(
+        ["watch", "--no-db", "--jwks", "samples/jwks.json", str(ROOT / "samples/extended.log")]
+    )
+    session = build_session(args, Config())
+    findings: list[tuple[str, str, str]] = []
+    session.doctor(lambda status, code, message: findings.append((status, code, message)))
+    assert findings == [("skip", "doctor-needs-url", findings[0][2])]
+    assert "--mcp-url" in findings[0][2]
