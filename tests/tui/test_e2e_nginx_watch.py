@@ -1,0 +1,99 @@
+"""End to end: a real nginx writes the extended log while the live screen follows it.
+
+``watch`` finds the log through nginx.conf (the access log whose format records
+``$http_authorization``), keys come from a loopback IdP, and a logrotate-style rename +
+reopen shows up in the status bar's rotation count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inspector.cli import build_parser
+from inspector.commands.watch import build_session
+from inspector.config import Config
+from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.tui.app import InspectorApp
+from inspector.verdicts import Outcome
+from tests.support.nginx import NginxServer, http_conf, requires_nginx
+from tests.tui.conftest import SIZE, plain, wait_for
+
+pytestmark = [pytest.mark.nginx, requires_nginx]
+
+SITE = r"""
+log_format extended '$remote_addr - $remote_user [$time_local] '
+                   '"$request" $status $body_bytes_sent '
+                   'referer:"$http_referer" '
+                   'ua:"$http_user_agent" '
+                   'content-type:"$http_content_type" '
+                   'authorization:"$http_authorization" '
+                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+log_format plain '$remote_addr [$time_local] "$request" $status';
+server {
+    listen 127.0.0.1:@PORT@;
+    access_log @PREFIX@/logs/extended.log extended;
+    access_log @PREFIX@/logs/plain.log plain;
+    location /ords/demo/mcp/ {
+        if ($http_authorization = "") { return 401; }
+        return 200 "ok";
+    }
+}
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[LocalIdP, NginxServer]]:
+    with LocalIdP() as idp, NginxServer(tmp_path / "nginx") as server:
+        server.start(http_conf(SITE))
+        yield idp, server
+
+
+def post(server: NginxServer, token: str | None, agent: str) -> int:
+    headers = {"User-Agent": agent, "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    status, _, _ = server.request("/ords/demo/mcp/", method="POST", headers=headers, body=b"{}")
+    return status
+
+
+async def test_watch_follows_what_nginx_logs(
+    site: tuple[LocalIdP, NginxServer], tmp_path: Path
+) -> None:
+    idp, server = site
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    args = build_parser().parse_args(
+        ["watch", "--no-db", "--nginx-conf", str(server.conf_path), "--config", str(config)]
+    )
+    session = build_session(args, Config())
+    log = server.prefix / "logs" / "extended.log"
+    assert session.files == (str(log),)  # plain.log does not record the header
+
+    app = InspectorApp(session, tick_seconds=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        assert post(server, None, "openai-mcp/1.0.0") == 401
+        good = idp.mint(idp.entra_v2_claims())
+        assert post(server, good, "ChatGPT-User/1.0") == 200
+        forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
+        assert post(server, forged, "Claude-User/1.0") == 200
+        await wait_for(pilot, lambda: app.store.counters.attempts == 3, timeout=20)
+        no_token, accepted, forged_row = (e.attempt for e in app.store)
+        assert no_token.client == "ChatGPT" and no_token.token is None
+        assert accepted.token is not None and accepted.token.verified is True
+        assert accepted.client == "ChatGPT"
+        assert forged_row.client == "Claude"
+        assert forged_row.outcome is Outcome.FAIL
+        assert "signature-invalid" in {v.code for v in forged_row.verdicts}
+        # The screen never shows the token itself.
+        assert good not in plain(app.detail.query_one("#detail-body"))
+
+        # logrotate: rename, then nginx reopens (USR1) and writes a new file.
+        log.rename(log.with_name("extended.log.1"))
+        server.reopen(wait_for=log)
+        assert post(server, good, "ChatGPT-User/1.0") == 200
+        await wait_for(pilot, lambda: app.store.counters.attempts == 4, timeout=20)
+        await wait_for(pilot, lambda: app.store.counters.rotations == 1, timeout=20)
+        await wait_for(pilot, lambda: "rotations 1" in plain(app.status_bar))
