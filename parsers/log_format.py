@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from parsers.line_codegen import ParsePlan, build_parse
 from parsers.nginx_conf import ESCAPE_MODES, LogFormat, template_problem
 from parsers.nginx_escape import escape, unescape_default, unescape_json
 from parsers.nginx_time import parse_msec, parse_time_iso8601, parse_time_local
@@ -198,16 +199,17 @@ class LineParser:
                 stop = re.escape(after[0]) + '"\\\\'
             if not quoted and (_spacey(name) or not isinstance(after, str)):
                 return r'(?:[^"\\]|\\.)+?', "JSON-escaped text"
-            # Unrolled (a|b)* loop: fast, and never steps over an escaped quote.
+            # Unrolled (a|b)* loop: fast, and never steps over an escaped quote. Possessive
+            # ("*+") because giving characters back could never let the next literal match.
             return (
-                f"(?:[^{stop}]|\\\\.)[^{stop}]*(?:\\\\.[^{stop}]*)*",
+                f"(?:[^{stop}]|\\\\.)[^{stop}]*+(?:\\\\.[^{stop}]*+)*+",
                 "JSON-escaped text",
             )
         if quoted:
-            return f'[^"]{plus}', "text up to the closing quote"
+            return f'[^"]{plus}+', "text up to the closing quote"
         if _spacey(name) or not isinstance(after, str):
             return f'[^"]{plus}?', "text"
-        return f'[^{re.escape(after[0])}"]{plus}', f"text without {after[0]!r}"
+        return f'[^{re.escape(after[0])}"]{plus}+', f"text without {after[0]!r}"
 
     def _pick_time(self) -> tuple[str | None, Callable[[str], datetime | None]]:
         for name, conv in (
@@ -222,33 +224,13 @@ class LineParser:
     # -- parsing ---------------------------------------------------------------------------
 
     def _compile_parse(self) -> _ParseFn:
-        """The per-line function, specialised for this format.
+        """The per-line function, generated for this format (see ``parsers/line_codegen``).
 
-        Everything that depends only on the format (which variables exist, how time is
-        written, whether values can hold escapes) is decided here, once, so the function
-        below does little more per line than a hand-written parser would. Conversions
-        that repeat across lines (the time of the previous line, request lines, escaped
-        user agents) are memoised in bounded dicts.
+        Conversions that repeat across lines (the time of the previous line, request
+        lines, escaped user agents) are memoised in bounded dicts.
         """
-        fullmatch = self._fullmatch
-        renames = self._renames
-        unescape = self._unescape
-        failure = self._failure
-        best_effort = self.best_effort
         groups = self._groups
         time_key, time_conv = self._pick_time()
-        has_request = "request" in groups
-        has_parts = bool({"request_method", "request_uri", "uri", "server_protocol"} & set(groups))
-        has_status = "status" in groups
-        addr_key = "remote_addr" if "remote_addr" in groups else ""
-        agent_key = "http_user_agent" if "http_user_agent" in groups else ""
-        auth_key = "http_authorization" if "http_authorization" in groups else ""
-        requests: dict[str, tuple[str | None, str | None, str | None]] = {}
-        unescaped: dict[str, str] = {}
-        status_codes = _STATUS
-        # The time of the previous line: most lines share their second with it.
-        last_text: str | None = None
-        last_when: datetime | None = None
         # Shaped variables (digits, times) never hold a backslash: skip them when unescaping.
         escapable = tuple(
             sorted(
@@ -256,107 +238,34 @@ class LineParser:
                 key=lambda pair: _ESCAPE_LIKELIHOOD.get(pair[0], len(_ESCAPE_LIKELIHOOD)),
             )
         )
-        shell = RECORD_SHELL
-        new_shell = object.__new__
-
-        def parse(
-            data: bytes | str, source: Source, truncated: bool = False
-        ) -> LogRecord | ParseFailure:
-            nonlocal last_text, last_when
-            try:
-                text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-                end = len(text)
-                # Match up to the newline instead of slicing: no copy of a 64 KiB line.
-                if end and text[end - 1] == "\n":
-                    end -= 2 if end > 1 and text[end - 2] == "\r" else 1
-                match = fullmatch(text, 0, end)
-                if match is None:
-                    return failure(text[:end], source, truncated)
-                fields: dict[str, str | None] = match.groupdict()
-                if renames:
-                    fields = {renames.get(k, k): v for k, v in fields.items()}
-                if unescape is not None and (first := text.find("\\", 0, end)) >= 0:
-                    # Visit the likeliest fields first and stop once no backslash is left
-                    # outside the field just unescaped: usually after the user agent alone.
-                    for key, group in escapable:
-                        value = fields[key]
-                        if value is not None and "\\" in value:
-                            plain = unescaped.get(value)
-                            if plain is None:
-                                plain = unescape(value)
-                                if len(unescaped) >= _CACHE_LIMIT:
-                                    unescaped.clear()
-                                unescaped[value] = plain
-                            fields[key] = plain
-                            start, stop = match.span(group)
-                            if start <= first and text.find("\\", stop, end) < 0:
-                                break
-                when = None
-                if time_key is not None:
-                    time_text = fields[time_key]
-                    if time_text is not None:
-                        if time_text == last_text:
-                            when = last_when
-                        else:
-                            when = last_when = time_conv(time_text)
-                            last_text = time_text
-                method = path = protocol = None
-                if has_request:
-                    request = fields["request"]
-                    if request is not None:
-                        split = requests.get(request)
-                        if split is None:
-                            split = split_request(request)
-                            if len(requests) >= _CACHE_LIMIT:
-                                requests.clear()
-                            requests[request] = split
-                        method, path, protocol = split
-                elif has_parts:
-                    get = fields.get
-                    method = get("request_method")
-                    path = get("request_uri") or get("uri")
-                    protocol = get("server_protocol")
-                status = None
-                if has_status:
-                    status_text = fields["status"]
-                    if status_text is not None:
-                        status = status_codes.get(status_text) or _status(status_text)
-                if shell is None:
-                    return LogRecord(
-                        source,
-                        when,
-                        fields[addr_key] if addr_key else None,
-                        method,
-                        path,
-                        protocol,
-                        status,
-                        fields[agent_key] if agent_key else None,
-                        fields[auth_key] if auth_key else None,
-                        fields,
-                        truncated,
-                        best_effort,
-                    )
-                # See parsers/record_builder.py: the same record, built at a quarter of the cost.
-                record = new_shell(shell)
-                record.source = source
-                record.time = when
-                record.remote_addr = fields[addr_key] if addr_key else None
-                record.method = method
-                record.path = path
-                record.protocol = protocol
-                record.status = status
-                record.user_agent = fields[agent_key] if agent_key else None
-                record.authorization = fields[auth_key] if auth_key else None
-                record.fields = fields
-                record.truncated = truncated
-                record.best_effort = best_effort
-                record.__class__ = LogRecord
-                return record  # type: ignore[no-any-return]
-            except Exception as exc:  # attacker-controlled input must never crash a scanner
-                return ParseFailure(
-                    source, f"internal parser error ({type(exc).__name__})", _excerpt(str(data))
-                )
-
+        plan = ParsePlan(
+            groups=dict(groups),
+            time_key=time_key,
+            escapable=escapable,
+            unescape=self._unescape is not None,
+            renamed=bool(self._renames),
+            fast_records=RECORD_SHELL is not None,
+            best_effort=self.best_effort,
+        )
+        env = {
+            "fullmatch": self._fullmatch,
+            "failure": self._failure,
+            "internal_failure": _internal_failure,
+            "renames": self._renames,
+            "escapable": escapable,
+            "unescape": self._unescape,
+            "unescaped": {},
+            "requests": {},
+            "CACHE_LIMIT": _CACHE_LIMIT,
+            "time_conv": time_conv,
+            "split_request": split_request,
+            "status_codes": _STATUS,
+            "to_status": _status,
+            "new_shell": object.__new__,
+            "shell": RECORD_SHELL,
+            "LogRecord": LogRecord,
+        }
+        parse: _ParseFn = build_parse(plan, self.format.name, env)
         return parse
 
     # -- failures --------------------------------------------------------------------------
@@ -428,6 +337,11 @@ class LineParser:
             value = values.get(element[0])
             out.append(self._missing if value is None else escape(value, self.escape))
         return "".join(out)
+
+
+def _internal_failure(data: bytes | str, source: Source, exc: Exception) -> ParseFailure:
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+    return ParseFailure(source, f"internal parser error ({type(exc).__name__})", _excerpt(text))
 
 
 def _status(text: str) -> int | None:

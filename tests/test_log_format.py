@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -385,3 +386,60 @@ def test_fast_record_builder_builds_real_records() -> None:
     parsed = record(compile_format(EXTENDED), extended_line())
     assert type(parsed) is LogRecord
     assert parsed == dataclasses.replace(parsed)
+
+
+# -- generated parse function ------------------------------------------------------------------
+
+
+def test_generated_parser_without_fast_records_gives_equal_records(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import parsers.log_format as log_format
+
+    fast = compile_format(EXTENDED)
+    monkeypatch.setattr(log_format, "RECORD_SHELL", None)
+    slow = compile_format(EXTENDED)
+    for line in (extended_line(), extended_line(ua=r"\xE3\x81\x82"), extended_line(auth="-")):
+        assert fast.parse(line, SRC) == slow.parse(line, SRC)
+        assert type(slow.parse(line, SRC)) is LogRecord
+
+
+def test_generated_parser_for_a_format_without_well_known_variables() -> None:
+    parser = compile_format(parse_log_format_string("$host:$server_port $bytes_sent"))
+    rec = record(parser, "example.com:443 512")
+    assert (rec.time, rec.method, rec.status, rec.remote_addr, rec.user_agent) == (
+        None,
+        None,
+        None,
+        None,
+        None,
+    )
+    assert rec.fields == {"host": "example.com", "server_port": "443", "bytes_sent": "512"}
+
+
+def test_code_generator_refuses_names_it_would_paste_into_source() -> None:
+    from parsers.line_codegen import ParsePlan, generate_source
+
+    plan = ParsePlan(
+        groups={"x'); import os; ('": "g"},
+        time_key="x'); import os; ('",
+        escapable=(),
+        unescape=False,
+        renamed=False,
+        fast_records=False,
+        best_effort=False,
+    )
+    with pytest.raises(ValueError, match="unsafe variable name"):
+        generate_source(plan)
+
+
+def test_caches_stay_bounded() -> None:
+    parser = compile_format(EXTENDED)
+    for i in range(5000):
+        line = extended_line(ua=f"\\xE3\\x81\\x82/{i}").replace("/ords/demo/mcp/", f"/r{i}")
+        assert record(parser, line).path == f"/r{i}"
+    function: Any = parser.parse
+    closure = dict(zip(function.__code__.co_freevars, function.__closure__ or (), strict=True))
+    env = function.__globals__
+    assert len(env["unescaped"]) <= 4096 and len(env["requests"]) <= 4096
+    assert closure["last_text"].cell_contents == "21/Nov/2026:10:00:00 +0100"
