@@ -309,10 +309,13 @@ def _collect_logs(
                 )
                 continue
             log = _access_log(directive)
+            where = f"{directive.file}:{directive.line}"
             if log.syslog:
-                notes.append(
-                    f"{directive.file}:{directive.line}: syslog target skipped: {log.path}"
-                )
+                notes.append(f"{where}: syslog target skipped: {log.path}")
+            elif not log.off and "$" in log.path:
+                notes.append(f"{where}: access_log path {log.path} depends on variables")
+            if "gzip" in log.options:
+                notes.append(f"{where}: {log.path} is gzip-compressed and cannot be followed live")
             logs.append(log)
     for log in logs:
         if not log.off and log.format_name not in formats:

@@ -394,3 +394,39 @@ def test_configs_we_reject_are_rejected_by_nginx(tmp_path: Path, body: str) -> N
     assert result.returncode != 0
     with pytest.raises(NginxConfigError):
         parse_config(server.conf_path)
+
+
+def test_if_map_and_types_blocks_parse_structurally() -> None:
+    config = parse_config_text(
+        textwrap.dedent(
+            r"""
+            http {
+                types { text/html html htm; application/json json; }
+                map $http_authorization $has_token {
+                    default 0;
+                    "~^Bearer\s" 1;
+                    '' 0;
+                }
+                server {
+                    location / {
+                        if ($request_method = "POST") {
+                            access_log /var/log/nginx/post.log combined if=$has_token;
+                        }
+                    }
+                    access_log /var/log/nginx/$host.log;
+                    access_log /var/log/nginx/z.log.gz combined gzip=9;
+                }
+            }
+            """
+        )
+    )
+    (mapping,) = config.iter_directives("map")
+    assert mapping.block is not None
+    assert [d.name for d in mapping.block] == ["default", "~^Bearer\\s", ""]
+    post, by_host, _ = config.access_logs
+    # nginx too splits a quoted word from the ")" glued to it.
+    assert post.context == ("http", "server", "location /", "if ($request_method = POST )")
+    assert post.options["if"] == "$has_token"
+    assert by_host.path == "/var/log/nginx/$host.log"
+    assert any("depends on variables" in note for note in config.notes)
+    assert any("gzip-compressed" in note for note in config.notes)
