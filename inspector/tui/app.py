@@ -131,7 +131,14 @@ class InspectorApp(App[int]):
     def _run_feed(self) -> None:
         assert self._pump is not None
         pump = self._pump
-        pump.run(lambda batch: self.call_from_thread(self.ingest, batch))
+
+        def emit(batch: Batch) -> None:
+            try:
+                self.call_from_thread(self.ingest, batch)
+            except RuntimeError:  # the app is closing: nobody left to show the batch to
+                pump.stop()
+
+        pump.run(emit)
 
     def ingest(self, batch: Batch) -> None:
         """Take one batch from the feed into the store, the table and the status bar."""

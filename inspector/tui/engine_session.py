@@ -84,6 +84,7 @@ class EngineSession:
         self._clock = clock
         self._on_close = on_close
         self._profile_lock = threading.Lock()
+        self._connect_lock = threading.Lock()
         self._profile_read = False
         self._profile: JwtProfile | None = None
 
@@ -162,14 +163,15 @@ class EngineSession:
 
     def _repository(self) -> OrdsRepository | None:
         """The repository, connecting on first use (in a worker: the database may be slow)."""
-        if self._repo is None and self._connect is not None:
-            self._db_state = f"{self._db_label} (connecting…)"
-            try:
-                self._repo = self._connect()
-            except Exception as exc:
-                self._db_state = f"error: {_db_error(exc)}"
-                raise
-        return self._repo
+        with self._connect_lock:  # two workers asking at once must not connect twice
+            if self._repo is None and self._connect is not None:
+                self._db_state = f"{self._db_label} (connecting…)"
+                try:
+                    self._repo = self._connect()
+                except Exception as exc:
+                    self._db_state = f"error: {_db_error(exc)}"
+                    raise
+            return self._repo
 
     def current_profile(self) -> JwtProfile | None:
         """Read the profile (each call reads again; the result sets the expectations)."""
