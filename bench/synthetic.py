@@ -70,7 +70,7 @@ def fake_tokens(count: int = 50, *, seed: int = 7) -> list[str]:
             "scp": "mcp:connect",
             "roles": ["ORDSUsers"],
             "ver": "2.0",
-            "pad": _b64(rng.randbytes(rng.randint(450, 750))),
+            "pad": _b64(rng.randbytes(rng.randint(270, 450))),
         }
         signature = _b64(rng.randbytes(256))
         out.append(
