@@ -151,9 +151,13 @@ class LineParser:
 
     def _build(self) -> None:
         elements = self._elements
+        self._segment = 0
+        self._lazy_segment = -1
         for index, element in enumerate(elements):
             if isinstance(element, str):
                 self._parts.append((re.escape(element), "literal", element))
+                if '"' in element and self.escape != "none":
+                    self._segment += 1
                 continue
             name = element[0]
             before = elements[index - 1] if index > 0 else None
@@ -190,15 +194,17 @@ class LineParser:
             return _SHAPES[name]
         if after is None:
             return f".{plus}", "the rest of the line"
+        delimiter = after[0] if isinstance(after, str) else None
+        wants_lazy = _spacey(name) or delimiter is None
         if self.escape == "none":
-            return f".{plus}?", "any text"
+            if (quoted or wants_lazy) and self._take_lazy():
+                return f".{plus}?", "any text"
+            stop = re.escape(delimiter or " ")
+            return f"[^{stop}]{plus}", f"text without {delimiter or ' '!r}"
         if self.escape == "json":
-            if quoted or not isinstance(after, str) or _spacey(name):
-                stop = '"\\\\'
-            else:
-                stop = re.escape(after[0]) + '"\\\\'
-            if not quoted and (_spacey(name) or not isinstance(after, str)):
+            if not quoted and wants_lazy and self._take_lazy():
                 return r'(?:[^"\\]|\\.)+?', "JSON-escaped text"
+            stop = '"\\\\' if quoted or delimiter is None else re.escape(delimiter) + '"\\\\'
             # Unrolled (a|b)* loop: fast, and never steps over an escaped quote. Possessive
             # ("*+") because giving characters back could never let the next literal match.
             return (
@@ -207,9 +213,25 @@ class LineParser:
             )
         if quoted:
             return f'[^"]{plus}+', "text up to the closing quote"
-        if _spacey(name) or not isinstance(after, str):
+        if wants_lazy and self._take_lazy():
             return f'[^"]{plus}?', "text"
-        return f'[^{re.escape(after[0])}"]{plus}+', f"text without {after[0]!r}"
+        stop = re.escape(delimiter or " ")
+        return f'[^{stop}"]{plus}+', f"text without {delimiter or ' '!r}"
+
+    def _take_lazy(self) -> bool:
+        """Whether this field may use a lazy (backtracking) pattern.
+
+        Two lazy fields that can reach each other make matching a failing line polynomial
+        in its length (an attacker-sized 64 KiB user agent would take minutes), and nginx's
+        output for them is ambiguous anyway. So only one lazy field is allowed per stretch
+        of the format between quotes (a lazy default or json field cannot cross a raw
+        quote), and only one in an ``escape=none`` format (whose fields can hold quotes).
+        The others are taken to hold no delimiter.
+        """
+        if self._lazy_segment == self._segment:
+            return False
+        self._lazy_segment = self._segment
+        return True
 
     def _pick_time(self) -> tuple[str | None, Callable[[str], datetime | None]]:
         for name, conv in (

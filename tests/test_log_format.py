@@ -443,3 +443,42 @@ def test_caches_stay_bounded() -> None:
     env = function.__globals__
     assert len(env["unescaped"]) <= 4096 and len(env["requests"]) <= 4096
     assert closure["last_text"].cell_contents == "21/Nov/2026:10:00:00 +0100"
+
+
+# -- hostile lines ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("escape", ["default", "json", "none"])
+def test_adjacent_bare_fields_get_one_lazy_pattern_between_quotes(escape: str) -> None:
+    parser = compile_format(
+        parse_log_format_string(
+            '$http_x_forwarded_for $http_user_agent "$http_referer" $upstream_addr $status',
+            escape=escape,
+        )
+    )
+    # Two lazy fields that can reach each other make a failing 64 KiB line take minutes.
+    segments = parser.pattern.split('"') if escape != "none" else [parser.pattern]
+    assert all(segment.count("*?") + segment.count("+?") <= 1 for segment in segments)
+    # escape=none gets one lazy field in all: the first; later ones hold no delimiter.
+    upstream = "10.0.0.1:80" if escape == "none" else "10.0.0.1:80, 10.0.0.2:80"
+    rec = record(parser, f'1.1.1.1, 2.2.2.2 curl "-" {upstream} 502')
+    assert rec.fields["http_x_forwarded_for"] == "1.1.1.1, 2.2.2.2"
+    assert rec.fields["upstream_addr"] == upstream
+    assert rec.status == 502
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["a " * 32000 + "x", 'a "' * 20000, "1.2.3.4 - " + "a [" * 20000, "\\" * 65536],
+)
+def test_hostile_long_lines_fail_cleanly(line: str) -> None:
+    formats = [
+        EXTENDED,
+        COMBINED,
+        parse_log_format_string("$http_x_forwarded_for $http_user_agent $status"),
+        parse_log_format_string('$remote_user "$http_user_agent" $status', escape="none"),
+        parse_log_format_string('{"a":"$http_user_agent","b":$http_x_b}', escape="json"),
+    ]
+    for fmt in formats:
+        bad = failure(compile_format(fmt), line, truncated=True)
+        assert bad.reason.startswith("line cut at the length limit")
