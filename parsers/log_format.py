@@ -1,10 +1,11 @@
 """Access-log lines parsed with the user's own ``log_format``, and written back the same way.
 
 A format is compiled once into a single anchored regex with one named group per variable,
-so parsing a line is one ``fullmatch`` plus a ``groupdict``; values are unescaped only
-when the line contains a backslash at all. ``-`` (nginx's "no value") is folded into the
-regex as an alternative in front of each group, so absent values come out as ``None``
-without a Python loop over the fields.
+and a parse function generated for it (``parsers/line_codegen.py``), so parsing a line is
+one ``fullmatch`` plus a ``groupdict``; values are unescaped only when the line contains a
+backslash at all. nginx's "no value" (``-``; empty with ``escape=json``/``none``) is
+folded into the regex as an alternative in front of each group, so absent values come
+out as ``None`` without a Python loop over the fields.
 
 How fields are delimited, per variable:
 
@@ -13,24 +14,31 @@ How fields are delimited, per variable:
   value as ``\\x22``, so the first real quote ends the field);
 - variables with a fixed shape (``$time_local``, ``$status``, ``$msec``...): that shape;
 - bare variables that often hold spaces (headers, ``$request``, ``$upstream_*``): the
-  shortest text after which the rest of the line still matches;
+  shortest text after which the rest of the line still matches -- but only one such
+  "lazy" field per stretch of the format between quotes (see ``LineParser._take_lazy``);
 - other bare variables: up to the first character of the following literal;
 - the last variable: the rest of the line.
 
-A variable used twice must hold the same text both times (a back-reference).
-``escape=none`` formats cannot be split unambiguously: records carry ``best_effort=True``.
+A variable used twice must hold the same text both times (a back-reference); a line
+where they differ is a ``ParseFailure``. ``escape=none`` formats cannot be split
+unambiguously: their records carry ``best_effort=True``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
 from parsers.line_codegen import ParsePlan, build_parse
-from parsers.nginx_conf import ESCAPE_MODES, LogFormat, template_problem
+from parsers.nginx_conf import (
+    ESCAPE_MODES,
+    LogFormat,
+    NginxConfigError,
+    parse_config_text,
+    template_problem,
+)
 from parsers.nginx_escape import escape, unescape_default, unescape_json
 from parsers.nginx_time import parse_msec, parse_time_iso8601, parse_time_local
 from parsers.record_builder import RECORD_SHELL
@@ -78,16 +86,6 @@ _SPACEY_PREFIXES = ("http_", "sent_http_", "upstream_", "sent_trailer_")
 
 def _spacey(name: str) -> bool:
     return name in _SPACEY_NAMES or name.startswith(_SPACEY_PREFIXES)
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    """One variable occurrence in the template."""
-
-    name: str
-    group: str
-    pattern: str  # the regex for this occurrence, including the "-" alternative
-    expect: str  # what it looks like, for failure reasons
 
 
 def split_template(template: str) -> list[str | tuple[str]]:
@@ -406,27 +404,26 @@ def parse_log_format_string(
 ) -> LogFormat:
     """A ``LogFormat`` from text the user typed (``--log-format``), validated.
 
-    Accepts the bare template (``$remote_addr - ...``), the quoted strings as written in
-    nginx.conf (``'$remote_addr - ' '"$request" ...'``, optionally after ``escape=json``),
-    or a whole ``log_format NAME ...;`` directive. Raises ``ValueError`` when invalid.
+    Accepts the bare template (``$remote_addr - "$request" ...``), the single-quoted
+    strings as written in nginx.conf (``'$remote_addr - ' '"$request" ...'``, optionally
+    after ``escape=json``), or a whole ``log_format NAME ...;`` directive. Text starting
+    with a double quote is a bare template (``"$request" $status``), since formats that
+    begin with a quoted field are common. Raises ``ValueError`` when invalid.
     """
-    from parsers.nginx_conf import NginxConfigError, parse_config_text
-
     text = template.strip()
-    if text.startswith("log_format ") or text.startswith(("'", '"', "escape=")):
-        directive = text if text.startswith("log_format ") else f"log_format {name} {text}"
-        if not directive.rstrip().endswith(";"):
+    whole_directive = text.startswith(("log_format ", "log_format\t", "log_format\n"))
+    if whole_directive or text.startswith(("'", "escape=")):
+        directive = text if whole_directive else f"log_format {name} {text}"
+        if not directive.endswith(";"):
             directive += ";"
         try:
             config = parse_config_text(f"http {{\n{directive}\n}}", path="<log format>")
         except NginxConfigError as exc:
-            if text.startswith("log_format "):
+            if whole_directive:
                 raise ValueError(exc.reason) from None
         else:
-            formats = [f for n, f in config.log_formats.items() if n != "combined"]
-            if formats:
-                found = formats[0]
-                return LogFormat(found.name, found.escape, found.template)
+            found = next(f for n, f in config.log_formats.items() if n != "combined")
+            return LogFormat(found.name, found.escape, found.template)
     if escape not in ESCAPE_MODES:
         raise ValueError(f"unknown escape mode {escape!r} (default, json or none)")
     problem = template_problem(template)

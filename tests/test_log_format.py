@@ -303,11 +303,20 @@ def test_format_string_accepts_nginx_quoting_and_whole_directives() -> None:
     )
     prefixed = parse_log_format_string("escape=json '$status'")
     assert prefixed.escape == "json" and prefixed.template == "$status"
+    # A bare template may well start with a quoted field.
+    bare = parse_log_format_string('"$request" $status "$http_user_agent"')
+    assert bare.template == '"$request" $status "$http_user_agent"'
+    assert bare.name == "custom" and bare.escape == "default"
 
 
 @pytest.mark.parametrize(
     ("template", "escape"),
-    [("$ bad", "default"), ("$status", "yaml"), ("log_format x '$ bad';", "default")],
+    [
+        ("$ bad", "default"),
+        ("$status", "yaml"),
+        ("log_format x '$ bad';", "default"),
+        ("log_format x '$status", "default"),
+    ],
 )
 def test_invalid_format_strings_raise_value_error(template: str, escape: str) -> None:
     with pytest.raises(ValueError):
