@@ -358,6 +358,7 @@ VALID_FOR_REAL_NGINX = [
 
 
 @requires_nginx
+@pytest.mark.nginx
 @pytest.mark.parametrize("conf", VALID_FOR_REAL_NGINX)
 def test_configs_we_accept_are_accepted_by_nginx(tmp_path: Path, conf: str) -> None:
     server = NginxServer(tmp_path / "prefix")
@@ -379,6 +380,7 @@ def test_configs_we_accept_are_accepted_by_nginx(tmp_path: Path, conf: str) -> N
 
 
 @requires_nginx
+@pytest.mark.nginx
 @pytest.mark.parametrize(
     "body",
     [
