@@ -17,13 +17,14 @@ Rules, first match wins:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Generator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inspector.config import Config
-from inspector.follow import FollowEvent, LogFollower, RawLine, StartAt
+from inspector.follow import FollowEvent, Item, LogFollower, RawLine, StartAt
 from parsers.log_format import LineParser, compile_format, parse_log_format_string
 from parsers.nginx_conf import (
     COMBINED,
@@ -52,6 +53,8 @@ REFERENCE_EXTENDED = LogFormat(
     'mcp-protocol-version:"$http_mcp_protocol_version"',
 )
 SNIFF_LINES = 20
+# How often a stoppable ``iter_records`` looks at its stop event while the logs are quiet.
+STOP_CHECK_SECONDS = 0.25
 # Marker for "try extended, then combined, per line" (see _EitherParser).
 EITHER = LogFormat("extended-or-combined", "default", REFERENCE_EXTENDED.template)
 POINT_AT_A_LOG = (
@@ -157,26 +160,51 @@ def iter_records(
     poll: bool,
     *,
     poll_interval: float = 1.0,
+    stop: threading.Event | None = None,
 ) -> Generator[LogRecord | ParseFailure | FollowEvent, None, None]:
     """Follow (or read once) the selected files and parse every line with its parser.
 
     Follow events pass through unchanged. When the follower could not afford to count
     lines (starting at the end of a big file) ``Source.line`` is 0, meaning unknown.
     Closing the iterator stops the follower and releases the files.
+
+    ``stop`` lets another thread end the iteration (the live screen closing): within
+    ``STOP_CHECK_SECONDS`` of it being set the follower stops reading, the lines it had
+    already read are still parsed and yielded, then the iteration ends.
     """
     follower = LogFollower(
         selection.paths, start=start, follow=follow, poll=poll, poll_interval=poll_interval
     )
     parsers = selection.parsers
     try:
-        for item in follower:
-            if isinstance(item, RawLine):
-                source = Source(item.file, item.line or 0, item.offset)
-                yield parsers[item.file].parse(item.data, source, item.truncated)
-            else:
-                yield item
+        for batch in _batches(follower, stop):
+            for item in batch:
+                if isinstance(item, RawLine):
+                    source = Source(item.file, item.line or 0, item.offset)
+                    yield parsers[item.file].parse(item.data, source, item.truncated)
+                else:
+                    yield item
     finally:
         follower.stop()
+
+
+def _batches(follower: LogFollower, stop: threading.Event | None) -> Iterator[list[Item]]:
+    """The follower's batches; with ``stop``, woken often enough to notice it."""
+    if stop is None:
+        yield from follower.batches()
+        return
+    # Reading once normally runs in the caller's thread, which cannot look at ``stop``
+    # while it waits on a quiet pipe: a reader thread keeps this loop free to look.
+    follower.start()
+    while not follower.finished:
+        if stop.is_set() and not follower.stopping.is_set():
+            # Not joined here: the reader may be waiting for room in the queue this
+            # loop empties. It ends after handing over what it has read.
+            follower.stop(timeout=0)
+        for batch in follower.batches(timeout=STOP_CHECK_SECONDS):
+            yield batch
+            if stop.is_set():
+                break
 
 
 # -- helpers ---------------------------------------------------------------------------------
