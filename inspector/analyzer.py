@@ -360,7 +360,8 @@ class Analyzer:
 
     def _judge_claims(self, facts: TokenFacts) -> tuple[Verdict, ...]:
         claims, exp = facts.decoded.claims, self.expectations
-        out: list[Verdict] = []
+        # The missing profile first: it is why ORDS said 401, whatever else is wrong.
+        out: list[Verdict] = checks.check_profile(exp, facts.idp)
         out.extend(checks.check_issuer(claims, exp, facts.idp))
         out.extend(checks.check_audience(claims, exp))
         out.extend(checks.check_authorization_claims(claims, exp))

@@ -347,13 +347,20 @@ def token_scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
-    """Role-based (``role_claim``/roles) and scope-based (``scp``/``scope``) checks."""
+    """Role-based (``role_claim``/roles) and scope-based (``scp``/``scope``) checks.
+
+    When the ORDS roles are known (``exp.ords_roles``), a role-based profile's token must
+    also carry an ORDS role that holds a privilege: ``role-missing`` names the roles that
+    would work, ``role-without-privilege`` a token role that exists but holds nothing.
+    """
     out: Verdicts = []
     pointer = exp.role_claim
     if pointer is None and exp.roles:
         pointer = DEFAULT_ROLE_POINTER
     if pointer is not None:
-        out.extend(_check_roles(claims, pointer, exp.roles))
+        # Only a role-based profile makes ORDS look the token's roles up.
+        ords_roles = exp.ords_roles if exp.role_claim is not None else None
+        out.extend(_check_roles(claims, pointer, exp.roles, ords_roles))
     if exp.scopes:
         have = token_scopes(claims)
         missing = [s for s in exp.scopes if s not in have]
@@ -370,7 +377,12 @@ def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> 
     return out
 
 
-def _check_roles(claims: Mapping[str, Any], pointer: str, wanted: Sequence[str]) -> Verdicts:
+def _check_roles(
+    claims: Mapping[str, Any],
+    pointer: str,
+    wanted: Sequence[str],
+    ords_roles: Mapping[str, Sequence[str]] | None = None,
+) -> Verdicts:
     if not pointer.startswith("/"):
         # ORDS resolves nothing from a bare name; show what '/name' would have given.
         return [rules.ROLE_CLAIM_POINTER.verdict(pointer=pointer)]
@@ -383,11 +395,73 @@ def _check_roles(claims: Mapping[str, Any], pointer: str, wanted: Sequence[str])
     have = [v for v in value if isinstance(v, str)]
     missing = [r for r in wanted if r not in have]
     if not missing:
-        return []
+        return [] if ords_roles is None else _check_ords_roles(have, ords_roles)
     lowered = {h.lower(): h for h in have}
     near = [f"{lowered[m.lower()]!r} for {m!r}" for m in missing if m.lower() in lowered]
     why = f" (case differs: {', '.join(near)})" if near else ""
     return [rules.ROLE_MISSING.verdict(roles=have, missing=missing, why=why)]
+
+
+def _check_ords_roles(have: Sequence[str], ords_roles: Mapping[str, Sequence[str]]) -> Verdicts:
+    """ORDS's own authorization step: one token role must hold a protecting privilege."""
+    granting = [name for name, privileges in ords_roles.items() if privileges]
+    if any(role in granting for role in have):
+        return []
+    existing = [role for role in have if role in ords_roles]
+    if existing:
+        why = " (USER_ORDS_PRIVILEGE_ROLES has no protecting privilege for them)"
+        if granting:
+            why += f"; roles that hold one: {', '.join(rules.quoted(r) for r in granting)}"
+        return [rules.ROLE_WITHOUT_PRIVILEGE.verdict(roles=existing, why=why)]
+    # Case counts in ORDS: 'ordsusers' is not 'ORDSUsers', and that is the usual mistake.
+    near = [
+        (role, name)
+        for role in have
+        for name in ords_roles
+        if role != name and role.casefold() == name.casefold()
+    ]
+    missing = "an ORDS role holding a privilege" + (
+        f": {', '.join(rules.quoted(r) for r in granting)}"
+        if granting
+        else " (no ORDS role holds one)"
+    )
+    if near:
+        why = (
+            " (case differs: "
+            + ", ".join(f"{rules.quoted(r)} for {rules.quoted(n)}" for r, n in near)
+            + ")"
+        )
+        hint = (
+            "Change the app role value "
+            + ", ".join(f"{rules.quoted(r)} to exactly {rules.quoted(n)}" for r, n in near)
+            + "."
+        )
+    else:
+        why = " (no token role is an ORDS role)"
+        hint = (
+            f"Assign the user an app role whose value is {rules.quoted(granting[0])}."
+            if len(granting) == 1
+            else ""
+        )
+    return [
+        rules.ROLE_MISSING.verdict(
+            roles=list(have) if have else "(none)", missing=missing, why=why, hint=hint or None
+        )
+    ]
+
+
+def check_profile(exp: Expectations, idp: str | None = None) -> Verdicts:
+    """``no-profile`` when a connected database says the schema has no JWT profile."""
+    if exp.profile_state != "absent":
+        return []
+    hint = None
+    if idp == "entra-v1":
+        # A profile made from this token would accept only v1 tokens.
+        hint = (
+            "This is an Entra ID v1 token (see entra-v1-token): set accessTokenAcceptedVersion "
+            "to 2 first and create the profile from a v2 token."
+        )
+    return [rules.NO_PROFILE.verdict(hint=hint)]
 
 
 def check_upn(claims: Mapping[str, Any], exp: Expectations, idp: str | None) -> Verdicts:

@@ -3,17 +3,50 @@
 Expectations come, in rising priority, from the TOML config, command-line flags and the
 ORDS profile read from the database. Each value remembers where it came from so a
 verdict can say "expected by the ORDS profile" rather than just "expected".
+
+A session with a database also knows facts about the schema that no token can show:
+whether it has a JWT profile at all (``profile_state``) and which ORDS roles exist and
+which privileges they hold (``ords_roles``). They travel here, as values, so the analyzer
+never touches the database.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
 
 from inspector.profile import JwtProfile
+
+if TYPE_CHECKING:
+    from inspector.database import OrdsPrivilege, OrdsRole
 
 # ORDS caps p_allowed_skew at 60 seconds.
 ORDS_MAX_SKEW = 60
 ORDS_ALGORITHMS = ("RS256", "RS384", "RS512")
+
+# "unknown": no database was asked (the default); "absent": the schema has no JWT profile;
+# "present": it has one (its values are in the other fields).
+ProfileState = Literal["unknown", "absent", "present"]
+
+
+def role_privileges(
+    roles: Iterable[OrdsRole], privileges: Iterable[OrdsPrivilege]
+) -> dict[str, tuple[str, ...]]:
+    """ORDS role name -> names of the privileges granted to it that protect something.
+
+    Every role of ``USER_ORDS_ROLES`` is a key (an empty tuple when it holds nothing that
+    protects a module or pattern). A privilege without modules and patterns protects no
+    request, so holding it lets no one in.
+    """
+    held: dict[str, list[str]] = {role.name: [] for role in roles}
+    for privilege in privileges:
+        protects = bool(privilege.modules or privilege.patterns)
+        for name in privilege.roles:
+            names = held.setdefault(name, [])
+            if protects and privilege.name not in names:
+                names.append(privilege.name)
+    return {name: tuple(names) for name, names in held.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +63,11 @@ class Expectations:
     # JSON pointer of the role claim when the profile is role-based (e.g. "/roles").
     role_claim: str | None = None
     jwk_url: str | None = None
+    # Whether the schema has a JWT profile, when a database was asked.
+    profile_state: ProfileState = "unknown"
+    # ORDS role -> privileges it holds (see ``role_privileges``); None when not read.
+    # Excluded from the hash (a dict is not hashable) but compared.
+    ords_roles: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
     # Where the issuer/audience expectations came from: "config", "flags", "profile".
     origin: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -60,6 +98,10 @@ class Expectations:
             allowed_age=other.allowed_age if other.allowed_age is not None else self.allowed_age,
             role_claim=other.role_claim if other.role_claim is not None else self.role_claim,
             jwk_url=other.jwk_url if other.jwk_url is not None else self.jwk_url,
+            profile_state=(
+                other.profile_state if other.profile_state != "unknown" else self.profile_state
+            ),
+            ords_roles=other.ords_roles if other.ords_roles is not None else self.ords_roles,
             origin=origin,
         )
 
@@ -74,8 +116,22 @@ class Expectations:
             allowed_age=profile.allowed_age,
             role_claim=profile.role_claim_name,
             jwk_url=profile.jwk_url,
+            profile_state="present",
             origin=dict.fromkeys(names, "profile"),
         )
+
+    @classmethod
+    def from_schema(
+        cls,
+        profile: JwtProfile | None,
+        ords_roles: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> Expectations:
+        """What a connected schema says: its profile (or that it has none), and its roles.
+
+        ``ords_roles`` is ``role_privileges(...)`` of the schema, None when not read.
+        """
+        base = cls.from_profile(profile) if profile is not None else cls(profile_state="absent")
+        return replace(base, ords_roles=ords_roles)
 
     def with_origin(self, origin: str) -> Expectations:
         """Tag every value that is set with ``origin``."""

@@ -438,6 +438,21 @@ ROLE_MISSING = _rule(
     """Make the app role's value exactly equal to the ORDS role name (case included), and
     assign the user to it.""",
 )
+ROLE_WITHOUT_PRIVILEGE = _rule(
+    "role-without-privilege",
+    E,
+    "ORDS role holds no privilege",
+    "token roles {roles} are ORDS roles, but none holds a privilege that protects a module{why}",
+    """The token's role exists in ORDS (USER_ORDS_ROLES), so the name is right, but ORDS
+    grants access through privileges: a request to a protected module passes only when a
+    privilege protecting that module (p_modules) or path (p_patterns) is granted to one of
+    the token's roles (USER_ORDS_PRIVILEGE_ROLES). This role holds none, or only
+    privileges that protect nothing, so ORDS answers 401 although the token is valid.""",
+    """Grant the privilege that protects the module to this role: run
+    ords.define_privilege for it again with this role added to p_roles (keep its p_modules
+    and p_patterns), then commit. Or assign the users the app role that the privilege
+    already names.""",
+)
 SCOPE_MISSING = _rule(
     "scope-missing",
     E,
@@ -474,6 +489,23 @@ SKEW_TOO_LARGE = _rule(
     "allowed skew {skew}s is above ORDS's maximum of 60s",
     """ORDS accepts p_allowed_skew up to 60 seconds.""",
     """Use a value of 60 or less and fix the clocks (NTP).""",
+)
+
+# --- The schema (known from a connected database) ---------------------------------------------
+
+NO_PROFILE = _rule(
+    "no-profile",
+    E,
+    "No JWT profile in the schema",
+    "the schema has no JWT profile: ORDS rejects every bearer token",
+    """ORDS validates a bearer token only against the JWT profile of the schema that owns
+    the module (USER_ORDS_JWT_PROFILE, one per schema, ORDS 23.3+). The connected schema
+    has none, so every request with a bearer token to a protected module is answered 401,
+    however good the token. The other verdicts of this token say whether a profile built
+    from it would accept it.""",
+    """Create the profile from a token that passes every other check: select its attempt
+    and press a in the live screen, or run token-inspector profile apply (or save the
+    ORDS_SECURITY.CREATE_JWT_PROFILE script with profile sql and run it yourself).""",
 )
 
 # --- What the server did --------------------------------------------------------------------

@@ -19,7 +19,7 @@ from inspector.verdicts import Severity
 def ords_status(
     token: str | None, path: str, repo: OrdsRepository, analyzer: Analyzer, at: datetime
 ) -> int:
-    """200 when ORDS would accept the request, else 401 (403 when only the role is wrong)."""
+    """200 when ORDS would accept the request, else 401 (also when only the role is wrong)."""
     if not token:
         return 401
     profile = repo.get_profile()

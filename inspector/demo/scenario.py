@@ -1,9 +1,11 @@
 """The story the demo tells: a connector's first connection, request by request.
 
-Metadata fetches, a 401 without a token, a v1 token, a Microsoft Graph token, a token with
-the wrong app role and, finally, the right v2 token, which keeps coming back (as a
-connector's ``tools/list`` and ``tools/call`` do) so that after the profile is applied the
-following attempts turn green.
+Metadata fetches, a 401 without a token, a v1 token, a Microsoft Graph token, a second
+user's token whose app role differs from the ORDS role in letter case only and, finally,
+the right v2 token. The ORDS stand-in has no JWT profile yet, so until the profile is
+applied every token is refused (``no-profile``). Afterwards the right token keeps coming
+back (as a connector's ``tools/list`` and ``tools/call`` do) and turns green, while the
+second user's retries show ``role-missing`` with the near miss.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ OPENAI_MCP_UA = "openai-mcp/1.0.0"
 CLAUDE_UA = "Claude-User (claude-code/1.0; +https://support.anthropic.com/)"
 CHATGPT_ADDR = "20.171.207.12"
 CLAUDE_ADDR = "160.79.104.10"
+BEA_ADDR = "20.171.207.40"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,16 @@ def mint_tokens(idp: LocalIdP) -> DemoTokens:
         v1=idp.mint_entra_v1(),
         # Graph tokens carry a nonce header: only Graph itself can verify them.
         graph=idp.mint(graph_claims, header={"nonce": "e9VmZJd2CjK1bpcM4Lw0fQ"}),
-        wrong_role=idp.mint(idp.entra_v2_claims(roles=["Reader"])),
+        # Another user, whose app role value differs from the ORDS role in case only.
+        wrong_role=idp.mint(
+            idp.entra_v2_claims(
+                roles=["ordsusers"],
+                name="Bea Lindqvist",
+                oid="3c1f4a7e-92d5-4b0e-8f6a-1d2e3f4a5b6c",
+                preferred_username="bea@contoso.example",
+                sub="r8Tq2WcZkLm4Nv7Xy1Ab3Cd5Ef7Gh9Ij0Kl2Mn4Op6",
+            )
+        ),
         good=idp.mint(idp.entra_v2_claims()),
     )
 
@@ -86,8 +98,8 @@ def first_connection(tokens: DemoTokens) -> list[DemoRequest]:
                     CLAUDE_ADDR, None, 200, "protected resource metadata"),
         DemoRequest(5.0, "POST", MCP_PATH, CLAUDE_UA, CLAUDE_ADDR, tokens.graph, ords,
                     "a Microsoft Graph token (bare scope)"),
-        DemoRequest(8.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.wrong_role, ords,
-                    "a v2 token whose user lacks the ORDSUsers app role"),
+        DemoRequest(8.0, "POST", MCP_PATH, CHATGPT_UA, BEA_ADDR, tokens.wrong_role, ords,
+                    "another user's v2 token: app role 'ordsusers', ORDS role 'ORDSUsers'"),
         DemoRequest(8.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
                     "the right v2 token: rejected until the profile exists"),
         DemoRequest(6.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
@@ -101,6 +113,8 @@ def afterwards(tokens: DemoTokens) -> list[DemoRequest]:
     return [
         DemoRequest(7.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
                     "tools/list"),
-        DemoRequest(7.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
+        DemoRequest(4.0, "POST", MCP_PATH, CHATGPT_UA, BEA_ADDR, tokens.wrong_role, ords,
+                    "the other user retries: role-missing once the profile is role-based"),
+        DemoRequest(3.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
                     "tools/call"),
     ]  # fmt: skip

@@ -6,6 +6,9 @@ apply, the ORDS repository and the doctor. It adds no check of its own.
 
 Expectations rise in priority from config, to flags, to the ORDS profile read from the
 database; after an apply the new profile becomes the expectation for following attempts.
+With a database the analyzer also learns what only the schema knows: that it has no
+profile at all (``no-profile``), and which ORDS roles hold privileges (``role-missing``,
+``role-without-privilege`` under a role-based profile).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from inspector.attempt import Attempt
 from inspector.audit import AuditLog
 from inspector.database import OrdsRepository
 from inspector.db_errors import one_line
-from inspector.expectations import Expectations
+from inspector.expectations import Expectations, role_privileges
 from inspector.profile import JwtProfile
 from inspector.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
 from inspector.tui.feed import FeedProblem, problem_text
@@ -87,6 +90,8 @@ class EngineSession:
         self._connect_lock = threading.Lock()
         self._profile_read = False
         self._profile: JwtProfile | None = None
+        # ORDS role -> privileges it holds; None until read (or when it cannot be read).
+        self._ords_roles: Mapping[str, tuple[str, ...]] | None = None
 
     # ---- what the screen shows ------------------------------------------------------------
 
@@ -184,19 +189,27 @@ class EngineSession:
             except Exception as exc:
                 self._db_state = f"error: {_db_error(exc)}"
                 raise
+            self._ords_roles = self._read_ords_roles(repo)
             self._set_profile(profile)
             return profile
+
+    def _read_ords_roles(self, repo: OrdsRepository) -> Mapping[str, tuple[str, ...]] | None:
+        """The schema's roles and their privileges; None for another schema or on failure."""
+        if self._options.schema is not None:
+            # USER_ORDS_* views describe the connected schema only.
+            return None
+        try:
+            return role_privileges(repo.roles(), repo.privileges())
+        except Exception:  # the role checks are a refinement: without them, judge as before
+            return None
 
     def _set_profile(self, profile: JwtProfile | None) -> None:
         self._profile = profile
         self._profile_read = True
         have = "profile present" if profile is not None else "no JWT profile yet"
         self._db_state = f"{self._db_label} ({have})"
-        if profile is None:
-            self._analyzer = self._base
-        else:
-            merged = self._base.expectations.merged(Expectations.from_profile(profile))
-            self._analyzer = self._base.with_expectations(merged)
+        schema = Expectations.from_schema(profile, self._ords_roles)
+        self._analyzer = self._base.with_expectations(self._base.expectations.merged(schema))
 
     def _proposal(self, attempt: Attempt) -> Proposal:
         if attempt.token is None:
@@ -213,9 +226,11 @@ class EngineSession:
             roles = repo.roles()
             privileges = repo.privileges()
         base = self._base
+        known = Expectations(ords_roles=self._ords_roles)
 
         def check(expectations: Expectations) -> tuple[object, tuple[object, ...]]:
-            return base.with_expectations(expectations).analyze_token(token, at=now)
+            # Judged as ORDS would under the proposed profile, roles included when known.
+            return base.with_expectations(expectations.merged(known)).analyze_token(token, at=now)
 
         return build_proposal(
             attempt.token,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from textual.message import Message
 
+from inspector.analyzer import Analyzer
 from inspector.database import OrdsRepository, database_error
 from inspector.demo.environment import DemoEnvironment, start_demo
 from inspector.tui.app import InspectorApp
@@ -78,17 +79,18 @@ async def test_an_unreachable_database_is_shown_in_the_status_bar(env: DemoEnvir
 
 
 async def test_a_record_the_analyzer_chokes_on_is_skipped_with_a_message(
-    env: DemoEnvironment,
+    env: DemoEnvironment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session = demo_session(env)
-    real = session._base.analyze
+    real = Analyzer.analyze
 
-    def flaky(record, **kwargs):  # type: ignore[no-untyped-def]
+    def flaky(self, record, **kwargs):  # type: ignore[no-untyped-def]
         if record.source.line == 4:
             raise RuntimeError("boom on Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.secret")
-        return real(record, **kwargs)
+        return real(self, record, **kwargs)
 
-    session._base.analyze = flaky  # type: ignore[method-assign]
+    # On the class: the session judges with an analyzer derived for the schema's profile.
+    monkeypatch.setattr(Analyzer, "analyze", flaky)
     problems: list[str] = []
 
     def hook(message: Message) -> None:
