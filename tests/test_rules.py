@@ -17,7 +17,8 @@ REQUIRED = {
     "graph-token", "expired", "not-yet-valid", "too-old", "issuer-mismatch",
     "audience-mismatch", "audience-array", "entra-v1-token", "roles-claim-missing",
     "role-missing", "scope-missing", "upn-missing", "rejected-by-server",
-    "accepted-despite-errors", "profile-issuer", "profile-audience",
+    "accepted-despite-errors", "profile-issuer", "profile-audience", "no-profile",
+    "role-without-privilege",
 }  # fmt: skip
 
 
