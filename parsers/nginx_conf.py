@@ -5,6 +5,21 @@ relative to the main file's directory) so the inspector knows which log file rec
 ``Authorization`` header and in which format, without asking the admin to copy it.
 Only the structure is parsed: which directives take blocks is decided by ``{`` / ``;``,
 not by a list of modules, so unknown third-party directives pass through untouched.
+
+Paths, as nginx resolves them: the main file, if relative, is under the *prefix*
+(``--prefix=`` in ``nginx -V``, or ``-p``); ``include`` is relative to the main file's
+directory (nginx's "conf prefix"); a relative ``access_log`` path is relative to the
+prefix, not to the file that names it.
+
+Which logs are written follows ``ngx_http_log_module``: the levels are http, server,
+location (nested), ``if`` in location and ``limit_except``; a level with any
+``access_log`` of its own does not inherit the outer ones, and ``access_log off`` cancels
+every ``access_log`` on its level, wherever it stands there.
+
+``parse_config(..., strict=False)`` returns what nginx would refuse at ``nginx -t`` (an
+undefined format, a duplicate name, a bad parameter, a missing include...) as
+``ConfigProblem`` values instead of raising; syntax errors still raise, since no tree can
+be built past them.
 """
 
 from __future__ import annotations
@@ -15,7 +30,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -28,21 +43,65 @@ COMBINED_TEMPLATE = (
 )
 ESCAPE_MODES = ("default", "json", "none")
 _MAX_INCLUDE_DEPTH = 32
+_NGINX_DEFAULT_PREFIX = "/usr/local/nginx"
 # Debian puts nginx in /usr/sbin, which is not on an unprivileged user's PATH.
 _SBIN_DIRS = ("/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin")
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
 
-class NginxConfigError(Exception):
-    """The configuration cannot be read; the message names the file and line."""
+# Problem codes (``ConfigProblem.code``, ``NginxConfigError.code``); callers branch on
+# these, never on message text.
+UNREADABLE = "unreadable"  # the main file cannot be read (error only)
+SYNTAX = "syntax"  # quoting, braces, semicolons (error only: no tree past it)
+INCLUDE_FAILED = "include-failed"
+INCLUDE_LOOP = "include-loop"
+UNKNOWN_LOG_FORMAT = "unknown-log-format"
+DUPLICATE_LOG_FORMAT = "duplicate-log-format"
+INVALID_LOG_FORMAT = "invalid-log-format"
+INVALID_ACCESS_LOG = "invalid-access-log"
+NOT_ALLOWED_HERE = "not-allowed-here"
 
-    def __init__(self, message: str, file: str, line: int | None = None) -> None:
+
+class NginxConfigError(Exception):
+    """The configuration cannot be read; the message names the file and line.
+
+    ``code`` says what kind of problem it is (``UNREADABLE``, ``SYNTAX``, or one of the
+    ``ConfigProblem`` codes when raised in strict mode).
+    """
+
+    def __init__(
+        self, message: str, file: str, line: int | None = None, *, code: str = SYNTAX
+    ) -> None:
         where = f"{file}:{line}" if line is not None else file
         super().__init__(f"{where}: {message}")
         self.file = file
         self.line = line
         self.reason = message
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """Something ``nginx -t`` would refuse, reported instead of raised (lenient mode).
+
+    ``subject`` is the name the problem is about when there is one (the undefined or
+    duplicate format's name, the include pattern), so callers need not parse ``message``.
+    """
+
+    file: str
+    line: int | None
+    code: str
+    message: str
+    subject: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.message}"
+
+    def error(self) -> NginxConfigError:
+        """The same problem as the exception strict mode raises."""
+        return NginxConfigError(self.message, self.file, self.line, code=self.code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +154,11 @@ COMBINED = LogFormat("combined", "default", COMBINED_TEMPLATE)
 class AccessLog:
     """One ``access_log`` directive in the ``http`` part of the configuration.
 
-    ``off`` marks ``access_log off``; ``syslog`` marks a ``syslog:`` target (not a file we
-    can read). ``options`` holds ``buffer``, ``flush``, ``gzip`` and ``if`` when given.
+    ``path`` is the file nginx writes: a relative path is resolved against the prefix
+    when one is known (``written_path`` keeps the argument as written). ``format_name``
+    is the name of the ``log_format`` used, spelled as defined (nginx matches it ignoring
+    case). ``off`` marks ``access_log off``; ``syslog`` marks a ``syslog:`` target (not a
+    file we can read). ``options`` holds ``buffer``, ``flush``, ``gzip`` and ``if``.
     """
 
     path: str
@@ -107,11 +169,18 @@ class AccessLog:
     options: Mapping[str, str] = field(default_factory=dict)
     off: bool = False
     syslog: bool = False
+    written_path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class NginxConfig:
-    """A parsed configuration: the full directive tree plus what the inspector needs from it."""
+    """A parsed configuration: the full directive tree plus what the inspector needs from it.
+
+    ``access_logs`` holds every ``access_log`` directive under ``http`` (``off`` included);
+    ``effective_logs`` only those nginx writes for some request (see the module docstring).
+    ``problems`` is empty unless parsed with ``strict=False``. ``prefix`` is what relative
+    log paths were resolved against (``None``: left as written).
+    """
 
     path: Path
     files: tuple[str, ...]
@@ -119,6 +188,9 @@ class NginxConfig:
     log_formats: Mapping[str, LogFormat]
     access_logs: tuple[AccessLog, ...]
     notes: tuple[str, ...] = ()
+    effective_logs: tuple[AccessLog, ...] = ()
+    problems: tuple[ConfigProblem, ...] = ()
+    prefix: Path | None = None
 
     def iter_directives(self, name: str) -> Iterator[Directive]:
         """Every directive called ``name``, depth first in file order."""
@@ -140,40 +212,90 @@ def _walk(directives: tuple[Directive, ...], name: str | None) -> Iterator[Direc
 # -- parsing -------------------------------------------------------------------------------
 
 
-def parse_config(path: Path) -> NginxConfig:
-    """Parse the configuration file at ``path`` and every file it includes."""
+def parse_config(path: Path, *, strict: bool = True, prefix: Path | None = None) -> NginxConfig:
+    """Parse the configuration file at ``path`` and every file it includes.
+
+    ``prefix`` is nginx's prefix, which relative ``access_log`` paths are relative to
+    (``find_prefix`` asks nginx). Without it we assume nginx's own layout,
+    ``PREFIX/conf/nginx.conf``: the configuration directory's parent, with a note when a
+    relative path depended on that guess. With ``strict=False`` what ``nginx -t`` would
+    refuse comes back in ``problems`` instead of raising; an unreadable main file and
+    syntax errors raise either way.
+    """
     try:
         text = path.read_text(encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
-        raise NginxConfigError(f"cannot read: {exc.strerror or exc}", str(path)) from None
-    return parse_config_text(text, path=str(path), base_dir=path.parent)
+        raise NginxConfigError(
+            f"cannot read: {exc.strerror or exc}", str(path), code=UNREADABLE
+        ) from None
+    guessed = prefix is None
+    if prefix is None:
+        prefix = path.absolute().parent.parent
+    config = parse_config_text(
+        text, path=str(path), base_dir=path.parent, strict=strict, prefix=prefix
+    )
+    if guessed and any(log.path != log.written_path for log in config.access_logs):
+        note = (
+            f"relative access_log paths resolved against {prefix}, the configuration "
+            "directory's parent: nginx resolves them against its prefix (nginx -V "
+            "--prefix=, or -p)"
+        )
+        config = replace(config, notes=(*config.notes, note))
+    return config
 
 
 def parse_config_text(
-    text: str, *, path: str = "<string>", base_dir: Path | None = None
+    text: str,
+    *,
+    path: str = "<string>",
+    base_dir: Path | None = None,
+    strict: bool = True,
+    prefix: Path | None = None,
 ) -> NginxConfig:
     """Parse configuration text; ``include`` paths resolve against ``base_dir``.
 
-    Without ``base_dir`` relative includes resolve against the current directory.
+    Without ``base_dir`` relative includes resolve against the current directory; without
+    ``prefix`` relative ``access_log`` paths stay as written. ``strict`` as in
+    ``parse_config``.
     """
-    reader = _Reader(base_dir if base_dir is not None else Path.cwd())
+    reader = _Reader(base_dir if base_dir is not None else Path.cwd(), strict=strict)
     directives = reader.parse_text(text, path, context=(), depth=0)
-    formats, logs, notes = _collect_logs(directives)
+    logs = _LogCollector(prefix)
+    logs.collect(directives)
+    problems = reader.problems + logs.problems
+    if strict and problems:
+        raise problems[0].error()
     return NginxConfig(
         path=Path(path),
         files=tuple(reader.files),
         directives=directives,
-        log_formats=MappingProxyType(formats),
-        access_logs=tuple(logs),
-        notes=tuple(reader.notes + notes),
+        log_formats=MappingProxyType(logs.formats),
+        access_logs=tuple(logs.logs),
+        notes=tuple(reader.notes + logs.notes),
+        effective_logs=logs.effective_logs,
+        problems=tuple(problems),
+        prefix=prefix,
     )
 
 
 class _Reader:
-    def __init__(self, base_dir: Path) -> None:
+    def __init__(self, base_dir: Path, *, strict: bool) -> None:
         self.base_dir = base_dir
+        self.strict = strict
         self.files: list[str] = []
         self.notes: list[str] = []
+        self.problems: list[ConfigProblem] = []
+
+    def _problem(
+        self, file: str, line: int, code: str, message: str, subject: str | None = None
+    ) -> list[Directive]:
+        # What nginx -t refuses but need not stop us: raised in strict mode, else kept and
+        # the directive skipped.
+        problem = ConfigProblem(file, line, code, message, subject)
+        if self.strict:
+            raise problem.error()
+        self.problems.append(problem)
+        return []
 
     def parse_text(
         self, text: str, file: str, *, context: tuple[str, ...], depth: int
@@ -245,14 +367,22 @@ class _Reader:
         if name != "include":
             return [Directive(name, args, file, line, context)]
         if len(args) != 1:
-            raise NginxConfigError('invalid number of arguments in "include"', file, line)
+            return self._problem(
+                file, line, INCLUDE_FAILED, 'invalid number of arguments in "include"'
+            )
         return self._include(args[0], file, line, context, depth)
 
     def _include(
         self, pattern: str, file: str, line: int, context: tuple[str, ...], depth: int
     ) -> list[Directive]:
         if depth >= _MAX_INCLUDE_DEPTH:
-            raise NginxConfigError(f'include nested too deeply (loop?) at "{pattern}"', file, line)
+            return self._problem(
+                file,
+                line,
+                INCLUDE_LOOP,
+                f'include nested too deeply (loop?) at "{pattern}"',
+                pattern,
+            )
         target = Path(pattern)
         if not target.is_absolute():
             target = self.base_dir / target
@@ -270,87 +400,275 @@ class _Reader:
             try:
                 text = included.read_text(encoding="utf-8", errors="surrogateescape")
             except OSError as exc:
-                raise NginxConfigError(
-                    f'include "{included}" failed: {exc.strerror or exc}', file, line
-                ) from None
+                self._problem(
+                    file,
+                    line,
+                    INCLUDE_FAILED,
+                    f'include "{included}" failed: {exc.strerror or exc}',
+                    pattern,
+                )
+                continue
             out.extend(self.parse_text(text, str(included), context=context, depth=depth + 1))
         return out
 
 
 # -- log formats and access logs ------------------------------------------------------------
 
+# The blocks that open a new access_log level inside each level (ngx_http_log_module:
+# "http, server, location, if in location, limit_except"); access_log anywhere else in
+# http is refused by nginx.
+_INNER_LEVELS: dict[str, tuple[str, ...]] = {
+    "http": ("server",),
+    "server": ("location",),
+    "location": ("location", "if", "limit_except"),
+    "if": (),
+    "limit_except": (),
+}
+_ACCESS_LOG_OPTIONS = ("buffer", "flush", "gzip", "if")
+
+
+class _LogCollector:
+    """``log_format`` and ``access_log`` checked as nginx does, then which logs apply."""
+
+    def __init__(self, prefix: Path | None) -> None:
+        self.prefix = prefix
+        self.formats: dict[str, LogFormat] = {"combined": COMBINED}
+        self.logs: list[AccessLog] = []
+        self.effective_logs: tuple[AccessLog, ...] = ()
+        self.problems: list[ConfigProblem] = []
+        self.notes: list[str] = []
+        # Formats whose definition was refused: their uses are not reported again.
+        self._refused: set[str] = set()
+        self._by_directive: dict[int, AccessLog] = {}
+        self._undefined: list[tuple[int, str]] = []  # (index in problems, format name)
+        self._unused_because: dict[int, str] = {}  # id(AccessLog) -> why never written
+
+    def _problem(
+        self, directive: Directive, code: str, message: str, subject: str | None = None
+    ) -> None:
+        self.problems.append(ConfigProblem(directive.file, directive.line, code, message, subject))
+
+    def collect(self, directives: tuple[Directive, ...]) -> None:
+        # File order matters: nginx looks a format up when it reads the access_log.
+        for directive in _walk(directives, None):
+            if directive.name == "log_format":
+                self._log_format(directive)
+            elif directive.name == "access_log":
+                self._access_log(directive)
+        self._explain_late_formats()
+        self._effective(directives)
+
+    # -- log_format ------------------------------------------------------------------------
+
+    def _log_format(self, directive: Directive) -> None:
+        if not _in_http(directive.context):
+            self.notes.append(f"{directive.file}:{directive.line}: log_format outside http skipped")
+            return
+        if directive.context != ("http",):
+            self._problem(directive, NOT_ALLOWED_HERE, '"log_format" directive is not allowed here')
+            return
+        args = list(directive.args)
+        if len(args) < 2:
+            self._problem(
+                directive, INVALID_LOG_FORMAT, 'invalid number of arguments in "log_format"'
+            )
+            return
+        name = args.pop(0)
+        if name in self.formats:  # nginx compares names exactly here, ignoring case on use
+            self._problem(
+                directive, DUPLICATE_LOG_FORMAT, f'duplicate log_format name "{name}"', name
+            )
+            return
+        fmt, problem = _log_format(directive, name, args)
+        if fmt is None:
+            self._refused.add(name.lower())
+            self._problem(directive, INVALID_LOG_FORMAT, str(problem), name)
+            return
+        self.formats[name] = fmt
+
+    def _find_format(self, name: str) -> LogFormat | None:
+        lowered = name.lower()
+        # Definition order: nginx takes the first format whose name matches.
+        return next((f for f in self.formats.values() if f.name.lower() == lowered), None)
+
+    def _explain_late_formats(self) -> None:
+        for index, name in self._undefined:
+            later = self._find_format(name)
+            if later is None:
+                continue
+            old = self.problems[index]
+            self.problems[index] = replace(
+                old,
+                message=f"{old.message}: it is defined only later ({later.file}:{later.line}) "
+                "and nginx needs log_format before the access_log that uses it",
+            )
+
+    # -- access_log ------------------------------------------------------------------------
+
+    def _access_log(self, directive: Directive) -> None:
+        where = f"{directive.file}:{directive.line}"
+        if not _in_http(directive.context):
+            outer = directive.context[0] if directive.context else "main"
+            self.notes.append(f"{where}: access_log outside http ({outer}) skipped")
+            return
+        args = directive.args
+        if not args:
+            self._problem(
+                directive, INVALID_ACCESS_LOG, 'invalid number of arguments in "access_log"'
+            )
+            return
+        written = args[0]
+        if written == "off":
+            if len(args) > 1:
+                self._problem(directive, INVALID_ACCESS_LOG, f'invalid parameter "{args[1]}"')
+            off = AccessLog("off", "", directive.file, directive.line, directive.context, off=True)
+            self._add(directive, replace(off, written_path="off"))
+            return
+        # nginx takes the second argument as the format name whatever it looks like, so
+        # "access_log /x buffer=32k;" names a format called "buffer=32k".
+        format_name = args[1] if len(args) > 1 else "combined"
+        fmt = self._find_format(format_name)
+        if fmt is not None:
+            format_name = fmt.name
+        elif format_name.lower() not in self._refused:
+            self._undefined.append((len(self.problems), format_name))
+            self._problem(
+                directive, UNKNOWN_LOG_FORMAT, f'unknown log format "{format_name}"', format_name
+            )
+        options = self._options(directive, args[2:])
+        syslog = written.startswith("syslog:")
+        path = written
+        if not syslog and self.prefix is not None and not Path(written).is_absolute():
+            path = str(self.prefix / written)
+        log = AccessLog(
+            path,
+            format_name,
+            directive.file,
+            directive.line,
+            directive.context,
+            MappingProxyType(options),
+            syslog=syslog,
+            written_path=written,
+        )
+        self._add(directive, log)
+        if syslog:
+            self.notes.append(f"{where}: syslog target skipped: {path}")
+        elif "$" in written:
+            self.notes.append(f"{where}: access_log path {path} depends on variables")
+        if "gzip" in options:
+            self.notes.append(f"{where}: {path} is gzip-compressed and cannot be followed live")
+
+    def _options(self, directive: Directive, args: tuple[str, ...]) -> dict[str, str]:
+        options: dict[str, str] = {}
+        for arg in args:
+            key, sep, value = arg.partition("=")
+            if key not in _ACCESS_LOG_OPTIONS:
+                self._problem(directive, INVALID_ACCESS_LOG, f'invalid parameter "{arg}"')
+                continue
+            options[key] = value if sep else ""
+        if "flush" in options and "buffer" not in options and "gzip" not in options:
+            self._problem(
+                directive,
+                INVALID_ACCESS_LOG,
+                f'no buffer is defined for access_log "{directive.args[0]}"',
+            )
+        return options
+
+    def _add(self, directive: Directive, log: AccessLog) -> None:
+        self.logs.append(log)
+        self._by_directive[id(directive)] = log
+
+    # -- which logs apply --------------------------------------------------------------------
+
+    def _effective(self, directives: tuple[Directive, ...]) -> None:
+        placed: set[int] = set()
+        written: set[int] = set()
+        without_log: list[Directive] = []
+        for http in directives:
+            if http.name != "http" or http.block is None:
+                continue
+            servers = any(d.name == "server" for d in http.block)
+            # A fragment without servers serves nothing; its http-level logs are what a
+            # server added later would write, so they count.
+            self._level(http, (), False, not servers, placed, written, without_log)
+        self.effective_logs = tuple(log for log in self.logs if id(log) in written)
+        for directive in _walk(directives, "access_log"):
+            log = self._by_directive.get(id(directive))
+            if log is None:
+                continue
+            if id(directive) not in placed:
+                self._problem(
+                    directive, NOT_ALLOWED_HERE, '"access_log" directive is not allowed here'
+                )
+            elif not log.off and id(log) not in written:
+                self.notes.append(
+                    f"{log.file}:{log.line}: access_log {log.path} is never written: "
+                    + self._unused_because.get(
+                        id(log), "every level below sets its own access_log or off"
+                    )
+                )
+        if without_log and any(d.name == "http" for d in directives):
+            first = without_log[0]
+            self.notes.append(
+                f"no access_log applies to {first.label} ({first.file}:{first.line}): nginx "
+                "writes its compiled-in default log there (nginx -V --http-log-path) in the "
+                "combined format"
+            )
+
+    def _level(
+        self,
+        block: Directive,
+        inherited: tuple[AccessLog, ...],
+        configured: bool,
+        serves: bool,
+        placed: set[int],
+        written: set[int],
+        without_log: list[Directive],
+    ) -> None:
+        children = block.block or ()
+        own = [self._by_directive[id(d)] for d in children if id(d) in self._by_directive]
+        placed.update(id(d) for d in children if id(d) in self._by_directive)
+        # A level with access_log directives of its own does not inherit; "off" anywhere
+        # on it cancels all of them.
+        if own:
+            configured = True
+            off = next((log for log in own if log.off), None)
+            inherited = () if off is not None else tuple(own)
+            if off is not None:
+                for log in own:
+                    self._unused_because[id(log)] = (
+                        f"access_log off on the same level ({off.file}:{off.line}) cancels it"
+                    )
+        if serves:
+            written.update(id(log) for log in inherited)
+            if not configured:
+                without_log.append(block)
+        inner = _INNER_LEVELS.get(block.name, ())
+        for child in children:
+            if child.name in inner and child.block is not None:
+                self._level(child, inherited, configured, True, placed, written, without_log)
+
 
 def _in_http(context: tuple[str, ...]) -> bool:
     return bool(context) and context[0] == "http"
 
 
-def _collect_logs(
-    directives: tuple[Directive, ...],
-) -> tuple[dict[str, LogFormat], list[AccessLog], list[str]]:
-    formats: dict[str, LogFormat] = {"combined": COMBINED}
-    logs: list[AccessLog] = []
-    notes: list[str] = []
-    for directive in _walk(directives, None):
-        if directive.name == "log_format":
-            if not _in_http(directive.context):
-                notes.append(f"{directive.file}:{directive.line}: log_format outside http skipped")
-                continue
-            fmt = _log_format(directive)
-            if fmt.name in formats:
-                raise NginxConfigError(
-                    f'duplicate log_format name "{fmt.name}"', directive.file, directive.line
-                )
-            formats[fmt.name] = fmt
-        elif directive.name == "access_log":
-            if not _in_http(directive.context):
-                notes.append(
-                    f"{directive.file}:{directive.line}: access_log outside http "
-                    f"({directive.context[0] if directive.context else 'main'}) skipped"
-                )
-                continue
-            log = _access_log(directive)
-            where = f"{directive.file}:{directive.line}"
-            if log.syslog:
-                notes.append(f"{where}: syslog target skipped: {log.path}")
-            elif not log.off and "$" in log.path:
-                notes.append(f"{where}: access_log path {log.path} depends on variables")
-            if "gzip" in log.options:
-                notes.append(f"{where}: {log.path} is gzip-compressed and cannot be followed live")
-            logs.append(log)
-    for log in logs:
-        if not log.off and log.format_name not in formats:
-            raise NginxConfigError(f'unknown log format "{log.format_name}"', log.file, log.line)
-    if not logs and any(d.name == "http" for d in directives):
-        notes.append(
-            "no access_log in http: nginx writes its compiled-in default log "
-            "(nginx -V --http-log-path) in the combined format"
-        )
-    return formats, logs, notes
-
-
-def _log_format(directive: Directive) -> LogFormat:
-    args = list(directive.args)
-    if len(args) < 2:
-        raise NginxConfigError(
-            'invalid number of arguments in "log_format"', directive.file, directive.line
-        )
-    name = args.pop(0)
+def _log_format(
+    directive: Directive, name: str, args: list[str]
+) -> tuple[LogFormat | None, str | None]:
+    """The format defined by ``log_format name args...``, or why nginx refuses it."""
     escape = "default"
     if args and args[0].startswith("escape="):
         escape = args.pop(0)[len("escape=") :]
         if escape not in ESCAPE_MODES:
-            raise NginxConfigError(
-                f'unknown log format escaping "{escape}"', directive.file, directive.line
-            )
+            return None, f'unknown log format escaping "{escape}"'
     if not args:
-        raise NginxConfigError(
-            f'log_format "{name}" has no format string', directive.file, directive.line
-        )
+        return None, f'log_format "{name}" has no format string'
     template = "".join(args)
     problem = template_problem(template)
     if problem:
-        raise NginxConfigError(problem, directive.file, directive.line)
-    return LogFormat(name, escape, template, directive.file, directive.line)
+        return None, problem
+    return LogFormat(name, escape, template, directive.file, directive.line), None
 
 
 def template_problem(template: str) -> str | None:
@@ -364,51 +682,14 @@ def template_problem(template: str) -> str | None:
     return None
 
 
-def _access_log(directive: Directive) -> AccessLog:
-    args = directive.args
-    if not args:
-        raise NginxConfigError(
-            'invalid number of arguments in "access_log"', directive.file, directive.line
-        )
-    path = args[0]
-    if path == "off":
-        return AccessLog(
-            "off",
-            "",
-            directive.file,
-            directive.line,
-            directive.context,
-            MappingProxyType({}),
-            off=True,
-        )
-    format_name = "combined"
-    rest = args[1:]
-    if rest and "=" not in rest[0] and rest[0] != "gzip":
-        format_name = rest[0]
-        rest = rest[1:]
-    options: dict[str, str] = {}
-    for arg in rest:
-        key, sep, value = arg.partition("=")
-        if key not in ("buffer", "flush", "gzip", "if"):
-            raise NginxConfigError(
-                f'invalid parameter "{arg}" in "access_log"', directive.file, directive.line
-            )
-        options[key] = value if sep else ""
-    return AccessLog(
-        path,
-        format_name,
-        directive.file,
-        directive.line,
-        directive.context,
-        MappingProxyType(options),
-        syslog=path.startswith("syslog:"),
-    )
-
-
 def logs_recording_authorization(config: NginxConfig) -> list[AccessLog]:
-    """File access logs whose format records ``$http_authorization`` (the bearer token)."""
+    """File access logs nginx writes whose format records ``$http_authorization``.
+
+    Only ``effective_logs`` count: a log cancelled by ``access_log off`` on its level, or
+    replaced at every level below, never receives a line.
+    """
     out = []
-    for log in config.access_logs:
+    for log in config.effective_logs:
         if log.off or log.syslog:
             continue
         fmt = config.log_formats.get(log.format_name)
@@ -436,7 +717,29 @@ def find_config_path(explicit: Path | None, *, search_path: str | None = None) -
     return DEFAULT_CONF_PATH, "default"
 
 
+def find_prefix(config_path: Path, *, search_path: str | None = None) -> Path | None:
+    """nginx's prefix, when the installed nginx is built to read ``config_path``.
+
+    Relative ``access_log`` paths are relative to it: ``--prefix=`` from ``nginx -V``
+    (nginx's default ``/usr/local/nginx`` when absent; Debian builds say
+    ``/usr/share/nginx``). ``None`` when no nginx answers or it was built for another
+    file, since then we cannot know (nginx started with ``-p`` is not visible either);
+    ``parse_config`` then guesses and says so in a note.
+    """
+    build = _nginx_build(search_path)
+    if build is None:
+        return None
+    conf, prefix = build
+    return prefix if conf.resolve() == config_path.resolve() else None
+
+
 def _conf_path_from_nginx(search_path: str | None) -> Path | None:
+    build = _nginx_build(search_path)
+    return build[0] if build is not None else None
+
+
+def _nginx_build(search_path: str | None) -> tuple[Path, Path] | None:
+    """``(conf path, prefix)`` from ``nginx -V``, or None when nginx cannot tell us."""
     if search_path is None:
         search_path = os.pathsep.join([os.environ.get("PATH", ""), *_SBIN_DIRS])
     binary = shutil.which("nginx", path=search_path)
@@ -453,8 +756,7 @@ def _conf_path_from_nginx(search_path: str | None) -> Path | None:
     conf = re.search(r"--conf-path=(\S+)", output)
     if conf is None:
         return None
+    found = re.search(r"--prefix=(\S+)", output)
+    prefix = Path(found.group(1) if found else _NGINX_DEFAULT_PREFIX)
     path = Path(conf.group(1))
-    if not path.is_absolute():
-        prefix = re.search(r"--prefix=(\S+)", output)
-        path = Path(prefix.group(1) if prefix else "/usr/local/nginx") / path
-    return path
+    return (path if path.is_absolute() else prefix / path), prefix

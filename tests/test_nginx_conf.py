@@ -188,6 +188,9 @@ def test_access_log_options_off_and_syslog() -> None:
                 server {
                     access_log off;
                 }
+                server {
+                    listen 8080;
+                }
             }
             stream {
                 log_format basic '$remote_addr';
@@ -226,9 +229,9 @@ def test_includes_with_globs_relative_to_main_directory(tmp_path: Path) -> None:
         """
         events {}
         http {
+            include snippets/log.inc;
             include conf.d/*.conf;
             include empty.d/*.conf;
-            include snippets/log.inc;
         }
         """,
     )
@@ -249,10 +252,10 @@ def test_includes_with_globs_relative_to_main_directory(tmp_path: Path) -> None:
     assert config.log_formats["extended"].file == str(tmp_path / "snippets" / "log.inc")
     assert config.files == (
         str(main),
+        str(tmp_path / "snippets" / "log.inc"),
         str(tmp_path / "conf.d" / "a.conf"),
         str(tmp_path / "snippets" / "nested.inc"),
         str(tmp_path / "conf.d" / "b.conf"),
-        str(tmp_path / "snippets" / "log.inc"),
     )
     assert any("empty.d/*.conf matched no files" in note for note in config.notes)
     assert [log.path for log in logs_recording_authorization(config)] == ["/b.log"]

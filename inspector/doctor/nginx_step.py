@@ -2,7 +2,9 @@
 
 nginx refuses to start on an undefined log format or an unknown ``more_*`` directive, so
 those findings usually mean the file on disk differs from what runs (an edit not yet
-reloaded, or one that will fail on the next reload).
+reloaded, or one that will fail on the next reload). The configuration is parsed in
+lenient mode: what ``nginx -t`` would refuse comes back as problem codes, and the other
+checks still run on the rest.
 """
 
 from __future__ import annotations
@@ -16,45 +18,62 @@ from pathlib import Path
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from parsers.nginx_conf import (
+    UNKNOWN_LOG_FORMAT,
+    UNREADABLE,
+    AccessLog,
+    ConfigProblem,
     NginxConfig,
     NginxConfigError,
     find_config_path,
+    find_prefix,
     logs_recording_authorization,
     parse_config,
 )
 
 HEADERS_MORE = "headers_more"
-_UNKNOWN_FORMAT = re.compile(r'unknown log format "([^"]*)"')
 
 
 def check_nginx(options: DoctorOptions, origin: str) -> Generator[Finding]:
     """Parse nginx.conf and check the access log, the headers-more module and permissions."""
     path, how = find_config_path(options.nginx_conf)
+    prefix = find_prefix(path)
     try:
-        config = parse_config(path)
+        config = parse_config(path, strict=False, prefix=prefix)
     except NginxConfigError as exc:
-        yield from _config_error(exc, path, how)
+        yield from _config_error(exc, how)
         return
     yield Finding(
         "nginx-conf-read", Status.PASS, f"nginx configuration read ({how})", str(config.path)
     )
-    yield from _authorization_logs(config)
+    for problem in config.problems:
+        yield _problem(problem)
+    yield from _authorization_logs(config, prefix_known=prefix is not None)
     yield from _headers_more(config)
 
 
-def _config_error(exc: NginxConfigError, path: Path, how: str) -> Generator[Finding]:
-    unknown = _UNKNOWN_FORMAT.search(exc.reason)
-    if unknown:
-        yield Finding(
+def _problem(problem: ConfigProblem) -> Finding:
+    if problem.code == UNKNOWN_LOG_FORMAT:
+        name = problem.subject or "?"
+        return Finding(
             "nginx-undefined-format",
             Status.FAIL,
-            f"an access_log names log format {unknown.group(1)!r}, which no log_format "
-            "defines: nginx refuses this configuration",
-            str(exc),
-            f"define log_format {unknown.group(1)} in the http block before it is used, or "
+            f"an access_log names log format {name!r}, which no log_format "
+            "defines before it: nginx refuses this configuration",
+            str(problem),
+            f"define log_format {name} in the http block before it is used, or "
             "name a defined format",
         )
-    elif exc.reason.startswith("cannot read"):
+    return Finding(
+        "nginx-conf-invalid",
+        Status.FAIL,
+        f"nginx refuses this configuration ({problem.code})",
+        str(problem),
+        "nginx -t shows the same problem; fix it there",
+    )
+
+
+def _config_error(exc: NginxConfigError, how: str) -> Generator[Finding]:
+    if exc.code == UNREADABLE:
         yield Finding(
             "nginx-conf-unreadable",
             Status.WARN if how == "explicit" else Status.SKIP,
@@ -72,44 +91,55 @@ def _config_error(exc: NginxConfigError, path: Path, how: str) -> Generator[Find
         )
 
 
-def _authorization_logs(config: NginxConfig) -> Generator[Finding]:
+def _authorization_logs(config: NginxConfig, *, prefix_known: bool) -> Generator[Finding]:
     logs = logs_recording_authorization(config)
     if not logs:
         yield Finding(
             "nginx-no-authorization-log",
             Status.WARN,
-            "no access_log records $http_authorization: the inspector has no tokens to explain",
-            ", ".join(f"{log.path} {log.format_name}" for log in config.access_logs) or None,
+            "no access_log that nginx writes records $http_authorization: the inspector "
+            "has no tokens to explain",
+            ", ".join(f"{log.path} {log.format_name}" for log in config.effective_logs) or None,
             "log_format extended '... authorization:\"$http_authorization\"'; access_log "
             "/var/log/nginx/extended.log extended; (see docs: the file then holds credentials)",
         )
         return
     for log in logs:
+        relative = log.written_path != log.path
         yield Finding(
             "nginx-authorization-log",
             Status.PASS,
             "access log records $http_authorization",
-            f"{log.path} ({log.format_name})",
+            f"{log.path} ({log.format_name})"
+            + (f", written as {log.written_path} under prefix {config.prefix}" if relative else ""),
         )
-        yield from _permissions(Path(log.path))
+        yield from _permissions(log, guessed_prefix=relative and not prefix_known)
 
 
-def _permissions(path: Path) -> Generator[Finding]:
+def _permissions(log: AccessLog, *, guessed_prefix: bool) -> Generator[Finding]:
+    path = Path(log.path)
     if not path.is_absolute():
         yield Finding(
             "nginx-log-mode-unknown",
             Status.SKIP,
-            "relative log path (resolved against nginx's prefix): permissions not checked",
+            "relative log path and nginx's prefix unknown: permissions not checked",
             str(path),
         )
         return
     try:
         mode = path.stat().st_mode
     except OSError as exc:
+        # nginx -V did not vouch for the prefix: the relative path may live elsewhere.
+        guess = (
+            f" (relative {log.written_path}: prefix guessed as the configuration "
+            "directory's parent, nginx -V did not confirm it)"
+            if guessed_prefix
+            else ""
+        )
         yield Finding(
             "nginx-log-mode-unknown",
             Status.SKIP,
-            "log file not found or not accessible: permissions not checked",
+            "log file not found or not accessible: permissions not checked" + guess,
             f"{path}: {exc.strerror or exc}",
         )
         return
