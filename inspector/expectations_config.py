@@ -8,7 +8,8 @@ config is one clear error line, not a confusing verdict later.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,21 @@ def build_expectations(
     return result
 
 
+def trusted_issuers(config: Config, args: argparse.Namespace | None) -> tuple[str, ...]:
+    """Issuers whose keys may be discovered: ``--trusted-issuer``, else ``[keys]``.
+
+    Only what the user named: the expected-issuer fallback of ``build_key_store`` is not
+    a statement of trust a profile proposal may rely on.
+    """
+    given = getattr(args, "trusted_issuer", None) if args is not None else None
+    if given:
+        return tuple(given)
+    raw = config.section("keys").get("trusted_issuers", [])
+    if not isinstance(raw, list) or not all(isinstance(t, str) and t for t in raw):
+        raise ConfigError("[keys] trusted_issuers must be a list of issuer URLs")
+    return tuple(raw)
+
+
 def build_key_store(
     config: Config, args: argparse.Namespace | None, expectations: Expectations
 ) -> KeyStore:
@@ -118,7 +134,8 @@ def build_key_store(
 
     ``[keys]`` accepts ``jwks``, ``oidc_metadata`` (paths), ``trusted_issuers`` (list) and
     ``http_timeout``. Issuers in a log are attacker-chosen: when no trusted issuer is
-    given but an issuer is expected, only that issuer's keys are discovered.
+    given but an issuer is expected, only that issuer's keys are discovered. Every
+    command builds its keys here, so a flag or a config key means the same everywhere.
     """
     section = config.section("keys")
     unknown = sorted(set(section) - {"jwks", "oidc_metadata", "trusted_issuers", "http_timeout"})
@@ -141,12 +158,7 @@ def build_key_store(
             raise ConfigError(f"{where} {found}: no such file")
         return found
 
-    trusted = list(getattr(args, "trusted_issuer", None) or []) if args is not None else []
-    if not trusted:
-        raw_trusted = section.get("trusted_issuers", [])
-        if not isinstance(raw_trusted, list) or not all(isinstance(t, str) for t in raw_trusted):
-            raise ConfigError("[keys] trusted_issuers must be a list of issuer URLs")
-        trusted = list(raw_trusted)
+    trusted = list(trusted_issuers(config, args))
     if not trusted and expectations.issuer:
         trusted = [expectations.issuer]
     timeout = getattr(args, "http_timeout", None) if args is not None else None
@@ -162,8 +174,24 @@ def build_key_store(
     )
 
 
+def key_store_factory(
+    config: Config, args: argparse.Namespace | None
+) -> Callable[[Expectations], KeyStore]:
+    """``build_key_store`` for when the expectations are known only later.
+
+    The doctor learns the issuer from the profile or the metadata mid-run; the config
+    and flags are checked now, so a mistake in them is an error before anything runs.
+    """
+    build_key_store(config, args, Expectations())
+    return functools.partial(build_key_store, config, args)
+
+
 def build_analyzer(config: Config, args: argparse.Namespace | None = None) -> Analyzer:
-    """The analysis engine as the command line and config describe it (no ORDS profile)."""
+    """The analysis engine as the command line and config describe it (no ORDS profile).
+
+    The one place commands get their expectations and keys from (``analyzer.keys`` is
+    the ``KeyStore``): ``scan``, ``decode``, ``watch`` and ``profile`` call it.
+    """
     expectations = build_expectations(config, args)
     return Analyzer(
         build_key_store(config, args, expectations),

@@ -14,6 +14,7 @@ from inspector.doctor.model import DoctorOptions, Status, StepReport
 from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
 from inspector.doctor.runner import run_doctor
 from inspector.doctor.settings import doctor_section, url_problem
+from inspector.expectations_config import key_store_factory
 from inspector.options import add_config_option, add_database_options
 from inspector.profile import JwtProfile
 
@@ -88,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(args.config, explicit=args.config is not None)
         settings = doctor_section(config.section("doctor"))
         loader = _profile_loader(args, config.section("database"))
+        # Tokens from --log are verified with keys from [keys], as every command does.
+        key_store = key_store_factory(config, args)
     except (ConfigError, DatabaseSettingsError) as exc:
         return _usage_error(str(exc))
     config_url = settings.pop("url", None)
@@ -111,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
         logs=tuple(args.log),
         nginx_conf=args.nginx_conf,
         check_nginx=not args.no_nginx,
+        key_store=key_store,
         **settings,
     )
     if args.json:

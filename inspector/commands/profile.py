@@ -34,6 +34,7 @@ from inspector.database import (
     settings_from,
 )
 from inspector.db_errors import one_line
+from inspector.expectations_config import build_analyzer, trusted_issuers
 from inspector.options import (
     add_config_option,
     add_database_options,
@@ -258,20 +259,6 @@ def _read_stdin_token(stream: TextIO) -> str:
     return text
 
 
-def _analyzer(args: argparse.Namespace, config: Config) -> Any:
-    from inspector.analyzer import Analyzer
-    from inspector.expectations_config import build_expectations
-    from inspector.jwks import KeyStore
-
-    keys = KeyStore(
-        offline_jwks=args.jwks,
-        offline_metadata=args.oidc_metadata,
-        trusted_issuers=tuple(args.trusted_issuer),
-        timeout=args.http_timeout or 5.0,
-    )
-    return Analyzer(keys, build_expectations(config, args))
-
-
 def _choose_token(args: argparse.Namespace, config: Config, analyzer: Any) -> _Chosen:
     if args.token is not None:  # argparse allows '-' only
         return _Chosen(_read_stdin_token(sys.stdin), None, "standard input", None)
@@ -329,7 +316,7 @@ def _newer(attempt: Any, current: tuple[Any, str] | None) -> bool:
     return bool(mine >= theirs)
 
 
-def _options(args: argparse.Namespace, schema: str | None) -> ProposalOptions:
+def _options(args: argparse.Namespace, config: Config, schema: str | None) -> ProposalOptions:
     return ProposalOptions(
         role_claim=args.role_claim,
         scope_based=args.scope_based,
@@ -339,14 +326,14 @@ def _options(args: argparse.Namespace, schema: str | None) -> ProposalOptions:
         jwk_url=args.jwk_url,
         description=args.description,
         schema=schema,
-        trusted_issuers=tuple(args.trusted_issuer),
+        trusted_issuers=trusted_issuers(config, args),
     )
 
 
 def _proposal(
     args: argparse.Namespace, config: Config, repo: OrdsRepository | None
 ) -> tuple[Proposal, _Chosen]:
-    analyzer = _analyzer(args, config)
+    analyzer = build_analyzer(config, args)
     chosen = _choose_token(args, config, analyzer)
     report, _ = analyzer.analyze_token(chosen.token, at=chosen.at)
     if report.kind != "jws":
@@ -355,7 +342,7 @@ def _proposal(
         proposal = propose(
             repo,
             report,
-            options=_options(args, _schema(args)),
+            options=_options(args, config, _schema(args)),
             check=check_with(analyzer, chosen.token, at=chosen.at),
             client=chosen.client,
             source=chosen.source,
@@ -520,7 +507,7 @@ def _judge_under(
     from inspector.expectations import Expectations
     from inspector.verdicts import Severity
 
-    analyzer = _analyzer(args, config)
+    analyzer = build_analyzer(config, args)
     chosen = _choose_token(args, config, analyzer)
     expectations = analyzer.expectations
     if profile is not None:

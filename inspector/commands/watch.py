@@ -90,12 +90,9 @@ def run(args: argparse.Namespace) -> int:
 
 def build_session(args: argparse.Namespace, config: Any) -> Any:
     """An ``EngineSession`` from the flags and the config (raises one-line errors)."""
-    from inspector.analyzer import Analyzer
-    from inspector.clients import ClientTable
     from inspector.database import open_repository, settings_from
-    from inspector.expectations_config import build_expectations
+    from inspector.expectations_config import build_analyzer, trusted_issuers
     from inspector.follow import StartAt
-    from inspector.jwks import KeyStore
     from inspector.logsource import select_logs, start_from_args
     from inspector.proposal import ProposalOptions
     from inspector.tui.engine_session import EngineSession
@@ -103,17 +100,7 @@ def build_session(args: argparse.Namespace, config: Any) -> Any:
 
     selection = select_logs(args, config)
     start = start_from_args(args, default=StartAt("last", DEFAULT_BACKFILL))
-    keys = KeyStore(
-        offline_jwks=args.jwks,
-        offline_metadata=args.oidc_metadata,
-        trusted_issuers=args.trusted_issuer,
-        timeout=args.http_timeout or 5.0,
-    )
-    analyzer = Analyzer(
-        keys,
-        build_expectations(config, args),
-        clients=ClientTable.from_config(config.section("clients")),
-    )
+    analyzer = build_analyzer(config, args)
     connect = None
     label = "not connected (--no-db)"
     if not args.no_db:
@@ -131,22 +118,27 @@ def build_session(args: argparse.Namespace, config: Any) -> Any:
         files=selection.paths,
         title=f"{', '.join(selection.paths)} — {selection.how}",
         analyzer=analyzer,
-        keys=keys,
+        keys=analyzer.keys,
         connect=connect,
         database_label=label,
-        proposal_options=ProposalOptions(trusted_issuers=tuple(args.trusted_issuer)),
+        proposal_options=ProposalOptions(trusted_issuers=trusted_issuers(config, args)),
     )
     if args.mcp_url:
-        session.set_doctor(doctor_runner(args, session))
+        session.set_doctor(doctor_runner(args, session, config))
     return session
 
 
-def doctor_runner(args: argparse.Namespace, session: Any) -> Any:
-    """The doctor for the ``d`` screen: the same ``run_doctor`` as ``token-inspector doctor``."""
+def doctor_runner(args: argparse.Namespace, session: Any, config: Any = None) -> Any:
+    """The doctor for the ``d`` screen: the same ``run_doctor`` as ``token-inspector doctor``.
+
+    Its token checks get their keys from the same flags and ``[keys]`` as the screen.
+    """
     from pathlib import Path
 
+    from inspector.config import Config
     from inspector.doctor.model import DoctorOptions, Finding
     from inspector.doctor.runner import run_doctor
+    from inspector.expectations_config import key_store_factory
 
     options = DoctorOptions(
         url=args.mcp_url,
@@ -154,6 +146,7 @@ def doctor_runner(args: argparse.Namespace, session: Any) -> Any:
         profile_loader=session.current_profile if session.has_database else None,
         logs=tuple(Path(p) for p in session.files if p != "-"),
         nginx_conf=args.nginx_conf,
+        key_store=key_store_factory(config if config is not None else Config(), args),
     )
 
     def run(emit: Any) -> None:

@@ -6,9 +6,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inspector.profile import JwtProfile
+
+if TYPE_CHECKING:
+    from inspector.expectations import Expectations
+    from inspector.jwks import KeyStore
 
 # The MCP revision whose headers the probe sends; servers must accept older ones too.
 MCP_PROTOCOL_VERSION = "2025-06-18"
@@ -133,7 +137,9 @@ class DoctorOptions:
     ``allow_http`` accepts ``http://`` where connectors and ORDS demand https (lab and
     test setups only): those findings become warnings instead of failures.
     ``idp`` is ``auto`` (recognise Entra ID from the authorization server's host),
-    ``entra`` or ``generic``.
+    ``entra`` or ``generic``. ``key_store`` builds the keys the newest tokens are
+    verified with, given what ORDS will enforce (the command's ``[keys]`` and flags);
+    without it only the expected issuer's keys are discovered.
     """
 
     url: str
@@ -149,3 +155,4 @@ class DoctorOptions:
     check_nginx: bool = True
     origin: str = "https://claude.ai"
     protocol_version: str = MCP_PROTOCOL_VERSION
+    key_store: Callable[[Expectations], KeyStore] | None = None

@@ -114,8 +114,12 @@ def check_tokens(
         )
         return
     expectations = expectations_for(profile, server)
-    trusted = [expectations.issuer] if expectations.issuer else []
-    analyzer = Analyzer(KeyStore(trusted_issuers=trusted, timeout=options.timeout), expectations)
+    if options.key_store is not None:
+        keys = options.key_store(expectations)
+    else:
+        trusted = [expectations.issuer] if expectations.issuer else []
+        keys = KeyStore(trusted_issuers=trusted, timeout=options.timeout)
+    analyzer = Analyzer(keys, expectations)
     seen: set[str] = set()
     for record in reversed(newest.records):
         attempt = analyzer.analyze(record)
