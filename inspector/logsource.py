@@ -33,6 +33,7 @@ from parsers.nginx_conf import (
     NginxConfig,
     NginxConfigError,
     find_config_path,
+    find_prefix,
     parse_config,
 )
 from parsers.records import LogRecord, ParseFailure, Source
@@ -227,7 +228,8 @@ class _ConfigFinder:
         path, how = find_config_path(self.explicit)
         self.examined.append(str(path))
         try:
-            self._parsed = parse_config(path)
+            # Relative access_log paths live under nginx's prefix, not next to the file.
+            self._parsed = parse_config(path, prefix=find_prefix(path))
         except NginxConfigError as exc:
             self._error = f"nginx configuration ({how}): {exc}"
         else:
