@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import Button, Static
+from textual.widgets import Button
 
 from inspector.demo.environment import DemoEnvironment, start_demo
 from inspector.demo.scenario import afterwards
@@ -17,8 +17,8 @@ from inspector.profile import JwtProfile
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.apply import ApplyScreen
 from inspector.verdicts import Outcome
-from tests.tui.conftest import SIZE, plain, wait_for
-from tests.tui.engine_support import demo_session
+from tests.tui.conftest import SIZE, wait_for
+from tests.tui.engine_support import demo_session, open_apply, text_of
 from tests.tui.fixtures import ListSession
 
 
@@ -30,18 +30,6 @@ def env() -> Iterator[DemoEnvironment]:
         yield environment
     finally:
         environment.close()
-
-
-def text_of(app: InspectorApp, selector: str) -> str:
-    return plain(app.screen.query_one(selector, Static))
-
-
-async def open_apply(app: InspectorApp, pilot: object) -> Button:
-    await pilot.press("a")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(app.screen, ApplyScreen))  # type: ignore[arg-type]
-    button = app.screen.query_one("#apply-confirm", Button)
-    await wait_for(pilot, lambda: not button.disabled)  # type: ignore[arg-type]
-    return button
 
 
 async def test_confirm_applies_and_following_attempts_turn_green(env: DemoEnvironment) -> None:
