@@ -12,8 +12,17 @@ import pytest
 from parsers.nginx_conf import (
     COMBINED_TEMPLATE,
     DEFAULT_CONF_PATH,
+    DUPLICATE_LOG_FORMAT,
+    INCLUDE_FAILED,
+    INVALID_ACCESS_LOG,
+    INVALID_LOG_FORMAT,
+    NOT_ALLOWED_HERE,
+    SYNTAX,
+    UNKNOWN_LOG_FORMAT,
+    UNREADABLE,
     NginxConfigError,
     find_config_path,
+    find_prefix,
     logs_recording_authorization,
     parse_config,
     parse_config_text,
@@ -435,3 +444,291 @@ def test_if_map_and_types_blocks_parse_structurally() -> None:
     assert by_host.path == "/var/log/nginx/$host.log"
     assert any("depends on variables" in note for note in config.notes)
     assert any("gzip-compressed" in note for note in config.notes)
+
+
+# -- which access logs nginx writes ------------------------------------------------------------
+
+AUTH_FORMAT = 'log_format ext \'$remote_addr "$request" $status auth:"$http_authorization"\';'
+
+
+def effective(http_body: str) -> list[str]:
+    config = parse_config_text(f"http {{\n{AUTH_FORMAT}\n{textwrap.dedent(http_body)}\n}}")
+    return [log.path for log in config.effective_logs]
+
+
+@pytest.mark.parametrize(
+    ("http_body", "written"),
+    [
+        # "off" cancels every access_log on its level, before or after it.
+        ("access_log /h1 ext; access_log off; access_log /h2 ext; server { listen 80; }", []),
+        ("server { access_log /s ext; access_log off; }", []),
+        ("server { location / { access_log off; access_log /l ext; } }", []),
+        # A level with access_log directives of its own does not inherit the outer ones...
+        ("access_log /h ext; server { access_log /s; }", ["/s"]),
+        ("access_log /h ext; server { location / { access_log /l; } }", ["/h", "/l"]),
+        # ...and one without any inherits them, even across an "off" at a sibling level.
+        ("access_log /h ext; server { location /x { access_log off; } }", ["/h"]),
+        ("access_log off; server { location /m { access_log /m ext; } }", ["/m"]),
+        # Nested locations, "if" in a location and limit_except are levels too.
+        (
+            "access_log off; server { location /a { location /a/b { access_log /b ext; } "
+            "if ($arg_x) { access_log /if ext; } "
+            "limit_except GET { access_log /le ext; } } }",
+            ["/b", "/if", "/le"],
+        ),
+        # An http-level log replaced in every server is never written.
+        ("access_log /h ext; server { access_log /s1; } server { access_log off; }", ["/s1"]),
+        # A fragment without servers: the http level is all there is.
+        ("access_log /h ext;", ["/h"]),
+    ],
+)
+def test_effective_logs_follow_nginx_inheritance(http_body: str, written: list[str]) -> None:
+    assert effective(http_body) == written
+
+
+def test_cancelled_log_does_not_count_as_recording_the_token() -> None:
+    config = parse_config_text(
+        "http {\n"
+        + AUTH_FORMAT
+        + "\nserver {\n listen 80;\n access_log /var/log/nginx/ext.log ext;\n access_log off;\n}\n}"
+    )
+    assert [log.path for log in config.access_logs] == ["/var/log/nginx/ext.log", "off"]
+    assert logs_recording_authorization(config) == []
+    assert any(
+        "/var/log/nginx/ext.log is never written: access_log off on the same level (<string>:6)"
+        in note
+        for note in config.notes
+    )
+
+
+def test_server_without_any_access_log_gets_the_default_log_note() -> None:
+    config = parse_config_text(
+        "http {\n server { listen 80; access_log off; }\n server { listen 81; }\n}"
+    )
+    assert any(
+        "no access_log applies to server (<string>:3)" in note and "--http-log-path" in note
+        for note in config.notes
+    )
+
+
+def test_format_names_match_ignoring_case_and_keep_their_defined_spelling() -> None:
+    config = parse_config_text(
+        "http { log_format Ext '$http_authorization'; server { access_log /e eXT; } }"
+    )
+    (log,) = config.access_logs
+    assert log.format_name == "Ext"
+    assert logs_recording_authorization(config) == [log]
+
+
+@requires_nginx
+@pytest.mark.nginx
+def test_real_nginx_writes_exactly_the_effective_logs(tmp_path: Path) -> None:
+    with NginxServer(tmp_path / "prefix") as server:
+        server.start(
+            http_conf(
+                EXTENDED_CONF
+                + """
+                server {
+                    listen 127.0.0.1:@PORT@;
+                    access_log @PREFIX@/logs/cancelled.log extended;
+                    access_log off;
+                    location /a { return 204; }
+                    location /b { access_log @PREFIX@/logs/b.log extended; return 204; }
+                    location /c {
+                        access_log @PREFIX@/logs/c_cancelled.log extended;
+                        access_log off;
+                        return 204;
+                    }
+                    location /d {
+                        location /d/e { access_log @PREFIX@/logs/e.log; return 204; }
+                        if ($arg_x) { access_log @PREFIX@/logs/if.log extended; }
+                        return 204;
+                    }
+                }
+                """
+            )
+        )
+        for path in ("/a", "/b", "/c", "/d", "/d/e", "/d?x=1", "/other"):
+            server.request(path, headers={"Authorization": "Bearer x.y.z"})
+        server.stop()
+        config = parse_config(server.conf_path)
+        logs = server.prefix / "logs"
+        with_lines = sorted(
+            str(f) for f in logs.glob("*.log") if f.name != "error.log" and f.stat().st_size
+        )
+    # nginx opens (creates) the cancelled files too, but never writes a line to them.
+    assert (logs / "cancelled.log").exists()
+    assert sorted(log.path for log in config.effective_logs) == with_lines
+    assert sorted(log.path for log in logs_recording_authorization(config)) == [
+        str(logs / "b.log"),
+        str(logs / "if.log"),
+    ]
+
+
+# -- lenient mode: what nginx -t refuses, as problems -----------------------------------------
+
+REFUSED = [
+    ("server { access_log /tmp/x.log nosuch; }", UNKNOWN_LOG_FORMAT, "nosuch"),
+    # nginx looks a format up when it reads the access_log: defined later is undefined.
+    (
+        "server { access_log /tmp/x.log late; }\nlog_format late '$status';",
+        UNKNOWN_LOG_FORMAT,
+        "late",
+    ),
+    # The second argument is always the format name.
+    ("server { access_log /tmp/x.log buffer=4k; }", UNKNOWN_LOG_FORMAT, "buffer=4k"),
+    ("log_format x '$remote_addr';\nlog_format x '$status';", DUPLICATE_LOG_FORMAT, "x"),
+    ("log_format x escape=yaml '$remote_addr';", INVALID_LOG_FORMAT, "x"),
+    ("server { access_log off combined; }", INVALID_ACCESS_LOG, None),
+    ("server { access_log /tmp/x.log combined bogus=1; }", INVALID_ACCESS_LOG, None),
+    ("server { access_log /tmp/x.log combined flush=1s; }", INVALID_ACCESS_LOG, None),
+    ("server { log_format y '$status'; }", NOT_ALLOWED_HERE, None),
+    ("server { if ($arg_a) { access_log /tmp/y.log; } }", NOT_ALLOWED_HERE, None),
+    ("include /nonexistent/nginx-test.conf;", INCLUDE_FAILED, "/nonexistent/nginx-test.conf"),
+]
+
+
+@pytest.mark.parametrize(("body", "code", "subject"), REFUSED)
+def test_lenient_mode_reports_what_strict_mode_raises(
+    tmp_path: Path, body: str, code: str, subject: str | None
+) -> None:
+    conf = write(tmp_path / "nginx.conf", f"events {{}}\nhttp {{\n{body}\n}}\n")
+    with pytest.raises(NginxConfigError) as info:
+        parse_config(conf)
+    config = parse_config(conf, strict=False)
+    (problem,) = config.problems
+    assert (problem.file, problem.line, problem.code, problem.subject) == (
+        str(conf),
+        info.value.line,
+        code,
+        subject,
+    )
+    assert info.value.code == code
+    assert str(problem) == str(info.value)
+
+
+@requires_nginx
+@pytest.mark.nginx
+@pytest.mark.parametrize(("body", "code", "subject"), REFUSED)
+def test_what_we_report_as_problems_nginx_refuses(
+    tmp_path: Path, body: str, code: str, subject: str | None
+) -> None:
+    server = NginxServer(tmp_path / "prefix")
+    result = server.check(http_conf(body))
+    assert result.returncode != 0
+    assert parse_config(server.conf_path, strict=False).problems[0].code == code
+
+
+def test_lenient_mode_keeps_everything_else(tmp_path: Path) -> None:
+    conf = write(
+        tmp_path / "nginx.conf",
+        """
+        http {
+            log_format ext '$http_authorization';
+            include missing.conf;
+            server {
+                access_log /var/log/nginx/typo.log extnded;
+                access_log /var/log/nginx/ext.log ext;
+            }
+        }
+        """,
+    )
+    config = parse_config(conf, strict=False)
+    assert [(p.code, p.line, p.subject) for p in config.problems] == [
+        (INCLUDE_FAILED, 4, "missing.conf"),
+        (UNKNOWN_LOG_FORMAT, 6, "extnded"),
+    ]
+    assert [log.path for log in logs_recording_authorization(config)] == ["/var/log/nginx/ext.log"]
+
+
+def test_lenient_mode_still_raises_on_syntax_and_unreadable_files(tmp_path: Path) -> None:
+    conf = write(tmp_path / "nginx.conf", "http {\n server {\n}\n")
+    with pytest.raises(NginxConfigError) as info:
+        parse_config(conf, strict=False)
+    assert info.value.code == SYNTAX
+    with pytest.raises(NginxConfigError) as info:
+        parse_config(tmp_path / "absent.conf", strict=False)
+    assert info.value.code == UNREADABLE
+
+
+# -- the prefix: where relative access_log paths live --------------------------------------------
+
+
+def test_relative_log_paths_resolve_against_the_prefix_includes_against_the_conf_dir(
+    tmp_path: Path,
+) -> None:
+    conf = write(
+        tmp_path / "etc" / "nginx.conf",
+        """
+        http {
+            include snippets/ext.inc;
+            access_log logs/rel.log ext;
+            access_log /var/log/abs.log ext;
+            access_log syslog:server=unix:/dev/log ext;
+            server { listen 80; }
+        }
+        """,
+    )
+    write(tmp_path / "etc" / "snippets" / "ext.inc", "log_format ext '$http_authorization';\n")
+    prefix = tmp_path / "usr" / "share" / "nginx"
+    config = parse_config(conf, prefix=prefix)
+    rel, absolute, syslog = config.access_logs
+    assert (rel.path, rel.written_path) == (str(prefix / "logs" / "rel.log"), "logs/rel.log")
+    assert (absolute.path, absolute.written_path) == ("/var/log/abs.log", "/var/log/abs.log")
+    assert syslog.path == "syslog:server=unix:/dev/log"
+    assert config.prefix == prefix
+    assert not any("resolved against" in note for note in config.notes)
+
+
+def test_without_a_prefix_the_conf_directory_parent_is_assumed_with_a_note(
+    tmp_path: Path,
+) -> None:
+    conf = write(tmp_path / "conf" / "nginx.conf", "http { access_log logs/a.log; }\n")
+    config = parse_config(conf)
+    assert config.access_logs[0].path == str(tmp_path / "logs" / "a.log")
+    assert config.prefix == tmp_path
+    assert any(f"resolved against {tmp_path}" in note for note in config.notes)
+
+
+def test_prefix_from_nginx_V_only_when_it_is_built_for_this_file(tmp_path: Path) -> None:
+    conf = write(tmp_path / "etc" / "nginx.conf", "events {}\n")
+    fake_nginx(
+        tmp_path / "bin",
+        f"configure arguments: --prefix=/usr/share/nginx --conf-path={conf}",
+    )
+    assert find_prefix(conf, search_path=str(tmp_path / "bin")) == Path("/usr/share/nginx")
+    assert find_prefix(tmp_path / "other.conf", search_path=str(tmp_path / "bin")) is None
+    assert find_prefix(conf, search_path=str(tmp_path / "nowhere")) is None
+    fake_nginx(tmp_path / "bin2", "configure arguments: --conf-path=conf/nginx.conf")
+    assert find_prefix(
+        Path("/usr/local/nginx/conf/nginx.conf"), search_path=str(tmp_path / "bin2")
+    ) == Path("/usr/local/nginx")
+
+
+@requires_nginx
+@pytest.mark.nginx
+def test_real_nginx_writes_relative_logs_under_its_prefix(tmp_path: Path) -> None:
+    with NginxServer(tmp_path / "prefix") as server:
+        server.start(
+            http_conf(
+                EXTENDED_CONF
+                + """
+                server {
+                    listen 127.0.0.1:@PORT@;
+                    access_log logs/relative.log extended;
+                    location / { return 204; }
+                }
+                """
+            )
+        )
+        server.request("/", headers={"Authorization": "Bearer a.b.c"})
+        server.stop()
+        # NginxServer runs "nginx -p PREFIX" with conf/nginx.conf under it: the layout
+        # parse_config assumes without a prefix, and the prefix find_prefix would report.
+        for config in (
+            parse_config(server.conf_path, prefix=server.prefix),
+            parse_config(server.conf_path),
+        ):
+            (log,) = logs_recording_authorization(config)
+            assert log.written_path == "logs/relative.log"
+            assert Path(log.path).read_text().count("Bearer a.b.c") == 1
