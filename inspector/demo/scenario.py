@@ -5,7 +5,8 @@ user's token whose app role differs from the ORDS role in letter case only and, 
 the right v2 token. The ORDS stand-in has no JWT profile yet, so until the profile is
 applied every token is refused (``no-profile``). Afterwards the right token keeps coming
 back (as a connector's ``tools/list`` and ``tools/call`` do) and turns green, while the
-second user's retries show ``role-missing`` with the near miss.
+second user's retries show ``role-missing`` with the near miss and a still cached v1
+token ``issuer-mismatch`` (a v1 token where the profile wants v2).
 """
 
 from __future__ import annotations
@@ -108,13 +109,19 @@ def first_connection(tokens: DemoTokens) -> list[DemoRequest]:
 
 
 def afterwards(tokens: DemoTokens) -> list[DemoRequest]:
-    """Repeated after the first connection, until the demo ends: the connector retries."""
+    """Repeated after the first connection, until the demo ends: the connectors retry.
+
+    The refused tokens come just before the right one, so the newest row (the one ``a``
+    applies from while the screen follows) is almost always the right token.
+    """
     ords = None
     return [
-        DemoRequest(7.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
-                    "tools/list"),
-        DemoRequest(4.0, "POST", MCP_PATH, CHATGPT_UA, BEA_ADDR, tokens.wrong_role, ords,
+        DemoRequest(7.0, "POST", MCP_PATH, CHATGPT_UA, BEA_ADDR, tokens.wrong_role, ords,
                     "the other user retries: role-missing once the profile is role-based"),
-        DemoRequest(3.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
+        DemoRequest(0.5, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.v1, ords,
+                    "a v1 token cached from before accessTokenAcceptedVersion was set to 2"),
+        DemoRequest(0.5, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
+                    "tools/list"),
+        DemoRequest(6.0, "POST", MCP_PATH, CHATGPT_UA, CHATGPT_ADDR, tokens.good, ords,
                     "tools/call"),
     ]  # fmt: skip

@@ -56,7 +56,7 @@ async def test_confirm_applies_and_following_attempts_turn_green(env: DemoEnviro
         assert profile.role_claim_name == "/roles"
         await wait_for(pilot, lambda: app.profile == profile)
         # The connector retries: ORDS (the stand-in) now accepts it, and so does the screen.
-        env.replayer.write(afterwards(env.tokens)[0])
+        env.replayer.write(next(r for r in afterwards(env.tokens) if r.token == env.tokens.good))
         await wait_for(pilot, lambda: app.store.counters.attempts == 8)
         newest = app.selected
         assert newest is not None

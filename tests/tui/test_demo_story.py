@@ -78,12 +78,18 @@ async def test_every_row_names_its_own_cause_before_and_after_the_fix(
         # The connectors retry: the right token gets in, the other user's does not.
         for request in afterwards(env.tokens):
             env.replayer.write(request)
-        await wait_for(pilot, lambda: app.store.counters.attempts == 10)
-        assert story(app)[7:] == [(200, "", abe), (401, "role-missing", bea), (200, "", abe)]
-        refused = [e.attempt for e in app.store][8]
+        await wait_for(pilot, lambda: app.store.counters.attempts == 11)
+        assert story(app)[7:] == [
+            (401, "role-missing", bea),
+            (401, "issuer-mismatch", abe),  # a cached v1 token
+            (200, "", abe),
+            (200, "", abe),
+        ]
+        refused, cached_v1 = [e.attempt for e in app.store][7:9]
         (missing,) = refused.verdicts
         assert '"ordsusers" for "ORDSUsers"' in missing.message
         assert missing.fix.startswith('Change the app role value "ordsusers" to exactly')
+        assert "a v1 token where a v2 issuer is expected" in cached_v1.verdicts[0].message
 
 
 async def test_the_proposal_for_the_wrong_role_says_it_will_not_pass(
