@@ -520,42 +520,48 @@ def test_format_names_match_ignoring_case_and_keep_their_defined_spelling() -> N
     assert logs_recording_authorization(config) == [log]
 
 
+def serve(prefix: Path, server_block: str, paths: tuple[str, ...], token: str) -> Path:
+    """Run nginx with the extended format and ``server_block``, send ``paths``; the conf."""
+    with NginxServer(prefix) as server:
+        server.start(http_conf(EXTENDED_CONF + server_block))
+        for path in paths:
+            server.request(path, headers={"Authorization": f"Bearer {token}"})
+        server.stop()  # graceful: every log line is written
+    return server.conf_path
+
+
 @requires_nginx
 @pytest.mark.nginx
 def test_real_nginx_writes_exactly_the_effective_logs(tmp_path: Path) -> None:
-    with NginxServer(tmp_path / "prefix") as server:
-        server.start(
-            http_conf(
-                EXTENDED_CONF
-                + """
-                server {
-                    listen 127.0.0.1:@PORT@;
-                    access_log @PREFIX@/logs/cancelled.log extended;
-                    access_log off;
-                    location /a { return 204; }
-                    location /b { access_log @PREFIX@/logs/b.log extended; return 204; }
-                    location /c {
-                        access_log @PREFIX@/logs/c_cancelled.log extended;
-                        access_log off;
-                        return 204;
-                    }
-                    location /d {
-                        location /d/e { access_log @PREFIX@/logs/e.log; return 204; }
-                        if ($arg_x) { access_log @PREFIX@/logs/if.log extended; }
-                        return 204;
-                    }
-                }
-                """
-            )
-        )
-        for path in ("/a", "/b", "/c", "/d", "/d/e", "/d?x=1", "/other"):
-            server.request(path, headers={"Authorization": "Bearer x.y.z"})
-        server.stop()
-        config = parse_config(server.conf_path)
-        logs = server.prefix / "logs"
-        with_lines = sorted(
-            str(f) for f in logs.glob("*.log") if f.name != "error.log" and f.stat().st_size
-        )
+    conf = serve(
+        tmp_path / "prefix",
+        """
+        server {
+            listen 127.0.0.1:@PORT@;
+            access_log @PREFIX@/logs/cancelled.log extended;
+            access_log off;
+            location /a { return 204; }
+            location /b { access_log @PREFIX@/logs/b.log extended; return 204; }
+            location /c {
+                access_log @PREFIX@/logs/c_cancelled.log extended;
+                access_log off;
+                return 204;
+            }
+            location /d {
+                location /d/e { access_log @PREFIX@/logs/e.log; return 204; }
+                if ($arg_x) { access_log @PREFIX@/logs/if.log extended; }
+                return 204;
+            }
+        }
+        """,
+        ("/a", "/b", "/c", "/d", "/d/e", "/d?x=1", "/other"),
+        "x.y.z",
+    )
+    config = parse_config(conf)
+    logs = tmp_path / "prefix" / "logs"
+    with_lines = sorted(
+        str(f) for f in logs.glob("*.log") if f.name != "error.log" and f.stat().st_size
+    )
     # nginx opens (creates) the cancelled files too, but never writes a line to them.
     assert (logs / "cancelled.log").exists()
     assert sorted(log.path for log in config.effective_logs) == with_lines
@@ -708,27 +714,17 @@ def test_prefix_from_nginx_V_only_when_it_is_built_for_this_file(tmp_path: Path)
 @requires_nginx
 @pytest.mark.nginx
 def test_real_nginx_writes_relative_logs_under_its_prefix(tmp_path: Path) -> None:
-    with NginxServer(tmp_path / "prefix") as server:
-        server.start(
-            http_conf(
-                EXTENDED_CONF
-                + """
-                server {
-                    listen 127.0.0.1:@PORT@;
-                    access_log logs/relative.log extended;
-                    location / { return 204; }
-                }
-                """
-            )
-        )
-        server.request("/", headers={"Authorization": "Bearer a.b.c"})
-        server.stop()
-        # NginxServer runs "nginx -p PREFIX" with conf/nginx.conf under it: the layout
-        # parse_config assumes without a prefix, and the prefix find_prefix would report.
-        for config in (
-            parse_config(server.conf_path, prefix=server.prefix),
-            parse_config(server.conf_path),
-        ):
-            (log,) = logs_recording_authorization(config)
-            assert log.written_path == "logs/relative.log"
-            assert Path(log.path).read_text().count("Bearer a.b.c") == 1
+    server_block = """
+        server {
+            listen 127.0.0.1:@PORT@;
+            access_log logs/relative.log extended;
+            location / { return 204; }
+        }
+    """
+    conf = serve(tmp_path / "prefix", server_block, ("/",), "a.b.c")
+    # NginxServer runs "nginx -p PREFIX" with conf/nginx.conf under it: the layout
+    # parse_config assumes without a prefix, and the prefix find_prefix would report.
+    for config in (parse_config(conf, prefix=tmp_path / "prefix"), parse_config(conf)):
+        (log,) = logs_recording_authorization(config)
+        assert log.written_path == "logs/relative.log"
+        assert Path(log.path).read_text().count("Bearer a.b.c") == 1
