@@ -511,6 +511,9 @@ class _LogCollector:
             outer = directive.context[0] if directive.context else "main"
             self.notes.append(f"{where}: access_log outside http ({outer}) skipped")
             return
+        if not _opens_levels(directive.context):
+            self._problem(directive, NOT_ALLOWED_HERE, '"access_log" directive is not allowed here')
+            return
         args = directive.args
         if not args:
             self._problem(
@@ -581,7 +584,6 @@ class _LogCollector:
     # -- which logs apply --------------------------------------------------------------------
 
     def _effective(self, directives: tuple[Directive, ...]) -> None:
-        placed: set[int] = set()
         written: set[int] = set()
         without_log: list[Directive] = []
         for http in directives:
@@ -590,17 +592,10 @@ class _LogCollector:
             servers = any(d.name == "server" for d in http.block)
             # A fragment without servers serves nothing; its http-level logs are what a
             # server added later would write, so they count.
-            self._level(http, (), False, not servers, placed, written, without_log)
+            self._level(http, (), False, not servers, written, without_log)
         self.effective_logs = tuple(log for log in self.logs if id(log) in written)
-        for directive in _walk(directives, "access_log"):
-            log = self._by_directive.get(id(directive))
-            if log is None:
-                continue
-            if id(directive) not in placed:
-                self._problem(
-                    directive, NOT_ALLOWED_HERE, '"access_log" directive is not allowed here'
-                )
-            elif not log.off and id(log) not in written:
+        for log in self.logs:
+            if not log.off and id(log) not in written:
                 self.notes.append(
                     f"{log.file}:{log.line}: access_log {log.path} is never written: "
                     + self._unused_because.get(
@@ -621,13 +616,11 @@ class _LogCollector:
         inherited: tuple[AccessLog, ...],
         configured: bool,
         serves: bool,
-        placed: set[int],
         written: set[int],
         without_log: list[Directive],
     ) -> None:
         children = block.block or ()
         own = [self._by_directive[id(d)] for d in children if id(d) in self._by_directive]
-        placed.update(id(d) for d in children if id(d) in self._by_directive)
         # A level with access_log directives of its own does not inherit; "off" anywhere
         # on it cancels all of them.
         if own:
@@ -646,11 +639,22 @@ class _LogCollector:
         inner = _INNER_LEVELS.get(block.name, ())
         for child in children:
             if child.name in inner and child.block is not None:
-                self._level(child, inherited, configured, True, placed, written, without_log)
+                self._level(child, inherited, configured, True, written, without_log)
 
 
 def _in_http(context: tuple[str, ...]) -> bool:
     return bool(context) and context[0] == "http"
+
+
+def _opens_levels(context: tuple[str, ...]) -> bool:
+    """Whether every block in ``context`` is an access_log level nested where nginx allows."""
+    outer = "http"
+    for label in context[1:]:
+        kind = label.split(" ", 1)[0]
+        if kind not in _INNER_LEVELS[outer]:
+            return False
+        outer = kind
+    return True
 
 
 def _log_format(
