@@ -409,6 +409,7 @@ class Analyzer:
             key_id=key.kid,
             jwks_uri=key.jwks_uri,
             redacted=redact_credential(token),
+            key_source=key.source,
         )
         stale = (
             time.monotonic() + UNAVAILABLE_RETRY_SECONDS
@@ -457,14 +458,13 @@ class Analyzer:
             if lookup.status in ("found", "no-kid-match"):
                 result = check_signature(token, lookup, algorithms=VERIFIABLE_ALGORITHMS)
             else:
-                return KeyCheck(lookup.status, None, kid, lookup.jwks_uri, lookup.detail)
+                return KeyCheck(
+                    lookup.status, None, kid, lookup.jwks_uri, lookup.detail, lookup.source
+                )
         except Exception as exc:  # key sources do I/O on hostile input: never stop a scan
             return KeyCheck("unavailable", None, kid, detail=_one_line(exc))
-        if result.verified is True:
-            return KeyCheck("verified", True, kid, lookup.jwks_uri, result.detail)
-        if result.verified is False:
-            return KeyCheck("signature-invalid", False, kid, lookup.jwks_uri, result.detail)
-        return KeyCheck("skipped", None, kid, lookup.jwks_uri, result.detail)
+        status = {True: "verified", False: "signature-invalid", None: "skipped"}[result.verified]
+        return KeyCheck(status, result.verified, kid, lookup.jwks_uri, result.detail, lookup.source)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -16,6 +16,9 @@ class TokenReport:
 
     ``verified`` is True when the signature verified against the issuer's published key,
     False when it did not, and None when it could not be checked (no keys, not a JWS).
+    ``jwks_uri`` is always a URL (where the issuer publishes its keys: what the ORDS
+    profile's p_jwk_url must name) or None when unknown; ``key_source`` says where the
+    keys were actually read: that URL, or ``file:<path>`` for an offline ``--jwks`` file.
     """
 
     fingerprint: str
@@ -27,6 +30,7 @@ class TokenReport:
     key_id: str | None = None
     jwks_uri: str | None = None
     redacted: str = ""
+    key_source: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape for ``scan --json``."""
@@ -39,6 +43,7 @@ class TokenReport:
             "verified": self.verified,
             "key_id": self.key_id,
             "jwks_uri": self.jwks_uri,
+            "key_source": self.key_source,
         }
 
 

@@ -42,8 +42,9 @@ class KeyCheck:
     status: str
     verified: bool | None
     kid: str | None = None
-    jwks_uri: str | None = None
+    jwks_uri: str | None = None  # a URL (what p_jwk_url names) or None, never a path
     detail: str = ""
+    source: str | None = None  # where the keys were read: the URL or ``file:<path>``
 
 
 def numeric_date(value: Any) -> float | None:
@@ -149,7 +150,11 @@ def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:
     if key.status == "signature-invalid":
         return [rules.SIGNATURE_INVALID.verdict(kid=key.kid, detail=key.detail or "mismatch")]
     if key.status == "kid-not-found":
-        return [rules.KID_NOT_FOUND.verdict(kid=key.kid, jwks_uri=key.jwks_uri or "the JWKS")]
+        return [
+            rules.KID_NOT_FOUND.verdict(
+                kid=key.kid, jwks_uri=key.source or key.jwks_uri or "the JWKS"
+            )
+        ]
     if key.status == "unavailable":
         shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
         return [rules.JWKS_UNAVAILABLE.verdict(issuer=shown, detail=key.detail or "no answer")]

@@ -138,6 +138,8 @@ class KeyLookup:
     status: LookupStatus
     key: jwt.PyJWK | None
     kid: str | None
+    # The URL the issuer publishes these keys at (what ORDS's p_jwk_url must name), or
+    # None: keys from an offline JWKS file have no URL unless offline metadata gives one.
     jwks_uri: str | None
     metadata_issuer: str | None
     detail: str
@@ -148,6 +150,8 @@ class KeyLookup:
     candidates: tuple[jwt.PyJWK, ...] = ()
     matched_by: MatchedBy | None = None
     discovery: Discovery | None = field(default=None, compare=False)
+    # Where the keys were read: their URL, or ``file:<path>`` for an offline JWKS.
+    source: str | None = None
 
     @property
     def found(self) -> bool:
@@ -283,6 +287,17 @@ class KeyStore:
         if isinstance(source, KeyLookup):
             return replace(source, kid=kid)
         entry, discovery = source
+        return _attributed(entry, self._lookup_in(entry, discovery, issuer, kid, claims, x5t))
+
+    def _lookup_in(
+        self,
+        entry: _Entry,
+        discovery: Discovery | None,
+        issuer: str,
+        kid: str | None,
+        claims: Mapping[str, Any] | None,
+        x5t: str | None,
+    ) -> KeyLookup:
         snap = self._ensure_fresh(entry, claims)
         discovery = discovery or snap.discovery
         meta_issuer = discovery.metadata_issuer if discovery else None
@@ -643,3 +658,15 @@ class KeyStore:
         if when is None:
             return "never"
         return f"{_age(max(0.0, self.clock() - when))} ago"
+
+
+def _attributed(entry: _Entry, found: KeyLookup) -> KeyLookup:
+    """Say where the keys were read (``source``), and keep ``jwks_uri`` a URL or None.
+
+    A file path is no p_jwk_url: for an offline JWKS the URL is the offline metadata's
+    ``jwks_uri`` when there is one, else unknown.
+    """
+    if entry.kind != "file":
+        return replace(found, source=found.jwks_uri)
+    published = found.discovery.jwks_uri if found.discovery is not None else None
+    return replace(found, jwks_uri=published, source=f"file:{entry.target}")

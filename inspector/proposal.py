@@ -201,10 +201,16 @@ def profile_from_token(
             "not fetched",
         )
     if not jwk_url:
+        source = token.key_source or ""
+        # Keys from an offline file tell nothing about where ORDS must fetch them.
+        came_from = (
+            f" (keys were read from the file {source[5:]})" if source.startswith("file:") else ""
+        )
         raise ProposalError(
             "no-jwks-uri",
-            "the issuer's jwks_uri is unknown (metadata not fetched): give --oidc-metadata "
-            "or let the tool discover the issuer's metadata",
+            f"p_jwk_url is unknown{came_from}: give the issuer's JWKS URL with --jwk-url URL, "
+            "or --oidc-metadata FILE naming its jwks_uri, or let the tool discover the "
+            "issuer's metadata",
         )
     if not jwk_url.startswith("https://") and not (
         options.allow_http_jwk_url and jwk_url.startswith("http://")

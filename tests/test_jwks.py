@@ -272,8 +272,14 @@ def test_offline_jwks_needs_no_network(tmp_path: Path) -> None:
     # Port 9 on loopback: nothing listens, and nothing may be asked.
     lookup = store.lookup("http://127.0.0.1:9/tenant/v2.0", "offline-1")
     assert lookup.status == "found"
-    assert lookup.jwks_uri == str(path)
-    assert store.lookup("http://127.0.0.1:9/tenant/v2.0", "nope").status == "kid-not-found"
+    # A file is where the keys came from, never a URL ORDS could fetch them from.
+    assert (lookup.jwks_uri, lookup.source) == (None, f"file:{path}")
+    missing = store.lookup("http://127.0.0.1:9/tenant/v2.0", "nope")
+    assert (missing.status, missing.jwks_uri, missing.source) == (
+        "kid-not-found",
+        None,
+        f"file:{path}",
+    )
     assert store.state()[f"file:{path}"].label().startswith("ok (2 keys")
 
 
@@ -283,6 +289,7 @@ def test_offline_metadata_with_network_keys(tmp_path: Path, idp: LocalIdP) -> No
     store = KeyStore(offline_metadata=path)
     lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "found"
+    assert lookup.jwks_uri == lookup.source == idp.metadata()["jwks_uri"]
     assert idp.request_log == [f"/{idp.tenant_id}/discovery/v2.0/keys"]
     wrong = store.lookup(idp.issuer_v1, idp.keys[0].kid)
     assert wrong.status == "unavailable"
@@ -304,7 +311,11 @@ def test_offline_metadata_and_jwks_together(tmp_path: Path) -> None:
     jwks.write_text(json.dumps(keys_from([key])))
     store = KeyStore(offline_metadata=meta, offline_jwks=jwks)
     issuer = "https://login.microsoftonline.com/t1/v2.0"
-    assert store.lookup(issuer, "both", claims={"tid": "t1"}).status == "found"
+    found = store.lookup(issuer, "both", claims={"tid": "t1"})
+    assert found.status == "found"
+    # Keys from the file; the URL they are published at is the metadata's jwks_uri.
+    assert found.jwks_uri == "https://login.microsoftonline.com/common/discovery/v2.0/keys"
+    assert found.source == f"file:{jwks}"
     assert store.lookup(issuer, "both", claims={"tid": "t2"}).status == "unavailable"
 
 

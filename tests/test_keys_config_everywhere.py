@@ -15,7 +15,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ from inspector.cli import build_parser, main
 from inspector.commands.watch import build_session
 from inspector.config import load_config
 from inspector.local_idp import LocalIdP, generate_rsa_key
-from inspector.logsource import REFERENCE_EXTENDED
+from tests.support.bearer_log import write_bearer_log
 
 ELSEWHERE = "https://login.example.com/another-tenant/v2.0"
 
@@ -49,20 +48,8 @@ def site(tmp_path: Path, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> Site
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.delenv("TOKEN_INSPECTOR_DB", raising=False)
     forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
-    log = tmp_path / "extended.log"
-    when = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-    log.write_text(
-        f'127.0.0.1 - - [{when}] "POST /ords/hr/mcp HTTP/1.1" 401 0 referer:"-" '
-        f'ua:"Claude-User" content-type:"application/json" '
-        f'authorization:"Bearer {forged}" mcp-protocol-version:"2025-06-18"\n'
-    )
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        "events {}\nhttp {\n"
-        f"  log_format extended '{REFERENCE_EXTENDED.template}';\n"
-        f"  access_log {log} extended;\n}}\n"
-    )
-    return Site(log, conf, forged)
+    written = write_bearer_log(tmp_path, forged)
+    return Site(written.log, written.nginx_conf, forged)
 
 
 def config_file(tmp_path: Path, trusted: str) -> Path:

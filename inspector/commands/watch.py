@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
         f"(default {DEFAULT_MAX_ATTEMPTS:,})",
     )
     parser.add_argument(
+        "--jwk-url",
+        metavar="URL",
+        help="p_jwk_url for a profile applied from the screen (default: the issuer's "
+        "jwks_uri; needed when the keys come from a --jwks file without --oidc-metadata)",
+    )
+    parser.add_argument(
         "--mcp-url",
         metavar="URL",
         help="the MCP endpoint URL, for the doctor screen (key d)",
@@ -121,7 +127,9 @@ def build_session(args: argparse.Namespace, config: Any) -> Any:
         keys=analyzer.keys,
         connect=connect,
         database_label=label,
-        proposal_options=ProposalOptions(trusted_issuers=trusted_issuers(config, args)),
+        proposal_options=ProposalOptions(
+            jwk_url=args.jwk_url, trusted_issuers=trusted_issuers(config, args)
+        ),
     )
     if args.mcp_url:
         session.set_doctor(doctor_runner(args, session, config))

@@ -167,8 +167,8 @@ def signature_text(attempt: Attempt) -> Text:
     where = ""
     if token.key_id:
         where = f" key {token.key_id}"
-    if token.jwks_uri:
-        where += f" from {token.jwks_uri}"
+    if token.key_source or token.jwks_uri:
+        where += f" from {token.key_source or token.jwks_uri}"
     if token.verified is True:
         return Text.assemble(("✔ signature verified", "bold green"), f" with{where}")
     if token.verified is False:

@@ -1,0 +1,184 @@
+"""``jwks_uri`` is a URL or unknown, never the ``--jwks`` file the keys were read from.
+
+ORDS fetches keys from p_jwk_url, so a file path there would be a broken profile. With
+``--jwks FILE`` alone the URL is unknown and the proposal says to give ``--jwk-url``;
+with ``--oidc-metadata FILE`` as well, the metadata's ``jwks_uri`` is the URL. Nothing
+here touches the network: every key comes from files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from inspector.attempt import Attempt
+from inspector.cli import build_parser, main
+from inspector.commands.watch import build_session
+from inspector.config import Config
+from inspector.local_idp import LocalIdP
+from inspector.tui.present import signature_text
+from inspector.tui.profile_view import needed_by
+from tests.support.bearer_log import write_bearer_log
+
+PUBLISHED = "https://login.example.test/tenant/discovery/v2.0/keys"
+GIVEN = "https://keys.example.test/jwks"
+
+
+@pytest.fixture(scope="module")
+def idp() -> LocalIdP:
+    return LocalIdP()  # never started: it only signs, and its keys go into a file
+
+
+@dataclass(frozen=True)
+class Files:
+    log: Path
+    nginx_conf: Path
+    jwks: Path
+    metadata: Path
+
+
+@pytest.fixture
+def files(tmp_path: Path, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> Files:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.delenv("TOKEN_INSPECTOR_DB", raising=False)
+    written = write_bearer_log(tmp_path, idp.mint(idp.entra_v2_claims()))
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text(json.dumps(idp.jwks()))
+    metadata = tmp_path / "openid-configuration.json"
+    metadata.write_text(json.dumps({"issuer": idp.issuer_v2, "jwks_uri": PUBLISHED}))
+    return Files(written.log, written.nginx_conf, jwks, metadata)
+
+
+def run(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    out, err = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+def scanned_token(files: Files, monkeypatch: pytest.MonkeyPatch, *keys: str) -> dict[str, object]:
+    argv = ["scan", "--json", "--nginx-conf", str(files.nginx_conf), *keys, str(files.log)]
+    _, out, err = run(argv, monkeypatch)
+    tokens = [json.loads(x)["token"] for x in out.splitlines() if '"token"' in x]
+    assert len(tokens) == 1, err
+    token: dict[str, object] = tokens[0]
+    return token
+
+
+def watched_attempt(files: Files, *flags: str) -> tuple[Attempt, object]:
+    args = build_parser().parse_args(
+        ["watch", "--no-db", "--from-start", "--nginx-conf", str(files.nginx_conf),
+         *flags, str(files.log)]
+    )  # fmt: skip
+    session = build_session(args, Config())
+    stop = threading.Event()
+    items = session.items(stop)
+    try:
+        attempt = next(x for x in items if isinstance(x, Attempt))
+    finally:
+        stop.set()
+        items.close()
+    return attempt, session.plan(attempt)
+
+
+def sql(files: Files, monkeypatch: pytest.MonkeyPatch, *flags: str) -> tuple[int, str, str]:
+    argv = ["profile", "sql", "--from-log", str(files.log),
+            "--nginx-conf", str(files.nginx_conf), *flags]  # fmt: skip
+    return run(argv, monkeypatch)
+
+
+def jwk_url_line(script: str) -> str:
+    return next(x.strip() for x in script.splitlines() if x.strip().startswith("p_jwk_url"))
+
+
+# -- a JWKS file alone ---------------------------------------------------------------------
+
+
+def test_keys_from_a_file_alone_verify_but_name_no_url(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = scanned_token(files, monkeypatch, "--jwks", str(files.jwks))
+    assert token["verified"] is True
+    assert token["jwks_uri"] is None
+    assert token["key_source"] == f"file:{files.jwks}"
+
+
+def test_profile_from_file_keys_alone_says_p_jwk_url_must_be_given(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, out, err = sql(files, monkeypatch, "--jwks", str(files.jwks))
+    assert status == 2 and out == ""
+    assert "(no-jwks-uri)" in err and "p_jwk_url is unknown" in err
+    assert "--jwk-url URL" in err
+    assert f"read from the file {files.jwks}" in err  # said as where keys came from only
+
+
+def test_profile_from_file_keys_takes_the_url_given_with_jwk_url(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, out, err = sql(files, monkeypatch, "--jwks", str(files.jwks), "--jwk-url", GIVEN)
+    assert status == 0, err
+    assert jwk_url_line(out) == f"p_jwk_url => '{GIVEN}',"
+
+
+def test_live_screen_with_file_keys_alone_shows_no_url_and_refuses_to_guess(
+    files: Files,
+) -> None:
+    attempt, plan = watched_attempt(files, "--jwks", str(files.jwks))
+    assert attempt.token is not None and attempt.token.verified is True
+    assert attempt.token.jwks_uri is None
+    needed = needed_by(attempt)
+    assert needed is not None and needed["jwk_url"] is None
+    refusal = getattr(plan, "refusal", "") or ""
+    assert "p_jwk_url is unknown" in refusal and "--jwk-url" in refusal
+    assert getattr(plan, "proposed", None) is None
+    # The detail pane still says where the keys came from.
+    assert f"file:{files.jwks}" in signature_text(attempt).plain
+
+
+def test_live_screen_proposes_the_url_given_with_jwk_url(files: Files) -> None:
+    _, plan = watched_attempt(files, "--jwks", str(files.jwks), "--jwk-url", GIVEN)
+    proposed = getattr(plan, "proposed", None)
+    assert proposed is not None and proposed.jwk_url == GIVEN
+
+
+# -- a JWKS file with the issuer's metadata ------------------------------------------------
+
+
+def test_offline_metadata_names_the_url_the_file_keys_are_published_at(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = ("--jwks", str(files.jwks), "--oidc-metadata", str(files.metadata))
+    token = scanned_token(files, monkeypatch, *keys)
+    assert token["verified"] is True
+    assert token["jwks_uri"] == PUBLISHED
+    assert token["key_source"] == f"file:{files.jwks}"
+
+
+def test_profile_from_file_keys_uses_the_metadata_jwks_uri(
+    files: Files, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = ("--jwks", str(files.jwks), "--oidc-metadata", str(files.metadata))
+    status, out, err = sql(files, monkeypatch, *keys)
+    assert status == 0, err
+    assert jwk_url_line(out) == f"p_jwk_url => '{PUBLISHED}',"
+    assert str(files.jwks) not in out
+
+
+def test_live_screen_with_metadata_shows_and_proposes_its_jwks_uri(files: Files) -> None:
+    attempt, plan = watched_attempt(
+        files, "--jwks", str(files.jwks), "--oidc-metadata", str(files.metadata)
+    )
+    needed = needed_by(attempt)
+    assert needed is not None and needed["jwk_url"] == PUBLISHED
+    proposed = getattr(plan, "proposed", None)
+    assert proposed is not None and proposed.jwk_url == PUBLISHED
