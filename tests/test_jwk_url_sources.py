@@ -8,23 +8,20 @@ here touches the network: every key comes from files.
 
 from __future__ import annotations
 
-import io
 import json
-import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from inspector.attempt import Attempt
-from inspector.cli import build_parser, main
+from inspector.cli import build_parser
 from inspector.commands.watch import build_session
 from inspector.config import Config
 from inspector.local_idp import LocalIdP
 from inspector.tui.present import signature_text
 from inspector.tui.profile_view import needed_by
-from tests.support.bearer_log import write_bearer_log
+from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
 
 PUBLISHED = "https://login.example.test/tenant/discovery/v2.0/keys"
 GIVEN = "https://keys.example.test/jwks"
@@ -45,9 +42,7 @@ class Files:
 
 @pytest.fixture
 def files(tmp_path: Path, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> Files:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("TOKEN_INSPECTOR_DB", raising=False)
+    isolate(tmp_path, monkeypatch)
     written = write_bearer_log(tmp_path, idp.mint(idp.entra_v2_claims()))
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(idp.jwks()))
@@ -56,18 +51,9 @@ def files(tmp_path: Path, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> Fil
     return Files(written.log, written.nginx_conf, jwks, metadata)
 
 
-def run(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    out, err = io.StringIO(), io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    monkeypatch.setattr(sys, "stderr", err)
-    status = main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
 def scanned_token(files: Files, monkeypatch: pytest.MonkeyPatch, *keys: str) -> dict[str, object]:
     argv = ["scan", "--json", "--nginx-conf", str(files.nginx_conf), *keys, str(files.log)]
-    _, out, err = run(argv, monkeypatch)
+    _, out, err = run_cli(argv, monkeypatch)
     tokens = [json.loads(x)["token"] for x in out.splitlines() if '"token"' in x]
     assert len(tokens) == 1, err
     token: dict[str, object] = tokens[0]
@@ -80,20 +66,14 @@ def watched_attempt(files: Files, *flags: str) -> tuple[Attempt, object]:
          *flags, str(files.log)]
     )  # fmt: skip
     session = build_session(args, Config())
-    stop = threading.Event()
-    items = session.items(stop)
-    try:
-        attempt = next(x for x in items if isinstance(x, Attempt))
-    finally:
-        stop.set()
-        items.close()
+    attempt = first_attempt(session)
     return attempt, session.plan(attempt)
 
 
 def sql(files: Files, monkeypatch: pytest.MonkeyPatch, *flags: str) -> tuple[int, str, str]:
     argv = ["profile", "sql", "--from-log", str(files.log),
             "--nginx-conf", str(files.nginx_conf), *flags]  # fmt: skip
-    return run(argv, monkeypatch)
+    return run_cli(argv, monkeypatch)
 
 
 def jwk_url_line(script: str) -> str:

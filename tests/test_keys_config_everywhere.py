@@ -8,23 +8,19 @@ Every command must land on the same side of that line for the same config file.
 
 from __future__ import annotations
 
-import io
 import json
 import socket
-import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from inspector.attempt import Attempt
-from inspector.cli import build_parser, main
+from inspector.cli import build_parser
 from inspector.commands.watch import build_session
 from inspector.config import load_config
 from inspector.local_idp import LocalIdP, generate_rsa_key
-from tests.support.bearer_log import write_bearer_log
+from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
 
 ELSEWHERE = "https://login.example.com/another-tenant/v2.0"
 
@@ -44,9 +40,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path: Path, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> Site:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-    monkeypatch.delenv("TOKEN_INSPECTOR_DB", raising=False)
+    isolate(tmp_path, monkeypatch)
     forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
     written = write_bearer_log(tmp_path, forged)
     return Site(written.log, written.nginx_conf, forged)
@@ -58,22 +52,13 @@ def config_file(tmp_path: Path, trusted: str) -> Path:
     return path
 
 
-def run(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-    out, err = io.StringIO(), io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    monkeypatch.setattr(sys, "stderr", err)
-    status = main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
 # Each returns whether the forged token's signature was found invalid (False), or could
 # not be checked (None): the key store decided, so the config decided.
 
 
 def scan_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) -> bool | None:
     argv = ["scan", "--json", "--config", str(config), "--nginx-conf", str(site.nginx_conf)]
-    status, out, err = run([*argv, str(site.log)], monkeypatch)
+    status, out, err = run_cli([*argv, str(site.log)], monkeypatch)
     attempts = [json.loads(x) for x in out.splitlines() if '"token"' in x]
     assert len(attempts) == 1, (status, err)
     codes = {v["code"] for v in attempts[0]["verdicts"]}
@@ -87,14 +72,7 @@ def watch_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) -> 
         ["watch", "--no-db", "--from-start", "--config", str(config),
          "--nginx-conf", str(site.nginx_conf), str(site.log)]
     )  # fmt: skip
-    session = build_session(args, load_config(config, explicit=True))
-    stop = threading.Event()
-    items = session.items(stop)
-    try:
-        attempt = next(x for x in items if isinstance(x, Attempt))
-    finally:
-        stop.set()
-        items.close()
+    attempt = first_attempt(build_session(args, load_config(config, explicit=True)))
     assert attempt.token is not None
     codes = {v.code for v in attempt.verdicts}
     assert ("signature-invalid" in codes) == (attempt.token.verified is False)
@@ -105,7 +83,7 @@ def profile_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) -
     argv = ["profile", "show", "--json", "--dsn", "memory:", "--user", "HR",
             "--config", str(config), "--nginx-conf", str(site.nginx_conf),
             "--from-log", str(site.log)]  # fmt: skip
-    status, out, err = run(argv, monkeypatch)
+    status, out, err = run_cli(argv, monkeypatch)
     assert status == 0, err
     verified: bool | None = json.loads(out)["token"]["verified"]
     return verified
@@ -118,7 +96,7 @@ def doctor_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) ->
     argv = ["doctor", f"http://127.0.0.1:{port}/ords/hr/mcp", "--allow-http", "--json",
             "--no-nginx", "--http-timeout", "2", "--config", str(config),
             "--nginx-conf", str(site.nginx_conf), "--log", str(site.log)]  # fmt: skip
-    _, out, err = run(argv, monkeypatch)
+    _, out, err = run_cli(argv, monkeypatch)
     findings = [f for s in json.loads(out)["steps"] for f in s["findings"]]
     tokens = [f for f in findings if f["code"].startswith("token-")]
     if any(f["code"] == "token-signature-invalid" for f in tokens):
@@ -159,7 +137,7 @@ def test_profile_proposals_take_their_trusted_issuers_from_the_config_too(
     argv = ["profile", "sql", "--config", str(config), "--from-log", str(site.log),
             "--nginx-conf", str(site.nginx_conf),
             "--jwk-url", "https://keys.example/jwks"]  # fmt: skip
-    status, out, err = run(argv, monkeypatch)
+    status, out, err = run_cli(argv, monkeypatch)
     assert status == 0, err
     assert "p_jwk_url" in out
     # The risk names the issuer that the config does not trust.
@@ -171,7 +149,7 @@ def test_watch_rejects_a_bad_keys_table_before_the_screen_opens(
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[keys]\ntrusted_issuers = "not a list"\n')
-    status, _, err = run(
+    status, _, err = run_cli(
         ["watch", "--config", str(config), "--nginx-conf", str(site.nginx_conf), str(site.log)],
         monkeypatch,
     )
@@ -184,7 +162,7 @@ def test_doctor_rejects_a_missing_offline_key_file_before_any_request(
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[keys]\njwks = "{tmp_path / "missing.json"}"\n')
-    status, out, err = run(
+    status, out, err = run_cli(
         ["doctor", "https://mcp.example.test/ords/hr/mcp", "--config", str(config)], monkeypatch
     )
     assert status == 2 and out == ""
