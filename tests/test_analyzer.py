@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from inspector.analyzer import Analyzer
 from inspector.clients import ClientTable
 from inspector.config import ConfigError
-from inspector.expectations import Expectations
+from inspector.expectations import Expectations, role_privileges
 from inspector.jwks import KeyStore
 from inspector.local_idp import LocalIdP
+from inspector.ords_standin import InMemoryOrds
 from inspector.verdicts import Outcome
 from parsers.records import LogRecord, Source
 
@@ -287,3 +288,66 @@ def test_key_rollover_is_picked_up_after_kid_not_found(
         live.rotate(second)
         attempt = analyzer.analyze(rec)
     assert attempt.token is not None and attempt.token.verified is True
+
+
+# --- with what a connected schema says (Expectations.from_schema) ------------------------------
+
+
+def reference_roles(*extra_roles: str) -> dict[str, tuple[str, ...]]:
+    """The in-memory ORDS's seeded role and privilege, plus roles holding nothing."""
+    ords = InMemoryOrds()
+    for name in extra_roles:
+        ords.add_role(name)
+    return role_privileges(ords.roles(), ords.privileges())
+
+
+def mint(idp: LocalIdP, **claims: object) -> str:
+    return idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), **claims))
+
+
+def role_based(idp: LocalIdP) -> Expectations:
+    """A role-based profile's expectations (keys from the offline JWKS, not a JWK URL)."""
+    return Expectations(
+        issuer=idp.issuer_v2, audience=idp.api_app_id, role_claim="/roles", profile_state="present"
+    )
+
+
+def test_without_a_database_a_clean_401_stays_rejected_by_server(
+    keys: KeyStore, idp: LocalIdP
+) -> None:
+    attempt = Analyzer(keys, Expectations()).analyze(record(f"Bearer {mint(idp)}", 401))
+    assert codes(attempt.verdicts)[-1] == "rejected-by-server"
+    assert "no-profile" not in codes(attempt.verdicts)
+
+
+def test_schema_without_profile_says_no_profile(keys: KeyStore, idp: LocalIdP) -> None:
+    analyzer = Analyzer(keys, Expectations.from_schema(None, reference_roles()))
+    attempt = analyzer.analyze(record(f"Bearer {mint(idp)}", 401))
+    found = codes(attempt.verdicts)
+    assert found[0] == "no-profile"
+    assert "rejected-by-server" not in found
+    # What a profile would need is still said, so the fix can be applied from here.
+    assert {"profile-issuer", "profile-audience"} <= set(found)
+    assert attempt.outcome is Outcome.FAIL
+    # A 200 without a profile: the module is not protected by a JWT profile at all.
+    accepted = analyzer.analyze(record(f"Bearer {mint(idp)}", 200))
+    assert codes(accepted.verdicts)[-1] == "accepted-despite-errors"
+    assert "no-profile" in accepted.verdicts[-1].message
+
+
+def test_role_based_profile_and_known_roles(keys: KeyStore, idp: LocalIdP) -> None:
+    analyzer = Analyzer(
+        keys, role_based(idp).merged(Expectations(ords_roles=reference_roles("Reader")))
+    )
+    good = analyzer.analyze(record(f"Bearer {mint(idp)}", 200))
+    assert good.outcome is Outcome.OK, codes(good.verdicts)
+    near = analyzer.analyze(record(f"Bearer {mint(idp, roles=['ordsusers'])}", 401))
+    assert codes(near.verdicts) == ["role-missing"]
+    assert "case differs" in near.verdicts[0].message
+    idle = analyzer.analyze(record(f"Bearer {mint(idp, roles=['Reader'])}", 401))
+    assert codes(idle.verdicts) == ["role-without-privilege"]
+    # The same engine without the roles (no database) can only point at ORDS.
+    blind = analyzer.with_expectations(role_based(idp))
+    assert codes(blind.analyze(record(f"Bearer {mint(idp, roles=['Reader'])}", 401)).verdicts) == [
+        "rejected-by-server"
+    ]

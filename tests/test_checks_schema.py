@@ -2,30 +2,22 @@
 
 The facts come from the in-memory ORDS (the reference set-up: role ``ORDSUsers`` holding
 privilege ``oracle.example.mcp`` on the MCP module) through ``Expectations``, the way the
-live screen feeds them; the analyzer itself never touches a database.
+live screen feeds them; the analyzer itself never touches a database (its side of this is
+in ``test_analyzer.py``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from inspector import checks, rules
-from inspector.analyzer import Analyzer
 from inspector.database import OrdsPrivilege, OrdsRole
 from inspector.expectations import Expectations, role_privileges
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
 from inspector.ords_standin import InMemoryOrds
 from inspector.profile import JwtProfile
-from inspector.verdicts import Outcome, Verdict
-from parsers.records import LogRecord, Source
+from inspector.verdicts import Verdict
 
-WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 ROLE_BASED = Expectations(role_claim="/roles", profile_state="present")
 
 
@@ -174,84 +166,3 @@ def test_hostile_role_names_are_escaped() -> None:
     )
     assert "\x1b" not in found.message and "\x1b" not in found.fix
     assert "\\u001b" in found.message
-
-
-# --- through the analyzer ---------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def idp() -> LocalIdP:
-    return LocalIdP()
-
-
-@pytest.fixture(scope="module")
-def keys(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
-    path = tmp_path_factory.mktemp("keys") / "jwks.json"
-    path.write_text(json.dumps(idp.jwks()))
-    return KeyStore(offline_jwks=path)
-
-
-def mint(idp: LocalIdP, **claims: Any) -> str:
-    return idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), **claims))
-
-
-def record(token: str, status: int) -> LogRecord:
-    return LogRecord(
-        source=Source("extended.log", 1, 0),
-        time=WHEN,
-        remote_addr="192.0.2.7",
-        method="POST",
-        path="/ords/demo/mcp/",
-        protocol="HTTP/1.1",
-        status=status,
-        user_agent="openai-mcp/1.0.0",
-        authorization=f"Bearer {token}",
-    )
-
-
-def role_based(idp: LocalIdP) -> Expectations:
-    """A role-based profile's expectations (keys from the offline JWKS, not a JWK URL)."""
-    return Expectations(
-        issuer=idp.issuer_v2, audience=idp.api_app_id, role_claim="/roles", profile_state="present"
-    )
-
-
-def test_without_a_database_a_clean_401_stays_rejected_by_server(
-    keys: KeyStore, idp: LocalIdP
-) -> None:
-    attempt = Analyzer(keys, Expectations()).analyze(record(mint(idp), 401))
-    assert codes(attempt.verdicts)[-1] == "rejected-by-server"
-    assert "no-profile" not in codes(attempt.verdicts)
-
-
-def test_schema_without_profile_says_no_profile(keys: KeyStore, idp: LocalIdP) -> None:
-    analyzer = Analyzer(keys, Expectations.from_schema(None, reference_roles()))
-    attempt = analyzer.analyze(record(mint(idp), 401))
-    found = codes(attempt.verdicts)
-    assert found[0] == "no-profile"
-    assert "rejected-by-server" not in found
-    # What a profile would need is still said, so the fix can be applied from here.
-    assert {"profile-issuer", "profile-audience"} <= set(found)
-    assert attempt.outcome is Outcome.FAIL
-    # A 200 without a profile: the module is not protected by a JWT profile at all.
-    accepted = analyzer.analyze(record(mint(idp), 200))
-    assert codes(accepted.verdicts)[-1] == "accepted-despite-errors"
-    assert "no-profile" in accepted.verdicts[-1].message
-
-
-def test_role_based_profile_and_known_roles(keys: KeyStore, idp: LocalIdP) -> None:
-    analyzer = Analyzer(
-        keys, role_based(idp).merged(Expectations(ords_roles=reference_roles("Reader")))
-    )
-    good = analyzer.analyze(record(mint(idp), 200))
-    assert good.outcome is Outcome.OK, codes(good.verdicts)
-    near = analyzer.analyze(record(mint(idp, roles=["ordsusers"]), 401))
-    assert codes(near.verdicts) == ["role-missing"]
-    assert "case differs" in near.verdicts[0].message
-    idle = analyzer.analyze(record(mint(idp, roles=["Reader"]), 401))
-    assert codes(idle.verdicts) == ["role-without-privilege"]
-    # The same engine without the roles (no database) can only point at ORDS.
-    blind = analyzer.with_expectations(role_based(idp))
-    assert codes(blind.analyze(record(mint(idp, roles=["Reader"]), 401)).verdicts) == [
-        "rejected-by-server"
-    ]

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
 
 from inspector.commands.demo import demo_session as command_demo_session
-from inspector.demo.environment import DemoEnvironment
+from inspector.demo.environment import DemoEnvironment, start_demo
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.screens.apply import ApplyScreen
 from tests.tui.conftest import plain, wait_for
+
+
+def written_demo() -> Iterator[DemoEnvironment]:
+    """A started demo with its first connection in the log, closed when the test ends."""
+    environment = start_demo()
+    environment.replayer.write_first_connection()
+    try:
+        yield environment
+    finally:
+        environment.close()
 
 
 def demo_session(env: DemoEnvironment) -> EngineSession:

@@ -11,25 +11,20 @@ from collections.abc import Iterator
 import pytest
 from textual.widgets import Button
 
-from inspector.demo.environment import DemoEnvironment, start_demo
+from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
 from inspector.profile import JwtProfile
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.apply import ApplyScreen
 from inspector.verdicts import Outcome
 from tests.tui.conftest import SIZE, wait_for
-from tests.tui.engine_support import demo_session, open_apply, text_of
+from tests.tui.engine_support import demo_session, open_apply, text_of, written_demo
 from tests.tui.fixtures import ListSession
 
 
 @pytest.fixture
 def env() -> Iterator[DemoEnvironment]:
-    environment = start_demo()
-    environment.replayer.write_first_connection()
-    try:
-        yield environment
-    finally:
-        environment.close()
+    yield from written_demo()
 
 
 async def test_confirm_applies_and_following_attempts_turn_green(env: DemoEnvironment) -> None:

@@ -12,23 +12,18 @@ from collections.abc import Iterator
 import pytest
 
 from inspector.attempt import Attempt
-from inspector.demo.environment import DemoEnvironment, start_demo
+from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
 from inspector.tui.app import InspectorApp
 from inspector.tui.present import first_cause
 from inspector.tui.screens.apply import ApplyScreen
 from tests.tui.conftest import SIZE, plain, wait_for
-from tests.tui.engine_support import demo_session, open_apply, text_of
+from tests.tui.engine_support import demo_session, open_apply, text_of, written_demo
 
 
 @pytest.fixture
 def env() -> Iterator[DemoEnvironment]:
-    environment = start_demo()
-    environment.replayer.write_first_connection()
-    try:
-        yield environment
-    finally:
-        environment.close()
+    yield from written_demo()
 
 
 def story(app: InspectorApp) -> list[tuple[int | None, str, str | None]]:

@@ -9,22 +9,17 @@ from textual.message import Message
 
 from inspector.analyzer import Analyzer
 from inspector.database import OrdsRepository, database_error
-from inspector.demo.environment import DemoEnvironment, start_demo
+from inspector.demo.environment import DemoEnvironment
 from inspector.tui.app import InspectorApp
 from inspector.tui.messages import WorkerProblem
 from tests.tui.conftest import SIZE, make_app, plain, wait_for
-from tests.tui.engine_support import demo_session
+from tests.tui.engine_support import demo_session, written_demo
 from tests.tui.fixtures import ListSession
 
 
 @pytest.fixture
 def env() -> Iterator[DemoEnvironment]:
-    environment = start_demo()
-    environment.replayer.write_first_connection()
-    try:
-        yield environment
-    finally:
-        environment.close()
+    yield from written_demo()
 
 
 async def test_a_failing_log_reader_is_reported_and_the_app_keeps_running() -> None:
