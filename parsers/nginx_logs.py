@@ -308,14 +308,17 @@ def template_problem(template: str) -> str | None:
     return None
 
 
-def logs_recording_authorization(config: NginxConfig) -> list[AccessLog]:
+def logs_recording_authorization(
+    config: NginxConfig, *, written_only: bool = True
+) -> list[AccessLog]:
     """File access logs nginx writes whose format records ``$http_authorization``.
 
     Only ``effective_logs`` count: a log cancelled by ``access_log off`` on its level, or
-    replaced at every level below, never receives a line.
+    replaced at every level below, never receives a line. ``written_only=False`` looks at
+    every ``access_log`` directive instead (to say which ones nginx ignores).
     """
     out = []
-    for log in config.effective_logs:
+    for log in config.effective_logs if written_only else config.access_logs:
         if log.off or log.syslog:
             continue
         fmt = config.log_formats.get(log.format_name)

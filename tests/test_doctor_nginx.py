@@ -123,7 +123,9 @@ def test_cancelled_log_is_not_taken_for_the_token_log(tmp_path: Path) -> None:
     body = extended(log).replace("extended; }", "extended; access_log off; }")
     found = run(write(tmp_path, body))
     assert "nginx-authorization-log" not in found
-    assert found["nginx-no-authorization-log"].status is Status.WARN
+    finding = found["nginx-no-authorization-log"]
+    assert finding.status is Status.WARN
+    assert finding.observed == f"{log} extended ({tmp_path / 'nginx.conf'}:5, never written)"
 
 
 def test_undefined_format_does_not_hide_the_other_findings(tmp_path: Path) -> None:

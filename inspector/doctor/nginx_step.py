@@ -94,14 +94,20 @@ def _config_error(exc: NginxConfigError, how: str) -> Generator[Finding]:
 def _authorization_logs(config: NginxConfig, *, prefix_known: bool) -> Generator[Finding]:
     logs = logs_recording_authorization(config)
     if not logs:
+        written = [f"{log.path} {log.format_name}" for log in config.effective_logs]
+        ignored = [
+            f"{log.path} {log.format_name} ({log.file}:{log.line}, never written)"
+            for log in logs_recording_authorization(config, written_only=False)
+        ]
         yield Finding(
             "nginx-no-authorization-log",
             Status.WARN,
             "no access_log that nginx writes records $http_authorization: the inspector "
             "has no tokens to explain",
-            ", ".join(f"{log.path} {log.format_name}" for log in config.effective_logs) or None,
+            ", ".join(written + ignored) or None,
             "log_format extended '... authorization:\"$http_authorization\"'; access_log "
-            "/var/log/nginx/extended.log extended; (see docs: the file then holds credentials)",
+            "/var/log/nginx/extended.log extended; where no access_log off stands on the "
+            "same level (see docs: the file then holds credentials)",
         )
         return
     for log in logs:
