@@ -146,7 +146,7 @@ class NginxConfig:
     """A parsed configuration: the full directive tree plus what the inspector needs from it.
 
     ``access_logs`` holds every ``access_log`` directive under ``http`` (``off`` included);
-    ``effective_logs`` only those nginx writes for some request (see the module docstring).
+    ``effective_logs`` only those nginx writes for some request (rules in ``nginx_logs``).
     ``problems`` is empty unless parsed with ``strict=False``. ``prefix`` is what relative
     log paths were resolved against (``None``: left as written).
     """
