@@ -414,9 +414,9 @@ def _check_ords_roles(have: Sequence[str], ords_roles: Mapping[str, Sequence[str
         return []
     existing = [role for role in have if role in ords_roles]
     if existing:
-        why = " (USER_ORDS_PRIVILEGE_ROLES has no protecting privilege for them)"
-        if granting:
-            why += f"; roles that hold one: {', '.join(rules.quoted(r) for r in granting)}"
+        why = (
+            f" (roles that do: {', '.join(rules.quoted(r) for r in granting)})" if granting else ""
+        )
         return [rules.ROLE_WITHOUT_PRIVILEGE.verdict(roles=existing, why=why)]
     # Case counts in ORDS: 'ordsusers' is not 'ORDSUsers', and that is the usual mistake.
     near = [

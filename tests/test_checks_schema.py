@@ -129,7 +129,7 @@ def test_ords_role_without_privilege_has_its_own_code() -> None:
     )
     assert found.code == "role-without-privilege"
     assert '["Reader"]' in found.message
-    assert 'roles that hold one: "ORDSUsers"' in found.message
+    assert found.message.endswith('protects a module (roles that do: "ORDSUsers")')
     assert "p_roles" in found.fix
 
 
