@@ -555,6 +555,13 @@ def markdown() -> str:
         "otherwise, the clock skew is ORDS's global `security.jwt.allowed.skew` default,",
         "taken as 0 seconds (no tolerance). ORDS caps `p_allowed_skew` at 60 seconds.",
         "",
+        "Some verdicts need what only a connected database knows (the live screen with a",
+        "database, and the demo): `no-profile` when the schema has no JWT profile, and under",
+        "a role-based profile `role-missing` (no token role is an ORDS role holding a",
+        "privilege; names the roles that would work and case-only near misses) and",
+        "`role-without-privilege` (the role exists in ORDS but holds no privilege that",
+        "protects a module). Without a database these cases end as `rejected-by-server`.",
+        "",
         "| code | severity | title |",
         "|---|---|---|",
     ]
