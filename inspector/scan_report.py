@@ -108,6 +108,8 @@ class ScanReport:
     issuers: Counter[str] = field(default_factory=Counter)
     audiences: Counter[str] = field(default_factory=Counter)
     tokens: set[str] = field(default_factory=set)
+    # The iss and aud (when strings) of each distinct token, for ``merge``.
+    token_values: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
 
     def add(self, attempt: Attempt) -> None:
         """Count one attempt under each of its verdict codes (info verdicts excepted)."""
@@ -115,12 +117,12 @@ class ScanReport:
         self.outcomes[attempt.outcome] += 1
         token = attempt.token
         if token is not None and token.fingerprint not in self.tokens:
-            self.tokens.add(token.fingerprint)
             iss, aud = token.claims.get("iss"), token.claims.get("aud")
-            if isinstance(iss, str):
-                self.issuers[iss] += 1
-            if isinstance(aud, str):
-                self.audiences[aud] += 1
+            self._count_token(
+                token.fingerprint,
+                iss if isinstance(iss, str) else None,
+                aud if isinstance(aud, str) else None,
+            )
         for verdict in attempt.verdicts:
             if verdict.severity is Severity.INFO:
                 continue
@@ -135,6 +137,50 @@ class ScanReport:
                 cause.tokens.add(token.fingerprint)
             if len(cause.examples) < EXAMPLES_PER_CAUSE:
                 cause.examples.append(_example(attempt))
+
+    def _count_token(self, fingerprint: str, iss: str | None, aud: str | None) -> None:
+        self.tokens.add(fingerprint)
+        self.token_values[fingerprint] = (iss, aud)
+        if iss is not None:
+            self.issuers[iss] += 1
+        if aud is not None:
+            self.audiences[aud] += 1
+
+    def merge(self, later: ScanReport) -> None:
+        """Add ``later``, the report of the lines that follow ours (a split scan).
+
+        The result is the report one pass over all lines would have made: counts add up,
+        examples and first fixes come from the earliest lines, ties keep first-seen order.
+        """
+        self.files |= later.files
+        self.lines += later.lines
+        self.attempts += later.attempts
+        self.outcomes.update(later.outcomes)
+        for code, theirs in later.causes.items():
+            mine = self.causes.get(code)
+            if mine is None:
+                self.causes[code] = _Cause(
+                    theirs.code,
+                    theirs.severity,
+                    theirs.count,
+                    Counter(theirs.messages),
+                    list(theirs.examples),
+                    set(theirs.tokens),
+                    theirs.fix,
+                )
+                continue
+            mine.count += theirs.count
+            mine.messages.update(theirs.messages)
+            mine.tokens |= theirs.tokens
+            room = EXAMPLES_PER_CAUSE - len(mine.examples)
+            if room > 0:
+                mine.examples.extend(theirs.examples[:room])
+        self.failures.update(later.failures)
+        for reason, example in later.failure_examples.items():
+            self.failure_examples.setdefault(reason, example)
+        for fingerprint, (iss, aud) in later.token_values.items():
+            if fingerprint not in self.tokens:
+                self._count_token(fingerprint, iss, aud)
 
     def add_failure(self, failure: ParseFailure) -> None:
         """Count a line that did not match the log format, by reason."""

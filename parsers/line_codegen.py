@@ -48,7 +48,13 @@ def _field(plan: ParsePlan, name: str) -> str:
 
 
 def generate_source(plan: ParsePlan) -> str:
-    """The source of ``factory()``, which returns the specialised ``parse`` function."""
+    """The source of ``factory()``, which returns the specialised ``(parse, build)`` pair.
+
+    ``parse(data, source, truncated=False)`` parses one line; ``build(text, begin, end,
+    match, source, truncated)`` makes the record for ``text[begin:end]`` from a match of the
+    same regex made with ``pos``/``endpos`` (the bulk path). Both share one body, so a
+    record is the same whichever way it was matched, and share the memo of the last time.
+    """
     out = [
         "def factory():",
         "    last_text = None",
@@ -65,16 +71,41 @@ def generate_source(plan: ParsePlan) -> str:
         "            match = fullmatch(text, 0, end)",
         "            if match is None:",
         "                return failure(text[:end], source, truncated)",
-        "            fields = match.groupdict()",
+        *_record_body(plan, block=False),
+        "        except Exception as exc:  # attacker-controlled input must never crash a scanner",
+        "            return internal_failure(data, source, exc)",
+        "",
+        "    def build(text, begin, end, match, source, truncated):",
+        "        nonlocal last_text, last_when",
+        "        try:",
+        *_record_body(plan, block=True),
+        "        except Exception as exc:  # attacker-controlled input must never crash a scanner",
+        "            return internal_failure(text[begin:end], source, exc)",
+        "",
+        "    return parse, build",
     ]
+    return "\n".join(out) + "\n"
+
+
+def _record_body(plan: ParsePlan, *, block: bool) -> list[str]:
+    """From a successful ``match`` of ``text`` (up to ``end``) to the returned record."""
+    out = ["            fields = match.groupdict()"]
     if plan.renamed:
         out.append("            fields = {renames.get(k, k): v for k, v in fields.items()}")
     if plan.unescape and plan.escapable:
         # Likeliest fields first; stop once no backslash is left outside the field just
         # unescaped (usually after the user agent alone). Unescaped values are memoised.
+        if block:
+            out += [
+                '            first = text.find("\\\\", begin, end)',
+                "            if first >= 0:",
+            ]
+        else:
+            out += [
+                '            if "\\\\" in text:',
+                '                first = text.find("\\\\", 0, end)',
+            ]
         out += [
-            '            if "\\\\" in text:',
-            '                first = text.find("\\\\", 0, end)',
             "                for key, group in escapable:",
             "                    value = fields[key]",
             '                    if value is not None and "\\\\" in value:',
@@ -155,19 +186,20 @@ def generate_source(plan: ParsePlan) -> str:
         out += ["            record.__class__ = LogRecord", "            return record"]
     else:
         out.append(f"            return LogRecord({', '.join(values.values())})")
-    out += [
-        "        except Exception as exc:  # attacker-controlled input must never crash a scanner",
-        "            return internal_failure(data, source, exc)",
-        "",
-        "    return parse",
-    ]
-    return "\n".join(out) + "\n"
+    return out
+
+
+def build_parsers(
+    plan: ParsePlan, name: str, env: Mapping[str, Any]
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Compile the generated source with ``env`` as its globals: ``(parse, build)``."""
+    namespace = dict(env)
+    code = compile(generate_source(plan), f"<log_format {name!r}>", "exec")
+    exec(code, namespace)  # noqa: S102 (our own generated source, see module docstring)
+    factory: Callable[[], tuple[Callable[..., Any], Callable[..., Any]]] = namespace["factory"]
+    return factory()
 
 
 def build_parse(plan: ParsePlan, name: str, env: Mapping[str, Any]) -> Callable[..., Any]:
     """Compile the generated source with ``env`` as its globals and return ``parse``."""
-    namespace = dict(env)
-    code = compile(generate_source(plan), f"<log_format {name!r}>", "exec")
-    exec(code, namespace)  # noqa: S102 (our own generated source, see module docstring)
-    factory: Callable[[], Callable[..., Any]] = namespace["factory"]
-    return factory()
+    return build_parsers(plan, name, env)[0]

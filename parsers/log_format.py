@@ -27,11 +27,11 @@ unambiguously: their records carry ``best_effort=True``.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Protocol
 
-from parsers.line_codegen import ParsePlan, build_parse
+from parsers.line_codegen import ParsePlan, build_parsers
 from parsers.nginx_conf import (
     ESCAPE_MODES,
     LogFormat,
@@ -285,8 +285,71 @@ class LineParser:
             "shell": RECORD_SHELL,
             "LogRecord": LogRecord,
         }
-        parse: _ParseFn = build_parse(plan, self.format.name, env)
-        return parse
+        parse, from_match = build_parsers(plan, self.format.name, env)
+        self._from_match: Callable[..., LogRecord | ParseFailure] = from_match
+        typed: _ParseFn = parse
+        return typed
+
+    # -- bulk parsing ----------------------------------------------------------------------
+
+    def parse_block(
+        self,
+        text: str,
+        file: str,
+        line: int,
+        offset: int,
+        out: list[LogRecord | ParseFailure],
+        *,
+        present: Collection[str] | None = None,
+        statuses: Collection[str] = (),
+        max_line: int = 64 * 1024,
+    ) -> int:
+        """Parse every line of ``text`` (ASCII; lines end with ``\\n``, the last may not).
+
+        Appends to ``out`` what ``parse`` would give for each line, numbered from ``line``
+        at byte ``offset`` on, but only for lines that matter: every failure, and the
+        records of lines where one of the ``present`` variables has a value or
+        ``$status`` is one of ``statuses`` (every record when ``present`` is None). A
+        line longer than ``max_line`` is cut there and parsed as ``truncated``, as the
+        line splitter does. Returns the number of lines. ASCII only, so that character
+        positions are byte offsets; callers send other text through ``parse``.
+        """
+        groups = self._groups
+        wanted = (
+            None if present is None else tuple(groups[name] for name in present if name in groups)
+        )
+        status_group = groups.get("status") if statuses else None
+        statuses = frozenset(statuses)
+        # Most formats have one such variable ($http_authorization): no loop for it.
+        single = wanted[0] if wanted is not None and len(wanted) == 1 else None
+        fullmatch = self._fullmatch
+        build = self._from_match
+        parse = self.parse
+        find = text.find
+        append = out.append
+        end = len(text)
+        pos = 0
+        first = line
+        while pos < end:
+            stop = find("\n", pos)
+            if stop < 0:
+                stop = end
+            if stop - pos > max_line:
+                append(parse(text[pos : pos + max_line], Source(file, line, offset + pos), True))
+            else:
+                match = fullmatch(text, pos, stop)
+                if match is None:
+                    append(parse(text[pos:stop], Source(file, line, offset + pos)))
+                elif (
+                    wanted is None
+                    or (single is not None and match[single] is not None)
+                    or (status_group is not None and match[status_group] in statuses)
+                    or (single is None and any(match[group] is not None for group in wanted))
+                ):
+                    append(build(text, pos, stop, match, Source(file, line, offset + pos), False))
+            line += 1
+            pos = stop + 1
+        return line - first
 
     # -- failures --------------------------------------------------------------------------
 

@@ -12,10 +12,13 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
+from inspector import bulkscan
+from inspector.analyzer import Analyzer
 from inspector.attempt import Attempt, TokenReport
 from inspector.config import ConfigError, load_config
 from inspector.expectations_config import build_analyzer
@@ -31,6 +34,7 @@ from inspector.options import (
 from inspector.scan_report import ScanReport
 from inspector.verdicts import Outcome, Verdict
 from parsers.authorization import parse_authorization
+from parsers.log_format import LineParser
 from parsers.records import LogRecord, ParseFailure
 
 EPILOG = """\
@@ -107,7 +111,8 @@ class JsonLines:
 
     A token report (header, claims: most of each line) and most verdicts are shared by
     thousands of attempts; their JSON is encoded once. Entries keep their object alive,
-    so an ``id`` in the cache always names the object it was computed for.
+    so an ``id`` in the cache always names the object it was computed for. Short strings
+    (addresses, paths, client names) and times are memoised by value.
     """
 
     MAX_ENTRIES = 8192
@@ -117,28 +122,69 @@ class JsonLines:
         self._verdicts: dict[int, tuple[Verdict, str]] = {}
         self._times: dict[datetime, str] = {}
         self._tails: dict[tuple[int, int], tuple[TokenReport | None, tuple[Verdict, ...], str]] = {}
+        self._strings: dict[str | None, str] = {None: "null"}
+        self._statuses: dict[int | None, str] = {None: "null"}
+        self._last_time: datetime | None = None
+        self._last_time_text = "null"
 
     def encode(self, attempt: Attempt) -> str:
         """The same text as ``json.dumps(attempt.as_dict())``."""
+        pieces: list[str] = []
+        self.encode_into(attempt, pieces)
+        return "".join(pieces)[:-1]
+
+    def encode_into(self, attempt: Attempt, pieces: list[str]) -> None:
+        """Append the JSON line for ``attempt`` (newline included) to ``pieces``.
+
+        The long shared part goes in as its own piece, so joining the pieces is the only
+        copy made of it.
+        """
         rec = attempt.record
+        strings = self._strings
         when = rec.time
+        time_text = self._last_time_text if when is self._last_time else self._time(when)
+        source = rec.source
+        file = strings.get(source.file) or self._string(source.file)
+        addr = strings.get(rec.remote_addr) or self._string(rec.remote_addr)
+        method = strings.get(rec.method) or self._string(rec.method)
+        path = strings.get(rec.path) or self._string(rec.path)
+        status = self._statuses.get(rec.status) or self._status(rec.status)
+        client = strings.get(attempt.client) or self._string(attempt.client)
+        subject = strings.get(attempt.subject) or self._string(attempt.subject)
+        pieces.append(
+            f'{{"file": {file}, "line": {source.line}, "time": {time_text}, '
+            f'"remote_addr": {addr}, "method": {method}, "path": {path}, '
+            f'"status": {status}, "client": {client}, "subject": {subject}, '
+        )
+        pieces.append(self._tail(attempt))
+
+    def _string(self, value: str | None) -> str:
+        text = _nullable(value)
+        if len(self._strings) >= self.MAX_ENTRIES:
+            self._strings.clear()
+            self._strings[None] = "null"
+        if value is not None and len(value) <= 512:
+            self._strings[value] = text
+        return text
+
+    def _status(self, status: int | None) -> str:
+        text = "null" if status is None else str(status)
+        if len(self._statuses) < self.MAX_ENTRIES:
+            self._statuses[status] = text
+        return text
+
+    def _time(self, when: datetime | None) -> str:
         if when is None:
-            time_text = "null"
+            text = "null"
         else:
-            time_text = self._times.get(when) or ""
-            if not time_text:
-                time_text = _string(when.isoformat())
+            text = self._times.get(when) or ""
+            if not text:
+                text = _string(when.isoformat())
                 if len(self._times) >= self.MAX_ENTRIES:
                     self._times.clear()
-                self._times[when] = time_text
-        status = "null" if rec.status is None else str(rec.status)
-        return (
-            f'{{"file": {_string(rec.source.file)}, "line": {rec.source.line}, '
-            f'"time": {time_text}, "remote_addr": {_nullable(rec.remote_addr)}, '
-            f'"method": {_nullable(rec.method)}, "path": {_nullable(rec.path)}, '
-            f'"status": {status}, "client": {_string(attempt.client)}, '
-            f'"subject": {_nullable(attempt.subject)}, {self._tail(attempt)}}}'
-        )
+                self._times[when] = text
+        self._last_time, self._last_time_text = when, text
+        return text
 
     def _tail(self, attempt: Attempt) -> str:
         # Token, verdicts and outcome: the same objects (hence text) on most lines.
@@ -149,7 +195,7 @@ class JsonLines:
             return hit[2]
         token = "null" if report is None else self._token(report)
         listed = ", ".join([self._verdict(v) for v in verdicts])
-        text = f'"token": {token}, "verdicts": [{listed}], "outcome": "{attempt.outcome.value}"'
+        text = f'"token": {token}, "verdicts": [{listed}], "outcome": "{attempt.outcome.value}"}}\n'
         if len(self._tails) >= self.MAX_ENTRIES:
             self._tails.clear()
         self._tails[key] = (report, verdicts, text)
@@ -181,8 +227,123 @@ def run(args: argparse.Namespace) -> int:
     return scan(args, sys.stdout, sys.stderr)
 
 
-def scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """Scan with parsed ``args``, writing results to ``out`` and problems to ``err``."""
+class _Judge:
+    """What ``scan`` does with each parsed line; one per process when a file is split.
+
+    ``take`` receives lines already counted elsewhere (``lines``) with the records and
+    failures among them; records that are not attempts are skipped here whichever path
+    read them, so both paths apply the very same rules.
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        args: argparse.Namespace,
+        since: datetime | None,
+        report: ScanReport,
+        write: Callable[[str], object],
+    ) -> None:
+        self.analyzer = analyzer
+        self.since = since
+        self.report = report
+        self.write = write
+        self.judge_all: bool = args.all
+        self.only_failures: bool = args.only_failures
+        self.as_json: bool = args.json
+        self.show_token: bool = args.show_token
+        self.encoder = JsonLines()
+        self.any_error = False
+
+    def take(self, items: Sequence[LogRecord | ParseFailure], lines: int) -> None:
+        """Judge ``items``, the records and failures among ``lines`` lines just read."""
+        report = self.report
+        report.lines += lines
+        judge_all, only_failures, since = self.judge_all, self.only_failures, self.since
+        as_json, show_token = self.as_json, self.show_token
+        analyze = self.analyzer.analyze
+        encode_into = self.encoder.encode_into
+        pieces: list[str] = []
+        for item in items:
+            if item.__class__ is LogRecord:
+                assert isinstance(item, LogRecord)
+                if not judge_all and not is_attempt(item):
+                    continue
+                if since is not None and item.time is not None and item.time < since:
+                    continue
+                attempt = analyze(item)
+                # FAIL is exactly "an error verdict holds" (outcome_of).
+                failed = attempt.outcome is Outcome.FAIL
+                if failed:
+                    self.any_error = True
+                elif only_failures:
+                    continue
+                if not as_json:
+                    report.add(attempt)
+                elif show_token:
+                    token = _credential(item.authorization)
+                    pieces.append(attempt_json(attempt, show_token=True, token=token) + "\n")
+                else:
+                    encode_into(attempt, pieces)
+            elif isinstance(item, ParseFailure):
+                report.add_failure(item)
+        if pieces:
+            self.write("".join(pieces))
+
+
+class _Workers:
+    """``bulkscan.Worker`` for ``scan``: each forked worker judges its range with a copy
+    of the analyzer (its caches as they were at the fork) and returns its report."""
+
+    def __init__(
+        self, judge: _Judge, args: argparse.Namespace, files: set[str], out: TextIO
+    ) -> None:
+        self.judge = judge
+        self.args = args
+        self.files = files
+        self.out = out
+
+    def part(self, output: IO[str]) -> _Judge:
+        # A keep-alive connection inherited from the parent must never carry requests
+        # from two processes: the worker fetches keys (if it must) on its own session.
+        keys = getattr(self.judge.analyzer, "keys", None)
+        http = getattr(keys, "http", None)
+        if http is not None and hasattr(http, "session"):
+            import requests
+
+            http.session = requests.Session()
+        return _Judge(
+            self.judge.analyzer,
+            self.args,
+            self.judge.since,
+            ScanReport(files=set(self.files)),
+            output.write,
+        )
+
+    def result(self, part: bulkscan.Part) -> tuple[ScanReport, bool]:
+        assert isinstance(part, _Judge)
+        return part.report, part.any_error
+
+    def absorb(self, result: tuple[ScanReport, bool], output: IO[bytes]) -> None:
+        report, any_error = result
+        self.judge.report.merge(report)
+        self.judge.any_error = self.judge.any_error or any_error
+        bulkscan.copy_output(output, self.out)
+
+
+# What parse_block must keep for scan: lines ``is_attempt`` may accept.
+_ATTEMPTS = bulkscan.Selection(present=("http_authorization",), statuses=("401", "403"))
+_EVERY_LINE = bulkscan.Selection(present=None)
+
+
+def scan(
+    args: argparse.Namespace, out: TextIO, err: TextIO, *, processes: int | None = None
+) -> int:
+    """Scan with parsed ``args``, writing results to ``out`` and problems to ``err``.
+
+    Regular files are read by ``inspector.bulkscan`` (big files on every CPU, or on
+    ``processes`` of them); standard input, pipes, gzip files and ``--last`` go through
+    ``iter_records``. Both give the same output.
+    """
     try:
         config = load_config(args.config, explicit=args.config is not None)
         analyzer = build_analyzer(config, args)
@@ -196,39 +357,47 @@ def scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"token-inspector scan: warning: {warning}\n")
     report = ScanReport(files=set(selection.paths))
     io_error = False
-    any_error = False
-    judge_all, only_failures = args.all, args.only_failures
-    as_json, show_token = args.json, args.show_token
-    write = out.write
-    encoder = JsonLines()
-    for item in iter_records(selection, start, follow=False, poll=bool(args.poll)):
-        if isinstance(item, LogRecord):
-            report.lines += 1
-            if not judge_all and not is_attempt(item):
-                continue
-            if since is not None and item.time is not None and item.time < since:
-                continue
-            attempt = analyzer.analyze(item)
-            # FAIL is exactly "an error verdict holds" (outcome_of).
-            failed = attempt.outcome is Outcome.FAIL
-            any_error = any_error or failed
-            if only_failures and not failed:
-                continue
-            if as_json and show_token:
-                token = _credential(item.authorization)
-                write(attempt_json(attempt, show_token=True, token=token) + "\n")
-            elif as_json:
-                write(encoder.encode(attempt) + "\n")
-            else:
-                report.add(attempt)
-        elif isinstance(item, ParseFailure):
-            report.lines += 1
-            report.add_failure(item)
-        elif isinstance(item, FollowEvent) and item.kind in ("error", "permission"):
+    judge = _Judge(analyzer, args, since, report, out.write)
+    workers = _Workers(judge, args, set(selection.paths), out)
+    keep = _EVERY_LINE if args.all else _ATTEMPTS
+    generic: list[str] = []
+
+    def read_generic() -> None:
+        nonlocal io_error
+        if not generic:
+            return
+        part = replace(selection, paths=tuple(generic))
+        generic.clear()
+        for item in iter_records(part, start, follow=False, poll=bool(args.poll)):
+            if isinstance(item, LogRecord | ParseFailure):
+                judge.take((item,), 1)
+            elif isinstance(item, FollowEvent) and item.kind in ("error", "permission"):
+                io_error = True
+                err.write(f"token-inspector scan: {item.message}\n")
+
+    for path in selection.paths:
+        parser = selection.parsers[path]
+        if start.mode != "start" or not isinstance(parser, LineParser):
+            generic.append(path)
+            continue
+        if not bulkscan.readable_once(path):
+            generic.append(path)
+            continue
+        read_generic()
+        try:
+            problems = bulkscan.scan_file(
+                path, parser, judge, keep, worker=workers, processes=processes
+            )
+        except OSError:
+            # Could not open it after all: the generic path says why, in its words.
+            generic.append(path)
+            continue
+        for problem in problems:
             io_error = True
-            err.write(f"token-inspector scan: {item.message}\n")
-    if not as_json:
-        report.render(out, only_failures=only_failures)
+            err.write(f"token-inspector scan: {problem}\n")
+    read_generic()
+    if not args.json:
+        report.render(out, only_failures=args.only_failures)
     elif report.failures:
         err.write(
             f"token-inspector scan: {sum(report.failures.values())} lines did not match the "
@@ -237,7 +406,7 @@ def scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     out.flush()
     if io_error:
         return 2
-    return 1 if any_error else 0
+    return 1 if judge.any_error else 0
 
 
 def _credential(authorization: str | None) -> str | None:

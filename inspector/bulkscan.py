@@ -1,0 +1,425 @@
+"""Reading a regular log file once, fast: big reads, whole-block parsing, both cores.
+
+The generic read-once path (``LogFollower`` then ``LineParser.parse`` per line) builds a
+``RawLine`` and a record for every line. ``scan`` only judges attempts, so here a file is
+read in large blocks and each block goes through ``LineParser.parse_block``, which
+matches every line in place and builds records only for the lines that matter (and for
+every failure). Large files are cut at newline boundaries into byte ranges, one per CPU;
+forked workers scan the later ranges while this process scans the first one, each
+worker counting the newlines before its range so line numbers stay exact.
+
+What the consumer sees is what the generic path gives for the same file: the same records
+for the kept lines, the same failures, the same line count. Pipes, standard input, gzip
+files and ``--last`` stay on the generic path.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import stat
+import tempfile
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from inspector.linesplit import DEFAULT_MAX_LINE
+from parsers.log_format import LineParser
+from parsers.records import LogRecord, ParseFailure, Source
+
+READ_CHUNK = 1024 * 1024
+# Below this, forking costs more than it saves.
+PARALLEL_MIN_BYTES = 20 * 1024 * 1024
+# Counting newlines costs about this fraction of scanning the same bytes; later ranges are
+# made that much shorter, since their worker first counts the lines before them.
+COUNT_COST = 0.06
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+Items = list[LogRecord | ParseFailure]
+
+
+class Part(Protocol):
+    """Whoever judges the lines of one byte range (one per process)."""
+
+    def take(self, items: Items, lines: int) -> None:
+        """``lines`` more lines were read; ``items`` are their kept records and failures."""
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which records ``parse_block`` keeps (failures are always kept)."""
+
+    present: Collection[str] | None  # variables with a value make a line count; None: all
+    statuses: Collection[str] = ()  # ... and so do these ``$status`` values
+
+
+class Worker(Protocol):
+    """How a forked worker judges its range and hands the result back."""
+
+    def part(self, output: IO[str]) -> Part:
+        """A fresh ``Part`` writing its output (if any) to ``output``."""
+
+    def result(self, part: Part) -> Any:
+        """What the parent needs from a finished part (picklable)."""
+
+    def absorb(self, result: Any, output: IO[bytes]) -> None:
+        """In the parent, in range order: merge ``result`` and copy ``output`` on."""
+
+
+def readable_once(path: str) -> bool:
+    """Whether ``path`` is a regular, uncompressed file this module can read."""
+    try:
+        mode = Path(path).stat().st_mode
+    except OSError:
+        return False
+    if not stat.S_ISREG(mode):
+        return False
+    if path.endswith(".gz"):
+        try:
+            with open(path, "rb") as handle:
+                if handle.read(2) == b"\x1f\x8b":
+                    return False
+        except OSError:
+            return False
+    return True
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def scan_file(
+    path: str,
+    parser: LineParser,
+    part: Part,
+    selection: Selection,
+    *,
+    worker: Worker | None = None,
+    processes: int | None = None,
+    max_line: int = DEFAULT_MAX_LINE,
+    parallel_min: int | None = None,
+) -> list[str]:
+    """Read ``path`` once into ``part``; with ``worker``, split it over ``processes``.
+
+    Returns the I/O problems met, as one-line messages (empty when all went well).
+    ``OSError`` from opening the file propagates: callers fall back to the generic path
+    for the message it gives.
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        count = processes if processes is not None else cpu_count()
+        smallest = PARALLEL_MIN_BYTES if parallel_min is None else parallel_min
+        if worker is None or count < 2 or size < smallest:
+            return _read_range(fd, path, parser, part, selection, 0, None, 1, max_line)[1]
+        ranges = split_ranges(fd, size, count)
+        if len(ranges) < 2:
+            return _read_range(fd, path, parser, part, selection, 0, None, 1, max_line)[1]
+        return _scan_parallel(fd, path, parser, part, selection, ranges, worker, max_line)
+    finally:
+        os.close(fd)
+
+
+def split_ranges(fd: int, size: int, parts: int) -> list[tuple[int, int | None]]:
+    """``parts`` byte ranges that start at line starts; the last one runs to the end.
+
+    Range k's worker first counts the newlines before it, so later ranges are shorter.
+    """
+    weights = [1 - COUNT_COST * k for k in range(parts)]
+    # Length of range k is proportional to 1 - c*k (approximately balancing count+scan).
+    total = sum(weights)
+    cuts = [0]
+    acc = 0.0
+    for weight in weights[:-1]:
+        acc += weight / total
+        cut = _line_start_after(fd, int(size * acc), size)
+        if cut <= cuts[-1] or cut >= size:
+            break
+        cuts.append(cut)
+    return [(start, cuts[i + 1] if i + 1 < len(cuts) else None) for i, start in enumerate(cuts)]
+
+
+def _line_start_after(fd: int, pos: int, size: int) -> int:
+    """The offset just after the first newline at or after ``pos`` (``size`` if none)."""
+    while pos < size:
+        data = os.pread(fd, 64 * 1024, pos)
+        if not data:
+            return size
+        newline = data.find(b"\n")
+        if newline >= 0:
+            return pos + newline + 1
+        pos += len(data)
+    return size
+
+
+def count_newlines(fd: int, start: int, stop: int) -> int:
+    """Newlines in the bytes ``[start, stop)`` of ``fd``."""
+    count = 0
+    buffer = bytearray(READ_CHUNK)
+    view = memoryview(buffer)
+    pos = start
+    while pos < stop:
+        got = os.preadv(fd, [view[: min(READ_CHUNK, stop - pos)]], pos)
+        if not got:
+            break
+        count += buffer.count(b"\n", 0, got)
+        pos += got
+    return count
+
+
+def _read_range(
+    fd: int,
+    path: str,
+    parser: LineParser,
+    part: Part,
+    selection: Selection,
+    start: int,
+    stop: int | None,
+    line: int,
+    max_line: int,
+) -> tuple[int, list[str]]:
+    """Feed the lines in ``[start, stop)`` (to the end when ``stop`` is None) to ``part``.
+
+    Returns (lines read, problems). ``start`` is a line start and ``stop`` one too (or the
+    end), so no line is split between two ranges.
+    """
+    first = line
+    pos = start  # offset of the next byte to read
+    pending = b""  # an incomplete line carried to the next read
+    skipping = False  # inside an over-long line, after its cut part was parsed
+    take = part.take
+    while True:
+        want = READ_CHUNK if stop is None else min(READ_CHUNK, stop - pos)
+        try:
+            chunk = os.pread(fd, want, pos) if want > 0 else b""
+        except OSError as exc:
+            return line - first, [f"{path}: read failed: {exc.strerror or exc}"]
+        at_end = not chunk
+        line_start = pos - len(pending)
+        pos += len(chunk)
+        if skipping:
+            newline = chunk.find(b"\n")
+            if newline < 0 and not at_end:
+                continue
+            skipping = False
+            chunk = chunk[newline + 1 :] if newline >= 0 else b""
+            line_start = pos - len(chunk)
+        data = pending + chunk if pending else chunk
+        if at_end:
+            # The last line may lack its newline; it is a line all the same.
+            if data:
+                items: Items = []
+                count = _parse_block(
+                    parser, data, path, line, line_start, items, selection, max_line
+                )
+                take(items, count)
+                line += count
+            return line - first, []
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            if len(data) > max_line:
+                # The generic splitter's rule: parse the first max_line bytes, cut, and
+                # skip the rest of the line up to its newline.
+                source = Source(path, line, line_start)
+                take([parser.parse(data[:max_line], source, True)], 1)
+                line += 1
+                pending = b""
+                skipping = True
+            else:
+                pending = data
+            continue
+        block, pending = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
+        items = []
+        count = _parse_block(parser, block, path, line, line_start, items, selection, max_line)
+        take(items, count)
+        line += count
+
+
+def _parse_block(
+    parser: LineParser,
+    block: bytes,
+    path: str,
+    line: int,
+    offset: int,
+    out: Items,
+    selection: Selection,
+    max_line: int,
+) -> int:
+    """Parse the complete lines of ``block``; ASCII stretches in bulk, other lines alone."""
+    if block.isascii():
+        return parser.parse_block(
+            block.decode("ascii"),
+            path,
+            line,
+            offset,
+            out,
+            present=selection.present,
+            statuses=selection.statuses,
+            max_line=max_line,
+        )
+    first = line
+    pos = 0
+    size = len(block)
+    while pos < size:
+        odd = _NON_ASCII.search(block, pos)
+        ascii_end = size if odd is None else block.rfind(b"\n", pos, odd.start()) + 1
+        if ascii_end > pos:
+            line += parser.parse_block(
+                block[pos:ascii_end].decode("ascii"),
+                path,
+                line,
+                offset + pos,
+                out,
+                present=selection.present,
+                statuses=selection.statuses,
+                max_line=max_line,
+            )
+        if odd is None:
+            break
+        # A line with other bytes: decoded (with replacement) and parsed on its own, as
+        # the generic path does; the consumer decides whether its record matters.
+        start = max(ascii_end, pos)
+        stop = block.find(b"\n", start)
+        if stop < 0:
+            stop = size
+        data = block[start:stop]
+        source = Source(path, line, offset + start)
+        if len(data) > max_line:
+            out.append(parser.parse(data[:max_line], source, True))
+        else:
+            out.append(parser.parse(data, source))
+        line += 1
+        pos = stop + 1
+    return line - first
+
+
+def _scan_parallel(
+    fd: int,
+    path: str,
+    parser: LineParser,
+    part: Part,
+    selection: Selection,
+    ranges: list[tuple[int, int | None]],
+    worker: Worker,
+    max_line: int,
+) -> list[str]:
+    children: list[tuple[int, int, IO[bytes], int, int | None]] = []
+    try:
+        for start, stop in ranges[1:]:
+            output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed after absorb)
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover (runs in the child; its effects are tested)
+                os.close(read_end)
+                _child(
+                    fd, path, parser, selection, start, stop, worker, output, write_end, max_line
+                )
+            os.close(write_end)
+            children.append((pid, read_end, output, start, stop))
+        lines, problems = _read_range(
+            fd, path, parser, part, selection, ranges[0][0], ranges[0][1], 1, max_line
+        )
+        for pid, read_end, output, start, stop in children:
+            payload = _read_all(read_end)
+            os.close(read_end)
+            os.waitpid(pid, 0)
+            outcome = _unpickle(payload)
+            if outcome is not None and outcome[0] == lines + 1:
+                _, got, result, child_problems = outcome
+                output.seek(0)
+                worker.absorb(result, output)
+                lines += got
+                problems.extend(child_problems)
+            else:
+                # The worker died or disagreed about line numbers: read its range here.
+                got, more = _read_range(
+                    fd, path, parser, part, selection, start, stop, lines + 1, max_line
+                )
+                lines += got
+                problems.extend(more)
+            output.close()
+        children.clear()
+        return problems
+    finally:
+        for pid, read_end, output, _, _ in children:
+            os.close(read_end)
+            output.close()
+            try:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+            except OSError:
+                pass
+
+
+def _child(
+    fd: int,
+    path: str,
+    parser: LineParser,
+    selection: Selection,
+    start: int,
+    stop: int | None,
+    worker: Worker,
+    output: IO[bytes],
+    write_end: int,
+    max_line: int,
+) -> None:
+    """The forked worker: count the lines before its range, scan the range, report, exit."""
+    status = 0
+    try:
+        with open(
+            output.fileno(), "w", encoding="utf-8", closefd=False, buffering=READ_CHUNK
+        ) as text:
+            part = worker.part(text)
+            first = 1 + count_newlines(fd, 0, start)
+            got, problems = _read_range(
+                fd, path, parser, part, selection, start, stop, first, max_line
+            )
+            result = worker.result(part)
+        payload = pickle.dumps((first, got, result, problems), protocol=pickle.HIGHEST_PROTOCOL)
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(write_end, view) :]
+    except BaseException:  # the parent reads the range itself instead
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, READ_CHUNK):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _unpickle(payload: bytes) -> tuple[int, int, Any, list[str]] | None:
+    if not payload:
+        return None
+    try:
+        # Our own child wrote it, through a pipe only we hold.
+        loaded: tuple[int, int, Any, list[str]] = pickle.loads(payload)  # noqa: S301
+    except Exception:
+        return None
+    return loaded
+
+
+def copy_output(source: IO[bytes], out: IO[str]) -> None:
+    """Append a worker's output file to ``out`` (a text stream)."""
+    raw: Any = getattr(out, "buffer", None)
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    direct = raw is not None and encoding in ("utf8", "ascii", "usascii")
+    if direct:
+        out.flush()
+    while chunk := source.read(READ_CHUNK):
+        if direct:
+            raw.write(chunk)
+        else:
+            out.write(chunk.decode("utf-8"))
+    if direct:
+        raw.flush()

@@ -1,0 +1,278 @@
+"""The bulk read path of ``scan`` gives what the generic path gives, byte for byte.
+
+Each test scans the same real file twice: once the generic way (``iter_records``, one
+``RawLine`` and one parse per line) and once through ``inspector.bulkscan`` (block parsing,
+and forked workers over byte ranges when asked), then compares stdout, stderr and the
+exit status. The log mixes attempts, failures and lines built to land on the edges:
+over-long lines, CRLF, raw UTF-8 and invalid bytes, empty lines, a last line without
+its newline; small read chunks put block and range boundaries everywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bench.synthetic import EXTENDED_TEMPLATE
+from inspector import bulkscan
+from inspector.cli import build_parser
+from inspector.commands import scan as scan_command
+from inspector.local_idp import LocalIdP, generate_rsa_key
+from parsers.log_format import compile_format, parse_log_format_string
+from parsers.nginx_time import format_time_local
+from parsers.records import LogRecord, ParseFailure, Source
+
+WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+PARSER = compile_format(parse_log_format_string(EXTENDED_TEMPLATE))
+
+
+def render(
+    status: int | str,
+    authorization: str | None,
+    *,
+    at: datetime = WHEN,
+    ua: str = "ChatGPT-User/1.0; +https://openai.com/bot",
+    path: str = "/ords/demo/mcp/",
+    addr: str = "192.0.2.7",
+) -> str:
+    return PARSER.render(
+        {
+            "remote_addr": addr,
+            "time_local": format_time_local(at),
+            "request": f"POST {path} HTTP/1.1",
+            "status": str(status),
+            "body_bytes_sent": "12",
+            "http_user_agent": ua,
+            "http_authorization": authorization,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def idp() -> LocalIdP:
+    return LocalIdP()
+
+
+@pytest.fixture(scope="module")
+def log_lines(idp: LocalIdP) -> list[bytes]:
+    """About 600 lines: every kind of attempt, many non-attempts, and odd lines."""
+    now = WHEN.timestamp()
+    tokens = [
+        idp.mint(idp.entra_v2_claims(now=now)),
+        idp.mint(idp.entra_v2_claims(now=now - 7200)),  # expired
+        idp.mint(idp.entra_v2_claims(now=now), key=generate_rsa_key(kid=idp.keys[0].kid)),
+        idp.mint(idp.entra_v2_claims(now=now, aud="api://someone-else")),
+    ]
+    agents = ["Claude-User/1.0", "node", "エージェント/1.0", 'curl/8.5.0 "quoted"', "python-httpx"]
+    out: list[bytes] = []
+    for i in range(560):
+        at = WHEN + timedelta(seconds=i // 3)
+        ua = agents[i % len(agents)]
+        kind = i % 7
+        if kind == 0:
+            text = render(401, None, at=at, ua=ua)
+        elif kind == 1:
+            text = render(200, None, at=at, ua=ua, path="/.well-known/oauth-protected-resource")
+        elif kind == 2:
+            text = render(403, "Basic dXNlcjpwYXNz", at=at, ua=ua)
+        elif kind == 3:
+            text = render(200 if i % 2 else 401, f"Bearer {tokens[i % 4]}", at=at, ua=ua)
+        elif kind == 4:
+            text = render(200, None, at=at, addr=f"198.51.100.{i % 200}")
+        elif kind == 5:
+            text = render(200, f"Bearer {tokens[(i // 7) % 4]}", at=at, path=f"/ords/x/{i}")
+        else:
+            text = render(404, None, at=at, ua=ua)
+        out.append(text.encode("ascii"))
+    token_line = render(200, f"Bearer {tokens[0]}").encode("ascii")
+    odd = [
+        b"this is not an nginx line",
+        b"",
+        token_line + b"\r",  # CRLF: the \r stays in the line, as nginx never writes it
+        render(401, None, ua="raw").replace("raw", "r\u00e4w \u30a8").encode("utf-8"),
+        token_line.replace(b"ChatGPT", b"Chat\xffGPT\xc3"),  # invalid UTF-8
+        render(200, "Bearer " + "A" * 70_000).encode("ascii"),  # over 64 KiB: cut, fails
+        b"x" * 200_000,  # a long failure, longer than a read chunk
+        render(200, "Bearer not.a.jwt", ua="x" * 65_000).encode("ascii"),  # cut, fails
+        b'1.2.3.4 - - [01/Mar/2026:12:00:00 +0000] "GET / HTTP/1.1" 200',  # short
+        render(401, "Bearer   ").encode("ascii"),
+        render("401", "Bearer eyJhbGciOiJub25lIn0.e30.").encode("ascii"),
+    ]
+    for index, line in enumerate(odd):
+        out.insert(37 + index * 47, line)
+    return out
+
+
+def write_log(path: Path, lines: list[bytes], *, final_newline: bool = True) -> None:
+    path.write_bytes(b"\n".join(lines) + (b"\n" if final_newline else b""))
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, idp: LocalIdP) -> Path:
+    (tmp_path / "jwks.json").write_text(json.dumps(idp.jwks()))
+    (tmp_path / "config.toml").write_text("")
+    return tmp_path
+
+
+def run_scan(
+    workdir: Path,
+    logs: list[str],
+    extra: list[str],
+    *,
+    bulk: bool,
+    processes: int = 1,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[int, str, str]:
+    argv = [
+        "scan", *logs, "--log-format", EXTENDED_TEMPLATE, "--jwks", str(workdir / "jwks.json"),
+        "--config", str(workdir / "config.toml"), *extra,
+    ]  # fmt: skip
+    args = build_parser().parse_args(argv)
+    out, err = io.StringIO(), io.StringIO()
+    with monkeypatch.context() as patch:
+        if not bulk:
+            patch.setattr(bulkscan, "readable_once", lambda path: False)
+        else:
+            # Small reads and ranges: boundaries fall everywhere, workers fork even here.
+            patch.setattr(bulkscan, "READ_CHUNK", 4096)
+            patch.setattr(bulkscan, "PARALLEL_MIN_BYTES", 1)
+        status = scan_command.scan(args, out, err, processes=processes)
+    return status, out.getvalue(), err.getvalue()
+
+
+MODES = [
+    ["--json"],
+    [],
+    ["--all", "--json"],
+    ["--all"],
+    ["--only-failures"],
+    ["--only-failures", "--json", "--show-token"],
+    ["--json", "--since", "2026-03-01T12:01:00+00:00"],
+    ["--json", "--expect-aud", "api://someone-else", "--expect-iss", "https://x.example/v2.0"],
+]
+
+
+@pytest.mark.parametrize("extra", MODES, ids=lambda e: " ".join(e) or "report")
+@pytest.mark.parametrize("processes", [1, 2, 3])
+def test_bulk_path_gives_the_generic_output(
+    workdir: Path,
+    log_lines: list[bytes],
+    extra: list[str],
+    processes: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = workdir / "extended.log"
+    write_log(log, log_lines, final_newline=processes != 2)
+    generic = run_scan(workdir, [str(log)], extra, bulk=False, monkeypatch=monkeypatch)
+    fast = run_scan(
+        workdir, [str(log)], extra, bulk=True, processes=processes, monkeypatch=monkeypatch
+    )
+    assert fast == generic
+    status, out, err = fast
+    assert status == 1
+    if "--json" in extra and "--only-failures" not in extra:
+        rows = [json.loads(row) for row in out.splitlines()]
+        assert rows and all(row["file"] == str(log) for row in rows)
+        assert len({row["line"] for row in rows}) == len(rows)
+    if not extra:
+        assert f"Scanned 1 file, {len(log_lines)} lines" in out
+        assert "Lines not parsed:" in out
+    assert "lines did not match" in err or "--json" not in extra
+
+
+def test_several_files_keep_their_order_and_numbers(
+    workdir: Path, log_lines: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = workdir / "a.log", workdir / "b.log"
+    write_log(first, log_lines[:300])
+    write_log(second, log_lines[300:], final_newline=False)
+    missing = str(workdir / "missing.log")
+    logs = [str(first), missing, str(second)]
+    for extra in (["--json"], []):
+        generic = run_scan(workdir, logs, extra, bulk=False, monkeypatch=monkeypatch)
+        fast = run_scan(workdir, logs, extra, bulk=True, processes=2, monkeypatch=monkeypatch)
+        assert fast == generic
+        assert fast[0] == 2 and "missing.log" in fast[2]
+
+
+def test_a_worker_that_dies_has_its_range_read_by_the_parent(
+    workdir: Path, log_lines: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = workdir / "extended.log"
+    write_log(log, log_lines)
+    generic = run_scan(workdir, [str(log)], ["--json"], bulk=False, monkeypatch=monkeypatch)
+
+    def broken(self: object, output: object) -> object:
+        raise RuntimeError("worker failed")
+
+    monkeypatch.setattr(scan_command._Workers, "part", broken)
+    fast = run_scan(
+        workdir, [str(log)], ["--json"], bulk=True, processes=3, monkeypatch=monkeypatch
+    )
+    assert fast == generic
+
+
+def test_ranges_start_at_line_starts(tmp_path: Path) -> None:
+    path = tmp_path / "log"
+    path.write_bytes(b"".join(b"%d %s\n" % (i, b"y" * (i % 50)) for i in range(2000)))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        ranges = bulkscan.split_ranges(fd, size, 4)
+        assert len(ranges) == 4 and ranges[0][0] == 0 and ranges[-1][1] is None
+        data = path.read_bytes()
+        for (start, stop), (following, _) in itertools.pairwise(ranges):
+            assert stop == following and data[start - 1 : start] in (b"", b"\n")
+        # Later ranges are shorter: their worker counts the lines before them first.
+        lengths = [(stop or size) - start for start, stop in ranges]
+        assert lengths == sorted(lengths, reverse=True)
+        assert bulkscan.count_newlines(fd, 0, ranges[2][0]) == data[: ranges[2][0]].count(b"\n")
+    finally:
+        os.close(fd)
+
+
+FRAGMENTS = st.sampled_from(
+    [
+        render(200, None),
+        render(401, None, ua="a\\x22b"),
+        render(200, "Bearer abc.def.ghi"),
+        render(403, "Basic Zm9vOmJhcg=="),
+        render(500, None, path="/x y"),
+        'garbage "with quotes',
+        "",
+        "\r",
+        render(200, None) + " trailing",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(FRAGMENTS, max_size=30), final_newline=st.booleans())
+def test_parse_block_keeps_what_parse_gives(lines: list[str], final_newline: bool) -> None:
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    got: list[LogRecord | ParseFailure] = []
+    count = PARSER.parse_block(
+        text, "f", 10, 100, got, present=("http_authorization",), statuses=("401", "403")
+    )
+    expected = []
+    offset = 100
+    pieces = text.split("\n")
+    if text.endswith("\n") or not text:
+        pieces.pop()
+    for number, piece in enumerate(pieces, start=10):
+        item = PARSER.parse(piece.encode(), Source("f", number, offset))
+        offset += len(piece) + 1
+        if isinstance(item, ParseFailure) or (
+            item.authorization is not None or item.status in (401, 403)
+        ):
+            expected.append(item)
+    assert count == len(pieces)
+    assert got == expected
