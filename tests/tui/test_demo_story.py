@@ -99,3 +99,22 @@ async def test_the_proposal_for_the_wrong_role_says_it_will_not_pass(
         plan = text_of(app, "#plan")
         assert "role-missing" in plan
         assert "passes every ORDS check" not in plan
+
+
+def test_the_session_reads_the_roles_with_the_profile(env: DemoEnvironment) -> None:
+    session = demo_session(env)
+    assert session.current_profile() is None
+    expected = session.analyzer.expectations
+    assert expected.profile_state == "absent"
+    assert expected.ords_roles == {"ORDSUsers": ("oracle.example.mcp",)}
+
+
+def test_unreadable_roles_only_cost_the_role_checks(env: DemoEnvironment) -> None:
+    session = demo_session(env)
+    env.repository.fail("privileges")
+    assert session.current_profile() is None
+    expected = session.analyzer.expectations
+    assert expected.profile_state == "absent"
+    assert expected.ords_roles is None
+    _report, verdicts = session.analyzer.analyze_token(env.tokens.good, status=401)
+    assert verdicts[0].code == "no-profile"
