@@ -294,15 +294,9 @@ def _records_authorization(nginx: NginxConfig, format_name: str) -> bool:
     return fmt is not None and AUTH_VARIABLE in fmt.variables
 
 
-def _resolve(nginx: NginxConfig, log: AccessLog) -> str:
-    # Relative access_log paths are relative to nginx's prefix; the configuration's
-    # directory is the closest guess we have without asking nginx.
-    path = Path(log.path)
-    return str(path if path.is_absolute() else Path(log.file).parent / path)
-
-
 def _paths_from_config(nginx: NginxConfig, wanted: Callable[[AccessLog], bool]) -> tuple[str, ...]:
-    candidates = [log for log in nginx.access_logs if not log.off and not log.syslog]
+    # Only logs nginx really writes: `access_log off` cancels its level's other logs.
+    candidates = [log for log in nginx.effective_logs if not log.off and not log.syslog]
     chosen = [log for log in candidates if wanted(log) and "$" not in log.path]
     if not chosen:
         seen = (
@@ -321,7 +315,7 @@ def _paths_from_config(nginx: NginxConfig, wanted: Callable[[AccessLog], bool]) 
             f"no access log in {nginx.path} records the Authorization header "
             f"(access logs seen: {seen}; {hint}); {POINT_AT_A_LOG}"
         )
-    return tuple(dict.fromkeys(_resolve(nginx, log) for log in chosen))
+    return tuple(dict.fromkeys(log.path for log in chosen))
 
 
 def _per_path_selection(
@@ -339,7 +333,7 @@ def _per_path_selection(
                 continue
             fmt = nginx.log_formats.get(log.format_name)
             if fmt is not None:
-                assigned.setdefault(_canonical(_resolve(nginx, log)), fmt)
+                assigned.setdefault(_canonical(log.path), fmt)
         recording = [f for f in nginx.log_formats.values() if AUTH_VARIABLE in f.variables]
         if len(recording) == 1:
             fallback = recording[0]

@@ -233,3 +233,36 @@ def test_input_that_cannot_be_looked_at_first_tries_extended_then_combined(
         failure = parse(selection, path, "junk")
         assert isinstance(failure, ParseFailure) and "remote_addr" in failure.reason
     assert any("tried with the reference 'extended' format" in w for w in selection.warnings)
+
+
+def test_a_log_cancelled_by_access_log_off_is_never_chosen(tmp_path: Path) -> None:
+    # nginx writes nothing to a log whose level also says `access_log off`, so following it
+    # would show an empty screen forever.
+    conf = write_conf(
+        tmp_path,
+        f"""{EXTENDED}
+server {{
+    access_log {tmp_path}/extended.log extended;
+    access_log off;
+}}""",
+    )
+    with pytest.raises(LogSelectionError, match="no access log"):
+        select_logs(args("--nginx-conf", str(conf)), Config())
+
+
+def test_of_two_levels_only_the_written_log_is_chosen(tmp_path: Path) -> None:
+    conf = write_conf(
+        tmp_path,
+        f"""{EXTENDED}
+server {{
+    listen 8081;
+    access_log {tmp_path}/cancelled.log extended;
+    access_log off;
+}}
+server {{
+    listen 8082;
+    access_log {tmp_path}/written.log extended;
+}}""",
+    )
+    selection = select_logs(args("--nginx-conf", str(conf)), Config())
+    assert selection.paths == (f"{tmp_path}/written.log",)
