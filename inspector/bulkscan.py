@@ -29,7 +29,7 @@ from inspector.linesplit import DEFAULT_MAX_LINE
 from parsers.log_format import LineParser
 from parsers.records import LogRecord, ParseFailure, Source
 
-READ_CHUNK = 1024 * 1024
+READ_CHUNK = 256 * 1024
 # Below this, forking costs more than it saves.
 PARALLEL_MIN_BYTES = 20 * 1024 * 1024
 # Counting newlines costs about this fraction of scanning the same bytes; later ranges are

@@ -35,6 +35,7 @@ class ParsePlan:
     renamed: bool  # whether some group names differ from variable names
     fast_records: bool  # whether records can be built through the unfrozen shell
     best_effort: bool
+    fast_sources: bool = False  # whether ``build`` makes its Source through a shell
 
 
 def _key(name: str) -> str:
@@ -51,9 +52,10 @@ def generate_source(plan: ParsePlan) -> str:
     """The source of ``factory()``, which returns the specialised ``(parse, build)`` pair.
 
     ``parse(data, source, truncated=False)`` parses one line; ``build(text, begin, end,
-    match, source, truncated)`` makes the record for ``text[begin:end]`` from a match of the
-    same regex made with ``pos``/``endpos`` (the bulk path). Both share one body, so a
-    record is the same whichever way it was matched, and share the memo of the last time.
+    match, file, line, offset)`` makes the record for ``text[begin:end]`` (not truncated)
+    from a match of the same regex made with ``pos``/``endpos`` (the bulk path). Both
+    share one body, so a record is the same whichever way it was matched, and share the
+    memo of the last time.
     """
     out = [
         "def factory():",
@@ -75,16 +77,31 @@ def generate_source(plan: ParsePlan) -> str:
         "        except Exception as exc:  # attacker-controlled input must never crash a scanner",
         "            return internal_failure(data, source, exc)",
         "",
-        "    def build(text, begin, end, match, source, truncated):",
+        "    def build(text, begin, end, match, file, line, offset):",
         "        nonlocal last_text, last_when",
+        "        truncated = False",
         "        try:",
+        *_source_lines(plan),
         *_record_body(plan, block=True),
         "        except Exception as exc:  # attacker-controlled input must never crash a scanner",
-        "            return internal_failure(text[begin:end], source, exc)",
+        "            return internal_failure(text[begin:end], Source(file, line, offset), exc)",
         "",
         "    return parse, build",
     ]
     return "\n".join(out) + "\n"
+
+
+def _source_lines(plan: ParsePlan) -> list[str]:
+    if not plan.fast_sources:
+        return ["            source = Source(file, line, offset)"]
+    # parsers/record_builder.py: a frozen Source without the frozen __init__'s cost.
+    return [
+        "            source = new_shell(source_shell)",
+        "            source.file = file",
+        "            source.line = line",
+        "            source.offset = offset",
+        "            source.__class__ = Source",
+    ]
 
 
 def _record_body(plan: ParsePlan, *, block: bool) -> list[str]:

@@ -41,7 +41,7 @@ from parsers.nginx_conf import (
 )
 from parsers.nginx_escape import escape, unescape_default, unescape_json
 from parsers.nginx_time import parse_msec, parse_time_iso8601, parse_time_local
-from parsers.record_builder import RECORD_SHELL
+from parsers.record_builder import RECORD_SHELL, SOURCE_SHELL
 from parsers.records import LogRecord, ParseFailure, Source
 from parsers.redaction import redact_text
 
@@ -266,6 +266,7 @@ class LineParser:
             renamed=bool(self._renames),
             fast_records=RECORD_SHELL is not None,
             best_effort=self.best_effort,
+            fast_sources=SOURCE_SHELL is not None,
         )
         env = {
             "fullmatch": self._fullmatch,
@@ -283,6 +284,8 @@ class LineParser:
             "to_status": _status,
             "new_shell": object.__new__,
             "shell": RECORD_SHELL,
+            "source_shell": SOURCE_SHELL,
+            "Source": Source,
             "LogRecord": LogRecord,
         }
         parse, from_match = build_parsers(plan, self.format.name, env)
@@ -346,7 +349,7 @@ class LineParser:
                     or (status_group is not None and match[status_group] in statuses)
                     or (single is None and any(match[group] is not None for group in wanted))
                 ):
-                    append(build(text, pos, stop, match, Source(file, line, offset + pos), False))
+                    append(build(text, pos, stop, match, file, line, offset + pos))
             line += 1
             pos = stop + 1
         return line - first

@@ -114,6 +114,31 @@ def _usable() -> bool:
     return probe == LogRecord(Source("-", 0, 0), None, None, None, None, None, None, None, None, {})
 
 
+class _UnfrozenSource:
+    __slots__ = ("file", "line", "offset")
+    file: str
+    line: int
+    offset: int
+
+
+def _source_usable() -> bool:
+    if tuple(f.name for f in dataclasses.fields(Source)) != _UnfrozenSource.__slots__:
+        return False
+    if getattr(Source, "__slots__", None) != _UnfrozenSource.__slots__:
+        return False
+    if hasattr(Source, "__post_init__"):
+        return False
+    probe: Any = object.__new__(_UnfrozenSource)
+    probe.file, probe.line, probe.offset = "-", 1, 2
+    try:
+        probe.__class__ = Source
+    except TypeError:
+        return False
+    return bool(probe == Source("-", 1, 2))
+
+
+# ``Source`` built the same way, for the bulk parser (one per kept line), or None.
+SOURCE_SHELL: type[Any] | None = _UnfrozenSource if _source_usable() else None
 # Same signature and result as calling LogRecord(...) with every field positionally.
 new_record: Callable[..., LogRecord] = _fast if _usable() else LogRecord
 # For inlined construction in hot loops: the shell class, or None to use LogRecord(...).

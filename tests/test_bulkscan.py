@@ -25,6 +25,8 @@ from bench.synthetic import EXTENDED_TEMPLATE
 from inspector import bulkscan
 from inspector.cli import build_parser
 from inspector.commands import scan as scan_command
+from inspector.config import load_config
+from inspector.expectations_config import build_analyzer
 from inspector.local_idp import LocalIdP, generate_rsa_key
 from parsers.log_format import compile_format, parse_log_format_string
 from parsers.nginx_time import format_time_local
@@ -276,3 +278,23 @@ def test_parse_block_keeps_what_parse_gives(lines: list[str], final_newline: boo
             expected.append(item)
     assert count == len(pieces)
     assert got == expected
+
+
+def test_json_lines_encoder_writes_what_json_dumps_writes(
+    workdir: Path, log_lines: list[bytes]
+) -> None:
+    argv = [
+        "scan", "--jwks", str(workdir / "jwks.json"), "--config", str(workdir / "config.toml"),
+    ]  # fmt: skip
+    args = build_parser().parse_args(argv)
+    analyzer = build_analyzer(load_config(args.config, explicit=True), args)
+    attempts = []
+    for number, raw in enumerate(log_lines, start=1):
+        item = PARSER.parse(raw, Source('log \u00e4"x', number, 0))
+        if isinstance(item, LogRecord):
+            attempts.append(analyzer.analyze(item))
+    encoder = scan_command.JsonLines()
+    assert len({a.verdicts for a in attempts}) > 5
+    for _ in range(2):  # the second pass answers from the caches
+        for attempt in attempts:
+            assert encoder.encode(attempt) == json.dumps(attempt.as_dict(), default=str)

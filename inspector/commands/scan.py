@@ -121,7 +121,7 @@ class JsonLines:
         self._tokens: dict[int, tuple[TokenReport, str]] = {}
         self._verdicts: dict[int, tuple[Verdict, str]] = {}
         self._times: dict[datetime, str] = {}
-        self._tails: dict[tuple[int, int], tuple[TokenReport | None, tuple[Verdict, ...], str]] = {}
+        self._tails: dict[int, tuple[tuple[Verdict, ...], Outcome, str]] = {}
         self._strings: dict[str | None, str] = {None: "null"}
         self._statuses: dict[int | None, str] = {None: "null"}
         self._last_time: datetime | None = None
@@ -154,8 +154,14 @@ class JsonLines:
         pieces.append(
             f'{{"file": {file}, "line": {source.line}, "time": {time_text}, '
             f'"remote_addr": {addr}, "method": {method}, "path": {path}, '
-            f'"status": {status}, "client": {client}, "subject": {subject}, '
+            f'"status": {status}, "client": {client}, "subject": {subject}, "token": '
         )
+        report = attempt.token
+        if report is None:
+            pieces.append("null")
+        else:
+            hit = self._tokens.get(id(report))
+            pieces.append(hit[1] if hit is not None and hit[0] is report else self._token(report))
         pieces.append(self._tail(attempt))
 
     def _string(self, value: str | None) -> str:
@@ -187,18 +193,16 @@ class JsonLines:
         return text
 
     def _tail(self, attempt: Attempt) -> str:
-        # Token, verdicts and outcome: the same objects (hence text) on most lines.
-        report, verdicts = attempt.token, attempt.verdicts
-        key = (id(report), id(verdicts))
-        hit = self._tails.get(key)
-        if hit is not None and hit[0] is report and hit[1] is verdicts:
+        # Verdicts and outcome: the same objects (hence text) on most lines.
+        verdicts, outcome = attempt.verdicts, attempt.outcome
+        hit = self._tails.get(id(verdicts))
+        if hit is not None and hit[0] is verdicts and hit[1] is outcome:
             return hit[2]
-        token = "null" if report is None else self._token(report)
         listed = ", ".join([self._verdict(v) for v in verdicts])
-        text = f'"token": {token}, "verdicts": [{listed}], "outcome": "{attempt.outcome.value}"}}\n'
+        text = f', "verdicts": [{listed}], "outcome": "{outcome.value}"}}\n'
         if len(self._tails) >= self.MAX_ENTRIES:
             self._tails.clear()
-        self._tails[key] = (report, verdicts, text)
+        self._tails[id(verdicts)] = (verdicts, outcome, text)
         return text
 
     def _token(self, report: TokenReport) -> str:
