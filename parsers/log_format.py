@@ -323,8 +323,12 @@ class LineParser:
         )
         status_group = groups.get("status") if statuses else None
         statuses = frozenset(statuses)
-        # Most formats have one such variable ($http_authorization): no loop for it.
-        single = wanted[0] if wanted is not None and len(wanted) == 1 else None
+        # The usual case, one variable ($http_authorization) and $status, in one call.
+        pair = (
+            (wanted[0], status_group)
+            if wanted is not None and len(wanted) == 1 and status_group is not None
+            else None
+        )
         fullmatch = self._fullmatch
         build = self._from_match
         parse = self.parse
@@ -343,13 +347,18 @@ class LineParser:
                 match = fullmatch(text, pos, stop)
                 if match is None:
                     append(parse(text[pos:stop], Source(file, line, offset + pos)))
-                elif (
-                    wanted is None
-                    or (single is not None and match[single] is not None)
-                    or (status_group is not None and match[status_group] in statuses)
-                    or (single is None and any(match[group] is not None for group in wanted))
-                ):
-                    append(build(text, pos, stop, match, file, line, offset + pos))
+                else:
+                    if pair is not None:
+                        value, status = match.group(*pair)
+                        keep = value is not None or status in statuses
+                    elif wanted is None:
+                        keep = True
+                    else:
+                        keep = any(match[group] is not None for group in wanted) or (
+                            status_group is not None and match[status_group] in statuses
+                        )
+                    if keep:
+                        append(build(text, pos, stop, match, file, line, offset + pos))
             line += 1
             pos = stop + 1
         return line - first

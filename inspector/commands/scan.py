@@ -390,7 +390,13 @@ def scan(
         read_generic()
         try:
             problems = bulkscan.scan_file(
-                path, parser, judge, keep, worker=workers, processes=processes
+                path,
+                parser,
+                judge,
+                keep,
+                # Workers hand their output over in a temporary file: never raw tokens.
+                worker=None if args.show_token else workers,
+                processes=processes,
             )
         except OSError:
             # Could not open it after all: the generic path says why, in its words.
