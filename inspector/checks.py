@@ -357,6 +357,9 @@ def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> 
     When the ORDS roles are known (``exp.ords_roles``), a role-based profile's token must
     also carry an ORDS role that holds a privilege: ``role-missing`` names the roles that
     would work, ``role-without-privilege`` a token role that exists but holds nothing.
+    When the privileges are known (``exp.ords_privileges``), a scope-based profile's token
+    must carry a scope naming a privilege that protects something: ``scope-missing`` names
+    the privileges that would work and the near misses. One ``scope-missing`` at most.
     """
     out: Verdicts = []
     pointer = exp.role_claim
@@ -366,8 +369,8 @@ def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> 
         # Only a role-based profile makes ORDS look the token's roles up.
         ords_roles = exp.ords_roles if exp.role_claim is not None else None
         out.extend(_check_roles(claims, pointer, exp.roles, ords_roles))
+    have = token_scopes(claims)
     if exp.scopes:
-        have = token_scopes(claims)
         missing = [s for s in exp.scopes if s not in have]
         if missing:
             hint = None
@@ -376,10 +379,83 @@ def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> 
                 hint = "A scope differs only in letter case; names must match exactly."
             out.append(
                 rules.SCOPE_MISSING.verdict(
-                    scopes=list(have) if have else "(none)", missing=missing, hint=hint
+                    scopes=list(have) if have else "(none)", missing=missing, why="", hint=hint
                 )
             )
+            return out
+    if exp.ords_privileges is not None and is_scope_based(exp):
+        out.extend(_check_scope_privileges(have, exp.ords_privileges))
     return out
+
+
+def is_scope_based(exp: Expectations) -> bool:
+    """True when a JWT profile is known to exist and names no role claim."""
+    return exp.profile_state == "present" and exp.role_claim is None
+
+
+def _near_privileges(scope: str, names: Sequence[str]) -> list[tuple[str, str]]:
+    """(privilege, why) for the privileges ``scope`` almost names."""
+    near: list[tuple[str, str]] = []
+    for name in names:
+        if name == scope:
+            continue
+        if name.casefold() == scope.casefold():
+            near.append((name, "case differs"))
+        elif name.endswith("/" + scope) or scope.endswith("/" + name):
+            # Entra's scp holds the bare value; the full api://… form is only requested.
+            near.append((name, "the token carries only the part after the last '/'"))
+    return near
+
+
+def _check_scope_privileges(
+    have: Sequence[str], privileges: Mapping[str, Sequence[str]]
+) -> Verdicts:
+    """ORDS's scope-based authorization: one scope must name a protecting privilege."""
+    granting = [name for name, protects in privileges.items() if protects]
+    if any(scope in granting for scope in have):
+        return []
+    idle = [scope for scope in have if scope in privileges]
+    near = [(scope, name, why) for scope in have for name, why in _near_privileges(scope, granting)]
+    missing = "a scope naming an ORDS privilege that protects a module" + (
+        f": {', '.join(rules.quoted(p) for p in granting)}"
+        if granting
+        else " (no ORDS privilege protects one)"
+    )
+    notes = [f"{rules.quoted(s)} for {rules.quoted(n)}: {w}" for s, n, w in near]
+    notes += [f"privilege {rules.quoted(s)} protects no module or pattern" for s in idle]
+    why = f" ({'; '.join(notes)})" if notes else " (no scope is an ORDS privilege name)"
+    hint: str | None = None
+    if near and near[0][2] != "case differs":
+        scope, name, _ = near[0]
+        hint = (
+            f"Rename the ORDS privilege {rules.quoted(name)} to exactly {rules.quoted(scope)}: "
+            "the token never carries the scope's prefix."
+        )
+    elif near:
+        scope, name, _ = near[0]
+        hint = (
+            f"Rename one of them: the ORDS privilege {rules.quoted(name)} to exactly "
+            f"{rules.quoted(scope)}, or the scope to {rules.quoted(name)}."
+        )
+    elif idle:
+        hint = (
+            f"Give the privilege {rules.quoted(idle[0])} the module or path it should protect "
+            "(ords.define_privilege with p_modules or p_patterns), or rename a protecting "
+            "privilege after the scope."
+        )
+    elif len(granting) == 1 and len(have) == 1:
+        hint = (
+            f"Rename one of them: the scope {rules.quoted(have[0])} to "
+            f"{rules.quoted(granting[0])}, or the ORDS privilege {rules.quoted(granting[0])} "
+            f"to {rules.quoted(have[0])}."
+        )
+    elif len(granting) == 1:
+        hint = f"Request a scope named {rules.quoted(granting[0])} (or rename the privilege)."
+    return [
+        rules.SCOPE_MISSING.verdict(
+            scopes=list(have) if have else "(none)", missing=missing, why=why, hint=hint
+        )
+    ]
 
 
 def _check_roles(

@@ -5,9 +5,10 @@ ORDS profile read from the database. Each value remembers where it came from so 
 verdict can say "expected by the ORDS profile" rather than just "expected".
 
 A session with a database also knows facts about the schema that no token can show:
-whether it has a JWT profile at all (``profile_state``) and which ORDS roles exist and
-which privileges they hold (``ords_roles``). They travel here, as values, so the analyzer
-never touches the database.
+whether it has a JWT profile at all (``profile_state``), which ORDS roles exist and which
+privileges they hold (``ords_roles``), and which privileges protect something
+(``ords_privileges``: what a scope-based profile's ``scp`` values must name). They travel
+here, as values, so the analyzer never touches the database.
 """
 
 from __future__ import annotations
@@ -49,6 +50,20 @@ def role_privileges(
     return {name: tuple(names) for name, names in held.items()}
 
 
+def privilege_protects(privileges: Iterable[OrdsPrivilege]) -> dict[str, tuple[str, ...]]:
+    """ORDS privilege name -> the modules and path patterns it protects.
+
+    Every privilege is a key (an empty tuple when it protects nothing). Under a scope-based
+    profile ORDS takes the token's scopes as privilege names, so a scope lets a request in
+    only when it names a privilege protecting that module or path.
+    """
+    protects: dict[str, list[str]] = {}
+    for privilege in privileges:
+        items = protects.setdefault(privilege.name, [])
+        items.extend(p for p in (*privilege.modules, *privilege.patterns) if p not in items)
+    return {name: tuple(items) for name, items in protects.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Expectations:
     """Expected token properties; ``None``/empty means "no expectation, report instead"."""
@@ -68,6 +83,9 @@ class Expectations:
     # ORDS role -> privileges it holds (see ``role_privileges``); None when not read.
     # Excluded from the hash (a dict is not hashable) but compared.
     ords_roles: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # ORDS privilege -> modules and patterns it protects (see ``privilege_protects``);
+    # None when not read. Like ``ords_roles``, compared but not hashed.
+    ords_privileges: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
     # Where the issuer/audience expectations came from: "config", "flags", "profile".
     origin: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -102,6 +120,9 @@ class Expectations:
                 other.profile_state if other.profile_state != "unknown" else self.profile_state
             ),
             ords_roles=other.ords_roles if other.ords_roles is not None else self.ords_roles,
+            ords_privileges=(
+                other.ords_privileges if other.ords_privileges is not None else self.ords_privileges
+            ),
             origin=origin,
         )
 
@@ -125,13 +146,16 @@ class Expectations:
         cls,
         profile: JwtProfile | None,
         ords_roles: Mapping[str, tuple[str, ...]] | None = None,
+        ords_privileges: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Expectations:
-        """What a connected schema says: its profile (or that it has none), and its roles.
+        """What a connected schema says: its profile (or that it has none), its roles and
+        privileges.
 
-        ``ords_roles`` is ``role_privileges(...)`` of the schema, None when not read.
+        ``ords_roles`` is ``role_privileges(...)`` of the schema, ``ords_privileges``
+        ``privilege_protects(...)``; None when not read.
         """
         base = cls.from_profile(profile) if profile is not None else cls(profile_state="absent")
-        return replace(base, ords_roles=ords_roles)
+        return replace(base, ords_roles=ords_roles, ords_privileges=ords_privileges)
 
     def with_origin(self, origin: str) -> Expectations:
         """Tag every value that is set with ``origin``."""

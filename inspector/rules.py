@@ -457,9 +457,13 @@ SCOPE_MISSING = _rule(
     "scope-missing",
     E,
     "Required scope missing",
-    "scopes {scopes} lack {missing}",
+    "scopes {scopes} lack {missing}{why}",
     """A scope-based profile (no p_role_claim_name) treats each 'scp'/'scope' value as an
-    ORDS privilege name. The module's privilege must be among them, spelled the same.""",
+    ORDS privilege name. The module's privilege must be among them, spelled the same (case
+    included): a scope 'mcp:connect' does not grant the privilege 'oracle.example.mcp', and
+    a privilege without p_modules or p_patterns protects nothing, so naming it lets no one
+    in. With a connected database the privileges are read from USER_ORDS_PRIVILEGES and
+    its modules and mappings.""",
     """Rename the delegated scope or the ORDS privilege so they are identical, and make the
     client request that scope.""",
 )
@@ -556,11 +560,14 @@ def markdown() -> str:
         "taken as 0 seconds (no tolerance). ORDS caps `p_allowed_skew` at 60 seconds.",
         "",
         "Some verdicts need what only a connected database knows (the live screen with a",
-        "database, and the demo): `no-profile` when the schema has no JWT profile, and under",
-        "a role-based profile `role-missing` (no token role is an ORDS role holding a",
-        "privilege; names the roles that would work and case-only near misses) and",
-        "`role-without-privilege` (the role exists in ORDS but holds no privilege that",
-        "protects a module). Without a database these cases end as `rejected-by-server`.",
+        "database, the demo, `doctor --dsn` and `profile show --token -`): `no-profile` when",
+        "the schema has no JWT profile; under a role-based profile `role-missing` (no token",
+        "role is an ORDS role holding a privilege; names the roles that would work and",
+        "case-only near misses) and `role-without-privilege` (the role exists in ORDS but",
+        "holds no privilege that protects a module); under a scope-based profile",
+        "`scope-missing` (no `scp`/`scope` value names an ORDS privilege that protects a",
+        "module or pattern; names the privileges that would work and near misses). Without",
+        "a database these cases end as `rejected-by-server`.",
         "",
         "| code | severity | title |",
         "|---|---|---|",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from inspector.analyzer import Analyzer
 from inspector.clients import ClientTable
 from inspector.config import ConfigError
-from inspector.expectations import Expectations, role_privileges
+from inspector.expectations import Expectations, privilege_protects, role_privileges
 from inspector.jwks import KeyStore
 from inspector.local_idp import LocalIdP
 from inspector.ords_standin import InMemoryOrds
@@ -349,5 +349,28 @@ def test_role_based_profile_and_known_roles(keys: KeyStore, idp: LocalIdP) -> No
     # The same engine without the roles (no database) can only point at ORDS.
     blind = analyzer.with_expectations(role_based(idp))
     assert codes(blind.analyze(record(f"Bearer {mint(idp, roles=['Reader'])}", 401)).verdicts) == [
+        "rejected-by-server"
+    ]
+
+
+def scope_based(idp: LocalIdP) -> Expectations:
+    """A scope-based profile's expectations (no role claim), as the schema reports it."""
+    return Expectations(issuer=idp.issuer_v2, audience=idp.api_app_id, profile_state="present")
+
+
+def test_scope_based_profile_and_known_privileges(keys: KeyStore, idp: LocalIdP) -> None:
+    ords = InMemoryOrds()
+    schema = Expectations(ords_privileges=privilege_protects(ords.privileges()))
+    analyzer = Analyzer(keys, scope_based(idp).merged(schema))
+    good = analyzer.analyze(record(f"Bearer {mint(idp, scp='oracle.example.mcp')}", 200))
+    assert good.outcome is Outcome.OK, codes(good.verdicts)
+    # The IdP's default scope names no ORDS privilege: ORDS answers 401, and this says why.
+    wrong = analyzer.analyze(record(f"Bearer {mint(idp)}", 401))
+    assert codes(wrong.verdicts) == ["scope-missing"]
+    assert '["mcp:connect"]' in wrong.verdicts[0].message
+    assert '"oracle.example.mcp"' in wrong.verdicts[0].message
+    # Without the privileges (no database) the same 401 can only point at ORDS.
+    blind = analyzer.with_expectations(scope_based(idp))
+    assert codes(blind.analyze(record(f"Bearer {mint(idp)}", 401)).verdicts) == [
         "rejected-by-server"
     ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from inspector import checks, rules
 from inspector.database import OrdsPrivilege, OrdsRole
-from inspector.expectations import Expectations, role_privileges
+from inspector.expectations import Expectations, privilege_protects, role_privileges
 from inspector.ords_standin import InMemoryOrds
 from inspector.profile import JwtProfile
 from inspector.verdicts import Verdict
@@ -166,3 +166,126 @@ def test_hostile_role_names_are_escaped() -> None:
     )
     assert "\x1b" not in found.message and "\x1b" not in found.fix
     assert "\\u001b" in found.message
+
+
+# --- scope-missing from the ORDS privileges (scope-based profile) ------------------------------
+
+SCOPE_BASED = Expectations(profile_state="present")
+
+
+def reference_privileges(*extra: OrdsPrivilege) -> dict[str, tuple[str, ...]]:
+    """The stand-in's seeded privilege (``oracle.example.mcp`` on the MCP module), plus more."""
+    ords = InMemoryOrds()
+    for privilege in extra:
+        ords.add_privilege(privilege)
+    return privilege_protects(ords.privileges())
+
+
+def scope_based(privileges: dict[str, tuple[str, ...]]) -> Expectations:
+    return SCOPE_BASED.merged(Expectations(ords_privileges=privileges))
+
+
+def test_privilege_protects_lists_modules_and_patterns() -> None:
+    found = privilege_protects(
+        [
+            OrdsPrivilege("p.nothing", roles=("A",)),
+            OrdsPrivilege("p.both", modules=("mcp",), patterns=("/x/*",)),
+        ]
+    )
+    assert found == {"p.nothing": (), "p.both": ("mcp", "/x/*")}
+    assert reference_privileges() == {"oracle.example.mcp": ("mcp", "/mcp/*")}
+
+
+def test_a_scope_naming_a_protecting_privilege_passes() -> None:
+    claims = {"scp": "User.Read oracle.example.mcp"}
+    assert checks.check_authorization_claims(claims, scope_based(reference_privileges())) == []
+
+
+def test_a_scope_that_is_no_privilege_names_the_privileges_that_would_work() -> None:
+    (found,) = checks.check_authorization_claims(
+        {"scp": "mcp:connect"}, scope_based(reference_privileges())
+    )
+    assert found.code == "scope-missing"
+    assert found.message == (
+        'scopes ["mcp:connect"] lack a scope naming an ORDS privilege that protects a module: '
+        '"oracle.example.mcp" (no scope is an ORDS privilege name)'
+    )
+    assert found.fix.startswith(
+        'Rename one of them: the scope "mcp:connect" to "oracle.example.mcp", or the ORDS '
+        'privilege "oracle.example.mcp" to "mcp:connect".'
+    )
+
+
+def test_scope_case_near_miss() -> None:
+    (found,) = checks.check_authorization_claims(
+        {"scp": "Oracle.Example.MCP"}, scope_based(reference_privileges())
+    )
+    assert found.code == "scope-missing"
+    assert '("Oracle.Example.MCP" for "oracle.example.mcp": case differs)' in found.message
+    assert found.fix.startswith('Rename one of them: the ORDS privilege "oracle.example.mcp"')
+
+
+def test_full_scope_uri_as_privilege_name_is_a_near_miss() -> None:
+    (found,) = checks.check_authorization_claims(
+        {"scp": "mcp.access"}, scope_based({"api://ords-mcp/mcp.access": ("mcp",)})
+    )
+    assert "after the last '/'" in found.message
+    assert found.fix.startswith('Rename the ORDS privilege "api://ords-mcp/mcp.access" to')
+
+
+def test_a_scope_naming_a_privilege_that_protects_nothing() -> None:
+    idle = OrdsPrivilege("mcp.read")
+    (found,) = checks.check_authorization_claims(
+        {"scope": ["mcp.read"]}, scope_based(reference_privileges(idle))
+    )
+    assert found.code == "scope-missing"
+    assert 'privilege "mcp.read" protects no module or pattern' in found.message
+    assert "p_modules or p_patterns" in found.fix
+
+
+def test_no_scopes_and_no_protecting_privilege() -> None:
+    (found,) = checks.check_authorization_claims({}, scope_based({"p.idle": ()}))
+    assert found.message.startswith("scopes (none) lack")
+    assert "(no ORDS privilege protects one)" in found.message
+    assert found.fix == rules.SCOPE_MISSING.fix
+
+
+def test_scope_privileges_only_under_a_known_scope_based_profile() -> None:
+    privileges = reference_privileges()
+    claims = {"scp": "mcp:connect", "roles": ["ORDSUsers"]}
+    # No database said a profile exists, or the profile is role-based: ORDS reads no scope.
+    assert checks.check_authorization_claims(claims, Expectations(ords_privileges=privileges)) == []
+    role_based = Expectations(
+        role_claim="/roles", profile_state="present", ords_privileges=privileges
+    )
+    assert checks.check_authorization_claims(claims, role_based) == []
+    # Privileges not read: nothing to say.
+    assert checks.check_authorization_claims(claims, SCOPE_BASED) == []
+
+
+def test_expected_scopes_still_judged_and_reported_once() -> None:
+    exp = scope_based(reference_privileges()).merged(Expectations(scopes=("mcp:connect",)))
+    (found,) = checks.check_authorization_claims({"scp": "other"}, exp)
+    assert found.message == 'scopes ["other"] lack ["mcp:connect"]'
+    # The expected scope is there, but it is no ORDS privilege.
+    (found,) = checks.check_authorization_claims({"scp": "mcp:connect"}, exp)
+    assert "oracle.example.mcp" in found.message
+
+
+def test_schema_privileges_survive_merging_and_hashing() -> None:
+    privileges = reference_privileges()
+    profile = JwtProfile(issuer="https://i/", audience="a", jwk_url="https://i/keys")
+    schema = Expectations.from_schema(profile, None, privileges)
+    assert schema.ords_privileges == privileges
+    merged = Expectations(issuer="https://cfg/").merged(schema)
+    assert merged.ords_privileges == privileges
+    assert merged.merged(Expectations()).ords_privileges == privileges
+    assert hash(merged) == hash(merged.merged(Expectations()))
+    assert merged != merged.merged(Expectations(ords_privileges={}))
+
+
+def test_hostile_scope_names_are_escaped() -> None:
+    (found,) = checks.check_authorization_claims(
+        {"scp": "oracle.example.MCP\x1b[2J"}, scope_based(reference_privileges())
+    )
+    assert "\x1b" not in found.message and "\x1b" not in found.fix
