@@ -7,8 +7,9 @@ apply, the ORDS repository and the doctor. It adds no check of its own.
 Expectations rise in priority from config, to flags, to the ORDS profile read from the
 database; after an apply the new profile becomes the expectation for following attempts.
 With a database the analyzer also learns what only the schema knows: that it has no
-profile at all (``no-profile``), and which ORDS roles hold privileges (``role-missing``,
-``role-without-privilege`` under a role-based profile).
+profile at all (``no-profile``), which ORDS roles hold privileges (``role-missing``,
+``role-without-privilege`` under a role-based profile) and which privileges protect
+something (``scope-missing`` under a scope-based profile).
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from inspector.attempt import Attempt
 from inspector.audit import AuditLog
 from inspector.database import OrdsRepository
 from inspector.db_errors import one_line
-from inspector.expectations import Expectations, role_privileges
+from inspector.expectations import Expectations
 from inspector.profile import JwtProfile
 from inspector.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
+from inspector.schema_facts import SchemaAuthorization, read_authorization, schema_expectations
 from inspector.tui.feed import FeedProblem, problem_text
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
 from parsers.authorization import parse_authorization
@@ -90,8 +92,8 @@ class EngineSession:
         self._connect_lock = threading.Lock()
         self._profile_read = False
         self._profile: JwtProfile | None = None
-        # ORDS role -> privileges it holds; None until read (or when it cannot be read).
-        self._ords_roles: Mapping[str, tuple[str, ...]] | None = None
+        # The schema's roles and privileges; None until read (or when they cannot be read).
+        self._authorization: SchemaAuthorization | None = None
 
     # ---- what the screen shows ------------------------------------------------------------
 
@@ -189,17 +191,17 @@ class EngineSession:
             except Exception as exc:
                 self._db_state = f"error: {_db_error(exc)}"
                 raise
-            self._ords_roles = self._read_ords_roles(repo)
+            self._authorization = self._read_authorization(repo)
             self._set_profile(profile)
             return profile
 
-    def _read_ords_roles(self, repo: OrdsRepository) -> Mapping[str, tuple[str, ...]] | None:
-        """The schema's roles and their privileges; None for another schema or on failure."""
+    def _read_authorization(self, repo: OrdsRepository) -> SchemaAuthorization | None:
+        """The schema's roles and privileges; None for another schema or on failure."""
         if self._options.schema is not None:
             # USER_ORDS_* views describe the connected schema only.
             return None
         try:
-            return role_privileges(repo.roles(), repo.privileges())
+            return read_authorization(repo)
         except Exception:  # the role checks are a refinement: without them, judge as before
             return None
 
@@ -208,7 +210,7 @@ class EngineSession:
         self._profile_read = True
         have = "profile present" if profile is not None else "no JWT profile yet"
         self._db_state = f"{self._db_label} ({have})"
-        schema = Expectations.from_schema(profile, self._ords_roles)
+        schema = schema_expectations(profile, self._authorization)
         self._analyzer = self._base.with_expectations(self._base.expectations.merged(schema))
 
     def _proposal(self, attempt: Attempt) -> Proposal:
@@ -226,10 +228,16 @@ class EngineSession:
             roles = repo.roles()
             privileges = repo.privileges()
         base = self._base
-        known = Expectations(ords_roles=self._ords_roles)
+        known = Expectations()
+        if self._authorization is not None:
+            known = Expectations(
+                ords_roles=self._authorization.ords_roles,
+                ords_privileges=self._authorization.ords_privileges,
+            )
 
         def check(expectations: Expectations) -> tuple[object, tuple[object, ...]]:
-            # Judged as ORDS would under the proposed profile, roles included when known.
+            # Judged as ORDS would under the proposed profile, roles and privileges included
+            # when known.
             return base.with_expectations(expectations.merged(known)).analyze_token(token, at=now)
 
         return build_proposal(

@@ -14,6 +14,7 @@ import pytest
 from inspector.attempt import Attempt
 from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
+from inspector.profile import JwtProfile
 from inspector.tui.app import InspectorApp
 from inspector.tui.present import first_cause
 from inspector.tui.screens.apply import ApplyScreen
@@ -107,6 +108,7 @@ def test_the_session_reads_the_roles_with_the_profile(env: DemoEnvironment) -> N
     expected = session.analyzer.expectations
     assert expected.profile_state == "absent"
     assert expected.ords_roles == {"ORDSUsers": ("oracle.example.mcp",)}
+    assert expected.ords_privileges == {"oracle.example.mcp": ("mcp", "/mcp/*")}
 
 
 def test_unreadable_roles_only_cost_the_role_checks(env: DemoEnvironment) -> None:
@@ -116,5 +118,19 @@ def test_unreadable_roles_only_cost_the_role_checks(env: DemoEnvironment) -> Non
     expected = session.analyzer.expectations
     assert expected.profile_state == "absent"
     assert expected.ords_roles is None
+    assert expected.ords_privileges is None
     _report, verdicts = session.analyzer.analyze_token(env.tokens.good, status=401)
     assert verdicts[0].code == "no-profile"
+
+
+def test_a_scope_based_profile_is_judged_with_the_privileges(env: DemoEnvironment) -> None:
+    idp = env.idp
+    env.repository.set_profile(
+        JwtProfile(issuer=idp.issuer_v2, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+    )
+    session = demo_session(env)
+    assert session.current_profile() is not None
+    # The right token's scp is "mcp:connect"; the ORDS privilege is "oracle.example.mcp".
+    _report, verdicts = session.analyzer.analyze_token(env.tokens.good, status=401)
+    assert [v.code for v in verdicts] == ["scope-missing"]
+    assert '"oracle.example.mcp"' in verdicts[0].message
