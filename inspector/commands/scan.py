@@ -381,7 +381,9 @@ def scan(
 
     for path in selection.paths:
         parser = selection.parsers[path]
-        if start.mode != "start" or not isinstance(parser, LineParser):
+        # Exactly a LineParser: subclasses (the extended-or-combined guesser) parse lines
+        # their own way, which parse_block does not know.
+        if start.mode != "start" or type(parser) is not LineParser:
             generic.append(path)
             continue
         if not bulkscan.readable_once(path):
