@@ -11,6 +11,7 @@ import pytest
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
 from inspector.local_idp import LocalIdP
 from inspector.profile import JwtProfile
+from inspector.schema_facts import SchemaAuthorization
 from tests.support.doctor_cli import run_doctor_cli
 from tests.support.nginx import requires_headers_more
 from tests.support.reference_site import MCP_PATH, ReferenceSite
@@ -153,3 +154,97 @@ def test_cli_reads_the_profile_from_the_database(
     codes = [f["code"] for s in document["steps"] for f in s["findings"]]
     assert "profile-issuer-mismatch" in codes
     assert "profile-jwk-url" in codes
+
+
+# --- with a database: the tokens are also judged with the schema's roles and privileges ---------
+
+
+def doctor_cli_with_state(
+    site: ReferenceSite,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    profile: JwtProfile | None,
+) -> tuple[int, dict[str, dict[str, object]]]:
+    """``doctor --dsn memory:STATE --log LOG --json``; findings by code."""
+    from dataclasses import asdict
+
+    state = tmp_path / "ords.json"
+    profiles = {"HR": asdict(profile)} if profile is not None else {}
+    state.write_text(json.dumps({"schema": "HR", "profiles": profiles}))
+    status = run_doctor_cli(
+        [
+            site.mcp_url,
+            "--allow-http",
+            "--json",
+            "--dsn",
+            f"memory:{state}",
+            "--user",
+            "HR",
+            "--nginx-conf",
+            str(site.conf_path),
+            "--log",
+            str(site.log_path),
+        ]
+    )
+    document = json.loads(capsys.readouterr().out)
+    findings = {f["code"]: f for s in document["steps"] for f in s["findings"]}
+    return status, findings
+
+
+def test_cli_scope_based_profile_checks_the_scopes_against_the_privileges(
+    site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The IdP's tokens carry scp "mcp:connect"; the stand-in's privilege is oracle.example.mcp.
+    send(site, idp.mint(idp.entra_v2_claims()))
+    status, findings = doctor_cli_with_state(site, tmp_path, capsys, good_profile(idp))
+    assert status == 1
+    found = findings["token-scope-missing"]
+    assert found["status"] == "fail"
+    assert '"oracle.example.mcp"' in str(found["message"])
+    assert "Rename one of them" in str(found["fix"])
+    assert "token-ok" not in findings
+
+
+def test_cli_role_based_profile_checks_the_ords_roles(
+    site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(site, idp.mint(idp.entra_v2_claims(roles=["ordsusers"])))
+    profile = JwtProfile(
+        issuer=idp.issuer, audience=idp.api_app_id, jwk_url=idp.jwks_uri, role_claim_name="/roles"
+    )
+    _status, findings = doctor_cli_with_state(site, tmp_path, capsys, profile)
+    found = findings["token-role-missing"]
+    assert "case differs" in str(found["message"])
+
+
+def test_cli_schema_without_profile_names_it_for_the_tokens(
+    site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    send(site, idp.mint(idp.entra_v2_claims()))
+    _status, findings = doctor_cli_with_state(site, tmp_path, capsys, None)
+    assert findings["profile-missing"]["status"] == "fail"
+    assert findings["token-no-profile"]["status"] == "fail"
+
+
+def test_unreadable_roles_cost_only_the_role_and_scope_checks(
+    site: ReferenceSite, idp: LocalIdP
+) -> None:
+    from inspector.ords_standin import connection_lost_error
+
+    def broken() -> SchemaAuthorization:
+        raise connection_lost_error()
+
+    send(site, idp.mint(idp.entra_v2_claims()))
+    report = doctor(
+        site,
+        profile_loader=lambda: good_profile(idp),
+        authorization_loader=broken,
+        logs=(site.log_path,),
+    )
+    note = report.finding("profile-roles-unreadable")
+    assert note is not None and note.status is Status.SKIP
+    assert "role and scope checks" in note.message
+    assert report.codes().count("profile-roles-unreadable") == 1
+    # Judged as before, without the privileges: the token passes what can still be checked.
+    assert report.finding("token-ok") is not None, report.codes()
+    assert report.finding("profile-issuer") is not None

@@ -17,6 +17,7 @@ from inspector.doctor.settings import doctor_section, url_problem
 from inspector.expectations_config import key_store_factory
 from inspector.options import add_config_option, add_database_options
 from inspector.profile import JwtProfile
+from inspector.schema_facts import SchemaAuthorization, read_authorization
 
 EPILOG = """\
 steps: 1 the 401 challenge, 2 protected-resource metadata, 3 authorization-server
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config, explicit=args.config is not None)
         settings = doctor_section(config.section("doctor"))
-        loader = _profile_loader(args, config.section("database"))
+        loader, authorization = _schema_loaders(args, config.section("database"))
         # Tokens from --log are verified with keys from [keys], as every command does.
         key_store = key_store_factory(config, args)
     except (ConfigError, DatabaseSettingsError) as exc:
@@ -111,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
     options = DoctorOptions(
         url=url,
         profile_loader=loader,
+        authorization_loader=authorization,
         logs=tuple(args.log),
         nginx_conf=args.nginx_conf,
         check_nginx=not args.no_nginx,
@@ -142,19 +144,37 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
-def _profile_loader(
+def _schema_loaders(
     args: argparse.Namespace, section: Mapping[str, Any]
-) -> Callable[[], JwtProfile | None] | None:
-    """A function reading the profile from the configured database, or None."""
+) -> tuple[Callable[[], JwtProfile | None] | None, Callable[[], SchemaAuthorization] | None]:
+    """Functions reading the profile, then the roles and privileges, or (None, None).
+
+    One connection reads both: the roles are read with the profile and kept (or the
+    error reading them) for the second function.
+    """
     settings = settings_from(args, section)
     if settings is None:
-        return None
+        return None, None
+    read: list[SchemaAuthorization | Exception] = []
 
     def load() -> JwtProfile | None:
         repository = open_repository(settings)
         try:
-            return repository.get_profile()
+            profile = repository.get_profile()
+            try:
+                read.append(read_authorization(repository))
+            except Exception as exc:  # only the role and scope checks depend on it
+                read.append(exc)
+            return profile
         finally:
             repository.close()
 
-    return load
+    def authorization() -> SchemaAuthorization:
+        if not read:
+            raise RuntimeError("the profile was not read")
+        found = read[-1]
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    return load, authorization

@@ -13,6 +13,7 @@ from inspector.profile import JwtProfile
 if TYPE_CHECKING:
     from inspector.expectations import Expectations
     from inspector.jwks import KeyStore
+    from inspector.schema_facts import SchemaAuthorization
 
 # The MCP revision whose headers the probe sends; servers must accept older ones too.
 MCP_PROTOCOL_VERSION = "2025-06-18"
@@ -139,7 +140,10 @@ class DoctorOptions:
     ``idp`` is ``auto`` (recognise Entra ID from the authorization server's host),
     ``entra`` or ``generic``. ``key_store`` builds the keys the newest tokens are
     verified with, given what ORDS will enforce (the command's ``[keys]`` and flags);
-    without it only the expected issuer's keys are discovered.
+    without it only the expected issuer's keys are discovered. ``authorization_loader``
+    gives the schema's ORDS roles and privileges (called after the profile was read) so
+    the newest tokens also get the role and scope checks; when it raises, only those
+    checks are lost.
     """
 
     url: str
@@ -156,3 +160,4 @@ class DoctorOptions:
     origin: str = "https://claude.ai"
     protocol_version: str = MCP_PROTOCOL_VERSION
     key_store: Callable[[Expectations], KeyStore] | None = None
+    authorization_loader: Callable[[], SchemaAuthorization] | None = None

@@ -1,4 +1,8 @@
-"""Step 5: the ORDS JWT profile must point at the same issuer and keys as the metadata."""
+"""Step 5: the ORDS JWT profile must point at the same issuer and keys as the metadata.
+
+With a database the newest tokens (``--log``) are also judged with what the schema says:
+that it has no profile at all, and its ORDS roles and privileges (role and scope checks).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from inspector.doctor.authorization_server import AuthorizationServer, metadata_
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.tokens_step import check_tokens
 from inspector.doctor.urls import is_https
+from inspector.expectations import Expectations
 from inspector.profile import JwtProfile
+from inspector.schema_facts import SchemaAuthorization, schema_expectations, unreadable_note
 from parsers.redaction import redact_text
 
 
@@ -21,6 +27,22 @@ def _load(options: DoctorOptions) -> tuple[JwtProfile | None, str | None]:
         return options.profile_loader(), None
     except Exception as exc:  # driver and settings errors alike become one finding
         return None, redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def _schema(
+    options: DoctorOptions, profile: JwtProfile | None
+) -> tuple[Expectations | None, str | None]:
+    """What the database says for the token checks, and the note when roles were unreadable."""
+    if options.profile_loader is None:
+        return None, None  # no database: the profile (if given) is all there is
+    authorization: SchemaAuthorization | None = None
+    note = None
+    if options.authorization_loader is not None:
+        try:
+            authorization = options.authorization_loader()
+        except Exception as exc:  # costs the role and scope checks, never the step
+            note = unreadable_note(exc)
+    return schema_expectations(profile, authorization), note
 
 
 def check_profile(
@@ -60,7 +82,17 @@ def check_profile(
     else:
         yield from _compare(profile, server, options)
     if options.logs:
-        yield from check_tokens(options, profile, server)
+        schema, note = (None, None) if error is not None else _schema(options, profile)
+        if note is not None:
+            yield Finding(
+                "profile-roles-unreadable",
+                Status.SKIP,
+                note,
+                None,
+                "check that the user owns the REST-enabled schema (USER_ORDS_ROLES, "
+                "USER_ORDS_PRIVILEGES and their _ROLES/_MODULES/_MAPPINGS views)",
+            )
+        yield from check_tokens(options, profile, server, schema)
     return profile
 
 

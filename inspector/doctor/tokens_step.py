@@ -1,8 +1,9 @@
 """Step 5 with ``--log``: the newest attempts' tokens, judged by the analyzer.
 
 No claim is checked here: the analyzer judges each token against what ORDS will enforce
-(the profile, else the authorization server's metadata), and its verdicts become
-findings named ``token-<verdict code>``. Tokens are identified by fingerprint only.
+(the profile, else the authorization server's metadata) and, with a database, what the
+schema says (no profile, its ORDS roles and privileges); its verdicts become findings
+named ``token-<verdict code>``. Tokens are identified by fingerprint only.
 """
 
 from __future__ import annotations
@@ -43,14 +44,22 @@ class _Newest:
 
 
 def expectations_for(
-    profile: JwtProfile | None, server: AuthorizationServer | None
+    profile: JwtProfile | None,
+    server: AuthorizationServer | None,
+    schema: Expectations | None = None,
 ) -> Expectations:
-    """What ORDS will enforce: the profile where there is one, else the IdP's metadata."""
+    """What ORDS will enforce: the profile where there is one, else the IdP's metadata.
+
+    ``schema`` is what a connected database says (``schema_expectations``): it carries
+    the profile itself, or that there is none, and the ORDS roles and privileges.
+    """
     from_metadata = Expectations()
     if server is not None:
         from_metadata = Expectations(
             issuer=metadata_issuer(server), jwk_url=server.jwks_uri
         ).with_origin("metadata")
+    if schema is not None:
+        return from_metadata.merged(schema)
     if profile is None:
         return from_metadata
     return from_metadata.merged(Expectations.from_profile(profile))
@@ -90,9 +99,15 @@ def _is_bearer(value: str | None) -> bool:
 
 
 def check_tokens(
-    options: DoctorOptions, profile: JwtProfile | None, server: AuthorizationServer | None
+    options: DoctorOptions,
+    profile: JwtProfile | None,
+    server: AuthorizationServer | None,
+    schema: Expectations | None = None,
 ) -> Generator[Finding]:
-    """Judge the newest distinct bearer tokens in the logs with the analyzer."""
+    """Judge the newest distinct bearer tokens in the logs with the analyzer.
+
+    ``schema``: what the database says, when one was read (see ``expectations_for``).
+    """
     newest = _newest_bearer_records(options)
     if newest.problem is not None:
         yield Finding(
@@ -113,7 +128,7 @@ def check_tokens(
             "connect the connector once, then run doctor again",
         )
         return
-    expectations = expectations_for(profile, server)
+    expectations = expectations_for(profile, server, schema)
     if options.key_store is not None:
         keys = options.key_store(expectations)
     else:
