@@ -400,3 +400,91 @@ def test_from_log_with_last_reads_only_the_end(
     assert status == 0
     # Only the forged token is in the last line: the script is still written, with a warning.
     assert "signature did not verify" in err
+
+
+# --- show --token: judged with the schema's facts (no profile, ORDS roles and privileges) -------
+
+
+def _state_with(tmp_path: Path, profile: dict[str, object] | None) -> Path:
+    state = tmp_path / "ords.json"
+    state.write_text(json.dumps({"schema": "HR", "profiles": {"HR": profile} if profile else {}}))
+    return state
+
+
+def _profile_of(idp: LocalIdP, role_claim_name: str | None = None) -> dict[str, object]:
+    return {
+        "issuer": idp.issuer_v2,
+        "audience": idp.api_app_id,
+        "jwk_url": idp.jwks_uri,
+        "role_claim_name": role_claim_name,
+    }
+
+
+def _show_token(state: Path) -> list[str]:
+    return ["profile", "show", "--dsn", f"memory:{state}", "--token", "-", "--allow-http-jwk-url"]
+
+
+def test_show_token_scope_based_profile_checks_the_privileges(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _state_with(tmp_path, _profile_of(idp))
+    # The IdP's default scp is "mcp:connect"; the stand-in's privilege is oracle.example.mcp.
+    status, out, _ = _run(
+        [*_show_token(state), "--json"], monkeypatch, idp.mint(idp.entra_v2_claims())
+    )
+    assert status == 0
+    judged = json.loads(out)["token"]
+    assert judged["passes"] is False
+    assert [v["code"] for v in judged["errors"]] == ["scope-missing"]
+    assert '"oracle.example.mcp"' in judged["errors"][0]["message"]
+    right = idp.mint(idp.entra_v2_claims(scp="oracle.example.mcp"))
+    status, out, _ = _run(_show_token(state), monkeypatch, right)
+    assert status == 0
+    assert "PASSES under this profile" in out
+
+
+def test_show_token_role_based_profile_checks_the_ords_roles(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _state_with(tmp_path, _profile_of(idp, "/roles"))
+    token = idp.mint(idp.entra_v2_claims(roles=["ordsusers"]))
+    status, out, _ = _run(_show_token(state), monkeypatch, token)
+    assert status == 0
+    assert "FAILS under this profile" in out
+    assert "XX role-missing:" in out and "case differs" in out
+
+
+def test_show_token_without_profile_says_no_profile(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _state_with(tmp_path, None)
+    token = idp.mint(idp.entra_v2_claims())
+    status, out, _ = _run([*_show_token(state), "--json"], monkeypatch, token)
+    assert status == 0
+    judged = json.loads(out)["token"]
+    assert judged["passes"] is False
+    assert [v["code"] for v in judged["errors"]] == ["no-profile"]
+
+
+def test_show_token_with_unreadable_privileges_loses_only_those_checks(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.commands import profile as profile_command
+    from inspector.database import ConnectionSettings, open_repository
+    from inspector.ords_standin import InMemoryOrds
+
+    def failing_privileges(settings: ConnectionSettings) -> InMemoryOrds:
+        repo = open_repository(settings)
+        assert isinstance(repo, InMemoryOrds)
+        repo.fail("privileges")
+        return repo
+
+    monkeypatch.setattr(profile_command, "open_repository", failing_privileges)
+    state = _state_with(tmp_path, _profile_of(idp))
+    status, out, err = _run(_show_token(state), monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 0, err
+    assert err.count("note:") == 1
+    assert "DPY-4011" in err and "role and scope checks" in err
+    assert "ORDS roles and privileges: (could not be read)" in out
+    # Without the privileges the scope cannot be judged: the rest still is, and passes.
+    assert "PASSES under this profile" in out

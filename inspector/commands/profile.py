@@ -29,7 +29,9 @@ from inspector.config import Config, ConfigError, load_config
 from inspector.database import (
     ConnectionSettings,
     DatabaseSettingsError,
+    OrdsPrivilege,
     OrdsRepository,
+    OrdsRole,
     open_repository,
     settings_from,
 )
@@ -54,6 +56,7 @@ from inspector.proposal import (
     check_with,
     propose,
 )
+from inspector.schema_facts import SchemaAuthorization, schema_expectations, unreadable_note
 from parsers.redaction import redact_credential
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESTORE_FAILED = 0, 1, 2, 3
@@ -462,18 +465,35 @@ def _show(args: argparse.Namespace) -> int:
         try:
             connected = repo.current_schema()
             profile = repo.get_profile(schema)
-            roles = repo.roles()
-            privileges = repo.privileges()
         except Exception as exc:
             raise CommandError(one_line(exc)) from exc
-    judged = _judge_under(args, config, profile) if (args.from_log or args.token) else None
+        roles: list[OrdsRole] | None = None
+        privileges: list[OrdsPrivilege] | None = None
+        try:
+            roles = repo.roles()
+            privileges = repo.privileges()
+        except Exception as exc:  # costs the roles, never the profile
+            _emit(f"note: {unreadable_note(exc)}", err=True)
+    judged = None
+    if args.from_log or args.token:
+        authorization = None
+        if roles is not None and privileges is not None:
+            if schema is None or schema == connected:
+                authorization = SchemaAuthorization.of(roles, privileges)
+            else:
+                _emit(
+                    f"note: role and scope checks skipped: the ORDS roles read are "
+                    f"{connected}'s, the profile is {schema}'s",
+                    err=True,
+                )
+        judged = _judge_under(args, config, profile, authorization)
     if args.json:
         data: dict[str, Any] = {
             "connected_schema": connected,
             "schema": schema or connected,
             "profile": asdict(profile) if profile else None,
-            "roles": [r.name for r in roles],
-            "privileges": [asdict(p) for p in privileges],
+            "roles": [r.name for r in roles] if roles is not None else None,
+            "privileges": [asdict(p) for p in privileges] if privileges is not None else None,
         }
         if judged is not None:
             data["token"] = judged
@@ -482,10 +502,14 @@ def _show(args: argparse.Namespace) -> int:
     _emit(f"JWT profile of {schema or connected} (connected as {connected}):")
     _emit("\n".join(_profile_lines(profile)))
     owner = f" of {connected}" if schema and schema != connected else ""
-    _emit(f"ORDS roles{owner}: {', '.join(r.name for r in roles) or '(none)'}")
-    _emit(f"ORDS privileges{owner}:")
-    if not privileges:
-        _emit("  (none)")
+    if roles is None or privileges is None:
+        _emit(f"ORDS roles and privileges{owner}: (could not be read)")
+        roles, privileges = [], []
+    else:
+        _emit(f"ORDS roles{owner}: {', '.join(r.name for r in roles) or '(none)'}")
+        _emit(f"ORDS privileges{owner}:")
+        if not privileges:
+            _emit("  (none)")
     for p in privileges:
         _emit(f"  {p.name}" + (f" ({p.label})" if p.label else ""))
         _emit(f"    roles:    {', '.join(p.roles) or '(none)'}")
@@ -501,25 +525,28 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _judge_under(
-    args: argparse.Namespace, config: Config, profile: JwtProfile | None
+    args: argparse.Namespace,
+    config: Config,
+    profile: JwtProfile | None,
+    authorization: SchemaAuthorization | None,
 ) -> dict[str, Any]:
-    """Run the analysis engine on the chosen token under ``profile`` (as ORDS would)."""
-    from inspector.expectations import Expectations
+    """Run the analysis engine on the chosen token under ``profile`` (as ORDS would).
+
+    What the schema says comes too: ``no-profile`` without a profile, and with
+    ``authorization`` (None when unreadable) the role or scope checks against its ORDS
+    roles and privileges.
+    """
     from inspector.verdicts import Severity
 
     analyzer = build_analyzer(config, args)
     chosen = _choose_token(args, config, analyzer)
-    expectations = analyzer.expectations
-    if profile is not None:
-        expectations = expectations.merged(Expectations.from_profile(profile))
+    expectations = analyzer.expectations.merged(schema_expectations(profile, authorization))
     report, verdicts = analyzer.with_expectations(expectations).analyze_token(
         chosen.token, at=chosen.at
     )
     errors = [v for v in verdicts if v.severity is Severity.ERROR]
     if args.allow_http_jwk_url:
         errors = [v for v in errors if v.code != "jwk-url-not-https"]
-    if profile is None:
-        errors = []  # nothing to judge against: the profile is what is missing
     return {
         "fingerprint": report.fingerprint,
         "source": chosen.source,
