@@ -18,8 +18,11 @@ def register(subparsers: Any) -> None:
         "demo",
         help="try the live TUI on a replayed connector session (no nginx, IdP or database)",
         description="Replay a connector's first connection against a local IdP and an "
-        "in-memory ORDS, and open the live TUI on it. Press a on the last attempt to apply "
-        "the profile; the following attempts turn green.",
+        "in-memory ORDS, and open the live TUI on it. Every token is refused until the "
+        "schema has a JWT profile (no-profile). Press a on the last attempt (the right "
+        "token) to apply the profile: that token's following attempts turn green, while "
+        "the other user's retries stay red (role-missing: app role 'ordsusers' is not the "
+        "ORDS role 'ORDSUsers') and so does a cached v1 token (issuer-mismatch).",
     )
     parser.add_argument(
         "--speed",

@@ -107,3 +107,13 @@ def test_watch_session_without_url_explains_how_to_get_the_doctor() -> None:
     session.doctor(lambda status, code, message: findings.append((status, code, message)))
     assert findings == [("skip", "doctor-needs-url", findings[0][2])]
     assert "--mcp-url" in findings[0][2]
+
+
+def test_demo_help_tells_which_attempts_turn_green() -> None:
+    out = run_cli("demo", "--help")
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    # After the apply only the right token gets in (see test_demo_story): the help says so.
+    assert "the following attempts turn green" not in text
+    assert "that token's following attempts turn green" in text
+    assert "role-missing" in text and "issuer-mismatch" in text
