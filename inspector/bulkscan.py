@@ -34,7 +34,9 @@ READ_CHUNK = 256 * 1024
 PARALLEL_MIN_BYTES = 20 * 1024 * 1024
 # Counting newlines costs about this fraction of scanning the same bytes; later ranges are
 # made that much shorter, since their worker first counts the lines before them.
-COUNT_COST = 0.06
+COUNT_COST = 0.08
+# Workers beyond this count mostly count newlines.
+MAX_PROCESSES = 8
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
 Items = list[LogRecord | ParseFailure]
@@ -127,17 +129,23 @@ def scan_file(
 
 
 def split_ranges(fd: int, size: int, parts: int) -> list[tuple[int, int | None]]:
-    """``parts`` byte ranges that start at line starts; the last one runs to the end.
+    """Up to ``parts`` byte ranges that start at line starts; the last runs to the end.
 
-    Range k's worker first counts the newlines before it, so later ranges are shorter.
+    Range k's worker first counts the newlines before it, so with scanning cost W and
+    counting cost C per byte, range k gets ``len_0 - (C/W) * start_k`` bytes: every
+    worker then has the same work. Ranges that would get almost nothing are dropped.
     """
-    weights = [1 - COUNT_COST * k for k in range(parts)]
-    # Length of range k is proportional to 1 - c*k (approximately balancing count+scan).
-    total = sum(weights)
+    lengths = [1.0]
+    for _ in range(1, min(parts, MAX_PROCESSES)):
+        length = 1.0 - COUNT_COST * sum(lengths)
+        if length < 0.25:
+            break
+        lengths.append(length)
+    total = sum(lengths)
     cuts = [0]
     acc = 0.0
-    for weight in weights[:-1]:
-        acc += weight / total
+    for length in lengths[:-1]:
+        acc += length / total
         cut = _line_start_after(fd, int(size * acc), size)
         if cut <= cuts[-1] or cut >= size:
             break
