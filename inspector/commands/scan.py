@@ -268,8 +268,7 @@ class _Judge:
         encode_into = self.encoder.encode_into
         pieces: list[str] = []
         for item in items:
-            if item.__class__ is LogRecord:
-                assert isinstance(item, LogRecord)
+            if isinstance(item, LogRecord):
                 if not judge_all and not is_attempt(item):
                     continue
                 if since is not None and item.time is not None and item.time < since:
