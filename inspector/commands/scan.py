@@ -4,6 +4,11 @@ An attempt is a line with an Authorization header or a 401/403 status (``--all``
 line). ``--json`` prints one JSON object per attempt (JSON Lines); otherwise a report
 grouped by cause. Exit status: 0 when no attempt has an error verdict, 1 when one has,
 2 on usage or I/O errors.
+
+Regular files are read by ``inspector.bulkscan`` (block parsing, records only for
+attempts, big files split over the CPUs by forked workers); standard input, pipes, gzip
+files and ``--last`` go through ``iter_records``. ``tests/test_bulkscan.py`` holds the two
+paths to the same output, byte for byte.
 """
 
 from __future__ import annotations
