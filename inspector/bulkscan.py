@@ -118,7 +118,7 @@ def scan_file(
         size = os.fstat(fd).st_size
         count = processes if processes is not None else cpu_count()
         smallest = PARALLEL_MIN_BYTES if parallel_min is None else parallel_min
-        if worker is None or count < 2 or size < smallest:
+        if worker is None or count < 2 or size < smallest or not hasattr(os, "fork"):
             return _read_range(fd, path, parser, part, selection, 0, None, 1, max_line)[1]
         ranges = split_ranges(fd, size, count)
         if len(ranges) < 2:
