@@ -291,6 +291,7 @@ class LineParser:
         parse, from_match = build_parsers(plan, self.format.name, env)
         self._from_match: Callable[..., LogRecord | ParseFailure] = from_match
         typed: _ParseFn = parse
+        self._generated: _ParseFn = typed
         return typed
 
     # -- bulk parsing ----------------------------------------------------------------------
@@ -317,6 +318,10 @@ class LineParser:
         line splitter does. Returns the number of lines. ASCII only, so that character
         positions are byte offsets; callers send other text through ``parse``.
         """
+        if self.parse is not self._generated:
+            # A parser whose ``parse`` was replaced (the extended-or-combined guesser)
+            # decides line by line itself.
+            return self._parse_lines(text, file, line, offset, out, max_line)
         groups = self._groups
         wanted = (
             None if present is None else tuple(groups[name] for name in present if name in groups)
@@ -359,6 +364,31 @@ class LineParser:
                         )
                     if keep:
                         append(build(text, pos, stop, match, file, line, offset + pos))
+            line += 1
+            pos = stop + 1
+        return line - first
+
+    def _parse_lines(
+        self,
+        text: str,
+        file: str,
+        line: int,
+        offset: int,
+        out: list[LogRecord | ParseFailure],
+        max_line: int,
+    ) -> int:
+        first = line
+        pos = 0
+        end = len(text)
+        while pos < end:
+            stop = text.find("\n", pos)
+            if stop < 0:
+                stop = end
+            source = Source(file, line, offset + pos)
+            if stop - pos > max_line:
+                out.append(self.parse(text[pos : pos + max_line], source, True))
+            else:
+                out.append(self.parse(text[pos:stop], source))
             line += 1
             pos = stop + 1
         return line - first

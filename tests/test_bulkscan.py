@@ -14,6 +14,7 @@ import io
 import itertools
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -298,3 +299,29 @@ def test_json_lines_encoder_writes_what_json_dumps_writes(
     for _ in range(2):  # the second pass answers from the caches
         for attempt in attempts:
             assert encoder.encode(attempt) == json.dumps(attempt.as_dict(), default=str)
+
+
+def test_parse_block_defers_to_a_parser_that_replaced_parse() -> None:
+    from inspector.logsource import _EitherParser  # extended, else combined, per line
+
+    either = _EitherParser()
+    original = either.parse
+
+    def marked(
+        data: bytes | str, source: Source, truncated: bool = False
+    ) -> LogRecord | ParseFailure:
+        item = original(data, source, truncated)
+        return replace(item, best_effort=True) if isinstance(item, LogRecord) else item
+
+    either.parse = marked
+    combined = '203.0.113.9 - - [01/Mar/2026:12:00:00 +0000] "GET / HTTP/1.1" 401 5 "-" "curl"'
+    lines = [render(200, None), combined, "junk", render(401, "Bearer a.b.c")]
+    got: list[LogRecord | ParseFailure] = []
+    assert either.parse_block("\n".join(lines), "f", 1, 0, got) == 4
+    expected = []
+    offset = 0
+    for number, text in enumerate(lines, start=1):
+        expected.append(marked(text, Source("f", number, offset)))
+        offset += len(text) + 1
+    assert got == expected
+    assert isinstance(got[1], LogRecord) and got[1].status == 401 and got[0].best_effort
