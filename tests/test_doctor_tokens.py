@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -128,46 +129,14 @@ def test_unreadable_log(site: ReferenceSite, tmp_path: Path) -> None:
     assert report.finding("token-log-unusable").status is Status.FAIL  # type: ignore[union-attr]
 
 
-def test_cli_reads_the_profile_from_the_database(
-    site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    state = tmp_path / "ords.json"
-    wrong = JwtProfile(issuer=idp.issuer_v1, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
-    from dataclasses import asdict
-
-    state.write_text(json.dumps({"schema": "HR", "profiles": {"HR": asdict(wrong)}}))
-    status = run_doctor_cli(
-        [
-            site.mcp_url,
-            "--allow-http",
-            "--json",
-            "--dsn",
-            f"memory:{state}",
-            "--user",
-            "HR",
-            "--nginx-conf",
-            str(site.conf_path),
-        ]
-    )
-    document = json.loads(capsys.readouterr().out)
-    assert status == 1
-    codes = [f["code"] for s in document["steps"] for f in s["findings"]]
-    assert "profile-issuer-mismatch" in codes
-    assert "profile-jwk-url" in codes
-
-
-# --- with a database: the tokens are also judged with the schema's roles and privileges ---------
-
-
 def doctor_cli_with_state(
     site: ReferenceSite,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     profile: JwtProfile | None,
+    *extra: str,
 ) -> tuple[int, dict[str, dict[str, object]]]:
-    """``doctor --dsn memory:STATE --log LOG --json``; findings by code."""
-    from dataclasses import asdict
-
+    """``doctor --dsn memory:STATE --json EXTRA...`` with ``profile`` in schema HR."""
     state = tmp_path / "ords.json"
     profiles = {"HR": asdict(profile)} if profile is not None else {}
     state.write_text(json.dumps({"schema": "HR", "profiles": profiles}))
@@ -182,8 +151,7 @@ def doctor_cli_with_state(
             "HR",
             "--nginx-conf",
             str(site.conf_path),
-            "--log",
-            str(site.log_path),
+            *extra,
         ]
     )
     document = json.loads(capsys.readouterr().out)
@@ -191,12 +159,27 @@ def doctor_cli_with_state(
     return status, findings
 
 
+def test_cli_reads_the_profile_from_the_database(
+    site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = JwtProfile(issuer=idp.issuer_v1, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+    status, findings = doctor_cli_with_state(site, tmp_path, capsys, wrong)
+    assert status == 1
+    assert "profile-issuer-mismatch" in findings
+    assert "profile-jwk-url" in findings
+
+
+# --- with a database: the tokens are also judged with the schema's roles and privileges ---------
+
+
 def test_cli_scope_based_profile_checks_the_scopes_against_the_privileges(
     site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The IdP's tokens carry scp "mcp:connect"; the stand-in's privilege is oracle.example.mcp.
     send(site, idp.mint(idp.entra_v2_claims()))
-    status, findings = doctor_cli_with_state(site, tmp_path, capsys, good_profile(idp))
+    status, findings = doctor_cli_with_state(
+        site, tmp_path, capsys, good_profile(idp), "--log", str(site.log_path)
+    )
     assert status == 1
     found = findings["token-scope-missing"]
     assert found["status"] == "fail"
@@ -212,7 +195,9 @@ def test_cli_role_based_profile_checks_the_ords_roles(
     profile = JwtProfile(
         issuer=idp.issuer, audience=idp.api_app_id, jwk_url=idp.jwks_uri, role_claim_name="/roles"
     )
-    _status, findings = doctor_cli_with_state(site, tmp_path, capsys, profile)
+    _status, findings = doctor_cli_with_state(
+        site, tmp_path, capsys, profile, "--log", str(site.log_path)
+    )
     found = findings["token-role-missing"]
     assert "case differs" in str(found["message"])
 
@@ -221,7 +206,9 @@ def test_cli_schema_without_profile_names_it_for_the_tokens(
     site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     send(site, idp.mint(idp.entra_v2_claims()))
-    _status, findings = doctor_cli_with_state(site, tmp_path, capsys, None)
+    _status, findings = doctor_cli_with_state(
+        site, tmp_path, capsys, None, "--log", str(site.log_path)
+    )
     assert findings["profile-missing"]["status"] == "fail"
     assert findings["token-no-profile"]["status"] == "fail"
 
