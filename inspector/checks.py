@@ -416,7 +416,7 @@ def _check_scope_privileges(
         return []
     idle = [scope for scope in have if scope in privileges]
     near = [(scope, name, why) for scope in have for name, why in _near_privileges(scope, granting)]
-    missing = "a scope naming an ORDS privilege that protects a module" + (
+    missing = "the name of an ORDS privilege that protects a module" + (
         f": {', '.join(rules.quoted(p) for p in granting)}"
         if granting
         else " (no ORDS privilege protects one)"

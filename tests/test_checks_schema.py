@@ -207,7 +207,7 @@ def test_a_scope_that_is_no_privilege_names_the_privileges_that_would_work() -> 
     )
     assert found.code == "scope-missing"
     assert found.message == (
-        'scopes ["mcp:connect"] lack a scope naming an ORDS privilege that protects a module: '
+        'scopes ["mcp:connect"] lack the name of an ORDS privilege that protects a module: '
         '"oracle.example.mcp" (no scope is an ORDS privilege name)'
     )
     assert found.fix.startswith(
