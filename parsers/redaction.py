@@ -3,18 +3,60 @@
 A bearer token is a credential: we show its scheme, its first ten characters (enough to
 tell a JWT's header apart) and a short SHA-256 fingerprint that identifies it across lines
 without revealing it.
+
+``redact_text`` is for free text (a path, a user agent, a raw log line, an exception
+message). It looks for the shapes credentials take there, not for "anything long": a JWT
+(dot-separated base64url segments whose first one decodes to a JSON object), a credential
+after an authentication scheme (``Bearer …``, ``Basic …``), the value of a credential-named
+query or form parameter (``access_token=…``, ``id_token=…``) or JSON member, a quoted
+``authorization:"…"`` value, and long random-looking runs (mixed case and digits). Paths,
+user agents, dates, addresses, UUIDs and dotted identifiers are left alone.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 
 PREFIX_CHARS = 10
 FINGERPRINT_CHARS = 12
 
-# Long base64url-ish runs (JWTs, opaque tokens) anywhere in free text.
-_CREDENTIAL_RUN = re.compile(r"(?i)(bearer\s+|basic\s+|dpop\s+)?([A-Za-z0-9_\-+/=.~]{24,})")
+# An Authorization "scheme" longer than this, or with a dot, is a credential sent without
+# one (``<jwt> extra``): no registered scheme looks like that.
+MAX_SCHEME_CHARS = 24
+
+# Query/form parameters and JSON members whose value is a credential.
+_CREDENTIAL_KEYS = (
+    "access_token|id_token|refresh_token|token|client_secret|client_assertion|assertion"
+    "|code|password|passwd|pwd|api_key|apikey|sig|signature|jwt"
+)
+_B64 = r"[A-Za-z0-9_\-]"
+_TEXT = re.compile(
+    # authorization:"…" as nginx's extended log_format (or a header dump) writes it.
+    r"(?P<auth>(?i:\bauthorization)[\"']?\s*[:=]\s*\")(?P<auth_value>[^\"\r\n]*)(?=\")"
+    # "access_token": "…" in a JSON body quoted in an error.
+    rf"|(?P<json>\"(?i:{_CREDENTIAL_KEYS})\"\s*:\s*\")(?P<json_value>[^\"\\\r\n…]++)(?!…)"
+    # ?access_token=… &id_token=… in a URL, a form body or a log line.
+    rf"|(?P<param>(?<![A-Za-z0-9_\-])(?i:{_CREDENTIAL_KEYS})=)(?P<param_value>[^&\s\"'#;,<>…]++)(?!…)"
+    # Bearer <credential>; a lowercase word after it is prose ("Bearer realm", "bearer token").
+    r"|(?P<scheme>(?<![A-Za-z0-9_\-])(?i:bearer|basic|dpop|negotiate)[ \t]+)"
+    r"(?![a-z]+(?:[^A-Za-z0-9._~+/\-=]|=\"|$))(?P<scheme_value>[A-Za-z0-9._~+/\-]++=*+)(?!…)"
+    # A JWS/JWE (three or five segments; payload and signature may be empty). A JOSE
+    # header's base64url starts with "e" ("{"), or I/C/D when JSON whitespace leads.
+    rf"|(?P<jwt>(?<![A-Za-z0-9_\-.])[eICD]{_B64}++={{0,2}}(?:\.{_B64}*+={{0,2}}){{2,4}}+)"
+    rf"(?![A-Za-z0-9_\-.])"
+    # A long random-looking run: an opaque token (checked for mixed case and digits below).
+    r"|(?P<run>(?<![A-Za-z0-9_\-+=~])[A-Za-z0-9_\-+=~]{32,}+)"
+)
+# What redact_credential leaves behind: never redacted twice.
+_REDACTED = "…[sha256:"
+_LONG_RUN = re.compile(r"[A-Za-z0-9_\-+=~]{32}")
+_HINT_WORDS = ("bearer", "basic", "dpop", "negotiate", "authorization")
+_HAS_UPPER = re.compile(r"[A-Z]")
+_HAS_LOWER = re.compile(r"[a-z]")
+_HAS_DIGIT = re.compile(r"[0-9]")
 
 
 def fingerprint(credential: str) -> str:
@@ -36,20 +78,78 @@ def redact_authorization(value: str | None) -> str | None:
     """Redact an ``Authorization`` header value, keeping its scheme.
 
     ``Bearer eyJ...`` becomes ``Bearer eyJ0eXAiOi…[sha256:…]``; a value with no scheme is
-    redacted whole. ``None`` stays ``None``.
+    redacted whole, and so is one whose first word cannot be a scheme (longer than
+    ``MAX_SCHEME_CHARS`` or with a dot: ``<jwt> extra`` is a token, not a scheme).
+    ``None`` stays ``None``.
     """
     if value is None:
         return None
-    scheme, sep, rest = value.strip().partition(" ")
-    if not sep:
-        return redact_credential(scheme)
+    stripped = value.strip()
+    scheme, sep, rest = stripped.partition(" ")
+    if not sep or len(scheme) > MAX_SCHEME_CHARS or "." in scheme:
+        return redact_credential(stripped)
     return f"{scheme} {redact_credential(rest.strip())}"
 
 
+def looks_like_jose(candidate: str) -> bool:
+    """True when ``candidate``'s first dot-separated segment decodes to a JSON object start.
+
+    Every JWS and JWE header is a JSON object, so its base64url starts with ``{`` (after
+    optional whitespace); ``access.log.1`` or ``1.2.3.4`` do not.
+    """
+    head = candidate.split(".", 1)[0].rstrip("=")[:16]
+    head = head[: len(head) - len(head) % 4] if len(head) % 4 == 1 else head
+    try:
+        decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.lstrip(b" \t\r\n").startswith(b"{")
+
+
+def _redact_run(run: str) -> str:
+    # Mixed case and digits over 32 characters: random, not a word, a UUID or a hex digest.
+    if (
+        len(run) >= 32
+        and _HAS_UPPER.search(run)
+        and _HAS_LOWER.search(run)
+        and _HAS_DIGIT.search(run)
+    ):
+        return redact_credential(run)
+    return run
+
+
+def _replace(match: re.Match[str]) -> str:
+    kind = match.lastgroup
+    if kind == "auth_value":
+        value = match.group("auth_value")
+        done = value in ("", "-") or _REDACTED in value
+        shown = value if done else redact_authorization(value)
+        return match.group("auth") + (shown or "")
+    if kind in ("json_value", "param_value", "scheme_value"):
+        prefix = match.group(kind.removesuffix("_value"))
+        return prefix + redact_credential(match.group(kind))
+    if kind == "jwt":
+        token = match.group("jwt")
+        if looks_like_jose(token):
+            return redact_credential(token)
+        return ".".join(_redact_run(segment) for segment in token.split("."))
+    if kind == "run":
+        return _redact_run(match.group("run"))
+    return match.group()
+
+
+def _may_hold_credential(text: str) -> bool:
+    # Most paths and user agents hold none of the shapes: skip the full pattern for them
+    # (scan redacts the path of every attempt).
+    if "=" in text or text.count(".") >= 2 or _LONG_RUN.search(text):
+        return True
+    lowered = text.lower()
+    return any(word in lowered for word in _HINT_WORDS)
+
+
 def redact_text(text: str) -> str:
-    """Replace every long credential-like run in free text (a raw log line, an error)."""
+    """Replace every credential in free text (a path, a user agent, a raw line, an error).
 
-    def _sub(match: re.Match[str]) -> str:
-        return (match.group(1) or "") + redact_credential(match.group(2))
-
-    return _CREDENTIAL_RUN.sub(_sub, text)
+    Idempotent: redacted output has nothing left to redact.
+    """
+    return _TEXT.sub(_replace, text) if _may_hold_credential(text) else text

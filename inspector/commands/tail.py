@@ -11,18 +11,19 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from inspector.config import ConfigError, load_config
 from inspector.follow import FollowEvent, StartAt
 from inspector.logsource import LogSelectionError, iter_records, select_logs, start_from_args
 from inspector.options import add_config_option, add_log_selection, add_output_options
+from parsers.printable import printable
 from parsers.records import LogRecord, ParseFailure
-from parsers.redaction import redact_authorization
+from parsers.redaction import redact_authorization, redact_credential, redact_text
 
-# Fields that carry credentials besides the Authorization header itself.
-_SECRET_FIELD_MARKERS = ("authorization", "cookie", "token")
+# Fields that carry credentials besides the Authorization header itself: redacted whole.
+_SECRET_FIELD_MARKERS = ("authorization", "cookie", "token", "secret", "api-key", "apikey")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
                     print(format_failure(item), file=err, flush=True)
                 else:
                     _count_event(counts, item)
-                    print(f"# {_printable(item.message)}", file=err, flush=True)
+                    print(f"# {printable(redact_text(item.message))}", file=err, flush=True)
         finally:
             records.close()
     except KeyboardInterrupt:
@@ -94,18 +95,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def record_as_dict(record: LogRecord, *, show_token: bool = False) -> dict[str, Any]:
-    """The ``tail --json`` shape of one record (authorization redacted unless asked)."""
+    """The ``tail --json`` shape of one record (credentials redacted unless asked).
+
+    Tokens end up anywhere a client puts them (``?access_token=``, the user agent, a
+    malformed header), so every free-text field goes through ``redact_text``.
+    """
+    text = _shown(show_token)
     return {
         "file": record.source.file,
         "line": record.source.line or None,
         "offset": record.source.offset,
         "time": record.time.isoformat() if record.time is not None else None,
-        "remote_addr": record.remote_addr,
-        "method": record.method,
-        "path": record.path,
-        "protocol": record.protocol,
+        "remote_addr": text(record.remote_addr),
+        "method": text(record.method),
+        "path": text(record.path),
+        "protocol": text(record.protocol),
         "status": record.status,
-        "user_agent": record.user_agent,
+        "user_agent": text(record.user_agent),
         "authorization": _auth(record.authorization, show_token),
         "fields": _fields(record.fields, show_token),
         "truncated": record.truncated,
@@ -116,16 +122,18 @@ def record_as_dict(record: LogRecord, *, show_token: bool = False) -> dict[str, 
 def format_record(record: LogRecord, *, show_token: bool = False) -> str:
     """One compact human line; control characters are escaped (log lines are hostile)."""
     when = record.time.isoformat(timespec="seconds") if record.time is not None else "-"
+    text = _shown(show_token)
     request = " ".join(
-        part for part in (record.method, record.path, record.protocol) if part is not None
+        text(part) or "" for part in (record.method, record.path, record.protocol) if part
     )
     auth = _auth(record.authorization, show_token)
+    user_agent = text(record.user_agent)
     parts = [
         when,
-        record.remote_addr or "-",
+        text(record.remote_addr) or "-",
         f'"{request}"' if request else "-",
         str(record.status) if record.status is not None else "-",
-        f'ua="{record.user_agent}"' if record.user_agent is not None else "ua=-",
+        f'ua="{user_agent}"' if user_agent is not None else "ua=-",
         f'auth="{auth}"' if auth is not None else "auth=-",
     ]
     if record.truncated:
@@ -133,34 +141,48 @@ def format_record(record: LogRecord, *, show_token: bool = False) -> str:
     where = record.source.file
     if record.source.line:
         where += f":{record.source.line}"
-    return _printable(f"{where} " + " ".join(parts))
+    return printable(f"{where} " + " ".join(parts))
 
 
 def format_failure(failure: ParseFailure) -> str:
     """``file:line: cannot parse: reason | excerpt`` on one line."""
     where = failure.source.file
     where += f":{failure.source.line}" if failure.source.line else f"@{failure.source.offset}"
-    return _printable(f"{where}: cannot parse: {failure.reason} | {failure.excerpt}")
+    # The excerpt is redacted by the parser already; the reason may quote the line too.
+    return printable(redact_text(f"{where}: cannot parse: {failure.reason} | {failure.excerpt}"))
 
 
 def _auth(value: str | None, show_token: bool) -> str | None:
     return value if show_token else redact_authorization(value)
 
 
+def _shown(show_token: bool) -> Callable[[str | None], str | None]:
+    return _as_is if show_token else _redacted
+
+
+def _as_is(value: str | None) -> str | None:
+    return value
+
+
+def _redacted(value: str | None) -> str | None:
+    return None if value is None else redact_text(value)
+
+
 def _fields(fields: Mapping[str, str | None], show_token: bool) -> dict[str, str | None]:
     if show_token:
         return dict(fields)
-    return {
-        name: redact_authorization(value)
-        if any(marker in name for marker in _SECRET_FIELD_MARKERS)
-        else value
-        for name, value in fields.items()
-    }
+    return {name: _redact_field(name, value) for name, value in fields.items()}
 
 
-def _printable(text: str) -> str:
-    # A terminal escape sequence in a User-Agent must not reach the terminal as such.
-    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
+def _redact_field(name: str, value: str | None) -> str | None:
+    if value is None or value == "-":
+        return value
+    lowered = name.lower()
+    if "authorization" in lowered:
+        return redact_authorization(value)
+    if any(marker in lowered for marker in _SECRET_FIELD_MARKERS):
+        return redact_credential(value)
+    return redact_text(value)
 
 
 def _count_event(counts: Counter[str], event: FollowEvent) -> None:
