@@ -2,13 +2,16 @@
 
 ORDS fetches keys from p_jwk_url, so a file path there would be a broken profile. With
 ``--jwks FILE`` alone the URL is unknown and the proposal says to give ``--jwk-url``;
-with ``--oidc-metadata FILE`` as well, the metadata's ``jwks_uri`` is the URL. Nothing
-here touches the network: every key comes from files.
+with ``--oidc-metadata FILE`` as well, the metadata's ``jwks_uri`` is the URL. Every key
+the token is verified with comes from files; the URLs named as ``p_jwk_url`` are real HTTPS
+endpoints on 127.0.0.1 (a test CA, trusted through ``REQUESTS_CA_BUNDLE``) publishing the same
+keys, because a proposal checks the token under the profile it proposes and so fetches them.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,14 +25,20 @@ from inspector.local_idp import LocalIdP
 from inspector.tui.present import signature_text
 from inspector.tui.profile_view import needed_by
 from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
-
-PUBLISHED = "https://login.example.test/tenant/discovery/v2.0/keys"
-GIVEN = "https://keys.example.test/jwks"
+from tests.support.https_keys import HttpsKeys, https_keys
 
 
 @pytest.fixture(scope="module")
 def idp() -> LocalIdP:
     return LocalIdP()  # never started: it only signs, and its keys go into a file
+
+
+@pytest.fixture(scope="module")
+def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsKeys]:
+    # The signing IdP's keys, at URLs other than its own issuer's: the token's issuer stays
+    # unreachable, so "keys from a file alone" cannot quietly turn into discovery.
+    with https_keys(idp.keys, tmp_path_factory.mktemp("key-host")) as served:
+        yield served
 
 
 @dataclass(frozen=True)
@@ -38,17 +47,22 @@ class Files:
     nginx_conf: Path
     jwks: Path
     metadata: Path
+    published: str  # the jwks_uri the offline metadata names
+    given: str  # what the admin passes with --jwk-url
 
 
 @pytest.fixture
-def files(tmp_path: Path, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> Files:
+def files(
+    tmp_path: Path, idp: LocalIdP, key_host: HttpsKeys, monkeypatch: pytest.MonkeyPatch
+) -> Files:
     isolate(tmp_path, monkeypatch)
+    key_host.trust(monkeypatch)
     written = write_bearer_log(tmp_path, idp.mint(idp.entra_v2_claims()))
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps(idp.jwks()))
     metadata = tmp_path / "openid-configuration.json"
-    metadata.write_text(json.dumps({"issuer": idp.issuer_v2, "jwks_uri": PUBLISHED}))
-    return Files(written.log, written.nginx_conf, jwks, metadata)
+    metadata.write_text(json.dumps({"issuer": idp.issuer_v2, "jwks_uri": key_host.url}))
+    return Files(written.log, written.nginx_conf, jwks, metadata, key_host.url, key_host.other_url)
 
 
 def scanned_token(files: Files, monkeypatch: pytest.MonkeyPatch, *keys: str) -> dict[str, object]:
@@ -105,9 +119,9 @@ def test_profile_from_file_keys_alone_says_p_jwk_url_must_be_given(
 def test_profile_from_file_keys_takes_the_url_given_with_jwk_url(
     files: Files, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    status, out, err = sql(files, monkeypatch, "--jwks", str(files.jwks), "--jwk-url", GIVEN)
+    status, out, err = sql(files, monkeypatch, "--jwks", str(files.jwks), "--jwk-url", files.given)
     assert status == 0, err
-    assert jwk_url_line(out) == f"p_jwk_url => '{GIVEN}',"
+    assert jwk_url_line(out) == f"p_jwk_url => '{files.given}',"
 
 
 def test_live_screen_with_file_keys_alone_shows_no_url_and_refuses_to_guess(
@@ -126,9 +140,9 @@ def test_live_screen_with_file_keys_alone_shows_no_url_and_refuses_to_guess(
 
 
 def test_live_screen_proposes_the_url_given_with_jwk_url(files: Files) -> None:
-    _, plan = watched_attempt(files, "--jwks", str(files.jwks), "--jwk-url", GIVEN)
+    _, plan = watched_attempt(files, "--jwks", str(files.jwks), "--jwk-url", files.given)
     proposed = getattr(plan, "proposed", None)
-    assert proposed is not None and proposed.jwk_url == GIVEN
+    assert proposed is not None and proposed.jwk_url == files.given
 
 
 # -- a JWKS file with the issuer's metadata ------------------------------------------------
@@ -140,7 +154,7 @@ def test_offline_metadata_names_the_url_the_file_keys_are_published_at(
     keys = ("--jwks", str(files.jwks), "--oidc-metadata", str(files.metadata))
     token = scanned_token(files, monkeypatch, *keys)
     assert token["verified"] is True
-    assert token["jwks_uri"] == PUBLISHED
+    assert token["jwks_uri"] == files.published
     assert token["key_source"] == f"file:{files.jwks}"
 
 
@@ -150,7 +164,7 @@ def test_profile_from_file_keys_uses_the_metadata_jwks_uri(
     keys = ("--jwks", str(files.jwks), "--oidc-metadata", str(files.metadata))
     status, out, err = sql(files, monkeypatch, *keys)
     assert status == 0, err
-    assert jwk_url_line(out) == f"p_jwk_url => '{PUBLISHED}',"
+    assert jwk_url_line(out) == f"p_jwk_url => '{files.published}',"
     assert str(files.jwks) not in out
 
 
@@ -159,6 +173,6 @@ def test_live_screen_with_metadata_shows_and_proposes_its_jwks_uri(files: Files)
         files, "--jwks", str(files.jwks), "--oidc-metadata", str(files.metadata)
     )
     needed = needed_by(attempt)
-    assert needed is not None and needed["jwk_url"] == PUBLISHED
+    assert needed is not None and needed["jwk_url"] == files.published
     proposed = getattr(plan, "proposed", None)
-    assert proposed is not None and proposed.jwk_url == PUBLISHED
+    assert proposed is not None and proposed.jwk_url == files.published
