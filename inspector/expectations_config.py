@@ -127,18 +127,49 @@ def trusted_issuers(config: Config, args: argparse.Namespace | None) -> tuple[st
     return tuple(raw)
 
 
+def allow_private_issuers(config: Config, args: argparse.Namespace | None) -> bool:
+    """``--allow-private-idp``, else ``[keys] allow_private_issuers`` (default false)."""
+    given = getattr(args, "allow_private_idp", None) if args is not None else None
+    if given is not None:
+        return bool(given)
+    raw = config.section("keys").get("allow_private_issuers", False)
+    if not isinstance(raw, bool):
+        raise ConfigError("[keys] allow_private_issuers must be true or false")
+    return raw
+
+
+def anchored_issuers(
+    config: Config, args: argparse.Namespace | None, expectations: Expectations | None = None
+) -> tuple[str, ...]:
+    """Issuers the user vouched for: trusted ones and the expected issuer.
+
+    A profile may name an anchored issuer without a second confirmation; the current
+    profile's issuer is added by whoever reads the profile.
+    """
+    anchors = list(trusted_issuers(config, args))
+    if expectations is None:
+        expectations = build_expectations(config, args)
+    expected = expectations.issuer
+    if expected and expected not in anchors:
+        anchors.append(expected)
+    return tuple(anchors)
+
+
 def build_key_store(
     config: Config, args: argparse.Namespace | None, expectations: Expectations
 ) -> KeyStore:
     """A ``KeyStore`` from ``add_key_options`` flags over the ``[keys]`` config table.
 
-    ``[keys]`` accepts ``jwks``, ``oidc_metadata`` (paths), ``trusted_issuers`` (list) and
-    ``http_timeout``. Issuers in a log are attacker-chosen: when no trusted issuer is
-    given but an issuer is expected, only that issuer's keys are discovered. Every
+    ``[keys]`` accepts ``jwks``, ``oidc_metadata`` (paths), ``trusted_issuers`` (list),
+    ``http_timeout`` and ``allow_private_issuers`` (issuers nobody anchored may then be
+    discovered on loopback, private addresses and plain http). Issuers in a log are
+    attacker-chosen: when no trusted issuer is given but an issuer is expected, only that
+    issuer's keys are discovered. Every
     command builds its keys here, so a flag or a config key means the same everywhere.
     """
     section = config.section("keys")
-    unknown = sorted(set(section) - {"jwks", "oidc_metadata", "trusted_issuers", "http_timeout"})
+    known = {"jwks", "oidc_metadata", "trusted_issuers", "http_timeout", "allow_private_issuers"}
+    unknown = sorted(set(section) - known)
     if unknown:
         raise ConfigError(f"[keys] unknown key {unknown[0]!r}")
 
@@ -171,6 +202,8 @@ def build_key_store(
         offline_metadata=path("oidc_metadata", "oidc_metadata"),
         trusted_issuers=trusted,
         timeout=float(timeout),
+        anchored_issuers=anchored_issuers(config, args, expectations),
+        allow_private=allow_private_issuers(config, args),
     )
 
 

@@ -11,12 +11,20 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 DEFAULT_TIMEOUT = 5.0
 # Discovery documents and key sets are a few KiB; Entra's JWKS is about 10 KiB.
@@ -51,8 +59,114 @@ class JsonFetch:
         return f"{self.status}: {self.error}"
 
 
-def url_problem(url: str) -> str | None:
-    """Why ``url`` may not be fetched (not http(s), no host, credentials), or ``None``."""
+# Host names of cloud instance metadata services: refused whatever they resolve to.
+METADATA_HOSTS = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.internal",
+        "metadata.platformequinix.com",
+    }
+)
+# Metadata services outside the link-local range (AWS over IPv6, Alibaba Cloud).
+_METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")}
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_SHARED = ipaddress.ip_network("100.64.0.0/10")
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class AddressPolicy:
+    """Which addresses a fetch may reach.
+
+    Always refused: link-local (the 169.254.169.254 metadata service), unspecified,
+    multicast, reserved and known metadata addresses and host names, also when written
+    as IPv4-mapped/compatible/NAT64/6to4 IPv6 or in a numeric form such as 2852039166.
+    ``public_only`` (issuers nobody anchored: discovery triggered by a token's ``iss``)
+    also refuses loopback, private and other non-global addresses, and plain http.
+    """
+
+    public_only: bool = False
+
+    def describe(self) -> str:
+        """How to lift the restriction, for refusal messages."""
+        return (
+            "issuer is not anchored: name it with --trusted-issuer (or [keys] "
+            "trusted_issuers), or allow private IdPs with --allow-private-idp "
+            "([keys] allow_private_issuers = true)"
+        )
+
+
+ANY_ADDRESS = AddressPolicy()
+PUBLIC_ONLY = AddressPolicy(public_only=True)
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    packed = int(address)
+    # IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks); not :: or ::1.
+    if packed >> 32 == 0 and packed > 1:
+        return ipaddress.IPv4Address(packed)
+    return None
+
+
+def address_problem(address: Address, policy: AddressPolicy = ANY_ADDRESS) -> str | None:
+    """Why ``address`` may not be contacted under ``policy``, or ``None``."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id:
+            return f"refusing to contact {address} (scoped IPv6 address)"
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            # The IPv4 address inside is what the packets reach: judge that one.
+            problem = address_problem(inner, policy)
+            return None if problem is None else f"{problem} (written as {address})"
+    if address in _METADATA_ADDRESSES:
+        return f"refusing to contact {address} (instance metadata service)"
+    # Token issuers are attacker-chosen: never let one point us at a cloud instance
+    # metadata service (169.254.169.254) or a broadcast/unspecified/reserved address.
+    if address.is_link_local or address.is_unspecified or address.is_multicast:
+        return f"refusing to contact {address} (link-local, unspecified or multicast)"
+    if address.is_reserved and not address.is_loopback:
+        return f"refusing to contact {address} (reserved address)"
+    if policy.public_only:
+        if address.is_loopback:
+            return f"refusing to contact {address} (loopback)"
+        if address.is_private or address in _SHARED or not address.is_global:
+            return f"refusing to contact {address} (private or non-global address)"
+    return None
+
+
+def _literal_address(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _numeric_ipv4(host: str) -> bool:
+    # inet_aton accepts 2852039166, 0xa9fea9fe, 0251.0376.0251.0376 and 169.254.43518:
+    # resolvers turn them into addresses, so they must be judged as addresses.
+    return bool(re.fullmatch(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", host))
+
+
+def url_problem(url: str, policy: AddressPolicy = ANY_ADDRESS) -> str | None:
+    """Why ``url`` may not be fetched, or ``None``: only what the URL itself says.
+
+    Not http(s), no host, credentials, a metadata host name, a literal address the
+    policy refuses, a non-canonical numeric IPv4 form; ``public_only`` also refuses
+    plain http. Host names are judged after resolution (:func:`resolve_problem`).
+    """
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a malformed port
@@ -64,16 +178,33 @@ def url_problem(url: str) -> str | None:
         return "URL has no host"
     if parts.username or parts.password:
         return "URL carries credentials"
-    try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        return None
-    # Token issuers are attacker-chosen: never let one point us at a cloud instance
-    # metadata service (169.254.169.254, fd00:ec2::254) or a broadcast/unspecified address.
-    if address.is_link_local or address.is_unspecified or address.is_multicast:
-        return f"refusing to contact {address} (link-local, unspecified or multicast)"
-    if address == ipaddress.ip_address("fd00:ec2::254"):
-        return f"refusing to contact {address} (instance metadata service)"
+    host = parts.hostname.lower().rstrip(".")
+    if host in METADATA_HOSTS:
+        return f"refusing to contact {host} (instance metadata service)"
+    address = _literal_address(host)
+    if address is None and _numeric_ipv4(host):
+        return f"refusing to contact {host} (numeric IPv4 form that is not a dotted quad)"
+    if address is not None:
+        problem = address_problem(address, policy)
+        if problem is not None:
+            return problem
+    if policy.public_only and parts.scheme != "https":
+        return "refusing plain http for an issuer that is not anchored"
+    return None
+
+
+def resolve_problem(host: str, port: int | None, policy: AddressPolicy) -> str | None:
+    """Resolve ``host`` and say why one of its addresses may not be contacted, or ``None``.
+
+    Every address counts: a name resolving to a public and a private address is refused.
+    ``socket.gaierror`` propagates (the caller decides what a failed lookup means).
+    """
+    infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        problem = address_problem(address, policy)
+        if problem is not None:
+            return problem if host == str(address) else f"{host}: {problem}"
     return None
 
 
@@ -98,6 +229,9 @@ def _transport_error(exc: requests.RequestException, timeout: float) -> str:
     if isinstance(exc, requests.exceptions.ProxyError):
         return f"proxy error: {one_line(text, 120)}"
     if isinstance(exc, requests.ConnectionError):
+        refused = re.search(r"refusing to contact [^'\")]+\)", text)
+        if refused:
+            return refused.group(0)
         for needle, message in (
             ("Connection refused", "connection refused"),
             ("Name or service not known", "host name not found"),
@@ -114,11 +248,100 @@ def _transport_error(exc: requests.RequestException, timeout: float) -> str:
     return f"{type(exc).__name__}: {one_line(text, 120)}"
 
 
+# The policy of the fetch running in this thread, read when a socket is opened.
+_ACTIVE_POLICY: ContextVar[AddressPolicy] = ContextVar("_ACTIVE_POLICY", default=ANY_ADDRESS)
+
+
+def _checked_socket(conn: HTTPConnection, opener: Callable[..., Any]) -> Any:
+    """Resolve, judge every address, then connect to an address that was judged.
+
+    Checking a name and letting the library resolve it again would let DNS answer a
+    public address to the check and a private one to the connect (rebinding).
+    """
+    policy = _ACTIVE_POLICY.get()
+    try:
+        infos = socket.getaddrinfo(conn._dns_host, conn.port, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise NameResolutionError(conn.host, conn, exc) from exc
+    targets: list[str] = []
+    for info in infos:
+        text = str(info[4][0])
+        problem = address_problem(ipaddress.ip_address(text.split("%")[0]), policy)
+        if problem is not None:
+            raise NewConnectionError(conn, problem)
+        targets.append(text)
+    last: OSError | None = None
+    for target in dict.fromkeys(targets):
+        try:
+            sock = opener(
+                (target, conn.port),
+                conn.timeout,
+                source_address=conn.source_address,
+                socket_options=conn.socket_options,
+            )
+        except TimeoutError as exc:
+            raise ConnectTimeoutError(
+                conn, f"Connection to {conn.host} timed out. (connect timeout={conn.timeout})"
+            ) from exc
+        except OSError as exc:
+            last = exc
+            continue
+        return sock
+    raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
+
+
+class _CheckedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = _checked_socket(self, urllib3.util.connection.create_connection)
+        return sock
+
+
+class _CheckedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock: socket.socket = _checked_socket(self, urllib3.util.connection.create_connection)
+        return sock
+
+
+class _CheckedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _CheckedHTTPConnection
+
+
+class _CheckedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _CheckedHTTPSConnection
+
+
+class CheckedAdapter(HTTPAdapter):
+    """Direct connections go only to addresses the active :class:`AddressPolicy` allows.
+
+    Requests through a proxy are judged before they are sent (the proxy resolves the
+    name itself, so a rebinding DNS answer could still reach a private address there).
+    """
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        """The ordinary pool manager, with connection classes that check the address."""
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _CheckedHTTPPool,
+            "https": _CheckedHTTPSPool,
+        }
+
+
+def _install_checks(session: requests.Session) -> None:
+    # Only over requests' own adapter: a caller's custom adapter is left alone (its
+    # requests are still judged before they are sent).
+    for prefix in ("http://", "https://"):
+        if type(session.get_adapter(prefix)) is HTTPAdapter:
+            session.mount(prefix, CheckedAdapter())
+
+
 class HttpClient:
     """A ``requests.Session`` with the limits above; shared by discovery and key fetching.
 
     ``trust_env`` stays on, so ``REQUESTS_CA_BUNDLE``, ``HTTPS_PROXY`` and ``NO_PROXY``
     from the environment apply, as the admin expects on a host behind a proxy.
+    ``policy`` says which addresses may be reached (see :class:`AddressPolicy`).
     """
 
     def __init__(
@@ -127,14 +350,49 @@ class HttpClient:
         session: requests.Session | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = DEFAULT_MAX_BYTES,
+        policy: AddressPolicy = ANY_ADDRESS,
     ) -> None:
         self.session = session or requests.Session()
+        _install_checks(self.session)
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.policy = policy
+
+    def with_policy(self, policy: AddressPolicy) -> HttpClient:
+        """The same session and limits under another address policy."""
+        if policy == self.policy:
+            return self
+        return HttpClient(
+            session=self.session, timeout=self.timeout, max_bytes=self.max_bytes, policy=policy
+        )
+
+    def check(self, url: str) -> str | None:
+        """Why ``url`` may not be fetched under this client's policy, or ``None``.
+
+        A name that does not resolve here is left to the request (a proxy may resolve it).
+        """
+        problem = url_problem(url, self.policy)
+        if problem is not None:
+            return problem
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".")
+        if _literal_address(host) is not None:
+            return None
+        try:
+            return resolve_problem(host, parts.port, self.policy)
+        except (OSError, UnicodeError, ValueError):
+            return None
 
     def get_json(self, url: str) -> JsonFetch:
         """GET ``url`` and parse a JSON object; never raises."""
-        problem = url_problem(url)
+        token = _ACTIVE_POLICY.set(self.policy)
+        try:
+            return self._get_json(url)
+        finally:
+            _ACTIVE_POLICY.reset(token)
+
+    def _get_json(self, url: str) -> JsonFetch:
+        problem = self.check(url)
         if problem is not None:
             return JsonFetch(url, None, None, problem)
         deadline = time.monotonic() + self.timeout
@@ -169,20 +427,19 @@ class HttpClient:
                 return self._read(url, current, response, deadline)
         return JsonFetch(url, None, None, f"more than {MAX_REDIRECTS} redirects")
 
-    @staticmethod
     def _redirect_target(
-        current: str, response: requests.Response
+        self, current: str, response: requests.Response
     ) -> tuple[str | None, str | None]:
         location = response.headers.get("Location")
         if not location:
             return None, "redirect without a Location"
         target = urljoin(current, location)
-        problem = url_problem(target)
-        if problem is not None:
-            return None, f"redirect refused: {problem}"
         before, after = urlsplit(current).scheme, urlsplit(target).scheme
         if before == "https" and after != "https":
             return None, "redirect refused: https downgraded to http"
+        problem = self.check(target)
+        if problem is not None:
+            return None, f"redirect refused: {problem}"
         return target, None
 
     def _read(

@@ -21,7 +21,7 @@ import jwt
 import requests
 
 from inspector.discovery import Discovery, discover, load_metadata, metadata_from_document
-from inspector.fetch import DEFAULT_TIMEOUT, HttpClient, one_line
+from inspector.fetch import DEFAULT_TIMEOUT, PUBLIC_ONLY, HttpClient, one_line
 
 LookupStatus = Literal["found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match"]
 StateStatus = Literal["idle", "fetching", "ok", "error"]
@@ -235,6 +235,11 @@ class KeyStore:
     the ORDS profile's ``p_jwk_url``); ``offline_jwks`` (every issuer, no network);
     ``offline_metadata`` (its ``jwks_uri``, after checking its issuer); discovery from
     the token's ``iss``, refused for issuers outside a non-empty ``trusted_issuers``.
+
+    Discovery for an issuer nobody anchored (not in ``trusted_issuers`` or
+    ``anchored_issuers``: only a token named it) reaches public https addresses only,
+    unless ``allow_private``; explicit and offline sources are the user's own choice and
+    only the always-refused addresses (metadata services, link-local...) apply to them.
     """
 
     def __init__(
@@ -250,10 +255,14 @@ class KeyStore:
         clock: Callable[[], float] = time.monotonic,
         max_sources: int = DEFAULT_MAX_SOURCES,
         http: HttpClient | None = None,
+        anchored_issuers: Sequence[str] = (),
+        allow_private: bool = False,
     ) -> None:
         self.offline_jwks = offline_jwks
         self.offline_metadata = offline_metadata
         self.trusted_issuers = tuple(trusted_issuers)
+        self.anchored_issuers = tuple(anchored_issuers)
+        self.allow_private = allow_private
         self.ttl = ttl
         self.min_refresh_interval = min_refresh_interval
         self.clock = clock
@@ -534,13 +543,17 @@ class KeyStore:
                     jwks_uri = entry.target
                     loaded = fetch_jwks(jwks_uri, self.http)
                 else:
+                    # The jwks_uri of an unanchored issuer is as attacker-chosen as its iss.
+                    http = self._client_for(entry.target)
                     if rediscover or jwks_uri is None:
-                        discovery = discover(entry.target, claims=claims, http=self.http)
+                        discovery = discover(entry.target, claims=claims, http=http)
                         jwks_uri = discovery.jwks_uri
                     if jwks_uri is None:
                         loaded = (discovery.problem if discovery else None) or "no jwks_uri"
                     else:
-                        loaded = fetch_jwks(jwks_uri, self.http)
+                        loaded = fetch_jwks(jwks_uri, http)
+                    if http.policy.public_only and isinstance(loaded, str) and "refus" in loaded:
+                        loaded = f"{loaded}; {http.policy.describe()}"
                 if isinstance(loaded, KeySet):
                     keys = loaded
                 else:
@@ -560,6 +573,15 @@ class KeyStore:
                     # Keep the previous keys: a failed refresh should not forget them.
                     entry.error = error
                 return self._snapshot_locked(entry)
+
+    def is_anchored(self, issuer: str) -> bool:
+        """True when the user named ``issuer`` (trusted, expected or the profile's)."""
+        return issuer in self.trusted_issuers or issuer in self.anchored_issuers
+
+    def _client_for(self, issuer: str) -> HttpClient:
+        if self.allow_private or self.is_anchored(issuer):
+            return self.http
+        return self.http.with_policy(PUBLIC_ONLY)
 
     @staticmethod
     def _snapshot_locked(entry: _Entry) -> _Snapshot:

@@ -56,7 +56,15 @@ def add_key_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ISS",
-        help="only discover keys for this issuer (repeatable)",
+        help="only discover keys for this issuer (repeatable); also anchors it: a "
+        "profile may name it",
+    )
+    group.add_argument(
+        "--allow-private-idp",
+        action="store_true",
+        default=None,
+        help="let issuers that are not anchored be discovered on loopback, private "
+        "addresses and plain http (lab IdPs; default: public https only)",
     )
     group.add_argument(
         "--http-timeout",

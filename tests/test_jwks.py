@@ -60,7 +60,7 @@ def jwks_fetches(idp: LocalIdP) -> int:
 
 
 def test_kid_is_found_through_discovery(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid, claims=idp.entra_v2_claims())
     assert lookup.status == "found" and lookup.found
     assert lookup.key is not None
@@ -73,7 +73,7 @@ def test_kid_is_found_through_discovery(idp: LocalIdP, clock: FakeClock) -> None
 
 
 def test_keys_are_cached_until_the_ttl(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock, ttl=3600)
+    store = KeyStore(allow_private=True, clock=clock, ttl=3600)
     kid = idp.keys[0].kid
     store.lookup(idp.issuer_v2, kid)
     requests_after_first = len(idp.request_log)
@@ -90,7 +90,7 @@ def test_keys_are_cached_until_the_ttl(idp: LocalIdP, clock: FakeClock) -> None:
 def test_rollover_unknown_kid_triggers_one_refresh_then_is_found(
     idp: LocalIdP, clock: FakeClock
 ) -> None:
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     assert jwks_fetches(idp) == 1
     new = idp.rotate(generate_rsa_key("rolled-over"))
@@ -106,7 +106,7 @@ def test_rollover_unknown_kid_triggers_one_refresh_then_is_found(
 
 
 def test_unknown_kid_refreshes_once_then_is_not_found(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     clock.advance(61)
     lookup = store.lookup(idp.issuer_v2, "no-such-kid")
@@ -117,7 +117,7 @@ def test_unknown_kid_refreshes_once_then_is_not_found(idp: LocalIdP, clock: Fake
 
 
 def test_random_kid_flood_is_rate_limited_per_minute(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock, min_refresh_interval=60)
+    store = KeyStore(allow_private=True, clock=clock, min_refresh_interval=60)
     first = store.lookup(idp.issuer_v2, uuid.uuid4().hex)
     assert first.status == "kid-not-found"
     fetches: list[int] = []
@@ -139,7 +139,7 @@ def test_random_kid_flood_is_rate_limited_per_minute(idp: LocalIdP, clock: FakeC
 
 
 def test_forced_refresh_ignores_the_rate_limit(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     new = idp.rotate(generate_rsa_key("pressed-r"))
     assert store.lookup(idp.issuer_v2, new.kid).status == "kid-not-found"
@@ -152,7 +152,7 @@ def test_forced_refresh_ignores_the_rate_limit(idp: LocalIdP, clock: FakeClock) 
 def test_server_down_is_unavailable_with_a_one_line_detail(idp: LocalIdP) -> None:
     issuer = idp.issuer_v2
     idp.down()
-    lookup = KeyStore().lookup(issuer, "k1")
+    lookup = KeyStore(allow_private=True).lookup(issuer, "k1")
     assert lookup.status == "unavailable"
     assert lookup.key is None
     assert "connection refused" in lookup.detail
@@ -161,7 +161,7 @@ def test_server_down_is_unavailable_with_a_one_line_detail(idp: LocalIdP) -> Non
 
 def test_failed_fetch_is_retried_only_after_the_interval(idp: LocalIdP, clock: FakeClock) -> None:
     idp.fail_next(100, status=500)
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     assert store.lookup(idp.issuer_v2, "k").status == "unavailable"
     tried = len(idp.request_log)
     for _ in range(20):
@@ -173,7 +173,7 @@ def test_failed_fetch_is_retried_only_after_the_interval(idp: LocalIdP, clock: F
 
 
 def test_failed_refresh_keeps_the_previous_keys(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock, ttl=100)
+    store = KeyStore(allow_private=True, clock=clock, ttl=100)
     kid = idp.keys[0].kid
     assert store.lookup(idp.issuer_v2, kid).status == "found"
     idp.down()
@@ -188,7 +188,7 @@ def test_failed_refresh_keeps_the_previous_keys(idp: LocalIdP, clock: FakeClock)
 
 
 def test_unknown_kid_when_the_refresh_fails_says_so(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     idp.fail_next(1, status=502)
     clock.advance(61)
@@ -201,21 +201,21 @@ def test_unknown_kid_when_the_refresh_fails_says_so(idp: LocalIdP, clock: FakeCl
 
 def test_hanging_server_is_bounded_by_the_timeout(idp: LocalIdP) -> None:
     idp.hang(30)
-    lookup = KeyStore(timeout=0.5).lookup(idp.issuer_v2, "k")
+    lookup = KeyStore(allow_private=True, timeout=0.5).lookup(idp.issuer_v2, "k")
     assert lookup.status == "unavailable"
     assert "no response within 0.5 s" in lookup.detail
 
 
 def test_oversized_jwks_is_refused(idp: LocalIdP) -> None:
     idp.set_metadata_override(path=f"/{idp.tenant_id}/discovery/v2.0/keys", body=b" " * 2_000_000)
-    lookup = KeyStore().lookup(idp.issuer_v2, idp.keys[0].kid)
+    lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "unavailable"
     assert "larger than 1024 KiB refused" in lookup.detail
 
 
 def test_issuer_mismatch_makes_keys_unavailable(idp: LocalIdP) -> None:
     idp.set_metadata_override({"issuer": "https://other.example/", "jwks_uri": idp.jwks_uri})
-    lookup = KeyStore().lookup(idp.issuer_v2, idp.keys[0].kid)
+    lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "unavailable"
     assert "does not match the token's iss" in lookup.detail
     assert jwks_fetches(idp) == 0
@@ -225,14 +225,14 @@ def test_issuer_mismatch_makes_keys_unavailable(idp: LocalIdP) -> None:
 
 
 def test_no_kid_with_a_single_key_uses_it(idp: LocalIdP) -> None:
-    lookup = KeyStore().lookup(idp.issuer_v2, None)
+    lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, None)
     assert lookup.status == "found"
     assert lookup.matched_by == "only-key"
 
 
 def test_no_kid_with_several_keys_returns_the_candidates(idp: LocalIdP) -> None:
     idp.keys.append(generate_rsa_key("second"))
-    lookup = KeyStore().lookup(idp.issuer_v2, None)
+    lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, None)
     assert lookup.status == "no-kid-match"
     assert lookup.key is None
     assert len(lookup.candidates) == 2
@@ -242,21 +242,23 @@ def test_no_kid_with_several_keys_returns_the_candidates(idp: LocalIdP) -> None:
 def test_x5t_names_the_key_when_kid_is_missing(idp: LocalIdP) -> None:
     second = generate_rsa_key("second")
     idp.keys.append(second)
-    lookup = KeyStore().lookup(idp.issuer_v1, None, x5t=second.x5t)
+    lookup = KeyStore(allow_private=True).lookup(idp.issuer_v1, None, x5t=second.x5t)
     assert lookup.status == "found"
     assert lookup.matched_by == "x5t"
 
 
 def test_explicit_jwks_uri_skips_discovery(idp: LocalIdP) -> None:
     # The ORDS profile's p_jwk_url: ORDS uses it, whatever the metadata says.
-    lookup = KeyStore().lookup(idp.issuer_v2, idp.keys[0].kid, jwks_uri=idp.jwks_uri_v1)
+    lookup = KeyStore(allow_private=True).lookup(
+        idp.issuer_v2, idp.keys[0].kid, jwks_uri=idp.jwks_uri_v1
+    )
     assert lookup.status == "found"
     assert lookup.jwks_uri == idp.jwks_uri_v1
     assert idp.request_log == [f"/{idp.tenant_id}/discovery/keys"]
 
 
 def test_missing_issuer_is_unavailable() -> None:
-    lookup = KeyStore().lookup(None, "k")
+    lookup = KeyStore(allow_private=True).lookup(None, "k")
     assert lookup.status == "unavailable"
     assert "no iss" in lookup.detail
 
@@ -368,7 +370,7 @@ def test_trusted_issuer_is_discovered(idp: LocalIdP) -> None:
 
 
 def test_number_of_issuers_contacted_is_bounded(idp: LocalIdP) -> None:
-    store = KeyStore(max_sources=2)
+    store = KeyStore(allow_private=True, max_sources=2)
     assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
     assert store.lookup(idp.issuer_v1, idp.keys[0].kid).status == "found"
     before = len(idp.request_log)
@@ -390,14 +392,14 @@ def test_https_with_a_test_ca_from_requests_ca_bundle(
     with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
         kid = server.keys[0].kid
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-        trusted = KeyStore().lookup(server.issuer_v2, kid)
+        trusted = KeyStore(allow_private=True).lookup(server.issuer_v2, kid)
         assert trusted.status == "found", trusted.detail
         assert trusted.jwks_uri and trusted.jwks_uri.startswith("https://127.0.0.1:")
         # A bundle holding some other CA: the server's certificate must now fail.
         other = tmp_path / "other-ca.pem"
         trustme.CA().cert_pem.write_to_path(str(other))
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
-        untrusted = KeyStore().lookup(server.issuer_v2, kid)
+        untrusted = KeyStore(allow_private=True).lookup(server.issuer_v2, kid)
         assert untrusted.status == "unavailable"
         assert "TLS error" in untrusted.detail
 
@@ -417,13 +419,15 @@ def test_ca_set_on_the_session_beats_requests_ca_bundle(
     session = requests.Session()
     session.verify = str(bundle)
     with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
-        lookup = KeyStore(session=session).lookup(server.issuer_v2, server.keys[0].kid)
+        lookup = KeyStore(allow_private=True, session=session).lookup(
+            server.issuer_v2, server.keys[0].kid
+        )
         assert lookup.status == "found", lookup.detail
 
 
 def test_concurrent_lookups_fetch_once(idp: LocalIdP) -> None:
     idp.hang(0.15)  # keep the first fetch in flight while the others arrive
-    store = KeyStore()
+    store = KeyStore(allow_private=True)
     barrier = threading.Barrier(12)
     statuses: list[str] = []
 
@@ -442,7 +446,7 @@ def test_concurrent_lookups_fetch_once(idp: LocalIdP) -> None:
 
 
 def test_concurrent_unknown_kids_refresh_once(idp: LocalIdP, clock: FakeClock) -> None:
-    store = KeyStore(clock=clock)
+    store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     clock.advance(61)
     idp.hang(0.3)
@@ -462,7 +466,7 @@ def test_concurrent_unknown_kids_refresh_once(idp: LocalIdP, clock: FakeClock) -
 
 def test_state_reports_fetching_while_in_flight(idp: LocalIdP) -> None:
     idp.hang(0.15)
-    store = KeyStore()
+    store = KeyStore(allow_private=True)
     seen: list[str] = []
     worker = threading.Thread(target=store.lookup, args=(idp.issuer_v2, idp.keys[0].kid))
     worker.start()
