@@ -21,6 +21,7 @@ import pytest
 
 from inspector.cli import main
 from inspector.local_idp import LocalIdP, generate_rsa_key
+from tests.support.https_keys import HttpsKeys, https_keys
 from tests.test_plsql import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,13 @@ UA = {"chatgpt": "Mozilla/5.0 (compatible; ChatGPT-User/1.0; +https://openai.com
 def idp() -> Iterator[LocalIdP]:
     with LocalIdP() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsKeys]:
+    """The IdP's keys at an https:// URL on 127.0.0.1, for ``--jwk-url``."""
+    with https_keys(idp.keys, tmp_path_factory.mktemp("key-host")) as served:
+        yield served
 
 
 @pytest.fixture
@@ -160,16 +168,22 @@ def test_force_unverified_prints_the_risk(
 
 
 def test_untrusted_issuer_is_refused(
-    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    idp: LocalIdP,
+    key_host: HttpsKeys,
+    tmp_path: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    key_host.trust(monkeypatch)
     state = tmp_path / "ords.json"
     token = idp.mint(idp.entra_v2_claims())
+    # Never fetched: only compared with the token's issuer.
     argv = _apply(state, "--yes", "--trusted-issuer", "https://login.example.com/tenant/v2.0")
     status, _, err = _run(argv, monkeypatch, token)
     assert status == 2
     assert "is not among --trusted-issuer, so its metadata and keys were not fetched" in err
-    # Even with the JWK URL supplied by hand, the untrusted issuer refuses the apply.
-    status, _, err = _run([*argv, "--jwk-url", "https://keys.example/jwks"], monkeypatch, token)
+    # Even with a working JWK URL supplied by hand, the untrusted issuer refuses the apply.
+    status, _, err = _run([*argv, "--jwk-url", key_host.url], monkeypatch, token)
     assert status == 1
     assert "is not among --trusted-issuer" in err
     assert not state.exists()
@@ -201,13 +215,18 @@ def test_sql_needs_no_database_and_quotes_hostile_claims(
 
 
 def test_sql_to_a_file(
-    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    idp: LocalIdP,
+    key_host: HttpsKeys,
+    tmp_path: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    key_host.trust(monkeypatch)
     target = tmp_path / "profile.sql"
-    argv = ["profile", "sql", "--token", "-", "--jwk-url", "https://idp.example/keys", "-o"]
+    argv = ["profile", "sql", "--token", "-", "--jwk-url", key_host.url, "-o"]
     status, _, _ = _run([*argv, str(target)], monkeypatch, idp.mint(idp.entra_v2_claims()))
     assert status == 0
-    assert "p_jwk_url => 'https://idp.example/keys'" in target.read_text()
+    assert f"p_jwk_url => '{key_host.url}'" in target.read_text()
 
 
 def _log_line(token: str, when: datetime, status: int = 401) -> str:
