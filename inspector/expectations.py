@@ -30,6 +30,9 @@ ORDS_ALGORITHMS = ("RS256", "RS384", "RS512")
 # "present": it has one (its values are in the other fields).
 ProfileState = Literal["unknown", "absent", "present"]
 
+# The expectations a JWT profile sets, NULLs included (see ``Expectations.merged``).
+PROFILE_FIELDS = ("issuer", "audience", "allowed_skew", "allowed_age", "role_claim", "jwk_url")
+
 
 def role_privileges(
     roles: Iterable[OrdsRole], privileges: Iterable[OrdsPrivilege]
@@ -101,9 +104,20 @@ class Expectations:
         )
 
     def merged(self, other: Expectations) -> Expectations:
-        """``other`` wins wherever it sets a value (higher priority source)."""
+        """``other`` wins wherever it sets a value (higher priority source).
+
+        A profile read from the database is the exception: ORDS enforces it as a whole, so
+        its NULLs (no age limit, scope-based) replace what the config or flags said.
+        """
         origin = dict(self.origin)
         origin.update(other.origin)
+        if other.profile_state == "present":
+            base = replace(
+                self,
+                **{name: getattr(other, name) for name in PROFILE_FIELDS},
+                origin={k: v for k, v in self.origin.items() if k not in PROFILE_FIELDS},
+            )
+            return base.merged(replace(other, profile_state="unknown")).with_state(other)
         return Expectations(
             issuer=other.issuer if other.issuer is not None else self.issuer,
             audience=other.audience if other.audience is not None else self.audience,
@@ -129,7 +143,6 @@ class Expectations:
     @classmethod
     def from_profile(cls, profile: JwtProfile) -> Expectations:
         """What ORDS will enforce for tokens under ``profile``."""
-        names = ("issuer", "audience", "allowed_skew", "allowed_age", "role_claim", "jwk_url")
         return cls(
             issuer=profile.issuer,
             audience=profile.audience,
@@ -138,7 +151,7 @@ class Expectations:
             role_claim=profile.role_claim_name,
             jwk_url=profile.jwk_url,
             profile_state="present",
-            origin=dict.fromkeys(names, "profile"),
+            origin=dict.fromkeys(PROFILE_FIELDS, "profile"),
         )
 
     @classmethod
@@ -156,6 +169,10 @@ class Expectations:
         """
         base = cls.from_profile(profile) if profile is not None else cls(profile_state="absent")
         return replace(base, ords_roles=ords_roles, ords_privileges=ords_privileges)
+
+    def with_state(self, source: Expectations) -> Expectations:
+        """A copy that takes ``source``'s profile state."""
+        return replace(self, profile_state=source.profile_state)
 
     def with_origin(self, origin: str) -> Expectations:
         """Tag every value that is set with ``origin``."""
