@@ -8,6 +8,7 @@ from typing import Any
 
 from inspector.verdicts import Outcome, Verdict
 from parsers.records import LogRecord
+from parsers.redaction import redact_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,19 +60,32 @@ class Attempt:
     outcome: Outcome
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON Lines object ``scan --json`` prints for this attempt."""
+        """The JSON Lines object ``scan --json`` prints for this attempt.
+
+        Free text from the log line goes through ``redaction_of``: clients put tokens in
+        ``?access_token=`` and elsewhere, and this output is meant to be kept and shared.
+        """
         rec = self.record
         return {
             "file": rec.source.file,
             "line": rec.source.line,
             "time": rec.time.isoformat() if rec.time else None,
-            "remote_addr": rec.remote_addr,
-            "method": rec.method,
-            "path": rec.path,
+            "remote_addr": redaction_of(rec.remote_addr),
+            "method": redaction_of(rec.method),
+            "path": redaction_of(rec.path),
             "status": rec.status,
             "client": self.client,
-            "subject": self.subject,
+            "subject": redaction_of(self.subject),
             "token": self.token.as_dict() if self.token else None,
             "verdicts": [v.as_dict() for v in self.verdicts],
             "outcome": self.outcome.value,
         }
+
+
+def redaction_of(value: str | None) -> str | None:
+    """``value`` with any credential in it redacted (``None`` stays ``None``).
+
+    What ``Attempt.as_dict`` applies to its free-text fields; an encoder that writes the
+    same JSON without building the dict must apply it to the same fields.
+    """
+    return None if value is None else redact_text(value)

@@ -44,8 +44,9 @@ _TEXT = re.compile(
     r"|(?P<scheme>(?<![A-Za-z0-9_\-])(?i:bearer|basic|dpop|negotiate)[ \t]+)"
     r"(?![a-z]+(?:[^A-Za-z0-9._~+/\-=]|=\"|$))(?P<scheme_value>[A-Za-z0-9._~+/\-]++=*+)(?!…)"
     # A JWS/JWE (three or five segments; payload and signature may be empty). A JOSE
-    # header's base64url starts with "e" ("{"), or I/C/D when JSON whitespace leads.
-    rf"|(?P<jwt>(?<![A-Za-z0-9_\-.])[eICD]{_B64}++={{0,2}}(?:\.{_B64}*+={{0,2}}){{2,4}}+)"
+    # header's base64url starts with "e" ("{"), or I/C/D when JSON whitespace leads; glued
+    # to a word (``GETeyJ…``, ``x_eyJ…``) only the usual ``eyJ`` (``{"``) start is taken.
+    rf"|(?P<jwt>(?:(?<![A-Za-z0-9_\-.])[eICD]|(?=eyJ{_B64}{{5}})e){_B64}++={{0,2}}(?:\.{_B64}*+={{0,2}}){{2,4}}+)"
     rf"(?![A-Za-z0-9_\-.])"
     # A long random-looking run: an opaque token (checked for mixed case and digits below).
     r"|(?P<run>(?<![A-Za-z0-9_\-+=~])[A-Za-z0-9_\-+=~]{32,}+)"

@@ -1,0 +1,76 @@
+"""``scan --json`` (``Attempt.as_dict``) carries no full token from the log line's free text."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from inspector.analyzer import Analyzer
+from inspector.expectations import Expectations
+from parsers.records import LogRecord, Source
+from parsers.redaction import fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_CONF = ROOT / "samples" / "nginx.conf"
+WHEN = datetime(2026, 11, 21, 9, 30, 1, tzinfo=UTC)
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImF1ZCI6Im9yZHMifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+SIGNATURE = JWT.rsplit(".", 1)[1]
+
+
+def test_as_dict_redacts_path_method_address_and_subject() -> None:
+    record = LogRecord(
+        Source("x.log", 1, 0), WHEN, f"1.2.3.4 {JWT}", f"GET{JWT}",
+        f"/ords/mcp?access_token={JWT}&a=1", "HTTP/1.1", 401, "ua", None,
+    )  # fmt: skip
+    doc = Analyzer(None, Expectations()).analyze(record).as_dict()
+    text = json.dumps(doc)
+    assert SIGNATURE not in text
+    assert doc["path"] == f"/ords/mcp?access_token=eyJhbGciOi…[sha256:{fingerprint(JWT)}]&a=1"
+    assert doc["remote_addr"].startswith("1.2.3.4 eyJhbGciOi…[sha256:")
+
+
+def test_as_dict_keeps_ordinary_values() -> None:
+    record = LogRecord(
+        Source("x.log", 1, 0), WHEN, "2001:db8::1", "POST", "/ords/hr/employees/?offset=25",
+        "HTTP/1.1", 200, "Mozilla/5.0", None,
+    )  # fmt: skip
+    doc = Analyzer(None, Expectations()).analyze(record).as_dict()
+    assert (doc["remote_addr"], doc["method"], doc["path"]) == (
+        "2001:db8::1", "POST", "/ords/hr/employees/?offset=25",
+    )  # fmt: skip
+
+
+def _line(request: str, auth: str) -> str:
+    return (
+        f'203.0.113.10 - - [21/Nov/2026:09:30:01 +0000] "{request}" 401 0 referer:"-" '
+        f'ua:"x" content-type:"-" authorization:"{auth}" mcp-protocol-version:"-"\n'
+    )
+
+
+# scan's JsonLines encoder writes the path without Attempt.as_dict; until it applies
+# inspector.attempt.redaction_of to the same fields (patch sent to scan's owner), the JSON
+# variant leaks. strict: the marker must go when that lands.
+_ENCODER_PENDING = pytest.mark.xfail(
+    strict=True, reason="JsonLines must apply redaction_of like Attempt.as_dict"
+)
+
+
+@pytest.mark.parametrize("as_json", [pytest.param(True, marks=_ENCODER_PENDING), False])
+def test_scan_prints_no_token_from_the_path(tmp_path: Path, as_json: bool) -> None:
+    log = tmp_path / "extended.log"
+    log.write_text(_line(f"GET /ords/mcp?access_token={JWT} HTTP/1.1", "-") * 3)
+    run = subprocess.run(
+        [sys.executable, "-m", "inspector", "scan", "--nginx-conf", str(SAMPLE_CONF),
+         *(["--json"] if as_json else []), "-"],
+        cwd=ROOT, env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+        input=log.read_text(), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr
+    assert run.stdout.strip()
+    assert SIGNATURE not in run.stdout + run.stderr
