@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from inspector.local_idp import LocalIdP
 from inspector.ords_standin import InMemoryOrds
 from inspector.verdicts import Outcome
 from parsers.records import LogRecord, Source
+from tests.support.https_keys import https_keys
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -166,19 +168,23 @@ def test_with_expectations_shares_the_token_cache(analyzer: Analyzer, good: str)
     assert original == ()
 
 
-def test_proposed_profile_answers_will_this_token_pass(analyzer: Analyzer, good: str) -> None:
+def test_proposed_profile_answers_will_this_token_pass(
+    analyzer: Analyzer, good: str, idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from inspector.profile import JwtProfile
 
     report, _ = analyzer.analyze_token(good, at=WHEN)
-    profile = JwtProfile(
-        issuer=report.claims["iss"],
-        audience=report.claims["aud"],
-        jwk_url="https://login.example/keys",
-        role_claim_name="roles",
-    )
-    _, verdicts = analyzer.with_expectations(Expectations.from_profile(profile)).analyze_token(
-        good, at=WHEN
-    )
+    # Judging under a profile fetches its p_jwk_url: a real one, on loopback.
+    with https_keys(idp.keys, tmp_path) as key_host:
+        key_host.trust(monkeypatch)
+        profile = JwtProfile(
+            issuer=report.claims["iss"],
+            audience=report.claims["aud"],
+            jwk_url=key_host.url,
+            role_claim_name="roles",
+        )
+        under = analyzer.with_expectations(Expectations.from_profile(profile))
+        _, verdicts = under.analyze_token(good, at=WHEN)
     assert "role-claim-pointer" in codes(verdicts)
 
 

@@ -21,7 +21,9 @@ from inspector.commands.watch import build_session
 from inspector.config import load_config
 from inspector.local_idp import LocalIdP, generate_rsa_key
 from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
+from tests.support.https_keys import HttpsKeys, https_keys
 
+# Only ever compared with the token's issuer, never fetched (the suite refuses DNS).
 ELSEWHERE = "https://login.example.com/another-tenant/v2.0"
 
 
@@ -29,6 +31,13 @@ ELSEWHERE = "https://login.example.com/another-tenant/v2.0"
 def idp() -> Iterator[LocalIdP]:
     with LocalIdP() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsKeys]:
+    """The IdP's keys at an https:// URL on 127.0.0.1, for ``--jwk-url``."""
+    with https_keys(idp.keys, tmp_path_factory.mktemp("key-host")) as served:
+        yield served
 
 
 @dataclass(frozen=True)
@@ -131,12 +140,12 @@ def test_config_trusting_the_tokens_issuer_lets_its_keys_expose_the_forgery(
 
 
 def test_profile_proposals_take_their_trusted_issuers_from_the_config_too(
-    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, key_host: HttpsKeys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    key_host.trust(monkeypatch)
     config = config_file(tmp_path, ELSEWHERE)
     argv = ["profile", "sql", "--config", str(config), "--from-log", str(site.log),
-            "--nginx-conf", str(site.nginx_conf),
-            "--jwk-url", "https://keys.example/jwks"]  # fmt: skip
+            "--nginx-conf", str(site.nginx_conf), "--jwk-url", key_host.url]  # fmt: skip
     status, out, err = run_cli(argv, monkeypatch)
     assert status == 0, err
     assert "p_jwk_url" in out

@@ -24,6 +24,7 @@ from inspector.proposal import (
     check_with,
     propose,
 )
+from tests.support.https_keys import HttpsKeys, https_keys
 
 HTTP = ProposalOptions(allow_http_jwk_url=True)
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -33,6 +34,13 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 def idp() -> Iterator[LocalIdP]:
     with LocalIdP() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsKeys]:
+    """The IdP's keys at an https:// URL on 127.0.0.1: the pre-check fetches p_jwk_url."""
+    with https_keys(idp.keys, tmp_path_factory.mktemp("key-host")) as served:
+        yield served
 
 
 def _analyzed(token: str) -> tuple[Analyzer, TokenReport]:
@@ -176,10 +184,13 @@ def test_http_jwk_url_needs_the_demo_switch_and_is_flagged(idp: LocalIdP) -> Non
     assert "WARNING: p_jwk_url is http://" in proposal.plsql
 
 
-def test_https_jwk_url_override(idp: LocalIdP) -> None:
-    options = ProposalOptions(jwk_url="https://login.example/keys")
+def test_https_jwk_url_override(
+    idp: LocalIdP, key_host: HttpsKeys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_host.trust(monkeypatch)
+    options = ProposalOptions(jwk_url=key_host.url)
     proposal = _propose(idp, options=options)
-    assert proposal.proposed.jwk_url == "https://login.example/keys"
+    assert proposal.proposed.jwk_url == key_host.url
     assert "http-jwk-url" not in [r.code for r in proposal.risks]
 
 
