@@ -7,7 +7,9 @@ the TUI commands import it inside their ``run``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
+    _never_fail_on_output()
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # No sub-command (or only options) means the live TUI, like `token-inspector watch`.
@@ -60,3 +63,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # `token-inspector scan | head` closes the pipe early; that is not an error.
         return 0
+
+
+def _never_fail_on_output() -> None:
+    # Claims and log lines are attacker-controlled: one character the terminal's encoding
+    # cannot hold (a lone surrogate, anything under LANG=C) must print as an escape rather
+    # than end the run with UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            # A closed or detached stream has nothing to protect.
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(errors="backslashreplace")

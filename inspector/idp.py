@@ -40,7 +40,9 @@ def idp_family(claims: Mapping[str, Any]) -> str:
         return "entra-v1"
     if ENTRA_V2_ISSUER.fullmatch(iss):
         return "entra-v2"
-    host = (urlsplit(iss).hostname or "") if iss.startswith(("https://", "http://")) else ""
+    host, path = _host_and_path(iss)
+    if not iss.startswith(("https://", "http://")):
+        host = ""
     if host.endswith((".microsoftonline.com", ".windows.net", ".microsoftonline.us")) or (
         "tid" in claims and ver in ("1.0", "2.0")
     ):
@@ -51,9 +53,19 @@ def idp_family(claims: Mapping[str, Any]) -> str:
         return "okta"
     if host.startswith("idcs-") and host.endswith(".identity.oraclecloud.com"):
         return "oci-iam"
-    if "/realms/" in urlsplit(iss).path:
+    if "/realms/" in path:
         return "keycloak"
     return "generic"
+
+
+def _host_and_path(url: str) -> tuple[str, str]:
+    # urlsplit raises ValueError on "http://[::1" or a bad port; an issuer is
+    # attacker-controlled, so such a one has no host rather than crashing the scan.
+    try:
+        parts = urlsplit(url)
+        return parts.hostname or "", parts.path
+    except ValueError:
+        return "", ""
 
 
 def is_graph_audience(aud: Any) -> bool:

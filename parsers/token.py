@@ -23,6 +23,9 @@ from parsers.redaction import fingerprint
 # from a real header and is refused before any decoding work is spent on it.
 MAX_TOKEN_CHARS = 64 * 1024
 
+# UTF-8 input cannot hold a surrogate; only a JSON escape can produce one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 # RFC 6750 b64token: what an opaque bearer credential may contain.
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
@@ -122,6 +125,28 @@ def json_object(data: bytes, *, name: str) -> dict[str, Any]:
         raise _Unreadable(f"{name} is not valid JSON ({_short(str(exc))})") from None
     if not isinstance(value, dict):
         raise _Unreadable(f"{name} is JSON but not an object ({type(value).__name__})")
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            value = _without_surrogates(value)
+        except RecursionError:
+            raise _Unreadable(f"{name} JSON is nested too deeply") from None
+    return value
+
+
+def _without_surrogates(value: Any) -> Any:
+    # JSON may spell a lone surrogate (\ud800) that no encoder can write: printing the
+    # claim would crash. It becomes the six characters of its escape, so the value keeps
+    # its meaning (and its difference from any other value) and is safe everywhere.
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+    if isinstance(value, list):
+        return [_without_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        cleaned = {_without_surrogates(k): _without_surrogates(v) for k, v in value.items()}
+        if len(cleaned) != len(value):
+            # "\ud800" and a literal backslash-u-d800 name would now be one member.
+            raise _Unreadable("JSON has duplicate members once surrogates are escaped")
+        return cleaned
     return value
 
 
