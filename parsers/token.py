@@ -127,9 +127,10 @@ def json_object(data: bytes, *, name: str) -> dict[str, Any]:
         raise _Unreadable(f"{name} is JSON but not an object ({type(value).__name__})")
     if _SURROGATE_ESCAPE.search(text):
         try:
-            value = _without_surrogates(value)
+            cleaned: dict[str, Any] = _without_surrogates(value)
         except RecursionError:
             raise _Unreadable(f"{name} JSON is nested too deeply") from None
+        return cleaned
     return value
 
 
