@@ -53,15 +53,7 @@ def _line(request: str, auth: str) -> str:
     )
 
 
-# scan's JsonLines encoder writes the path without Attempt.as_dict; until it applies
-# inspector.attempt.redaction_of to the same fields (patch sent to scan's owner), the JSON
-# variant leaks. strict: the marker must go when that lands.
-_ENCODER_PENDING = pytest.mark.xfail(
-    strict=True, reason="JsonLines must apply redaction_of like Attempt.as_dict"
-)
-
-
-@pytest.mark.parametrize("as_json", [pytest.param(True, marks=_ENCODER_PENDING), False])
+@pytest.mark.parametrize("as_json", [True, False])
 def test_scan_prints_no_token_from_the_path(tmp_path: Path, as_json: bool) -> None:
     log = tmp_path / "extended.log"
     log.write_text(_line(f"GET /ords/mcp?access_token={JWT} HTTP/1.1", "-") * 3)

@@ -24,7 +24,7 @@ from typing import IO, Any, TextIO
 
 from inspector import bulkscan
 from inspector.analyzer import Analyzer
-from inspector.attempt import Attempt, TokenReport
+from inspector.attempt import Attempt, TokenReport, redaction_of
 from inspector.config import ConfigError, load_config
 from inspector.expectations_config import build_analyzer
 from inspector.follow import FollowEvent, StartAt
@@ -128,6 +128,8 @@ class JsonLines:
         self._times: dict[datetime, str] = {}
         self._tails: dict[int, tuple[tuple[Verdict, ...], Outcome, str]] = {}
         self._strings: dict[str | None, str] = {None: "null"}
+        # Free text from the log line, after redaction_of (what Attempt.as_dict applies).
+        self._redacted: dict[str | None, str] = {None: "null"}
         self._statuses: dict[int | None, str] = {None: "null"}
         self._last_time: datetime | None = None
         self._last_time_text = "null"
@@ -145,21 +147,22 @@ class JsonLines:
         copy made of it.
         """
         rec = attempt.record
-        strings = self._strings
         when = rec.time
         time_text = self._last_time_text if when is self._last_time else self._time(when)
-        source = rec.source
-        file = strings.get(source.file) or self._string(source.file)
-        addr = strings.get(rec.remote_addr) or self._string(rec.remote_addr)
-        method = strings.get(rec.method) or self._string(rec.method)
-        path = strings.get(rec.path) or self._string(rec.path)
-        status = self._statuses.get(rec.status) or self._status(rec.status)
-        client = strings.get(attempt.client) or self._string(attempt.client)
-        subject = strings.get(attempt.subject) or self._string(attempt.subject)
         pieces.append(
-            f'{{"file": {file}, "line": {source.line}, "time": {time_text}, '
-            f'"remote_addr": {addr}, "method": {method}, "path": {path}, '
-            f'"status": {status}, "client": {client}, "subject": {subject}, "token": '
+            f'{{"file": {self.string(rec.source.file)}, "line": {rec.source.line}, '
+            f'"time": {time_text}, "remote_addr": {self.redacted(rec.remote_addr)}, '
+            f"{self.request(rec.method, rec.path)}, "
+        )
+        self.rest_into(attempt, pieces)
+
+    def rest_into(self, attempt: Attempt, pieces: list[str]) -> None:
+        """Append the part of the line from ``"status"`` on (what the analysis decides)."""
+        rec = attempt.record
+        status = self._statuses.get(rec.status) or self._status(rec.status)
+        pieces.append(
+            f'"status": {status}, "client": {self.string(attempt.client)}, '
+            f'"subject": {self.redacted(attempt.subject)}, "token": '
         )
         report = attempt.token
         if report is None:
@@ -169,6 +172,22 @@ class JsonLines:
             pieces.append(hit[1] if hit is not None and hit[0] is report else self._token(report))
         pieces.append(self._tail(attempt))
 
+    def time_text(self, when: datetime | None) -> str:
+        """The JSON value of ``"time"`` for a record's time."""
+        return self._last_time_text if when is self._last_time else self._time(when)
+
+    def string(self, value: str | None) -> str:
+        """``value`` as a JSON string (or null), memoised."""
+        return self._strings.get(value) or self._string(value)
+
+    def redacted(self, value: str | None) -> str:
+        """``redaction_of(value)`` as a JSON string (or null), memoised by ``value``."""
+        return self._redacted.get(value) or self._redact(value)
+
+    def request(self, method: str | None, path: str | None) -> str:
+        """The ``"method": …, "path": …`` members, both redacted as ``as_dict`` does."""
+        return f'"method": {self.redacted(method)}, "path": {self.redacted(path)}'
+
     def _string(self, value: str | None) -> str:
         text = _nullable(value)
         if len(self._strings) >= self.MAX_ENTRIES:
@@ -176,6 +195,15 @@ class JsonLines:
             self._strings[None] = "null"
         if value is not None and len(value) <= 512:
             self._strings[value] = text
+        return text
+
+    def _redact(self, value: str | None) -> str:
+        text = _nullable(redaction_of(value))
+        if len(self._redacted) >= self.MAX_ENTRIES:
+            self._redacted.clear()
+            self._redacted[None] = "null"
+        if value is not None and len(value) <= 512:
+            self._redacted[value] = text
         return text
 
     def _status(self, status: int | None) -> str:
