@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import ssl
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,9 @@ import requests
 
 from inspector.jwks import KeyStore, load_jwks, parse_jwks
 from inspector.local_idp import LocalIdP, generate_ec_key, generate_rsa_key, keys_from
+
+# An upper bound for waits on events, never a delay anything depends on.
+WAIT = 10.0
 
 
 class FakeClock:
@@ -464,17 +466,29 @@ def test_concurrent_unknown_kids_refresh_once(idp: LocalIdP, clock: FakeClock) -
     assert jwks_fetches(idp) == 2
 
 
-def test_state_reports_fetching_while_in_flight(idp: LocalIdP) -> None:
-    idp.hang(0.15)
+def test_state_reports_fetching_while_in_flight(
+    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The IdP holds every request until the test lets it go: "fetching" is then observed
+    # while a request is really in flight, whatever the machine's speed.
+    arrived = threading.Event()
+    release = threading.Event()
+    answer = idp._before_response
+
+    def held() -> int | None:
+        arrived.set()
+        release.wait(WAIT)
+        return answer()
+
+    monkeypatch.setattr(idp, "_before_response", held)
     store = KeyStore(allow_private=True)
-    seen: list[str] = []
     worker = threading.Thread(target=store.lookup, args=(idp.issuer_v2, idp.keys[0].kid))
     worker.start()
-    while worker.is_alive():
-        state = store.state().get(idp.issuer_v2)
-        if state is not None:
-            seen.append(state.label())
-        time.sleep(0.005)
-    worker.join()
-    assert "fetching" in seen
+    try:
+        assert arrived.wait(WAIT), "the key store never reached the IdP"
+        assert store.state()[idp.issuer_v2].label() == "fetching"
+    finally:
+        release.set()
+        worker.join(WAIT)
+    assert not worker.is_alive()
     assert store.state()[idp.issuer_v2].label().startswith("ok (1 keys, ")

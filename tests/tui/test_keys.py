@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events
+from textual.message import Message
+from textual.notifications import Notify
 from textual.widgets import Input, Static
 
 from inspector.tui.app import InspectorApp
@@ -40,13 +42,12 @@ async def test_scrolling_up_stops_following() -> None:
         await pilot.press("up", "up")
         assert table(app).cursor_row == 3
         app.add_attempts(sample_attempts()[:2])
+        await wait_for(pilot, lambda: table(app).row_count == 8)
         await pilot.pause()
-        assert table(app).row_count == 8
         assert table(app).cursor_row == 3
         await pilot.press("end")
         app.add_attempts(sample_attempts()[:1])
-        await pilot.pause()
-        assert table(app).cursor_row == 8
+        await wait_for(pilot, lambda: table(app).cursor_row == 8)
 
 
 async def test_mouse_wheel_up_stops_following_and_end_resumes() -> None:
@@ -55,20 +56,18 @@ async def test_mouse_wheel_up_stops_following_and_end_resumes() -> None:
         await wait_for(pilot, lambda: table(app).row_count == 6)
         for _ in range(6):
             app.add_attempts(sample_attempts())
-        await pilot.pause()
-        assert table(app).cursor_row == 41
+        await wait_for(pilot, lambda: table(app).cursor_row == 41)
         table(app).post_message(
             events.MouseScrollUp(table(app), 10, 5, 0, 0, 0, False, False, False)
         )
-        await pilot.pause()
+        await wait_for(pilot, lambda: not table(app).following)
         app.add_attempts(sample_attempts()[:2])
+        await wait_for(pilot, lambda: table(app).row_count == 44)
         await pilot.pause()
-        assert table(app).row_count == 44
         assert table(app).cursor_row == 41
         await pilot.press("end")
         app.add_attempts(sample_attempts()[:1])
-        await pilot.pause()
-        assert table(app).cursor_row == 44
+        await wait_for(pilot, lambda: table(app).cursor_row == 44)
 
 
 async def test_f_shows_failures_only_and_back() -> None:
@@ -107,7 +106,7 @@ async def test_escape_cancels_the_filter_prompt() -> None:
         await pilot.press("slash")
         await wait_for(pilot, lambda: isinstance(app.focused, Input))
         await pilot.press(*"zzz", "escape")
-        await pilot.pause()
+        await wait_for(pilot, lambda: not isinstance(app.focused, Input))
         assert table(app).row_count == 6
         assert not app.filter.active
 
@@ -150,12 +149,24 @@ async def test_t_reveals_the_token_only_after_the_warning() -> None:
 
 
 async def test_t_on_an_attempt_without_token_only_warns() -> None:
+    warnings: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify) and message.notification.severity == "warning":
+            warnings.append(message.notification.message)
+
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await wait_for(pilot, lambda: table(app).row_count == 6)
-        await pilot.press("home", "t")
-        await pilot.pause()
+        await pilot.press("home")
+        await wait_for(pilot, lambda: table(app).cursor_row == 0)
+        assert app.selected is not None and app.selected.token is None
+        await pilot.press("t")
+        # The key was handled once the warning is out; only then is "no reveal" meaningful.
+        await wait_for(pilot, lambda: bool(warnings))
+        assert warnings == ["Select an attempt that carries a token first."]
         assert not isinstance(app.screen, RevealScreen)
+        assert len(app.screen_stack) == 1
 
 
 async def test_question_mark_lists_every_key() -> None:
@@ -226,7 +237,7 @@ async def test_memory_is_bounded_and_everything_is_counted() -> None:
         await wait_for(pilot, lambda: table(app).row_count == 5)
         for _ in range(3):
             app.add_attempts(sample_attempts())
-        await pilot.pause()
+        await wait_for(pilot, lambda: app.store.counters.attempts == 24)
         assert len(app.store) == 5
         assert table(app).row_count <= 5
         assert app.store.counters.attempts == 24
