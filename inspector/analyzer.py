@@ -12,6 +12,7 @@ few time comparisons and a memoized status verdict.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -225,6 +226,59 @@ class Analyzer:
             verdicts=final,
             outcome=outcome,
         )
+
+    def analyze_window(
+        self, record: LogRecord, *, now: datetime | None = None
+    ) -> tuple[Attempt, float, float]:
+        """``analyze(record)`` and the times ``[start, end)`` over which its result holds.
+
+        Any record with the same ``authorization``, ``status`` and ``user_agent`` (the only
+        fields ``analyze`` reads besides ``time``) whose ``time.timestamp()`` lies in the
+        window gets the same client, subject, token report, verdicts (messages included)
+        and outcome. The window is empty (``start >= end``) when the result depends on
+        the exact time: a time verdict holds (its message says how long ago), the record
+        has no time, or the key check is to be retried.
+        """
+        attempt = self.analyze(record, now=now)
+        if record.time is None:
+            return attempt, _INF, -_INF
+        start, end = self._window(record.authorization)
+        stamp = record.time.timestamp()
+        if not start <= stamp < end:
+            return attempt, _INF, -_INF
+        return attempt, start, end
+
+    def _window(self, authorization: str | None) -> tuple[float, float]:
+        """When the time checks of ``authorization``'s token have nothing to say.
+
+        Mirrors the fast test in ``_times``: inside the window it answers without a
+        verdict. Only whole-second values are used, so the sums are exact and the bounds
+        agree with that test to the bit; anything else gets an empty window.
+        """
+        entry = self._header_entry(authorization) if authorization else None
+        if entry is None or entry.empty or entry.facts is None:
+            return -_INF, _INF
+        facts = entry.facts
+        if facts.stale_after is not None:
+            return _INF, -_INF
+        if facts.decoded.kind is not TokenKind.JWS:
+            return -_INF, _INF
+        expires, not_before, issued = facts.times
+        if expires is None or self._slow_times:
+            return _INF, -_INF
+        skew = self._skew
+        age = self._max_age
+        values = [expires, not_before, issued, skew, age]
+        if not all(v is None or _whole(v) for v in values):
+            return _INF, -_INF
+        start = -_INF if not_before is None else not_before - skew
+        end = expires + skew
+        if age is not None:
+            if issued is None:
+                return _INF, -_INF
+            # now - issued <= age + skew holds up to and including that instant.
+            end = min(end, math.nextafter(issued + age + skew, _INF))
+        return start, end
 
     def analyze_token(
         self, token: str, *, at: datetime | None = None, status: int | None = None
@@ -465,6 +519,15 @@ class Analyzer:
             return KeyCheck("unavailable", None, kid, detail=_one_line(exc))
         status = {True: "verified", False: "signature-invalid", None: "skipped"}[result.verified]
         return KeyCheck(status, result.verified, kid, lookup.jwks_uri, result.detail, lookup.source)
+
+
+_INF = math.inf
+# Below 2**50 seconds, sums of whole seconds are exact in a float.
+_EXACT = float(2**50)
+
+
+def _whole(value: float) -> bool:
+    return float(value).is_integer() and -_EXACT < value < _EXACT
 
 
 def _one_line(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ import pickle
 import re
 import stat
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -39,7 +39,44 @@ COUNT_COST = 0.08
 MAX_PROCESSES = 8
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
 
-Items = list[LogRecord | ParseFailure]
+
+class Matched:
+    """A kept line matched but not yet made into a record (``Selection.lazy``).
+
+    A consumer that can answer from the match groups alone (the line's raw field values)
+    skips the record; ``record()`` builds exactly what ``parse`` would have given.
+    """
+
+    __slots__ = ("build", "file", "line", "match", "offset")
+
+    def __init__(
+        self,
+        match: re.Match[str],
+        file: str,
+        line: int,
+        offset: int,
+        build: Callable[..., LogRecord | ParseFailure],
+    ) -> None:
+        self.match = match
+        self.file = file
+        self.line = line
+        self.offset = offset
+        self.build = build
+
+    def record(self) -> LogRecord | ParseFailure:
+        """The line's record (or, should building fail, its failure)."""
+        match = self.match
+        return self.build(
+            match.string, match.start(), match.end(), match, self.file, self.line, self.offset
+        )
+
+    def raw(self) -> bool:
+        """Whether the groups are the field values as they are: no escape in the line."""
+        match = self.match
+        return match.string.find("\\", match.start(), match.end()) < 0
+
+
+Items = list[LogRecord | ParseFailure | Matched]
 
 
 class Part(Protocol):
@@ -55,6 +92,8 @@ class Selection:
 
     present: Collection[str] | None  # variables with a value make a line count; None: all
     statuses: Collection[str] = ()  # ... and so do these ``$status`` values
+    # Hand kept ASCII lines over as ``Matched`` (plain LineParsers only).
+    lazy: bool = False
 
 
 class Worker(Protocol):
@@ -260,17 +299,9 @@ def _parse_block(
     max_line: int,
 ) -> int:
     """Parse the complete lines of ``block``; ASCII stretches in bulk, other lines alone."""
+    bulk = _match_block if selection.lazy and lazy_capable(parser) else _records_block
     if block.isascii():
-        return parser.parse_block(
-            block.decode("ascii"),
-            path,
-            line,
-            offset,
-            out,
-            present=selection.present,
-            statuses=selection.statuses,
-            max_line=max_line,
-        )
+        return bulk(parser, block.decode("ascii"), path, line, offset, out, selection, max_line)
     first = line
     pos = 0
     size = len(block)
@@ -278,15 +309,15 @@ def _parse_block(
         odd = _NON_ASCII.search(block, pos)
         ascii_end = size if odd is None else block.rfind(b"\n", pos, odd.start()) + 1
         if ascii_end > pos:
-            line += parser.parse_block(
+            line += bulk(
+                parser,
                 block[pos:ascii_end].decode("ascii"),
                 path,
                 line,
                 offset + pos,
                 out,
-                present=selection.present,
-                statuses=selection.statuses,
-                max_line=max_line,
+                selection,
+                max_line,
             )
         if odd is None:
             break
@@ -302,6 +333,83 @@ def _parse_block(
             out.append(parser.parse(data[:max_line], source, True))
         else:
             out.append(parser.parse(data, source))
+        line += 1
+        pos = stop + 1
+    return line - first
+
+
+def lazy_capable(parser: LineParser) -> bool:
+    """Whether ``parser`` can hand over ``Matched`` lines: a plain, generated LineParser."""
+    return type(parser) is LineParser and parser.parse is getattr(parser, "_generated", None)
+
+
+def _records_block(
+    parser: LineParser,
+    text: str,
+    path: str,
+    line: int,
+    offset: int,
+    out: Items,
+    selection: Selection,
+    max_line: int,
+) -> int:
+    return parser.parse_block(
+        text,
+        path,
+        line,
+        offset,
+        out,  # type: ignore[arg-type]  # appends records and failures only
+        present=selection.present,
+        statuses=selection.statuses,
+        max_line=max_line,
+    )
+
+
+def _match_block(
+    parser: LineParser,
+    text: str,
+    path: str,
+    line: int,
+    offset: int,
+    out: Items,
+    selection: Selection,
+    max_line: int,
+) -> int:
+    """``LineParser.parse_block`` that appends ``Matched`` instead of kept records.
+
+    The same line rules: failures and over-long lines as ``parse`` gives them, the same
+    choice of kept lines (a ``present`` variable with a value, or a listed status).
+    """
+    # The parser's compiled matcher and record builder: what parse_block itself uses.
+    groups: dict[str, str] = parser._groups
+    fullmatch: Callable[..., re.Match[str] | None] = parser._fullmatch
+    build: Callable[..., LogRecord | ParseFailure] = parser._from_match
+    present = selection.present
+    wanted = None if present is None else tuple(groups[n] for n in present if n in groups)
+    status_group = groups.get("status") if selection.statuses else None
+    statuses = frozenset(selection.statuses)
+    parse = parser.parse
+    find = text.find
+    append = out.append
+    end = len(text)
+    pos = 0
+    first = line
+    while pos < end:
+        stop = find("\n", pos)
+        if stop < 0:
+            stop = end
+        if stop - pos > max_line:
+            append(parse(text[pos : pos + max_line], Source(path, line, offset + pos), True))
+        else:
+            match = fullmatch(text, pos, stop)
+            if match is None:
+                append(parse(text[pos:stop], Source(path, line, offset + pos)))
+            elif (
+                wanted is None
+                or any(match[group] is not None for group in wanted)
+                or (status_group is not None and match[status_group] in statuses)
+            ):
+                append(Matched(match, path, line, offset + pos, build))
         line += 1
         pos = stop + 1
     return line - first

@@ -264,12 +264,126 @@ def run(args: argparse.Namespace) -> int:
     return scan(args, sys.stdout, sys.stderr)
 
 
+# The variables the fast path reads, and the time variables in the order the parser picks
+# its record's time from (LineParser._pick_time).
+_FAST_FIELDS = ("http_authorization", "status", "http_user_agent", "remote_addr", "request")
+_TIME_FIELDS = ("time_local", "time_iso8601", "msec")
+_MEMO_LIMIT = 8192
+
+
+class _Answers:
+    """``scan --json`` lines answered from match groups, without a record or an Attempt.
+
+    ``Analyzer.analyze_window`` says over which times an analysis holds for every line
+    with the same Authorization, status and user agent (all ``analyze`` reads besides the
+    time); the encoded part of the JSON from ``"status"`` on is kept per such key with
+    that window. A line whose key is known, whose time lies in the window and whose other
+    raw values (time, request, address) were seen before is written from the groups; any
+    other line takes the record path, which teaches the memos. Only lines without a
+    backslash qualify: their groups are the field values as they are.
+    """
+
+    def __init__(self, encoder: JsonLines, since: datetime | None, only_failures: bool) -> None:
+        self.encoder = encoder
+        self.since = since
+        self.only_failures = only_failures
+        # (authorization, status, user agent) -> (start, end, encoded rest, failed)
+        self.hits: dict[tuple[str | None, ...], tuple[float, float, str, bool]] = {}
+        # time text -> (timestamp, JSON time, before --since)
+        self.times: dict[str | None, tuple[float, str, bool]] = {}
+        self.requests: dict[str | None, str] = {}  # request line -> method and path members
+        self.names: dict[re.Pattern[str], tuple[str, ...] | None] = {}
+        self.answered = 0
+
+    def fields(self, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+        """The group names to read, or None when the format lacks one of them."""
+        if pattern in self.names:
+            return self.names[pattern]
+        groups = pattern.groupindex
+        clock = next((name for name in _TIME_FIELDS if name in groups), None)
+        names = (
+            (*_FAST_FIELDS, clock)
+            if clock is not None and all(name in groups for name in _FAST_FIELDS)
+            else None
+        )
+        self.names[pattern] = names
+        return names
+
+    def answer(self, item: bulkscan.Matched, pieces: list[str]) -> bool | None:
+        """Write ``item``'s line if the memos know it: None if not; else whether it failed.
+
+        Lines before ``--since`` count as answered (nothing written, not failed); so do
+        lines without an error under ``--only-failures`` (nothing written).
+        """
+        match = item.match
+        names = self.names.get(match.re, ()) or self.fields(match.re)
+        if names is None:
+            return None
+        auth, status, agent, addr, request, clock = match.group(*names)
+        hit = self.hits.get((auth, status, agent))
+        if hit is None:
+            return None
+        when = self.times.get(clock)
+        members = self.requests.get(request)
+        if when is None or members is None or not hit[0] <= when[0] < hit[1]:
+            return None
+        if not item.raw():
+            return None
+        self.answered += 1
+        if when[2]:
+            return False
+        if self.only_failures and not hit[3]:
+            return False
+        encoder = self.encoder
+        pieces.append(
+            f'{{"file": {encoder.string(item.file)}, "line": {item.line}, "time": {when[1]}, '
+            f'"remote_addr": {encoder.redacted(addr)}, {members}, '
+        )
+        pieces.append(hit[2])
+        return hit[3]
+
+    def learn_line(self, item: bulkscan.Matched, record: LogRecord) -> None:
+        """Remember the time and request of a line that took the record path."""
+        names = self.fields(item.match.re)
+        if names is None or not item.raw():
+            return
+        clock, request = item.match.group(names[5], names[4])
+        if record.time is not None and clock not in self.times:
+            if len(self.times) >= _MEMO_LIMIT:
+                self.times.clear()
+            self.times[clock] = (
+                record.time.timestamp(),
+                self.encoder.time_text(record.time),
+                self.since is not None and record.time < self.since,
+            )
+        if request not in self.requests:
+            if len(self.requests) >= _MEMO_LIMIT:
+                self.requests.clear()
+            self.requests[request] = self.encoder.request(record.method, record.path)
+
+    def learn_answer(
+        self, item: bulkscan.Matched, attempt: Attempt, start: float, end: float
+    ) -> None:
+        """Remember the analysis of a line for the times ``[start, end)``."""
+        names = self.fields(item.match.re)
+        if names is None or start >= end or not item.raw():
+            return
+        key = item.match.group(*names[:3])
+        rest: list[str] = []
+        self.encoder.rest_into(attempt, rest)
+        if len(self.hits) >= _MEMO_LIMIT:
+            self.hits.clear()
+        self.hits[key] = (start, end, "".join(rest), attempt.outcome is Outcome.FAIL)
+
+
 class _Judge:
     """What ``scan`` does with each parsed line; one per process when a file is split.
 
     ``take`` receives lines already counted elsewhere (``lines``) with the records and
     failures among them; records that are not attempts are skipped here whichever path
-    read them, so both paths apply the very same rules.
+    read them, so both paths apply the very same rules. Lines handed over as
+    ``bulkscan.Matched`` are answered by ``_Answers`` when it can (``--json`` without
+    ``--show-token``), else made into records.
     """
 
     def __init__(
@@ -289,24 +403,53 @@ class _Judge:
         self.as_json: bool = args.json
         self.show_token: bool = args.show_token
         self.encoder = JsonLines()
+        self.answers = (
+            _Answers(self.encoder, since, self.only_failures)
+            if self.as_json and not self.show_token
+            else None
+        )
         self.any_error = False
 
-    def take(self, items: Sequence[LogRecord | ParseFailure], lines: int) -> None:
+    def take(
+        self, items: Sequence[LogRecord | ParseFailure | bulkscan.Matched], lines: int
+    ) -> None:
         """Judge ``items``, the records and failures among ``lines`` lines just read."""
         report = self.report
         report.lines += lines
         judge_all, only_failures, since = self.judge_all, self.only_failures, self.since
         as_json, show_token = self.as_json, self.show_token
-        analyze = self.analyzer.analyze
+        analyzer = self.analyzer
+        analyze = analyzer.analyze
         encode_into = self.encoder.encode_into
+        answers = self.answers
+        matched = bulkscan.Matched
         pieces: list[str] = []
         for item in items:
+            lazy: bulkscan.Matched | None = None
+            if type(item) is matched:
+                if answers is not None:
+                    failed = answers.answer(item, pieces)
+                    if failed is not None:
+                        if failed:
+                            self.any_error = True
+                        continue
+                built = item.record()
+                if isinstance(built, ParseFailure):
+                    report.add_failure(built)
+                    continue
+                lazy, item = item, built
+                if answers is not None:
+                    answers.learn_line(lazy, built)
             if isinstance(item, LogRecord):
                 if not judge_all and not is_attempt(item):
                     continue
                 if since is not None and item.time is not None and item.time < since:
                     continue
-                attempt = analyze(item)
+                if lazy is not None and answers is not None:
+                    attempt, start, end = analyzer.analyze_window(item)
+                    answers.learn_answer(lazy, attempt, start, end)
+                else:
+                    attempt = analyze(item)
                 # FAIL is exactly "an error verdict holds" (outcome_of).
                 failed = attempt.outcome is Outcome.FAIL
                 if failed:
@@ -395,7 +538,7 @@ def scan(
     io_error = False
     judge = _Judge(analyzer, args, since, report, out.write)
     workers = _Workers(judge, args, set(selection.paths), out)
-    keep = _EVERY_LINE if args.all else _ATTEMPTS
+    keep = replace(_EVERY_LINE if args.all else _ATTEMPTS, lazy=judge.answers is not None)
     generic: list[str] = []
 
     def read_generic() -> None:
