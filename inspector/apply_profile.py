@@ -21,7 +21,7 @@ from inspector.audit import AuditLog, AuditRecord, now_iso, os_user
 from inspector.database import OrdsRepository
 from inspector.db_errors import one_line
 from inspector.profile import JwtProfile
-from inspector.proposal import FORCE_UNVERIFIED_WARNING, Proposal
+from inspector.proposal import FORCE_UNVERIFIED_WARNING, Proposal, unanchored_warning
 
 
 class Step(StrEnum):
@@ -142,7 +142,8 @@ def apply_proposal(
     """Apply ``proposal.proposed`` to ``proposal.schema`` (``None``: the connected schema).
 
     Refused (nothing written) while the proposal has blocking risks (unverified token,
-    untrusted issuer) unless ``force_unverified``.
+    untrusted or unanchored issuer) unless ``force_unverified`` (for an unanchored issuer
+    alone: the user confirmed a second time that the issuer is trusted).
     """
     run = _Run(progress)
     warnings: list[str] = []
@@ -163,8 +164,13 @@ def apply_proposal(
         )
         return _audit(audit, result, proposal, db_user, database)
     if blocking:
-        warnings.append(FORCE_UNVERIFIED_WARNING)
-        run.emit(Step.CHECK, "warn", FORCE_UNVERIFIED_WARNING)
+        warning = (
+            unanchored_warning(proposal.proposed.issuer)
+            if proposal.needs_trust_confirmation
+            else FORCE_UNVERIFIED_WARNING
+        )
+        warnings.append(warning)
+        run.emit(Step.CHECK, "warn", warning)
     else:
         run.emit(Step.CHECK, "ok", "token verified and issuer accepted")
     result = replace_profile(

@@ -574,6 +574,11 @@ class KeyStore:
                     entry.error = error
                 return self._snapshot_locked(entry)
 
+    def anchor(self, *issuers: str) -> None:
+        """Add issuers the user vouched for (the current ORDS profile's, once read)."""
+        with self._lock:
+            self.anchored_issuers = tuple(dict.fromkeys((*self.anchored_issuers, *issuers)))
+
     def is_anchored(self, issuer: str) -> bool:
         """True when the user named ``issuer`` (trusted, expected or the profile's)."""
         return issuer in self.trusted_issuers or issuer in self.anchored_issuers

@@ -38,6 +38,25 @@ FORCE_UNVERIFIED_WARNING = (
     "ORDS trust an issuer and a key set that someone else may control, and accept any token "
     "they sign. Continue only if you know where this token came from."
 )
+UNANCHORED_MEANING = "anyone who controls that issuer's keys can sign tokens ORDS accepts"
+# Multi-tenant IdP hosts are not anchors by host: anyone can create a tenant on
+# login.microsoftonline.com or an Okta/Auth0 org, and its tokens verify just as well.
+
+
+def unanchored_warning(issuer: str) -> str:
+    """What trusting an issuer nobody anchored means, quoting it."""
+    return (
+        f"issuer {issuer!r} is not anchored (not a --trusted-issuer, the expected issuer or "
+        f"the current profile's issuer): its token's signature only matches keys published "
+        f"by the issuer the token itself names. Trusting it means {UNANCHORED_MEANING}."
+    )
+
+
+def anchor_hint(issuer: str) -> str:
+    """One line saying how to anchor ``issuer``."""
+    return f"if you trust it, anchor it: --trusted-issuer {issuer}"
+
+
 HTTP_JWK_URL_NOTE = (
     "p_jwk_url is http:// (allowed for the demo's loopback IdP only): real ORDS refuses it, "
     "it must start with https://"
@@ -71,6 +90,8 @@ class ProposalOptions:
     description: str | None = None
     schema: str | None = None
     trusted_issuers: tuple[str, ...] = ()
+    # Issuers the user vouched for besides trusted ones (the expected issuer).
+    anchored_issuers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +119,8 @@ class Risk:
     code: str
     message: str
     blocking: bool = False
+    # A blocking risk an interactive user may accept with a second explicit confirmation.
+    confirmable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +147,8 @@ class Proposal:
     notes: tuple[str, ...] = field(default=())
     # The statements the tool itself sends (values travel as bind variables, not in the text).
     statements: tuple[str, ...] = ()
+    # The issuer is trusted, expected or the current profile's (see ``is_anchored``).
+    anchored: bool = True
 
     @property
     def changed(self) -> bool:
@@ -134,6 +159,31 @@ class Proposal:
     def blocking_risks(self) -> tuple[Risk, ...]:
         """Risks that refuse the apply unless explicitly overridden (``--force-unverified``)."""
         return tuple(r for r in self.risks if r.blocking)
+
+    @property
+    def needs_trust_confirmation(self) -> bool:
+        """Blocking risks exist and each may be accepted by a second confirmation."""
+        blocking = self.blocking_risks
+        return bool(blocking) and all(r.confirmable for r in blocking)
+
+    def signature_state(self) -> str:
+        """``signature verified`` only for an anchored issuer; what it really means otherwise."""
+        if self.verified is None:
+            return "signature not checked"
+        if not self.verified:
+            return "signature did NOT verify"
+        if self.anchored:
+            return "signature verified"
+        return "signature matches keys published by its own issuer"
+
+
+def is_anchored(issuer: str, options: ProposalOptions, current: JwtProfile | None = None) -> bool:
+    """An issuer the user vouched for: trusted, expected, or the current profile's."""
+    return (
+        issuer in options.trusted_issuers
+        or issuer in options.anchored_issuers
+        or (current is not None and current.issuer == issuer)
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -342,12 +392,22 @@ def build_proposal(
                 blocking=True,
             )
         )
+    anchored = is_anchored(proposed.issuer, opts, current if current_known else None)
     if opts.trusted_issuers and proposed.issuer not in opts.trusted_issuers:
         risks.append(
             Risk(
                 "untrusted-issuer",
                 f"issuer {proposed.issuer!r} is not among --trusted-issuer",
                 blocking=True,
+            )
+        )
+    elif not anchored:
+        risks.append(
+            Risk(
+                "unanchored-issuer",
+                f"{unanchored_warning(proposed.issuer)} {anchor_hint(proposed.issuer)}",
+                blocking=True,
+                confirmable=True,
             )
         )
     if proposed.jwk_url.startswith("http://"):
@@ -422,6 +482,7 @@ def build_proposal(
         reached_patterns=_unique(x for p in reached for x in p.patterns),
         notes=tuple(notes),
         statements=_statements(proposed, opts.schema, current if current_known else None),
+        anchored=anchored,
     )
 
 

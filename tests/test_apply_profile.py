@@ -49,7 +49,9 @@ def _proposal(
     options: ProposalOptions | None = None,
 ) -> tuple[Proposal, str]:
     raw = token or idp.mint(idp.entra_v2_claims())
-    analyzer = Analyzer(KeyStore(), Expectations())
+    # The test IdP is the admin's own: its issuers are trusted (anchored).
+    anchors = (idp.issuer_v2, idp.issuer_v1)
+    analyzer = Analyzer(KeyStore(trusted_issuers=anchors), Expectations())
     report, _ = analyzer.analyze_token(raw)
 
     def check(exp: Expectations) -> Any:
@@ -57,7 +59,7 @@ def _proposal(
 
     proposal = build_proposal(
         report,
-        options=options or ProposalOptions(allow_http_jwk_url=True),
+        options=options or ProposalOptions(allow_http_jwk_url=True, anchored_issuers=anchors),
         current=repo.get_profile(),
         current_known=True,
         roles=repo.roles(),

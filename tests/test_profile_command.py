@@ -46,8 +46,16 @@ def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield served
 
 
+def _trust_config(config_home: Path, *issuers: str) -> None:
+    """A config whose ``[keys] trusted_issuers`` anchors the test IdP (the admin's own)."""
+    path = config_home / "token-inspector" / "config.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[keys]\ntrusted_issuers = [" + ", ".join(f'"{i}"' for i in issuers) + "]\n")
+
+
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def env(idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    _trust_config(tmp_path / "config", idp.issuer_v2, idp.issuer_v1)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("ORACLE_PASSWORD", raising=False)
@@ -275,6 +283,8 @@ def test_apply_from_log_uses_the_newest_verified_attempt(
 
 def test_confirmation_without_a_terminal_needs_yes(idp: LocalIdP, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    _trust_config(tmp_path / "config", idp.issuer_v2)
     state = tmp_path / "ords.json"
     proc = subprocess.run(
         [sys.executable, "-m", "inspector", *_apply(state)],

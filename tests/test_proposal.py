@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -44,7 +45,8 @@ def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def _analyzed(token: str) -> tuple[Analyzer, TokenReport]:
-    analyzer = Analyzer(KeyStore(), Expectations())
+    # The test IdP on 127.0.0.1 is a lab IdP: discovering it needs the opt-in.
+    analyzer = Analyzer(KeyStore(allow_private=True), Expectations())
     report, _ = analyzer.analyze_token(token)
     return analyzer, report
 
@@ -57,10 +59,12 @@ def _propose(
 ) -> Proposal:
     token = idp.mint(idp.entra_v2_claims(**claims))
     analyzer, report = _analyzed(token)
+    # The admin expects this IdP's issuer: it is anchored.
+    anchored = replace(options, anchored_issuers=(*options.anchored_issuers, idp.issuer_v2))
     return propose(
         repo or InMemoryOrds(),
         report,
-        options=options,
+        options=anchored,
         check=check_with(analyzer, token),
         client="Claude",
         source="extended.log:7",
@@ -197,7 +201,8 @@ def test_https_jwk_url_override(
 def test_unverified_token_is_a_blocking_risk(idp: LocalIdP) -> None:
     token = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
     analyzer, report = _analyzed(token)
-    proposal = build_proposal(report, options=HTTP, check=check_with(analyzer, token))
+    options = replace(HTTP, anchored_issuers=(idp.issuer_v2,))
+    proposal = build_proposal(report, options=options, check=check_with(analyzer, token))
     assert proposal.verified is False
     assert [r.code for r in proposal.blocking_risks] == ["unverified-token"]
     assert any(c.text.startswith("signature-invalid") for c in proposal.prechecks)
@@ -241,3 +246,63 @@ def test_statements_sent_carry_bind_names_not_values(idp: LocalIdP) -> None:
     assert delete == "begin ords_security.delete_jwt_profile; end;"
     assert create.startswith("begin ords_security.create_jwt_profile(p_issuer => :issuer,")
     assert proposal.proposed.issuer not in create
+
+
+# -- issuer anchoring (review finding H1) ----------------------------------------------
+
+
+def test_verified_token_from_an_unanchored_issuer_needs_trust_confirmation(
+    idp: LocalIdP,
+) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    analyzer, report = _analyzed(token)
+    proposal = build_proposal(report, options=HTTP, check=check_with(analyzer, token))
+    assert proposal.verified is True and proposal.anchored is False
+    assert [r.code for r in proposal.blocking_risks] == ["unanchored-issuer"]
+    assert proposal.needs_trust_confirmation
+    risk = proposal.blocking_risks[0]
+    assert risk.confirmable
+    assert repr(idp.issuer_v2) in risk.message
+    assert f"--trusted-issuer {idp.issuer_v2}" in risk.message
+    assert "can sign tokens ORDS accepts" in risk.message
+    assert proposal.signature_state() == "signature matches keys published by its own issuer"
+
+
+@pytest.mark.parametrize("how", ["trusted", "expected", "current-profile"])
+def test_anchored_issuer_is_no_risk(idp: LocalIdP, how: str) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    analyzer, report = _analyzed(token)
+    current = None
+    options = HTTP
+    if how == "trusted":
+        options = replace(HTTP, trusted_issuers=(idp.issuer_v2,))
+    elif how == "expected":
+        options = replace(HTTP, anchored_issuers=(idp.issuer_v2,))
+    else:
+        current = JwtProfile(issuer=idp.issuer_v2, audience="old", jwk_url=idp.jwks_uri)
+    proposal = build_proposal(
+        report,
+        options=options,
+        current=current,
+        current_known=True,
+        check=check_with(analyzer, token),
+    )
+    assert proposal.anchored is True
+    assert proposal.blocking_risks == ()
+    assert proposal.signature_state() == "signature verified"
+
+
+def test_a_profile_from_another_issuer_does_not_anchor_a_new_one(idp: LocalIdP) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    analyzer, report = _analyzed(token)
+    current = JwtProfile(
+        issuer="https://login.microsoftonline.com/real-tenant/v2.0",
+        audience="api://ords",
+        jwk_url="https://login.microsoftonline.com/real-tenant/discovery/v2.0/keys",
+    )
+    proposal = build_proposal(
+        report, options=HTTP, current=current, current_known=True, check=check_with(analyzer, token)
+    )
+    codes = [r.code for r in proposal.risks]
+    assert "issuer-change" in codes and "unanchored-issuer" in codes
+    assert [r.code for r in proposal.blocking_risks] == ["unanchored-issuer"]

@@ -192,7 +192,7 @@ def test_candidates_are_tried_and_the_match_is_named(idp: LocalIdP) -> None:
 
 def test_check_signature_follows_the_lookup(idp: LocalIdP, rsa_key: SigningKey) -> None:
     idp.keys.append(generate_rsa_key("k-extra"))
-    store = KeyStore()
+    store = KeyStore(trusted_issuers=[idp.issuer_v2])
     token = idp.mint(idp.entra_v2_claims(), header={"kid": None})
     lookup = store.lookup(idp.issuer_v2, None)
     assert lookup.status == "no-kid-match"
@@ -214,5 +214,7 @@ def test_check_signature_without_a_key_says_why(rsa_key: SigningKey) -> None:
 def test_entra_v1_token_verifies_through_the_store(idp: LocalIdP) -> None:
     token = idp.mint_entra_v1()
     header = jwt.get_unverified_header(token)
-    lookup = KeyStore().lookup(idp.issuer_v1, header["kid"], x5t=header["x5t"])
+    lookup = KeyStore(trusted_issuers=[idp.issuer_v1]).lookup(
+        idp.issuer_v1, header["kid"], x5t=header["x5t"]
+    )
     assert check_signature(token, lookup, algorithms=ORDS_ALGORITHMS).verified is True

@@ -36,7 +36,7 @@ from inspector.database import (
     settings_from,
 )
 from inspector.db_errors import one_line
-from inspector.expectations_config import build_analyzer, trusted_issuers
+from inspector.expectations_config import anchored_issuers, build_analyzer, trusted_issuers
 from inspector.options import (
     add_config_option,
     add_database_options,
@@ -53,8 +53,10 @@ from inspector.proposal import (
     Proposal,
     ProposalError,
     ProposalOptions,
+    anchor_hint,
     check_with,
     propose,
+    unanchored_warning,
 )
 from inspector.schema_facts import SchemaAuthorization, schema_expectations, unreadable_note
 from parsers.redaction import redact_credential
@@ -262,16 +264,81 @@ def _read_stdin_token(stream: TextIO) -> str:
     return text
 
 
-def _choose_token(args: argparse.Namespace, config: Config, analyzer: Any) -> _Chosen:
+def _choose_token(
+    args: argparse.Namespace, config: Config, analyzer: Any, anchors: tuple[str, ...] = ()
+) -> _Chosen:
     if args.token is not None:  # argparse allows '-' only
         return _Chosen(_read_stdin_token(sys.stdin), None, "standard input", None)
     if args.from_log:
-        return _newest_verified(args, config, analyzer)
+        return _newest_verified(args, config, analyzer, anchors)
     raise CommandError("give --from-log LOG or --token - (token on standard input)")
 
 
-def _newest_verified(args: argparse.Namespace, config: Config, analyzer: Any) -> _Chosen:
-    """The newest attempt in the log whose token verified (else the newest with a token)."""
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A bearer token seen in the log, with why it is (or is not) the one to use."""
+
+    attempt: Any
+    token: str
+    order: int
+    # Lower is better: 0 verified, anchored, passing; 1 verified and anchored; 2 verified;
+    # 3 anything else.
+    tier: int
+    reasons: tuple[str, ...]
+
+
+_TIER_WHY = {
+    0: "verified, from an anchored issuer, passing the expectations",
+    1: "verified, from an anchored issuer",
+    2: "verified (its issuer is not anchored)",
+    3: "newest with a token (none verified)",
+}
+
+
+def _candidate(attempt: Any, token: str, order: int, anchors: tuple[str, ...]) -> _Candidate:
+    from inspector.verdicts import Severity
+
+    report = attempt.token
+    reasons: list[str] = []
+    if report.verified is not True:
+        reasons.append(
+            "its signature is invalid"
+            if report.verified is False
+            else "its signature could not be checked"
+        )
+    iss = report.claims.get("iss")
+    anchored = isinstance(iss, str) and iss in anchors
+    if not anchored:
+        reasons.append(f"issuer {str(iss)[:120]!r} is not anchored")
+    errors = sorted({v.code for v in attempt.verdicts if v.severity is Severity.ERROR})
+    if errors:
+        reasons.append(f"fails {', '.join(errors[:4])}")
+    if report.verified is not True:
+        tier = 3
+    elif not anchored:
+        tier = 2
+    else:
+        tier = 1 if errors else 0
+    return _Candidate(attempt, token, order, tier, tuple(reasons))
+
+
+def _later(a: _Candidate, b: _Candidate) -> bool:
+    """``a`` is newer than ``b``: by time when both have one, else by file order."""
+    mine, theirs = a.attempt.record.time, b.attempt.record.time
+    if mine is None or theirs is None or mine == theirs:
+        return a.order > b.order
+    return bool(mine > theirs)
+
+
+def _newest_verified(
+    args: argparse.Namespace, config: Config, analyzer: Any, anchors: tuple[str, ...] = ()
+) -> _Chosen:
+    """The newest token that verified, from an anchored issuer, passing the expectations.
+
+    Failing that, the newest verified from an anchored issuer, then the newest verified,
+    then the newest with a token. Says on stderr which it picked and why newer ones were
+    skipped: a newer token from an unknown issuer must not silently become the profile.
+    """
     from inspector.follow import StartAt
     from inspector.logsource import LogSelectionError, iter_records, select_logs, start_from_args
     from parsers.authorization import parse_authorization
@@ -285,8 +352,7 @@ def _newest_verified(args: argparse.Namespace, config: Config, analyzer: Any) ->
         start = start_from_args(args, default=StartAt("start"))
     except LogSelectionError as exc:
         raise CommandError(str(exc)) from None
-    best: tuple[Any, str] | None = None
-    fallback: tuple[Any, str] | None = None
+    candidates: list[_Candidate] = []
     for item in iter_records(selection, start, follow=False, poll=False):
         if not isinstance(item, LogRecord) or not item.authorization:
             continue
@@ -296,27 +362,24 @@ def _newest_verified(args: argparse.Namespace, config: Config, analyzer: Any) ->
         attempt = analyzer.analyze(item)
         if attempt.token is None or attempt.token.kind != "jws":
             continue
-        if attempt.token.verified is True and _newer(attempt, best):
-            best = (attempt, auth.credentials)
-        elif _newer(attempt, fallback):
-            fallback = (attempt, auth.credentials)
-    chosen = best or fallback
-    if chosen is None:
+        candidates.append(_candidate(attempt, auth.credentials, len(candidates), anchors))
+    if not candidates:
         raise CommandError(f"{args.from_log}: no bearer token (JWT) found in the log")
-    attempt, token = chosen
-    rec = attempt.record
+    chosen = candidates[0]
+    for cand in candidates[1:]:
+        if cand.tier < chosen.tier or (cand.tier == chosen.tier and _later(cand, chosen)):
+            chosen = cand
+    rec = chosen.attempt.record
     when = rec.time.isoformat() if rec.time else "time unknown"
-    source = f"{rec.source.file}:{rec.source.line}, {when}, {attempt.client}"
-    return _Chosen(token, attempt.client, source, rec.time)
-
-
-def _newer(attempt: Any, current: tuple[Any, str] | None) -> bool:
-    if current is None:
-        return True
-    mine, theirs = attempt.record.time, current[0].record.time
-    if mine is None or theirs is None:
-        return True  # file order: later lines are newer
-    return bool(mine >= theirs)
+    source = f"{rec.source.file}:{rec.source.line}, {when}, {chosen.attempt.client}"
+    _emit(f"using the token at {source}: the newest {_TIER_WHY[chosen.tier]}", err=True)
+    skipped = [c for c in candidates if c is not chosen and _later(c, chosen)]
+    for cand in skipped[-5:]:
+        where = f"{cand.attempt.record.source.file}:{cand.attempt.record.source.line}"
+        _emit(f"  skipped the newer token at {where}: {'; '.join(cand.reasons)}", err=True)
+    if len(skipped) > 5:
+        _emit(f"  (and {len(skipped) - 5} more newer tokens skipped)", err=True)
+    return _Chosen(chosen.token, chosen.attempt.client, source, rec.time)
 
 
 def _options(args: argparse.Namespace, config: Config, schema: str | None) -> ProposalOptions:
@@ -330,6 +393,7 @@ def _options(args: argparse.Namespace, config: Config, schema: str | None) -> Pr
         description=args.description,
         schema=schema,
         trusted_issuers=trusted_issuers(config, args),
+        anchored_issuers=anchored_issuers(config, args),
     )
 
 
@@ -337,7 +401,16 @@ def _proposal(
     args: argparse.Namespace, config: Config, repo: OrdsRepository | None
 ) -> tuple[Proposal, _Chosen]:
     analyzer = build_analyzer(config, args)
-    chosen = _choose_token(args, config, analyzer)
+    anchors = anchored_issuers(config, args, analyzer.expectations)
+    if repo is not None:
+        current = repo.get_profile(_schema(args))
+        if current is not None:
+            # The issuer ORDS already trusts is anchored: its keys may be discovered
+            # wherever it lives, and a token from it needs no trust confirmation.
+            anchors = (*anchors, current.issuer)
+            if analyzer.keys is not None:
+                analyzer.keys.anchor(current.issuer)
+    chosen = _choose_token(args, config, analyzer, anchors)
     report, _ = analyzer.analyze_token(chosen.token, at=chosen.at)
     if report.kind != "jws":
         raise CommandError(f"the token is not a signed JWT ({report.kind}): no profile from it")
@@ -375,10 +448,10 @@ _MARK = {True: "ok ", False: "XX ", None: " - "}
 def render_proposal(proposal: Proposal, chosen_token: str | None, show_token: bool) -> str:
     """The human view of a proposal: token, diff, pre-checks, risks, PL/SQL."""
     out: list[str] = []
-    verified = "signature not checked"
-    if proposal.verified is not None:
-        verified = "signature verified" if proposal.verified else "signature did NOT verify"
-    out.append(f"Token sha256:{proposal.token_fingerprint} ({verified})")
+    out.append(f"Token sha256:{proposal.token_fingerprint} ({proposal.signature_state()})")
+    out.append(
+        f"  issuer {proposal.proposed.issuer}" + ("" if proposal.anchored else " (NOT anchored)")
+    )
     if proposal.source:
         out.append(f"  from {proposal.source}")
     if chosen_token is not None:
@@ -417,6 +490,7 @@ def _proposal_json(proposal: Proposal) -> dict[str, Any]:
     return {
         "token_fingerprint": proposal.token_fingerprint,
         "verified": proposal.verified,
+        "issuer_anchored": proposal.anchored,
         "source": proposal.source,
         "schema": proposal.schema,
         "current": asdict(proposal.current) if proposal.current else None,
@@ -539,7 +613,12 @@ def _judge_under(
     from inspector.verdicts import Severity
 
     analyzer = build_analyzer(config, args)
-    chosen = _choose_token(args, config, analyzer)
+    anchors = anchored_issuers(config, args, analyzer.expectations)
+    if profile is not None:
+        anchors = (*anchors, profile.issuer)
+        if analyzer.keys is not None:
+            analyzer.keys.anchor(profile.issuer)
+    chosen = _choose_token(args, config, analyzer, anchors)
     expectations = analyzer.expectations.merged(schema_expectations(profile, authorization))
     report, verdicts = analyzer.with_expectations(expectations).analyze_token(
         chosen.token, at=chosen.at
@@ -605,6 +684,16 @@ def _confirm(question: str) -> bool:
         raise CommandError("confirmation needs a terminal: run it on one, or pass --yes") from None
 
 
+def _unanchored_refusal(proposal: Proposal) -> str:
+    """One line: the issuer is not anchored, and how to anchor it."""
+    iss = proposal.proposed.issuer
+    return (
+        f"issuer {iss!r} is not anchored (not a trusted or expected issuer, nor the current "
+        f"profile's); anyone who controls its keys could sign tokens ORDS accepts. "
+        f"{anchor_hint(iss)}"
+    )
+
+
 def _print_progress(event: Progress) -> None:
     if event.status == "start":
         return
@@ -632,7 +721,10 @@ def _apply(args: argparse.Namespace) -> int:
             _emit(render_proposal(proposal, chosen.token, args.show_token))
             _emit("")
         blocking = proposal.blocking_risks
-        if blocking and not args.force_unverified:
+        # An unanchored issuer alone may be accepted by a second confirmation on a terminal.
+        confirmable = proposal.needs_trust_confirmation
+        force = bool(args.force_unverified)
+        if blocking and not force and not confirmable:
             for risk in blocking:
                 _emit(f"refused: {risk.message}", err=True)
             _emit(
@@ -640,15 +732,40 @@ def _apply(args: argparse.Namespace) -> int:
                 "--force-unverified only if you know where it came from",
                 err=True,
             )
-        if blocking and args.force_unverified:
+        if blocking and force:
             _emit(f"WARNING: {FORCE_UNVERIFIED_WARNING}", err=True)
         if args.dry_run:
+            if confirmable and not force:
+                _emit(f"note: {_unanchored_refusal(proposal)}", err=True)
             _emit("dry run: nothing changed", err=True)
             return EXIT_OK
         if not proposal.changed:
             _emit("the profile is already exactly this one: nothing to do", err=True)
             return EXIT_OK
-        if not (blocking and not args.force_unverified) and not args.yes:
+        if confirmable and not force:
+            if args.yes:
+                apply_proposal(
+                    repo,
+                    proposal,
+                    audit=AuditLog(args.audit_file),
+                    db_user=settings.user,
+                    database=settings.dsn,
+                )
+                _emit(f"refused: {_unanchored_refusal(proposal)}", err=True)
+                return EXIT_FAILED
+            if not _confirm("Apply this profile? [y/N] "):
+                _emit("not applied", err=True)
+                return EXIT_FAILED
+            _emit(f"WARNING: {unanchored_warning(proposal.proposed.issuer)}", err=True)
+            question = (
+                f"Trust issuer {proposal.proposed.issuer!r}? ORDS will accept every token "
+                "it signs. Type yes to trust it [y/N] "
+            )
+            if not _confirm(_UNSAFE.sub(lambda m: _escaped(ord(m.group())), question)):
+                _emit("not applied", err=True)
+                return EXIT_FAILED
+            force = True
+        elif not (blocking and not force) and not args.yes:
             if not _confirm("Apply this profile? [y/N] "):
                 _emit("not applied", err=True)
                 return EXIT_FAILED
@@ -658,7 +775,7 @@ def _apply(args: argparse.Namespace) -> int:
         result = apply_proposal(
             repo,
             proposal,
-            force_unverified=args.force_unverified,
+            force_unverified=force,
             progress=None if args.json else _print_progress,
             audit=AuditLog(args.audit_file),
             db_user=settings.user,
@@ -698,7 +815,8 @@ def _report(result: ApplyResult, as_json: bool) -> int:
         )
         return status
     for warning in result.warnings:
-        if warning != FORCE_UNVERIFIED_WARNING:
+        already = (FORCE_UNVERIFIED_WARNING, unanchored_warning(result.requested.issuer))
+        if warning not in already:
             _emit(f"warning: {warning}", err=True)
     if result.ok:
         _emit(f"{result.result.value}: the profile now reads back as:")

@@ -14,6 +14,7 @@ something (``scope-missing`` under a scope-based profile).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -242,7 +243,7 @@ class EngineSession:
 
         return build_proposal(
             attempt.token,
-            options=self._options,
+            options=self._anchored_options(),
             current=current,
             current_known=repo is not None,
             roles=roles,
@@ -252,6 +253,21 @@ class EngineSession:
             source=f"{attempt.record.source.file}:{attempt.record.source.line}",
             now=now,
         )
+
+    def _anchored_options(self) -> ProposalOptions:
+        """The proposal options with every issuer the user vouched for as an anchor.
+
+        Trusted issuers and the expected issuer from the flags or config (the key store
+        knows both); the current profile's issuer is added by the proposal itself.
+        """
+        anchors = list(self._options.anchored_issuers)
+        keys = getattr(self._base, "keys", None)
+        anchors += getattr(keys, "trusted_issuers", ())
+        anchors += getattr(keys, "anchored_issuers", ())
+        expected = self._base.expectations.issuer
+        if expected:
+            anchors.append(expected)
+        return dataclasses.replace(self._options, anchored_issuers=tuple(dict.fromkeys(anchors)))
 
     def plan(self, attempt: Attempt) -> ApplyPlan:
         """The configurator's proposal, shaped for the apply modal."""
@@ -281,6 +297,7 @@ class EngineSession:
             verified=proposal.verified,
             refusal=refusal,
             handle=proposal,
+            anchored=proposal.anchored,
         )
 
     def apply(self, plan: ApplyPlan, progress: Progress) -> ApplyOutcome:
@@ -298,7 +315,8 @@ class EngineSession:
         result = apply_proposal(
             repo,
             proposal,
-            # The modal asked twice before getting here when the token is unverified.
+            # The modal asked twice before getting here when the token is unverified or
+            # its issuer is not anchored.
             force_unverified=bool(proposal.blocking_risks),
             progress=step,
             audit=self._audit,

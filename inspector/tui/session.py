@@ -48,11 +48,14 @@ class ApplyPlan:
     refusal: str | None = None
     # The engine's own proposal object, handed back to ``Session.apply``.
     handle: object = field(default=None, compare=False, repr=False)
+    # False when the issuer is not trusted, expected or the current profile's.
+    anchored: bool = True
 
     @property
     def needs_second_confirmation(self) -> bool:
-        """An unverified token would make ORDS trust an attacker-chosen issuer and keys."""
-        return self.verified is not True
+        """An unverified token, or one from an issuer nobody anchored, would make ORDS
+        trust an attacker-chosen issuer and keys."""
+        return self.verified is not True or not self.anchored
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """``a``: the proposal for the selected token, then apply it with live progress.
 
 Nothing is written before the user has seen the diff, the exact PL/SQL, the pre-checks and
-the risks. A token whose signature did not verify needs a second, explicit confirmation.
+the risks. A token whose signature did not verify, or whose issuer nobody anchored (not a
+trusted or expected issuer, nor the current profile's), needs a second, explicit
+confirmation.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ UNVERIFIED_WARNING = (
 )
 
 
+def unanchored_warning(issuer: str) -> str:
+    """The second confirmation's text for an issuer nobody anchored, quoting it."""
+    return (
+        f"The issuer {issuer!r} is NOT anchored: it is not a trusted issuer, the expected "
+        "issuer or the current profile's. The token's signature only matches keys published "
+        "by its own issuer. Trusting it means anyone who controls that issuer's keys can sign "
+        "tokens ORDS accepts. Press the button again to trust it."
+    )
+
+
 def plan_renderable(plan: ApplyPlan) -> Group:
     """Diff, pre-checks, risks and PL/SQL of a plan."""
     diff = Table(title="Profile", title_justify="left", expand=True, box=None)
@@ -43,7 +55,17 @@ def plan_renderable(plan: ApplyPlan) -> Group:
             Text(row.current if row.current is not None else "—"),
             Text(row.proposed if row.proposed is not None else "—", style=style),
         )
-    parts: list[Table | Text | Syntax] = [diff, Text("")]
+    parts: list[Table | Text | Syntax] = []
+    if not plan.anchored and plan.proposed is not None:
+        signature = (
+            "signature matches keys published by its own issuer"
+            if plan.verified
+            else "signature NOT verified"
+        )
+        parts.append(
+            Text(f"Issuer {plan.proposed.issuer} — NOT anchored ({signature})", style="bold red")
+        )
+    parts += [diff, Text("")]
     if plan.prechecks:
         parts.append(Text("Pre-checks", style="bold"))
         parts.extend(Text(f"  {line}") for line in plan.prechecks)
@@ -121,10 +143,13 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
             return
         if plan.needs_second_confirmation and not self._armed:
             self._armed = True
-            self.query_one("#confirm-warning", Static).update(
-                Text(UNVERIFIED_WARNING, style="bold red")
-            )
-            self.query_one("#apply-confirm", Button).label = "Yes, trust the unverified token"
+            if plan.verified is not True or plan.proposed is None:
+                warning, label = UNVERIFIED_WARNING, "Yes, trust the unverified token"
+            else:
+                warning = unanchored_warning(plan.proposed.issuer)
+                label = "Yes, trust this issuer"
+            self.query_one("#confirm-warning", Static).update(Text(warning, style="bold red"))
+            self.query_one("#apply-confirm", Button).label = label
             return
         self._busy = True
         self.query_one("#apply-confirm", Button).disabled = True
