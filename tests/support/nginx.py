@@ -208,13 +208,29 @@ class NginxServer:
                 raise NginxError(f"nginx did not reopen {wait_for}: {self._error_tail()}")
             time.sleep(0.02)
 
-    def reload(self, conf_text: str | None = None, *, settle: float = 0.5) -> None:
-        """Rewrite the configuration (if given) and send HUP; waits ``settle`` seconds."""
+    def reload(self, conf_text: str | None = None, *, timeout: float = 10.0) -> None:
+        """Rewrite the configuration (if given), send HUP and wait until it is in force.
+
+        nginx starts workers with the new configuration and shuts the old ones down
+        gracefully: once none of the old workers is left, every connection meets the new
+        configuration. A configuration nginx refuses keeps the old workers, so this raises
+        ``NginxError`` with nginx's error output instead of returning.
+        """
         process = self._require_running()
+        old = self._workers()
+        logged = self.error_log.stat().st_size if self.error_log.exists() else 0
         if conf_text is not None:
             self.write_conf(conf_text)
         process.send_signal(signal.SIGHUP)
-        time.sleep(settle)
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self._workers()
+            if current and not current & old:
+                return
+            refused = b"[emerg]" in self._error_log_since(logged)
+            if refused or process.poll() is not None or time.monotonic() > deadline:
+                raise NginxError(f"nginx did not reload: {self._error_tail()}")
+            time.sleep(0.02)
 
     def stop(self, *, timeout: float = 10.0) -> None:
         """Graceful shutdown (QUIT: finish requests, flush logs); KILL if it hangs."""
@@ -296,6 +312,31 @@ class NginxServer:
         if self._process is None or self._process.poll() is not None:
             raise NginxError(f"nginx is not running: {self._error_tail()}")
         return self._process
+
+    def _workers(self) -> set[int]:
+        """PIDs of the master's live children (its workers), read from ``/proc``."""
+        master = self._require_running().pid
+        found: set[int] = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone since the listing
+            # "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+            if int(ppid) == master and state != "Z":
+                found.add(int(entry.name))
+        return found
+
+    def _error_log_since(self, offset: int) -> bytes:
+        try:
+            with self.error_log.open("rb") as f:
+                f.seek(offset)
+                return f.read()
+        except OSError:
+            return b""
 
     def _error_tail(self) -> str:
         try:
