@@ -70,13 +70,13 @@ class Matched:
             match.string, match.start(), match.end(), match, self.file, self.line, self.offset
         )
 
-    def raw(self) -> bool:
-        """Whether the groups are the field values as they are: no escape in the line."""
-        match = self.match
-        return match.string.find("\\", match.start(), match.end()) < 0
 
-
-Items = list[LogRecord | ParseFailure | Matched]
+Builder = Callable[..., LogRecord | ParseFailure]
+# A Part's optional ``answer(match, file, line, offset, build)``: the text a kept line
+# gives ("" for none), or None to have it handed over as ``Matched``.
+Answer = Callable[[re.Match[str], str, int, int, Builder], str | None]
+# What a Part is given: records, failures, matched lines and (from ``answer``) text.
+Items = list[LogRecord | ParseFailure | Matched | str]
 
 
 class Part(Protocol):
@@ -241,6 +241,7 @@ def _read_range(
     pending = b""  # an incomplete line carried to the next read
     skipping = False  # inside an over-long line, after its cut part was parsed
     take = part.take
+    answer: Answer | None = getattr(part, "answer", None) if selection.lazy else None
     while True:
         want = READ_CHUNK if stop is None else min(READ_CHUNK, stop - pos)
         try:
@@ -263,7 +264,7 @@ def _read_range(
             if data:
                 items: Items = []
                 count = _parse_block(
-                    parser, data, path, line, line_start, items, selection, max_line
+                    parser, data, path, line, line_start, items, selection, max_line, answer
                 )
                 take(items, count)
                 line += count
@@ -283,7 +284,9 @@ def _read_range(
             continue
         block, pending = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
         items = []
-        count = _parse_block(parser, block, path, line, line_start, items, selection, max_line)
+        count = _parse_block(
+            parser, block, path, line, line_start, items, selection, max_line, answer
+        )
         take(items, count)
         line += count
 
@@ -297,11 +300,14 @@ def _parse_block(
     out: Items,
     selection: Selection,
     max_line: int,
+    answer: Answer | None = None,
 ) -> int:
     """Parse the complete lines of ``block``; ASCII stretches in bulk, other lines alone."""
     bulk = _match_block if selection.lazy and lazy_capable(parser) else _records_block
     if block.isascii():
-        return bulk(parser, block.decode("ascii"), path, line, offset, out, selection, max_line)
+        return bulk(
+            parser, block.decode("ascii"), path, line, offset, out, selection, max_line, answer
+        )
     first = line
     pos = 0
     size = len(block)
@@ -318,6 +324,7 @@ def _parse_block(
                 out,
                 selection,
                 max_line,
+                answer,
             )
         if odd is None:
             break
@@ -352,7 +359,9 @@ def _records_block(
     out: Items,
     selection: Selection,
     max_line: int,
+    answer: Answer | None,
 ) -> int:
+    del answer  # records for every kept line
     return parser.parse_block(
         text,
         path,
@@ -374,20 +383,28 @@ def _match_block(
     out: Items,
     selection: Selection,
     max_line: int,
+    answer: Answer | None,
 ) -> int:
     """``LineParser.parse_block`` that appends ``Matched`` instead of kept records.
 
     The same line rules: failures and over-long lines as ``parse`` gives them, the same
-    choice of kept lines (a ``present`` variable with a value, or a listed status).
+    choice of kept lines (a ``present`` variable with a value, or a listed status). A
+    kept line ``answer`` takes care of (see ``Answer``) becomes its text, if any.
     """
     # The parser's compiled matcher and record builder: what parse_block itself uses.
     groups: dict[str, str] = parser._groups
     fullmatch: Callable[..., re.Match[str] | None] = parser._fullmatch
-    build: Callable[..., LogRecord | ParseFailure] = parser._from_match
+    build: Builder = parser._from_match
     present = selection.present
     wanted = None if present is None else tuple(groups[n] for n in present if n in groups)
     status_group = groups.get("status") if selection.statuses else None
     statuses = frozenset(selection.statuses)
+    # The usual case, one variable ($http_authorization) and $status, in one call.
+    pair = (
+        (wanted[0], status_group)
+        if wanted is not None and len(wanted) == 1 and status_group is not None
+        else None
+    )
     parse = parser.parse
     find = text.find
     append = out.append
@@ -404,12 +421,24 @@ def _match_block(
             match = fullmatch(text, pos, stop)
             if match is None:
                 append(parse(text[pos:stop], Source(path, line, offset + pos)))
-            elif (
-                wanted is None
-                or any(match[group] is not None for group in wanted)
-                or (status_group is not None and match[status_group] in statuses)
-            ):
-                append(Matched(match, path, line, offset + pos, build))
+            else:
+                if pair is not None:
+                    value, status = match.group(*pair)
+                    keep = value is not None or status in statuses
+                elif wanted is None:
+                    keep = True
+                else:
+                    keep = any(match[group] is not None for group in wanted) or (
+                        status_group is not None and match[status_group] in statuses
+                    )
+                if keep:
+                    said = (
+                        None if answer is None else answer(match, path, line, offset + pos, build)
+                    )
+                    if said is None:
+                        append(Matched(match, path, line, offset + pos, build))
+                    elif said:
+                        append(said)
         line += 1
         pos = stop + 1
     return line - first

@@ -279,8 +279,10 @@ class _Answers:
     time); the encoded part of the JSON from ``"status"`` on is kept per such key with
     that window. A line whose key is known, whose time lies in the window and whose other
     raw values (time, request, address) were seen before is written from the groups; any
-    other line takes the record path, which teaches the memos. Only lines without a
-    backslash qualify: their groups are the field values as they are.
+    other line takes the record path, which teaches the memos. Everything is keyed by
+    raw group text: a record's fields are a function of those groups (an escaped value
+    is unescaped the same way whatever line it is on). Only the address is written from
+    its group as it is, so a line whose address holds an escape takes the record path.
     """
 
     def __init__(self, encoder: JsonLines, since: datetime | None, only_failures: bool) -> None:
@@ -293,12 +295,19 @@ class _Answers:
         self.times: dict[str | None, tuple[float, str, bool]] = {}
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
         self.names: dict[re.Pattern[str], tuple[str, ...] | None] = {}
+        self.last_pattern: re.Pattern[str] | None = None
+        self.last_names: tuple[str, ...] | None = None
+        self.last_file: str | None = None
+        self.last_file_text = "null"
         self.answered = 0
+        self.any_error = False  # an answered line had an error verdict
 
     def fields(self, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
         """The group names to read, or None when the format lacks one of them."""
+        self.last_pattern = pattern
         if pattern in self.names:
-            return self.names[pattern]
+            self.last_names = self.names[pattern]
+            return self.last_names
         groups = pattern.groupindex
         clock = next((name for name in _TIME_FIELDS if name in groups), None)
         names = (
@@ -306,17 +315,23 @@ class _Answers:
             if clock is not None and all(name in groups for name in _FAST_FIELDS)
             else None
         )
-        self.names[pattern] = names
+        self.names[pattern] = self.last_names = names
         return names
 
-    def answer(self, item: bulkscan.Matched, pieces: list[str]) -> bool | None:
-        """Write ``item``'s line if the memos know it: None if not; else whether it failed.
+    def answer(
+        self,
+        match: re.Match[str],
+        file: str,
+        line: int,
+        offset: int,
+        build: bulkscan.Builder,
+    ) -> str | None:
+        """``item``'s JSON line if the memos know its line, else None (``bulkscan.Answer``).
 
-        Lines before ``--since`` count as answered (nothing written, not failed); so do
-        lines without an error under ``--only-failures`` (nothing written).
+        A line before ``--since``, or without an error under ``--only-failures``, gives
+        "" (nothing written).
         """
-        match = item.match
-        names = self.names.get(match.re, ()) or self.fields(match.re)
+        names = self.last_names if match.re is self.last_pattern else self.fields(match.re)
         if names is None:
             return None
         auth, status, agent, addr, request, clock = match.group(*names)
@@ -325,29 +340,39 @@ class _Answers:
             return None
         when = self.times.get(clock)
         members = self.requests.get(request)
-        if when is None or members is None or not hit[0] <= when[0] < hit[1]:
-            return None
-        if not item.raw():
+        if when is None or members is None:
+            # A new second (or request line): the record says what the text means.
+            built = build(match.string, match.start(), match.end(), match, file, line, offset)
+            if not isinstance(built, LogRecord):
+                return None
+            self.learn_line(match, built)
+            when = self.times.get(clock)
+            members = self.requests.get(request)
+            if when is None or members is None:
+                return None
+        if not hit[0] <= when[0] < hit[1] or (addr is not None and "\\" in addr):
             return None
         self.answered += 1
         if when[2]:
-            return False
-        if self.only_failures and not hit[3]:
-            return False
+            return ""
+        if hit[3]:
+            self.any_error = True
+        elif self.only_failures:
+            return ""
         encoder = self.encoder
-        pieces.append(
-            f'{{"file": {encoder.string(item.file)}, "line": {item.line}, "time": {when[1]}, '
-            f'"remote_addr": {encoder.redacted(addr)}, {members}, '
+        if file is not self.last_file:
+            self.last_file, self.last_file_text = file, encoder.string(file)
+        return (
+            f'{{"file": {self.last_file_text}, "line": {line}, "time": {when[1]}, '
+            f'"remote_addr": {encoder.redacted(addr)}, {members}, {hit[2]}'
         )
-        pieces.append(hit[2])
-        return hit[3]
 
-    def learn_line(self, item: bulkscan.Matched, record: LogRecord) -> None:
-        """Remember the time and request of a line that took the record path."""
-        names = self.fields(item.match.re)
-        if names is None or not item.raw():
+    def learn_line(self, match: re.Match[str], record: LogRecord) -> None:
+        """Remember the time and request of a line made into ``record``."""
+        names = self.fields(match.re)
+        if names is None:
             return
-        clock, request = item.match.group(names[5], names[4])
+        clock, request = match.group(names[5], names[4])
         if record.time is not None and clock not in self.times:
             if len(self.times) >= _MEMO_LIMIT:
                 self.times.clear()
@@ -362,13 +387,13 @@ class _Answers:
             self.requests[request] = self.encoder.request(record.method, record.path)
 
     def learn_answer(
-        self, item: bulkscan.Matched, attempt: Attempt, start: float, end: float
+        self, match: re.Match[str], attempt: Attempt, start: float, end: float
     ) -> None:
         """Remember the analysis of a line for the times ``[start, end)``."""
-        names = self.fields(item.match.re)
-        if names is None or start >= end or not item.raw():
+        names = self.fields(match.re)
+        if names is None or start >= end:
             return
-        key = item.match.group(*names[:3])
+        key = match.group(*names[:3])
         rest: list[str] = []
         self.encoder.rest_into(attempt, rest)
         if len(self.hits) >= _MEMO_LIMIT:
@@ -408,12 +433,26 @@ class _Judge:
             if self.as_json and not self.show_token
             else None
         )
-        self.any_error = False
+        # What bulkscan calls for each kept line before handing it over.
+        self.answer: bulkscan.Answer | None = None if self.answers is None else self.answers.answer
+        self._any_error = False
+
+    @property
+    def any_error(self) -> bool:
+        """Whether an attempt judged here had an error verdict."""
+        return self._any_error or (self.answers is not None and self.answers.any_error)
+
+    @any_error.setter
+    def any_error(self, value: bool) -> None:
+        self._any_error = value
 
     def take(
-        self, items: Sequence[LogRecord | ParseFailure | bulkscan.Matched], lines: int
+        self, items: Sequence[LogRecord | ParseFailure | bulkscan.Matched | str], lines: int
     ) -> None:
-        """Judge ``items``, the records and failures among ``lines`` lines just read."""
+        """Judge ``items``, the records and failures among ``lines`` lines just read.
+
+        A ``str`` item is the output of a line ``answer`` took care of.
+        """
         report = self.report
         report.lines += lines
         judge_all, only_failures, since = self.judge_all, self.only_failures, self.since
@@ -422,22 +461,18 @@ class _Judge:
         analyze = analyzer.analyze
         encode_into = self.encoder.encode_into
         answers = self.answers
-        matched = bulkscan.Matched
         pieces: list[str] = []
         for item in items:
-            lazy: bulkscan.Matched | None = None
-            if type(item) is matched:
-                if answers is not None:
-                    failed = answers.answer(item, pieces)
-                    if failed is not None:
-                        if failed:
-                            self.any_error = True
-                        continue
+            if type(item) is str:
+                pieces.append(item)
+                continue
+            lazy: re.Match[str] | None = None
+            if isinstance(item, bulkscan.Matched):
                 built = item.record()
                 if isinstance(built, ParseFailure):
                     report.add_failure(built)
                     continue
-                lazy, item = item, built
+                lazy, item = item.match, built
                 if answers is not None:
                     answers.learn_line(lazy, built)
             if isinstance(item, LogRecord):
