@@ -6,7 +6,7 @@ import json
 import ssl
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -427,68 +427,94 @@ def test_ca_set_on_the_session_beats_requests_ca_bundle(
         assert lookup.status == "found", lookup.detail
 
 
-def test_concurrent_lookups_fetch_once(idp: LocalIdP) -> None:
-    idp.hang(0.15)  # keep the first fetch in flight while the others arrive
-    store = KeyStore(allow_private=True)
-    barrier = threading.Barrier(12)
-    statuses: list[str] = []
+class Gate:
+    """Holds every request the IdP receives until the test opens it.
+
+    Lets a test keep a fetch in flight for exactly as long as it needs, instead of making
+    the IdP hang for a guessed fraction of a second.
+    """
+
+    def __init__(self, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.arrived = threading.Event()
+        self._open = threading.Event()
+        answer = idp._before_response
+
+        def held() -> int | None:
+            self.arrived.set()
+            self._open.wait(WAIT)
+            return answer()
+
+        monkeypatch.setattr(idp, "_before_response", held)
+
+    def open(self) -> None:
+        self._open.set()
+
+
+def run_together(count: int, work: Callable[[], object], gate: Gate) -> None:
+    """``count`` threads call ``work`` at once while the first request is held at the IdP.
+
+    The gate opens only once a request is held and every thread is on its way into
+    ``work``, so the others meet a fetch in flight (or, if the store failed to share it,
+    send their own requests, which the test's fetch counts then show).
+    """
+    started = threading.Semaphore(0)
+    barrier = threading.Barrier(count)
 
     def worker() -> None:
         barrier.wait()
-        statuses.append(store.lookup(idp.issuer_v2, idp.keys[0].kid).status)
+        started.release()
+        work()
 
-    threads = [threading.Thread(target=worker) for _ in range(12)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
+    try:
+        assert gate.arrived.wait(WAIT), "no request reached the IdP"
+        for _ in range(count):
+            assert started.acquire(timeout=WAIT), "a worker never started"
+    finally:
+        gate.open()
+        for t in threads:
+            t.join(WAIT)
+    assert not any(t.is_alive() for t in threads)
+
+
+def test_concurrent_lookups_fetch_once(idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = Gate(idp, monkeypatch)
+    store = KeyStore(allow_private=True)
+    statuses: list[str] = []
+    run_together(
+        12, lambda: statuses.append(store.lookup(idp.issuer_v2, idp.keys[0].kid).status), gate
+    )
     assert statuses == ["found"] * 12
     assert metadata_fetches(idp) == 3
     assert jwks_fetches(idp) == 1
 
 
-def test_concurrent_unknown_kids_refresh_once(idp: LocalIdP, clock: FakeClock) -> None:
+def test_concurrent_unknown_kids_refresh_once(
+    idp: LocalIdP, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     clock.advance(61)
-    idp.hang(0.3)
-    barrier = threading.Barrier(10)
-
-    def worker() -> None:
-        barrier.wait()
-        store.lookup(idp.issuer_v2, uuid.uuid4().hex)
-
-    threads = [threading.Thread(target=worker) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    gate = Gate(idp, monkeypatch)
+    run_together(10, lambda: store.lookup(idp.issuer_v2, uuid.uuid4().hex), gate)
     assert jwks_fetches(idp) == 2
 
 
 def test_state_reports_fetching_while_in_flight(
     idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The IdP holds every request until the test lets it go: "fetching" is then observed
-    # while a request is really in flight, whatever the machine's speed.
-    arrived = threading.Event()
-    release = threading.Event()
-    answer = idp._before_response
-
-    def held() -> int | None:
-        arrived.set()
-        release.wait(WAIT)
-        return answer()
-
-    monkeypatch.setattr(idp, "_before_response", held)
+    # "fetching" is observed while the IdP really holds the request, whatever the speed.
+    gate = Gate(idp, monkeypatch)
     store = KeyStore(allow_private=True)
     worker = threading.Thread(target=store.lookup, args=(idp.issuer_v2, idp.keys[0].kid))
     worker.start()
     try:
-        assert arrived.wait(WAIT), "the key store never reached the IdP"
+        assert gate.arrived.wait(WAIT), "the key store never reached the IdP"
         assert store.state()[idp.issuer_v2].label() == "fetching"
     finally:
-        release.set()
+        gate.open()
         worker.join(WAIT)
     assert not worker.is_alive()
     assert store.state()[idp.issuer_v2].label().startswith("ok (1 keys, ")
