@@ -325,3 +325,83 @@ def test_parse_block_defers_to_a_parser_that_replaced_parse() -> None:
         offset += len(text) + 1
     assert got == expected
     assert isinstance(got[1], LogRecord) and got[1].status == 401 and got[0].best_effort
+
+
+@pytest.fixture(scope="module")
+def window_lines(idp: LocalIdP) -> list[bytes]:
+    """Lines every second for 10 minutes whose tokens change verdicts on the way.
+
+    One token expires at 2 minutes in, one becomes valid (nbf) at 3 minutes in, one
+    passes a 4-minute allowed age at 5 minutes in; each is sent with two statuses and
+    three user agents (one escaped), so the same token meets different answers.
+    """
+    now = WHEN.timestamp()
+    tokens = [
+        idp.mint(idp.entra_v2_claims(now=now - 3000, exp=int(now) + 120)),
+        idp.mint(idp.entra_v2_claims(now=now, nbf=int(now) + 180)),
+        idp.mint(idp.entra_v2_claims(now=now + 60)),
+        idp.mint(idp.entra_v2_claims(now=now - 30, aud="api://someone-else")),
+    ]
+    agents = ["Claude-User/1.0", 'curl/8.5.0 "quoted"', "python-httpx"]
+    out = []
+    for i in range(1800):
+        at = WHEN + timedelta(seconds=i // 3)
+        status = 401 if i % 5 == 0 else 200
+        path = "/ords/demo/mcp/" if i % 11 else f"/ords/mcp?access_token={tokens[i % 4]}"
+        auth = None if i % 13 == 0 else f"Bearer {tokens[i % 4]}"
+        out.append(render(status, auth, at=at, ua=agents[i % 3], path=path).encode())
+    return out
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--json"],
+        ["--json", "--allowed-age", "240"],
+        ["--json", "--allowed-skew", "30", "--only-failures"],
+        ["--json", "--since", "2026-03-01T12:02:30+00:00"],
+        ["--json", "--all", "--allowed-age", "240", "--allowed-skew", "90"],
+    ],
+    ids=lambda e: " ".join(e),
+)
+@pytest.mark.parametrize("processes", [1, 2])
+def test_answers_from_the_cache_cross_time_windows_as_the_generic_path_does(
+    workdir: Path,
+    window_lines: list[bytes],
+    extra: list[str],
+    processes: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = workdir / "window.log"
+    write_log(log, window_lines)
+    answered: list[int] = []
+    original = scan_command._Answers.answer
+
+    def counted(self: scan_command._Answers, *args: object) -> str | None:
+        said = original(self, *args)  # type: ignore[arg-type]
+        if said is not None:
+            answered.append(1)
+        return said
+
+    generic = run_scan(workdir, [str(log)], extra, bulk=False, monkeypatch=monkeypatch)
+    monkeypatch.setattr(scan_command._Answers, "answer", counted)
+    fast = run_scan(
+        workdir, [str(log)], extra, bulk=True, processes=processes, monkeypatch=monkeypatch
+    )
+    assert fast == generic
+    if processes == 1 and "90" not in extra:  # a skew over 60 s is a verdict on every line
+        assert len(answered) > len(window_lines) // 10  # the cache did part of the work
+    rows = [json.loads(row) for row in fast[1].splitlines()]
+    codes = {code for row in rows for code in (v["code"] for v in row["verdicts"])}
+    if "--since" not in extra and "--only-failures" not in extra:
+        assert {"expired", "not-yet-valid"} <= codes
+    if "--allowed-age" in extra:
+        assert "too-old" in codes
+    # A token in the path is redacted on answered lines as on the others.
+    paths = {row["path"] for row in rows}
+    assert any("access_token=eyJhbGciOi…[sha256:" in path for path in paths)
+    assert not any(
+        line.split(b"Bearer ")[-1].split(b'"')[0] in fast[1].encode()
+        for line in window_lines
+        if b"Bearer " in line
+    )
