@@ -80,9 +80,10 @@ class _HeaderEntry:
     outcome: Outcome
     # True for a value with neither scheme nor credentials ("", spaces): no credentials.
     empty: bool
-    # (request timestamp, time verdicts) of the last line judged: busy logs repeat the
-    # same token within the same second. Replaced whole, so a race only costs a recompute.
-    memo: list[tuple[float, tuple[Verdict, ...]]] = field(default_factory=list)
+    # (start, end, time verdicts) of the last line judged: the verdicts hold for request
+    # times in [start, end) (or at start only, when start == end). Replaced whole, so a
+    # race only costs a recompute.
+    memo: list[tuple[float, float, tuple[Verdict, ...]]] = field(default_factory=list)
 
 
 class _LRU:
@@ -235,49 +236,69 @@ class Analyzer:
         Any record with the same ``authorization``, ``status`` and ``user_agent`` (the only
         fields ``analyze`` reads besides ``time``) whose ``time.timestamp()`` lies in the
         window gets the same client, subject, token report, verdicts (messages included)
-        and outcome. The window is empty (``start >= end``) when the result depends on
-        the exact time: a time verdict holds (its message says how long ago), the record
-        has no time, or the key check is to be retried.
+        and outcome. A time verdict's message names a duration ("expired 5m 3s before"),
+        so its window is the stretch over which that text stays the same. The window is
+        empty (``start >= end``) when the record has no time or the key check is to be
+        retried.
         """
         attempt = self.analyze(record, now=now)
         if record.time is None:
             return attempt, _INF, -_INF
-        start, end = self._window(record.authorization)
+        entry = self._header_entry(record.authorization) if record.authorization else None
+        if entry is None or entry.empty or entry.facts is None:
+            return attempt, -_INF, _INF
+        if entry.facts.stale_after is not None:
+            return attempt, _INF, -_INF
         stamp = record.time.timestamp()
+        start, end = self._time_window(entry.facts, stamp)
         if not start <= stamp < end:
             return attempt, _INF, -_INF
         return attempt, start, end
 
-    def _window(self, authorization: str | None) -> tuple[float, float]:
-        """When the time checks of ``authorization``'s token have nothing to say.
+    def _time_window(self, facts: TokenFacts, stamp: float) -> tuple[float, float]:
+        """The times around ``stamp`` at which ``check_times`` says the very same thing.
 
-        Mirrors the fast test in ``_times``: inside the window it answers without a
-        verdict. Only whole-second values are used, so the sums are exact and the bounds
-        agree with that test to the bit; anything else gets an empty window.
+        Follows ``check_times`` condition by condition, and ``checks.duration`` for the
+        texts. Only whole-second claims and settings, and times between 2004 and 2038,
+        are given a window: there every sum and difference below is exact in a float,
+        so the bounds agree with those comparisons to the bit.
         """
-        entry = self._header_entry(authorization) if authorization else None
-        if entry is None or entry.empty or entry.facts is None:
-            return -_INF, _INF
-        facts = entry.facts
-        if facts.stale_after is not None:
-            return _INF, -_INF
         if facts.decoded.kind is not TokenKind.JWS:
             return -_INF, _INF
+        start, end = _EXACT_FROM, _EXACT_TO
         expires, not_before, issued = facts.times
-        if expires is None or self._slow_times:
-            return _INF, -_INF
         skew = self._skew
         age = self._max_age
-        values = [expires, not_before, issued, skew, age]
-        if not all(v is None or _whole(v) for v in values):
+        if not start <= stamp < end or not all(
+            v is None or (float(v).is_integer() and 0 <= v < _EXACT_TO)
+            for v in (expires, not_before, issued, skew, age)
+        ):
             return _INF, -_INF
-        start = -_INF if not_before is None else not_before - skew
-        end = expires + skew
-        if age is not None:
-            if issued is None:
-                return _INF, -_INF
-            # now - issued <= age + skew holds up to and including that instant.
-            end = min(end, math.nextafter(issued + age + skew, _INF))
+        if expires is not None:
+            limit = expires + skew
+            if stamp < limit:
+                end = min(end, limit)
+            else:  # expired; the message says how long before
+                low, width = _duration_step(stamp - expires)
+                start = max(start, limit, expires + low)
+                end = min(end, expires + low + width)
+        if not_before is not None:
+            limit = not_before - skew
+            if stamp >= limit:
+                start = max(start, limit)
+            else:  # not yet valid: int(not_before - now) in [low, low + width)
+                end = min(end, limit)
+                low, width = _duration_step(not_before - stamp)
+                start = max(start, math.nextafter(not_before - low - width, _INF))
+                end = min(end, math.nextafter(not_before - low, _INF))
+        if age is not None and issued is not None:
+            limit = issued + age + skew
+            if stamp <= limit:
+                end = min(end, math.nextafter(limit, _INF))
+            else:  # too old; the message says how old
+                low, width = _duration_step(stamp - issued)
+                start = max(start, math.nextafter(limit, _INF), issued + low)
+                end = min(end, issued + low + width)
         return start, end
 
     def analyze_token(
@@ -353,10 +374,15 @@ class Analyzer:
     ) -> tuple[Verdict, ...]:
         stamp = at.timestamp()
         memo = entry.memo
-        if memo and memo[0][0] == stamp:
-            return memo[0][1]
+        if memo:
+            start, end, found = memo[0]
+            if start <= stamp < end or stamp == start:
+                return found
         verdicts = tuple(self._times(facts, at))
-        memo[:] = [(stamp, verdicts)]
+        start, end = self._time_window(facts, stamp)
+        if not start <= stamp < end:
+            start = end = stamp  # this very time only
+        memo[:] = [(start, end, verdicts)]
         return verdicts
 
     def _status(
@@ -522,12 +548,19 @@ class Analyzer:
 
 
 _INF = math.inf
-# Below 2**50 seconds, sums of whole seconds are exact in a float.
-_EXACT = float(2**50)
+# Times in [2**30, 2**31) (2004-2038) are multiples of 2**-22 s: adding a minute to one,
+# or taking a whole-second claim below 2**31 from one, is exact. Windows stay in there.
+_EXACT_FROM = float(2**30)
+_EXACT_TO = float(2**31 - 2**20)
 
 
-def _whole(value: float) -> bool:
-    return float(value).is_integer() and -_EXACT < value < _EXACT
+def _duration_step(seconds: float) -> tuple[int, int]:
+    """``(low, width)``: ``checks.duration`` gives one text for ``[low, low + width)``."""
+    whole = int(seconds)
+    if whole < 3600:
+        return whole, 1
+    step = 60 if whole < 86400 else 3600
+    return whole - whole % step, step
 
 
 def _one_line(exc: BaseException) -> str:
