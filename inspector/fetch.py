@@ -95,12 +95,8 @@ class AddressPolicy:
     public_only: bool = False
 
     def describe(self) -> str:
-        """How to lift the restriction, for refusal messages."""
-        return (
-            "issuer is not anchored: name it with --trusted-issuer (or [keys] "
-            "trusted_issuers), or allow private IdPs with --allow-private-idp "
-            "([keys] allow_private_issuers = true)"
-        )
+        """How to lift the restriction, for refusal messages (short: they get capped)."""
+        return "issuer not anchored (--trusted-issuer ISS, or --allow-private-idp)"
 
 
 ANY_ADDRESS = AddressPolicy()

@@ -553,7 +553,7 @@ class KeyStore:
                     else:
                         loaded = fetch_jwks(jwks_uri, http)
                     if http.policy.public_only and isinstance(loaded, str) and "refus" in loaded:
-                        loaded = f"{loaded}; {http.policy.describe()}"
+                        loaded = f"{http.policy.describe()}: {loaded}"
                 if isinstance(loaded, KeySet):
                     keys = loaded
                 else:

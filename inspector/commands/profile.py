@@ -291,7 +291,7 @@ _TIER_WHY = {
     0: "verified, from an anchored issuer, passing the expectations",
     1: "verified, from an anchored issuer",
     2: "verified (its issuer is not anchored)",
-    3: "newest with a token (none verified)",
+    3: "with a token (none verified)",
 }
 
 
@@ -411,7 +411,7 @@ def _proposal(
             if analyzer.keys is not None:
                 analyzer.keys.anchor(current.issuer)
     chosen = _choose_token(args, config, analyzer, anchors)
-    report, _ = analyzer.analyze_token(chosen.token, at=chosen.at)
+    report, found = analyzer.analyze_token(chosen.token, at=chosen.at)
     if report.kind != "jws":
         raise CommandError(f"the token is not a signed JWT ({report.kind}): no profile from it")
     try:
@@ -425,6 +425,10 @@ def _proposal(
         )
     except ProposalError as exc:
         extra = f" {exc.explanation}" if exc.explanation else ""
+        if exc.code == "no-jwks-uri":
+            # Say why the keys were not found (e.g. an unanchored issuer on loopback).
+            why = [v.message for v in found if v.code in ("jwks-unavailable", "untrusted-issuer")]
+            extra += f" Keys: {why[0]}" if why else ""
         raise CommandError(
             f"cannot propose a profile ({exc.code}): {exc.message}.{extra}"
         ) from None
