@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
 
 from inspector.follow import FollowEvent, LogFollower, RawLine
 
@@ -55,3 +59,24 @@ class Collector:
 
     def kinds(self) -> list[str]:
         return [event.kind for event in self.events]
+
+
+def open_fifo_writer(fifo: Path, timeout: float = WAIT) -> BinaryIO:
+    """The write end of ``fifo`` once a reader has opened it (unbuffered, blocking writes).
+
+    A plain ``open`` would block for ever if the code under test never opened the pipe;
+    this fails the test after ``timeout`` instead.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: no reader yet
+                raise
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nothing opened {fifo} for reading") from None
+            time.sleep(0.01)
+            continue
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb", buffering=0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from inspector.follow import LogFollower, StartAt
-from tests.follow_support import WAIT, Collector
+from tests.follow_support import WAIT, Collector, open_fifo_writer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,7 +160,7 @@ for item in follower:
 """
 
 
-def _read_json_lines(proc: subprocess.Popen[str], until: Callable[[dict[str, str]], bool]) -> list:
+def _read_json_lines(proc: subprocess.Popen[str], until: Callable[[dict[str, str]], bool]) -> list[dict[str, str]]:
     seen: list[dict[str, str]] = []
     done = threading.Event()
 
@@ -260,7 +260,7 @@ def test_a_named_pipe_is_read_like_standard_input(tmp_path: Path) -> None:
     follower.start()
     c = Collector(follower)
     try:
-        with fifo.open("wb", buffering=0) as writer:
+        with open_fifo_writer(fifo) as writer:
             writer.write(b"one\n")
             c.wait_lines(1)
             writer.write(b"two\nthree")
