@@ -160,7 +160,9 @@ for item in follower:
 """
 
 
-def _read_json_lines(proc: subprocess.Popen[str], until: Callable[[dict[str, str]], bool]) -> list[dict[str, str]]:
+def _read_json_lines(
+    proc: subprocess.Popen[str], until: Callable[[dict[str, str]], bool]
+) -> list[dict[str, str]]:
     seen: list[dict[str, str]] = []
     done = threading.Event()
 
