@@ -324,7 +324,8 @@ def test_parse_block_defers_to_a_parser_that_replaced_parse() -> None:
         expected.append(marked(text, Source("f", number, offset)))
         offset += len(text) + 1
     assert got == expected
-    assert isinstance(got[1], LogRecord) and got[1].status == 401 and got[0].best_effort
+    assert isinstance(got[1], LogRecord) and got[1].status == 401
+    assert isinstance(got[0], LogRecord) and got[0].best_effort
 
 
 @pytest.fixture(scope="module")

@@ -67,7 +67,10 @@ def test_nginx_log_is_followed_parsed_and_survives_rotation(
         try:
             c.wait_event("opened")
             for i, agent in enumerate(ODD_AGENTS):
-                headers = {"User-Agent": agent, "Authorization": f"Bearer {tokens[i]}"}
+                headers: dict[str, str | bytes] = {
+                    "User-Agent": agent,
+                    "Authorization": f"Bearer {tokens[i]}",
+                }
                 assert server.request(f"/mcp/{i}", method="POST", headers=headers)[0] == 401
             c.wait_lines(len(ODD_AGENTS))
             records = [_parse(parser, line) for line in c.lines]
@@ -92,7 +95,7 @@ def test_nginx_log_is_followed_parsed_and_survives_rotation(
             c.wait_event("rotated")
         finally:
             follower.stop()
-    paths = [_parse(parser, line).path for line in c.lines[len(ODD_AGENTS) :]]
+    paths = [str(_parse(parser, line).path) for line in c.lines[len(ODD_AGENTS) :]]
     assert sorted(paths) == sorted(
         [f"/before-reopen/{i}" for i in range(3)] + [f"/after-reopen/{i}" for i in range(3)]
     )

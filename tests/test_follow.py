@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -30,8 +30,11 @@ def mode(request: pytest.FixtureRequest) -> dict[str, object]:
     return {"poll": False, "poll_interval": 30.0}
 
 
+Make = Callable[..., Collector]
+
+
 @pytest.fixture
-def follow(mode: dict[str, object]) -> Iterator[object]:
+def follow(mode: dict[str, object]) -> Iterator[Make]:
     followers: list[LogFollower] = []
 
     def make(paths: list[str], **kwargs: object) -> Collector:
@@ -45,7 +48,9 @@ def follow(mode: dict[str, object]) -> Iterator[object]:
         follower.stop()
 
 
-def test_start_at_end_skips_existing_lines_and_numbers_new_ones(tmp_path: Path, follow) -> None:
+def test_start_at_end_skips_existing_lines_and_numbers_new_ones(
+    tmp_path: Path, follow: Make
+) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(numbered(1, 11))
     c = follow([str(log)])
@@ -57,7 +62,9 @@ def test_start_at_end_skips_existing_lines_and_numbers_new_ones(tmp_path: Path, 
     assert c.lines[0].offset == len(numbered(1, 11))
 
 
-def test_start_from_the_beginning_reads_everything_then_follows(tmp_path: Path, follow) -> None:
+def test_start_from_the_beginning_reads_everything_then_follows(
+    tmp_path: Path, follow: Make
+) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(numbered(1, 4))
     c = follow([str(log)], start=StartAt("start"))
@@ -68,7 +75,9 @@ def test_start_from_the_beginning_reads_everything_then_follows(tmp_path: Path, 
     assert [x.line for x in c.lines] == [1, 2, 3, 4]
 
 
-def test_last_n_reads_backwards_from_a_file_bigger_than_a_block(tmp_path: Path, follow) -> None:
+def test_last_n_reads_backwards_from_a_file_bigger_than_a_block(
+    tmp_path: Path, follow: Make
+) -> None:
     log = tmp_path / "big.log"
     log.write_bytes(numbered(1, 20001))
     assert log.stat().st_size > backscan.BLOCK
@@ -91,7 +100,7 @@ def test_line_numbers_are_unknown_when_counting_would_be_too_slow(
     assert lines[0].offset == len(numbered(1, 98))
 
 
-def test_partial_line_waits_for_its_newline(tmp_path: Path, follow) -> None:
+def test_partial_line_waits_for_its_newline(tmp_path: Path, follow: Make) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(b"")
     c = follow([str(log)])
@@ -106,7 +115,7 @@ def test_partial_line_waits_for_its_newline(tmp_path: Path, follow) -> None:
     assert c.lines[1].offset == len(b"first\n")
 
 
-def test_long_line_is_cut_flagged_and_its_rest_skipped(tmp_path: Path, follow) -> None:
+def test_long_line_is_cut_flagged_and_its_rest_skipped(tmp_path: Path, follow: Make) -> None:
     log = tmp_path / "a.log"
     log.write_bytes(b"")
     c = follow([str(log)], max_line=1000)
@@ -183,7 +192,7 @@ def test_missing_file_without_following_is_one_error(tmp_path: Path) -> None:
     ]
 
 
-def test_several_files_are_merged(tmp_path: Path, follow) -> None:
+def test_several_files_are_merged(tmp_path: Path, follow: Make) -> None:
     a, b = tmp_path / "a.log", tmp_path / "sub" / "b.log"
     b.parent.mkdir()
     a.write_bytes(b"")

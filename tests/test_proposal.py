@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def _propose(
     idp: LocalIdP,
     repo: InMemoryOrds | None = None,
     options: ProposalOptions = HTTP,
-    **claims: object,
+    **claims: Any,
 ) -> Proposal:
     token = idp.mint(idp.entra_v2_claims(**claims))
     analyzer, report = _analyzed(token)

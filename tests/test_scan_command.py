@@ -11,6 +11,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -105,6 +106,10 @@ def run_json(
     return status, [json.loads(x) for x in out.splitlines()]
 
 
+def verdict_codes(row: dict[str, Any]) -> list[str]:
+    return [v["code"] for v in row["verdicts"]]
+
+
 def test_json_lines_one_object_per_attempt(
     workdir: Path, idp: LocalIdP, tokens: dict[str, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -116,13 +121,13 @@ def test_json_lines_one_object_per_attempt(
     assert [r["line"] for r in rows] == [1, 3, 4, 5, 6]
     by_line = {r["line"]: r for r in rows}
     assert by_line[1]["client"] == "Claude"
-    assert [v["code"] for v in by_line[1]["verdicts"]] == ["no-token"]  # type: ignore[index]
+    assert verdict_codes(by_line[1]) == ["no-token"]
     assert by_line[3]["outcome"] == "ok" and by_line[3]["verdicts"] == []
     token3 = by_line[3]["token"]
     assert isinstance(token3, dict) and token3["verified"] is True and token3["idp"] == "entra-v2"
     assert token3["claims"]["aud"] == idp.api_app_id
-    assert [v["code"] for v in by_line[5]["verdicts"]] == ["expired"]  # type: ignore[index]
-    assert "signature-invalid" in [v["code"] for v in by_line[6]["verdicts"]]  # type: ignore[index]
+    assert verdict_codes(by_line[5]) == ["expired"]
+    assert "signature-invalid" in verdict_codes(by_line[6])
     assert by_line[6]["token"]["verified"] is False  # type: ignore[index]
     assert set(rows[0]) >= {
         "file", "line", "time", "remote_addr", "method", "path", "status", "client",

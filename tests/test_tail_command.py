@@ -139,7 +139,9 @@ def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
         with log.open("a") as handle:
             handle.write(lines[3] + "\n")
         got: list[str] = []
-        reader = threading.Thread(target=lambda: got.append(proc.stdout.readline()), daemon=True)
+        stdout = proc.stdout
+        assert stdout is not None
+        reader = threading.Thread(target=lambda: got.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(WAIT)
         row = json.loads(got[0])
