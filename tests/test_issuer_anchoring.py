@@ -20,25 +20,27 @@ import pytest
 
 from inspector.cli import main
 from inspector.local_idp import LocalIdP
+from inspector.logsource import REFERENCE_EXTENDED
 
-EXTENDED = (
-    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
-    'referer:"$http_referer" ua:"$http_user_agent" content-type:"$http_content_type" '
-    'authorization:"$http_authorization" mcp-protocol-version:"$http_mcp_protocol_version"'
-)
+EXTENDED = REFERENCE_EXTENDED.template
 UA = "Mozilla/5.0 (compatible; ChatGPT-User/1.0; +https://openai.com/bot)"
 
 
 @pytest.fixture(scope="module")
-def real() -> Iterator[LocalIdP]:
-    with LocalIdP() as server:
-        yield server
+def idps() -> Iterator[tuple[LocalIdP, LocalIdP]]:
+    """The admin's IdP and the attacker's own, each with its own keys."""
+    with LocalIdP() as real, LocalIdP() as attacker:
+        yield real, attacker
 
 
-@pytest.fixture(scope="module")
-def attacker() -> Iterator[LocalIdP]:
-    with LocalIdP() as server:
-        yield server
+@pytest.fixture
+def real(idps: tuple[LocalIdP, LocalIdP]) -> LocalIdP:
+    return idps[0]
+
+
+@pytest.fixture
+def attacker(idps: tuple[LocalIdP, LocalIdP]) -> LocalIdP:
+    return idps[1]
 
 
 class _Terminal(io.StringIO):
@@ -75,6 +77,12 @@ def _evil_log(tmp_path: Path, real: LocalIdP, attacker: LocalIdP) -> Path:
             now - timedelta(minutes=1),
         )
     )
+    return log
+
+
+def _real_log(tmp_path: Path, real: LocalIdP) -> Path:
+    log = tmp_path / "real.log"
+    log.write_text(_line(real.mint(real.entra_v2_claims()), datetime.now(UTC)))
     return log
 
 
@@ -138,30 +146,22 @@ def test_the_reproduction_is_refused_with_yes(
     assert _audit(tmp_path)[-1]["result"] == "refused"
 
 
+@pytest.mark.parametrize("flag", ["--trusted-issuer", "--expect-iss"])
 def test_anchoring_the_real_issuer_picks_its_token_and_says_why(
-    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: LocalIdP,
+    attacker: LocalIdP,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: str,
 ) -> None:
     state = tmp_path / "ords.json"
     log = _evil_log(tmp_path, real, attacker)
-    argv = _apply(state, log, "--yes", "--trusted-issuer", real.issuer_v2)
-    status, out, err = _run(argv, monkeypatch)
+    status, out, err = _run(_apply(state, log, "--yes", flag, real.issuer_v2), monkeypatch)
     assert status == 0, err
     assert f"using the token at {log}:1" in err
     assert f"skipped the newer token at {log}:2" in err
-    assert "is not anchored" in err
+    assert f"issuer {attacker.issuer_v2!r} is not anchored" in err
     assert "signature verified" in out
-    profile = _profile(state)
-    assert profile is not None and profile["issuer"] == real.issuer_v2
-
-
-def test_the_expected_issuer_anchors_too(
-    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    state = tmp_path / "ords.json"
-    log = _evil_log(tmp_path, real, attacker)
-    argv = _apply(state, log, "--yes", "--expect-iss", real.issuer_v2)
-    status, _, err = _run(argv, monkeypatch)
-    assert status == 0, err
     profile = _profile(state)
     assert profile is not None and profile["issuer"] == real.issuer_v2
 
@@ -207,9 +207,7 @@ def test_interactive_apply_asks_a_second_question_quoting_the_issuer(
 def test_an_anchored_issuer_is_asked_once(
     real: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state = tmp_path / "ords.json"
-    log = tmp_path / "real.log"
-    log.write_text(_line(real.mint(real.entra_v2_claims()), datetime.now(UTC)))
+    state, log = tmp_path / "ords.json", _real_log(tmp_path, real)
     argv = _apply(state, log, "--trusted-issuer", real.issuer_v2)
     status, out, err = _run(argv, monkeypatch, answers="y\n")
     assert status == 0, err
@@ -220,9 +218,7 @@ def test_an_anchored_issuer_is_asked_once(
 def test_unanchored_loopback_issuer_is_not_even_discovered_without_the_opt_in(
     real: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    state = tmp_path / "ords.json"
-    log = tmp_path / "real.log"
-    log.write_text(_line(real.mint(real.entra_v2_claims()), datetime.now(UTC)))
+    state, log = tmp_path / "ords.json", _real_log(tmp_path, real)
     argv = [a for a in _apply(state, log, "--yes", "--dry-run") if a != "--allow-private-idp"]
     status, _, err = _run(argv, monkeypatch)
     assert status == 2
