@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 
+from inspector.cli import build_parser
+from inspector.config import Config, ConfigError
+from inspector.expectations_config import build_analyzer
 from inspector.fetch import ANY_ADDRESS, PUBLIC_ONLY, HttpClient, url_problem
 from inspector.jwks import KeyStore
 from inspector.local_idp import LocalIdP
@@ -202,3 +205,30 @@ def test_explicit_jwks_url_is_the_users_choice(idp: LocalIdP) -> None:
     # A profile's p_jwk_url (or --jwk-url) may live on a private network.
     lookup = KeyStore(timeout=2).lookup(idp.issuer_v2, idp.keys[0].kid, jwks_uri=idp.jwks_uri)
     assert lookup.status == "found", lookup.detail
+
+
+# -- the opt-in and the anchors from flags and the config ----------------------------------
+
+
+def _store(sections: dict[str, dict[str, Any]], *argv: str) -> KeyStore:
+    args = build_parser().parse_args(["decode", *argv])
+    keys = build_analyzer(Config(sections=sections), args).keys
+    assert keys is not None
+    return keys
+
+
+def test_allow_private_comes_from_the_flag_or_the_config() -> None:
+    assert _store({}).allow_private is False
+    assert _store({}, "--allow-private-idp").allow_private is True
+    assert _store({"keys": {"allow_private_issuers": True}}).allow_private is True
+
+
+def test_allow_private_issuers_must_be_a_boolean() -> None:
+    with pytest.raises(ConfigError, match="allow_private_issuers must be true or false"):
+        _store({"keys": {"allow_private_issuers": "yes"}})
+
+
+def test_trusted_and_expected_issuers_are_anchored() -> None:
+    keys = _store({"expect": {"issuer": "https://idp.test/exp"}}, "--trusted-issuer", "https://t/")
+    assert keys.is_anchored("https://t/") and keys.is_anchored("https://idp.test/exp")
+    assert not keys.is_anchored("https://other.test/")

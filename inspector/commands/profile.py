@@ -737,7 +737,10 @@ def _apply(args: argparse.Namespace) -> int:
                 err=True,
             )
         if blocking and force:
-            _emit(f"WARNING: {FORCE_UNVERIFIED_WARNING}", err=True)
+            if confirmable:
+                _emit(f"WARNING: {unanchored_warning(proposal.proposed.issuer)}", err=True)
+            else:
+                _emit(f"WARNING: {FORCE_UNVERIFIED_WARNING}", err=True)
         if args.dry_run:
             if confirmable and not force:
                 _emit(f"note: {_unanchored_refusal(proposal)}", err=True)
