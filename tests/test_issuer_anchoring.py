@@ -225,3 +225,17 @@ def test_unanchored_loopback_issuer_is_not_even_discovered_without_the_opt_in(
     assert "the newest with a token (none verified)" in err
     assert "(no-jwks-uri)" in err
     assert "Keys: " in err and "issuer not anchored (--trusted-issuer" in err
+
+
+def test_json_refusal_is_the_apply_result_and_one_line(
+    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "ords.json"
+    log = _evil_log(tmp_path, real, attacker)
+    status, out, err = _run(_apply(state, log, "--yes", "--json"), monkeypatch)
+    assert status == 1
+    result = json.loads(out)
+    assert result["result"] == "refused"
+    assert repr(attacker.issuer_v2) in result["failure"]
+    assert len([line for line in err.splitlines() if line.startswith("refused:")]) == 1
+    assert _profile(state) is None

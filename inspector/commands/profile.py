@@ -751,13 +751,16 @@ def _apply(args: argparse.Namespace) -> int:
             return EXIT_OK
         if confirmable and not force:
             if args.yes:
-                apply_proposal(
+                # Refused by the apply itself too, so the audit file records the attempt.
+                refused = apply_proposal(
                     repo,
                     proposal,
                     audit=AuditLog(args.audit_file),
                     db_user=settings.user,
                     database=settings.dsn,
                 )
+                if args.json:
+                    _report(refused, True)
                 _emit(f"refused: {_unanchored_refusal(proposal)}", err=True)
                 return EXIT_FAILED
             if not _confirm("Apply this profile? [y/N] "):
