@@ -38,6 +38,11 @@ COUNT_COST = 0.08
 # Workers beyond this count mostly count newlines.
 MAX_PROCESSES = 8
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+# Buffers one os.writev call may take (POSIX guarantees 16; Linux takes 1024).
+try:
+    _IOV_MAX = max(16, min(1024, os.sysconf("SC_IOV_MAX")))
+except (AttributeError, ValueError, OSError):
+    _IOV_MAX = 16
 
 
 class Matched:
@@ -72,11 +77,11 @@ class Matched:
 
 
 Builder = Callable[..., LogRecord | ParseFailure]
-# A Part's optional ``answer(match, file, line, offset, build)``: the text a kept line
-# gives ("" for none), or None to have it handed over as ``Matched``.
-Answer = Callable[[re.Match[str], str, int, int, Builder], str | None]
-# What a Part is given: records, failures, matched lines and (from ``answer``) text.
-Items = list[LogRecord | ParseFailure | Matched | str]
+# A Part's optional ``answer(match, file, line, offset, build)``: the output a kept line
+# gives (b"" for none), or None to have it handed over as ``Matched``.
+Answer = Callable[[re.Match[str], str, int, int, Builder], bytes | None]
+# What a Part is given: records, failures, matched lines and (from ``answer``) output.
+Items = list[LogRecord | ParseFailure | Matched | bytes]
 
 
 class Part(Protocol):
@@ -552,6 +557,19 @@ def _unpickle(payload: bytes) -> tuple[int, int, Any, list[str]] | None:
     except Exception:
         return None
     return loaded
+
+
+def write_all(fd: int, pieces: list[bytes]) -> None:
+    """Write ``pieces`` to ``fd`` in order, gathered (``os.writev``), resuming short writes."""
+    step = _IOV_MAX
+    for start in range(0, len(pieces), step):
+        batch = pieces[start : start + step]
+        done = os.writev(fd, batch)
+        total = sum(map(len, batch))
+        if done < total:
+            rest = memoryview(b"".join(batch))[done:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
 
 
 def copy_output(source: IO[bytes], out: IO[str]) -> None:

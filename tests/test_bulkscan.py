@@ -17,6 +17,7 @@ import os
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -376,16 +377,21 @@ def test_answers_from_the_cache_cross_time_windows_as_the_generic_path_does(
     log = workdir / "window.log"
     write_log(log, window_lines)
     answered: list[int] = []
-    original = scan_command._Answers.answer
+    original = scan_command._Answers.bind
 
-    def counted(self: scan_command._Answers, *args: object) -> str | None:
-        said = original(self, *args)  # type: ignore[arg-type]
-        if said is not None:
-            answered.append(1)
-        return said
+    def counting(self: scan_command._Answers) -> bulkscan.Answer:
+        answer = original(self)
+
+        def counted(*args: Any) -> bytes | None:
+            said = answer(*args)
+            if said is not None:
+                answered.append(1)
+            return said
+
+        return counted
 
     generic = run_scan(workdir, [str(log)], extra, bulk=False, monkeypatch=monkeypatch)
-    monkeypatch.setattr(scan_command._Answers, "answer", counted)
+    monkeypatch.setattr(scan_command._Answers, "bind", counting)
     fast = run_scan(
         workdir, [str(log)], extra, bulk=True, processes=processes, monkeypatch=monkeypatch
     )

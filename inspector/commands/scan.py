@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -290,82 +291,90 @@ class _Answers:
         self.since = since
         self.only_failures = only_failures
         # (authorization, status, user agent) -> (start, end, encoded rest, failed)
-        self.hits: dict[tuple[str | None, ...], tuple[float, float, str, bool]] = {}
+        self.hits: dict[tuple[str | None, ...], tuple[float, float, bytes, bool]] = {}
         # time text -> (timestamp, JSON time, before --since)
         self.times: dict[str | None, tuple[float, str, bool]] = {}
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
-        self.names: dict[re.Pattern[str], tuple[str, ...] | None] = {}
-        self.last_pattern: re.Pattern[str] | None = None
-        self.last_names: tuple[str, ...] | None = None
-        self.last_file: str | None = None
-        self.last_file_text = "null"
-        self.answered = 0
+        self.names: dict[re.Pattern[str], tuple[int, ...] | None] = {}
         self.any_error = False  # an answered line had an error verdict
 
-    def fields(self, pattern: re.Pattern[str]) -> tuple[str, ...] | None:
-        """The group names to read, or None when the format lacks one of them."""
-        self.last_pattern = pattern
+    def fields(self, pattern: re.Pattern[str]) -> tuple[int, ...] | None:
+        """The group numbers to read, or None when the format lacks one of them."""
         if pattern in self.names:
-            self.last_names = self.names[pattern]
-            return self.last_names
+            return self.names[pattern]
         groups = pattern.groupindex
         clock = next((name for name in _TIME_FIELDS if name in groups), None)
         names = (
-            (*_FAST_FIELDS, clock)
+            tuple(groups[name] for name in (*_FAST_FIELDS, clock))
             if clock is not None and all(name in groups for name in _FAST_FIELDS)
             else None
         )
-        self.names[pattern] = self.last_names = names
+        self.names[pattern] = names
         return names
 
-    def answer(
-        self,
-        match: re.Match[str],
-        file: str,
-        line: int,
-        offset: int,
-        build: bulkscan.Builder,
-    ) -> str | None:
-        """``item``'s JSON line if the memos know its line, else None (``bulkscan.Answer``).
+    def bind(self) -> bulkscan.Answer:
+        """``answer(match, file, line, offset, build)`` for ``bulkscan`` (an ``Answer``).
 
-        A line before ``--since``, or without an error under ``--only-failures``, gives
-        "" (nothing written).
+        Gives the line's JSON when the memos know it, else None. A line before
+        ``--since``, or without an error under ``--only-failures``, gives b"" (nothing
+        written). A closure over the memos: it runs for most lines of a log.
         """
-        names = self.last_names if match.re is self.last_pattern else self.fields(match.re)
-        if names is None:
-            return None
-        auth, status, agent, addr, request, clock = match.group(*names)
-        hit = self.hits.get((auth, status, agent))
-        if hit is None:
-            return None
-        when = self.times.get(clock)
-        members = self.requests.get(request)
-        if when is None or members is None:
-            # A new second (or request line): the record says what the text means.
-            built = build(match.string, match.start(), match.end(), match, file, line, offset)
-            if not isinstance(built, LogRecord):
-                return None
-            self.learn_line(match, built)
-            when = self.times.get(clock)
-            members = self.requests.get(request)
-            if when is None or members is None:
-                return None
-        if not hit[0] <= when[0] < hit[1] or (addr is not None and "\\" in addr):
-            return None
-        self.answered += 1
-        if when[2]:
-            return ""
-        if hit[3]:
-            self.any_error = True
-        elif self.only_failures:
-            return ""
+        hits_get = self.hits.get
+        times_get = self.times.get
+        requests_get = self.requests.get
         encoder = self.encoder
-        if file is not self.last_file:
-            self.last_file, self.last_file_text = file, encoder.string(file)
-        return (
-            f'{{"file": {self.last_file_text}, "line": {line}, "time": {when[1]}, '
-            f'"remote_addr": {encoder.redacted(addr)}, {members}, {hit[2]}'
-        )
+        redacted_get = encoder._redacted.get
+        redacted = encoder.redacted
+        only_failures = self.only_failures
+        fields = self.fields
+        learn_line = self.learn_line
+        last_pattern: re.Pattern[str] | None = None
+        last_names: tuple[int, ...] | None = None
+        last_file: str | None = None
+        file_text = "null"
+
+        def answer(
+            match: re.Match[str], file: str, line: int, offset: int, build: bulkscan.Builder
+        ) -> bytes | None:
+            nonlocal last_pattern, last_names, last_file, file_text
+            if match.re is not last_pattern:
+                last_pattern, last_names = match.re, fields(match.re)
+            if last_names is None:
+                return None
+            auth, status, agent, addr, request, clock = match.group(*last_names)
+            hit = hits_get((auth, status, agent))
+            if hit is None:
+                return None
+            when = times_get(clock)
+            members = requests_get(request)
+            if when is None or members is None:
+                # A new second (or request line): the record says what the text means.
+                built = build(match.string, match.start(), match.end(), match, file, line, offset)
+                if not isinstance(built, LogRecord):
+                    return None
+                learn_line(match, built)
+                when = times_get(clock)
+                members = requests_get(request)
+                if when is None or members is None:
+                    return None
+            if not hit[0] <= when[0] < hit[1] or (addr is not None and "\\" in addr):
+                return None
+            if when[2]:
+                return b""
+            if hit[3]:
+                self.any_error = True
+            elif only_failures:
+                return b""
+            if file is not last_file:
+                last_file, file_text = file, encoder.string(file)
+            # JSON text is ASCII (ensure_ascii): the head encodes as it is.
+            head = (
+                f'{{"file": {file_text}, "line": {line}, "time": {when[1]}, '
+                f'"remote_addr": {redacted_get(addr) or redacted(addr)}, {members}, '
+            )
+            return head.encode("ascii") + hit[2]
+
+        return answer
 
     def learn_line(self, match: re.Match[str], record: LogRecord) -> None:
         """Remember the time and request of a line made into ``record``."""
@@ -387,18 +396,28 @@ class _Answers:
             self.requests[request] = self.encoder.request(record.method, record.path)
 
     def learn_answer(
-        self, match: re.Match[str], attempt: Attempt, start: float, end: float
+        self,
+        match: re.Match[str],
+        attempt: Attempt,
+        start: float,
+        end: float,
+        rest: str | None = None,
     ) -> None:
-        """Remember the analysis of a line for the times ``[start, end)``."""
+        """Remember the analysis of a line for the times ``[start, end)``.
+
+        ``rest`` is its JSON from ``"status"`` on, when already encoded.
+        """
         names = self.fields(match.re)
         if names is None or start >= end:
             return
         key = match.group(*names[:3])
-        rest: list[str] = []
-        self.encoder.rest_into(attempt, rest)
+        if rest is None:
+            pieces: list[str] = []
+            self.encoder.rest_into(attempt, pieces)
+            rest = "".join(pieces)
         if len(self.hits) >= _MEMO_LIMIT:
             self.hits.clear()
-        self.hits[key] = (start, end, "".join(rest), attempt.outcome is Outcome.FAIL)
+        self.hits[key] = (start, end, rest.encode("ascii"), attempt.outcome is Outcome.FAIL)
 
 
 class _Judge:
@@ -417,7 +436,7 @@ class _Judge:
         args: argparse.Namespace,
         since: datetime | None,
         report: ScanReport,
-        write: Callable[[str], object],
+        write: Callable[[list[bytes]], None],
     ) -> None:
         self.analyzer = analyzer
         self.since = since
@@ -434,7 +453,7 @@ class _Judge:
             else None
         )
         # What bulkscan calls for each kept line before handing it over.
-        self.answer: bulkscan.Answer | None = None if self.answers is None else self.answers.answer
+        self.answer: bulkscan.Answer | None = None if self.answers is None else self.answers.bind()
         self._any_error = False
 
     @property
@@ -447,11 +466,11 @@ class _Judge:
         self._any_error = value
 
     def take(
-        self, items: Sequence[LogRecord | ParseFailure | bulkscan.Matched | str], lines: int
+        self, items: Sequence[LogRecord | ParseFailure | bulkscan.Matched | bytes], lines: int
     ) -> None:
         """Judge ``items``, the records and failures among ``lines`` lines just read.
 
-        A ``str`` item is the output of a line ``answer`` took care of.
+        A ``bytes`` item is the output of a line ``answer`` took care of.
         """
         report = self.report
         report.lines += lines
@@ -461,9 +480,10 @@ class _Judge:
         analyze = analyzer.analyze
         encode_into = self.encoder.encode_into
         answers = self.answers
-        pieces: list[str] = []
+        pieces: list[bytes] = []
+        text: list[str] = []
         for item in items:
-            if type(item) is str:
+            if type(item) is bytes:
                 pieces.append(item)
                 continue
             lazy: re.Match[str] | None = None
@@ -480,9 +500,10 @@ class _Judge:
                     continue
                 if since is not None and item.time is not None and item.time < since:
                     continue
+                window: tuple[float, float] | None = None
                 if lazy is not None and answers is not None:
                     attempt, start, end = analyzer.analyze_window(item)
-                    answers.learn_answer(lazy, attempt, start, end)
+                    window = (start, end)
                 else:
                     attempt = analyze(item)
                 # FAIL is exactly "an error verdict holds" (outcome_of).
@@ -490,18 +511,26 @@ class _Judge:
                 if failed:
                     self.any_error = True
                 elif only_failures:
+                    if lazy is not None and answers is not None and window is not None:
+                        answers.learn_answer(lazy, attempt, *window)
                     continue
                 if not as_json:
                     report.add(attempt)
                 elif show_token:
                     token = _credential(item.authorization)
-                    pieces.append(attempt_json(attempt, show_token=True, token=token) + "\n")
+                    line = attempt_json(attempt, show_token=True, token=token) + "\n"
+                    pieces.append(line.encode("utf-8"))
                 else:
-                    encode_into(attempt, pieces)
+                    encode_into(attempt, text)
+                    pieces.append("".join(text).encode("utf-8"))
+                    if lazy is not None and answers is not None and window is not None:
+                        # encode_into's first piece is the head; the rest is the key's.
+                        answers.learn_answer(lazy, attempt, *window, "".join(text[1:]))
+                    text.clear()
             elif isinstance(item, ParseFailure):
                 report.add_failure(item)
         if pieces:
-            self.write("".join(pieces))
+            self.write(pieces)
 
 
 class _Workers:
@@ -530,7 +559,7 @@ class _Workers:
             self.args,
             self.judge.since,
             ScanReport(files=set(self.files)),
-            output.write,
+            _byte_writer(output),
         )
 
     def result(self, part: bulkscan.Part) -> tuple[ScanReport, bool]:
@@ -571,7 +600,7 @@ def scan(
         err.write(f"token-inspector scan: warning: {warning}\n")
     report = ScanReport(files=set(selection.paths))
     io_error = False
-    judge = _Judge(analyzer, args, since, report, out.write)
+    judge = _Judge(analyzer, args, since, report, _byte_writer(out))
     workers = _Workers(judge, args, set(selection.paths), out)
     keep = replace(_EVERY_LINE if args.all else _ATTEMPTS, lazy=judge.answers is not None)
     generic: list[str] = []
@@ -629,6 +658,29 @@ def scan(
     if io_error:
         return 2
     return 1 if judge.any_error else 0
+
+
+def _byte_writer(out: IO[str]) -> Callable[[list[bytes]], None]:
+    """A writer of UTF-8 pieces to ``out``: straight to its file descriptor when it has
+    one and an ASCII-compatible encoding (no join, no re-encoding), else as text."""
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+    try:
+        direct = encoding in ("utf8", "ascii", "usascii") and hasattr(os, "writev")
+        fd = out.fileno() if direct else None
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None:
+
+        def write_text(pieces: list[bytes]) -> None:
+            out.write(b"".join(pieces).decode("utf-8"))
+
+        return write_text
+
+    def write_fd(pieces: list[bytes]) -> None:
+        out.flush()  # whatever went through the text layer comes first
+        bulkscan.write_all(fd, pieces)
+
+    return write_fd
 
 
 def _credential(authorization: str | None) -> str | None:
