@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from pathlib import Path
 
@@ -62,3 +63,35 @@ def test_existing_file_mode_is_not_widened(tmp_path: Path) -> None:
     AuditLog(path).append(_record())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(AuditLog(path).read()) == 1
+
+
+def test_an_existing_readable_file_is_made_private(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_text("")
+    path.chmod(0o644)
+    AuditLog(path).append(_record())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(AuditLog(path).read()) == 1
+
+
+def test_a_symlink_is_refused_not_followed(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("untouched\n")
+    target.chmod(0o644)
+    link = tmp_path / "audit.jsonl"
+    link.symlink_to(target)
+    with pytest.raises(OSError, match="symbolic link"):
+        AuditLog(link).append(_record())
+    assert target.read_text() == "untouched\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o644
+
+
+def test_a_fifo_or_directory_is_refused(tmp_path: Path) -> None:
+    fifo = tmp_path / "audit.fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        AuditLog(fifo).append(_record())
+    directory = tmp_path / "dir.jsonl"
+    directory.mkdir()
+    with pytest.raises(OSError):
+        AuditLog(directory).append(_record())
