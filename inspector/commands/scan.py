@@ -270,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
 _FAST_FIELDS = ("http_authorization", "status", "http_user_agent", "remote_addr", "request")
 _TIME_FIELDS = ("time_local", "time_iso8601", "msec")
 _MEMO_LIMIT = 8192
+# Characters at the end of an Authorization value that, with its length, find its entry.
+_TAIL = 24
 
 
 class _Answers:
@@ -290,8 +292,12 @@ class _Answers:
         self.encoder = encoder
         self.since = since
         self.only_failures = only_failures
-        # (authorization, status, user agent) -> (start, end, encoded rest, failed)
-        self.hits: dict[tuple[str | None, ...], tuple[float, float, bytes, bool]] = {}
+        # (last characters and length of the authorization, status, user agent) ->
+        # (authorization, (start, end, encoded rest, failed))
+        self.hits: dict[
+            tuple[str, int, str | None, str | None],
+            tuple[str | None, tuple[float, float, bytes, bool]],
+        ] = {}
         # time text -> (timestamp, JSON time, before --since)
         self.times: dict[str | None, tuple[float, str, bool]] = {}
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
@@ -341,9 +347,16 @@ class _Answers:
                 last_pattern, last_names = match.re, fields(match.re)
             if last_names is None:
                 return None
-            auth, status, agent, addr, request, clock = match.group(*last_names)
-            hit = hits_get((auth, status, agent))
-            if hit is None:
+            # The Authorization value is long: it is found by its length and last
+            # characters, then compared in place, rather than copied out and hashed.
+            begin, end = match.span(last_names[0])
+            text = match.string
+            status, agent, addr, request, clock = match.group(*last_names[1:])
+            found = hits_get((text[end - _TAIL : end], end - begin, status, agent))
+            if found is None:
+                return None
+            auth, hit = found
+            if auth is not None and not text.startswith(auth, begin):
                 return None
             when = times_get(clock)
             members = requests_get(request)
@@ -400,24 +413,29 @@ class _Answers:
         match: re.Match[str],
         attempt: Attempt,
         start: float,
-        end: float,
+        stop: float,
         rest: str | None = None,
     ) -> None:
-        """Remember the analysis of a line for the times ``[start, end)``.
+        """Remember the analysis of a line for the times ``[start, stop)``.
 
         ``rest`` is its JSON from ``"status"`` on, when already encoded.
         """
         names = self.fields(match.re)
-        if names is None or start >= end:
+        if names is None or start >= stop:
             return
-        key = match.group(*names[:3])
+        begin, end = match.span(names[0])
+        auth, status, agent = match.group(*names[:3])
+        key = (match.string[end - _TAIL : end], end - begin, status, agent)
         if rest is None:
             pieces: list[str] = []
             self.encoder.rest_into(attempt, pieces)
             rest = "".join(pieces)
         if len(self.hits) >= _MEMO_LIMIT:
             self.hits.clear()
-        self.hits[key] = (start, end, rest.encode("ascii"), attempt.outcome is Outcome.FAIL)
+        self.hits[key] = (
+            auth,
+            (start, stop, rest.encode("ascii"), attempt.outcome is Outcome.FAIL),
+        )
 
 
 class _Judge:
