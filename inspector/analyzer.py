@@ -84,6 +84,11 @@ class _HeaderEntry:
     # times in [start, end) (or at start only, when start == end). Replaced whole, so a
     # race only costs a recompute.
     memo: list[tuple[float, float, tuple[Verdict, ...]]] = field(default_factory=list)
+    # (id(time verdicts), id(status verdicts)) -> (those two, all verdicts, outcome).
+    finals: dict[
+        tuple[int, int],
+        tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Verdict, ...], Outcome],
+    ] = field(default_factory=dict)
 
 
 class _LRU:
@@ -203,6 +208,7 @@ class Analyzer:
             final = entry.verdicts
             codes = entry.codes
             facts = entry.facts
+            timed: tuple[Verdict, ...] = ()
             if facts is not None:
                 report, subject = facts.report, facts.subject
                 if facts.decoded.kind is TokenKind.JWS:
@@ -214,11 +220,22 @@ class Analyzer:
             extra = (
                 () if status is None else self._status(status, entry.auth.is_bearer, final, codes)
             )
-            if extra:
-                final = final + extra
-            # The common case (a token fine at its time, no status verdict) reuses the
-            # entry's tuple and outcome: nothing is allocated per line but the Attempt.
-            outcome = entry.outcome if final is entry.verdicts else outcome_of(final)
+            if not timed and not extra:
+                # The common case (a token fine at its time, no status verdict) reuses
+                # the entry's tuple and outcome: nothing is allocated but the Attempt.
+                outcome = entry.outcome
+            else:
+                # Time and status verdicts come from memos, so the same pair is the same
+                # objects: so is the result, and consumers keyed on it (JSON) hit.
+                combo = entry.finals.get((id(timed), id(extra)))
+                if combo is not None and combo[0] is timed and combo[1] is extra:
+                    final, outcome = combo[2], combo[3]
+                else:
+                    final = final + extra
+                    outcome = outcome_of(final)
+                    if len(entry.finals) >= _FINALS_MAX:
+                        entry.finals.clear()
+                    entry.finals[(id(timed), id(extra))] = (timed, extra, final, outcome)
         return Attempt(
             record=record,
             client=self._client(record.user_agent),
@@ -249,8 +266,12 @@ class Analyzer:
             return attempt, -_INF, _INF
         if entry.facts.stale_after is not None:
             return attempt, _INF, -_INF
+        if entry.facts.decoded.kind is not TokenKind.JWS:
+            return attempt, -_INF, _INF
         stamp = record.time.timestamp()
-        start, end = self._time_window(entry.facts, stamp)
+        # analyze just judged this time through the entry's memo: its window is there.
+        memo = entry.memo
+        start, end = memo[0][:2] if memo else (_INF, -_INF)
         if not start <= stamp < end:
             return attempt, _INF, -_INF
         return attempt, start, end
@@ -548,6 +569,8 @@ class Analyzer:
 
 
 _INF = math.inf
+# Verdict combinations kept per Authorization value (time buckets x statuses).
+_FINALS_MAX = 64
 # Times in [2**30, 2**31) (2004-2038) are multiples of 2**-22 s: adding a minute to one,
 # or taking a whole-second claim below 2**31 from one, is exact. Windows stay in there.
 _EXACT_FROM = float(2**30)
