@@ -119,7 +119,15 @@ def _redact_run(run: str) -> str:
     return run
 
 
-def _replace(match: re.Match[str]) -> str:
+def _replace_all(match: re.Match[str]) -> str:
+    return _replace(match, opaque=True)
+
+
+def _replace_shaped(match: re.Match[str]) -> str:
+    return _replace(match, opaque=False)
+
+
+def _replace(match: re.Match[str], *, opaque: bool) -> str:
     kind = match.lastgroup
     if kind == "auth_value":
         value = match.group("auth_value")
@@ -134,7 +142,7 @@ def _replace(match: re.Match[str]) -> str:
         if looks_like_jose(token):
             return redact_credential(token)
         return ".".join(_redact_run(segment) for segment in token.split("."))
-    if kind == "run":
+    if kind == "run" and opaque:
         return _redact_run(match.group("run"))
     return match.group()
 
@@ -148,9 +156,14 @@ def _may_hold_credential(text: str) -> bool:
     return any(word in lowered for word in _HINT_WORDS)
 
 
-def redact_text(text: str) -> str:
+def redact_text(text: str, *, opaque: bool = True) -> str:
     """Replace every credential in free text (a path, a user agent, a raw line, an error).
 
+    ``opaque=False`` leaves long random-looking runs alone and redacts only what has a
+    credential's shape or place (JWTs, ``access_token=``, ``Bearer …``): for claim values,
+    where such runs are identifiers (Entra's pairwise ``sub``, ``aio``, ``uti``).
     Idempotent: redacted output has nothing left to redact.
     """
-    return _TEXT.sub(_replace, text) if _may_hold_credential(text) else text
+    if not _may_hold_credential(text):
+        return text
+    return _TEXT.sub(_replace_all if opaque else _replace_shaped, text)

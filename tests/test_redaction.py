@@ -87,3 +87,10 @@ def test_opaque_random_run_is_redacted_but_not_a_path() -> None:
     opaque = "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
     assert opaque not in redact_text(f"ua:x {opaque}")
     assert redact_text(f"/ords/{'a' * 40}/x") == f"/ords/{'a' * 40}/x"
+
+
+def test_claims_keep_random_looking_identifiers() -> None:
+    sub = "HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ"
+    assert redact_text(sub, opaque=False) == sub
+    assert sub not in redact_text(sub)
+    assert TOKEN not in redact_text(f"nested {TOKEN}", opaque=False)

@@ -25,7 +25,7 @@ from inspector.profile import JwtProfile
 from inspector.tui.feed import Batch, Pump, problem_text
 from inspector.tui.messages import AttemptsAdded, FeedFinished, ProfileLoaded, WorkerProblem
 from inspector.tui.model import DEFAULT_MAX_ATTEMPTS, AttemptStore, Filter
-from inspector.tui.present import Clock, system_clock
+from inspector.tui.present import Clock, shown, system_clock
 from inspector.tui.screens.apply import ApplyScreen
 from inspector.tui.screens.doctor import DoctorScreen
 from inspector.tui.screens.help import HelpScreen
@@ -159,7 +159,9 @@ class InspectorApp(App[int]):
                 self.status_info.problem = event.message
                 self._event_problem = event.file
                 if event.kind in ("error", "permission"):
-                    self.notify(event.message, title=event.kind, severity="error")
+                    self.notify(
+                        shown(event.message), title=event.kind, severity="error", markup=False
+                    )
             elif event.kind == "opened" and self._event_problem == event.file:
                 # The file we were waiting for (or that was deleted) is back.
                 self.status_info.problem = None
@@ -234,7 +236,7 @@ class InspectorApp(App[int]):
         """Show a worker's failure; the app keeps running."""
         self.store.counters.worker_errors += 1
         self.status_info.problem = message
-        self.notify(message, title="problem", severity="error", timeout=8)
+        self.notify(shown(message), title="problem", severity="error", timeout=8, markup=False)
         self.post_message(WorkerProblem(message))
         self._refresh_status()
 

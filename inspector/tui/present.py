@@ -1,8 +1,9 @@
 """Wording and colours of the live screen, as Rich renderables (no Textual here).
 
-Every value that came from a log line or a token is attacker-controlled: it is put into
-``Text`` objects, never interpreted as markup, and credentials go through
-``parsers.redaction``.
+Every value that came from a log line or a token is attacker-controlled: it goes through
+``shown`` (credentials redacted by ``parsers.redaction``, escape sequences, C1 controls and
+bidi overrides escaped by ``parsers.printable``: Rich's ``Text`` strips none of them) and
+into ``Text`` objects, never interpreted as markup.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from rich.text import Text
 from inspector.attempt import Attempt
 from inspector.tui.claims import TIME_CLAIMS, explain_claim, explain_header
 from inspector.verdicts import Outcome, Severity, Verdict
-from parsers.redaction import redact_authorization
+from parsers.printable import printable
+from parsers.redaction import redact_authorization, redact_text
 
 Clock = Callable[[], datetime]
 
@@ -33,6 +35,21 @@ SEVERITY_STYLE: dict[Severity, tuple[str, str]] = {
     Severity.INFO: ("ℹ", "cyan"),
 }
 COLUMNS = ("Time", "Client", "Request", "Status", "Subject", "IdP", "Outcome", "Cause")
+
+
+def shown(value: object, *, limit: int | None = None) -> str:
+    """A value from a log line or a token as display text: redacted, then made printable."""
+    return printable(redact_text(str(value)), limit=limit)
+
+
+def shown_claim(value: object) -> str:
+    """``shown`` for a claim: random-looking identifiers (a pairwise ``sub``) stay readable."""
+    return printable(redact_text(str(value), opaque=False))
+
+
+def shown_prose(value: str) -> str:
+    """Like ``shown`` for multi-line text (explanations, fixes): newlines are kept."""
+    return printable(redact_text(value), keep_newline=True)
 
 
 def system_clock() -> datetime:
@@ -90,29 +107,32 @@ def row_cells(attempt: Attempt, tz: tzinfo | None) -> tuple[Text | str, ...]:
     """The table row of one attempt, in ``COLUMNS`` order."""
     rec = attempt.record
     when = local(rec.time, tz).strftime("%H:%M:%S") if rec.time else "?"
-    request = f"{rec.method or '-'} {rec.path or '-'}"
+    request = shown(f"{rec.method or '-'} {rec.path or '-'}")
     status = Text(str(rec.status) if rec.status is not None else "-")
     if rec.status is not None:
         status.stylize("green" if rec.status < 400 else "red")
     idp = (attempt.token.idp if attempt.token else None) or "-"
+    # Text everywhere: a plain str cell would be read as markup by the DataTable.
     return (
-        when,
-        attempt.client,
+        Text(when),
+        Text(shown(attempt.client)),
         Text(request, overflow="ellipsis", no_wrap=True),
         status,
-        Text(attempt.subject or "-"),
-        idp,
+        Text(shown_claim(attempt.subject or "-")),
+        Text(shown(idp)),
         outcome_text(attempt.outcome),
-        Text(first_cause(attempt), style="dim"),
+        Text(shown(first_cause(attempt)), style="dim"),
     )
 
 
 def _value_text(value: Any) -> str:
     if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
+        text = ", ".join(str(v) for v in value)
+    elif isinstance(value, Mapping):
+        text = ", ".join(f"{k}={v}" for k, v in value.items())
+    else:
+        text = str(value)
+    return shown_claim(text)
 
 
 def _time_value(name: str, value: Any, now: datetime, tz: tzinfo | None) -> Text | None:
@@ -141,21 +161,22 @@ def fields_table(
     table.add_column("value", ratio=3, overflow="fold")
     table.add_column("meaning", ratio=2, style="dim")
     for name, value in values.items():
-        shown = _time_value(name, value, now, tz) or Text(_value_text(value))
-        table.add_row(Text(str(name)), shown, explain(str(name)))
+        value_text = _time_value(name, value, now, tz) or Text(_value_text(value))
+        table.add_row(Text(printable(str(name))), value_text, Text(explain(str(name))))
     return table
 
 
 def verdict_block(verdict: Verdict) -> Text:
     """One verdict: symbol, code and message, then why and fix."""
     symbol, style = SEVERITY_STYLE[verdict.severity]
-    text = Text.assemble((f"{symbol} {verdict.code}", style), "  ", verdict.message)
+    # Messages quote claim values; a check that quoted a credential must not show it here.
+    text = Text.assemble((f"{symbol} {shown(verdict.code)}", style), "  ", shown(verdict.message))
     if verdict.explanation:
         text.append("\n    why: ", style="dim")
-        text.append(verdict.explanation)
+        text.append(shown_prose(verdict.explanation))
     if verdict.fix and verdict.severity is not Severity.INFO:
         text.append("\n    fix: ", style="bold")
-        text.append(verdict.fix)
+        text.append(shown_prose(verdict.fix))
     return text
 
 
@@ -164,11 +185,12 @@ def signature_text(attempt: Attempt) -> Text:
     token = attempt.token
     if token is None:
         return Text("no token in this request", style="dim")
+    # kid comes from the token header, the JWKS location from the issuer's metadata.
     where = ""
     if token.key_id:
-        where = f" key {token.key_id}"
+        where = f" key {shown(token.key_id)}"
     if token.key_source or token.jwks_uri:
-        where += f" from {token.key_source or token.jwks_uri}"
+        where += f" from {shown(token.key_source or token.jwks_uri)}"
     if token.verified is True:
         return Text.assemble(("✔ signature verified", "bold green"), f" with{where}")
     if token.verified is False:
@@ -187,10 +209,10 @@ def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType
     head = Text.assemble(
         outcome_text(attempt.outcome),
         "  ",
-        (f"{rec.method or '-'} {rec.path or '-'}", "bold"),
+        (shown(f"{rec.method or '-'} {rec.path or '-'}"), "bold"),
         f"  → {rec.status if rec.status is not None else '-'}",
-        f"\n{when} · {attempt.client} · {rec.remote_addr or '-'} · "
-        f"{rec.source.file}:{rec.source.line}",
+        f"\n{when} · {shown(attempt.client)} · {shown(rec.remote_addr or '-')} · "
+        f"{shown(rec.source.file)}:{rec.source.line}",
     )
     parts: list[RenderableType] = [head, Text("")]
     if attempt.verdicts:
@@ -201,18 +223,19 @@ def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType
     token = attempt.token
     if token is None and rec.authorization:
         # Basic credentials, an empty Bearer...: shown redacted, never decoded.
-        shown_auth = redact_authorization(rec.authorization) or ""
+        shown_auth = printable(redact_authorization(rec.authorization) or "")
         parts.append(Text.assemble(("authorization ", "dim"), shown_auth))
     if token is not None:
-        shown = token.redacted or redact_authorization(rec.authorization) or ""
+        # The redacted form keeps ten characters of the credential: they may be escapes.
+        redacted = printable(token.redacted or redact_authorization(rec.authorization) or "")
         parts.append(
             Text.assemble(
                 ("token ", "dim"),
-                shown,
+                redacted,
                 ("  kind ", "dim"),
-                token.kind,
+                shown(token.kind),
                 ("  idp ", "dim"),
-                token.idp or "unknown",
+                shown(token.idp or "unknown"),
             )
         )
         if token.header:

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from inspector.attempt import Attempt
 from inspector.profile import JwtProfile
+from inspector.tui.present import shown
 
 PROFILE_FIELDS = (
     ("issuer", "p_issuer"),
@@ -70,22 +71,22 @@ def profile_panel(
         lines.append(Text.assemble(mark, (label, "bold cyan")))
         lines.append(
             Text.assemble(
-                ("    database  ", "dim"), (have, "") if have is not None else ("—", "dim")
+                ("    database  ", "dim"), (shown(have), "") if have is not None else ("—", "dim")
             )
         )
         if needed is not None:
             lines.append(
                 Text.assemble(
                     ("    token     ", "dim"),
-                    (want, "bold red" if differs else "green")
+                    (shown(want), "bold red" if differs else "green")
                     if want is not None
                     else ("—", "dim"),
                 )
             )
     if current is None:
-        note = Text(f"database: {db_state}", style="yellow")
+        note = Text(f"database: {shown(db_state)}", style="yellow")
     else:
-        note = Text(f"database: {db_state}", style="dim")
+        note = Text(f"database: {shown(db_state)}", style="dim")
     if needed is None:
         hint = Text("select an attempt with a token to compare", style="dim")
     elif current is not None and all(

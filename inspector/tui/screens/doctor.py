@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from inspector.tui.feed import problem_text
+from inspector.tui.present import shown
 from inspector.tui.session import Session
 
 STATUS_STYLE = {
@@ -62,7 +63,8 @@ class DoctorScreen(ModalScreen[None]):
 
     def _add(self, status: str, code: str, message: str) -> None:
         symbol, style = STATUS_STYLE.get(status, ("?", ""))
-        self._lines.append(Text.assemble((f"{symbol} {code}", style), "  ", message))
+        # Findings quote what the IdP's and the server's documents say.
+        self._lines.append(Text.assemble((f"{symbol} {shown(code)}", style), "  ", shown(message)))
         self.query_one("#findings", Static).update(Text("\n").join(self._lines))
 
     def action_close(self) -> None:

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from inspector.attempt import Attempt
+from parsers.printable import printable
 
 WARNING = (
     "This token is a credential: anyone who reads it can call the MCP server as this "
@@ -42,7 +43,9 @@ class RevealScreen(ModalScreen[None]):
 
     @on(Button.Pressed, "#reveal")
     def _reveal(self) -> None:
-        raw = self._attempt.record.authorization or ""
+        # Unredacted on purpose, but still escaped: the header is attacker-controlled and a
+        # real token has nothing printable() changes.
+        raw = printable(self._attempt.record.authorization or "")
         self.query_one("#token-text", Static).update(Text(raw, overflow="fold"))
         self.query_one("#reveal", Button).disabled = True
 

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from inspector.tui.model import Counters, Filter
+from inspector.tui.present import shown
 
 
 @dataclass(slots=True)
@@ -30,7 +31,7 @@ class StatusInfo:
 def status_text(info: StatusInfo) -> Text:
     """The status bar's two lines."""
     c = info.counters
-    names = ", ".join(PurePath(f).name or f for f in info.files) or "no file"
+    names = shown(", ".join(PurePath(f).name or f for f in info.files) or "no file")
     line1 = Text.assemble(
         ("files ", "dim"),
         names,
@@ -48,32 +49,34 @@ def status_text(info: StatusInfo) -> Text:
     if c.dropped:
         line1.append(f"  dropped {c.dropped:,} oldest", style="dim")
     if info.filter.active:
-        shown = []
+        active = []
         if info.filter.failures_only:
-            shown.append("failures only")
+            active.append("failures only")
         if info.filter.text:
-            shown.append(f"text {info.filter.text!r}")
-        line1.append(f"  filter: {', '.join(shown)}", style="bold magenta")
+            active.append(f"text {info.filter.text!r}")
+        line1.append(f"  filter: {shown(', '.join(active))}", style="bold magenta")
     if not info.following:
         line1.append("  (scrolled: not following)", style="dim")
     # Last, so that it is what an ellipsis cuts on a narrow terminal.
     if info.last_parse_failure and c.parse_failures:
-        line1.append(f"  last parse failure {info.last_parse_failure[:80]}", style="yellow")
+        failure = shown(info.last_parse_failure, limit=80)
+        line1.append(f"  last parse failure {failure}", style="yellow")
     line2 = Text()
     line2.append("db ", style="dim")
-    line2.append(info.database, style="red" if info.database.startswith("error") else "")
+    line2.append(shown(info.database), style="red" if info.database.startswith("error") else "")
     line2.append("  keys ", style="dim")
     if info.keys:
         for i, (issuer, state) in enumerate(sorted(info.keys.items())):
             if i:
                 line2.append(" · ")
             style = "red" if state.startswith(("error", "unavailable")) else ""
-            line2.append(f"{short_issuer(issuer)}: {state}", style=style)
+            # The issuer is the token's claim and the state may quote a fetch error.
+            line2.append(f"{shown(short_issuer(issuer))}: {shown(state)}", style=style)
     else:
         line2.append("none fetched yet")
     if info.problem:
         line2.append("  ⚠ ", style="bold red")
-        line2.append(info.problem, style="red")
+        line2.append(shown(info.problem), style="red")
     line2.truncate(400)
     return Text("\n").join([line1, line2])
 
