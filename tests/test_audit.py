@@ -57,18 +57,12 @@ def test_file_is_created_0600_and_lines_are_appended(tmp_path: Path) -> None:
     assert first["old_profile"] is None
 
 
-def test_existing_file_mode_is_not_widened(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", [0o600, 0o644, 0o666])
+def test_an_existing_file_ends_private(tmp_path: Path, mode: int) -> None:
+    # 0600 is kept; a file an older version (or an admin) left readable is tightened.
     path = tmp_path / "audit.jsonl"
-    path.touch(mode=0o600)
-    AuditLog(path).append(_record())
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert len(AuditLog(path).read()) == 1
-
-
-def test_an_existing_readable_file_is_made_private(tmp_path: Path) -> None:
-    path = tmp_path / "audit.jsonl"
-    path.write_text("")
-    path.chmod(0o644)
+    path.touch()
+    path.chmod(mode)
     AuditLog(path).append(_record())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(AuditLog(path).read()) == 1
