@@ -41,6 +41,7 @@ from inspector.scan_report import ScanReport
 from inspector.verdicts import Outcome, Verdict
 from parsers.authorization import parse_authorization
 from parsers.log_format import LineParser
+from parsers.nginx_time import parse_msec, parse_time_iso8601, parse_time_local
 from parsers.records import LogRecord, ParseFailure
 
 EPILOG = """\
@@ -268,7 +269,11 @@ def run(args: argparse.Namespace) -> int:
 # The variables the fast path reads, and the time variables in the order the parser picks
 # its record's time from (LineParser._pick_time).
 _FAST_FIELDS = ("http_authorization", "status", "http_user_agent", "remote_addr", "request")
-_TIME_FIELDS = ("time_local", "time_iso8601", "msec")
+_TIME_FIELDS: tuple[tuple[str, Callable[[str], datetime | None]], ...] = (
+    ("time_local", parse_time_local),
+    ("time_iso8601", parse_time_iso8601),
+    ("msec", parse_msec),
+)
 _MEMO_LIMIT = 8192
 # Characters at the end of an Authorization value that, with its length, find its entry.
 _TAIL = 24
@@ -309,7 +314,7 @@ class _Answers:
         if pattern in self.names:
             return self.names[pattern]
         groups = pattern.groupindex
-        clock = next((name for name in _TIME_FIELDS if name in groups), None)
+        clock = next((name for name, _ in _TIME_FIELDS if name in groups), None)
         names = (
             tuple(groups[name] for name in (*_FAST_FIELDS, clock))
             if clock is not None and all(name in groups for name in _FAST_FIELDS)
@@ -334,6 +339,8 @@ class _Answers:
         only_failures = self.only_failures
         fields = self.fields
         learn_line = self.learn_line
+        learn_time = self.learn_time
+        read_clock: Callable[[str], datetime | None] = parse_time_local
         last_pattern: re.Pattern[str] | None = None
         last_names: tuple[int, ...] | None = None
         last_file: str | None = None
@@ -342,9 +349,11 @@ class _Answers:
         def answer(
             match: re.Match[str], file: str, line: int, offset: int, build: bulkscan.Builder
         ) -> bytes | None:
-            nonlocal last_pattern, last_names, last_file, file_text
+            nonlocal last_pattern, last_names, last_file, file_text, read_clock
             if match.re is not last_pattern:
                 last_pattern, last_names = match.re, fields(match.re)
+                if last_names is not None:
+                    read_clock = self.clock_reader(match.re)
             if last_names is None:
                 return None
             # The Authorization value is long: it is found by its length and last
@@ -359,6 +368,11 @@ class _Answers:
             if auth is not None and not text.startswith(auth, begin):
                 return None
             when = times_get(clock)
+            if when is None and clock is not None:
+                # A new second: read as the parser reads it (LineParser._pick_time).
+                moment = read_clock(clock)
+                if moment is not None:
+                    when = learn_time(clock, moment)
             members = requests_get(request)
             if when is None or members is None:
                 # A new second (or request line): the record says what the text means.
@@ -396,17 +410,27 @@ class _Answers:
             return
         clock, request = match.group(names[5], names[4])
         if record.time is not None and clock not in self.times:
-            if len(self.times) >= _MEMO_LIMIT:
-                self.times.clear()
-            self.times[clock] = (
-                record.time.timestamp(),
-                self.encoder.time_text(record.time),
-                self.since is not None and record.time < self.since,
-            )
+            self.learn_time(clock, record.time)
         if request not in self.requests:
             if len(self.requests) >= _MEMO_LIMIT:
                 self.requests.clear()
             self.requests[request] = self.encoder.request(record.method, record.path)
+
+    def learn_time(self, clock: str | None, when: datetime) -> tuple[float, str, bool]:
+        """Remember what the time text ``clock`` stands for."""
+        if len(self.times) >= _MEMO_LIMIT:
+            self.times.clear()
+        found = self.times[clock] = (
+            when.timestamp(),
+            self.encoder.time_text(when),
+            self.since is not None and when < self.since,
+        )
+        return found
+
+    def clock_reader(self, pattern: re.Pattern[str]) -> Callable[[str], datetime | None]:
+        """How the parser makes a record's time from the time variable's text."""
+        groups = pattern.groupindex
+        return next(conv for name, conv in _TIME_FIELDS if name in groups)
 
     def learn_answer(
         self,
