@@ -67,8 +67,10 @@ async def test_watch_follows_what_nginx_logs(
     config.write_text("")
     # The IdP on 127.0.0.1 is the admin's own: trusted, so its keys may be discovered there.
     args = build_parser().parse_args(
-        ["watch", "--no-db", "--nginx-conf", str(server.conf_path), "--config", str(config)]
-        + ["--trusted-issuer", idp.issuer_v2]
+        [
+            *("watch", "--no-db", "--nginx-conf", str(server.conf_path)),
+            *("--config", str(config), "--trusted-issuer", idp.issuer_v2),
+        ]
     )
     session = build_session(args, Config())
     log = server.prefix / "logs" / "extended.log"
