@@ -42,7 +42,7 @@ from inspector.verdicts import Outcome, Verdict
 from parsers.authorization import parse_authorization
 from parsers.log_format import LineParser
 from parsers.nginx_time import parse_msec, parse_time_iso8601, parse_time_local
-from parsers.records import LogRecord, ParseFailure
+from parsers.records import LogRecord, ParseFailure, Source
 
 EPILOG = """\
 An attempt is a line with an Authorization header or a 401/403 status.
@@ -275,6 +275,8 @@ _TIME_FIELDS: tuple[tuple[str, Callable[[str], datetime | None]], ...] = (
     ("msec", parse_msec),
 )
 _MEMO_LIMIT = 8192
+# What a time text stands for: (timestamp, JSON "time" value, before --since, datetime).
+_Moment = tuple[float, str, bool, datetime]
 # Characters at the end of an Authorization value that, with its length, find its entry.
 _TAIL = 24
 
@@ -293,18 +295,28 @@ class _Answers:
     its group as it is, so a line whose address holds an escape takes the record path.
     """
 
-    def __init__(self, encoder: JsonLines, since: datetime | None, only_failures: bool) -> None:
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        encoder: JsonLines,
+        since: datetime | None,
+        only_failures: bool,
+        judge_all: bool,
+    ) -> None:
+        self.analyzer = analyzer
         self.encoder = encoder
         self.since = since
         self.only_failures = only_failures
+        self.judge_all = judge_all
         # (last characters and length of the authorization, status, user agent) ->
         # (authorization, (start, end, encoded rest, failed))
         self.hits: dict[
             tuple[str, int, str | None, str | None],
             tuple[str | None, tuple[float, float, bytes, bool]],
         ] = {}
-        # time text -> (timestamp, JSON time, before --since)
-        self.times: dict[str | None, tuple[float, str, bool]] = {}
+        self.times: dict[str | None, _Moment] = {}
+        self.statuses: dict[str | None, int | None] = {}  # status text -> record status
+        self.agents: dict[str, str | None] = {}  # escaped user agent -> record user agent
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
         self.names: dict[re.Pattern[str], tuple[int, ...] | None] = {}
         self.any_error = False  # an answered line had an error verdict
@@ -340,6 +352,11 @@ class _Answers:
         fields = self.fields
         learn_line = self.learn_line
         learn_time = self.learn_time
+        statuses_get = self.statuses.get
+        agents_get = self.agents.get
+        analyzer = self.analyzer
+        judge_all = self.judge_all
+
         read_clock: Callable[[str], datetime | None] = parse_time_local
         last_pattern: re.Pattern[str] | None = None
         last_names: tuple[int, ...] | None = None
@@ -362,11 +379,11 @@ class _Answers:
             text = match.string
             status, agent, addr, request, clock = match.group(*last_names[1:])
             found = hits_get((text[end - _TAIL : end], end - begin, status, agent))
-            if found is None:
-                return None
-            auth, hit = found
-            if auth is not None and not text.startswith(auth, begin):
-                return None
+            hit = None
+            if found is not None:
+                auth, hit = found
+                if auth is not None and not text.startswith(auth, begin):
+                    hit = None
             when = times_get(clock)
             if when is None and clock is not None:
                 # A new second: read as the parser reads it (LineParser._pick_time).
@@ -375,7 +392,9 @@ class _Answers:
                     when = learn_time(clock, moment)
             members = requests_get(request)
             if when is None or members is None:
-                # A new second (or request line): the record says what the text means.
+                if hit is None:
+                    return None
+                # A new request line (or time): the record says what the text means.
                 built = build(match.string, match.start(), match.end(), match, file, line, offset)
                 if not isinstance(built, LogRecord):
                     return None
@@ -384,22 +403,69 @@ class _Answers:
                 members = requests_get(request)
                 if when is None or members is None:
                     return None
-            if not hit[0] <= when[0] < hit[1] or (addr is not None and "\\" in addr):
+            if addr is not None and "\\" in addr:
                 return None
             if when[2]:
                 return b""
-            if hit[3]:
-                self.any_error = True
-            elif only_failures:
-                return b""
             if file is not last_file:
                 last_file, file_text = file, encoder.string(file)
+            if hit is None or not hit[0] <= when[0] < hit[1]:
+                rest = judge(match, file, line, offset, (begin, end), status, agent, when)
+                if not rest:
+                    return rest
+            elif hit[3]:
+                self.any_error = True
+                rest = hit[2]
+            elif only_failures:
+                return b""
+            else:
+                rest = hit[2]
             # JSON text is ASCII (ensure_ascii): the head encodes as it is.
             head = (
                 f'{{"file": {file_text}, "line": {line}, "time": {when[1]}, '
                 f'"remote_addr": {redacted_get(addr) or redacted(addr)}, {members}, '
             )
-            return head.encode("ascii") + hit[2]
+            return head.encode("ascii") + rest
+
+        def judge(
+            match: re.Match[str],
+            file: str,
+            line: int,
+            offset: int,
+            span: tuple[int, int],
+            status: str | None,
+            agent: str | None,
+            when: _Moment,
+        ) -> bytes | None:
+            # A line whose analysis is not known (yet, or at this time): judged here
+            # from what analyze reads (authorization, status, user agent, time) when
+            # those groups are the field values as they are. Gives the JSON from
+            # "status" on; b"" for a line that prints nothing, None for the record path.
+            code = statuses_get(status)
+            auth = None if span[0] < 0 else match.string[span[0] : span[1]]
+            if agent is not None and "\\" in agent:
+                agent = agents_get(agent, "\\")  # unescaped as a record had it
+            if (
+                (code is None and status is not None)
+                or (auth is not None and "\\" in auth)
+                or (agent is not None and "\\" in agent)
+            ):
+                return None
+            record = LogRecord(
+                Source(file, line, offset), when[3], None, None, None, None, code, agent, auth
+            )
+            if not judge_all and not is_attempt(record):
+                return b""
+            attempt, start, stop = analyzer.analyze_window(record)
+            pieces: list[str] = []
+            encoder.rest_into(attempt, pieces)
+            rest = "".join(pieces)
+            self.learn_answer(match, attempt, start, stop, rest)
+            if attempt.outcome is Outcome.FAIL:
+                self.any_error = True
+            elif only_failures:
+                return b""
+            return rest.encode("ascii")
 
         return answer
 
@@ -411,12 +477,19 @@ class _Answers:
         clock, request = match.group(names[5], names[4])
         if record.time is not None and clock not in self.times:
             self.learn_time(clock, record.time)
+        status, agent = match.group(names[1], names[2])
+        if status not in self.statuses and len(self.statuses) < _MEMO_LIMIT:
+            self.statuses[status] = record.status
+        if agent is not None and "\\" in agent and agent not in self.agents:
+            if len(self.agents) >= _MEMO_LIMIT:
+                self.agents.clear()
+            self.agents[agent] = record.user_agent
         if request not in self.requests:
             if len(self.requests) >= _MEMO_LIMIT:
                 self.requests.clear()
             self.requests[request] = self.encoder.request(record.method, record.path)
 
-    def learn_time(self, clock: str | None, when: datetime) -> tuple[float, str, bool]:
+    def learn_time(self, clock: str | None, when: datetime) -> _Moment:
         """Remember what the time text ``clock`` stands for."""
         if len(self.times) >= _MEMO_LIMIT:
             self.times.clear()
@@ -424,6 +497,7 @@ class _Answers:
             when.timestamp(),
             self.encoder.time_text(when),
             self.since is not None and when < self.since,
+            when,
         )
         return found
 
@@ -490,7 +564,7 @@ class _Judge:
         self.show_token: bool = args.show_token
         self.encoder = JsonLines()
         self.answers = (
-            _Answers(self.encoder, since, self.only_failures)
+            _Answers(analyzer, self.encoder, since, self.only_failures, self.judge_all)
             if self.as_json and not self.show_token
             else None
         )
