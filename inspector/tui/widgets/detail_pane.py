@@ -46,7 +46,10 @@ class DetailPane(VerticalScroll):
 
     def tick(self) -> None:
         """Re-render with the current time (live relative countdowns)."""
-        body = self.query_one("#detail-body", Static)
+        found = self.query("#detail-body").results(Static)
+        body = next(found, None)
+        if body is None:  # the app's timer can fire while the screen is torn down
+            return
         if self._attempt is None:
             body.update("No attempt selected.")
             return
