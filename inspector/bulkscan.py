@@ -11,6 +11,11 @@ worker counting the newlines before its range so line numbers stay exact.
 What the consumer sees is what the generic path gives for the same file: the same records
 for the kept lines, the same failures, the same line count. Pipes, standard input, gzip
 files and ``--last`` stay on the generic path.
+
+With ``Selection.lazy`` a kept line is not made into a record: a ``Part`` with an
+``answer`` method is first offered the line's match and may give the line's output
+itself (``scan --json`` does, from its analysis cache); other kept lines reach ``take``
+as ``Matched``, which builds the record on demand.
 """
 
 from __future__ import annotations
@@ -85,10 +90,16 @@ Items = list[LogRecord | ParseFailure | Matched | bytes]
 
 
 class Part(Protocol):
-    """Whoever judges the lines of one byte range (one per process)."""
+    """Whoever judges the lines of one byte range (one per process).
+
+    It may also have an ``answer`` attribute (an ``Answer``, or None), used when the
+    selection is lazy.
+    """
 
     def take(self, items: Items, lines: int) -> None:
-        """``lines`` more lines were read; ``items`` are their kept records and failures."""
+        """``lines`` more lines were read; ``items`` are their kept records and failures,
+        in line order (with a lazy selection also ``Matched`` lines and answered output).
+        """
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,11 @@ grouped by cause. Exit status: 0 when no attempt has an error verdict, 1 when on
 
 Regular files are read by ``inspector.bulkscan`` (block parsing, records only for
 attempts, big files split over the CPUs by forked workers); standard input, pipes, gzip
-files and ``--last`` go through ``iter_records``. ``tests/test_bulkscan.py`` holds the two
-paths to the same output, byte for byte.
+files and ``--last`` go through ``iter_records``. With ``--json`` (without
+``--show-token``) the bulk path answers most lines from match groups: ``_Answers`` keeps
+the JSON of each (Authorization, status, user agent) with the time window over which
+``Analyzer.analyze_window`` says it holds. ``tests/test_bulkscan.py`` holds the two paths
+to the same output, byte for byte.
 """
 
 from __future__ import annotations
