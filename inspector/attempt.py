@@ -75,18 +75,20 @@ class Attempt:
             "path": redaction_of(rec.path),
             "status": rec.status,
             "client": self.client,
-            "subject": redaction_of(self.subject, opaque=False),
+            "subject": redaction_of(self.subject),
             "token": self.token.as_dict() if self.token else None,
             "verdicts": [v.as_dict() for v in self.verdicts],
             "outcome": self.outcome.value,
         }
 
 
-def redaction_of(value: str | None, *, opaque: bool = True) -> str | None:
+def redaction_of(value: str | None) -> str | None:
     """``value`` with any credential in it redacted (``None`` stays ``None``).
 
-    What ``Attempt.as_dict`` applies to its free-text fields (``opaque=False`` for the
-    subject: a claim, where random-looking runs are identifiers); an encoder that writes
-    the same JSON without building the dict must apply it to the same fields.
+    What ``Attempt.as_dict`` applies to each of its free-text fields, the same for all:
+    JWTs, ``access_token=``-style parameters and ``Bearer …`` are redacted; long
+    random-looking runs are kept, because in a subject they are identifiers (Entra's
+    pairwise ``sub``). An encoder that writes the same JSON without building the dict
+    applies it to the same fields.
     """
-    return None if value is None else redact_text(value, opaque=opaque)
+    return None if value is None else redact_text(value, opaque=False)

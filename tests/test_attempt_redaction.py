@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -66,3 +67,17 @@ def test_scan_prints_no_token_from_the_path(tmp_path: Path, as_json: bool) -> No
     assert run.returncode in (0, 1), run.stderr
     assert run.stdout.strip()
     assert SIGNATURE not in run.stdout + run.stderr
+
+
+def test_scan_encoder_writes_what_as_dict_holds_for_hostile_text() -> None:
+    from inspector.commands.scan import JsonLines
+
+    sub = "HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ"  # a pairwise Entra sub: kept
+    record = LogRecord(
+        Source("x.log", 1, 0), WHEN, "::1", "GET", f"/ords/mcp?id_token={JWT}",
+        "HTTP/1.1", 401, "ua", None,
+    )  # fmt: skip
+    attempt = dataclasses.replace(Analyzer(None, Expectations()).analyze(record), subject=sub)
+    doc = attempt.as_dict()
+    assert doc["subject"] == sub and SIGNATURE not in doc["path"]
+    assert JsonLines().encode(attempt) == json.dumps(doc, default=str)
