@@ -284,6 +284,11 @@ _Moment = tuple[float, str, bool, datetime]
 _TAIL = 24
 
 
+def _probe(text: str, begin: int, end: int) -> str | None:
+    """The last characters of the group at ``[begin, end)`` (None: it did not take part)."""
+    return None if begin < 0 else text[end - _TAIL if end - begin > _TAIL else begin : end]
+
+
 class _Answers:
     """``scan --json`` lines answered from match groups, without a record or an Attempt.
 
@@ -314,7 +319,7 @@ class _Answers:
         # (last characters and length of the authorization, status, user agent) ->
         # (authorization, (start, end, encoded rest, failed))
         self.hits: dict[
-            tuple[str, int, str | None, str | None],
+            tuple[str | None, int, str | None, str | None],
             tuple[str | None, tuple[float, float, bytes, bool]],
         ] = {}
         self.times: dict[str | None, _Moment] = {}
@@ -381,7 +386,9 @@ class _Answers:
             begin, end = match.span(last_names[0])
             text = match.string
             status, agent, addr, request, clock = match.group(*last_names[1:])
-            found = hits_get((text[end - _TAIL : end], end - begin, status, agent))
+            # _probe, inline.
+            tail = None if begin < 0 else text[end - _TAIL if end - begin > _TAIL else begin : end]
+            found = hits_get((tail, end - begin, status, agent))
             hit = None
             if found is not None:
                 auth, hit = found
@@ -526,7 +533,7 @@ class _Answers:
             return
         begin, end = match.span(names[0])
         auth, status, agent = match.group(*names[:3])
-        key = (match.string[end - _TAIL : end], end - begin, status, agent)
+        key = (_probe(match.string, begin, end), end - begin, status, agent)
         if rest is None:
             pieces: list[str] = []
             self.encoder.rest_into(attempt, pieces)
