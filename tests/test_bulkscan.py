@@ -412,3 +412,26 @@ def test_answers_from_the_cache_cross_time_windows_as_the_generic_path_does(
         for line in window_lines
         if b"Bearer " in line
     )
+
+
+@pytest.mark.parametrize("extra", [["--json"], ["--json", "--all"]], ids=" ".join)
+def test_answers_tell_apart_short_empty_and_absent_authorization(
+    workdir: Path, idp: LocalIdP, extra: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = idp.mint(idp.entra_v2_claims(now=WHEN.timestamp()))
+    values = [None, "", "Bearer x", "Bearer y", "Basic x", f"Bearer {token}", "Bearer  x"]
+    lines = [
+        render(status, values[i % len(values)], at=WHEN + timedelta(seconds=i // 4)).encode()
+        for i in range(300)
+        for status in (200, 401)
+    ]
+    assert b'authorization:""' in b"\n".join(lines)
+    log = workdir / "short.log"
+    write_log(log, lines)
+    generic = run_scan(workdir, [str(log)], extra, bulk=False, monkeypatch=monkeypatch)
+    fast = run_scan(workdir, [str(log)], extra, bulk=True, monkeypatch=monkeypatch)
+    assert fast == generic
+    rows = [json.loads(row) for row in fast[1].splitlines()]
+    codes = {verdict["code"] for row in rows for verdict in row["verdicts"]}
+    assert {"no-token", "not-bearer"} <= codes
+    assert any(row["verdicts"] == [] for row in rows)  # the good token on a 200
