@@ -435,3 +435,31 @@ def test_answers_tell_apart_short_empty_and_absent_authorization(
     codes = {verdict["code"] for row in rows for verdict in row["verdicts"]}
     assert {"no-token", "not-bearer"} <= codes
     assert any(row["verdicts"] == [] for row in rows)  # the good token on a 200
+
+
+def test_output_to_a_real_file_goes_through_its_descriptor_unchanged(
+    workdir: Path, window_lines: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = workdir / "window.log"
+    write_log(log, window_lines)
+    _, expected, _ = run_scan(workdir, [str(log)], ["--json"], bulk=False, monkeypatch=monkeypatch)
+    argv = [
+        "scan", str(log), "--log-format", EXTENDED_TEMPLATE, "--jwks", str(workdir / "jwks.json"),
+        "--config", str(workdir / "config.toml"), "--json",
+    ]  # fmt: skip
+    written: list[int] = []
+    original = bulkscan.write_all
+
+    def recorded(fd: int, pieces: list[bytes]) -> None:
+        written.append(len(pieces))
+        original(fd, pieces)
+
+    monkeypatch.setattr(bulkscan, "write_all", recorded)
+    monkeypatch.setattr(bulkscan, "READ_CHUNK", 4096)
+    monkeypatch.setattr(bulkscan, "PARALLEL_MIN_BYTES", 1)
+    target = workdir / "out.jsonl"
+    with target.open("w", encoding="utf-8") as out:
+        out.write("first\n")  # text written before must stay first
+        scan_command.scan(build_parser().parse_args(argv), out, io.StringIO(), processes=2)
+    assert written  # the descriptor path was taken
+    assert target.read_text(encoding="utf-8") == "first\n" + expected
