@@ -81,3 +81,21 @@ def test_scan_encoder_writes_what_as_dict_holds_for_hostile_text() -> None:
     doc = attempt.as_dict()
     assert doc["subject"] == sub and SIGNATURE not in doc["path"]
     assert JsonLines().encode(attempt) == json.dumps(doc, default=str)
+
+
+# checks.check_credentials quotes the "scheme" in not-bearer's message; for "<jwt> extra"
+# that is the token (patch sent to the checks owner). strict: the marker goes with it.
+@pytest.mark.xfail(strict=True, reason="not-bearer must not quote a token taken for a scheme")
+@pytest.mark.parametrize("as_json", [False, True])
+def test_scan_quotes_no_token_sent_in_the_scheme_place(tmp_path: Path, as_json: bool) -> None:
+    log = _line("POST /ords/mcp HTTP/1.1", f"{JWT} extra")
+    run = subprocess.run(
+        [sys.executable, "-m", "inspector", "scan", "--nginx-conf", str(SAMPLE_CONF),
+         *(["--json"] if as_json else []), "-"],
+        cwd=ROOT, env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+        input=log, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert run.returncode in (0, 1), run.stderr
+    assert "not-bearer" in run.stdout
+    assert SIGNATURE not in run.stdout + run.stderr
+    assert JWT[:40] not in run.stdout + run.stderr
