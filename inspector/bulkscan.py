@@ -254,62 +254,69 @@ def _read_range(
     """
     first = line
     pos = start  # offset of the next byte to read
-    pending = b""  # an incomplete line carried to the next read
+    # Reads land after the incomplete line carried over (``have`` bytes at the front),
+    # and blocks are decoded straight from the buffer: no joining, no slicing copies.
+    # What is carried is at most a read (after a newline) or max_line bytes (without).
+    buffer = bytearray(2 * READ_CHUNK + max_line)
+    view = memoryview(buffer)
+    have = 0
     skipping = False  # inside an over-long line, after its cut part was parsed
     take = part.take
     answer: Answer | None = getattr(part, "answer", None) if selection.lazy else None
     while True:
         want = READ_CHUNK if stop is None else min(READ_CHUNK, stop - pos)
         try:
-            chunk = os.pread(fd, want, pos) if want > 0 else b""
+            got = os.preadv(fd, [view[have : have + want]], pos) if want > 0 else 0
         except OSError as exc:
             return line - first, [f"{path}: read failed: {exc.strerror or exc}"]
-        at_end = not chunk
-        line_start = pos - len(pending)
-        pos += len(chunk)
-        if skipping:
-            newline = chunk.find(b"\n")
+        at_end = got == 0
+        line_start = pos - have
+        pos += got
+        if skipping:  # nothing is carried while skipping
+            newline = buffer.find(b"\n", 0, got)
             if newline < 0 and not at_end:
                 continue
             skipping = False
-            chunk = chunk[newline + 1 :] if newline >= 0 else b""
-            line_start = pos - len(chunk)
-        data = pending + chunk if pending else chunk
+            got = got - newline - 1 if newline >= 0 else 0
+            buffer[:got] = buffer[newline + 1 : newline + 1 + got]
+            line_start = pos - got
+        end = have + got
         if at_end:
             # The last line may lack its newline; it is a line all the same.
-            if data:
+            if end:
                 items: Items = []
                 count = _parse_block(
-                    parser, data, path, line, line_start, items, selection, max_line, answer
+                    parser, view[:end], path, line, line_start, items, selection, max_line, answer
                 )
                 take(items, count)
                 line += count
             return line - first, []
-        cut = data.rfind(b"\n") + 1
+        cut = buffer.rfind(b"\n", 0, end) + 1
         if cut == 0:
-            if len(data) > max_line:
+            if end > max_line:
                 # The generic splitter's rule: parse the first max_line bytes, cut, and
                 # skip the rest of the line up to its newline.
                 source = Source(path, line, line_start)
-                take([parser.parse(data[:max_line], source, True)], 1)
+                take([parser.parse(bytes(view[:max_line]), source, True)], 1)
                 line += 1
-                pending = b""
+                have = 0
                 skipping = True
             else:
-                pending = data
+                have = end
             continue
-        block, pending = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
         items = []
         count = _parse_block(
-            parser, block, path, line, line_start, items, selection, max_line, answer
+            parser, view[:cut], path, line, line_start, items, selection, max_line, answer
         )
         take(items, count)
         line += count
+        have = end - cut
+        buffer[:have] = buffer[cut:end]
 
 
 def _parse_block(
     parser: LineParser,
-    block: bytes,
+    block: bytes | memoryview,
     path: str,
     line: int,
     offset: int,
@@ -320,10 +327,12 @@ def _parse_block(
 ) -> int:
     """Parse the complete lines of ``block``; ASCII stretches in bulk, other lines alone."""
     bulk = _match_block if selection.lazy and lazy_capable(parser) else _records_block
-    if block.isascii():
-        return bulk(
-            parser, block.decode("ascii"), path, line, offset, out, selection, max_line, answer
-        )
+    try:
+        text = str(block, "ascii")
+    except UnicodeDecodeError:
+        block = bytes(block)
+    else:
+        return bulk(parser, text, path, line, offset, out, selection, max_line, answer)
     first = line
     pos = 0
     size = len(block)
