@@ -19,6 +19,7 @@ from inspector.expectations import ORDS_ALGORITHMS, ORDS_MAX_SKEW, Expectations
 from inspector.idp import ENTRA_V1_ISSUER, ENTRA_V2_ISSUER, idp_family, is_graph_audience
 from inspector.verdicts import Severity, Verdict
 from parsers.authorization import Authorization
+from parsers.redaction import MAX_SCHEME_CHARS
 from parsers.token import DecodedToken, TokenKind
 
 # ORDS's global `security.jwt.allowed.skew` applies when p_allowed_skew is NULL. We assume
@@ -92,6 +93,9 @@ def check_credentials(auth: Authorization, status: int | None) -> Verdicts:
         scheme = "missing (a bare credential)"
     elif auth.scheme == "Bearer":
         scheme = "Bearer without a token"
+    elif len(auth.scheme) > MAX_SCHEME_CHARS or "." in auth.scheme:
+        # "<jwt> extra": the credential sits where the scheme should; never quote it.
+        scheme = "missing (a credential followed by other text)"
     else:
         scheme = auth.scheme
     return [rules.NOT_BEARER.verdict(scheme=scheme)]

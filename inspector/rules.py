@@ -11,25 +11,21 @@ never the credential itself: checks must not pass the raw token in.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from inspector.verdicts import Severity, Verdict
+from parsers.printable import printable as terminal_safe
+from parsers.redaction import redact_text
 
 # Values longer than this are cut in messages: a claim can be megabytes of junk.
 MAX_SHOWN_CHARS = 120
 
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
 
 def printable(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
-    """``text`` safe for a terminal: control and bidi characters escaped, length capped."""
-    cleaned = _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
-    if len(cleaned) > limit:
-        cleaned = cleaned[: limit - 1] + "…"
-    return cleaned
+    """``text`` safe for a terminal and free of credentials: escaped, redacted, capped."""
+    return terminal_safe(redact_text(text, opaque=False), limit=limit)
 
 
 def quoted(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:

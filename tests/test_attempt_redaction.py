@@ -85,7 +85,6 @@ def test_scan_encoder_writes_what_as_dict_holds_for_hostile_text() -> None:
 
 # checks.check_credentials quotes the "scheme" in not-bearer's message; for "<jwt> extra"
 # that is the token (patch sent to the checks owner). strict: the marker goes with it.
-@pytest.mark.xfail(strict=True, reason="not-bearer must not quote a token taken for a scheme")
 @pytest.mark.parametrize("as_json", [False, True])
 def test_scan_quotes_no_token_sent_in_the_scheme_place(tmp_path: Path, as_json: bool) -> None:
     log = _line("POST /ords/mcp HTTP/1.1", f"{JWT} extra")
