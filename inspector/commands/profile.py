@@ -59,6 +59,7 @@ from inspector.proposal import (
     unanchored_warning,
 )
 from inspector.schema_facts import SchemaAuthorization, schema_expectations, unreadable_note
+from parsers.printable import printable
 from parsers.redaction import redact_credential
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESTORE_FAILED = 0, 1, 2, 3
@@ -454,13 +455,14 @@ def render_proposal(proposal: Proposal, chosen_token: str | None, show_token: bo
     out: list[str] = []
     out.append(f"Token sha256:{proposal.token_fingerprint} ({proposal.signature_state()})")
     out.append(
-        f"  issuer {proposal.proposed.issuer}" + ("" if proposal.anchored else " (NOT anchored)")
+        f"  issuer {printable(proposal.proposed.issuer)}"
+        + ("" if proposal.anchored else " (NOT anchored)")
     )
     if proposal.source:
         out.append(f"  from {proposal.source}")
     if chosen_token is not None:
         shown = chosen_token if show_token else redact_credential(chosen_token)
-        out.append(f"  token {shown}")
+        out.append(f"  token {printable(shown)}")
     target = proposal.schema or "the connected schema"
     out.append("")
     if proposal.current_known:

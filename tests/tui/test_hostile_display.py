@@ -98,3 +98,26 @@ async def test_live_screen_and_reveal_show_no_raw_control() -> None:
         revealed = plain(app.screen.query_one("#token-text", Static))
         assert JWT in revealed.replace("\n", "")  # asked for: the token itself is shown
         assert "\x1b" not in revealed and "\\x1b]0;PWNED\\x07" in revealed.replace("\n", "")
+
+
+def test_apply_modal_escapes_values_from_the_token() -> None:
+    from inspector.tui.screens.apply import plan_renderable, unanchored_warning
+    from inspector.tui.session import ApplyPlan, DiffRow
+
+    issuer = f"https://evil.example/{EVIL}"
+    proposed = JwtProfile(issuer=issuer, audience=f"aud{EVIL}", jwk_url="https://k/keys")
+    plan = ApplyPlan(
+        current=None,
+        proposed=proposed,
+        diff=(DiffRow("p_issuer", None, issuer), DiffRow("p_audience", None, EVIL)),
+        prechecks=(f"token roles [{EVIL}] exist",),
+        risks=(f"issuer {issuer} is new",),
+        plsql="begin null; end;",
+        verified=True,
+        anchored=False,
+    )
+    out = io.StringIO()
+    Console(file=out, width=160, color_system=None).print(plan_renderable(plan))
+    text = out.getvalue() + unanchored_warning(issuer)
+    assert not any(ch in text for ch in RAW)
+    assert "evil.example" in text

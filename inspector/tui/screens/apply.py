@@ -23,6 +23,7 @@ from textual.widgets import Button, Static
 
 from inspector.attempt import Attempt
 from inspector.tui.feed import problem_text
+from inspector.tui.present import shown, shown_claim
 from inspector.tui.session import ApplyOutcome, ApplyPlan, Session
 
 UNVERIFIED_WARNING = (
@@ -35,10 +36,10 @@ UNVERIFIED_WARNING = (
 def unanchored_warning(issuer: str) -> str:
     """The second confirmation's text for an issuer nobody anchored, quoting it."""
     return (
-        f"The issuer {issuer!r} is NOT anchored: it is not a trusted issuer, the expected "
-        "issuer or the current profile's. The token's signature only matches keys published "
-        "by its own issuer. Trusting it means anyone who controls that issuer's keys can sign "
-        "tokens ORDS accepts. Press the button again to trust it."
+        f"The issuer '{shown_claim(issuer)}' is NOT anchored: it is not a trusted issuer, "
+        "the expected issuer or the current profile's. The token's signature only matches "
+        "keys published by its own issuer. Trusting it means anyone who controls that "
+        "issuer's keys can sign tokens ORDS accepts. Press the button again to trust it."
     )
 
 
@@ -52,8 +53,8 @@ def plan_renderable(plan: ApplyPlan) -> Group:
         style = "bold yellow" if row.changed else "dim"
         diff.add_row(
             row.name,
-            Text(row.current if row.current is not None else "—"),
-            Text(row.proposed if row.proposed is not None else "—", style=style),
+            Text(shown_claim(row.current) if row.current is not None else "—"),
+            Text(shown_claim(row.proposed) if row.proposed is not None else "—", style=style),
         )
     parts: list[Table | Text | Syntax] = []
     if not plan.anchored and plan.proposed is not None:
@@ -63,15 +64,18 @@ def plan_renderable(plan: ApplyPlan) -> Group:
             else "signature NOT verified"
         )
         parts.append(
-            Text(f"Issuer {plan.proposed.issuer} — NOT anchored ({signature})", style="bold red")
+            Text(
+                f"Issuer {shown_claim(plan.proposed.issuer)} — NOT anchored ({signature})",
+                style="bold red",
+            )
         )
     parts += [diff, Text("")]
     if plan.prechecks:
         parts.append(Text("Pre-checks", style="bold"))
-        parts.extend(Text(f"  {line}") for line in plan.prechecks)
+        parts.extend(Text(f"  {shown(line)}") for line in plan.prechecks)
     if plan.risks:
         parts.append(Text("Risks", style="bold red"))
-        parts.extend(Text(f"  ⚠ {line}", style="yellow") for line in plan.risks)
+        parts.extend(Text(f"  ⚠ {shown(line)}", style="yellow") for line in plan.risks)
     parts.append(Text("PL/SQL that will run", style="bold"))
     parts.append(Syntax(plan.plsql, "sql", word_wrap=True, theme="ansi_dark"))
     return Group(*parts)
@@ -118,7 +122,7 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
 
     def _plan_failed(self, message: str) -> None:
         self.query_one("#plan", Static).update(
-            Text(f"Cannot prepare a proposal: {message}", style="bold red")
+            Text(f"Cannot prepare a proposal: {shown(message)}", style="bold red")
         )
 
     def _show_plan(self, plan: ApplyPlan) -> None:
@@ -127,7 +131,7 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
         button = self.query_one("#apply-confirm", Button)
         if plan.refusal:
             self.query_one("#confirm-warning", Static).update(
-                Text(f"Cannot apply: {plan.refusal}", style="bold red")
+                Text(f"Cannot apply: {shown(plan.refusal)}", style="bold red")
             )
             return
         button.disabled = False
@@ -170,15 +174,15 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
     def _progress(self, line: str) -> None:
         self._progress_lines.append(line)
         self.query_one("#progress", Static).update(
-            Text("\n".join(f"• {x}" for x in self._progress_lines[-6:]))
+            Text("\n".join(f"• {shown(x)}" for x in self._progress_lines[-6:]))
         )
 
     def _finished(self, outcome: ApplyOutcome) -> None:
         self._busy = False
         self._outcome = outcome
         style = "bold green" if outcome.ok else "bold red"
-        lines = [Text(("✔ " if outcome.ok else "✘ ") + outcome.summary, style=style)]
-        lines += [Text(f"  {d}") for d in outcome.details]
+        lines = [Text(("✔ " if outcome.ok else "✘ ") + shown(outcome.summary), style=style)]
+        lines += [Text(f"  {shown(d)}") for d in outcome.details]
         self.query_one("#confirm-warning", Static).update(Group(*lines))
         button = self.query_one("#apply-confirm", Button)
         button.label = "Close"
