@@ -142,9 +142,26 @@ def test_dry_run_json_is_the_proposal(
     assert status == 0
     data = json.loads(out)
     assert data["proposed"]["role_claim_name"] is None
-    assert data["will_pass"] is True
-    # Scope-based: mcp:connect names no ORDS privilege in the seeded stand-in.
+    # Scope-based: mcp:connect names no ORDS privilege in the seeded stand-in, so ORDS
+    # would refuse the token under this profile, and the proposal says so before apply.
+    assert data["will_pass"] is False
     assert "no-privilege" in [r["code"] for r in data["risks"]]
+
+
+def test_apply_proposal_judges_the_token_with_the_schema_roles(
+    idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = tmp_path / "ords.json"
+    wrong_case = idp.mint(idp.entra_v2_claims(roles=["ordsusers"]))
+    status, out, _ = _run([*_apply(state, "--dry-run"), "--json"], monkeypatch, wrong_case)
+    assert status == 0
+    data = json.loads(out)
+    assert data["proposed"]["role_claim_name"] == "/roles"
+    assert data["will_pass"] is False
+    assert "role-missing" in json.dumps(data["prechecks"])
+    right = idp.mint(idp.entra_v2_claims(roles=["ORDSUsers"]))
+    status, out, _ = _run([*_apply(state, "--dry-run"), "--json"], monkeypatch, right)
+    assert json.loads(out)["will_pass"] is True
 
 
 def test_unverified_token_is_refused(

@@ -16,7 +16,7 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -36,6 +36,7 @@ from inspector.database import (
     settings_from,
 )
 from inspector.db_errors import one_line
+from inspector.expectations import Expectations
 from inspector.expectations_config import anchored_issuers, build_analyzer, trusted_issuers
 from inspector.options import (
     add_config_option,
@@ -58,7 +59,12 @@ from inspector.proposal import (
     propose,
     unanchored_warning,
 )
-from inspector.schema_facts import SchemaAuthorization, schema_expectations, unreadable_note
+from inspector.schema_facts import (
+    SchemaAuthorization,
+    read_authorization,
+    schema_expectations,
+    unreadable_note,
+)
 from parsers.printable import printable
 from parsers.redaction import redact_credential
 
@@ -420,7 +426,7 @@ def _proposal(
             repo,
             report,
             options=_options(args, config, _schema(args)),
-            check=check_with(analyzer, chosen.token, at=chosen.at),
+            check=_check_with_schema(check_with(analyzer, chosen.token, at=chosen.at), repo, args),
             client=chosen.client,
             source=chosen.source,
         )
@@ -434,6 +440,27 @@ def _proposal(
             f"cannot propose a profile ({exc.code}): {exc.message}.{extra}"
         ) from None
     return proposal, chosen
+
+
+def _check_with_schema(
+    check: Callable[[Expectations], Any], repo: OrdsRepository | None, args: argparse.Namespace
+) -> Callable[[Expectations], Any]:
+    """Judge the token under the proposed profile with the schema's roles and privileges too,
+    so "will this token pass" answers as ORDS would (a wrong role is caught before apply)."""
+    if repo is None or _schema(args) is not None:
+        # Another schema's profile: the USER_ORDS_* views describe only the connected one.
+        return check
+    try:
+        facts = read_authorization(repo)
+    except Exception as exc:  # costs the role and scope checks, never the proposal
+        _emit(f"note: {unreadable_note(exc)}", err=True)
+        return check
+    known = Expectations(ords_roles=facts.ords_roles, ords_privileges=facts.ords_privileges)
+
+    def judged(expectations: Expectations) -> Any:
+        return check(expectations.merged(known))
+
+    return judged
 
 
 # --------------------------------------------------------------------------- rendering
