@@ -152,6 +152,7 @@ def doctor_runner(args: argparse.Namespace, session: Any, config: Any = None) ->
         url=args.mcp_url,
         timeout=args.http_timeout or 5.0,
         profile_loader=session.current_profile if session.has_database else None,
+        authorization_loader=session.schema_authorization if session.has_database else None,
         logs=tuple(Path(p) for p in session.files if p != "-"),
         nginx_conf=args.nginx_conf,
         key_store=key_store_factory(config if config is not None else Config(), args),

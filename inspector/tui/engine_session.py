@@ -196,6 +196,15 @@ class EngineSession:
             self._set_profile(profile)
             return profile
 
+    def schema_authorization(self) -> SchemaAuthorization:
+        """The roles and privileges read with the profile, for the doctor's token checks.
+
+        Raises when they could not be read, so the doctor says those checks are lost.
+        """
+        if self._authorization is None:
+            raise LookupError("the schema's ORDS roles and privileges could not be read")
+        return self._authorization
+
     def _read_authorization(self, repo: OrdsRepository) -> SchemaAuthorization | None:
         """The schema's roles and privileges; None for another schema or on failure."""
         if self._options.schema is not None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from inspector.demo.scenario import EXTENDED_TEMPLATE
 from parsers.log_format import compile_format, parse_log_format_string
 from parsers.records import LogRecord, Source
@@ -117,3 +119,23 @@ def test_demo_help_tells_which_attempts_turn_green() -> None:
     assert "the following attempts turn green" not in text
     assert "that token's following attempts turn green" in text
     assert "role-missing" in text and "issuer-mismatch" in text
+
+
+def test_watch_session_gives_the_doctor_the_schema_roles(tmp_path: Path) -> None:
+    from inspector.cli import build_parser
+    from inspector.commands.watch import build_session
+    from inspector.config import Config
+
+    args = build_parser().parse_args(
+        ["watch", "--dsn", "memory:", "--jwks", "samples/jwks.json",
+         str(ROOT / "samples/extended.log")]
+    )  # fmt: skip
+    session = build_session(args, Config())
+    try:
+        with pytest.raises(LookupError):
+            session.schema_authorization()  # nothing read yet: the doctor loses role checks
+        session.current_profile()
+        roles = session.schema_authorization().ords_roles
+        assert roles is not None and "ORDSUsers" in roles
+    finally:
+        session.close()
