@@ -236,7 +236,10 @@ JWKS_UNAVAILABLE = _rule(
     """The issuer's metadata or JWKS could not be fetched or read, so the signature was
     not verified. If ORDS cannot reach the JWK URL either, it rejects every token.""",
     """Check that the JWK URL is https://, reachable from this host and from the ORDS host
-    (proxy, firewall, DNS), and returns a JWKS; or pass an offline copy with --jwks.""",
+    (proxy, firewall, DNS), and returns a JWKS; or pass an offline copy with --jwks. An
+    issuer only a token names is fetched from public https addresses only: anchor yours
+    with --trusted-issuer ISS, or allow a lab IdP on a private network with
+    --allow-private-idp.""",
 )
 SIGNATURE_UNCHECKED = _rule(
     "signature-unchecked",
