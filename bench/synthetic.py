@@ -15,18 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from parsers.nginx_conf import EXTENDED_TEMPLATE as EXTENDED_TEMPLATE  # re-exported
 from parsers.nginx_escape import escape_default
 from parsers.nginx_time import format_time_local
-
-EXTENDED_TEMPLATE = (
-    "$remote_addr - $remote_user [$time_local] "
-    '"$request" $status $body_bytes_sent '
-    'referer:"$http_referer" '
-    'ua:"$http_user_agent" '
-    'content-type:"$http_content_type" '
-    'authorization:"$http_authorization" '
-    'mcp-protocol-version:"$http_mcp_protocol_version"'
-)
 
 USER_AGENTS = (
     "ChatGPT-User/1.0; +https://openai.com/bot",

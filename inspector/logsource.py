@@ -28,6 +28,7 @@ from inspector.follow import FollowEvent, Item, LogFollower, RawLine, StartAt
 from parsers.log_format import LineParser, compile_format, parse_log_format_string
 from parsers.nginx_conf import (
     COMBINED,
+    EXTENDED,
     AccessLog,
     LogFormat,
     NginxConfig,
@@ -40,19 +41,9 @@ from parsers.records import LogRecord, ParseFailure, Source
 
 STDIN = "-"
 AUTH_VARIABLE = "http_authorization"
-# The reference setup's format (ujnak/mcp-app nginx.conf): tried on a file's first lines
-# before falling back to ``combined`` when no configuration says how a file is written.
-REFERENCE_EXTENDED = LogFormat(
-    "extended",
-    "default",
-    "$remote_addr - $remote_user [$time_local] "
-    '"$request" $status $body_bytes_sent '
-    'referer:"$http_referer" '
-    'ua:"$http_user_agent" '
-    'content-type:"$http_content_type" '
-    'authorization:"$http_authorization" '
-    'mcp-protocol-version:"$http_mcp_protocol_version"',
-)
+# Tried on a file's first lines before falling back to ``combined`` when no configuration
+# says how a file is written.
+REFERENCE_EXTENDED = EXTENDED
 SNIFF_LINES = 20
 # How often a stoppable ``iter_records`` looks at its stop event while the logs are quiet.
 STOP_CHECK_SECONDS = 0.25

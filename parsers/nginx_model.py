@@ -15,6 +15,17 @@ COMBINED_TEMPLATE = (
     '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
     '"$http_referer" "$http_user_agent"'
 )
+# The `extended` format of the reference setup (ujnak/mcp-app nginx.conf, domain.md section 2):
+# the one our users start from, and the one the demo, samples and benchmarks write.
+EXTENDED_TEMPLATE = (
+    "$remote_addr - $remote_user [$time_local] "
+    '"$request" $status $body_bytes_sent '
+    'referer:"$http_referer" '
+    'ua:"$http_user_agent" '
+    'content-type:"$http_content_type" '
+    'authorization:"$http_authorization" '
+    'mcp-protocol-version:"$http_mcp_protocol_version"'
+)
 ESCAPE_MODES = ("default", "json", "none")
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 
@@ -117,6 +128,7 @@ class LogFormat:
 
 
 COMBINED = LogFormat("combined", "default", COMBINED_TEMPLATE)
+EXTENDED = LogFormat("extended", "default", EXTENDED_TEMPLATE)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,23 +15,12 @@ from parsers.log_format import (
     split_request,
     split_template,
 )
-from parsers.nginx_conf import COMBINED, LogFormat
+from parsers.nginx_conf import COMBINED, EXTENDED
 from parsers.nginx_escape import escape_default, escape_json, unescape_default, unescape_json
 from parsers.nginx_time import format_time_local, parse_time_local
 from parsers.record_builder import RECORD_SHELL, new_record
 from parsers.records import LogRecord, ParseFailure, Source
 
-EXTENDED = LogFormat(
-    "extended",
-    "default",
-    "$remote_addr - $remote_user [$time_local] "
-    '"$request" $status $body_bytes_sent '
-    'referer:"$http_referer" '
-    'ua:"$http_user_agent" '
-    'content-type:"$http_content_type" '
-    'authorization:"$http_authorization" '
-    'mcp-protocol-version:"$http_mcp_protocol_version"',
-)
 SRC = Source("/var/log/nginx/extended.log", 7, 1234)
 TOKEN = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + "eyJzdWIiOiJhbGljZSJ9" * 4 + ".c2lnbmF0dXJl"
 

@@ -14,22 +14,11 @@ from parsers.log_format import (
     parse_log_format_string,
     split_template,
 )
-from parsers.nginx_conf import COMBINED, LogFormat
+from parsers.nginx_conf import COMBINED, EXTENDED, LogFormat
 from parsers.nginx_time import format_time_local
 from parsers.records import LogRecord, ParseFailure, Source
 
 SRC = Source("prop.log", 1, 0)
-EXTENDED = LogFormat(
-    "extended",
-    "default",
-    "$remote_addr - $remote_user [$time_local] "
-    '"$request" $status $body_bytes_sent '
-    'referer:"$http_referer" '
-    'ua:"$http_user_agent" '
-    'content-type:"$http_content_type" '
-    'authorization:"$http_authorization" '
-    'mcp-protocol-version:"$http_mcp_protocol_version"',
-)
 CUSTOM = parse_log_format_string(
     '$remote_addr [$time_local] "$request" $status $request_time $msec '
     '"$http_x_forwarded_for" ${http_user_agent}|$http_authorization'

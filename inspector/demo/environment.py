@@ -20,7 +20,6 @@ from inspector.analyzer import Analyzer
 from inspector.audit import AuditLog
 from inspector.demo.replay import Replayer
 from inspector.demo.scenario import (
-    EXTENDED_TEMPLATE,
     DemoTokens,
     afterwards,
     first_connection,
@@ -33,6 +32,7 @@ from inspector.local_idp import LocalIdP
 from inspector.ords_standin import InMemoryOrds
 from inspector.proposal import ProposalOptions
 from parsers.log_format import LineParser, compile_format, parse_log_format_string
+from parsers.nginx_conf import EXTENDED_TEMPLATE
 
 RecordSource = Callable[[threading.Event], Iterator[object]]
 

@@ -15,16 +15,6 @@ from dataclasses import dataclass
 
 from inspector.local_idp import LocalIdP
 
-# The reference `extended` log_format (ujnak/mcp-app nginx.conf).
-EXTENDED_TEMPLATE = (
-    "$remote_addr - $remote_user [$time_local] "
-    '"$request" $status $body_bytes_sent '
-    'referer:"$http_referer" '
-    'ua:"$http_user_agent" '
-    'content-type:"$http_content_type" '
-    'authorization:"$http_authorization" '
-    'mcp-protocol-version:"$http_mcp_protocol_version"'
-)
 MCP_PATH = "/ords/demo/mcp/"
 GRAPH_AUDIENCE = "00000003-0000-0000-c000-000000000000"
 CHATGPT_UA = "Mozilla/5.0 (compatible; ChatGPT-User/1.0; +https://openai.com/bot)"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.demo.scenario import EXTENDED_TEMPLATE
 from parsers.log_format import compile_format, parse_log_format_string
+from parsers.nginx_conf import EXTENDED_TEMPLATE
 from parsers.records import LogRecord, Source
 
 ROOT = Path(__file__).resolve().parents[2]
