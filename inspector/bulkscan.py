@@ -436,6 +436,30 @@ def _match_block(
     end = len(text)
     pos = 0
     first = line
+    if pair is not None and answer is not None:
+        # What scan --json runs for every line: the same loop, with the choices made.
+        value_group, status_group = pair
+        while pos < end:
+            stop = find("\n", pos)
+            if stop < 0:
+                stop = end
+            if stop - pos > max_line:
+                append(parse(text[pos : pos + max_line], Source(path, line, offset + pos), True))
+            else:
+                match = fullmatch(text, pos, stop)
+                if match is None:
+                    append(parse(text[pos:stop], Source(path, line, offset + pos)))
+                else:
+                    value, status = match.group(value_group, status_group)
+                    if value is not None or status in statuses:
+                        said = answer(match, path, line, offset + pos, build)
+                        if said is None:
+                            append(Matched(match, path, line, offset + pos, build))
+                        elif said:
+                            append(said)
+            line += 1
+            pos = stop + 1
+        return line - first
     while pos < end:
         stop = find("\n", pos)
         if stop < 0:
