@@ -38,7 +38,8 @@ def main() -> None:
     with LocalIdP() as idp:
         token = idp.mint(idp.entra_v2_claims())
         public = idp.keys[0].private_key.public_key()
-        store = KeyStore()
+        # The loopback IdP is a lab IdP: anchor it, as a user would with --trusted-issuer.
+        store = KeyStore(trusted_issuers=[idp.issuer_v2])
         kid = idp.keys[0].kid
         lookup = store.lookup(idp.issuer_v2, kid)
         assert lookup.key is not None
