@@ -16,20 +16,15 @@ from typing import Any
 import pytest
 
 from inspector.local_idp import LocalIdP, generate_rsa_key
-from tests.support.nginx import NginxServer, http_conf, requires_nginx
+from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [pytest.mark.nginx, requires_nginx]
 
-SITE = r"""
-log_format extended '$remote_addr - $remote_user [$time_local] '
-                   '"$request" $status $body_bytes_sent '
-                   'referer:"$http_referer" '
-                   'ua:"$http_user_agent" '
-                   'content-type:"$http_content_type" '
-                   'authorization:"$http_authorization" '
-                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+SITE = (
+    EXTENDED_LOG_FORMAT
+    + r"""
 server {
     listen 127.0.0.1:@PORT@;
     access_log @PREFIX@/logs/extended.log extended;
@@ -42,6 +37,7 @@ server {
     location /ords/demo/reject/ { return 401; }
 }
 """
+)
 
 
 def scan(conf: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -14,24 +14,20 @@ from inspector.follow import LogFollower, RawLine
 from inspector.logsource import select_logs
 from parsers.records import LogRecord, Source
 from tests.follow_support import Collector
-from tests.support.nginx import NginxServer, http_conf, requires_nginx
+from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 
 pytestmark = [requires_nginx, pytest.mark.nginx]
 
-SITE = """
-log_format extended '$remote_addr - $remote_user [$time_local] '
-                   '"$request" $status $body_bytes_sent '
-                   'referer:"$http_referer" '
-                   'ua:"$http_user_agent" '
-                   'content-type:"$http_content_type" '
-                   'authorization:"$http_authorization" '
-                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+SITE = (
+    EXTENDED_LOG_FORMAT
+    + """
 server {
     listen 127.0.0.1:@PORT@;
     access_log @PREFIX@/logs/extended.log extended;
     location / { return 401; }
 }
 """
+)
 
 ODD_AGENTS = [
     b"openai-mcp/1.0.0",

@@ -10,18 +10,13 @@ import pytest
 from parsers.log_format import compile_format
 from parsers.nginx_conf import logs_recording_authorization, parse_config
 from parsers.records import LogRecord, Source
-from tests.support.nginx import NginxServer, http_conf, requires_nginx
+from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 
 pytestmark = [requires_nginx, pytest.mark.nginx]
 
-HTTP = r"""
-log_format extended '$remote_addr - $remote_user [$time_local] '
-                   '"$request" $status $body_bytes_sent '
-                   'referer:"$http_referer" '
-                   'ua:"$http_user_agent" '
-                   'content-type:"$http_content_type" '
-                   'authorization:"$http_authorization" '
-                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+HTTP = (
+    EXTENDED_LOG_FORMAT
+    + r"""
 log_format jsonish escape=json
     '{"t":"$time_iso8601","ms":$msec,"ua":"${http_user_agent}","auth":"$http_authorization",'
     '"req":"$request","s":$status,"rt":$request_time,"xff":"$http_x_forwarded_for"}';
@@ -39,6 +34,7 @@ server {
     location / { return 200 "ok\n"; }
 }
 """
+)
 
 TOKEN = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9." + "eyJzdWIiOiJhbGljZSJ9" * 60 + ".c2ln"
 # (path, headers) pairs: odd user agents, quotes, UTF-8 and broken UTF-8, absent headers.

@@ -81,6 +81,18 @@ def main_conf(body: str, *, load_modules: tuple[Path, ...] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The reference `extended` log_format directive as it stands in the reference nginx.conf
+# (domain.md section 2): several quoted strings over several lines.
+EXTENDED_LOG_FORMAT = r"""log_format extended '$remote_addr - $remote_user [$time_local] '
+                   '"$request" $status $body_bytes_sent '
+                   'referer:"$http_referer" '
+                   'ua:"$http_user_agent" '
+                   'content-type:"$http_content_type" '
+                   'authorization:"$http_authorization" '
+                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+"""
+
+
 def http_conf(http_body: str, *, load_modules: tuple[Path, ...] = ()) -> str:
     """A complete nginx.conf whose ``http {}`` block holds ``http_body``.
 

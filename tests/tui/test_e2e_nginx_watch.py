@@ -18,19 +18,14 @@ from inspector.config import Config
 from inspector.local_idp import LocalIdP, generate_rsa_key
 from inspector.tui.app import InspectorApp
 from inspector.verdicts import Outcome
-from tests.support.nginx import NginxServer, http_conf, requires_nginx
+from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 from tests.tui.conftest import SIZE, plain, wait_for
 
 pytestmark = [pytest.mark.nginx, requires_nginx]
 
-SITE = r"""
-log_format extended '$remote_addr - $remote_user [$time_local] '
-                   '"$request" $status $body_bytes_sent '
-                   'referer:"$http_referer" '
-                   'ua:"$http_user_agent" '
-                   'content-type:"$http_content_type" '
-                   'authorization:"$http_authorization" '
-                   'mcp-protocol-version:"$http_mcp_protocol_version"';
+SITE = (
+    EXTENDED_LOG_FORMAT
+    + r"""
 log_format plain '$remote_addr [$time_local] "$request" $status';
 server {
     listen 127.0.0.1:@PORT@;
@@ -42,6 +37,7 @@ server {
     }
 }
 """
+)
 
 
 @pytest.fixture
