@@ -98,13 +98,15 @@ def profile_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) -
     return verified
 
 
-def doctor_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) -> bool | None:
+def doctor_verdict(
+    site: Site, config: Path, monkeypatch: pytest.MonkeyPatch, extra: tuple[str, ...] = ()
+) -> bool | None:
     with socket.socket() as probe:  # nobody listens: steps 1-4 fail fast, step 5 still runs
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     argv = ["doctor", f"http://127.0.0.1:{port}/ords/hr/mcp", "--allow-http", "--json",
             "--no-nginx", "--http-timeout", "2", "--config", str(config),
-            "--nginx-conf", str(site.nginx_conf), "--log", str(site.log)]  # fmt: skip
+            "--nginx-conf", str(site.nginx_conf), "--log", str(site.log), *extra]  # fmt: skip
     _, out, err = run_cli(argv, monkeypatch)
     findings = [f for s in json.loads(out)["steps"] for f in s["findings"]]
     tokens = [f for f in findings if f["code"].startswith("token-")]
@@ -176,3 +178,12 @@ def test_doctor_rejects_a_missing_offline_key_file_before_any_request(
     )
     assert status == 2 and out == ""
     assert "[keys] jwks" in err and "no such file" in err
+
+
+def test_doctor_takes_the_trusted_issuer_flag_like_scan(
+    site: Site, idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The flag wins over a config trusting another issuer, as it does for scan.
+    config = config_file(tmp_path, ELSEWHERE)
+    flag = ("--trusted-issuer", idp.issuer_v2)
+    assert doctor_verdict(site, config, monkeypatch, flag) is False

@@ -15,7 +15,7 @@ from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, ste
 from inspector.doctor.runner import run_doctor
 from inspector.doctor.settings import doctor_section, url_problem
 from inspector.expectations_config import key_store_factory
-from inspector.options import add_config_option, add_database_options
+from inspector.options import add_config_option, add_database_options, add_key_options
 from inspector.profile import JwtProfile
 from inspector.schema_facts import SchemaAuthorization, read_authorization
 
@@ -55,13 +55,6 @@ def register(subparsers: Any) -> None:
         help="identity provider family for scope checks (default auto: recognise Entra ID)",
     )
     parser.add_argument(
-        "--http-timeout",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="timeout of each HTTP request (default 5)",
-    )
-    parser.add_argument(
         "--log",
         action="append",
         type=Path,
@@ -74,6 +67,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("-v", "--verbose", action="store_true", help="show fixes for every check")
     parser.add_argument("--ascii", action="store_true", help="ASCII marks instead of ✓ ! ✗")
+    # The same key flags as every command (--http-timeout among them): the --log token
+    # checks verify signatures exactly as scan would.
+    add_key_options(parser)
     add_database_options(parser)
     add_config_option(parser)
     parser.set_defaults(func=run)
