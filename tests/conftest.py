@@ -20,6 +20,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
+from inspector.local_idp import LocalIdP
 from tests.support import loopback_only
 
 _TOOL_WORDS = ("nginx", "tmux", "headers-more")
@@ -57,3 +58,17 @@ def _loopback_only(
             + ", ".join(dict.fromkeys(reached)),
             pytrace=False,
         )
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy configured in the environment must never see loopback test traffic."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def idp() -> Iterator[LocalIdP]:
+    """A running loopback IdP for one test (files needing another lifetime define their own)."""
+    with LocalIdP() as server:
+        yield server

@@ -26,19 +26,6 @@ from inspector.fetch import HttpClient, url_problem
 from inspector.local_idp import LocalIdP
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A proxy configured in the environment must never see loopback test traffic.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-def idp() -> Iterator[LocalIdP]:
-    with LocalIdP() as server:
-        yield server
-
-
 @pytest.fixture
 def generic() -> Iterator[LocalIdP]:
     with LocalIdP(flavour="generic") as server:

@@ -22,12 +22,6 @@ def server() -> Iterator[ScriptedServer]:
         yield scripted
 
 
-@pytest.fixture
-def idp() -> Iterator[LocalIdP]:
-    with LocalIdP() as provider:
-        yield provider
-
-
 def challenge(server: ScriptedServer, *fields: str, status: int = 401) -> None:
     server.routes[MCP] = Reply(status, [("WWW-Authenticate", f) for f in fields], b"{}")
 

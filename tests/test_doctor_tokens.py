@@ -21,12 +21,6 @@ pytestmark = [requires_headers_more, pytest.mark.nginx]
 
 
 @pytest.fixture
-def idp() -> Iterator[LocalIdP]:
-    with LocalIdP() as provider:
-        yield provider
-
-
-@pytest.fixture
 def site(tmp_path: Path, idp: LocalIdP) -> Iterator[ReferenceSite]:
     with ReferenceSite(tmp_path, idp) as running:
         yield running

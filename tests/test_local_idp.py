@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Iterator
 
 import jwt
 import pytest
@@ -16,19 +15,6 @@ from inspector.local_idp import (
     generate_ec_key,
     generate_rsa_key,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A proxy in the environment must never see loopback test traffic.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
-@pytest.fixture
-def idp() -> Iterator[LocalIdP]:
-    with LocalIdP() as server:
-        yield server
 
 
 def get(url: str) -> requests.Response:

@@ -22,13 +22,6 @@ from inspector.signature import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A proxy configured in the environment must never see loopback test traffic.
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-
-
 @pytest.fixture(scope="module")
 def rsa_key() -> SigningKey:
     return generate_rsa_key("rsa-1")

@@ -38,10 +38,8 @@ class HttpsKeys:
         return self.server.jwks_uri_v1
 
     def trust(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Trust the test CA for this test, and keep any configured proxy off loopback."""
+        """Trust the test CA for this test (tests/conftest.py keeps proxies off loopback)."""
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(self.ca_bundle))
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
 
 @contextmanager
