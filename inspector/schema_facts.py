@@ -37,6 +37,10 @@ class SchemaAuthorization:
         privileges = list(privileges)
         return cls(role_privileges(roles, privileges), privilege_protects(privileges))
 
+    def expectations(self) -> Expectations:
+        """Only these facts, to merge into expectations judged under another profile."""
+        return Expectations(ords_roles=self.ords_roles, ords_privileges=self.ords_privileges)
+
 
 def read_authorization(repo: OrdsRepository) -> SchemaAuthorization:
     """Read the connected schema's roles and privileges; raises what the driver raises."""

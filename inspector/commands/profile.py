@@ -455,7 +455,7 @@ def _check_with_schema(
     except Exception as exc:  # costs the role and scope checks, never the proposal
         _emit(f"note: {unreadable_note(exc)}", err=True)
         return check
-    known = Expectations(ords_roles=facts.ords_roles, ords_privileges=facts.ords_privileges)
+    known = facts.expectations()
 
     def judged(expectations: Expectations) -> Any:
         return check(expectations.merged(known))

@@ -238,12 +238,11 @@ class EngineSession:
             roles = repo.roles()
             privileges = repo.privileges()
         base = self._base
-        known = Expectations()
-        if self._authorization is not None:
-            known = Expectations(
-                ords_roles=self._authorization.ords_roles,
-                ords_privileges=self._authorization.ords_privileges,
-            )
+        known = (
+            self._authorization.expectations()
+            if self._authorization is not None
+            else Expectations()
+        )
 
         def check(expectations: Expectations) -> tuple[object, tuple[object, ...]]:
             # Judged as ORDS would under the proposed profile, roles and privileges included
