@@ -219,7 +219,7 @@ async def test_q_quits_cleanly() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running)
-    assert app.return_code in (0, None)
+    assert app.return_code == 0
 
 
 async def test_command_palette_offers_every_action() -> None:
