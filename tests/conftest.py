@@ -22,8 +22,7 @@ import pytest
 
 from inspector.local_idp import LocalIdP
 from tests.support import loopback_only
-
-_TOOL_WORDS = ("nginx", "tmux", "headers-more")
+from tests.support.tool_skips import count_missing, missing_tool
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -32,12 +31,26 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, None]:
     outcome = yield
     report = outcome.get_result()
-    if not report.skipped or os.environ.get("TOKEN_INSPECTOR_REQUIRE_TOOLS") != "1":
+    if os.environ.get("TOKEN_INSPECTOR_REQUIRE_TOOLS") != "1" or missing_tool(report) is None:
         return
-    reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
-    if any(word in reason.lower() for word in _TOOL_WORDS):
-        report.outcome = "failed"
-        report.longrepr = f"required system tool missing in CI: {reason}"
+    assert isinstance(report.longrepr, tuple)
+    report.outcome = "failed"
+    report.longrepr = f"required system tool missing in CI: {report.longrepr[-1]}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say loudly how many tests a missing nginx or tmux skipped: a quiet green is a lie."""
+    missing = count_missing(terminalreporter.stats.get("skipped", []))
+    if not missing:
+        return
+    total = sum(missing.values())
+    tools = ", ".join(f"{word} ({count})" for word, count in sorted(missing.items()))
+    terminalreporter.write_sep("!", f"{total} TESTS SKIPPED: system tools missing", red=True)
+    terminalreporter.write_line(f"not run for want of: {tools}")
+    terminalreporter.write_line(
+        "install them (Debian: apt-get install nginx-light "
+        "libnginx-mod-http-headers-more-filter tmux; nginx lives in /usr/sbin) or run .ci/run"
+    )
 
 
 # -- no network beyond loopback ------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
 from inspector.local_idp import LocalIdP
-from tests.support.nginx import free_port
+from tests.support.nginx import closed_port
 from tests.support.scripted_http import Reply, ScriptedServer
 
 MCP = "/ords/hr/mcp/server"
@@ -112,19 +112,21 @@ def test_duplicate_parameter(server: ScriptedServer) -> None:
 
 
 def test_metadata_on_another_origin(server: ScriptedServer) -> None:
-    other = f"http://127.0.0.1:{free_port()}/.well-known/oauth-protected-resource"
-    challenge(server, f'Bearer resource_metadata="{other}", scope="x/y"')
-    report = doctor(server)
-    assert status_of(report, "challenge-resource-metadata-cross-origin") is Status.WARN
-    assert status_of(report, "prm-unreachable") is Status.FAIL
+    with closed_port() as port:
+        other = f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource"
+        challenge(server, f'Bearer resource_metadata="{other}", scope="x/y"')
+        report = doctor(server)
+        assert status_of(report, "challenge-resource-metadata-cross-origin") is Status.WARN
+        assert status_of(report, "prm-unreachable") is Status.FAIL
 
 
 def test_unreachable_endpoint() -> None:
-    url = f"http://127.0.0.1:{free_port()}{MCP}"
-    report = run_doctor(DoctorOptions(url, allow_http=True, check_nginx=False))
-    finding = report.finding("challenge-unreachable")
-    assert finding is not None and "refused" in (finding.observed or "")
-    assert report.failed
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}{MCP}"
+        report = run_doctor(DoctorOptions(url, allow_http=True, check_nginx=False))
+        finding = report.finding("challenge-unreachable")
+        assert finding is not None and "refused" in (finding.observed or "")
+        assert report.failed
 
 
 def test_cors_present_but_challenge_not_exposed(server: ScriptedServer) -> None:

@@ -15,7 +15,7 @@ from inspector.doctor.report import render_json, render_text
 from inspector.doctor.scopes import bare_scopes, is_entra_url, is_qualified
 from inspector.doctor.urls import origin_of, prm_locations, same_resource
 from tests.support.doctor_cli import run_doctor_cli
-from tests.support.nginx import free_port
+from tests.support.nginx import closed_port
 from tests.support.scripted_http import Reply, ScriptedServer
 
 
@@ -119,13 +119,14 @@ def test_a_crashing_step_becomes_a_finding_and_the_run_goes_on(
         raise KeyError("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ")
 
     monkeypatch.setattr(runner, "check_nginx", explode)
-    url = f"http://127.0.0.1:{free_port()}/mcp"
-    report = run_doctor(DoctorOptions(url, allow_http=True))
-    finding = report.finding("doctor-internal-error")
-    assert finding is not None and finding.step == "nginx"
-    assert "eyJhbGciOiJSUzI1NiJ9.eyJzdWIi" not in (finding.observed or "")
-    assert [s.id for s in report.steps][-1] == "nginx"
-    assert report.finding("nginx-conf-read") is not None
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}/mcp"
+        report = run_doctor(DoctorOptions(url, allow_http=True))
+        finding = report.finding("doctor-internal-error")
+        assert finding is not None and finding.step == "nginx"
+        assert "eyJhbGciOiJSUzI1NiJ9.eyJzdWIi" not in (finding.observed or "")
+        assert [s.id for s in report.steps][-1] == "nginx"
+        assert report.finding("nginx-conf-read") is not None
 
 
 def test_hostile_header_values_are_escaped() -> None:
@@ -138,18 +139,19 @@ def test_hostile_header_values_are_escaped() -> None:
 
 
 def test_stream_yields_findings_then_steps_then_returns_the_report() -> None:
-    url = f"http://127.0.0.1:{free_port()}/mcp"
-    events = runner.stream_doctor(DoctorOptions(url, allow_http=True, check_nginx=False))
-    kinds = []
-    while True:
-        try:
-            kinds.append(type(next(events)).__name__)
-        except StopIteration as stop:
-            report = stop.value
-            break
-    assert isinstance(report, DoctorReport)
-    assert kinds[:3] == ["Finding", "Finding", "StepReport"]
-    assert kinds.count("StepReport") == 6
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}/mcp"
+        events = runner.stream_doctor(DoctorOptions(url, allow_http=True, check_nginx=False))
+        kinds = []
+        while True:
+            try:
+                kinds.append(type(next(events)).__name__)
+            except StopIteration as stop:
+                report = stop.value
+                break
+        assert isinstance(report, DoctorReport)
+        assert kinds[:3] == ["Finding", "Finding", "StepReport"]
+        assert kinds.count("StepReport") == 6
 
 
 def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -162,30 +164,33 @@ def test_cli_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 
 def test_cli_failure_exits_1_with_json(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{free_port()}/mcp"
-    assert run_doctor_cli([url, "--json", "--no-nginx"]) == 1
-    document = json.loads(capsys.readouterr().out)
-    assert document["url"] == url
-    assert document["steps"][0]["findings"][0]["code"] == "mcp-url-not-https"
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}/mcp"
+        assert run_doctor_cli([url, "--json", "--no-nginx"]) == 1
+        document = json.loads(capsys.readouterr().out)
+        assert document["url"] == url
+        assert document["steps"][0]["findings"][0]["code"] == "mcp-url-not-https"
 
 
 def test_cli_text_warns_loudly_about_allow_http(capsys: pytest.CaptureFixture[str]) -> None:
-    url = f"http://127.0.0.1:{free_port()}/mcp"
-    assert run_doctor_cli([url, "--allow-http", "--no-nginx", "--ascii"]) == 1
-    captured = capsys.readouterr()
-    assert "--allow-http" in captured.err and "Lab and test setups only" in captured.err
-    assert "XX the MCP endpoint did not answer [challenge-unreachable]" in captured.out
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}/mcp"
+        assert run_doctor_cli([url, "--allow-http", "--no-nginx", "--ascii"]) == 1
+        captured = capsys.readouterr()
+        assert "--allow-http" in captured.err and "Lab and test setups only" in captured.err
+        assert "XX the MCP endpoint did not answer [challenge-unreachable]" in captured.out
 
 
 def test_config_section_supplies_url_and_defaults(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    url = f"http://127.0.0.1:{free_port()}/mcp"
-    config = tmp_path / "config.toml"
-    config.write_text(f'[doctor]\nurl = "{url}"\nallow_http = true\nhttp_timeout = 2\n')
-    assert run_doctor_cli(["--config", str(config), "--json", "--no-nginx"]) == 1
-    document = json.loads(capsys.readouterr().out)
-    assert document["url"] == url and document["allow_http"] is True
+    with closed_port() as port:
+        url = f"http://127.0.0.1:{port}/mcp"
+        config = tmp_path / "config.toml"
+        config.write_text(f'[doctor]\nurl = "{url}"\nallow_http = true\nhttp_timeout = 2\n')
+        assert run_doctor_cli(["--config", str(config), "--json", "--no-nginx"]) == 1
+        document = json.loads(capsys.readouterr().out)
+        assert document["url"] == url and document["allow_http"] is True
 
 
 def test_config_section_errors_are_usage_errors(

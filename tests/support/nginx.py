@@ -27,6 +27,7 @@ shuts it down gracefully and waits, so the access log is complete afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import shutil
@@ -36,7 +37,7 @@ import subprocess
 import tempfile
 import textwrap
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -57,10 +58,22 @@ class NginxError(RuntimeError):
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    """A TCP port on 127.0.0.1 that was free a moment ago (another process may take it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def closed_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that refuses connections for as long as the block runs.
+
+    The socket is bound but never listens: connects are refused, and no other process can
+    take the port meanwhile (a port that was merely free a moment ago may be taken).
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
 
 
 def main_conf(body: str, *, load_modules: tuple[Path, ...] = ()) -> str:
@@ -150,6 +163,9 @@ class NginxServer:
             raise NginxError("nginx is not installed")
         self._own_prefix = prefix is None
         self.prefix = Path(tempfile.mkdtemp(prefix="nginx-")) if prefix is None else prefix
+        # A port chosen here may be taken by another process before nginx binds it: start()
+        # then picks another. A port the caller chose is theirs to keep.
+        self._auto_port = port is None
         self.port = port if port is not None else free_port()
         self.conf_path = self.prefix / "conf" / "nginx.conf"
         self.error_log = self.prefix / "logs" / "error.log"
@@ -179,6 +195,17 @@ class NginxServer:
         """
         if self._process is not None:
             raise NginxError("nginx already running; stop() first")
+        for _ in range(4 if self._auto_port else 0):
+            try:
+                self._start_once(conf_text, timeout)
+                return
+            except NginxError as exc:
+                if "Address already in use" not in str(exc):
+                    raise
+                self.port = free_port()
+        self._start_once(conf_text, timeout)
+
+    def _start_once(self, conf_text: str, timeout: float) -> None:
         self.write_conf(conf_text)
         assert NGINX is not None
         self._process = subprocess.Popen(
