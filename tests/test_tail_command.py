@@ -115,7 +115,18 @@ def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
     log = tmp_path / "extended.log"
     log.write_bytes(SAMPLE.read_bytes())
     proc = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "tail", str(log), "--json", "--poll"],
+        # -X faulthandler: if it ever hangs after Ctrl-C, SIGABRT below dumps every thread.
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            "-m",
+            "inspector",
+            "tail",
+            str(log),
+            "--json",
+            "--poll",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -144,10 +155,16 @@ def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
         reader = threading.Thread(target=lambda: got.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(WAIT)
+        assert got, "tail printed no row for the appended line"
         row = json.loads(got[0])
         assert row["line"] == 17 and row["status"] == 200  # the sample has 16 lines already
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=WAIT)
+        try:
+            _, err = proc.communicate(timeout=3 * WAIT)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=WAIT)
+            raise AssertionError(f"tail did not exit after Ctrl-C; its threads:\n{err}") from None
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -72,23 +72,26 @@ def tmux(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
         subprocess.run([TMUX or "tmux", "-L", session.socket, "kill-server"], capture_output=True)
 
 
+def _shows(*wanted: str, absent: tuple[str, ...] = ()) -> Callable[[str], bool]:
+    """A screen condition: every ``wanted`` text painted and no ``absent`` one."""
+    return lambda s: all(w in s for w in wanted) and not any(a in s for a in absent)
+
+
 def test_watch_runs_in_a_real_terminal_and_quits_cleanly(tmux: tuple[Tmux, Path]) -> None:
     term, exit_file = tmux
-    # The sample has 16 lines; rows arrive in batches, so wait for all of them.
-    screen = term.wait_for(lambda s: "lines 16" in s and "Claude" in s)
-    assert "ORDS Token Inspector" in screen
-    assert "ChatGPT" in screen and "graph-token" in screen
-    # Tokens are credentials: the screen only ever shows them redacted.
-    assert "sha256:" in screen
+    # Rows are painted in batches after the status bar: wait for exactly what is asserted.
+    # Tokens are credentials: the screen only ever shows them redacted (sha256: fingerprint).
+    term.wait_for(
+        _shows("lines 16", "ORDS Token Inspector", "Claude", "ChatGPT", "graph-token", "sha256:")
+    )
 
     term.keys("f")
-    screen = term.wait_for(lambda s: "failures only" in s)
-    assert "✔ ok" not in screen
+    term.wait_for(_shows("failures only", "graph-token", absent=("✔ ok",)))
 
     term.keys("?")
-    term.wait_for(lambda s: "reveal the selected token" in s)
+    term.wait_for(_shows("reveal the selected token"))
     term.keys("Escape")
-    term.wait_for(lambda s: "reveal the selected token" not in s)
+    term.wait_for(_shows("failures only", absent=("reveal the selected token",)))
 
     term.keys("q")
     deadline = time.monotonic() + 20
