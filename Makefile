@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench mutants clean
 
 $(BIN)/token-inspector: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(BIN)/token-inspector
 
 bench: $(BIN)/token-inspector
 	$(BIN)/python bench/run.py
+
+# Break the product on purpose (drop each verdict, make the parser raise, break restore):
+# every mutant must turn its tests red.
+mutants: $(BIN)/token-inspector
+	$(BIN)/python -m tests.mutants
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
