@@ -9,7 +9,6 @@ Failures are values with a one-line message; nothing raises to the caller.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import socket
 import time
@@ -25,6 +24,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+
+from parsers import json_limits
 
 DEFAULT_TIMEOUT = 5.0
 # Discovery documents and key sets are a few KiB; Entra's JWKS is about 10 KiB.
@@ -465,7 +466,8 @@ class HttpClient:
                 return JsonFetch(url, status, None, f"read failed: {one_line(str(exc), 120)}")
             return JsonFetch(url, status, None, _transport_error(exc, self.timeout), final)
         try:
-            document = json.loads(bytes(body))
+            # Depth-limited: a 100,000-deep document is "not JSON", not a RecursionError.
+            document = json_limits.loads(bytes(body))
         except (ValueError, UnicodeDecodeError) as exc:
             return JsonFetch(url, status, None, f"not JSON ({one_line(str(exc), 80)})", final)
         if not isinstance(document, dict):

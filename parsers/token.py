@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from parsers import json_limits
 from parsers.redaction import fingerprint
 
 # nginx's default large_client_header_buffers is 8k; anything far above that did not come
@@ -117,19 +117,21 @@ def json_object(data: bytes, *, name: str) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise _Unreadable(f"{name} is not UTF-8") from None
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-    except RecursionError:
-        raise _Unreadable(f"{name} JSON is nested too deeply") from None
+        # One fixed depth limit, whatever the caller's stack: decode and scan agree.
+        value = json_limits.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
+        )
+    except json_limits.JsonTooDeep:
+        limit = json_limits.MAX_DEPTH
+        raise _Unreadable(f"{name} JSON is nested more than {limit} levels deep") from None
     except ValueError as exc:
         # json.JSONDecodeError is a ValueError; so are huge integers and our own refusals.
         raise _Unreadable(f"{name} is not valid JSON ({_short(str(exc))})") from None
     if not isinstance(value, dict):
         raise _Unreadable(f"{name} is JSON but not an object ({type(value).__name__})")
     if _SURROGATE_ESCAPE.search(text):
-        try:
-            cleaned: dict[str, Any] = _without_surrogates(value)
-        except RecursionError:
-            raise _Unreadable(f"{name} JSON is nested too deeply") from None
+        # The depth was checked: this recursion is bounded by json_limits.MAX_DEPTH.
+        cleaned: dict[str, Any] = _without_surrogates(value)
         return cleaned
     return value
 
