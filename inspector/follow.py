@@ -222,7 +222,7 @@ class _FileTail:
             self._report("error", f"{self.path}: is a directory, not a log file")
             return False
         self.fd = fd
-        self.ident = (st.st_dev, st.st_ino)
+        previous, self.ident = self.ident, (st.st_dev, st.st_ino)
         was_reported = self.reported
         self.reported = None
         if self.first_open and was_reported != "waiting":
@@ -231,6 +231,19 @@ class _FileTail:
                 self.f.start_at.mode, f"with the last {self.f.start_at.count} lines"
             )
             self.f.emit_event("opened", self.path, f"{self.path}: following {where}")
+        elif (
+            previous == self.ident
+            and not self.deleted
+            and st.st_size >= self.splitter.pos
+            and not self._rewritten(fd)
+        ):
+            # Closed after a read error (EIO on a soft NFS mount), and still the same file:
+            # go on where reading stopped instead of handing out every line a second time.
+            # The bytes before our offset are compared too: once our descriptor was closed,
+            # a new file may have been given the same inode number.
+            self.f.emit_event(
+                "opened", self.path, f"{self.path}: reopened; continuing where reading stopped"
+            )
         else:
             self.splitter.reset(0, 1)
             why = "was created again" if self.deleted else "appeared"

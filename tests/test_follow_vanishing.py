@@ -11,6 +11,7 @@ The grace period runs on a clock the test moves forward (real time plus an offse
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -255,3 +256,70 @@ def _os_with(**overrides: Callable[..., Any]) -> Any:
     """The ``os`` module as the follower sees it, with some functions replaced."""
     names = {name: getattr(os, name) for name in dir(os) if not name.startswith("__")}
     return SimpleNamespace(**{**names, **overrides})
+
+
+def test_a_read_error_on_the_same_file_does_not_read_it_again_from_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: Callable[..., Recorder]
+) -> None:
+    # A soft NFS mount answers EIO when the server is slow: the file is still there, and
+    # what was read before the error must not be handed out a second time.
+    log = tmp_path / "extended.log"
+    log.write_bytes(b"before 1\nbefore 2\n")
+    failing = {"armed": False}
+
+    def flaky_pread(fd: int, size: int, offset: int) -> bytes:
+        if failing["armed"]:
+            failing["armed"] = False
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return os.pread(fd, size, offset)
+
+    monkeypatch.setattr(follow, "os", _os_with(pread=flaky_pread))
+    rec = start(log, start=StartAt("start"))
+    rec.line(b"before 2")
+    with log.open("ab", buffering=0) as writer:
+        writer.write(b"after 1\n")
+        failing["armed"] = True
+        rec.follower.wake()
+        rec.event("error")
+        rec.round(writer, b"after 2")
+    assert rec.data == [b"before 1", b"before 2", b"after 1", b"after 2"]
+    lines = [x for x in rec.items if isinstance(x, RawLine)]
+    assert [x.line for x in lines] == [1, 2, 3, 4]
+    assert rec.events == [
+        ("opened", f"{log}: following from the start"),
+        ("error", f"{log}: Input/output error; retrying"),
+        ("opened", f"{log}: reopened; continuing where reading stopped"),
+    ]
+
+
+def test_a_file_replaced_after_a_read_error_is_read_from_its_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: Callable[..., Recorder]
+) -> None:
+    # ESTALE on NFS: the file vanished on the server and another took its name.
+    log = tmp_path / "extended.log"
+    log.write_bytes(b"old 1\n")
+    failing = {"armed": False}
+
+    def stale_pread(fd: int, size: int, offset: int) -> bytes:
+        if failing["armed"]:
+            failing["armed"] = False
+            raise OSError(errno.ESTALE, os.strerror(errno.ESTALE))
+        return os.pread(fd, size, offset)
+
+    monkeypatch.setattr(follow, "os", _os_with(pread=stale_pread))
+    rec = start(log, start=StartAt("start"))
+    rec.line(b"old 1")
+    with log.open("ab") as handle:
+        handle.write(b"old 2\n")
+    failing["armed"] = True
+    rec.follower.wake()
+    rec.event("error")
+    log.unlink()
+    with log.open("ab", buffering=0) as writer:
+        writer.write(b"new 1\n")
+        rec.round(writer, b"new 2")
+    assert rec.data == [b"old 1", b"new 1", b"new 2"]
+    assert rec.events[1:] == [
+        ("error", f"{log}: {os.strerror(errno.ESTALE)}; retrying"),
+        ("opened", f"{log}: appeared; reading from the start"),
+    ]
