@@ -8,8 +8,12 @@ survive both PL/SQL and the SQL*Plus client:
   the value is used;
 - control characters (newline, carriage return, tab...) never appear raw: they are spliced
   in with ``chr(n)``, so a hostile value cannot end the statement with a blank line or a
-  line holding ``/``, nor break out of a ``--`` comment; C1 controls and bidi overrides
-  are spliced in with ``unistr('\\XXXX')`` so the reviewer sees what will be stored;
+  line holding ``/``, nor break out of a ``--`` comment; every other character a terminal
+  would not show as itself (C1 controls and NEL, line and paragraph separators, bidi
+  overrides and other format characters, no-break spaces, variation selectors, lone
+  surrogates: whatever ``parsers.printable`` escapes) is spliced in with
+  ``unistr('\\XXXX')`` (UTF-16 units), so the reviewer sees what will be stored and the
+  script can always be written as UTF-8;
 - ``set define off`` stops SQL*Plus substitution of ``&name``.
 
 Comments only ever contain text we produced (fingerprints, dates, validated schema names).
@@ -21,11 +25,12 @@ import re
 from collections.abc import Sequence
 
 from inspector.profile import JwtProfile
+from parsers.printable import UNSAFE_CLASS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_$#]{0,127}$")
-# Control characters, C1 controls and bidi/format characters never appear raw in the
-# script: a reviewer must see what will be stored (no "Trojan source" reordering).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# What a terminal would not show as itself never appears raw in the script: a reviewer
+# must see what will be stored (no "Trojan source" reordering, no invisible difference).
+_CONTROL = re.compile(f"[\t\n{UNSAFE_CLASS}]")
 # q-quote delimiter pairs, in order of preference.
 _Q_DELIMITERS = (("[", "]"), ("{", "}"), ("<", ">"), ("(", ")"), ("!", "!"), ("#", "#"))
 
@@ -67,9 +72,7 @@ def _join(pieces: Sequence[str], quote: str) -> str:
     parts: list[str] = []
     for piece in pieces:
         if _CONTROL.fullmatch(piece):
-            code = ord(piece)
-            # chr() takes a byte in the database character set: ASCII only; else unistr.
-            parts.append(f"chr({code})" if code < 0x80 else f"unistr('\\{code:04X}')")
+            parts.append(_spliced(piece))
             continue
         # SQL*Plus limits line length: long values are split into several literals.
         for start in range(0, len(piece), _MAX_RUN):
@@ -78,6 +81,19 @@ def _join(pieces: Sequence[str], quote: str) -> str:
         return "''"
     joined = " || ".join(parts)
     return joined if len(joined) <= _MAX_RUN else "\n      || ".join(parts)
+
+
+def _spliced(char: str) -> str:
+    """``chr(n)`` or ``unistr('\\XXXX')`` for one character that must not appear raw."""
+    code = ord(char)
+    # chr() takes a byte in the database character set: ASCII only; else unistr.
+    if code < 0x80:
+        return f"chr({code})"
+    # unistr reads UTF-16 code units: a character beyond U+FFFF is its surrogate pair
+    # (a lone surrogate stays one unit: the value is spelled out, never crashes a writer).
+    units = char.encode("utf-16-be", "surrogatepass")
+    escapes = "".join(f"\\{units[i]:02X}{units[i + 1]:02X}" for i in range(0, len(units), 2))
+    return f"unistr('{escapes}')"
 
 
 def quote_run(text: str, style: str) -> str:

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from inspector.plsql import apply_block, check_identifier, script, string_literal
 from inspector.profile import JwtProfile
+from parsers.printable import is_printable
 
 Q_CLOSE = {"[": "]", "{": "}", "<": ">", "(": ")"}
 
@@ -36,6 +37,12 @@ HOSTILE = [
     "-- comment\n#host rm -rf /",
     "admin\u202e\u2066txt.exe",
     "c1\x85\x9bcontrol",
+    "line\u2028separator\u2029paragraph\x85next",
+    "zero\u200bwidth\u200cnon\u200djoiner\u00adsoft\ufeffbom\u2060wj",
+    "no\u00a0break\u3000ideographic\u202fnarrow",
+    "tag\U000e0041\U000e007f and private \ue000\U000f0000",
+    "lone \ud800 and \udfff surrogates",
+    "emoji \u2764\ufe0f",
 ]
 
 
@@ -57,9 +64,13 @@ def evaluate(expr: str) -> str | None:
             expect_operand = True
             continue
         if text.startswith("unistr('\\", pos):
-            out.append(chr(int(text[pos + 9 : pos + 13], 16)))
-            assert text[pos + 13 : pos + 15] == "')"
-            pos += 15
+            # UTF-16 code units \XXXX..., a surrogate pair for a character beyond U+FFFF.
+            end = text.index("')", pos)
+            units = text[pos + 8 : end].split("\\")
+            assert units[0] == "" and all(re.fullmatch("[0-9A-F]{4}", u) for u in units[1:])
+            raw = b"".join(int(u, 16).to_bytes(2, "big") for u in units[1:])
+            out.append(raw.decode("utf-16-be", "surrogatepass"))
+            pos = end + 2
         elif text.startswith("chr(", pos):
             end = text.index(")", pos)
             out.append(chr(int(text[pos + 4 : end])))
@@ -108,6 +119,38 @@ def test_any_text_round_trips_doubled(value: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list("]'}>)!#[{<(ab\n&")), max_size=60))
 def test_any_text_round_trips_q_quote(value: str) -> None:
     assert evaluate(string_literal(value, style="q")) == value
+
+
+@given(
+    st.text(
+        alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF, blacklist_categories=()),
+        max_size=80,
+    )
+)
+def test_any_code_point_round_trips_and_never_appears_raw(value: str) -> None:
+    # Lone surrogates, supplementary characters and every separator included.
+    for style in ("doubled", "q"):
+        literal = string_literal(value, style=style)
+        assert evaluate(literal) == value
+        literal.encode("utf-8")
+        assert is_printable(literal.replace("\n      || ", ""))
+
+
+def test_separators_and_invisible_characters_are_spliced() -> None:
+    assert string_literal("a\u2028b") == "'a' || unistr('\\2028') || 'b'"
+    assert string_literal("\u2029\x85") == "unistr('\\2029') || unistr('\\0085')"
+    assert string_literal("x\u200c") == "'x' || unistr('\\200C')"
+    assert string_literal("\U000e0041") == "unistr('\\DB40\\DC41')"
+    assert string_literal("\ud800") == "unistr('\\D800')"
+
+
+def test_script_is_printable_utf8_whatever_the_values() -> None:
+    hostile = "".join(HOSTILE)
+    profile = JwtProfile(hostile, hostile, "https://k/\ud800\u2028", description=hostile)
+    text = script(profile, header=["generated"])
+    text.encode("utf-8")
+    assert all(is_printable(line) for line in text.splitlines())
+    assert _argument(apply_block(profile), "p_jwk_url") == profile.jwk_url
 
 
 def test_bidi_and_c1_characters_are_spelled_out() -> None:
