@@ -352,7 +352,7 @@ class Analyzer:
     def _claims_verdicts(self, token: str, facts: TokenFacts) -> tuple[Verdict, ...]:
         if facts.decoded.kind is not TokenKind.JWS:
             return ()
-        key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
+        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         judged: tuple[Verdict, ...] | None = self._judged.get(key)
         if judged is None:
             judged = self._judge_claims(facts)
@@ -479,9 +479,9 @@ class Analyzer:
 
     def _facts_for(self, token: str) -> TokenFacts:
         # The key check depends on where keys come from, so the JWK URL is part of the key.
-        key = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest() + (
+        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest() + (
             self.expectations.jwk_url or ""
-        ).encode("utf-8", "surrogateescape")
+        ).encode("utf-8", "surrogatepass")
         cached: TokenFacts | None = self._facts.get(key)
         if cached is not None and (
             cached.stale_after is None or time.monotonic() < cached.stale_after

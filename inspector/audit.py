@@ -7,11 +7,9 @@ names issuers, audiences and users. It holds the token's fingerprint, never the 
 from __future__ import annotations
 
 import dataclasses
-import errno
 import getpass
 import json
 import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.config import default_state_dir
+from inspector.private_files import open_private_append
 from inspector.profile import JwtProfile
 
 AUDIT_FILE_NAME = "audit.jsonl"
@@ -82,37 +81,6 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def open_private_append(path: Path) -> int:
-    """A write-append descriptor on ``path``, a regular file left (or made) mode 0600.
-
-    A symbolic link is refused rather than followed (someone who can write the directory
-    must not redirect the trail into another file), and so is anything but a regular file
-    (a FIFO would block, a device would swallow it). An existing file created 0644 by an
-    older version is tightened to 0600. Raises ``OSError`` with a readable ``strerror``.
-    """
-    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
-    flags |= getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags, 0o600)
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EMLINK):
-            raise OSError(exc.errno, "it is a symbolic link (refused)", str(path)) from None
-        if exc.errno == errno.ENXIO:  # a FIFO nobody reads (O_NONBLOCK kept us from waiting)
-            raise OSError(exc.errno, "it is not a regular file (refused)", str(path)) from None
-        raise
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "it is not a regular file (refused)", str(path))
-        if stat.S_IMODE(info.st_mode) != 0o600:
-            os.fchmod(fd, 0o600)
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
-
-
 class AuditLog:
     """Appends records to a JSON Lines file created 0600 (directories 0700)."""
 
@@ -124,7 +92,10 @@ class AuditLog:
         whole lines rather than overwrite each other.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        line = json.dumps(record.as_dict(), ensure_ascii=False, sort_keys=True) + "\n"
+        # ASCII JSON: values from tokens and fetched metadata may hold a lone surrogate
+        # ("\\ud800" in a JSON string), which no UTF-8 writer accepts; escaped, every value
+        # is recorded exactly and the line is always written.
+        line = json.dumps(record.as_dict(), ensure_ascii=True, sort_keys=True) + "\n"
         fd = open_private_append(self.path)
         try:
             os.write(fd, line.encode("utf-8"))

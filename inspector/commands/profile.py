@@ -48,6 +48,7 @@ from inspector.options import (
 )
 from inspector.ords_standin import InMemoryOrds
 from inspector.plsql import check_identifier
+from inspector.private_files import OutputExistsError, replace_private, write_new
 from inspector.profile import JwtProfile
 from inspector.proposal import (
     FORCE_UNVERIFIED_WARNING,
@@ -79,18 +80,13 @@ The password comes from ORACLE_PASSWORD or a prompt, never from the command line
 _DSN_WITH_PASSWORD = re.compile(r"^[^@/\s()=]+/[^@\s]*@")
 
 
-# Control, C1 and bidi characters from tokens or the database must not drive the terminal.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _escaped(code: int) -> str:
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
 def _emit(text: str, *, err: bool = False) -> None:
-    """Print one block of text with anything that could steer the terminal escaped."""
-    safe = _UNSAFE.sub(lambda m: _escaped(ord(m.group())), text)
-    print(safe, file=sys.stderr if err else sys.stdout)
+    """Print one block of text with anything that could steer the terminal escaped.
+
+    Values from tokens, fetched metadata or the database may hold controls, invisible
+    characters or a lone surrogate (which no UTF-8 stream accepts): all shown as escapes.
+    """
+    print(printable(text, keep_newline=True), file=sys.stderr if err else sys.stdout)
 
 
 class CommandError(Exception):
@@ -179,7 +175,18 @@ def register(subparsers: Any) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _common(sql, token_source=True)
-    sql.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the script here")
+    sql.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        metavar="FILE",
+        help="write the script to a new file, mode 0600 (an existing file or link is refused)",
+    )
+    sql.add_argument(
+        "--force",
+        action="store_true",
+        help="with -o: replace an existing FILE (a symbolic link there is replaced, not followed)",
+    )
     sql.set_defaults(func=run_sql)
 
     apply = sub.add_parser(
@@ -689,11 +696,25 @@ def _sql(args: argparse.Namespace) -> int:
     for risk in proposal.risks:
         _emit(f"warning: {risk.message}", err=True)
     if args.output:
-        args.output.write_text(proposal.plsql, encoding="utf-8")
+        _write_output(args.output, proposal.plsql, force=args.force)
         _emit(f"wrote {args.output}", err=True)
     else:
         sys.stdout.write(proposal.plsql)
     return EXIT_OK
+
+
+def _write_output(path: Path, text: str, *, force: bool) -> None:
+    """``-o FILE``: a new private file, or (``--force``) an atomic replacement."""
+    try:
+        if force:
+            replace_private(path, text)
+        else:
+            write_new(path, text)
+    except OutputExistsError as exc:
+        what = "is a symbolic link" if exc.link else "exists"
+        raise CommandError(f"{path} {what}: not overwritten (--force replaces it)") from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def run_apply(args: argparse.Namespace) -> int:
@@ -800,7 +821,7 @@ def _apply(args: argparse.Namespace) -> int:
                 f"Trust issuer {proposal.proposed.issuer!r}? ORDS will accept every token "
                 "it signs. Type yes to trust it [y/N] "
             )
-            if not _confirm(_UNSAFE.sub(lambda m: _escaped(ord(m.group())), question)):
+            if not _confirm(printable(question)):
                 _emit("not applied", err=True)
                 return EXIT_FAILED
             force = True
