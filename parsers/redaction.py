@@ -40,9 +40,11 @@ _TEXT = re.compile(
     rf"|(?P<json>\"(?i:{_CREDENTIAL_KEYS})\"\s*:\s*\")(?P<json_value>[^\"\\\r\n…]++)(?!…)"
     # ?access_token=… &id_token=… in a URL, a form body or a log line.
     rf"|(?P<param>(?<![A-Za-z0-9_\-])(?i:{_CREDENTIAL_KEYS})=)(?P<param_value>[^&\s\"'#;,<>…]++)(?!…)"
-    # Bearer <credential>; a lowercase word after it is prose ("Bearer realm", "bearer token").
+    # Bearer <credential>; a lowercase word after it is prose ("Bearer realm", "bearer token"),
+    # and so is a challenge's parameter named with "_" or "-" (resource_metadata="...").
     r"|(?P<scheme>(?<![A-Za-z0-9_\-])(?i:bearer|basic|dpop|negotiate)[ \t]+)"
-    r"(?![a-z]+(?:[^A-Za-z0-9._~+/\-=]|=\"|$))(?P<scheme_value>[A-Za-z0-9._~+/\-]++=*+)(?!…)"
+    r"(?![a-z]+(?:[^A-Za-z0-9._~+/\-=]|=\"|$)|[a-z][a-z0-9]*+(?:[_\-][a-z0-9]++)++=\")"
+    r"(?P<scheme_value>[A-Za-z0-9._~+/\-]++=*+)(?!…)"
     # A JWS/JWE (three or five segments; payload and signature may be empty). A JOSE
     # header's base64url starts with "e" ("{"), or I/C/D when JSON whitespace leads; glued
     # to a word (``GETeyJ…``, ``x_eyJ…``) only the usual ``eyJ`` (``{"``) start is taken.
