@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from inspector.fetch import HttpClient, JsonFetch, one_line, url_problem
+from inspector.fetch import Deadline, HttpClient, JsonFetch, one_line, url_problem
 
 ENTRA_LOGIN_HOST = "login.microsoftonline.com"
 ENTRA_V1_HOST = "sts.windows.net"
@@ -235,11 +235,19 @@ def discover(
 
     A transport failure (refused, timeout, TLS) ends the walk: every candidate is on the
     same host, so the others would only fail the same way, each after its own timeout.
+    The whole walk ends within twice ``http``'s timeout.
     """
     problem = issuer_problem(issuer)
     if problem is not None:
         return Discovery(issuer, None, (), None, problem)
     client = http or HttpClient()
+    # The candidates together get twice one fetch's timeout (inside any outer deadline,
+    # such as the key store's for discovery and JWKS together).
+    with Deadline(2 * client.timeout):
+        return _walk(issuer, claims, client)
+
+
+def _walk(issuer: str, claims: Mapping[str, Any] | None, client: HttpClient) -> Discovery:
     tried: list[UrlOutcome] = []
     rejected: str | None = None
     rejected_doc: Mapping[str, Any] | None = None
@@ -247,7 +255,7 @@ def discover(
         fetch = client.get_json(url)
         if fetch.error is not None:
             tried.append(_outcome(fetch, None))
-            if fetch.status is None:
+            if fetch.status is None or fetch.timed_out:
                 return Discovery(
                     issuer,
                     None,

@@ -1,20 +1,25 @@
 """Fetching small JSON documents (OIDC metadata, JWKS) from attacker-chosen URLs, safely.
 
 Issuers come from tokens in a log, so every URL here may be hostile: only http(s),
-a timeout on connect and read plus an overall deadline, a size limit, redirects followed
-by hand (never to another scheme, never downgraded to plain http), JSON objects only.
-Failures are values with a one-line message; nothing raises to the caller.
+one deadline for the whole fetch (name lookup, connect, headers and body, across
+redirects: :class:`Deadline`), a size limit, redirects followed by hand (never to another
+scheme, never downgraded to plain http), JSON objects only. Failures are values with a
+one-line message; nothing raises to the caller.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import re
 import socket
+import threading
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -45,6 +50,8 @@ class JsonFetch:
     error: str | None
     # The URL that finally answered, when redirects were followed.
     final_url: str | None = None
+    # True when the fetch was cut off by its deadline (a stalled or dribbling server).
+    timed_out: bool = False
 
     @property
     def ok(self) -> bool:
@@ -196,7 +203,7 @@ def resolve_problem(host: str, port: int | None, policy: AddressPolicy) -> str |
     Every address counts: a name resolving to a public and a private address is refused.
     ``socket.gaierror`` propagates (the caller decides what a failed lookup means).
     """
-    infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
+    infos = _getaddrinfo(host, port or 443)
     for info in infos:
         address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         problem = address_problem(address, policy)
@@ -245,6 +252,166 @@ def _transport_error(exc: requests.RequestException, timeout: float) -> str:
     return f"{type(exc).__name__}: {one_line(text, 120)}"
 
 
+# -- deadlines -----------------------------------------------------------------------------
+
+
+class Deadline:
+    """One time limit for everything a fetch does: name lookup, connect, headers, body.
+
+    Socket timeouts bound each read, not their sum: a server sending a byte every second
+    keeps a read (of the status line, the headers or the body) alive for ever. While a
+    deadline is active (``with Deadline(s):``), every socket the guarded connection
+    classes open or reuse is registered with it, and when it passes those sockets are
+    shut down: the read in progress ends at once, over TLS too. Name lookups run in a
+    helper thread that is given up at the deadline. Deadlines nest: an inner one ends no
+    later than the outer one (an issuer's discovery bounds each of its fetches).
+
+    Works for any request made through :class:`HttpClient` or a ``requests`` session with
+    :class:`CheckedAdapter` mounted, in the thread that entered the ``with`` block.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.outer = _ACTIVE_DEADLINE.get()
+        now = time.monotonic()
+        self.at = now + seconds
+        if self.outer is not None and self.outer.at < self.at:
+            self.at = self.outer.at
+        # What this deadline actually allows (less than ``seconds`` inside an outer one).
+        self.budget = max(0.0, self.at - now)
+        # Set by whoever gave up because of this deadline (or an inner one).
+        self.timed_out = False
+        self._lock = threading.Lock()
+        self._watched: list[socket.socket] = []
+        self._timer: threading.Timer | None = None
+        self._fired = False
+        self._closed = False
+        self._token: Any = None
+
+    def __enter__(self) -> Deadline:
+        self._token = _ACTIVE_DEADLINE.set(self)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        _ACTIVE_DEADLINE.reset(self._token)
+        self.close()
+
+    def remaining(self) -> float:
+        """Seconds left (0 once passed)."""
+        return max(0.0, self.at - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        """True once the deadline has passed."""
+        return self._fired or time.monotonic() >= self.at
+
+    def describe(self) -> str:
+        """``5 s``, or ``1.2 s (what was left of a 10 s deadline)`` inside an outer one."""
+        outer = self.outer
+        if outer is not None and self.budget < self.seconds:
+            return f"{self.budget:.2g} s (what was left of a {outer.seconds:g} s deadline)"
+        return f"{self.seconds:g} s"
+
+    def note_timeout(self) -> None:
+        """Record that work was cut off here, in this deadline and every outer one."""
+        current: Deadline | None = self
+        while current is not None:
+            current.timed_out = True
+            current = current.outer
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut ``sock`` down when the deadline passes (at once if it has)."""
+        try:
+            # A duplicate descriptor of the same connection: shutting it down ends reads
+            # on the original, whatever object (an SSLSocket) now wraps that one.
+            watcher = socket.socket(fileno=os.dup(sock.fileno()))
+        except OSError:
+            return
+        with self._lock:
+            if self._closed:
+                watcher.close()
+                return
+            self._watched.append(watcher)
+            if self._fired or self.expired:
+                _shut(watcher)
+            elif self._timer is None:
+                self._timer = threading.Timer(self.remaining(), self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._fired = True
+            # Under the lock: close() cannot free a descriptor while it is shut down.
+            for watcher in self._watched:
+                _shut(watcher)
+
+    def close(self) -> None:
+        """Stop watching (the fetch is over); its sockets are left as they are."""
+        with self._lock:
+            self._closed = True
+            if self._timer is not None:
+                self._timer.cancel()
+            for watcher in self._watched:
+                watcher.close()
+            self._watched.clear()
+
+
+def _shut(watcher: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed by the peer
+        watcher.shutdown(socket.SHUT_RDWR)
+
+
+# The innermost deadline of the fetch running in this thread.
+_ACTIVE_DEADLINE: ContextVar[Deadline | None] = ContextVar("_ACTIVE_DEADLINE", default=None)
+
+
+def _watch(sock: Any) -> None:
+    deadline = _ACTIVE_DEADLINE.get()
+    if deadline is not None and sock is not None:
+        deadline.watch(sock)
+
+
+def _getaddrinfo(host: str, port: int | None) -> list[Any]:
+    """``getaddrinfo`` for TCP, given up when the active deadline passes.
+
+    A resolver that never answers (an attacker's name server) would otherwise hold the
+    fetch for the resolver's own timeouts, which no socket timeout covers.
+    """
+    deadline = _ACTIVE_DEADLINE.get()
+    if deadline is None or _literal_address(host.strip("[]")) is not None:
+        return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    if deadline.expired:
+        deadline.note_timeout()
+        raise socket.gaierror(socket.EAI_AGAIN, "no time left for the name lookup")
+    box: list[Any] = []
+    done = threading.Event()
+
+    def resolve() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP))
+        except Exception as exc:
+            box.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=resolve, name="inspector-resolve", daemon=True).start()
+    if not done.wait(deadline.remaining()):
+        deadline.note_timeout()
+        raise socket.gaierror(socket.EAI_AGAIN, "the name lookup did not finish in time")
+    found = box[0]
+    if isinstance(found, Exception):
+        raise found
+    return list(found)
+
+
 # The policy of the fetch running in this thread, read when a socket is opened.
 _ACTIVE_POLICY: ContextVar[AddressPolicy] = ContextVar("_ACTIVE_POLICY", default=ANY_ADDRESS)
 
@@ -257,7 +424,7 @@ def _checked_socket(conn: HTTPConnection, opener: Callable[..., Any]) -> Any:
     """
     policy = _ACTIVE_POLICY.get()
     try:
-        infos = socket.getaddrinfo(conn._dns_host, conn.port, proto=socket.IPPROTO_TCP)
+        infos = _getaddrinfo(conn._dns_host, conn.port)
     except socket.gaierror as exc:
         raise NameResolutionError(conn.host, conn, exc) from exc
     targets: list[str] = []
@@ -283,6 +450,7 @@ def _checked_socket(conn: HTTPConnection, opener: Callable[..., Any]) -> Any:
         except OSError as exc:
             last = exc
             continue
+        _watch(sock)
         return sock
     raise NewConnectionError(conn, f"Failed to establish a new connection: {last}")
 
@@ -302,9 +470,54 @@ class _CheckedHTTPSConnection(HTTPSConnection):
 class _CheckedHTTPPool(HTTPConnectionPool):
     ConnectionCls = _CheckedHTTPConnection
 
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        # A kept-alive connection was opened under an earlier deadline: watch it too.
+        conn = super()._get_conn(timeout)
+        _watch(getattr(conn, "sock", None))
+        return conn
+
 
 class _CheckedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _CheckedHTTPSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _watch(getattr(conn, "sock", None))
+        return conn
+
+
+# Through an HTTP proxy the socket goes to the proxy: its address is the admin's choice
+# (the request was judged before it was sent), but the deadline holds all the same.
+class _WatchedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _watch(sock)
+        return sock
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _watch(getattr(conn, "sock", None))
+        return conn
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _watch(getattr(conn, "sock", None))
+        return conn
 
 
 class CheckedAdapter(HTTPAdapter):
@@ -323,6 +536,16 @@ class CheckedAdapter(HTTPAdapter):
             "http": _CheckedHTTPPool,
             "https": _CheckedHTTPSPool,
         }
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """The ordinary proxy manager; its connections (not SOCKS) keep the deadline."""
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):
+            manager.pool_classes_by_scheme = {
+                "http": _WatchedHTTPPool,
+                "https": _WatchedHTTPSPool,
+            }
+        return manager
 
 
 def _install_checks(session: requests.Session) -> None:
@@ -381,28 +604,53 @@ class HttpClient:
             return None
 
     def get_json(self, url: str) -> JsonFetch:
-        """GET ``url`` and parse a JSON object; never raises."""
+        """GET ``url`` and parse a JSON object; never raises.
+
+        Everything (lookup, connect, redirects, headers, body) ends within ``timeout``
+        seconds, and within any enclosing :class:`Deadline`.
+        """
+        outer = _ACTIVE_DEADLINE.get()
+        if outer is not None and outer.expired:
+            outer.note_timeout()
+            error = f"not fetched: the {outer.seconds:g} s deadline had passed"
+            return JsonFetch(url, None, None, error, timed_out=True)
         token = _ACTIVE_POLICY.set(self.policy)
         try:
-            return self._get_json(url)
+            with Deadline(self.timeout) as deadline:
+                fetched = self._get_json(url, deadline)
+                cut = fetched.status is None or 200 <= fetched.status < 300
+                if deadline.expired and fetched.document is None and cut:
+                    # However the cut-off surfaced (reset, protocol error, short body),
+                    # it is the deadline that ended this fetch.
+                    deadline.note_timeout()
+                    what = "no response" if fetched.status is None else "response not complete"
+                    error = f"{what} within {deadline.describe()}"
+                    return JsonFetch(
+                        url, fetched.status, None, error, fetched.final_url, timed_out=True
+                    )
+                return fetched
         finally:
             _ACTIVE_POLICY.reset(token)
 
-    def _get_json(self, url: str) -> JsonFetch:
+    def _get_json(self, url: str, deadline: Deadline) -> JsonFetch:
         problem = self.check(url)
         if problem is not None:
             return JsonFetch(url, None, None, problem)
-        deadline = time.monotonic() + self.timeout
         # requests lets REQUESTS_CA_BUNDLE override a CA set on the session itself
         # (psf/requests#3829); a CA the caller chose explicitly must win.
         chosen = self.session.verify
         verify: bool | str | None = chosen if chosen is not True else None
         current = url
         for _ in range(MAX_REDIRECTS + 1):
+            # Connect and each read get what is left; the deadline's watchdog ends a
+            # read that data trickling in keeps alive.
+            left = min(self.timeout, deadline.remaining())
+            if left <= 0:
+                return JsonFetch(url, None, None, "deadline passed")
             try:
                 response = self.session.get(
                     current,
-                    timeout=(self.timeout, self.timeout),
+                    timeout=(left, left),
                     allow_redirects=False,
                     stream=True,
                     verify=verify,
@@ -440,7 +688,7 @@ class HttpClient:
         return target, None
 
     def _read(
-        self, url: str, current: str, response: requests.Response, deadline: float
+        self, url: str, current: str, response: requests.Response, deadline: Deadline
     ) -> JsonFetch:
         status = response.status_code
         final = current if current != url else None
@@ -456,11 +704,8 @@ class HttpClient:
                 body.extend(chunk)
                 if len(body) > self.max_bytes:
                     return JsonFetch(url, status, None, self._too_big(), final)
-                # A server dribbling bytes would dodge the per-read timeout.
-                if time.monotonic() > deadline:
-                    return JsonFetch(
-                        url, status, None, f"response took more than {self.timeout:g} s", final
-                    )
+                if deadline.expired:
+                    return JsonFetch(url, status, None, "deadline passed", final)
         except (requests.RequestException, OSError) as exc:
             if not isinstance(exc, requests.RequestException):
                 return JsonFetch(url, status, None, f"read failed: {one_line(str(exc), 120)}")

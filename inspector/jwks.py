@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from inspector.discovery import Discovery, discover, load_metadata, metadata_from_document
-from inspector.fetch import DEFAULT_TIMEOUT, PUBLIC_ONLY, HttpClient, one_line
+from inspector.fetch import DEFAULT_TIMEOUT, PUBLIC_ONLY, Deadline, HttpClient, one_line
 
 LookupStatus = Literal["found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match"]
 StateStatus = Literal["idle", "fetching", "ok", "error"]
@@ -31,6 +32,9 @@ MAX_FILE_BYTES = 1024 * 1024
 # Distinct issuers (or key URLs) the store will ever contact: a log full of invented
 # issuers must not turn the inspector into a request generator.
 DEFAULT_MAX_SOURCES = 32
+# An issuer's discovery (up to three metadata URLs) and its JWKS, all together, get this
+# many times the fetch timeout: a slow issuer is given up, not waited for.
+ISSUER_DEADLINE_FACTOR = 2
 _SHOWN_KIDS = 5
 
 
@@ -67,17 +71,65 @@ class KeySet:
         return shown + (f" and {more} more" if more > 0 else "") if names else "none"
 
 
+# Keys read from one JWKS document. IdPs publish a handful (Entra about ten); each key
+# costs a parse, and a token without kid is checked against several: a document of
+# thousands is an attack on the inspector's CPU, and what lies past the limit is not read.
+MAX_JWKS_KEYS = 100
+# RSA keys worth verifying with: RFC 7518 section 3.3 requires 2048 bits or more, IdPs use
+# 2048 to 4096, and a verification costs the square of the size times the exponent's
+# bits. Every IdP uses the exponent 65537 (17 bits); a 3,071-bit exponent makes one check
+# 180 times dearer, so exponents are capped (and must be odd and at least 3: RFC 8017).
+RSA_MIN_BITS = 2048
+RSA_MAX_BITS = 8192
+RSA_MAX_EXPONENT_BITS = 32
+# The standard curves (RFC 7518, RFC 8812, RFC 8037), as the cryptography library names them.
+_CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1", "secp256k1"})
+
+
+def key_limit_problem(key: jwt.PyJWK) -> str | None:
+    """Why the inspector refuses to verify with ``key`` (absurd size, exponent or curve).
+
+    Cheap (no cryptographic operation): checked before every verification, so a hostile
+    key set costs a comparison per key, not seconds of CPU per token.
+    """
+    material = key.key
+    if isinstance(material, rsa.RSAPublicKey):
+        bits = material.key_size
+        if bits < RSA_MIN_BITS or bits > RSA_MAX_BITS:
+            return f"RSA modulus of {bits} bits (accepted: {RSA_MIN_BITS} to {RSA_MAX_BITS})"
+        exponent = material.public_numbers().e
+        if exponent.bit_length() > RSA_MAX_EXPONENT_BITS or exponent < 3 or exponent % 2 == 0:
+            size = exponent.bit_length()
+            shown = str(exponent) if size <= 64 else f"of {size} bits"
+            return f"RSA public exponent {shown} (IdPs use 65537; at most 32 bits, odd, >= 3)"
+        return None
+    if isinstance(material, ec.EllipticCurvePublicKey):
+        if material.curve.name not in _CURVES:
+            return f"EC curve {material.curve.name} is not a JOSE curve"
+        return None
+    if isinstance(material, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return None
+    return f"{type(material).__name__} is not a public signature key"
+
+
 def parse_jwks(document: Mapping[str, Any], source: str) -> KeySet | str:
     """The usable signature keys of a JWKS document, or a one-line reason there are none.
 
     Encryption keys (``use: enc``) and symmetric keys (a published ``oct`` key would be
-    a shared secret made public) are skipped, as are keys pyjwt cannot load.
+    a shared secret made public) are skipped, as are keys pyjwt cannot load. Only the
+    first :data:`MAX_JWKS_KEYS` entries are read. Keys beyond the size limits are kept
+    (so a token naming one is told why it was not checked, not that its key is missing)
+    and refused at verification (:func:`key_limit_problem`).
     """
     entries = document.get("keys")
     if not isinstance(entries, list):
         return "JWKS has no 'keys' list"
     keys: list[JsonWebKey] = []
     skipped: list[str] = []
+    if len(entries) > MAX_JWKS_KEYS:
+        unread = len(entries) - MAX_JWKS_KEYS
+        skipped.append(f"{unread} entries after the first {MAX_JWKS_KEYS} not read (limit)")
+        entries = entries[:MAX_JWKS_KEYS]
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict):
             skipped.append(f"entry {index} is not an object")
@@ -170,6 +222,8 @@ class IssuerKeyState:
     age: float | None
     detail: str | None
     jwks_uri: str | None
+    # True when the last fetch was cut off by its deadline (a stalled or dribbling server).
+    timed_out: bool = False
 
     def label(self) -> str:
         """``fetching`` / ``ok (3 keys, 5 min)`` / ``error: connection refused``."""
@@ -213,6 +267,7 @@ class _Entry:
     error: str | None = None
     generation: int = 0
     fetching: bool = False
+    timed_out: bool = False
     # Claims of the latest token that caused a fetch: a forced refresh reuses its tid.
     claims: Mapping[str, Any] | None = None
 
@@ -390,6 +445,7 @@ class KeyStore:
                     age=None if e.fetched_at is None else max(0.0, now - e.fetched_at),
                     detail=e.error,
                     jwks_uri=e.jwks_uri,
+                    timed_out=e.timed_out,
                 )
         return result
 
@@ -533,27 +589,15 @@ class KeyStore:
                 if claims is not None:
                     entry.claims = claims
                 claims = entry.claims
+            # Discovery and the JWKS together: one issuer gets twice the fetch timeout.
+            deadline = Deadline(ISSUER_DEADLINE_FACTOR * self.http.timeout)
             try:
                 error: str | None = None
                 keys: KeySet | None = None
-                if entry.kind == "file":
-                    loaded = load_jwks(Path(entry.target))
-                    jwks_uri = entry.target
-                elif entry.kind == "url":
-                    jwks_uri = entry.target
-                    loaded = fetch_jwks(jwks_uri, self.http)
-                else:
-                    # The jwks_uri of an unanchored issuer is as attacker-chosen as its iss.
-                    http = self._client_for(entry.target)
-                    if rediscover or jwks_uri is None:
-                        discovery = discover(entry.target, claims=claims, http=http)
-                        jwks_uri = discovery.jwks_uri
-                    if jwks_uri is None:
-                        loaded = (discovery.problem if discovery else None) or "no jwks_uri"
-                    else:
-                        loaded = fetch_jwks(jwks_uri, http)
-                    if http.policy.public_only and isinstance(loaded, str) and "refus" in loaded:
-                        loaded = f"{http.policy.describe()}: {loaded}"
+                with deadline:
+                    discovery, jwks_uri, loaded = self._load(
+                        entry, discovery, jwks_uri, claims, rediscover
+                    )
                 if isinstance(loaded, KeySet):
                     keys = loaded
                 else:
@@ -565,6 +609,7 @@ class KeyStore:
                 entry.attempted_at = now
                 entry.generation += 1
                 entry.fetching = False
+                entry.timed_out = deadline.timed_out
                 entry.discovery = discovery
                 entry.jwks_uri = jwks_uri
                 if keys is not None:
@@ -573,6 +618,33 @@ class KeyStore:
                     # Keep the previous keys: a failed refresh should not forget them.
                     entry.error = error
                 return self._snapshot_locked(entry)
+
+    def _load(
+        self,
+        entry: _Entry,
+        discovery: Discovery | None,
+        jwks_uri: str | None,
+        claims: Mapping[str, Any] | None,
+        rediscover: bool,
+    ) -> tuple[Discovery | None, str | None, KeySet | str]:
+        """Read the entry's keys: (discovery, jwks_uri, keys or a one-line error)."""
+        loaded: KeySet | str
+        if entry.kind == "file":
+            return discovery, entry.target, load_jwks(Path(entry.target))
+        if entry.kind == "url":
+            return discovery, entry.target, fetch_jwks(entry.target, self.http)
+        # The jwks_uri of an unanchored issuer is as attacker-chosen as its iss.
+        http = self._client_for(entry.target)
+        if rediscover or jwks_uri is None:
+            discovery = discover(entry.target, claims=claims, http=http)
+            jwks_uri = discovery.jwks_uri
+        if jwks_uri is None:
+            loaded = (discovery.problem if discovery else None) or "no jwks_uri"
+        else:
+            loaded = fetch_jwks(jwks_uri, http)
+        if http.policy.public_only and isinstance(loaded, str) and "refus" in loaded:
+            loaded = f"{http.policy.describe()}: {loaded}"
+        return discovery, jwks_uri, loaded
 
     def anchor(self, *issuers: str) -> None:
         """Add issuers the user vouched for (the current ORDS profile's, once read)."""

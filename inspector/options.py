@@ -71,7 +71,8 @@ def add_key_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="timeout for metadata and JWKS requests (default 5)",
+        help="deadline for each metadata or JWKS request, connect to last byte "
+        "(default 5); one issuer's discovery and keys together get twice that",
     )
 
 
