@@ -565,6 +565,8 @@ class Analyzer:
         except Exception as exc:  # key sources do I/O on hostile input: never stop a scan
             return KeyCheck("unavailable", None, kid, detail=_one_line(exc))
         status = {True: "verified", False: "signature-invalid", None: "skipped"}[result.verified]
+        if result.limited:
+            status = "keys-refused"
         return KeyCheck(status, result.verified, kid, lookup.jwks_uri, result.detail, lookup.source)
 
 

@@ -36,8 +36,9 @@ class KeyCheck:
     """Outcome of finding the signing key and verifying the signature.
 
     ``status``: ``verified``, ``signature-invalid``, ``kid-not-found``, ``unavailable``,
-    ``untrusted-issuer``, ``no-keys`` (no key source configured) or ``skipped`` (not a
-    verifiable JWS: opaque, JWE, alg none/HMAC, Graph).
+    ``untrusted-issuer``, ``no-keys`` (no key source configured), ``keys-refused`` (the
+    candidate keys are beyond the size or count limits) or ``skipped`` (not a verifiable
+    JWS: opaque, JWE, alg none/HMAC, Graph).
     """
 
     status: str
@@ -162,6 +163,8 @@ def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:
     if key.status == "unavailable":
         shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
         return [rules.JWKS_UNAVAILABLE.verdict(issuer=shown, detail=key.detail or "no answer")]
+    if key.status == "keys-refused":
+        return [rules.JWKS_KEYS_REFUSED.verdict(detail=key.detail or "key limits")]
     detail = key.detail or (
         "issuer not trusted for key discovery"
         if key.status == "untrusted-issuer"
@@ -579,7 +582,8 @@ def check_status(
     errors = [v.code for v in verdicts if v.severity is Severity.ERROR]
     if status in (401, 403) and has_token and not errors:
         notes = []
-        if any(v.code in ("signature-unchecked", "jwks-unavailable") for v in verdicts):
+        unchecked = ("signature-unchecked", "jwks-unavailable", "jwks-keys-refused")
+        if any(v.code in unchecked for v in verdicts):
             notes.append("signature not checked")
         if exp.empty:
             notes.append("no expectations set: pass --expect-iss/--expect-aud or the profile")

@@ -241,6 +241,23 @@ JWKS_UNAVAILABLE = _rule(
     with --trusted-issuer ISS, or allow a lab IdP on a private network with
     --allow-private-idp.""",
 )
+JWKS_KEYS_REFUSED = _rule(
+    "jwks-keys-refused",
+    W,
+    "Signing keys beyond the limits",
+    "signature not checked: {detail}",
+    """The key set holds keys no identity provider publishes, or too many of them for this
+    token: an RSA modulus outside 2048 to 8192 bits, an RSA public exponent that is even,
+    below 3 or longer than 32 bits (every IdP uses 65537), more than 100 keys in one
+    document, or more than 8 keys the token may have been signed with (it names no kid,
+    or many keys share its kid). Checking such keys costs seconds of CPU per token, which
+    is how a hostile issuer would stall the inspector, so they were not used and the
+    signature was not verified. ORDS may reject such a key set or time out on it too.""",
+    """If this is your IdP: publish RSA keys of 2048 to 4096 bits with exponent 65537 (AQAB),
+    each with its own kid, and sign tokens with a kid header. If it is not, the token's
+    issuer is hostile or broken: do not trust its claims, and anchor key discovery with
+    --trusted-issuer ISS.""",
+)
 SIGNATURE_UNCHECKED = _rule(
     "signature-unchecked",
     I,

@@ -5,12 +5,17 @@ the JWS signature only. The accepted algorithms come from the caller's policy (O
 RS256/384/512, or a wider list to tell "valid signature, but ES256 is not accepted by
 ORDS"), never from the token; a key is only used with an algorithm of its own family,
 so an HS256 token cannot be "verified" with a public RSA key as its HMAC secret.
+
+Keys come from attacker-chosen key sets, so verification is bounded: keys beyond the
+size limits (``jwks.key_limit_problem``) are never used, and a token that does not name
+its key (no ``kid``, or a ``kid`` many keys share) is checked against at most
+:data:`MAX_KEYS_TRIED` of them. Either way the result says so (``limited``): the
+signature was not checked, rather than found invalid.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +23,8 @@ from typing import Any
 import jwt
 
 from inspector.fetch import one_line
-from inspector.jwks import KeyLookup
+from inspector.jwks import KeyLookup, key_limit_problem
+from parsers import json_limits
 
 # The key type (and curve) each JWS algorithm needs (RFC 7518 section 3, RFC 8037).
 _FAMILIES: dict[str, tuple[str, str | None]] = {
@@ -39,16 +45,24 @@ _FAMILIES: dict[str, tuple[str, str | None]] = {
 }
 # Algorithms this module knows how to verify, for callers that want the widest net.
 RECOGNISED_ALGORITHMS = tuple(alg for alg, (kty, _) in _FAMILIES.items() if kty != "oct")
+# Verifications one token may cost. IdPs rotate two or three keys; a token without kid is
+# checked against the candidates up to this many, so CPU per token stays bounded.
+MAX_KEYS_TRIED = 8
 
 
 @dataclass(frozen=True, slots=True)
 class SignatureResult:
-    """``verified``: True (good signature), False (bad, or refused), None (not checked)."""
+    """``verified``: True (good signature), False (bad, or refused), None (not checked).
+
+    ``limited``: not checked because of the key limits (a key too large or with an absurd
+    exponent, or more candidate keys than are tried for one token).
+    """
 
     verified: bool | None
     kid: str | None
     alg: str | None
     detail: str
+    limited: bool = False
 
 
 def _jwk_data(key: jwt.PyJWK) -> dict[str, Any]:
@@ -90,7 +104,7 @@ def _header(token: str) -> dict[str, Any] | str:
     segment = parts[0]
     try:
         raw = base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
-        header = json.loads(raw)
+        header = json_limits.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return f"header is not base64url JSON ({one_line(str(exc), 80)})"
     if not isinstance(header, dict):
@@ -129,6 +143,10 @@ def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -
         return SignatureResult(
             False, kid, alg, f"refused: {name} is published for {stated}, the token uses {alg}"
         )
+    limit = key_limit_problem(key)
+    if limit is not None:
+        detail = f"{name} not used: {limit}"
+        return SignatureResult(None, kid, alg, detail, limited=True)
     verifier = key
     if key.algorithm_name != alg:
         # The JWK states no alg (Entra's do not), so pyjwt guessed RS256/ES256 for it:
@@ -159,18 +177,48 @@ def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -
 def verify_with_candidates(
     token: str, keys: Sequence[jwt.PyJWK], *, algorithms: Sequence[str]
 ) -> SignatureResult:
-    """Try each key (a token without ``kid``) and say which one, if any, verified it."""
+    """Try the keys (a token without ``kid``, or sharing one) and say which one verified it.
+
+    Keys beyond the size limits are skipped and at most :data:`MAX_KEYS_TRIED` are tried,
+    stopping at the first that verifies. When none did and some were skipped or left
+    untried, the signature is not checked (``limited``), not declared invalid.
+    """
     if not keys:
         return SignatureResult(None, None, None, "no candidate keys to try")
-    results = [verify_signature(token, key, algorithms=algorithms) for key in keys]
-    for key, result in zip(keys, results, strict=True):
+    refusals = [(key, key_limit_problem(key)) for key in keys]
+    usable = [key for key, problem in refusals if problem is None]
+    refused = [problem for _, problem in refusals if problem is not None]
+    tried = usable[:MAX_KEYS_TRIED]
+    results: list[SignatureResult] = []
+    for key in tried:
+        result = verify_signature(token, key, algorithms=algorithms)
         if result.verified:
             name = _key_name(key, _jwk_data(key))
-            detail = f"signature verified with {name} ({result.alg}), tried {len(keys)} keys"
+            detail = f"signature verified with {name} ({result.alg}), tried {len(results) + 1}"
+            detail += f" of {len(keys)} keys"
             return SignatureResult(True, result.kid, result.alg, detail)
+        if result.verified is None:
+            # Not checked for a reason of the token's own (alg): the same for every key.
+            return result
+        results.append(result)
+    untried = len(usable) - len(tried)
+    if refused or untried:
+        header = _header(token)
+        kid = header.get("kid") if isinstance(header, dict) else None
+        alg = header.get("alg") if isinstance(header, dict) else None
+        parts = [f"none of the {len(tried)} keys tried verifies it"] if tried else []
+        if untried:
+            parts.append(f"{untried} more not tried (at most {MAX_KEYS_TRIED} per token)")
+        if refused:
+            parts.append(f"{len(refused)} refused ({refused[0]})")
+        return SignatureResult(
+            None,
+            kid if isinstance(kid, str) else None,
+            alg if isinstance(alg, str) else None,
+            f"{len(keys)} candidate keys: " + "; ".join(parts),
+            limited=True,
+        )
     first = results[0]
-    if first.verified is None:
-        return first
     return SignatureResult(
         False,
         first.kid,

@@ -176,7 +176,7 @@ def test_candidates_are_tried_and_the_match_is_named(idp: LocalIdP) -> None:
     token = idp.mint({"sub": "x"}, key=keys[1], header={"kid": None})
     result = verify_with_candidates(token, [public(k) for k in keys], algorithms=ORDS_ALGORITHMS)
     assert result.verified is True
-    assert "'k1'" in result.detail and "tried 3 keys" in result.detail
+    assert "'k1'" in result.detail and "tried 2 of 3 keys" in result.detail
     stranger = idp.mint({"sub": "x"}, key=generate_rsa_key("x"), header={"kid": None})
     none = verify_with_candidates(stranger, [public(k) for k in keys], algorithms=ORDS_ALGORITHMS)
     assert none.verified is False

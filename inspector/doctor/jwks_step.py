@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.expectations import ORDS_ALGORITHMS
 from inspector.fetch import HttpClient
-from inspector.jwks import JsonWebKey, KeySet, parse_jwks
+from inspector.jwks import JsonWebKey, KeySet, key_limit_problem, parse_jwks
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,12 +21,18 @@ class OrdsKeys:
 
 
 def usable_by_ords(key: JsonWebKey) -> bool:
-    """An RSA key for RS256/RS384/RS512 (ORDS verifies nothing else)."""
-    return key.key.key_type == "RSA" and key.key.algorithm_name in ORDS_ALGORITHMS
+    """An RSA key for RS256/RS384/RS512 (ORDS verifies nothing else) within the key limits."""
+    return (
+        key.key.key_type == "RSA"
+        and key.key.algorithm_name in ORDS_ALGORITHMS
+        and key_limit_problem(key.key) is None
+    )
 
 
 def _describe(key: JsonWebKey) -> str:
-    return f"{key.kid or '(no kid)'} {key.key.key_type}/{key.key.algorithm_name}"
+    problem = key_limit_problem(key.key)
+    shown = f"{key.kid or '(no kid)'} {key.key.key_type}/{key.key.algorithm_name}"
+    return shown if problem is None else f"{shown} ({problem})"
 
 
 def check_jwks(options: DoctorOptions, jwks_uri: str) -> Generator[Finding, None, OrdsKeys | None]:
