@@ -14,7 +14,11 @@ from inspector.doctor.model import DoctorOptions, Status, StepReport
 from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
 from inspector.doctor.runner import run_doctor
 from inspector.doctor.settings import doctor_section, url_problem
-from inspector.expectations_config import key_store_factory
+from inspector.expectations_config import (
+    allow_private_issuers,
+    anchored_issuers,
+    key_store_factory,
+)
 from inspector.options import add_config_option, add_database_options, add_key_options
 from inspector.profile import JwtProfile
 from inspector.schema_facts import SchemaAuthorization, read_authorization
@@ -88,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         loader, authorization = _schema_loaders(args, config.section("database"))
         # Tokens from --log are verified with keys from [keys], as every command does.
         key_store = key_store_factory(config, args)
+        # URLs the servers hand out are contacted under the key-discovery address policy.
+        anchors = anchored_issuers(config, args)
+        allow_private = allow_private_issuers(config, args)
     except (ConfigError, DatabaseSettingsError) as exc:
         return _usage_error(str(exc))
     config_url = settings.pop("url", None)
@@ -113,6 +120,8 @@ def run(args: argparse.Namespace) -> int:
         nginx_conf=args.nginx_conf,
         check_nginx=not args.no_nginx,
         key_store=key_store,
+        anchored_issuers=anchors,
+        allow_private=allow_private,
         **settings,
     )
     if args.json:

@@ -146,8 +146,13 @@ def doctor_runner(args: argparse.Namespace, session: Any, config: Any = None) ->
     from inspector.config import Config
     from inspector.doctor.model import DoctorOptions, Finding
     from inspector.doctor.runner import run_doctor
-    from inspector.expectations_config import key_store_factory
+    from inspector.expectations_config import (
+        allow_private_issuers,
+        anchored_issuers,
+        key_store_factory,
+    )
 
+    config = config if config is not None else Config()
     options = DoctorOptions(
         url=args.mcp_url,
         timeout=args.http_timeout or 5.0,
@@ -155,7 +160,10 @@ def doctor_runner(args: argparse.Namespace, session: Any, config: Any = None) ->
         authorization_loader=session.schema_authorization if session.has_database else None,
         logs=tuple(Path(p) for p in session.files if p != "-"),
         nginx_conf=args.nginx_conf,
-        key_store=key_store_factory(config if config is not None else Config(), args),
+        key_store=key_store_factory(config, args),
+        # URLs the servers hand out are contacted under the key-discovery address policy.
+        anchored_issuers=anchored_issuers(config, args),
+        allow_private=allow_private_issuers(config, args),
     )
 
     def run(emit: Any) -> None:

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 
 from inspector.discovery import Discovery, discover, issuer_mismatch, resolve_issuer_template
 from inspector.doctor.model import DoctorOptions, Finding, Status
+from inspector.doctor.probe import reach_of, refused
 from inspector.doctor.resource_metadata import ResourceMetadata, check_scope_qualification
 from inspector.doctor.scopes import is_entra_url
 from inspector.doctor.urls import is_https
-from inspector.fetch import HttpClient
 
 CONNECTOR_REDIRECTS = (
     "https://chatgpt.com/connector_platform_oauth_redirect",
@@ -53,7 +53,13 @@ def check_authorization_server(
             "list only the IdP whose tokens the ORDS profile accepts",
         )
     claims = tenant_claims(server)
-    found = discover(server, claims=claims, http=HttpClient(timeout=options.timeout))
+    reach = reach_of(options)
+    refusal = reach.refusal(server)
+    if refusal is not None:
+        yield refused("the authorization server", server, refusal)
+        yield from check_scope_qualification(prm, is_entra(options, server, None))
+        return None
+    found = discover(server, claims=claims, http=reach.client(server, options.timeout))
     document, metadata_url = _document_of(found)
     if document is None or metadata_url is None:
         yield Finding(

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from inspector import __version__
 from inspector.doctor.model import DoctorOptions, Finding, Status
-from inspector.doctor.probe import Probe, ProbeError, request
+from inspector.doctor.probe import Probe, ProbeError, reach_of, request
 from inspector.doctor.urls import is_https, origin_of
 from parsers.challenge import Challenge, ChallengeSyntaxError, parse_challenges
 
@@ -74,6 +74,7 @@ def check_challenge(options: DoctorOptions) -> Generator[Finding, None, Challeng
             "POST",
             url,
             timeout=options.timeout,
+            policy=reach_of(options).policy(url),
             headers=headers,
             body=initialize_body(options.protocol_version),
         )

@@ -6,8 +6,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
+from inspector.doctor.probe import reach_of, refused
 from inspector.expectations import ORDS_ALGORITHMS
-from inspector.fetch import HttpClient
 from inspector.jwks import JsonWebKey, KeySet, key_limit_problem, parse_jwks
 
 
@@ -35,9 +35,20 @@ def _describe(key: JsonWebKey) -> str:
     return shown if problem is None else f"{shown} ({problem})"
 
 
-def check_jwks(options: DoctorOptions, jwks_uri: str) -> Generator[Finding, None, OrdsKeys | None]:
-    """Fetch the JWKS (with the keys module's client and parser) and find ORDS-usable keys."""
-    fetched = HttpClient(timeout=options.timeout).get_json(jwks_uri)
+def check_jwks(
+    options: DoctorOptions, jwks_uri: str, server: str | None = None
+) -> Generator[Finding, None, OrdsKeys | None]:
+    """Fetch the JWKS (with the keys module's client and parser) and find ORDS-usable keys.
+
+    ``server``: the authorization server whose metadata named ``jwks_uri``; the key set
+    may be reached where that server may (an anchored issuer's keys on its network).
+    """
+    reach = reach_of(options)
+    refusal = reach.refusal(jwks_uri, via=server)
+    if refusal is not None:
+        yield refused("the jwks_uri", jwks_uri, refusal)
+        return None
+    fetched = reach.client(jwks_uri, options.timeout, via=server).get_json(jwks_uri)
     if fetched.error is not None or fetched.document is None:
         yield Finding(
             "jwks-unreachable",

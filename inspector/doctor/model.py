@@ -143,7 +143,10 @@ class DoctorOptions:
     without it only the expected issuer's keys are discovered. ``authorization_loader``
     gives the schema's ORDS roles and privileges (called after the profile was read) so
     the newest tokens also get the role and scope checks; when it raises, only those
-    checks are lost.
+    checks are lost. ``anchored_issuers`` (trusted and expected issuers) and
+    ``allow_private`` widen which addresses the doctor contacts, as for key discovery:
+    besides the MCP URL's host, only these issuers' hosts (or, with ``allow_private``,
+    every host) may be loopback, private or plain http (``probe.Reach``).
     """
 
     url: str
@@ -161,3 +164,5 @@ class DoctorOptions:
     protocol_version: str = MCP_PROTOCOL_VERSION
     key_store: Callable[[Expectations], KeyStore] | None = None
     authorization_loader: Callable[[], SchemaAuthorization] | None = None
+    anchored_issuers: tuple[str, ...] = ()
+    allow_private: bool = False

@@ -8,7 +8,7 @@ from typing import Any
 
 from inspector.doctor.challenge import ChallengeResult
 from inspector.doctor.model import DoctorOptions, Finding, Status
-from inspector.doctor.probe import Probe, ProbeError, request
+from inspector.doctor.probe import Probe, ProbeError, ProbeRefused, reach_of, refused, request
 from inspector.doctor.scopes import bare_scopes, is_entra_url
 from inspector.doctor.urls import is_https, prm_locations, same_resource
 from parsers.redaction import redact_text
@@ -33,9 +33,21 @@ class ResourceMetadata:
 
 
 def _fetch(url: str, options: DoctorOptions) -> tuple[Probe | None, str]:
-    """The 200 answer at ``url``, or None and the reason it is unusable."""
+    """The 200 answer at ``url``, or None and the reason it is unusable.
+
+    Raises :class:`ProbeRefused` when the address policy forbids contacting ``url``.
+    """
+    policy = reach_of(options).policy(url)
     try:
-        probe = request("GET", url, timeout=options.timeout, headers={"Accept": "application/json"})
+        probe = request(
+            "GET",
+            url,
+            timeout=options.timeout,
+            policy=policy,
+            headers={"Accept": "application/json"},
+        )
+    except ProbeRefused:
+        raise
     except ProbeError as exc:
         return None, str(exc)
     if probe.status != 200:
@@ -49,21 +61,30 @@ def check_resource_metadata(
     """Fetch the metadata the way a connector does and check it against the challenge."""
     probe: Probe | None = None
     if challenge.resource_metadata:
-        probe, reason = _fetch(challenge.resource_metadata, options)
-        if probe is None:
-            yield Finding(
-                "prm-unreachable",
-                Status.FAIL,
-                "the resource_metadata URL from the challenge does not serve the document",
-                f"{challenge.resource_metadata}: {reason}",
-                PRM_FIX,
-            )
+        try:
+            probe, reason = _fetch(challenge.resource_metadata, options)
+        except ProbeRefused as exc:
+            # Never contacted; the well-known locations on the MCP host are tried next.
+            yield refused("the challenge's resource_metadata", challenge.resource_metadata, exc)
+            probe, reason = None, ""
+        else:
+            if probe is None:
+                yield Finding(
+                    "prm-unreachable",
+                    Status.FAIL,
+                    "the resource_metadata URL from the challenge does not serve the document",
+                    f"{challenge.resource_metadata}: {reason}",
+                    PRM_FIX,
+                )
     if probe is None:
         tried: list[str] = []
         for url in prm_locations(options.url):
             if url == challenge.resource_metadata:
                 continue
-            found, reason = _fetch(url, options)
+            try:
+                found, reason = _fetch(url, options)
+            except ProbeRefused as exc:
+                found, reason = None, str(exc)
             tried.append(f"{url}: {reason or 'ok'}")
             if found is not None:
                 probe = found

@@ -11,11 +11,16 @@ from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import TypeVar
 
-from inspector.doctor.authorization_server import check_authorization_server
+from inspector.doctor.authorization_server import (
+    AuthorizationServer,
+    check_authorization_server,
+    metadata_issuer,
+)
 from inspector.doctor.challenge import check_challenge
 from inspector.doctor.jwks_step import check_jwks
 from inspector.doctor.model import DoctorOptions, DoctorReport, Finding, Status, StepReport
 from inspector.doctor.nginx_step import check_nginx
+from inspector.doctor.probe import reach_of
 from inspector.doctor.profile_step import check_profile
 from inspector.doctor.resource_metadata import check_resource_metadata
 from inspector.doctor.urls import origin_of
@@ -93,6 +98,25 @@ class _Step:
         return StepReport(self.id, self.number, self.title, tuple(self.findings))
 
 
+def _within_reach(
+    options: DoctorOptions, server: AuthorizationServer | None
+) -> AuthorizationServer | None:
+    """``server`` when the token checks may use its issuer and keys, else None.
+
+    Step 5 verifies tokens with a key store that trusts what the metadata names (it
+    stands for the profile): metadata pointing at addresses the doctor refuses must not
+    reach it there, so the tokens are then judged against the profile alone.
+    """
+    if server is None:
+        return None
+    reach = reach_of(options)
+    issuer = metadata_issuer(server)
+    for url in (server.jwks_uri, issuer):
+        if url is not None and reach.refusal(url, via=server.server) is not None:
+            return None
+    return server
+
+
 def stream_doctor(options: DoctorOptions) -> Generator[Event, None, DoctorReport]:
     """Run every step; yields each finding when made and each step's report when done.
 
@@ -130,12 +154,12 @@ def stream_doctor(options: DoctorOptions) -> Generator[Event, None, DoctorReport
     if server is None or server.jwks_uri is None:
         yield from step.skip("no authorization-server metadata with a jwks_uri")
     else:
-        yield from step.run(check_jwks(options, server.jwks_uri))
+        yield from step.run(check_jwks(options, server.jwks_uri, server.server))
     reports.append(step.report())
     yield reports[-1]
 
     step = _Step(4)
-    yield from step.run(check_profile(options, server))
+    yield from step.run(check_profile(options, _within_reach(options, server)))
     reports.append(step.report())
     yield reports[-1]
 
