@@ -1,0 +1,135 @@
+"""Files the tool writes for the user: private (0600), never through a planted link.
+
+Output names are predictable (``ords_jwt_profile_<fingerprint>.sql``) and the directories
+they go to (the working directory, ``/tmp``) may be writable by others, so whoever can
+write there can plant a symbolic link under the name we are about to use. Opening by name
+would then write through the link into any file the user can write. Everything here opens
+with ``O_NOFOLLOW``; new files are created with ``O_EXCL`` (an existing file or link is
+refused, never overwritten), and a forced replacement writes a fresh temporary file beside
+the target and renames it over the name, which replaces a link itself, not what it points
+to.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+PRIVATE_MODE = 0o600
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+class OutputExistsError(FileExistsError):
+    """The target name is taken (a file, a directory or a symbolic link): nothing written."""
+
+    def __init__(self, path: Path, *, link: bool) -> None:
+        what = "a symbolic link" if link else "there"
+        super().__init__(errno.EEXIST, f"{what} already: not overwritten", str(path))
+        self.link = link
+
+
+def _exists_error(path: Path) -> OutputExistsError:
+    return OutputExistsError(path, link=path.is_symlink())
+
+
+def open_private_append(path: Path) -> int:
+    """A write-append descriptor on ``path``, a regular file left (or made) mode 0600.
+
+    A symbolic link is refused rather than followed (someone who can write the directory
+    must not redirect the file elsewhere), and so is anything but a regular file (a FIFO
+    would block, a device would swallow it). An existing file created 0644 by an older
+    version is tightened to 0600. Raises ``OSError`` with a readable ``strerror``.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOEXEC
+    try:
+        fd = os.open(path, flags, PRIVATE_MODE)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise OSError(exc.errno, "it is a symbolic link (refused)", str(path)) from None
+        if exc.errno == errno.ENXIO:  # a FIFO nobody reads (O_NONBLOCK kept us from waiting)
+            raise OSError(exc.errno, "it is not a regular file (refused)", str(path)) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "it is not a regular file (refused)", str(path))
+        if stat.S_IMODE(info.st_mode) != PRIVATE_MODE:
+            os.fchmod(fd, PRIVATE_MODE)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def write_new(path: Path, text: str) -> None:
+    """Create ``path`` (mode 0600) holding ``text``; refuse any name that is already taken.
+
+    Raises ``OutputExistsError`` when a file, directory or symbolic link (even a dangling
+    one) has the name, and ``OSError`` for the rest (missing directory, permission).
+    ``text`` is encoded before the file is created, so an unencodable text leaves nothing.
+    """
+    data = text.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
+    try:
+        fd = os.open(path, flags, PRIVATE_MODE)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    try:
+        # The umask may have taken bits away, never added any: 0600 holds, set it anyway.
+        os.fchmod(fd, PRIVATE_MODE)
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        # We created it (O_EXCL): a half-written script must not be left to run.
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+
+
+def replace_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (mode 0600), replacing what is there in one rename.
+
+    The text goes to a new temporary file in the same directory, then a rename
+    puts it under the name: a symbolic link there is replaced, never followed, and a
+    reader sees the old file or the new one, never half of it. A directory is refused
+    (``IsADirectoryError``).
+    """
+    data = text.encode("utf-8")
+    directory = path.parent
+    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        try:
+            os.fchmod(fd, PRIVATE_MODE)
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        Path(temporary).replace(path)  # rename(2): onto a directory, IsADirectoryError
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def free_name(path: Path, *, tries: int = 100) -> Path:
+    """``path``, or ``stem-2.ext``, ``stem-3.ext``... : the first name nothing holds yet.
+
+    Only a suggestion for a prompt: ``write_new`` still refuses a name taken meanwhile.
+    """
+    if not os.path.lexists(path):
+        return path
+    for n in range(2, tries + 2):
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not os.path.lexists(candidate):
+            return candidate
+    return path
