@@ -64,6 +64,7 @@ class Attempt:
 
         Free text from the log line goes through ``redaction_of``: clients put tokens in
         ``?access_token=`` and elsewhere, and this output is meant to be kept and shared.
+        The subject is claim text (``redaction_of(…, claim=True)``).
         """
         rec = self.record
         return {
@@ -75,20 +76,20 @@ class Attempt:
             "path": redaction_of(rec.path),
             "status": rec.status,
             "client": self.client,
-            "subject": redaction_of(self.subject),
+            "subject": redaction_of(self.subject, claim=True),
             "token": self.token.as_dict() if self.token else None,
             "verdicts": [v.as_dict() for v in self.verdicts],
             "outcome": self.outcome.value,
         }
 
 
-def redaction_of(value: str | None) -> str | None:
+def redaction_of(value: str | None, *, claim: bool = False) -> str | None:
     """``value`` with any credential in it redacted (``None`` stays ``None``).
 
-    What ``Attempt.as_dict`` applies to each of its free-text fields, the same for all:
-    JWTs, ``access_token=``-style parameters and ``Bearer …`` are redacted; long
-    random-looking runs are kept, because in a subject they are identifiers (Entra's
-    pairwise ``sub``). An encoder that writes the same JSON without building the dict
-    applies it to the same fields.
+    The redaction every output applies (``redact_text``; tail and the TUI call it alike):
+    text from a log line loses JWTs in any encoding, ``access_token=``-style parameters,
+    ``Bearer …`` and long random-looking runs. Claim text (``claim=True``) keeps such runs,
+    because in a subject they are identifiers (Entra's pairwise ``sub``). An encoder that
+    writes the same JSON without building the dict applies it to the same fields.
     """
-    return None if value is None else redact_text(value, opaque=False)
+    return None if value is None else redact_text(value, opaque=not claim)

@@ -1,16 +1,22 @@
-"""Redaction of credentials. Every place that shows a log line or a header goes through here.
+"""Redaction of credentials. Every output that shows a log line, a header or a claim goes
+through ``redact_text`` (or ``redact_authorization`` for an Authorization value, which is a
+credential whole): scan's report and JSON (both read paths), tail, decode, doctor, the TUI.
 
 A bearer token is a credential: we show its scheme, its first ten characters (enough to
 tell a JWT's header apart) and a short SHA-256 fingerprint that identifies it across lines
 without revealing it.
 
 ``redact_text`` is for free text (a path, a user agent, a raw log line, an exception
-message). It looks for the shapes credentials take there, not for "anything long": a JWT
-(dot-separated base64url segments whose first one decodes to a JSON object), a credential
-after an authentication scheme (``Bearer …``, ``Basic …``), the value of a credential-named
-query or form parameter (``access_token=…``, ``id_token=…``) or JSON member, a quoted
-``authorization:"…"`` value, and long random-looking runs (mixed case and digits). Paths,
-user agents, dates, addresses, UUIDs and dotted identifiers are left alone.
+message). It looks for the shapes credentials take there, not for "anything long". JWS and
+JWE compact serializations come first and on their own: dot-separated base64 segments
+(base64url or standard, padded or not) from a segment that decodes to a JSON object, found
+also behind the encodings a client or nginx gives them (``%2E``, ``%252E``, ``\\x2e``,
+``\\u002e``, ``\\/``), wherever they start (after ``name=``, ``Bearer%20``, a path ``/``,
+glued to a word at ``eyJ``). Then, on what is left: a credential after an authentication
+scheme (``Bearer …``, ``Basic …``), the value of a credential-named query or form parameter
+(``access_token=…``) or JSON member, a quoted ``authorization:"…"`` value, and long
+random-looking runs (mixed case and digits). Paths, user agents, dates, addresses, UUIDs and
+dotted identifiers are left alone.
 """
 
 from __future__ import annotations
@@ -32,7 +38,6 @@ _CREDENTIAL_KEYS = (
     "access_token|id_token|refresh_token|token|client_secret|client_assertion|assertion"
     "|code|password|passwd|pwd|api_key|apikey|sig|signature|jwt"
 )
-_B64 = r"[A-Za-z0-9_\-]"
 _TEXT = re.compile(
     # authorization:"…" as nginx's extended log_format (or a header dump) writes it.
     r"(?P<auth>(?i:\bauthorization)[\"']?\s*[:=]\s*\")(?P<auth_value>[^\"\r\n]*)(?=\")"
@@ -45,14 +50,32 @@ _TEXT = re.compile(
     r"|(?P<scheme>(?<![A-Za-z0-9_\-])(?i:bearer|basic|dpop|negotiate)[ \t]+)"
     r"(?![a-z]+(?:[^A-Za-z0-9._~+/\-=]|=\"|$)|[a-z][a-z0-9]*+(?:[_\-][a-z0-9]++)++=\")"
     r"(?P<scheme_value>[A-Za-z0-9._~+/\-]++=*+)(?!…)"
-    # A JWS/JWE (three or five segments; payload and signature may be empty). A JOSE
-    # header's base64url starts with "e" ("{"), or I/C/D when JSON whitespace leads; glued
-    # to a word (``GETeyJ…``, ``x_eyJ…``) only the usual ``eyJ`` (``{"``) start is taken.
-    rf"|(?P<jwt>(?:(?<![A-Za-z0-9_\-.])[eICD]|(?=eyJ{_B64}{{5}})e){_B64}++={{0,2}}(?:\.{_B64}*+={{0,2}}){{2,4}}+)"
-    rf"(?![A-Za-z0-9_\-.])"
     # A long random-looking run: an opaque token (checked for mixed case and digits below).
-    r"|(?P<run>(?<![A-Za-z0-9_\-+=~])[A-Za-z0-9_\-+=~]{32,}+)"
+    # It starts after "=": ``accessToken=…`` is a name and a value, not one run.
+    r"|(?P<run>(?<![A-Za-z0-9_\-+~])[A-Za-z0-9_\-+~]{32,}+=*+)"
 )
+# An authorization value as redact_authorization leaves it: nothing more to redact.
+_AUTH_DONE = re.compile(r"(?:[^\s.]{1,24} )?[^\s…]{0,10}…\[sha256:[0-9a-f]{12}\]")
+
+# JOSE compact serializations. A whole dotted run of base64 (url-safe or standard, "="
+# padding anywhere a segment may end) with at least two dots; taken from its start only,
+# so a long run costs one pass, not one per character.
+_SEGMENT_CHARS = "A-Za-z0-9_\\-+/="
+_DOTTED = re.compile(
+    rf"(?<![{_SEGMENT_CHARS}.])[{_SEGMENT_CHARS}]*+(?:\.[{_SEGMENT_CHARS}]*+){{2,}}+"
+)
+# Where a JOSE header may start inside a run: after a character that is no base64url
+# letter ("/", "+", "=", or the run's start) with the base64 of "{" (e) or of whitespace
+# before it (I, C, D); glued to letters, only at the usual ``eyJ``/``eyI`` (``{"``).
+_HEADER_START = re.compile(r"(?<![A-Za-z0-9_\-])[eICD]|ey[JI]")
+# What may hide a token's characters: %XX at any depth (%252E), \xHH (nginx's escaping
+# or a client's own), \uXXXX and \/ \\ \" (JSON).
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})|\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|\\([\\/\"])")
+_DECODE_ROUNDS = 4
+# "-" or "_" in a token's header or payload: it is base64url (standard base64 has neither).
+_URL_SAFE = re.compile(r"[\-_]")
+_NOT_URL_SAFE = re.compile(r"[^A-Za-z0-9_\-=.]")
+_JSON_SPACE = b" \t\r\n"
 # What redact_credential leaves behind: never redacted twice.
 _REDACTED = "…[sha256:"
 _LONG_RUN = re.compile(r"[A-Za-z0-9_\-+=~]{32}")
@@ -97,16 +120,120 @@ def redact_authorization(value: str | None) -> str | None:
 def looks_like_jose(candidate: str) -> bool:
     """True when ``candidate``'s first dot-separated segment decodes to a JSON object start.
 
-    Every JWS and JWE header is a JSON object, so its base64url starts with ``{`` (after
-    optional whitespace); ``access.log.1`` or ``1.2.3.4`` do not.
+    Every JWS and JWE header is a non-empty JSON object, so its base64 (url-safe or
+    standard) decodes to ``{`` and then ``"`` (JSON whitespace allowed around ``{``);
+    ``access.log.1``, ``1.2.3.4`` or ``example.com`` do not. ``{}`` is taken too.
     """
-    head = candidate.split(".", 1)[0].rstrip("=")[:16]
+    head = candidate.split(".", 1)[0].rstrip("=")[:24]
     head = head[: len(head) - len(head) % 4] if len(head) % 4 == 1 else head
     try:
         decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
     except (binascii.Error, ValueError):
         return False
-    return decoded.lstrip(b" \t\r\n").startswith(b"{")
+    decoded = decoded.lstrip(_JSON_SPACE)
+    if not decoded.startswith(b"{"):
+        return False
+    rest = decoded[1:].lstrip(_JSON_SPACE)
+    return rest[:1] in (b'"', b"}")
+
+
+def _jose_start(run: str) -> int | None:
+    """Where a JOSE compact serialization starts in a dotted run, if one does.
+
+    The header is the first segment, or a suffix of it from a header start (glued text
+    before it), followed by at least two more segments; a later segment may be the header
+    (``x.eyJ….….…``). Everything from there to the run's end is the token: a trailing
+    ``.json`` or ``/path`` goes with it rather than a piece of a standard-base64 signature
+    staying behind.
+    """
+    segments = run.split(".")
+    offset = 0
+    for segment in segments[:-2]:
+        for found in _HEADER_START.finditer(segment):
+            if looks_like_jose(segment[found.start() :]):
+                return offset + found.start()
+        offset += len(segment) + 1
+    return None
+
+
+def _second_dot(token: str) -> int:
+    first = token.find(".")
+    return token.find(".", first + 1)
+
+
+def _decoded(text: str) -> tuple[str, list[int]]:
+    """``text`` with one round of escapes undone, and where each character came from.
+
+    ``starts[i]`` is the index in ``text`` of the character (or escape) that gave the
+    ``i``-th character of the result; ``starts[len(result)]`` is ``len(text)``.
+    """
+    pieces: list[str] = []
+    starts: list[int] = []
+    pos = 0
+    for match in _ESCAPE.finditer(text):
+        begin, end = match.span()
+        if begin > pos:
+            pieces.append(text[pos:begin])
+            starts.extend(range(pos, begin))
+        code = match.group(1) or match.group(2) or match.group(3)
+        pieces.append(chr(int(code, 16)) if code else match.group(4))
+        starts.append(begin)
+        pos = end
+    pieces.append(text[pos:])
+    starts.extend(range(pos, len(text) + 1))
+    return "".join(pieces), starts
+
+
+def _redact_jose(text: str) -> str:
+    """Every JWS/JWE in ``text`` replaced by its redacted form, however it was encoded.
+
+    The text is searched with its escapes undone (what an escape hides is found there),
+    then as it is (an escape glued to a token, ``%2eyJ…``, is not taken for part of it).
+    """
+    if "%" in text or "\\" in text:
+        view: str = text
+        starts: list[int] | None = None
+        for _ in range(_DECODE_ROUNDS):
+            decoded, more = _decoded(view)
+            if decoded == view:
+                break
+            view = decoded
+            starts = more if starts is None else [starts[i] for i in more]
+            if "%" not in view and "\\" not in view:
+                break
+        if starts is not None and view.count(".") >= 2:
+            text = _replace_jose(text, view, starts)
+    if text.count(".") >= 2:
+        text = _replace_jose(text, text, None)
+    return text
+
+
+def _replace_jose(text: str, view: str, starts: list[int] | None) -> str:
+    # ``view`` is ``text`` decoded; ``starts`` maps its indexes back (None: the same).
+    out: list[str] = []
+    done = 0
+    for match in _DOTTED.finditer(view):
+        start = _jose_start(match.group())
+        if start is None:
+            continue
+        begin, end = match.start() + start, match.end()
+        token = view[begin:end]
+        if _URL_SAFE.search(token, 0, _second_dot(token)):
+            # Header or payload in base64url: "/" and "+" are not the token's, so a path
+            # that goes on after it (``/<jwt>/items``) stays.
+            cut = _NOT_URL_SAFE.search(token)
+            if cut is not None:
+                token = token[: cut.start()]
+                end = begin + len(token)
+        if starts is not None:
+            begin, end = starts[begin], starts[end]
+        out.append(text[done:begin])
+        out.append(redact_credential(token))
+        done = end
+    if not out:
+        return text
+    out.append(text[done:])
+    return "".join(out)
 
 
 def _redact_run(run: str) -> str:
@@ -133,17 +260,12 @@ def _replace(match: re.Match[str], *, opaque: bool) -> str:
     kind = match.lastgroup
     if kind == "auth_value":
         value = match.group("auth_value")
-        done = value in ("", "-") or _REDACTED in value
+        done = value in ("", "-") or _AUTH_DONE.fullmatch(value) is not None
         shown = value if done else redact_authorization(value)
         return match.group("auth") + (shown or "")
     if kind in ("json_value", "param_value", "scheme_value"):
         prefix = match.group(kind.removesuffix("_value"))
         return prefix + redact_credential(match.group(kind))
-    if kind == "jwt":
-        token = match.group("jwt")
-        if looks_like_jose(token):
-            return redact_credential(token)
-        return ".".join(_redact_run(segment) for segment in token.split("."))
     if kind == "run" and opaque:
         return _redact_run(match.group("run"))
     return match.group()
@@ -166,6 +288,9 @@ def redact_text(text: str, *, opaque: bool = True) -> str:
     where such runs are identifiers (Entra's pairwise ``sub``, ``aio``, ``uti``).
     Idempotent: redacted output has nothing left to redact.
     """
+    # JWTs first and on their own: a rule that starts earlier (a long run from ``name=``,
+    # a JSON value cut at a backslash) must never take the header and leave the rest.
+    text = _redact_jose(text)
     if not _may_hold_credential(text):
         return text
     return _TEXT.sub(_replace_all if opaque else _replace_shaped, text)

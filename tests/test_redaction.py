@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
+
 from parsers.redaction import fingerprint, redact_authorization, redact_credential, redact_text
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9." + "eyJzdWIiOiJhbGljZSJ9" * 5 + ".c2lnbmF0dXJlc2lnbmF0dXJl"
@@ -94,3 +98,82 @@ def test_claims_keep_random_looking_identifiers() -> None:
     assert redact_text(sub, opaque=False) == sub
     assert sub not in redact_text(sub)
     assert TOKEN not in redact_text(f"nested {TOKEN}", opaque=False)
+
+
+# A realistic header (36 characters): with "accessToken=" in front it is a 32+ run.
+RS256 = (
+    "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJzdWIiOiJhbGljZSIsImF1ZCI6Im9yZHMiLCJpc3MiOiJodHRwczovL2lkcC5leGFtcGxlLyJ9."
+    "Kx3vZ8q1Qm0rT5yWb9NcE2uH7jL4oP6sA1dF3gJ8kM2nR5tV9wX0zB4cD7eG1hI3kL6mN8pQ0rS2uV5xY7zA9b"
+)
+RS256_SIGNATURE = RS256.rsplit(".", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ords/mcp?auth={t}",
+        "/ords/mcp?accessToken={t}",
+        "/ords/mcp?id_token_hint={t}&x=1",
+        "/ords/mcp?state={t}",
+        "/ords/mcp?x={t}",
+        "/ords/mcp;jsessionid={t}",
+        "/ords/mcp?a=Bearer%20{t}",
+        "/ords/mcp?a=Bearer+{t}",
+        "/ords/mcp/{t}",
+        "/ords/mcp?{t}",
+        "/ords/mcp?t=x.{t}",
+    ],
+)
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        lambda t: t,
+        lambda t: t.replace(".", "%2E"),
+        lambda t: t.replace(".", "%252e"),
+        lambda t: t.replace(".", "\\x2e"),
+        lambda t: t.replace(".", "\\u002e"),
+        lambda t: "".join(f"%{ord(c):02x}" for c in t),
+    ],
+    ids=["raw", "pct-dots", "pct-twice", "x-escape", "json-escape", "pct-every"],
+)
+@pytest.mark.parametrize("opaque", [True, False])
+def test_a_jwt_in_a_query_or_path_shape_loses_its_signature(
+    path: str, spelling: Callable[[str], str], opaque: bool
+) -> None:
+    # The long-run rule matched first at "name=" and swallowed the header segment, so the
+    # JWT rule never fired; percent-encoded dots hid the JWT from it altogether.
+    text = path.format(t=spelling(RS256))
+    out = redact_text(text, opaque=opaque)
+    assert RS256_SIGNATURE not in out and spelling(RS256_SIGNATURE) not in out
+    assert f"eyJhbGciOi…[sha256:{fingerprint(RS256)}]" in out
+    assert out.startswith(path.split("{t}")[0])
+    assert redact_text(out, opaque=opaque) == out
+
+
+def test_a_standard_base64_jwt_goes_whole() -> None:
+    std = RS256.replace("-", "+").replace("_", "/") + "+/=="
+    out = redact_text(f"/cb?x={std.replace('+', '%2B').replace('/', '%2F')}&y=2")
+    assert out == f"/cb?x=eyJhbGciOi…[sha256:{fingerprint(std)}]&y=2"
+
+
+def test_jwe_five_segments_go_whole() -> None:
+    jwe = (
+        "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..MTIzNDU2Nzg5MDEy."
+        "Y2lwaGVydGV4dC1oZXJl.dGFnLXRhZy10YWctdGFn"
+    )
+    assert redact_text(f"ua {jwe} end") == f"ua {redact_credential(jwe)} end"
+
+
+def test_dotted_words_that_are_no_jose_header_stay() -> None:
+    for text in ("see example.com.au", "ex.foo.bar", "ey.j.k", "I.am.here", "Chrome/120.0.6099"):
+        assert redact_text(text) == text
+
+
+def test_a_path_after_a_base64url_jwt_stays() -> None:
+    # "-" or "_" in the payload: base64url, so "/" ends the token (it would not in base64).
+    url_safe = RS256.replace("LCJpc3Mi", "LCJpc3-i", 1)
+    out = redact_text(f"/ords/mcp/{url_safe}/items?x=1")
+    assert out == f"/ords/mcp/{redact_credential(url_safe)}/items?x=1"
+    standard = RS256 + "/+x"
+    assert redact_text(f"/ords/mcp/{standard}") == f"/ords/mcp/{redact_credential(standard)}"

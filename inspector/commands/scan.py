@@ -133,8 +133,10 @@ class JsonLines:
         self._times: dict[datetime, str] = {}
         self._tails: dict[int, tuple[tuple[Verdict, ...], Outcome, str]] = {}
         self._strings: dict[str | None, str] = {None: "null"}
-        # Free text from the log line, after redaction_of (what Attempt.as_dict applies).
+        # Free text from the log line and claim text, after redaction_of (what
+        # Attempt.as_dict applies to each): two memos, as the two are redacted apart.
         self._redacted: dict[str | None, str] = {None: "null"}
+        self._claims: dict[str | None, str] = {None: "null"}
         self._statuses: dict[int | None, str] = {None: "null"}
         self._last_time: datetime | None = None
         self._last_time_text = "null"
@@ -167,7 +169,7 @@ class JsonLines:
         status = self._statuses.get(rec.status) or self._status(rec.status)
         pieces.append(
             f'"status": {status}, "client": {self.string(attempt.client)}, '
-            f'"subject": {self.redacted(attempt.subject)}, "token": '
+            f'"subject": {self.claim(attempt.subject)}, "token": '
         )
         report = attempt.token
         if report is None:
@@ -187,7 +189,11 @@ class JsonLines:
 
     def redacted(self, value: str | None) -> str:
         """``redaction_of(value)`` as a JSON string (or null), memoised by ``value``."""
-        return self._redacted.get(value) or self._redact(value)
+        return self._redacted.get(value) or self._redact(value, self._redacted, claim=False)
+
+    def claim(self, value: str | None) -> str:
+        """``redaction_of(value, claim=True)`` as a JSON string (or null), memoised."""
+        return self._claims.get(value) or self._redact(value, self._claims, claim=True)
 
     def request(self, method: str | None, path: str | None) -> str:
         """The ``"method": …, "path": …`` members, both redacted as ``as_dict`` does."""
@@ -202,13 +208,13 @@ class JsonLines:
             self._strings[value] = text
         return text
 
-    def _redact(self, value: str | None) -> str:
-        text = _nullable(redaction_of(value))
-        if len(self._redacted) >= self.MAX_ENTRIES:
-            self._redacted.clear()
-            self._redacted[None] = "null"
+    def _redact(self, value: str | None, memo: dict[str | None, str], *, claim: bool) -> str:
+        text = _nullable(redaction_of(value, claim=claim))
+        if len(memo) >= self.MAX_ENTRIES:
+            memo.clear()
+            memo[None] = "null"
         if value is not None and len(value) <= 512:
-            self._redacted[value] = text
+            memo[value] = text
         return text
 
     def _status(self, status: int | None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from inspector.options import (
@@ -59,6 +60,13 @@ def register(subparsers: Any) -> None:
         metavar="URL",
         help="the MCP endpoint URL, for the doctor screen (key d)",
     )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        metavar="DIR",
+        help="where key s proposes to save PL/SQL scripts (default: [output] dir in the "
+        "config, else the current directory); existing files are never overwritten",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,15 +91,35 @@ def run(args: argparse.Namespace) -> int:
         )
     try:
         config = load_config(args.config, explicit=args.config is not None)
+        output_dir = output_directory(args, config)
         session = build_session(args, config)
     except (ConfigError, LogSelectionError, DatabaseSettingsError, ValueError) as exc:
         return _fail(str(exc))
 
     from inspector.tui.app import InspectorApp
 
-    app = InspectorApp(session, max_attempts=args.max_attempts)
+    app = InspectorApp(session, max_attempts=args.max_attempts, output_dir=output_dir)
     app.run()
     return app.return_code or 0
+
+
+def output_directory(args: argparse.Namespace, config: Any) -> Path:
+    """Where ``s`` saves scripts: ``--output-dir``, ``[output] dir``, else the working
+    directory. Raises ``ValueError`` when the choice is not an existing directory."""
+    chosen = args.output_dir
+    where = "--output-dir"
+    if chosen is None:
+        configured = config.section("output").get("dir")
+        if configured is not None and not isinstance(configured, str):
+            raise ValueError("[output] dir must be a string (a directory path)")
+        chosen = Path(configured) if configured else None
+        where = "[output] dir"
+    if chosen is None:
+        return Path.cwd()
+    directory = Path(chosen).expanduser()
+    if not directory.is_dir():
+        raise ValueError(f"{where} {directory}: not an existing directory")
+    return directory
 
 
 def build_session(args: argparse.Namespace, config: Any) -> Any:
@@ -159,6 +187,8 @@ def doctor_runner(args: argparse.Namespace, session: Any, config: Any = None) ->
         profile_loader=session.current_profile if session.has_database else None,
         authorization_loader=session.schema_authorization if session.has_database else None,
         logs=tuple(Path(p) for p in session.files if p != "-"),
+        # The screen's own --log-format, else the doctor could not read the log it shows.
+        log_format=args.log_format,
         nginx_conf=args.nginx_conf,
         key_store=key_store_factory(config, args),
         # URLs the servers hand out are contacted under the key-discovery address policy.

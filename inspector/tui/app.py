@@ -2,6 +2,10 @@
 
 Everything that can block (tailing, key fetches, the database) runs in thread workers; the
 UI thread only renders. A worker that fails is reported and the app goes on.
+
+Issuers, paths, claims and error messages come from logs and tokens: they reach Textual as
+plain text only (``Text`` objects, ``notify`` without markup), never as markup, which would
+turn ``[@click=app.quit]`` into a live action and ``x[/]`` into an exception.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from inspector.attempt import Attempt
+from inspector.private_files import free_name, write_new
 from inspector.profile import JwtProfile
 from inspector.tui.feed import Batch, Pump, problem_text
 from inspector.tui.messages import AttemptsAdded, FeedFinished, ProfileLoaded, WorkerProblem
@@ -69,9 +75,12 @@ class InspectorApp(App[int]):
         tz: tzinfo | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         tick_seconds: float = 1.0,
+        output_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.session = session
+        # Where `s` proposes to save scripts: the user's choice, else the working directory.
+        self.output_dir = output_dir if output_dir is not None else Path.cwd()
         self.clock = clock
         self.tz = tz
         self.store = AttemptStore(max_attempts=max_attempts)
@@ -87,7 +96,7 @@ class InspectorApp(App[int]):
         self.profile_panel = ProfilePanel(id="profile")
         self.status_bar = StatusBar(id="status")
         self.title = "ORDS Token Inspector — DEMO" if session.demo else "ORDS Token Inspector"
-        self.sub_title = session.title
+        self.sub_title = shown(session.title)
 
     # ---- layout ---------------------------------------------------------------------------
 
@@ -159,9 +168,7 @@ class InspectorApp(App[int]):
                 self.status_info.problem = event.message
                 self._event_problem = event.file
                 if event.kind in ("error", "permission"):
-                    self.notify(
-                        shown(event.message), title=event.kind, severity="error", markup=False
-                    )
+                    self.notify(event.message, title=event.kind, severity="error")
             elif event.kind == "opened" and self._event_problem == event.file:
                 # The file we were waiting for (or that was deleted) is back.
                 self.status_info.problem = None
@@ -236,7 +243,7 @@ class InspectorApp(App[int]):
         """Show a worker's failure; the app keeps running."""
         self.store.counters.worker_errors += 1
         self.status_info.problem = message
-        self.notify(shown(message), title="problem", severity="error", timeout=8, markup=False)
+        self.notify(message, title="problem", severity="error", timeout=8)
         self.post_message(WorkerProblem(message))
         self._refresh_status()
 
@@ -280,26 +287,56 @@ class InspectorApp(App[int]):
             return
         self.notify(outcome.summary, severity="information" if outcome.ok else "error")
         self.load_profile()
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, always plain text (``markup`` is ignored), redacted and escaped.
+
+        Every notification of the app and its screens passes here, and most quote an
+        issuer, a path or an error message: none of them may be read as markup.
+        """
+        del markup  # part of Textual's signature; never honoured here
+        super().notify(
+            shown(message), title=shown(title), severity=severity, timeout=timeout, markup=False
+        )
+
 
     def action_save_sql(self) -> None:
-        """Ask for a file name, then write the PL/SQL script there."""
+        """Ask for a file name (in the output directory), then write the PL/SQL script there."""
         attempt = self._need_token_attempt()
         if attempt is None or attempt.token is None:
             return
-        default = f"ords_jwt_profile_{attempt.token.fingerprint}.sql"
+        name = f"ords_jwt_profile_{attempt.token.fingerprint}.sql"
+        self._ask_sql_path(attempt, "Save the PL/SQL script to:", self.output_dir / name)
 
         def chosen(name: str | None) -> None:
-            if name:
-                self._write_sql(attempt, Path(name).expanduser())
+            if name and name.strip():
+                # A relative name is taken in the output directory, like the suggestion.
+                self._write_sql(attempt, self.output_dir / Path(name.strip()).expanduser())
 
-        self.push_screen(
-            PromptScreen("Save the PL/SQL script to:", default, title="Save SQL"), chosen
-        )
+        # The suggestion avoids taken names; the write still refuses one taken meanwhile.
+        default = str(free_name(suggested))
+        self.push_screen(PromptScreen(question, default, title="Save SQL"), chosen)
 
     @work(thread=True, exit_on_error=False, group="sql", name="save SQL")
     def _write_sql(self, attempt: Attempt, path: Path) -> None:
         script = self.session.sql_script(attempt)
-        path.write_text(script, encoding="utf-8")
+        try:
+            # A new file only, mode 0600, never through a link someone planted under the
+            # (predictable) name: an existing name is refused and the user asked again.
+            write_new(path, script)
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            self.call_from_thread(
+                self._ask_sql_path, attempt, f"Not saved: {path}: {why}. Save to:", path
+            )
+            return
         self.call_from_thread(self.notify, f"PL/SQL script saved to {path}", title="saved")
 
     @work(thread=True, exit_on_error=False, group="sql", name="copy SQL")
@@ -308,6 +345,7 @@ class InspectorApp(App[int]):
         attempt = self.call_from_thread(self._need_token_attempt)
         if attempt is None:
             return
+    def _ask_sql_path(self, attempt: Attempt, question: str, suggested: Path) -> None:
         script = self.session.sql_script(attempt)
         self.call_from_thread(self.copy_to_clipboard, script)
         self.call_from_thread(self.notify, "PL/SQL script copied to the clipboard")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import ssl
+from collections.abc import Callable, Iterator
 from datetime import UTC
+from pathlib import Path
 
 import pytest
+import trustme
 from textual.pilot import Pilot
 
+from inspector.local_idp import LocalIdP
 from inspector.tui.app import InspectorApp
 from inspector.tui.session import Session
 from tests.tui.fixtures import ListSession, fixed_clock
@@ -40,6 +44,23 @@ def make_app(session: Session | None = None, **kwargs: object) -> InspectorApp:
 @pytest.fixture
 def list_session() -> ListSession:
     return ListSession()
+
+
+@pytest.fixture
+def https_idp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalIdP]:
+    """A loopback IdP over https, its test CA trusted for this test.
+
+    Its ``jwks_uri`` is one ORDS would take (https), so the real proposal, PL/SQL script
+    and apply can be made from its tokens.
+    """
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    bundle = tmp_path / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    with LocalIdP(scheme="https", ssl_context=context) as idp:
+        yield idp
 
 
 def plain(widget: object) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from inspector.attempt import Attempt, TokenReport
+from inspector.checks import check_status
+from inspector.expectations import Expectations
 from inspector.profile import JwtProfile
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
 from inspector.verdicts import Severity, Verdict, outcome_of
@@ -100,15 +102,24 @@ def v2_claims(**over: object) -> dict[str, object]:
 def attempt(
     rec: LogRecord, tok: TokenReport | None, verdicts: tuple[Verdict, ...], client: str
 ) -> Attempt:
-    """An attempt with its outcome derived from the verdicts."""
+    """An attempt with its outcome derived from the verdicts.
+
+    The server's status is compared with the verdicts by the analyzer's own step, so a
+    401 for a token that passes every check is ``rejected-by-server``, as on the real
+    screen (no expectations: nothing else judges it).
+    """
     subject = None
     if tok is not None:
         subject = str(tok.claims.get("preferred_username") or tok.claims.get("upn") or "")
+    verdicts += tuple(
+        check_status(rec.status, verdicts, has_token=tok is not None, exp=Expectations())
+    )
     return Attempt(rec, client, subject or None, tok, verdicts, outcome_of(verdicts))
 
 
 def sample_attempts() -> list[Attempt]:
-    """A first connection: no token, v1, Graph, wrong role, good v2 (rejected), accepted."""
+    """A first connection: no token, v1, Graph, wrong role, good v2 refused by the server
+    (``rejected-by-server``), accepted."""
     bearer = f"Bearer {RAW_TOKEN}"
     t0 = NOW - timedelta(minutes=5)
     v1 = {
@@ -168,7 +179,6 @@ class ListSession:
     fail_items: bool = False
     fail_refresh: bool = False
     applied: list[JwtProfile] = field(default_factory=list)
-    refreshed: int = 0
     title: str = "/var/log/nginx/extended.log"
     files: tuple[str, ...] = ("/var/log/nginx/extended.log",)
 
@@ -183,7 +193,6 @@ class ListSession:
     def refresh_keys(self) -> str:
         if self.fail_refresh:
             raise ConnectionError("IdP unreachable")
-        self.refreshed += 1
         return "keys refetched for 1 issuer"
 
     def database_state(self) -> str:

@@ -1,8 +1,10 @@
-"""Every key binding, driven through Pilot on a fixed set of attempts."""
+"""Key bindings driven through Pilot on a fixed set of attempts.
+
+The keys that reach the engine (``r``, ``s``, ``c``, ``d``) are tested against the real one
+in ``test_engine_keys.py``; ``a`` in ``test_apply_flow.py``.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from textual import events
 from textual.message import Message
@@ -10,12 +12,11 @@ from textual.notifications import Notify
 from textual.widgets import Input, Static
 
 from inspector.tui.app import InspectorApp
-from inspector.tui.screens.doctor import DoctorScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.reveal import RevealScreen
 from inspector.tui.widgets.attempt_table import AttemptTable
 from tests.tui.conftest import SIZE, make_app, plain, wait_for
-from tests.tui.fixtures import RAW_TOKEN, ListSession, sample_attempts
+from tests.tui.fixtures import RAW_TOKEN, sample_attempts
 
 
 def table(app: InspectorApp) -> AttemptTable:
@@ -32,7 +33,7 @@ async def test_attempts_appear_and_the_newest_is_followed() -> None:
         await wait_for(pilot, lambda: table(app).row_count == 6)
         assert table(app).cursor_row == 5
         assert app.selected is not None and app.selected.record.status == 200
-        assert app.store.counters.failures == 4
+        assert app.store.counters.failures == 5
 
 
 async def test_scrolling_up_stops_following() -> None:
@@ -75,7 +76,7 @@ async def test_f_shows_failures_only_and_back() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: table(app).row_count == 6)
         await pilot.press("f")
-        assert table(app).row_count == 4
+        assert table(app).row_count == 5
         assert "failures only" in plain(app.status_bar)
         await pilot.press("f")
         assert table(app).row_count == 6
@@ -119,20 +120,12 @@ async def test_n_and_shift_n_jump_between_failures() -> None:
         assert table(app).cursor_row == 0
         await pilot.press("n")
         assert table(app).cursor_row == 1
-        await pilot.press("n", "n")
-        assert table(app).cursor_row == 3
+        await pilot.press("n", "n", "n")
+        assert table(app).cursor_row == 4  # the good token the server refused
         await pilot.press("n")  # no failure below: stays
-        assert table(app).cursor_row == 3
+        assert table(app).cursor_row == 4
         await pilot.press("N")
-        assert table(app).cursor_row == 2
-
-
-async def test_r_refetches_keys_in_a_worker() -> None:
-    session = ListSession()
-    app = make_app(session)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("r")
-        await wait_for(pilot, lambda: session.refreshed == 1)
+        assert table(app).cursor_row == 3
 
 
 async def test_t_reveals_the_token_only_after_the_warning() -> None:
@@ -180,38 +173,6 @@ async def test_question_mark_lists_every_key() -> None:
             assert word in shown, word
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
-
-
-async def test_s_saves_the_sql_script(tmp_path: Path) -> None:
-    app = make_app()
-    target = tmp_path / "profile.sql"
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: table(app).row_count == 6)
-        await pilot.press("s")
-        await wait_for(pilot, lambda: isinstance(app.focused, Input))
-        app.screen.query_one(Input).value = str(target)
-        await pilot.press("enter")
-        await wait_for(pilot, target.exists)
-        assert "set define off" in target.read_text()
-
-
-async def test_c_copies_the_sql_script() -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: table(app).row_count == 6)
-        await pilot.press("c")
-        await wait_for(pilot, lambda: "set define off" in app.clipboard)
-
-
-async def test_d_streams_doctor_findings() -> None:
-    app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen))
-        await wait_for(pilot, lambda: "jwks-unreachable" in static_text(app, "#findings"))
-        assert "challenge-ok" in static_text(app, "#findings")
-        await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, DoctorScreen))
 
 
 async def test_q_quits_cleanly() -> None:

@@ -25,7 +25,7 @@ def test_store_keeps_the_newest_and_counts_what_it_drops() -> None:
     assert store.get(5) is not None and store.get(5) == first[-1]
     assert store.counters.dropped == 2
     assert store.counters.attempts == 6
-    assert store.counters.failures == 4
+    assert store.counters.failures == 5  # the good token refused by the server counts
 
 
 def test_store_refuses_a_zero_bound() -> None:
@@ -37,7 +37,7 @@ def test_filters_match_verdict_codes_subjects_and_failures() -> None:
     store = AttemptStore()
     store.add(sample_attempts())
     assert len(store.visible(Filter())) == 6
-    assert len(store.visible(Filter(failures_only=True))) == 4
+    assert len(store.visible(Filter(failures_only=True))) == 5
     assert [e.attempt.client for e in store.visible(Filter(text="GRAPH"))] == ["Claude"]
     assert len(store.visible(Filter(text="abeli@contoso"))) == 5
     assert len(store.visible(Filter(failures_only=True, text="claude"))) == 2

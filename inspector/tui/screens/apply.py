@@ -52,7 +52,7 @@ def plan_renderable(plan: ApplyPlan) -> Group:
     for row in plan.diff:
         style = "bold yellow" if row.changed else "dim"
         diff.add_row(
-            row.name,
+            Text(row.name),  # a str cell would be read as Rich markup
             Text(shown_claim(row.current) if row.current is not None else "—"),
             Text(shown_claim(row.proposed) if row.proposed is not None else "—", style=style),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,9 +27,10 @@ class PromptScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         """Question and input."""
         with Vertical(classes="dialog prompt"):
+            # Text, not markup: a question may quote a path or an error message.
             if self._title:
-                yield Static(self._title, classes="dialog-title")
-            yield Static(self._question)
+                yield Static(Text(self._title), classes="dialog-title")
+            yield Static(Text(self._question), id="prompt-question")
             yield Input(value=self._value, id="prompt-input")
             yield Static("Enter to confirm, Escape to cancel.", classes="dim")
 
