@@ -54,8 +54,9 @@ _TEXT = re.compile(
     # It starts after "=": ``accessToken=…`` is a name and a value, not one run.
     r"|(?P<run>(?<![A-Za-z0-9_\-+~])[A-Za-z0-9_\-+~]{32,}+=*+)"
 )
-# An authorization value as redact_authorization leaves it: nothing more to redact.
-_AUTH_DONE = re.compile(r"(?:[^\s.]{1,24} )?[^\s…]{0,10}…\[sha256:[0-9a-f]{12}\]")
+# An authorization value as redact_authorization leaves it (a scheme, at most ten
+# characters of the credential, its fingerprint): nothing more to redact.
+_AUTH_DONE = re.compile(r"(?:[^\s.]{1,24} )?[^…]{0,10}…\[sha256:[0-9a-f]{12}\]")
 
 # JOSE compact serializations. A whole dotted run of base64 (url-safe or standard, "="
 # padding anywhere a segment may end) with at least two dots; taken from its start only,

@@ -45,6 +45,7 @@ from parsers.log_format import compile_format, parse_log_format_string
 from parsers.nginx_conf import EXTENDED_TEMPLATE
 from parsers.nginx_time import format_time_local
 from parsers.records import LogRecord, Source
+from parsers.redaction import redact_text
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 FORMATS = {
@@ -344,3 +345,15 @@ def test_scan_tail_and_the_tui_show_the_same_path_alike(workdir: Path) -> None:
     assert opaque not in path_shown and jwt.rsplit(".", 1)[1] not in path_shown
     assert path_shown.startswith("/ords/demo/mcp/?session=")
     assert "&accessToken=eyJhbGciOi…[sha256:" in path_shown and path_shown.endswith("&offset=25")
+
+
+@settings(max_examples=300, deadline=None)
+@given(placement=placements(), opaque=st.booleans())
+def test_redacted_text_has_nothing_left_to_redact(
+    placement: tuple[str, dict[str, str | None], Token, str], opaque: bool
+) -> None:
+    # Outputs redact what may already be redacted (a parser's excerpt, a verdict message).
+    for value in placement[1].values():
+        for text in (value or "", f'authorization:"{value}"'):
+            once = redact_text(text, opaque=opaque)
+            assert redact_text(once, opaque=opaque) == once
