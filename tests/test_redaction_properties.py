@@ -321,15 +321,17 @@ def test_no_output_shows_a_token_placed_anywhere_in_any_encoding(
         assert_no_secret(output, token, where)
 
 
-def test_scan_tail_and_the_tui_show_the_same_path_alike(workdir: Path) -> None:
+@pytest.mark.parametrize("method", ["GET", "Bearer"])
+def test_scan_tail_and_the_tui_show_the_same_path_alike(workdir: Path, method: str) -> None:
     # One redaction for every output: an opaque session value and a JWT in the path come
-    # out the same in scan --json (both paths), tail --json and the TUI's request cell.
+    # out the same in scan --json (both paths), tail --json and the TUI's request cell,
+    # whatever the method (the TUI redacted "Bearer /path" whole).
     opaque = "Zq8XbT2mLw9RkV4cNd7HyP1sFj6GtA3uEe5WoQ0iYx"
     jwt = ENCODINGS["raw"](
         Token((b'{"alg":"RS256","typ":"JWT"}', b'{"sub":"x"}', random.Random(3).randbytes(256)))
     )
     path = f"/ords/demo/mcp/?session={opaque}&accessToken={jwt}&offset=25"
-    line = render({"request": f"GET {path} HTTP/1.1"}, "default")
+    line = render({"request": f"{method} {path} HTTP/1.1"}, "default")
     (workdir / "x.log").write_text(f"{line}\n{line}\n")
     shown = set()
     for bulk in (False, True):
@@ -339,7 +341,7 @@ def test_scan_tail_and_the_tui_show_the_same_path_alike(workdir: Path) -> None:
         if not row.startswith("#"):
             shown.add(json.loads(row)["path"])
     cells = run_tui(workdir, "default", [line]).splitlines()
-    shown.add(cells[2].removeprefix("GET "))
+    shown.add(cells[2].removeprefix(f"{method} "))
     assert len(shown) == 1, shown
     (path_shown,) = shown
     assert opaque not in path_shown and jwt.rsplit(".", 1)[1] not in path_shown

@@ -42,6 +42,11 @@ def shown(value: object, *, limit: int | None = None) -> str:
     return printable(redact_text(str(value)), limit=limit)
 
 
+def shown_request(method: str | None, path: str | None) -> str:
+    """``GET /path`` with each part redacted on its own, as scan and tail redact them."""
+    return f"{shown(method or '-')} {shown(path or '-')}"
+
+
 def shown_claim(value: object) -> str:
     """``shown`` for a claim: random-looking identifiers (a pairwise ``sub``) stay readable."""
     return printable(redact_text(str(value), opaque=False))
@@ -107,7 +112,7 @@ def row_cells(attempt: Attempt, tz: tzinfo | None) -> tuple[Text | str, ...]:
     """The table row of one attempt, in ``COLUMNS`` order."""
     rec = attempt.record
     when = local(rec.time, tz).strftime("%H:%M:%S") if rec.time else "?"
-    request = shown(f"{rec.method or '-'} {rec.path or '-'}")
+    request = shown_request(rec.method, rec.path)
     status = Text(str(rec.status) if rec.status is not None else "-")
     if rec.status is not None:
         status.stylize("green" if rec.status < 400 else "red")
@@ -209,7 +214,7 @@ def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType
     head = Text.assemble(
         outcome_text(attempt.outcome),
         "  ",
-        (shown(f"{rec.method or '-'} {rec.path or '-'}"), "bold"),
+        (shown_request(rec.method, rec.path), "bold"),
         f"  → {rec.status if rec.status is not None else '-'}",
         f"\n{when} · {shown(attempt.client)} · {shown(rec.remote_addr or '-')} · "
         f"{shown(rec.source.file)}:{rec.source.line}",
