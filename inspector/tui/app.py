@@ -267,6 +267,25 @@ class InspectorApp(App[int]):
         self.profile_panel.set_profile(message.profile, message.state)
         self._refresh_status()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast, always plain text (``markup`` is ignored), redacted and escaped.
+
+        Every notification of the app and its screens passes here, and most quote an
+        issuer, a path or an error message: none of them may be read as markup.
+        """
+        del markup  # part of Textual's signature; never honoured here
+        super().notify(
+            shown(message), title=shown(title), severity=severity, timeout=timeout, markup=False
+        )
+
     # ---- actions ----------------------------------------------------------------------------
 
     def _need_token_attempt(self) -> Attempt | None:
@@ -287,25 +306,6 @@ class InspectorApp(App[int]):
             return
         self.notify(outcome.summary, severity="information" if outcome.ok else "error")
         self.load_profile()
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """A toast, always plain text (``markup`` is ignored), redacted and escaped.
-
-        Every notification of the app and its screens passes here, and most quote an
-        issuer, a path or an error message: none of them may be read as markup.
-        """
-        del markup  # part of Textual's signature; never honoured here
-        super().notify(
-            shown(message), title=shown(title), severity=severity, timeout=timeout, markup=False
-        )
-
 
     def action_save_sql(self) -> None:
         """Ask for a file name (in the output directory), then write the PL/SQL script there."""
@@ -315,6 +315,7 @@ class InspectorApp(App[int]):
         name = f"ords_jwt_profile_{attempt.token.fingerprint}.sql"
         self._ask_sql_path(attempt, "Save the PL/SQL script to:", self.output_dir / name)
 
+    def _ask_sql_path(self, attempt: Attempt, question: str, suggested: Path) -> None:
         def chosen(name: str | None) -> None:
             if name and name.strip():
                 # A relative name is taken in the output directory, like the suggestion.
@@ -345,7 +346,6 @@ class InspectorApp(App[int]):
         attempt = self.call_from_thread(self._need_token_attempt)
         if attempt is None:
             return
-    def _ask_sql_path(self, attempt: Attempt, question: str, suggested: Path) -> None:
         script = self.session.sql_script(attempt)
         self.call_from_thread(self.copy_to_clipboard, script)
         self.call_from_thread(self.notify, "PL/SQL script copied to the clipboard")
