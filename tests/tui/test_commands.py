@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import sys
@@ -139,3 +140,32 @@ def test_watch_session_gives_the_doctor_the_schema_roles(tmp_path: Path) -> None
         assert roles is not None and "ORDSUsers" in roles
     finally:
         session.close()
+
+
+def test_watch_output_dir_comes_from_the_flag_the_config_or_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.cli import build_parser
+    from inspector.commands.watch import output_directory
+    from inspector.config import Config
+
+    def args(*flags: str) -> argparse.Namespace:
+        return build_parser().parse_args(["watch", *flags, "samples/extended.log"])
+
+    chosen, configured = tmp_path / "flag", tmp_path / "config"
+    chosen.mkdir()
+    configured.mkdir()
+    config = Config(sections={"output": {"dir": str(configured)}})
+    monkeypatch.chdir(tmp_path)
+    assert output_directory(args("--output-dir", str(chosen)), config) == chosen
+    assert output_directory(args(), config) == configured
+    assert output_directory(args(), Config()) == tmp_path
+    with pytest.raises(ValueError, match="not an existing directory"):
+        output_directory(args("--output-dir", str(tmp_path / "absent")), config)
+
+
+def test_watch_refuses_an_output_dir_that_does_not_exist(tmp_path: Path) -> None:
+    out = run_cli("watch", "--no-db", "--output-dir", str(tmp_path / "absent"),
+                  "samples/extended.log")  # fmt: skip
+    assert out.returncode == 2
+    assert "--output-dir" in out.stderr and "not an existing directory" in out.stderr

@@ -149,6 +149,8 @@ HOSTILE = MARKUP + ESCAPES
 HOSTILE_SHOWN = MARKUP + (
     "\\x1b[31mred\\x1b]8;;https://evil.example/\\x07osc8\\x1b]8;;\\x07\\x07\\x08\\x0d\\x00"
 )
+LOG_NAME = "extended[@click=app.quit]q[b]\x1b[31mred\x07.log"
+LOG_NAME_SHOWN = "extended[@click=app.quit]q[b]\\x1b[31mred\\x07.log"
 DIR_NAME = "out[@click=app.quit]q[b]x"  # a user may choose any name
 MCP_PATH = "/ords/hr/mcp/server"
 # The only actions Textual itself paints: scrollbars' arrows and drag handles.
@@ -230,7 +232,8 @@ async def test_markup_and_escapes_from_logs_and_tokens_stay_text_everywhere(
     verified = idp.mint(
         idp.entra_v2_claims(aud=HOSTILE, roles=[HOSTILE], preferred_username=HOSTILE)
     )
-    log = tmp_path / "extended.log"
+    # Even the log's name (header, status bar, detail pane) holds markup and an escape.
+    log = tmp_path / LOG_NAME
     log.write_text(
         log_line(path=f"/ords/{HOSTILE}?q={HOSTILE}", ua=HOSTILE, method=HOSTILE) + "\n"
         + log_line(authorization=f"Bearer {forged}", path=f"/ords/{HOSTILE}", ua=HOSTILE) + "\n"
@@ -250,7 +253,7 @@ async def test_markup_and_escapes_from_logs_and_tokens_stay_text_everywhere(
         await wait_for(pilot, lambda: app.store.counters.attempts == 4)
         await wait_for(pilot, lambda: app.store.counters.parse_failures == 1)
         await settle(app, pilot)
-        assert HOSTILE not in session.title or HOSTILE_SHOWN in screen_text(app)
+        assert LOG_NAME_SHOWN in screen_text(app)  # in the header and the status bar
 
         # Every row, its detail pane and the profile panel.
         details = []
