@@ -190,14 +190,19 @@ class Analyzer:
 
     # -- public entry points --------------------------------------------------------------
 
-    def analyze(self, record: LogRecord, *, now: datetime | None = None) -> Attempt:
+    def analyze(
+        self, record: LogRecord, *, now: datetime | None = None, wait: bool = True
+    ) -> Attempt:
         """Judge one log record: credentials, token, status interplay.
 
         Time checks use the request's time; ``now`` (or the clock) only when the record
-        has none.
+        has none. With ``wait=False`` a token whose issuer's keys are not fetched yet is
+        judged at once with ``keys-pending`` (:func:`keys_pending`); the fetch goes on in
+        the background and a later call judges it in full.
         """
         status = record.status
-        entry = self._header_entry(record.authorization) if record.authorization else None
+        auth = record.authorization
+        entry = self._header_entry(auth, wait) if auth else None
         report: TokenReport | None = None
         subject: str | None = None
         if entry is None or entry.empty:
@@ -246,7 +251,7 @@ class Analyzer:
         )
 
     def analyze_window(
-        self, record: LogRecord, *, now: datetime | None = None
+        self, record: LogRecord, *, now: datetime | None = None, wait: bool = True
     ) -> tuple[Attempt, float, float]:
         """``analyze(record)`` and the times ``[start, end)`` over which its result holds.
 
@@ -258,10 +263,11 @@ class Analyzer:
         empty (``start >= end``) when the record has no time or the key check is to be
         retried.
         """
-        attempt = self.analyze(record, now=now)
+        attempt = self.analyze(record, now=now, wait=wait)
         if record.time is None:
             return attempt, _INF, -_INF
-        entry = self._header_entry(record.authorization) if record.authorization else None
+        auth = record.authorization
+        entry = self._header_entry(auth, wait) if auth else None
         if entry is None or entry.empty or entry.facts is None:
             return attempt, -_INF, _INF
         if entry.facts.stale_after is not None:
@@ -352,6 +358,9 @@ class Analyzer:
     def _claims_verdicts(self, token: str, facts: TokenFacts) -> tuple[Verdict, ...]:
         if facts.decoded.kind is not TokenKind.JWS:
             return ()
+        if facts.key.status == "pending":
+            # They depend on the key check (profile-jwk-url): not kept until it is done.
+            return self._judge_claims(facts)
         key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
         judged: tuple[Verdict, ...] | None = self._judged.get(key)
         if judged is None:
@@ -359,7 +368,7 @@ class Analyzer:
             self._judged.put(key, judged)
         return judged
 
-    def _header_entry(self, authorization: str) -> _HeaderEntry:
+    def _header_entry(self, authorization: str, wait: bool = True) -> _HeaderEntry:
         entry: _HeaderEntry | None = self._headers.get(authorization)
         if entry is not None and (
             entry.facts is None
@@ -373,7 +382,7 @@ class Analyzer:
         token = auth.credentials
         # Basic credentials are a password: never decoded, never shown.
         if token and auth.scheme in ("Bearer", "DPoP", None):
-            facts = self._facts_for(token)
+            facts = self._facts_for(token, wait)
             verdicts.extend(facts.verdicts)
             verdicts.extend(self._claims_verdicts(token, facts))
         final = tuple(verdicts)
@@ -477,7 +486,7 @@ class Analyzer:
             out.append(rules.PROFILE_JWK_URL.verdict(jwks_uri=facts.key.jwks_uri))
         return tuple(out)
 
-    def _facts_for(self, token: str) -> TokenFacts:
+    def _facts_for(self, token: str, wait: bool = True) -> TokenFacts:
         # The key check depends on where keys come from, so the JWK URL is part of the key.
         key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest() + (
             self.expectations.jwk_url or ""
@@ -487,17 +496,19 @@ class Analyzer:
             cached.stale_after is None or time.monotonic() < cached.stale_after
         ):
             return cached
-        facts = self._compute_facts(token)
+        facts = self._compute_facts(token, wait)
+        if facts.key.status == "pending":
+            return facts  # judged again when the keys are there
         self._facts.put(key, facts)
         if cached is not None:
             # A stale entry was recomputed; expectation verdicts may depend on the key.
             self._judged.clear()
         return facts
 
-    def _compute_facts(self, token: str) -> TokenFacts:
+    def _compute_facts(self, token: str, wait: bool = True) -> TokenFacts:
         decoded = decode_token(token)
         idp = idp_family(decoded.claims) if decoded.kind is TokenKind.JWS else None
-        key = self._check_key(token, decoded, idp)
+        key = self._check_key(token, decoded, idp, wait)
         verdicts = [*checks.check_shape(decoded), *checks.check_header(decoded, idp)]
         verdicts.extend(checks.check_keys(key, decoded.claims.get("iss")))
         report = TokenReport(
@@ -517,6 +528,8 @@ class Analyzer:
             if key.status in _RETRIED_STATUSES
             else None
         )
+        if key.status == "pending":
+            stale = time.monotonic()  # stale at once: the next line asks the key store again
         claims = decoded.claims
         return TokenFacts(
             decoded=decoded,
@@ -533,7 +546,9 @@ class Analyzer:
             ),
         )
 
-    def _check_key(self, token: str, decoded: DecodedToken, idp: str | None) -> KeyCheck:
+    def _check_key(
+        self, token: str, decoded: DecodedToken, idp: str | None, wait: bool = True
+    ) -> KeyCheck:
         kid = decoded.kid
         if decoded.kind is not TokenKind.JWS:
             return KeyCheck("skipped", None, kid, detail=f"{decoded.kind.value} token")
@@ -555,6 +570,7 @@ class Analyzer:
                 claims=decoded.claims,
                 x5t=x5t if isinstance(x5t, str) else None,
                 jwks_uri=self.expectations.jwk_url,
+                wait=wait,
             )
             if lookup.status in ("found", "no-kid-match"):
                 result = check_signature(token, lookup, algorithms=VERIFIABLE_ALGORITHMS)
@@ -577,6 +593,17 @@ _FINALS_MAX = 64
 # or taking a whole-second claim below 2**31 from one, is exact. Windows stay in there.
 _EXACT_FROM = float(2**30)
 _EXACT_TO = float(2**31 - 2**20)
+
+
+def keys_pending(attempt: Attempt) -> bool:
+    """True when ``attempt`` was judged while its issuer's keys were still being fetched."""
+    token = attempt.token
+    if token is None or token.verified is not None:
+        return False
+    return any(v.code == _PENDING_CODE for v in attempt.verdicts)
+
+
+_PENDING_CODE = rules.KEYS_PENDING.code
 
 
 def _duration_step(seconds: float) -> tuple[int, int]:

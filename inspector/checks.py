@@ -36,9 +36,10 @@ class KeyCheck:
     """Outcome of finding the signing key and verifying the signature.
 
     ``status``: ``verified``, ``signature-invalid``, ``kid-not-found``, ``unavailable``,
-    ``untrusted-issuer``, ``no-keys`` (no key source configured), ``keys-refused`` (the
-    candidate keys are beyond the size or count limits) or ``skipped`` (not a verifiable
-    JWS: opaque, JWE, alg none/HMAC, Graph).
+    ``pending`` (keys still being fetched: judged again later), ``untrusted-issuer``,
+    ``no-keys`` (no key source configured), ``keys-refused`` (the candidate keys are
+    beyond the size or count limits) or ``skipped`` (not a verifiable JWS: opaque, JWE,
+    alg none/HMAC, Graph).
     """
 
     status: str
@@ -163,6 +164,9 @@ def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:
     if key.status == "unavailable":
         shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
         return [rules.JWKS_UNAVAILABLE.verdict(issuer=shown, detail=key.detail or "no answer")]
+    if key.status == "pending":
+        shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
+        return [rules.KEYS_PENDING.verdict(issuer=shown, detail=key.detail or "in progress")]
     if key.status == "keys-refused":
         return [rules.JWKS_KEYS_REFUSED.verdict(detail=key.detail or "key limits")]
     detail = key.detail or (

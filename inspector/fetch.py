@@ -578,6 +578,14 @@ class HttpClient:
         self.max_bytes = max_bytes
         self.policy = policy
 
+    def reset_session(self) -> None:
+        """A new session with the same checks and CA choice (in a forked child: a
+        kept-alive connection must never carry requests from two processes)."""
+        session = requests.Session()
+        session.verify = self.session.verify
+        _install_checks(session)
+        self.session = session
+
     def with_policy(self, policy: AddressPolicy) -> HttpClient:
         """The same session and limits under another address policy."""
         if policy == self.policy:

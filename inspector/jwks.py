@@ -9,6 +9,7 @@ flight per issuer, and bounds how many distinct issuers it will contact at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -24,7 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from inspector.discovery import Discovery, discover, load_metadata, metadata_from_document
 from inspector.fetch import DEFAULT_TIMEOUT, PUBLIC_ONLY, Deadline, HttpClient, one_line
 
-LookupStatus = Literal["found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match"]
+LookupStatus = Literal[
+    "found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match", "pending"
+]
 StateStatus = Literal["idle", "fetching", "ok", "error"]
 MatchedBy = Literal["kid", "x5t", "only-key"]
 
@@ -267,6 +270,8 @@ class _Entry:
     error: str | None = None
     generation: int = 0
     fetching: bool = False
+    # A background fetch was started and has not finished (``lookup(wait=False)``).
+    scheduled: bool = False
     timed_out: bool = False
     # Claims of the latest token that caused a fetch: a forced refresh reuses its tid.
     claims: Mapping[str, Any] | None = None
@@ -326,6 +331,10 @@ class KeyStore:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
         self._metadata_file: Discovery | None = None
+        self._listeners: list[Callable[[], None]] = []
+        # Fetches completed so far: a caller holding pending lookups compares it.
+        self.completed = 0
+        self._done = threading.Condition()
 
     # -- public API --------------------------------------------------------------------
 
@@ -337,10 +346,15 @@ class KeyStore:
         claims: Mapping[str, Any] | None = None,
         x5t: str | None = None,
         jwks_uri: str | None = None,
+        wait: bool = True,
     ) -> KeyLookup:
         """Find the key for a token from ``issuer`` whose header names ``kid`` (and ``x5t``).
 
-        Never raises; every failure is a status with a one-line ``detail``.
+        Never raises; every failure is a status with a one-line ``detail``. With
+        ``wait=False`` a lookup that needs a fetch starts it in the background and says
+        ``pending`` at once (keys past their lifetime still answer meanwhile); the fetch
+        is the same single one per issuer that waiting lookups share, and every completed
+        fetch bumps :attr:`completed` and calls the listeners (:meth:`add_listener`).
         """
         if not issuer and jwks_uri is None and self.offline_jwks is None:
             return KeyLookup(
@@ -351,7 +365,10 @@ class KeyStore:
         if isinstance(source, KeyLookup):
             return replace(source, kid=kid)
         entry, discovery = source
-        return _attributed(entry, self._lookup_in(entry, discovery, issuer, kid, claims, x5t))
+        # Key files are read at once: only the network is worth not waiting for.
+        wait = wait or entry.kind == "file"
+        found = self._lookup_in(entry, discovery, issuer, kid, claims, x5t, wait)
+        return _attributed(entry, found)
 
     def _lookup_in(
         self,
@@ -361,8 +378,11 @@ class KeyStore:
         kid: str | None,
         claims: Mapping[str, Any] | None,
         x5t: str | None,
+        wait: bool,
     ) -> KeyLookup:
-        snap = self._ensure_fresh(entry, claims)
+        snap = self._ensure_fresh(entry, claims, wait)
+        if snap is None:
+            return self._pending(kid)
         discovery = discovery or snap.discovery
         meta_issuer = discovery.metadata_issuer if discovery else None
         if snap.keys is None:
@@ -381,6 +401,9 @@ class KeyStore:
         if result is None and (kid is not None or x5t is not None):
             # Unknown kid: the issuer may have rolled its keys over since the last fetch.
             if self._may_refresh(snap):
+                if not wait:
+                    self._start(entry, snap.generation, claims, rediscover=False)
+                    return self._pending(kid)
                 snap = self._refresh(entry, snap.generation, claims, rediscover=False)
                 if snap.keys is not None:
                     result = self._match(snap, kid, x5t, refreshed=True)
@@ -415,8 +438,21 @@ class KeyStore:
             entries = [
                 e for e in self._entries.values() if issuer is None or issuer in (e.name, e.target)
             ]
-        for entry in entries:
-            self._refresh(entry, self._snapshot(entry).generation, None, rediscover=True)
+        # All at once: one slow issuer must not hold the others' refresh.
+        workers = [
+            threading.Thread(
+                target=self._refresh,
+                args=(entry, self._snapshot(entry).generation, None),
+                kwargs={"rediscover": True},
+                name="inspector-keys",
+                daemon=True,
+            )
+            for entry in entries
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()  # each fetch ends by its own deadline
 
     def state(self) -> Mapping[str, IssuerKeyState]:
         """Per key source: fetching / ok / error, key count and age.
@@ -560,14 +596,81 @@ class KeyStore:
             or self.clock() - snap.attempted_at >= self.min_refresh_interval
         )
 
-    def _ensure_fresh(self, entry: _Entry, claims: Mapping[str, Any] | None) -> _Snapshot:
+    def _ensure_fresh(
+        self, entry: _Entry, claims: Mapping[str, Any] | None, wait: bool
+    ) -> _Snapshot | None:
+        """The entry's keys, fetched first when needed; None: being fetched (``wait=False``)."""
         snap = self._snapshot(entry)
         if snap.attempted_at is None:
+            if not wait:
+                self._start(entry, snap.generation, claims, rediscover=True)
+                return None
             return self._refresh(entry, snap.generation, claims, rediscover=True)
         expired = snap.fetched_at is None or self.clock() - snap.fetched_at >= self.ttl
         if expired and self._may_refresh(snap):
+            if not wait:
+                self._start(entry, snap.generation, claims, rediscover=True)
+                # Keys past their lifetime answer until the new ones arrive.
+                return snap if snap.keys is not None else None
             return self._refresh(entry, snap.generation, claims, rediscover=True)
         return snap
+
+    def _start(
+        self,
+        entry: _Entry,
+        seen_generation: int,
+        claims: Mapping[str, Any] | None,
+        *,
+        rediscover: bool,
+    ) -> None:
+        """Run ``_refresh`` in a background thread, unless one is already on its way."""
+        with self._lock:
+            if entry.scheduled:
+                return
+            entry.scheduled = True
+
+        def run() -> None:
+            try:
+                self._refresh(entry, seen_generation, claims, rediscover=rediscover)
+            finally:
+                with self._lock:
+                    entry.scheduled = False
+
+        threading.Thread(target=run, name="inspector-keys", daemon=True).start()
+
+    def _pending(self, kid: str | None) -> KeyLookup:
+        # The verdict names the issuer; the detail says how long it may take at most.
+        detail = f"deadline {self.issuer_deadline:g} s"
+        return KeyLookup("pending", None, kid, None, None, detail, None)
+
+    @property
+    def issuer_deadline(self) -> float:
+        """Seconds one issuer's discovery and keys may take together, at most."""
+        return ISSUER_DEADLINE_FACTOR * self.http.timeout
+
+    def wait_for_fetch(self, seen: int | None, timeout: float) -> bool:
+        """Wait until :attr:`completed` differs from ``seen`` (False: ``timeout`` passed)."""
+        with self._done:
+            return self._done.wait_for(lambda: self.completed != seen, timeout)
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` (from the fetching thread) after every completed fetch."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def after_fork(self) -> None:
+        """In a forked child: drop the parent's locks, connections and running fetches.
+
+        The parent's threads do not exist here (an entry left "fetching" would never
+        finish), and its kept-alive connections must not carry the child's requests.
+        """
+        self._lock = threading.Lock()
+        self._done = threading.Condition()
+        self.http.reset_session()
+        for entry in self._entries.values():
+            entry.fetch_lock = threading.Lock()
+            entry.scheduled = False
+            entry.fetching = False
 
     def _refresh(
         self,
@@ -617,7 +720,15 @@ class KeyStore:
                 else:
                     # Keep the previous keys: a failed refresh should not forget them.
                     entry.error = error
-                return self._snapshot_locked(entry)
+                self.completed += 1
+                snap = self._snapshot_locked(entry)
+                listeners = list(self._listeners)
+        with self._done:
+            self._done.notify_all()
+        for listener in listeners:
+            with contextlib.suppress(Exception):  # a listener's failure is its own business
+                listener()
+        return snap
 
     def _load(
         self,

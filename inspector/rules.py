@@ -258,6 +258,19 @@ JWKS_KEYS_REFUSED = _rule(
     issuer is hostile or broken: do not trust its claims, and anchor key discovery with
     --trusted-issuer ISS.""",
 )
+KEYS_PENDING = _rule(
+    "keys-pending",
+    W,
+    "Signing keys still being fetched",
+    "signature not checked yet: keys for {issuer} are being fetched ({detail})",
+    """The issuer's metadata and keys were being fetched when this attempt was shown. The
+    live screen does not wait for a slow issuer: the attempt is shown at once and judged
+    again when the keys arrive, or when the fetch is given up at its deadline (then it
+    says jwks-unavailable).""",
+    """Nothing to do if it clears within seconds. If the issuer keeps timing out, check
+    that its metadata and JWK URL answer quickly from this host (proxy, firewall, DNS);
+    --http-timeout sets the deadline of each request.""",
+)
 SIGNATURE_UNCHECKED = _rule(
     "signature-unchecked",
     I,

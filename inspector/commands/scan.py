@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO, Any, TextIO
 
 from inspector import bulkscan
-from inspector.analyzer import Analyzer
+from inspector.analyzer import Analyzer, keys_pending
 from inspector.attempt import Attempt, TokenReport, redaction_of
 from inspector.config import ConfigError, load_config
 from inspector.expectations_config import build_analyzer
@@ -40,6 +40,7 @@ from inspector.options import (
     add_log_selection,
     add_output_options,
 )
+from inspector.rules import printable, quoted
 from inspector.scan_report import ScanReport
 from inspector.verdicts import Outcome, Verdict
 from parsers.authorization import parse_authorization
@@ -284,6 +285,9 @@ _TIME_FIELDS: tuple[tuple[str, Callable[[str], datetime | None]], ...] = (
     ("msec", parse_msec),
 )
 _MEMO_LIMIT = 8192
+# Lines set aside while their issuer's keys are fetched, at most; then they are judged
+# waiting for the keys.
+MAX_WAITING = 10_000
 # What a time text stands for: (timestamp, JSON "time" value, before --since, datetime).
 _Moment = tuple[float, str, bool, datetime]
 # Characters at the end of an Authorization value that, with its length, find its entry.
@@ -475,7 +479,9 @@ class _Answers:
             )
             if not judge_all and not is_attempt(record):
                 return b""
-            attempt, start, stop = analyzer.analyze_window(record)
+            attempt, start, stop = analyzer.analyze_window(record, wait=False)
+            if keys_pending(attempt):
+                return None  # the record path sets it aside until its keys are here
             pieces: list[str] = []
             encoder.rest_into(attempt, pieces)
             rest = "".join(pieces)
@@ -590,6 +596,10 @@ class _Judge:
         # What bulkscan calls for each kept line before handing it over.
         self.answer: bulkscan.Answer | None = None if self.answers is None else self.answers.bind()
         self._any_error = False
+        # Lines whose issuer's keys were being fetched: judged when a fetch completes
+        # (the key store's count moves), when too many wait, or at the end (finish).
+        self.waiting: list[LogRecord] = []
+        self._completed: int | None = None
 
     @property
     def any_error(self) -> bool:
@@ -601,11 +611,18 @@ class _Judge:
         self._any_error = value
 
     def take(
-        self, items: Sequence[LogRecord | ParseFailure | bulkscan.Matched | bytes], lines: int
+        self,
+        items: Sequence[LogRecord | ParseFailure | bulkscan.Matched | bytes],
+        lines: int,
+        *,
+        wait: bool = False,
     ) -> None:
         """Judge ``items``, the records and failures among ``lines`` lines just read.
 
-        A ``bytes`` item is the output of a line ``answer`` took care of.
+        A ``bytes`` item is the output of a line ``answer`` took care of. A line whose
+        issuer's keys are still being fetched is set aside (``waiting``) and judged
+        later, so one slow issuer never holds the lines of the others; ``wait=True``
+        waits for the keys instead (each fetch ends by its deadline).
         """
         report = self.report
         report.lines += lines
@@ -620,6 +637,8 @@ class _Judge:
             if given and given == len(items):
                 # Every item is an answered line's output (the usual block).
                 self.write(items)  # type: ignore[arg-type]
+                if self.waiting:
+                    self._settle()
                 return
         pieces: list[bytes] = []
         text: list[str] = []
@@ -643,10 +662,14 @@ class _Judge:
                     continue
                 window: tuple[float, float] | None = None
                 if lazy is not None and answers is not None:
-                    attempt, start, end = analyzer.analyze_window(item)
+                    attempt, start, end = analyzer.analyze_window(item, wait=wait)
                     window = (start, end)
                 else:
-                    attempt = analyze(item)
+                    attempt = analyze(item, wait=wait)
+                report_of = attempt.token
+                if report_of is not None and report_of.verified is None and keys_pending(attempt):
+                    self.waiting.append(item)
+                    continue
                 # FAIL is exactly "an error verdict holds" (outcome_of).
                 failed = attempt.outcome is Outcome.FAIL
                 if failed:
@@ -672,6 +695,38 @@ class _Judge:
                 report.add_failure(item)
         if pieces:
             self.write(pieces)
+        if self.waiting:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Judge the waiting lines again when a key fetch has completed since last time.
+
+        Lines still waiting stay aside; when too many wait, they are judged waiting for
+        their keys (bounded by the fetches' deadlines), which bounds the memory held.
+        """
+        completed = getattr(self.analyzer.keys, "completed", None)
+        crowded = len(self.waiting) >= MAX_WAITING
+        if completed == self._completed and not crowded:
+            return
+        self._completed = completed
+        waiting, self.waiting = self.waiting, []
+        self.take(waiting, 0, wait=crowded)
+
+    def finish(self) -> None:
+        """Judge every line still waiting for keys, as each fetch completes.
+
+        Lines whose keys came are written first, whatever the others wait for; each
+        fetch ends by its deadline. Should no fetch complete in time (it always does),
+        the rest are judged waiting for their keys.
+        """
+        keys = self.analyzer.keys
+        wait_for_fetch = getattr(keys, "wait_for_fetch", None)
+        patience = float(getattr(keys, "issuer_deadline", 10.0)) + 5.0
+        while self.waiting:
+            moved = wait_for_fetch is not None and wait_for_fetch(self._completed, patience)
+            self._completed = getattr(keys, "completed", None)
+            waiting, self.waiting = self.waiting, []
+            self.take(waiting, 0, wait=not moved)
 
 
 class _Workers:
@@ -688,13 +743,12 @@ class _Workers:
 
     def part(self, output: IO[str]) -> _Judge:
         # A keep-alive connection inherited from the parent must never carry requests
-        # from two processes: the worker fetches keys (if it must) on its own session.
-        keys = getattr(self.judge.analyzer, "keys", None)
-        http = getattr(keys, "http", None)
-        if http is not None and hasattr(http, "session"):
-            import requests
-
-            http.session = requests.Session()
+        # from two processes, and the parent's fetching threads do not exist here: the
+        # worker fetches keys (if it must) on its own session (address checks and
+        # deadlines included), under locks of its own.
+        after_fork = getattr(getattr(self.judge.analyzer, "keys", None), "after_fork", None)
+        if after_fork is not None:
+            after_fork()
         return _Judge(
             self.judge.analyzer,
             self.args,
@@ -705,6 +759,7 @@ class _Workers:
 
     def result(self, part: bulkscan.Part) -> tuple[ScanReport, bool]:
         assert isinstance(part, _Judge)
+        part.finish()
         return part.report, part.any_error
 
     def absorb(self, result: tuple[ScanReport, bool], output: IO[bytes]) -> None:
@@ -788,6 +843,8 @@ def scan(
             io_error = True
             err.write(f"token-inspector scan: {problem}\n")
     read_generic()
+    judge.finish()
+    _report_stalled(analyzer, err)
     if not args.json:
         report.render(out, only_failures=args.only_failures)
     elif report.failures:
@@ -799,6 +856,19 @@ def scan(
     if io_error:
         return 2
     return 1 if judge.any_error else 0
+
+
+def _report_stalled(analyzer: Analyzer, err: TextIO) -> None:
+    """One line per issuer whose keys were given up at the deadline (its lines say why)."""
+    state = getattr(analyzer.keys, "state", None)
+    if state is None:
+        return
+    for name, value in state().items():
+        if getattr(value, "timed_out", False):
+            err.write(
+                f"token-inspector scan: gave up fetching the keys of {quoted(name)}: "
+                f"{printable(value.detail or 'no answer', 200)}\n"
+            )
 
 
 def _byte_writer(out: IO[str]) -> Callable[[list[bytes]], None]:

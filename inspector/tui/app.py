@@ -28,7 +28,7 @@ from textual.worker import Worker, WorkerState
 from inspector.attempt import Attempt
 from inspector.private_files import free_name, write_new
 from inspector.profile import JwtProfile
-from inspector.tui.feed import Batch, Pump, problem_text
+from inspector.tui.feed import AttemptUpdate, Batch, Pump, problem_text
 from inspector.tui.messages import AttemptsAdded, FeedFinished, ProfileLoaded, WorkerProblem
 from inspector.tui.model import DEFAULT_MAX_ATTEMPTS, AttemptStore, Filter
 from inspector.tui.present import Clock, shown, system_clock
@@ -177,6 +177,8 @@ class InspectorApp(App[int]):
             self.report_problem(message)
         if batch.attempts:
             self._add_attempts(batch.attempts)
+        if batch.updates:
+            self._update_attempts(batch.updates)
         self._refresh_status()
         if batch.finished:
             self.post_message(FeedFinished())
@@ -201,6 +203,24 @@ class InspectorApp(App[int]):
             table.append(shown)
         self._selection_changed()
         self.post_message(AttemptsAdded(len(entries), len(self.store)))
+
+    def _update_attempts(self, updates: list[AttemptUpdate]) -> None:
+        """Attempts shown with keys pending, judged again now that their keys came (or not)."""
+        changed = [
+            entry
+            for entry in (self.store.replace(u.old, u.new) for u in updates)
+            if entry is not None
+        ]
+        if not changed:
+            return
+        table = self.table
+        if self.filter.active:
+            # The new outcome may show or hide the row under the filter.
+            table.rebuild(self.store.visible(self.filter), table.selected_seq)
+        else:
+            for entry in changed:
+                table.update(entry)
+        self._selection_changed()
 
     # ---- selection, detail, status ----------------------------------------------------------
 

@@ -14,12 +14,15 @@ something (``scope-missing`` under a scope-based profile).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
-from inspector.analyzer import Analyzer
+from inspector.analyzer import Analyzer, keys_pending
 from inspector.apply_profile import Progress as ApplyProgress
 from inspector.apply_profile import apply_proposal
 from inspector.attempt import Attempt
@@ -30,13 +33,17 @@ from inspector.expectations import Expectations
 from inspector.profile import JwtProfile
 from inspector.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
 from inspector.schema_facts import SchemaAuthorization, read_authorization, schema_expectations
-from inspector.tui.feed import FeedProblem, problem_text
+from inspector.tui.feed import AttemptUpdate, FeedProblem, problem_text
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
 from parsers.authorization import parse_authorization
 from parsers.records import LogRecord
 from parsers.redaction import redact_text
 
 RecordSource = Callable[[threading.Event], Iterator[object]]
+# Attempts shown with keys pending and judged again when a fetch completes, at most.
+MAX_PENDING = 10_000
+_END = object()
+_WAKE = object()
 DoctorFn = Callable[[Callable[[str, str, str], None]], None]
 Clock = Callable[[], datetime]
 
@@ -119,25 +126,95 @@ class EngineSession:
         return self._analyzer
 
     def items(self, stop: threading.Event) -> Iterator[object]:
-        """Records from the log pipeline; attempts analysed, the rest passed through."""
+        """Records from the log pipeline; attempts analysed, the rest passed through.
+
+        Key discovery never holds the feed: an attempt whose issuer's keys are still
+        being fetched comes at once with ``keys-pending``, and an ``AttemptUpdate``
+        follows when a fetch completes (or gives up at its deadline). The log is read on
+        a thread of its own, so updates come even while the log is quiet.
+        """
         # Judge the first attempts against the database's profile, not without it; a
         # database that is down only costs the profile, never the feed.
         try:
             self.current_profile()
         except Exception as exc:
             yield FeedProblem(f"database: {_db_error(exc)}")
-        for item in self._records(stop):
-            if isinstance(item, LogRecord) and is_attempt(item):
+        inbox: queue.Queue[object] = queue.Queue(maxsize=1000)
+        fetched = threading.Event()
+
+        def wake() -> None:  # called by the key store's fetching thread
+            fetched.set()
+            # A full inbox: the loop is busy and sees the event at its next item.
+            with contextlib.suppress(queue.Full):
+                inbox.put_nowait(_WAKE)
+
+        listen = getattr(self._keys, "add_listener", None)
+        if listen is not None:
+            listen(wake)
+        threading.Thread(
+            target=self._read_records, args=(stop, inbox), name="inspector-records", daemon=True
+        ).start()
+        pending: deque[Attempt] = deque(maxlen=MAX_PENDING)
+        ended = False
+        while not stop.is_set() and not (ended and not pending):
+            if fetched.is_set():
+                fetched.clear()
+                yield from self._recheck(pending)
+            try:
+                item = inbox.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if item is _END:
+                ended = True  # the log is done; the pending attempts are still to come
+            elif isinstance(item, LogRecord) and is_attempt(item):
                 try:
-                    yield self._analyzer.analyze(item, now=self._clock())
+                    attempt = self._analyzer.analyze(item, now=self._clock(), wait=False)
                 except Exception as exc:  # one hostile line must not stop the feed
                     yield FeedProblem(
                         f"{item.source.file}:{item.source.line}: analysis failed: "
                         f"{problem_text(exc)}"
                     )
                     yield item
-            else:
+                    continue
+                if keys_pending(attempt):
+                    pending.append(attempt)
+                yield attempt
+            elif item is not _WAKE:
                 yield item
+
+    def _read_records(self, stop: threading.Event, inbox: queue.Queue[object]) -> None:
+        def put(item: object) -> None:
+            while not stop.is_set():
+                try:
+                    inbox.put(item, timeout=0.2)
+                    return
+                except queue.Full:
+                    continue
+
+        try:
+            for item in self._records(stop):
+                put(item)
+                if stop.is_set():
+                    return
+        except Exception as exc:  # the feed must survive any reader failure
+            put(FeedProblem(f"log reader stopped: {problem_text(exc)}"))
+        finally:
+            put(_END)
+
+    def _recheck(self, pending: deque[Attempt]) -> Iterator[AttemptUpdate | FeedProblem]:
+        """Judge the pending attempts again; updates for those whose keys are settled."""
+        for _ in range(len(pending)):
+            old = pending.popleft()
+            try:
+                new = self._analyzer.analyze(old.record, now=self._clock(), wait=False)
+            except Exception as exc:  # one hostile line must not stop the feed
+                where = f"{old.record.source.file}:{old.record.source.line}"
+                yield FeedProblem(f"{where}: analysis failed: {problem_text(exc)}")
+                continue
+            if keys_pending(new):
+                pending.append(old)
+            else:
+                yield AttemptUpdate(old, new)
 
     def key_states(self) -> Mapping[str, str]:
         """Per issuer: ``ok (2 keys, 3 min)``, ``fetching``, ``error: …``."""

@@ -39,7 +39,15 @@ class FeedProblem:
     message: str
 
 
-FeedItem = Attempt | LogRecord | ParseFailure | FollowNotice | FeedProblem
+@dataclass(frozen=True, slots=True)
+class AttemptUpdate:
+    """``old`` (shown while its issuer's keys were being fetched) judged again: ``new``."""
+
+    old: Attempt
+    new: Attempt
+
+
+FeedItem = Attempt | AttemptUpdate | LogRecord | ParseFailure | FollowNotice | FeedProblem
 
 
 @dataclass(slots=True)
@@ -47,6 +55,7 @@ class Batch:
     """Everything that arrived since the last UI update."""
 
     attempts: list[Attempt] = field(default_factory=list)
+    updates: list[AttemptUpdate] = field(default_factory=list)
     lines: int = 0
     parse_failures: int = 0
     last_failure: ParseFailure | None = None
@@ -65,13 +74,21 @@ class Batch:
             self.lines += 1
             self.parse_failures += 1
             self.last_failure = item
+        elif isinstance(item, AttemptUpdate):
+            self.updates.append(item)
         elif isinstance(item, FeedProblem):
             self.problems.append(item.message)
         elif isinstance(item, FollowNotice):
             self.events.append(item)
 
     def __len__(self) -> int:
-        return len(self.attempts) + len(self.events) + len(self.problems) + self.lines
+        return (
+            len(self.attempts)
+            + len(self.updates)
+            + len(self.events)
+            + len(self.problems)
+            + self.lines
+        )
 
 
 def problem_text(exc: BaseException) -> str:

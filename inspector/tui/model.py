@@ -10,6 +10,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from inspector.analyzer import keys_pending
 from inspector.attempt import Attempt
 from inspector.verdicts import Outcome
 
@@ -96,6 +97,9 @@ class AttemptStore:
     counters: Counters = field(default_factory=Counters)
     _entries: deque[Entry] = field(init=False)
     _next_seq: int = field(default=0, init=False)
+    # Kept entries whose attempt waits for its issuer's keys, by id() of the attempt (the
+    # entry holds the attempt, so the id stays its own): ``replace`` finds them here.
+    _pending: dict[int, Entry] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
@@ -108,14 +112,36 @@ class AttemptStore:
         for attempt in attempts:
             if len(self._entries) == self.max_attempts:
                 self.counters.dropped += 1
+                gone = self._entries[0]
+                self._pending.pop(id(gone.attempt), None)
             entry = Entry(self._next_seq, attempt)
             self._next_seq += 1
             self._entries.append(entry)
             added.append(entry)
+            if keys_pending(attempt):
+                self._pending[id(attempt)] = entry
             self.counters.attempts += 1
             if entry.failed:
                 self.counters.failures += 1
         return added
+
+    def replace(self, old: Attempt, new: Attempt) -> Entry | None:
+        """Put ``new`` in the place of the pending ``old`` (same row); None if not kept."""
+        entry = self._pending.pop(id(old), None)
+        if entry is None or entry.attempt is not old:
+            return None
+        index = entry.seq - self._entries[0].seq
+        updated = Entry(entry.seq, new)
+        self._entries[index] = updated
+        self.counters.failures += int(updated.failed) - int(entry.failed)
+        if keys_pending(new):
+            self._pending[id(new)] = updated
+        return updated
+
+    @property
+    def pending(self) -> int:
+        """Kept attempts still waiting for their issuer's keys."""
+        return len(self._pending)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -16,6 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from inspector.analyzer import keys_pending
 from inspector.attempt import Attempt
 from inspector.tui.claims import TIME_CLAIMS, explain_claim, explain_header
 from inspector.verdicts import Outcome, Severity, Verdict
@@ -99,8 +100,14 @@ def relative(claim: str, moment: datetime, now: datetime) -> str:
     return f"in {span}" if delta > 0 else f"{span} ago"
 
 
+# An attempt judged while its issuer's keys are being fetched (and not failed regardless).
+PENDING_STYLE = ("… keys", "bold cyan")
+
+
 def first_cause(attempt: Attempt) -> str:
     """The code of the first error (else warning) verdict, for the table's Cause column."""
+    if attempt.outcome is not Outcome.FAIL and keys_pending(attempt):
+        return "keys-pending"
     for severity in (Severity.ERROR, Severity.WARN):
         for verdict in attempt.verdicts:
             if verdict.severity is severity:
@@ -125,7 +132,11 @@ def row_cells(attempt: Attempt, tz: tzinfo | None) -> tuple[Text | str, ...]:
         status,
         Text(shown_claim(attempt.subject or "-")),
         Text(shown(idp)),
-        outcome_text(attempt.outcome),
+        (
+            Text(*PENDING_STYLE)
+            if attempt.outcome is not Outcome.FAIL and keys_pending(attempt)
+            else outcome_text(attempt.outcome)
+        ),
         Text(shown(first_cause(attempt)), style="dim"),
     )
 

@@ -18,9 +18,11 @@ from typing import Any
 
 import pytest
 
+from inspector.analyzer import keys_pending
 from inspector.attempt import Attempt
 from inspector.cli import main
 from inspector.logsource import REFERENCE_EXTENDED
+from inspector.tui.feed import AttemptUpdate
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,21 @@ def run_cli(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str,
 
 
 def first_attempt(session: Any) -> Attempt:
-    """The first attempt the live screen's session analyses; its reader is then stopped."""
+    """The first attempt the live screen's session analyses, once its keys are settled
+    (shown with keys pending, it comes again as an ``AttemptUpdate``); the reader is then
+    stopped."""
     stop = threading.Event()
     items = session.items(stop)
+    first: Attempt | None = None
     try:
-        return next(x for x in items if isinstance(x, Attempt))
+        for item in items:
+            if first is None and isinstance(item, Attempt):
+                first = item
+                if not keys_pending(item):
+                    return item
+            elif isinstance(item, AttemptUpdate) and item.old is first:
+                return item.new
+        raise AssertionError("the session ended without a settled attempt")
     finally:
         stop.set()
         items.close()

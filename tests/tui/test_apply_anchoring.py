@@ -35,7 +35,7 @@ def _unanchored(env: DemoEnvironment) -> DemoEnvironment:
 async def test_unanchored_issuer_needs_a_second_confirmation(env: DemoEnvironment) -> None:
     app = InspectorApp(demo_session(_unanchored(env)), tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         last = app.selected
         assert last is not None and last.token is not None and last.token.verified is True
         button = await open_apply(app, pilot)
@@ -67,7 +67,7 @@ async def test_unanchored_issuer_needs_a_second_confirmation(env: DemoEnvironmen
 async def test_cancel_after_the_trust_warning_writes_nothing(env: DemoEnvironment) -> None:
     app = InspectorApp(demo_session(_unanchored(env)), tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         await open_apply(app, pilot)
         await pilot.click("#apply-confirm")
         await wait_for(pilot, lambda: "NOT anchored" in text_of(app, "#confirm-warning"))

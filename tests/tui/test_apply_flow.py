@@ -30,7 +30,7 @@ def env() -> Iterator[DemoEnvironment]:
 async def test_confirm_applies_and_following_attempts_turn_green(env: DemoEnvironment) -> None:
     app = InspectorApp(demo_session(env), tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         last = app.selected
         assert last is not None and last.outcome is Outcome.FAIL
         assert last.token is not None and last.token.verified is True
@@ -52,7 +52,7 @@ async def test_confirm_applies_and_following_attempts_turn_green(env: DemoEnviro
         await wait_for(pilot, lambda: app.profile == profile)
         # The connector retries: ORDS (the stand-in) now accepts it, and so does the screen.
         env.replayer.write(next(r for r in afterwards(env.tokens) if r.token == env.tokens.good))
-        await wait_for(pilot, lambda: app.store.counters.attempts == 8)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 8 and not app.store.pending)
         newest = app.selected
         assert newest is not None
         assert newest.record.status == 200
@@ -63,7 +63,7 @@ async def test_confirm_applies_and_following_attempts_turn_green(env: DemoEnviro
 async def test_cancel_writes_nothing(env: DemoEnvironment) -> None:
     app = InspectorApp(demo_session(env), tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         await open_apply(app, pilot)
         await pilot.click("#apply-cancel")
         await wait_for(pilot, lambda: not isinstance(app.screen, ApplyScreen))
@@ -82,7 +82,7 @@ async def test_failure_restores_the_previous_profile(env: DemoEnvironment) -> No
     env.repository.fail("create_profile")
     app = InspectorApp(demo_session(env), tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         await wait_for(pilot, lambda: app.profile == previous)
         button = await open_apply(app, pilot)
         assert env.idp.issuer_v1 in text_of(app, "#plan")  # the diff shows what is there now
@@ -120,7 +120,7 @@ async def test_no_database_refuses_apply_but_offers_sql(env: DemoEnvironment) ->
     session._repo = None  # as with --no-db
     app = InspectorApp(session, tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, ApplyScreen))
         await wait_for(pilot, lambda: "Cannot apply" in text_of(app, "#confirm-warning"))

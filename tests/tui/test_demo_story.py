@@ -41,7 +41,7 @@ async def test_every_row_names_its_own_cause_before_and_after_the_fix(
     app = InspectorApp(demo_session(env), tick_seconds=3600)
     abe, bea = "abeli@contoso.example", "bea@contoso.example"
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         # The three metadata fetches are lines of the log, not attempts.
         assert app.store.counters.lines == 10
         assert story(app) == [
@@ -74,7 +74,7 @@ async def test_every_row_names_its_own_cause_before_and_after_the_fix(
         # The connectors retry: the right token gets in, the other user's does not.
         for request in afterwards(env.tokens):
             env.replayer.write(request)
-        await wait_for(pilot, lambda: app.store.counters.attempts == 11)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 11 and not app.store.pending)
         assert story(app)[7:] == [
             (401, "role-missing", bea),
             (401, "issuer-mismatch", abe),  # a cached v1 token
@@ -93,7 +93,7 @@ async def test_the_proposal_for_the_wrong_role_says_it_will_not_pass(
 ) -> None:
     app = InspectorApp(demo_session(env), tick_seconds=3600)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: app.store.counters.attempts == 7)
+        await wait_for(pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending)
         await pilot.press("home", "n", "n", "n")  # v1, Graph, then the second user
         assert app.selected is not None and app.selected.subject == "bea@contoso.example"
         await open_apply(app, pilot)

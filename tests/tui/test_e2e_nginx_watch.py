@@ -79,7 +79,9 @@ async def test_watch_follows_what_nginx_logs(
         assert post(server, good, "ChatGPT-User/1.0") == 200
         forged = idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid))
         assert post(server, forged, "Claude-User/1.0") == 200
-        await wait_for(pilot, lambda: app.store.counters.attempts == 3, timeout=20)
+        await wait_for(
+            pilot, lambda: app.store.counters.attempts == 3 and not app.store.pending, timeout=20
+        )
         no_token, accepted, forged_row = (e.attempt for e in app.store)
         assert no_token.client == "ChatGPT" and no_token.token is None
         assert accepted.token is not None and accepted.token.verified is True
@@ -94,6 +96,8 @@ async def test_watch_follows_what_nginx_logs(
         log.rename(log.with_name("extended.log.1"))
         server.reopen(wait_for=log)
         assert post(server, good, "ChatGPT-User/1.0") == 200
-        await wait_for(pilot, lambda: app.store.counters.attempts == 4, timeout=20)
+        await wait_for(
+            pilot, lambda: app.store.counters.attempts == 4 and not app.store.pending, timeout=20
+        )
         await wait_for(pilot, lambda: app.store.counters.rotations == 1, timeout=20)
         await wait_for(pilot, lambda: "rotations 1" in plain(app.status_bar))

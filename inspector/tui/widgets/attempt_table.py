@@ -101,6 +101,13 @@ class AttemptTable(DataTable[object]):
             target = self._seqs.index(keep)
         self.move_cursor(row=target, animate=False)
 
+    def update(self, entry: Entry) -> None:
+        """Show ``entry`` in the row of its ``seq`` (an attempt judged again); no-op if hidden."""
+        if entry.seq not in self._seqs:
+            return
+        for name, value in zip(COLUMNS, row_cells(entry.attempt, self._tz), strict=True):
+            self.update_cell(entry.key, name.lower(), value)
+
     def select_seq(self, seq: int) -> None:
         """Move the cursor to the row of ``seq`` (no-op when it is hidden)."""
         if seq in self._seqs:
