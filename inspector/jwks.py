@@ -4,7 +4,9 @@ Tokens arrive from a log by the thousand and their ``iss``/``kid`` are attacker-
 the :class:`KeyStore` caches per issuer (one hour by default), refreshes once when a
 ``kid`` is unknown (key rollover), never fetches more than once per issuer per
 ``min_refresh_interval`` however many unknown ``kid`` values arrive, keeps one fetch in
-flight per issuer, and bounds how many distinct issuers it will contact at all.
+flight per issuer, and bounds how many issuers it tracks: when full, the least recently
+used issuer nobody anchored makes room (never an anchored issuer or a key source the user
+named), so invented issuers cannot crowd out the real one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,8 +35,8 @@ StateStatus = Literal["idle", "fetching", "ok", "error"]
 MatchedBy = Literal["kid", "x5t", "only-key"]
 
 MAX_FILE_BYTES = 1024 * 1024
-# Distinct issuers (or key URLs) the store will ever contact: a log full of invented
-# issuers must not turn the inspector into a request generator.
+# Issuers (or key URLs) the store tracks at once: a log full of invented issuers must not
+# turn the inspector into a request generator, nor crowd out the issuers that matter.
 DEFAULT_MAX_SOURCES = 32
 # An issuer's discovery (up to three metadata URLs) and its JWKS, all together, get this
 # many times the fetch timeout: a slow issuer is given up, not waited for.
@@ -329,7 +332,8 @@ class KeyStore:
         self.max_sources = max_sources
         self.http = http or HttpClient(session=session, timeout=timeout)
         self._lock = threading.Lock()
-        self._entries: dict[str, _Entry] = {}
+        # Least recently used first.
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
         self._metadata_file: Discovery | None = None
         self._listeners: list[Callable[[], None]] = []
         # Fetches completed so far: a caller holding pending lookups compares it.
@@ -542,24 +546,44 @@ class KeyStore:
     ) -> _Entry | KeyLookup:
         with self._lock:
             entry = self._entries.get(name)
-            if entry is None:
-                if len(self._entries) >= self.max_sources:
-                    return KeyLookup(
-                        "unavailable",
-                        None,
-                        None,
-                        None,
-                        None,
-                        one_line(
-                            f"not fetching keys for {issuer!r}: already tracking "
-                            f"{self.max_sources} issuers (use --trusted-issuer)",
-                            300,
-                        ),
-                        None,
-                    )
-                entry = _Entry(name=name, kind=kind, target=target)
-                self._entries[name] = entry
+            if entry is not None:
+                self._entries.move_to_end(name)
+                return entry
+            if len(self._entries) >= self.max_sources and not self._evict_one(kind, target):
+                return KeyLookup(
+                    "unavailable",
+                    None,
+                    None,
+                    None,
+                    None,
+                    one_line(
+                        f"not fetching keys for {issuer!r}: already tracking "
+                        f"{self.max_sources} issuers (use --trusted-issuer)",
+                        300,
+                    ),
+                    None,
+                )
+            entry = _Entry(name=name, kind=kind, target=target)
+            self._entries[name] = entry
             return entry
+
+    def _evictable(self, kind: SourceKind, target: str) -> bool:
+        # Key URLs and files come from the user (flags, config, profile), never a token.
+        return kind == "discover" and not self.is_anchored(target)
+
+    def _evict_one(self, kind: SourceKind, target: str) -> bool:
+        """Forget the least recently used idle unanchored issuer (under the lock).
+
+        A source the user named is let in even when no issuer can make room: the bound
+        is against invented issuers, and the user's own list is short.
+        """
+        for name, entry in self._entries.items():
+            if self._evictable(entry.kind, entry.target) and not (
+                entry.fetching or entry.scheduled
+            ):
+                del self._entries[name]
+                return True
+        return not self._evictable(kind, target)
 
     def _offline_discovery(self, issuer: str, claims: Mapping[str, Any] | None) -> Discovery:
         assert self.offline_metadata is not None
