@@ -39,8 +39,8 @@ class TokenReport:
             "fingerprint": self.fingerprint,
             "kind": self.kind,
             "idp": self.idp,
-            "header": dict(self.header),
-            "claims": dict(self.claims),
+            "header": redacted_json(self.header),
+            "claims": redacted_json(self.claims),
             "verified": self.verified,
             "key_id": self.key_id,
             "jwks_uri": self.jwks_uri,
@@ -81,6 +81,22 @@ class Attempt:
             "verdicts": [v.as_dict() for v in self.verdicts],
             "outcome": self.outcome.value,
         }
+
+
+def redacted_json(value: Any) -> Any:
+    """A decoded JSON value with credentials redacted in every string, keys included.
+
+    Claims are attacker-chosen: a token may carry another token (``sub``, ``act``, any
+    private claim), and that one is a credential too. Random-looking runs are kept, as in
+    any claim.
+    """
+    if isinstance(value, str):
+        return redact_text(value, opaque=False)
+    if isinstance(value, Mapping):
+        return {redact_text(str(k), opaque=False): redacted_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redacted_json(item) for item in value]
+    return value
 
 
 def redaction_of(value: str | None, *, claim: bool = False) -> str | None:

@@ -87,6 +87,22 @@ def test_show_token_prints_it(
     token = idp.mint(idp.entra_v2_claims())
     main(["decode", token, "--json", "--show-token", *base(jwks)])
     assert json.loads(capsys.readouterr().out)["token"]["raw"] == token
+    main(["decode", token, "--show-token", *base(jwks)])
+    assert f"token     {token}\n" in capsys.readouterr().out
+
+
+def test_a_token_in_the_subject_is_redacted_in_json(
+    idp: LocalIdP, jwks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inner = idp.mint(idp.entra_v2_claims())
+    claims = {
+        k: v for k, v in idp.entra_v2_claims().items() if k not in ("upn", "preferred_username")
+    }
+    token = idp.mint({**claims, "sub": inner})
+    main(["decode", token, "--json", *base(jwks)])
+    out = capsys.readouterr().out
+    assert inner.rsplit(".", 1)[1] not in out
+    assert json.loads(out)["subject"].startswith(inner[:10])
 
 
 def test_status_and_at_flags(idp: LocalIdP, jwks: Path, capsys: pytest.CaptureFixture[str]) -> None:

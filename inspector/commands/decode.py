@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from inspector.attempt import redaction_of
 from inspector.config import ConfigError, load_config
 from inspector.expectations_config import build_analyzer
 from inspector.options import (
@@ -24,6 +25,7 @@ from inspector.rules import printable
 from inspector.scan_report import describe_claim, verdict_block
 from inspector.verdicts import Severity, outcome_of
 from parsers.authorization import parse_authorization
+from parsers.printable import printable as terminal_safe
 from parsers.token import MAX_TOKEN_CHARS
 
 _RANK = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
@@ -101,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         doc: dict[str, Any] = {
             "token": report.as_dict(),
-            "subject": facts.subject,
+            "subject": redaction_of(facts.subject, claim=True),
             "verdicts": [
                 {**v.as_dict(), "explanation": v.explanation, "fix": v.fix} for v in verdicts
             ],
@@ -111,8 +113,13 @@ def run(args: argparse.Namespace) -> int:
             doc["token"]["raw"] = token
         out.write(json.dumps(doc, default=str) + "\n")
     else:
-        shown = token if args.show_token else report.redacted
-        out.write(f"token     {printable(shown, len(shown) + 1)}\n")
+        # Asked for with --show-token: escaped for the terminal, but not redacted.
+        shown = (
+            terminal_safe(token, limit=len(token) + 1)
+            if args.show_token
+            else printable(report.redacted, len(report.redacted) + 1)
+        )
+        out.write(f"token     {shown}\n")
         out.write(f"kind      {report.kind} ({facts.decoded.length} characters)")
         out.write(f", idp {report.idp}\n" if report.idp else "\n")
         if facts.decoded.problem:
