@@ -9,7 +9,6 @@ document from a file (:func:`load_metadata`) and comparing its issuer with a tok
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from inspector.fetch import Deadline, HttpClient, JsonFetch, one_line, url_problem
+from parsers import json_limits
 
 ENTRA_LOGIN_HOST = "login.microsoftonline.com"
 ENTRA_V1_HOST = "sts.windows.net"
@@ -299,7 +299,7 @@ def load_metadata(
         problem = f"{source} is larger than {MAX_FILE_BYTES // 1024} KiB"
         return Discovery(issuer or "", None, (), None, problem, source="file")
     try:
-        document = json.loads(raw)
+        document = json_limits.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         problem = f"{source} is not JSON ({one_line(str(exc), 80)})"
         return Discovery(issuer or "", None, (), None, problem, source="file")

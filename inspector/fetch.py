@@ -16,7 +16,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
@@ -416,6 +416,20 @@ def _getaddrinfo(host: str, port: int | None) -> list[Any]:
 _ACTIVE_POLICY: ContextVar[AddressPolicy] = ContextVar("_ACTIVE_POLICY", default=ANY_ADDRESS)
 
 
+@contextlib.contextmanager
+def policy_in_force(policy: AddressPolicy) -> Iterator[None]:
+    """Judge every connection opened in this block (this thread) under ``policy``.
+
+    The checked connection classes read it when they connect, after resolving the name:
+    a request made with a checked session outside such a block runs under ``ANY_ADDRESS``.
+    """
+    token = _ACTIVE_POLICY.set(policy)
+    try:
+        yield
+    finally:
+        _ACTIVE_POLICY.reset(token)
+
+
 def _checked_socket(conn: HTTPConnection, opener: Callable[..., Any]) -> Any:
     """Resolve, judge every address, then connect to an address that was judged.
 
@@ -622,23 +636,19 @@ class HttpClient:
             outer.note_timeout()
             error = f"not fetched: the {outer.seconds:g} s deadline had passed"
             return JsonFetch(url, None, None, error, timed_out=True)
-        token = _ACTIVE_POLICY.set(self.policy)
-        try:
-            with Deadline(self.timeout) as deadline:
-                fetched = self._get_json(url, deadline)
-                cut = fetched.status is None or 200 <= fetched.status < 300
-                if deadline.expired and fetched.document is None and cut:
-                    # However the cut-off surfaced (reset, protocol error, short body),
-                    # it is the deadline that ended this fetch.
-                    deadline.note_timeout()
-                    what = "no response" if fetched.status is None else "response not complete"
-                    error = f"{what} within {deadline.describe()}"
-                    return JsonFetch(
-                        url, fetched.status, None, error, fetched.final_url, timed_out=True
-                    )
-                return fetched
-        finally:
-            _ACTIVE_POLICY.reset(token)
+        with policy_in_force(self.policy), Deadline(self.timeout) as deadline:
+            fetched = self._get_json(url, deadline)
+            cut = fetched.status is None or 200 <= fetched.status < 300
+            if deadline.expired and fetched.document is None and cut:
+                # However the cut-off surfaced (reset, protocol error, short body),
+                # it is the deadline that ended this fetch.
+                deadline.note_timeout()
+                what = "no response" if fetched.status is None else "response not complete"
+                error = f"{what} within {deadline.describe()}"
+                return JsonFetch(
+                    url, fetched.status, None, error, fetched.final_url, timed_out=True
+                )
+            return fetched
 
     def _get_json(self, url: str, deadline: Deadline) -> JsonFetch:
         problem = self.check(url)

@@ -12,7 +12,6 @@ named), so invented issuers cannot crowd out the real one.
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from inspector.discovery import Discovery, discover, load_metadata, metadata_from_document
 from inspector.fetch import DEFAULT_TIMEOUT, PUBLIC_ONLY, Deadline, HttpClient, one_line
+from parsers import json_limits
 
 LookupStatus = Literal[
     "found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match", "pending"
@@ -180,7 +180,7 @@ def load_jwks(path: Path) -> KeySet | str:
     if len(raw) > MAX_FILE_BYTES:
         return f"{source} is larger than {MAX_FILE_BYTES // 1024} KiB"
     try:
-        document = json.loads(raw)
+        document = json_limits.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return f"{source} is not JSON ({one_line(str(exc), 80)})"
     if not isinstance(document, dict):

@@ -154,3 +154,18 @@ def test_get_json_of_a_100000_deep_document_is_an_error_value() -> None:
     assert fetched.error is not None and "not JSON" in fetched.error
     assert f"more than {LIMIT}" in fetched.error
     assert good.ok
+
+
+@pytest.mark.parametrize("flag", ["--jwks", "--oidc-metadata"])
+def test_a_deep_offline_file_is_one_error_line(
+    tmp_path: Path, flag: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    claims = {"iss": "https://i/", "aud": "a", "exp": 4_000_000_000}
+    token = f"{_b64({'alg': 'RS256', 'kid': 'k'})}.{_b64(claims)}.c2ln"
+    status = main(["decode", token, "--json", flag, str(deep)])
+    out = capsys.readouterr().out
+    assert status == 0
+    [unavailable] = [v for v in json.loads(out)["verdicts"] if v["code"] == "jwks-unavailable"]
+    assert "deep.json is not JSON (JSON ne" in unavailable["message"]

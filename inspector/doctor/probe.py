@@ -24,13 +24,13 @@ import urllib3
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.fetch import (
-    _ACTIVE_POLICY,
     ANY_ADDRESS,
     PUBLIC_ONLY,
     AddressPolicy,
     Deadline,
     HttpClient,
     one_line,
+    policy_in_force,
 )
 from parsers import json_limits
 
@@ -213,24 +213,20 @@ def request(
         raise ProbeRefused(refusal)
     client = HttpClient(timeout=timeout, policy=policy)
     # The connection classes read the policy when they connect (DNS rebinding).
-    active = _ACTIVE_POLICY.set(policy)
-    try:
-        with client.session, Deadline(timeout) as deadline:
-            try:
-                return _exchange(client.session, method, url, sent, body, timeout, max_bytes)
-            except ProbeError:
-                raise
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                # The socket timeout and the deadline (a dribbling server) say the same.
-                if deadline.expired or isinstance(exc, requests.Timeout):
-                    raise ProbeError("timed out") from None
-                if isinstance(exc, requests.RequestException):
-                    raise ProbeError(_describe(exc)) from None
-                raise ProbeError(f"connection failed: {_innermost(exc)}") from None
-            except ValueError as exc:  # invalid URL pieces requests does not wrap
-                raise ProbeError(f"invalid URL: {exc}") from None
-    finally:
-        _ACTIVE_POLICY.reset(active)
+    with policy_in_force(policy), client.session, Deadline(timeout) as deadline:
+        try:
+            return _exchange(client.session, method, url, sent, body, timeout, max_bytes)
+        except ProbeError:
+            raise
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            # The socket timeout and the deadline (a dribbling server) say the same.
+            if deadline.expired or isinstance(exc, requests.Timeout):
+                raise ProbeError("timed out") from None
+            if isinstance(exc, requests.RequestException):
+                raise ProbeError(_describe(exc)) from None
+            raise ProbeError(f"connection failed: {_innermost(exc)}") from None
+        except ValueError as exc:  # invalid URL pieces requests does not wrap
+            raise ProbeError(f"invalid URL: {exc}") from None
 
 
 def _exchange(
