@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from inspector.backscan import COUNT_LIMIT
-from inspector.follow import LogFollower, RawLine, StartAt
+from inspector.logs.backscan import COUNT_LIMIT
+from inspector.logs.follow import LogFollower, RawLine, StartAt
 
 
 # CPU time, not wall time: on a shared machine the wall clock measures the neighbours.

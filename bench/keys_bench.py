@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import jwt
 
-from inspector.expectations import ORDS_ALGORITHMS
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
-from inspector.signature import verify_signature
+from inspector.demo.idp import LocalIdP
+from inspector.judge.expectations import ORDS_ALGORITHMS
+from inspector.keys.jwks import KeyStore
+from inspector.keys.signature import verify_signature
 
 
 def rate(label: str, n: int, fn: Callable[[], object], baseline: float | None = None) -> float:

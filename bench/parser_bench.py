@@ -29,8 +29,8 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.synthetic import EXTENDED_TEMPLATE, write_extended_log
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_escape import unescape_default
+from parsers.nginx.escape import unescape_default
+from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.records import LogRecord, Source
 
 T = TypeVar("T")

@@ -7,7 +7,7 @@ what a quick script would do: a regex per line, then base64-decode and ``json.lo
 every token's payload, with no verification and no cache. Goal: the full scan (every
 verdict computed, JSON Lines written to /dev/null) at least 2x the naive throughput.
 
-The scan reads regular files through ``inspector.bulkscan`` and splits big ones over the
+The scan reads regular files through ``inspector.logs.bulkscan`` and splits big ones over the
 CPUs, so it is measured on one process and on all of them; CPU seconds (this process and
 its workers) are printed next to wall time, since a busy machine slows the parallel scan
 without changing the work done. Peak memory is given per process: the bench itself
@@ -35,14 +35,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.synthetic import EXTENDED_TEMPLATE, write_extended_log
-from inspector import bulkscan
-from inspector.cli import build_parser
-from inspector.commands.scan import scan
-from inspector.config import load_config
-from inspector.follow import StartAt
-from inspector.local_idp import LocalIdP
-from inspector.logsource import iter_records, select_logs
-from parsers.log_format import LineParser
+from inspector.cli.main import build_parser
+from inspector.cli.scan import scan
+from inspector.demo.idp import LocalIdP
+from inspector.logs import bulkscan
+from inspector.logs.follow import StartAt
+from inspector.logs.selection import iter_records, select_logs
+from inspector.settings import load_config
+from parsers.nginx.log_format import LineParser
 
 ROOT = Path(__file__).resolve().parent.parent
 # What a quick script matches each line with: the extended format's fields, by regex.

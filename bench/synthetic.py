@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from parsers.nginx_conf import EXTENDED_TEMPLATE as EXTENDED_TEMPLATE  # re-exported
-from parsers.nginx_escape import escape_default
-from parsers.nginx_time import format_time_local
+from parsers.nginx.conf import EXTENDED_TEMPLATE as EXTENDED_TEMPLATE  # re-exported
+from parsers.nginx.escape import escape_default
+from parsers.nginx.time import format_time_local
 
 USER_AGENTS = (
     "ChatGPT-User/1.0; +https://openai.com/bot",

@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.synthetic import write_extended_log
-from inspector.cli import build_parser
-from inspector.commands.watch import build_session
-from inspector.config import Config
-from inspector.follow import LogFollower, RawLine, StartAt
-from inspector.local_idp import LocalIdP, generate_rsa_key, keys_from
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
+from inspector.demo.idp import LocalIdP, generate_rsa_key, keys_from
+from inspector.logs.follow import LogFollower, RawLine, StartAt
+from inspector.settings import Config
 from inspector.tui.app import InspectorApp
 from inspector.tui.messages import AttemptsAdded
 

@@ -20,7 +20,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
 from tests.support import loopback_only
 from tests.support.tool_skips import count_missing, missing_tool
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from inspector.follow import FollowEvent, LogFollower, RawLine
+from inspector.logs.follow import FollowEvent, LogFollower, RawLine
 
 WAIT = 10.0
 

@@ -8,7 +8,7 @@ as SURVIVED and makes the run exit 1.
     .venv/bin/python -m tests.mutants               # every mutant
     .venv/bin/python -m tests.mutants --only exp-missing --only restore
 
-Verdict mutants drop one verdict code at every place ``inspector/checks.py`` (or the
+Verdict mutants drop one verdict code at every place ``inspector/judge/checks.py`` (or the
 analyzer) produces it, through the syntax tree: ``out.append(rules.X.verdict(...))`` becomes
 ``pass``, a ``[rules.X.verdict(...)]`` list loses that element. The tests run for it are the
 files that name the code or its rule constant.
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VERDICT_SOURCES = ("inspector/checks.py", "inspector/analyzer.py")
+VERDICT_SOURCES = ("inspector/judge/checks.py", "inspector/judge/analyzer.py")
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _drop_verdict(constant: str) -> Callable[[str], str]:
 
 
 def _rule_constants() -> dict[str, str]:
-    """Rule constant name -> verdict code, read from inspector/rules.py."""
+    """Rule constant name -> verdict code, read from inspector/judge/rules.py."""
     text = (ROOT / "inspector" / "rules.py").read_text()
     return dict(re.findall(r'^([A-Z_]+) = _rule\(\s*"([a-z0-9-]+)"', text, re.MULTILINE))
 
@@ -126,20 +126,20 @@ def fixed_mutants() -> Iterator[Mutant]:
     """The parser that raises on every line, and three ways to break apply's restore."""
     yield Mutant(
         "parser-raises",
-        "parsers/log_format.py",
+        "parsers/nginx/log_format.py",
         _replace('"split_request": split_request,', '"split_request": None,'),
         ("tests/test_log_format.py", "tests/test_log_format_properties.py"),
     )
     restore_tests = _tests_naming("failed-restored", "failed-restore-failed", "_restore")
     yield Mutant(
         "restore-trusts-rollback",
-        "inspector/apply_profile.py",
+        "inspector/ords/apply.py",
         _replace("    if same_profile(now, previous):", "    if True:"),
         restore_tests,
     )
     yield Mutant(
         "restore-skips-create",
-        "inspector/apply_profile.py",
+        "inspector/ords/apply.py",
         _replace(
             "            repo.create_profile(previous, schema)\n        repo.commit()",
             "            pass\n        repo.commit()",
@@ -148,7 +148,7 @@ def fixed_mutants() -> Iterator[Mutant]:
     )
     yield Mutant(
         "restore-skips-read-back",
-        "inspector/apply_profile.py",
+        "inspector/ords/apply.py",
         _replace("    if not same_profile(after, previous):", "    if False:"),
         restore_tests,
     )
@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     # The control: checks.py rewritten through the syntax tree with nothing dropped must
     # pass its tests, or a "killed" below could come from the rewriting itself.
     control = Mutant(
-        "control", "inspector/checks.py",
+        "control", "inspector/judge/checks.py",
         lambda text: ast.unparse(ast.parse(text)) + "\n", _tests_naming("checks"),
     )  # fmt: skip
     outcome, took = run_mutant(control, args.timeout)

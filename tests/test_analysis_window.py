@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.analyzer import Analyzer
-from inspector.attempt import Attempt
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.attempt import Attempt
+from inspector.judge.expectations import Expectations
+from inspector.keys.jwks import KeyStore
 from parsers.records import LogRecord, Source
 
 BASE = 1_772_366_400  # 2026-03-01T12:00:00Z

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.analyzer import Analyzer
-from inspector.clients import ClientTable
-from inspector.config import ConfigError
-from inspector.expectations import Expectations, privilege_protects, role_privileges
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
-from inspector.ords_standin import InMemoryOrds
-from inspector.verdicts import Outcome
+from inspector.demo.idp import LocalIdP
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.clients import ClientTable
+from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
+from inspector.judge.verdicts import Outcome
+from inspector.keys.jwks import KeyStore
+from inspector.ords.standin import InMemoryOrds
+from inspector.settings import ConfigError
 from parsers.records import LogRecord, Source
 from tests.support.https_keys import https_keys
 
@@ -171,7 +171,7 @@ def test_with_expectations_shares_the_token_cache(analyzer: Analyzer, good: str)
 def test_proposed_profile_answers_will_this_token_pass(
     analyzer: Analyzer, good: str, idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inspector.profile import JwtProfile
+    from inspector.judge.profile import JwtProfile
 
     report, _ = analyzer.analyze_token(good, at=WHEN)
     # Judging under a profile fetches its p_jwk_url: a real one, on loopback.
@@ -290,8 +290,8 @@ def test_any_claim_values_yield_verdicts(claims: dict[str, object]) -> None:
 def test_key_rollover_is_picked_up_after_kid_not_found(
     idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import inspector.analyzer as analyzer_module
-    from inspector.local_idp import generate_rsa_key
+    import inspector.judge.analyzer as analyzer_module
+    from inspector.demo.idp import generate_rsa_key
 
     first, second = generate_rsa_key(kid="rolled-1"), generate_rsa_key(kid="rolled-2")
     with LocalIdP(keys=list(idp.keys)) as live:

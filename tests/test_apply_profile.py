@@ -15,16 +15,21 @@ from typing import Any
 import oracledb
 import pytest
 
-from inspector.analyzer import Analyzer
-from inspector.apply_profile import Progress, Result, Step, apply_proposal, replace_profile
-from inspector.audit import AuditLog
-from inspector.database import database_error
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP, generate_rsa_key
-from inspector.ords_standin import InMemoryOrds, make_standin
-from inspector.profile import JwtProfile
-from inspector.proposal import FORCE_UNVERIFIED_WARNING, Proposal, ProposalOptions, build_proposal
+from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.keys.jwks import KeyStore
+from inspector.ords.apply import Progress, Result, Step, apply_proposal, replace_profile
+from inspector.ords.audit import AuditLog
+from inspector.ords.database import database_error
+from inspector.ords.proposal import (
+    FORCE_UNVERIFIED_WARNING,
+    Proposal,
+    ProposalOptions,
+    build_proposal,
+)
+from inspector.ords.standin import InMemoryOrds, make_standin
 
 OLD = JwtProfile(
     issuer="https://sts.windows.net/5b3f9c2e-7a41-4d8e-9c1b-2e6f0a4d8b17/",

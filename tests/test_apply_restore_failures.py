@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from inspector import plsql
-from inspector.apply_profile import ApplyResult, Result, Step, replace_profile
-from inspector.cli import main
-from inspector.database import database_error
-from inspector.local_idp import LocalIdP
-from inspector.profile import JwtProfile
+from inspector.cli.main import main
+from inspector.demo.idp import LocalIdP
+from inspector.judge.profile import JwtProfile
+from inspector.ords import plsql
+from inspector.ords.apply import ApplyResult, Result, Step, replace_profile
+from inspector.ords.database import database_error
 from tests.support.faulty_ords import FaultyOrds, committed_elsewhere
 
 OLD = JwtProfile(
@@ -235,7 +235,7 @@ def cli_env(idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def _apply_cli(
     repo: FaultyOrds, token: str, monkeypatch: pytest.MonkeyPatch, *extra: str
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr("inspector.commands.profile.open_repository", lambda settings: repo)
+    monkeypatch.setattr("inspector.cli.profile.open_repository", lambda settings: repo)
     monkeypatch.setattr(sys, "stdin", io.StringIO(token))
     out, err = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)

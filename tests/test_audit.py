@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.audit import AuditLog, AuditRecord, default_audit_path, now_iso
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.ords.audit import AuditLog, AuditRecord, default_audit_path, now_iso
 
 
 def _record(result: str = "applied") -> AuditRecord:

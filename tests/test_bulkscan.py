@@ -1,7 +1,7 @@
 """The bulk read path of ``scan`` gives what the generic path gives, byte for byte.
 
 Each test scans the same real file twice: once the generic way (``iter_records``, one
-``RawLine`` and one parse per line) and once through ``inspector.bulkscan`` (block parsing,
+``RawLine`` and one parse per line) and once through ``inspector.logs.bulkscan`` (block parsing,
 and forked workers over byte ranges when asked), then compares stdout, stderr and the
 exit status. The log mixes attempts, failures and lines built to land on the edges:
 over-long lines, CRLF, raw UTF-8 and invalid bytes, empty lines, a last line without
@@ -24,14 +24,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import EXTENDED_TEMPLATE
-from inspector import bulkscan
-from inspector.cli import build_parser
-from inspector.commands import scan as scan_command
-from inspector.config import load_config
-from inspector.expectations_config import build_analyzer
-from inspector.local_idp import LocalIdP, generate_rsa_key
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_time import format_time_local
+from inspector.cli import scan as scan_command
+from inspector.cli.main import build_parser
+from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.judge.engine import build_analyzer
+from inspector.logs import bulkscan
+from inspector.settings import load_config
+from parsers.nginx.log_format import compile_format, parse_log_format_string
+from parsers.nginx.time import format_time_local
 from parsers.records import LogRecord, ParseFailure, Source
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -303,7 +303,7 @@ def test_json_lines_encoder_writes_what_json_dumps_writes(
 
 
 def test_parse_block_defers_to_a_parser_that_replaced_parse() -> None:
-    from inspector.logsource import _EitherParser  # extended, else combined, per line
+    from inspector.logs.selection import _EitherParser  # extended, else combined, per line
 
     either = _EitherParser()
     original = either.parse

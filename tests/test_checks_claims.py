@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from inspector import checks
-from inspector.analyzer import Analyzer
-from inspector.expectations import Expectations
-from inspector.local_idp import LocalIdP
-from inspector.profile import JwtProfile
-from inspector.verdicts import Severity, Verdict
+from inspector.demo.idp import LocalIdP
+from inspector.judge import checks
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.judge.verdicts import Severity, Verdict
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 T0 = int(NOW.timestamp())

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from inspector.config import Config, ConfigError, load_config
-from inspector.expectations_config import (
+from inspector.cli.options import add_expectation_options, add_key_options
+from inspector.judge.engine import (
     build_analyzer,
     build_expectations,
     build_key_store,
     expectations_from_section,
 )
-from inspector.options import add_expectation_options, add_key_options
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.settings import Config, ConfigError, load_config
 
 
 def flags(*argv: str) -> argparse.Namespace:

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from inspector import checks, rules
-from inspector.database import OrdsPrivilege, OrdsRole
-from inspector.expectations import Expectations, privilege_protects, role_privileges
-from inspector.ords_standin import InMemoryOrds
-from inspector.profile import JwtProfile
-from inspector.verdicts import Verdict
+from inspector.judge import checks, rules
+from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
+from inspector.judge.profile import JwtProfile
+from inspector.judge.verdicts import Verdict
+from inspector.ords.database import OrdsPrivilege, OrdsRole
+from inspector.ords.standin import InMemoryOrds
 
 ROLE_BASED = Expectations(role_claim="/roles", profile_state="present")
 

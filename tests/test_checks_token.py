@@ -15,11 +15,11 @@ from typing import Any
 import jwt
 import pytest
 
-from inspector.analyzer import Analyzer
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP, generate_ec_key, generate_rsa_key
-from inspector.verdicts import Verdict
+from inspector.demo.idp import LocalIdP, generate_ec_key, generate_rsa_key
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.judge.verdicts import Verdict
+from inspector.keys.jwks import KeyStore
 
 
 def b64(data: bytes) -> str:

@@ -6,10 +6,10 @@ import oracledb
 import pytest
 from oracledb import errors as driver_errors
 
-from inspector.database import database_error, driver_error
-from inspector.db_errors import describe, one_line
-from inspector.ords_standin import InMemoryOrds, package_missing_error
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.ords.database import database_error, driver_error
+from inspector.ords.errors import describe, one_line
+from inspector.ords.standin import InMemoryOrds, package_missing_error
 
 TNS = driver_errors.ERR_TNS_ENTRY_NOT_FOUND
 

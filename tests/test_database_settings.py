@@ -9,7 +9,9 @@ from typing import Any
 import oracledb
 import pytest
 
-from inspector.database import (
+from inspector.cli.options import add_database_options
+from inspector.judge.profile import JwtProfile
+from inspector.ords.database import (
     ConnectionSettings,
     DatabaseSettingsError,
     OracleOrdsRepository,
@@ -18,8 +20,6 @@ from inspector.database import (
     resolve_password,
     settings_from,
 )
-from inspector.options import add_database_options
-from inspector.profile import JwtProfile
 
 HOSTILE = JwtProfile(
     issuer="https://evil/'); drop table t; --",

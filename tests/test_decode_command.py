@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main
-from inspector.commands.decode import read_token
-from inspector.local_idp import LocalIdP
+from inspector.cli.decode import read_token
+from inspector.cli.main import main
+from inspector.demo.idp import LocalIdP
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.discovery import (
+from inspector.demo.idp import LocalIdP
+from inspector.keys.discovery import (
     ENTRA_V1_HOSTS,
     candidate_metadata_urls,
     discover,
@@ -22,8 +23,7 @@ from inspector.discovery import (
     load_metadata,
     resolve_issuer_template,
 )
-from inspector.fetch import HttpClient, url_problem
-from inspector.local_idp import LocalIdP
+from inspector.keys.http import HttpClient, url_problem
 
 
 @pytest.fixture

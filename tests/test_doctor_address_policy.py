@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main
+from inspector.cli.main import main
 from inspector.doctor import DoctorOptions, DoctorReport, Finding, Status, run_doctor
 from tests.support.scripted_http import Reply, ScriptedServer
 

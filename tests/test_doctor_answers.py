@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Finding, Status, run_doctor
 from inspector.doctor.challenge import REWRITE_FIX
-from inspector.local_idp import LocalIdP
 from tests.support.doctor_cli import run_doctor_cli
 from tests.support.nginx import closed_port
 from tests.support.scripted_http import Reply, ScriptedServer

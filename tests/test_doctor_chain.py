@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
-from inspector.local_idp import LocalIdP
 from tests.support.nginx import check_config, requires_headers_more
 from tests.support.reference_site import ReferenceSite, SiteVariant
 
@@ -150,7 +150,7 @@ def test_hs_only_keys(tmp_path: Path, idp: LocalIdP) -> None:
 
 
 def test_ec_only_keys_are_not_usable_by_ords(tmp_path: Path, idp: LocalIdP) -> None:
-    from inspector.local_idp import generate_ec_key
+    from inspector.demo.idp import generate_ec_key
 
     idp.keys[:] = [generate_ec_key()]
     report = run_variant(tmp_path, idp, SiteVariant())

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
-from inspector.local_idp import LocalIdP
 from tests.support.nginx import closed_port
 from tests.support.scripted_http import Reply, ScriptedServer
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import trustme
 
+from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, Status, run_doctor
-from inspector.local_idp import LocalIdP
 from tests.support.doctor_cli import run_doctor_cli
 from tests.support.nginx import requires_headers_more
 from tests.support.reference_site import ReferenceSite

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
-from inspector.local_idp import LocalIdP
-from inspector.profile import JwtProfile
-from inspector.schema_facts import SchemaAuthorization
+from inspector.judge.profile import JwtProfile
+from inspector.ords.schema import SchemaAuthorization
 from tests.support.doctor_cli import run_doctor_cli
 from tests.support.nginx import requires_headers_more
 from tests.support.reference_site import MCP_PATH, ReferenceSite
@@ -210,7 +210,7 @@ def test_cli_schema_without_profile_names_it_for_the_tokens(
 def test_unreadable_roles_cost_only_the_role_and_scope_checks(
     site: ReferenceSite, idp: LocalIdP
 ) -> None:
-    from inspector.ords_standin import connection_lost_error
+    from inspector.ords.standin import connection_lost_error
 
     def broken() -> SchemaAuthorization:
         raise connection_lost_error()

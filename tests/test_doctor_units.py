@@ -205,8 +205,8 @@ def test_config_section_errors_are_usage_errors(
 
 
 def test_options_from_config_for_the_tui() -> None:
-    from inspector.config import Config, ConfigError
     from inspector.doctor import options_from_config
+    from inspector.settings import Config, ConfigError
 
     config = Config(sections={"doctor": {"url": "https://h/mcp", "idp": "entra"}})
     options = options_from_config(config, timeout=1.5)

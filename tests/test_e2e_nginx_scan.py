@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.demo.idp import LocalIdP, generate_rsa_key
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 
 ROOT = Path(__file__).resolve().parent.parent

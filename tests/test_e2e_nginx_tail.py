@@ -8,10 +8,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from inspector.cli import build_parser
-from inspector.config import Config
-from inspector.follow import LogFollower, RawLine
-from inspector.logsource import select_logs
+from inspector.cli.main import build_parser
+from inspector.logs.follow import LogFollower, RawLine
+from inspector.logs.selection import select_logs
+from inspector.settings import Config
 from parsers.records import LogRecord, Source
 from tests.follow_support import Collector
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx

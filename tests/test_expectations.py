@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inspector.expectations import Expectations
-from inspector.profile import JwtProfile
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
 
 SCOPE_BASED = JwtProfile(
     issuer="https://login.microsoftonline.com/tid/v2.0",

@@ -19,8 +19,8 @@ import pytest
 import requests
 import trustme
 
-from inspector.fetch import Deadline, HttpClient, JsonFetch
-from inspector.jwks import KeyStore
+from inspector.keys.http import Deadline, HttpClient, JsonFetch
+from inspector.keys.jwks import KeyStore
 from tests.support.trickle import Mode, TrickleServer
 
 T = TypeVar("T")

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from inspector.cli import build_parser
-from inspector.config import Config, ConfigError
-from inspector.expectations_config import build_analyzer
-from inspector.fetch import ANY_ADDRESS, PUBLIC_ONLY, HttpClient, url_problem
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
+from inspector.cli.main import build_parser
+from inspector.demo.idp import LocalIdP
+from inspector.judge.engine import build_analyzer
+from inspector.keys.http import ANY_ADDRESS, PUBLIC_ONLY, HttpClient, url_problem
+from inspector.keys.jwks import KeyStore
+from inspector.settings import Config, ConfigError
 
 BYPASSES = [
     "http://2852039166/latest/meta-data/",  # 169.254.169.254 as one decimal number

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector import backscan
-from inspector.follow import FollowEvent, LogFollower, RawLine, StartAt, read_last_lines
+from inspector.logs import backscan
+from inspector.logs.follow import FollowEvent, LogFollower, RawLine, StartAt, read_last_lines
 from tests.follow_support import Collector
 
 

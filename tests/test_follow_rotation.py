@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.follow import LogFollower, StartAt
+from inspector.logs.follow import LogFollower, StartAt
 from tests.follow_support import WAIT, Collector, open_fifo_writer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,7 @@ def test_missing_file_is_waited_for_and_read_from_its_start(tmp_path: Path, foll
 _PERMISSION_CHILD = """
 import json, os, sys
 # Import first: the interpreter under /root is not readable once we are "nobody".
-from inspector.follow import LogFollower, RawLine
+from inspector.logs.follow import LogFollower, RawLine
 if os.geteuid() == 0:
     os.setgroups([]); os.setgid(65534); os.setuid(65534)
 follower = LogFollower([sys.argv[1]], poll=True, poll_interval=0.05)
@@ -220,7 +220,7 @@ def test_permission_denied_says_which_file_why_and_what_to_do() -> None:
 
 _STDIN_CHILD = """
 import json, sys
-from inspector.follow import LogFollower, RawLine
+from inspector.logs.follow import LogFollower, RawLine
 for item in LogFollower(["-"], follow=True):
     if isinstance(item, RawLine):
         print(json.dumps([item.file, item.line, item.offset, item.data.hex()]), flush=True)

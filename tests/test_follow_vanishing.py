@@ -21,8 +21,8 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from inspector import follow
-from inspector.follow import FollowEvent, LogFollower, RawLine, StartAt
+from inspector.logs import follow
+from inspector.logs.follow import FollowEvent, LogFollower, RawLine, StartAt
 
 WAIT = 10.0
 POLL = 60.0  # only the test's wake() starts a round

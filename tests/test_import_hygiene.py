@@ -13,7 +13,7 @@ import parsers
 ROOT = Path(__file__).resolve().parent.parent
 
 # Modules allowed to import Textual: the TUI package and the commands that start it.
-UI_PREFIXES = ("inspector.tui", "inspector.commands.watch", "inspector.commands.demo")
+UI_PREFIXES = ("inspector.tui", "inspector.cli.watch", "inspector.cli.demo")
 
 
 def _core_modules() -> list[str]:
@@ -29,7 +29,7 @@ def _core_modules() -> list[str]:
 def test_core_modules_exist() -> None:
     names = _core_modules()
     assert "parsers.records" in names
-    assert "inspector.verdicts" in names
+    assert "inspector.judge.verdicts" in names
 
 
 def test_core_never_imports_textual() -> None:
@@ -49,7 +49,7 @@ def test_core_never_imports_textual() -> None:
 def test_cli_parser_builds_without_textual() -> None:
     code = (
         "import sys\n"
-        "from inspector.cli import build_parser\n"
+        "from inspector.cli.main import build_parser\n"
         "build_parser()\n"
         "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
     )

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main
-from inspector.local_idp import LocalIdP
-from inspector.logsource import REFERENCE_EXTENDED
+from inspector.cli.main import main
+from inspector.demo.idp import LocalIdP
+from inspector.logs.selection import REFERENCE_EXTENDED
 
 EXTENDED = REFERENCE_EXTENDED.template
 UA = "Mozilla/5.0 (compatible; ChatGPT-User/1.0; +https://openai.com/bot)"

@@ -19,8 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import EXTENDED_TEMPLATE
-from inspector.cli import main
-from inspector.fetch import HttpClient
+from inspector.cli.main import main
+from inspector.keys.http import HttpClient
 from parsers import json_limits
 from parsers.token import TokenKind, decode_token
 from tests.support.scripted_http import Reply, ScriptedServer

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from inspector.attempt import Attempt
-from inspector.cli import build_parser
-from inspector.commands.watch import build_session
-from inspector.config import Config
-from inspector.local_idp import LocalIdP
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
+from inspector.demo.idp import LocalIdP
+from inspector.judge.attempt import Attempt
+from inspector.settings import Config
 from inspector.tui.present import signature_text
 from inspector.tui.profile_view import needed_by
 from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from inspector.jwks import KeyStore, load_jwks, parse_jwks
-from inspector.local_idp import LocalIdP, generate_ec_key, generate_rsa_key, keys_from
+from inspector.demo.idp import LocalIdP, generate_ec_key, generate_rsa_key, keys_from
+from inspector.keys.jwks import KeyStore, load_jwks, parse_jwks
 
 # An upper bound for waits on events, never a delay anything depends on.
 WAIT = 10.0

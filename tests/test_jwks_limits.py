@@ -19,11 +19,11 @@ import jwt
 import pytest
 from jwt.algorithms import RSAAlgorithm
 
-from inspector import rules
-from inspector.cli import main
-from inspector.jwks import MAX_JWKS_KEYS, key_limit_problem, parse_jwks
-from inspector.local_idp import LocalIdP, generate_ec_key, generate_rsa_key
-from inspector.signature import MAX_KEYS_TRIED, verify_with_candidates
+from inspector.cli.main import main
+from inspector.demo.idp import LocalIdP, generate_ec_key, generate_rsa_key
+from inspector.judge import rules
+from inspector.keys.jwks import MAX_JWKS_KEYS, key_limit_problem, parse_jwks
+from inspector.keys.signature import MAX_KEYS_TRIED, verify_with_candidates
 
 ORDS = ("RS256", "RS384", "RS512")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.jwks import DEFAULT_MAX_SOURCES, KeyStore
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
+from inspector.keys.jwks import DEFAULT_MAX_SOURCES, KeyStore
 
 JUNK = 40
 

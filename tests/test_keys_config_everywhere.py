@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import build_parser
-from inspector.commands.watch import build_session
-from inspector.config import load_config
-from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
+from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.settings import load_config
 from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
 from tests.support.https_keys import HttpsKeys, https_keys
 

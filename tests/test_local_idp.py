@@ -9,7 +9,7 @@ import jwt
 import pytest
 import requests
 
-from inspector.local_idp import (
+from inspector.demo.idp import (
     DEFAULT_GENERIC_PATH,
     LocalIdP,
     generate_ec_key,

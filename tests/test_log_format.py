@@ -8,17 +8,17 @@ from typing import Any
 
 import pytest
 
-from parsers.log_format import (
+from parsers.nginx.conf import COMBINED, EXTENDED
+from parsers.nginx.escape import escape_default, escape_json, unescape_default, unescape_json
+from parsers.nginx.log_format import (
     LineParser,
     compile_format,
     parse_log_format_string,
     split_request,
     split_template,
 )
-from parsers.nginx_conf import COMBINED, EXTENDED
-from parsers.nginx_escape import escape_default, escape_json, unescape_default, unescape_json
-from parsers.nginx_time import format_time_local, parse_time_local
-from parsers.record_builder import RECORD_SHELL, new_record
+from parsers.nginx.record_builder import RECORD_SHELL, new_record
+from parsers.nginx.time import format_time_local, parse_time_local
 from parsers.records import LogRecord, ParseFailure, Source
 
 SRC = Source("/var/log/nginx/extended.log", 7, 1234)
@@ -392,7 +392,7 @@ def test_fast_record_builder_builds_real_records() -> None:
 def test_generated_parser_without_fast_records_gives_equal_records(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import parsers.log_format as log_format
+    import parsers.nginx.log_format as log_format
 
     fast = compile_format(EXTENDED)
     monkeypatch.setattr(log_format, "RECORD_SHELL", None)
@@ -416,7 +416,7 @@ def test_generated_parser_for_a_format_without_well_known_variables() -> None:
 
 
 def test_code_generator_refuses_names_it_would_paste_into_source() -> None:
-    from parsers.line_codegen import ParsePlan, generate_source
+    from parsers.nginx.line_codegen import ParsePlan, generate_source
 
     plan = ParsePlan(
         groups={"x'); import os; ('": "g"},

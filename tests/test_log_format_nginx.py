@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from parsers.log_format import compile_format
-from parsers.nginx_conf import logs_recording_authorization, parse_config
+from parsers.nginx.conf import logs_recording_authorization, parse_config
+from parsers.nginx.log_format import compile_format
 from parsers.records import LogRecord, Source
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 

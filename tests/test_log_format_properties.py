@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parsers.log_format import (
+from parsers.nginx.conf import COMBINED, EXTENDED, LogFormat
+from parsers.nginx.log_format import (
     LineParser,
     compile_format,
     parse_log_format_string,
     split_template,
 )
-from parsers.nginx_conf import COMBINED, EXTENDED, LogFormat
-from parsers.nginx_time import format_time_local
+from parsers.nginx.time import format_time_local
 from parsers.records import LogRecord, ParseFailure, Source
 
 SRC = Source("prop.log", 1, 0)

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from inspector import logsource
-from inspector.cli import build_parser
-from inspector.config import Config
-from inspector.follow import FollowEvent, StartAt
-from inspector.logsource import (
+from inspector.cli.main import build_parser
+from inspector.logs import selection as logsource
+from inspector.logs.follow import FollowEvent, StartAt
+from inspector.logs.selection import (
     LogSelectionError,
     iter_records,
     select_logs,
     start_from_args,
 )
+from inspector.settings import Config
 from parsers.records import LogRecord, ParseFailure, Source
 
 EXTENDED = """log_format extended '$remote_addr - $remote_user [$time_local] '

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import build_parser
-from inspector.config import Config
-from inspector.follow import StartAt
-from inspector.logsource import REFERENCE_EXTENDED, LogSelection, iter_records, select_logs
+from inspector.cli.main import build_parser
+from inspector.logs.follow import StartAt
+from inspector.logs.selection import REFERENCE_EXTENDED, LogSelection, iter_records, select_logs
+from inspector.settings import Config
 from inspector.tui.records import record_source
 from parsers.records import LogRecord
 

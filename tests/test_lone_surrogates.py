@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
 from tests.test_plsql import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent

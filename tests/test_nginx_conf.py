@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from parsers.nginx_conf import (
+from parsers.nginx.conf import (
     COMBINED_TEMPLATE,
     DEFAULT_CONF_PATH,
     DUPLICATE_LOG_FORMAT,
@@ -27,7 +27,7 @@ from parsers.nginx_conf import (
     parse_config,
     parse_config_text,
 )
-from parsers.nginx_lexer import tokenize
+from parsers.nginx.lexer import tokenize
 from tests.support.nginx import NginxServer, http_conf, requires_nginx
 
 EXTENDED_CONF = r"""

@@ -8,9 +8,9 @@ from pathlib import Path
 import oracledb
 import pytest
 
-from inspector.database import ConnectionSettings, OrdsPrivilege, open_repository
-from inspector.ords_standin import InMemoryOrds, make_standin, open_memory_dsn
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.ords.database import ConnectionSettings, OrdsPrivilege, open_repository
+from inspector.ords.standin import InMemoryOrds, make_standin, open_memory_dsn
 
 PROFILE = JwtProfile(
     issuer="https://login.microsoftonline.com/tid/v2.0",

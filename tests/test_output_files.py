@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from inspector.audit import AuditLog, AuditRecord, now_iso
-from inspector.cli import main
-from inspector.local_idp import LocalIdP
+from inspector.cli.main import main
+from inspector.demo.idp import LocalIdP
+from inspector.ords.audit import AuditLog, AuditRecord, now_iso
 from inspector.private_files import OutputExistsError, free_name, replace_private, write_new
 
 PRECIOUS = "precious: must survive\n"

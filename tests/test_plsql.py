@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.plsql import apply_block, check_identifier, script, string_literal
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.ords.plsql import apply_block, check_identifier, script, string_literal
 from parsers.printable import is_printable
 
 Q_CLOSE = {"[": "]", "{": "}", "<": ">", "(": ")"}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main
-from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.cli.main import main
+from inspector.demo.idp import LocalIdP, generate_rsa_key
 from tests.support.https_keys import HttpsKeys, https_keys
 from tests.test_plsql import evaluate
 
@@ -515,9 +515,9 @@ def test_show_token_without_profile_says_no_profile(
 def test_show_token_with_unreadable_privileges_loses_only_those_checks(
     idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inspector.commands import profile as profile_command
-    from inspector.database import ConnectionSettings, open_repository
-    from inspector.ords_standin import InMemoryOrds
+    from inspector.cli import profile as profile_command
+    from inspector.ords.database import ConnectionSettings, open_repository
+    from inspector.ords.standin import InMemoryOrds
 
     def failing_privileges(settings: ConnectionSettings) -> InMemoryOrds:
         repo = open_repository(settings)

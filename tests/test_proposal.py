@@ -9,15 +9,14 @@ from typing import Any
 
 import pytest
 
-from inspector.analyzer import Analyzer
-from inspector.attempt import TokenReport
-from inspector.database import OrdsPrivilege
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP, generate_rsa_key
-from inspector.ords_standin import InMemoryOrds, make_standin
-from inspector.profile import JwtProfile
-from inspector.proposal import (
+from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.attempt import TokenReport
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.keys.jwks import KeyStore
+from inspector.ords.database import OrdsPrivilege
+from inspector.ords.proposal import (
     HTTP_JWK_URL_NOTE,
     Proposal,
     ProposalError,
@@ -26,6 +25,7 @@ from inspector.proposal import (
     check_with,
     propose,
 )
+from inspector.ords.standin import InMemoryOrds, make_standin
 from tests.support.https_keys import HttpsKeys, https_keys
 
 HTTP = ProposalOptions(allow_http_jwk_url=True)

@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from inspector.analyzer import Analyzer
-from inspector.apply_profile import Result, apply_proposal, replace_profile
-from inspector.database import ConnectionSettings, OracleOrdsRepository, OrdsRepository
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
-from inspector.profile import JwtProfile
-from inspector.proposal import ProposalOptions, check_with, propose
+from inspector.demo.idp import LocalIdP
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.keys.jwks import KeyStore
+from inspector.ords.apply import Result, apply_proposal, replace_profile
+from inspector.ords.database import ConnectionSettings, OracleOrdsRepository, OrdsRepository
+from inspector.ords.proposal import ProposalOptions, check_with, propose
 
 REQUIRED = ("ORACLE_TEST_DSN", "ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD")
 MISSING = [name for name in REQUIRED if not os.environ.get(name)]

@@ -33,17 +33,17 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
 
-from inspector import bulkscan
-from inspector.cli import build_parser
-from inspector.commands import scan as scan_command
-from inspector.commands import tail as tail_command
-from inspector.config import load_config
-from inspector.expectations_config import build_analyzer
-from inspector.local_idp import LocalIdP
+from inspector.cli import scan as scan_command
+from inspector.cli import tail as tail_command
+from inspector.cli.main import build_parser
+from inspector.demo.idp import LocalIdP
+from inspector.judge.engine import build_analyzer
+from inspector.logs import bulkscan
+from inspector.settings import load_config
 from inspector.tui.present import detail, row_cells
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_conf import EXTENDED_TEMPLATE
-from parsers.nginx_time import format_time_local
+from parsers.nginx.conf import EXTENDED_TEMPLATE
+from parsers.nginx.log_format import compile_format, parse_log_format_string
+from parsers.nginx.time import format_time_local
 from parsers.records import LogRecord, Source
 from parsers.redaction import redact_text
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector import rules
-from inspector.verdicts import Severity
+from inspector.judge import rules
+from inspector.judge.verdicts import Severity
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,4 +91,4 @@ def test_docs_list_every_code_and_are_up_to_date() -> None:
     for rule in rules.all_rules():
         assert f"## {rule.code}\n" in doc
         assert rule.fix in doc
-    assert doc == rules.markdown(), "regenerate: python -m inspector.rules > docs/verdicts.md"
+    assert doc == rules.markdown(), "regenerate: python -m inspector.judge.rules > docs/verdicts.md"

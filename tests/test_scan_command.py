@@ -18,11 +18,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import EXTENDED_TEMPLATE
-from inspector.cli import main
-from inspector.commands.scan import parse_since
-from inspector.local_idp import LocalIdP, generate_rsa_key
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_time import format_time_local
+from inspector.cli.main import main
+from inspector.cli.scan import parse_since
+from inspector.demo.idp import LocalIdP, generate_rsa_key
+from parsers.nginx.log_format import compile_format, parse_log_format_string
+from parsers.nginx.time import format_time_local
 from parsers.records import Source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,9 +259,9 @@ def test_subprocess_exit_codes(workdir: Path) -> None:
 def test_cached_json_encoding_matches_as_dict(
     workdir: Path, idp: LocalIdP, tokens: dict[str, str]
 ) -> None:
-    from inspector.analyzer import Analyzer
-    from inspector.commands.scan import JsonLines
-    from inspector.expectations import Expectations
+    from inspector.cli.scan import JsonLines
+    from inspector.judge.analyzer import Analyzer
+    from inspector.judge.expectations import Expectations
     from parsers.records import LogRecord
 
     analyzer = Analyzer(None, Expectations(issuer=idp.issuer_v2))
@@ -285,9 +285,9 @@ def test_cached_json_encoding_matches_as_dict(
 def test_cached_json_encoding_matches_for_any_text(
     path: str | None, ua: str | None, auth: str | None, status: int | None
 ) -> None:
-    from inspector.analyzer import Analyzer
-    from inspector.commands.scan import JsonLines
-    from inspector.expectations import Expectations
+    from inspector.cli.scan import JsonLines
+    from inspector.judge.analyzer import Analyzer
+    from inspector.judge.expectations import Expectations
     from parsers.records import LogRecord
 
     record = LogRecord(

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import jwt
 import pytest
 
-from inspector.expectations import ORDS_ALGORITHMS
-from inspector.jwks import KeyLookup, KeyStore
-from inspector.local_idp import LocalIdP, SigningKey, generate_ec_key, generate_rsa_key
-from inspector.signature import (
+from inspector.demo.idp import LocalIdP, SigningKey, generate_ec_key, generate_rsa_key
+from inspector.judge.expectations import ORDS_ALGORITHMS
+from inspector.keys.jwks import KeyLookup, KeyStore
+from inspector.keys.signature import (
     RECOGNISED_ALGORITHMS,
     check_signature,
     verify_signature,

@@ -21,17 +21,17 @@ from typing import Any, TypeVar
 import pytest
 
 from bench.synthetic import EXTENDED_TEMPLATE
-from inspector import bulkscan
-from inspector.analyzer import Analyzer
-from inspector.cli import build_parser, main
-from inspector.commands import scan as scan_command
-from inspector.expectations import Expectations
-from inspector.fetch import CheckedAdapter
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
-from inspector.scan_report import ScanReport
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_time import format_time_local
+from inspector.cli import scan as scan_command
+from inspector.cli.main import build_parser, main
+from inspector.cli.report import ScanReport
+from inspector.demo.idp import LocalIdP
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.keys.http import CheckedAdapter
+from inspector.keys.jwks import KeyStore
+from inspector.logs import bulkscan
+from parsers.nginx.log_format import compile_format, parse_log_format_string
+from parsers.nginx.time import format_time_local
 from tests.support.trickle import TrickleServer
 
 T = TypeVar("T")

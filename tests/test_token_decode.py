@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.local_idp import LocalIdP, generate_ec_key
+from inspector.demo.idp import LocalIdP, generate_ec_key
 from parsers.authorization import parse_authorization
 from parsers.redaction import fingerprint
 from parsers.token import MAX_TOKEN_CHARS, TokenKind, decode_token

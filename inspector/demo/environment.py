@@ -16,8 +16,7 @@ from pathlib import Path
 
 import requests
 
-from inspector.analyzer import Analyzer
-from inspector.audit import AuditLog
+from inspector.demo.idp import LocalIdP
 from inspector.demo.replay import Replayer
 from inspector.demo.scenario import (
     DemoTokens,
@@ -26,13 +25,14 @@ from inspector.demo.scenario import (
     mint_tokens,
 )
 from inspector.demo.tls import make_demo_tls
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
-from inspector.ords_standin import InMemoryOrds
-from inspector.proposal import ProposalOptions
-from parsers.log_format import LineParser, compile_format, parse_log_format_string
-from parsers.nginx_conf import EXTENDED_TEMPLATE
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.keys.jwks import KeyStore
+from inspector.ords.audit import AuditLog
+from inspector.ords.proposal import ProposalOptions
+from inspector.ords.standin import InMemoryOrds
+from parsers.nginx.conf import EXTENDED_TEMPLATE
+from parsers.nginx.log_format import LineParser, compile_format, parse_log_format_string
 
 RecordSource = Callable[[threading.Event], Iterator[object]]
 

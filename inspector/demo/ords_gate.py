@@ -10,10 +10,10 @@ from __future__ import annotations
 import fnmatch
 from datetime import datetime
 
-from inspector.analyzer import Analyzer
-from inspector.database import OrdsRepository
-from inspector.expectations import Expectations
-from inspector.verdicts import Severity
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.judge.verdicts import Severity
+from inspector.ords.database import OrdsRepository
 
 
 def ords_status(

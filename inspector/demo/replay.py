@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from inspector.analyzer import Analyzer
-from inspector.database import OrdsRepository
 from inspector.demo.ords_gate import ords_status
 from inspector.demo.scenario import DemoRequest
-from parsers.log_format import LineParser
+from inspector.judge.analyzer import Analyzer
+from inspector.ords.database import OrdsRepository
+from parsers.nginx.log_format import LineParser
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
 
 MCP_PATH = "/ords/demo/mcp/"
 GRAPH_AUDIENCE = "00000003-0000-0000-c000-000000000000"

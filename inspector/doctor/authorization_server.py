@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from inspector.discovery import Discovery, discover, issuer_mismatch, resolve_issuer_template
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.probe import reach_of, refused
 from inspector.doctor.resource_metadata import ResourceMetadata, check_scope_qualification
 from inspector.doctor.scopes import is_entra_url
 from inspector.doctor.urls import is_https
+from inspector.keys.discovery import Discovery, discover, issuer_mismatch, resolve_issuer_template
 
 CONNECTOR_REDIRECTS = (
     "https://chatgpt.com/connector_platform_oauth_redirect",

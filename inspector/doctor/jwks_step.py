@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.probe import reach_of, refused
-from inspector.expectations import ORDS_ALGORITHMS
-from inspector.jwks import JsonWebKey, KeySet, key_limit_problem, parse_jwks
+from inspector.judge.expectations import ORDS_ALGORITHMS
+from inspector.keys.jwks import JsonWebKey, KeySet, key_limit_problem, parse_jwks
 
 
 @dataclass(frozen=True, slots=True)

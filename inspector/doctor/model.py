@@ -8,12 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
 
 if TYPE_CHECKING:
-    from inspector.expectations import Expectations
-    from inspector.jwks import KeyStore
-    from inspector.schema_facts import SchemaAuthorization
+    from inspector.judge.expectations import Expectations
+    from inspector.keys.jwks import KeyStore
+    from inspector.ords.schema import SchemaAuthorization
 
 # The MCP revision whose headers the probe sends; servers must accept older ones too.
 MCP_PROTOCOL_VERSION = "2025-06-18"

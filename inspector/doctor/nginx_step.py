@@ -17,7 +17,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
-from parsers.nginx_conf import (
+from parsers.nginx.conf import (
     UNKNOWN_LOG_FORMAT,
     UNREADABLE,
     AccessLog,

@@ -7,7 +7,7 @@ diagnosing, possibly misconfigured ones); TLS trust follows ``requests`` default
 
 The URLs come from the answers themselves (a challenge's ``resource_metadata``, the
 metadata's ``authorization_servers`` and ``jwks_uri``), so every request goes through the
-key-discovery client's guards (``inspector.fetch``): the address policy is judged before
+key-discovery client's guards (``inspector.keys.http``): the address policy is judged before
 the request and again for the address each connection goes to, and one deadline bounds
 the whole exchange. :class:`Reach` says which policy a URL gets.
 """
@@ -23,7 +23,7 @@ import requests
 import urllib3
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
-from inspector.fetch import (
+from inspector.keys.http import (
     ANY_ADDRESS,
     PUBLIC_ONLY,
     AddressPolicy,

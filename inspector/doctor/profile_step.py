@@ -12,9 +12,9 @@ from inspector.doctor.authorization_server import AuthorizationServer, metadata_
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.tokens_step import check_tokens
 from inspector.doctor.urls import is_https
-from inspector.expectations import Expectations
-from inspector.profile import JwtProfile
-from inspector.schema_facts import SchemaAuthorization, schema_expectations, unreadable_note
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.ords.schema import SchemaAuthorization, schema_expectations, unreadable_note
 from parsers.redaction import redact_text
 
 

@@ -24,7 +24,7 @@ from inspector.doctor.probe import reach_of
 from inspector.doctor.profile_step import check_profile
 from inspector.doctor.resource_metadata import check_resource_metadata
 from inspector.doctor.urls import origin_of
-from inspector.rules import printable
+from inspector.judge.rules import printable
 from parsers.redaction import redact_text
 
 T = TypeVar("T")

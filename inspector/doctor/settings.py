@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from inspector.config import Config, ConfigError
 from inspector.doctor.model import DoctorOptions
+from inspector.settings import Config, ConfigError
 
 IDP_CHOICES = ("auto", "entra", "generic")
 _KEYS = {"url", "idp", "http_timeout", "allow_http", "origin"}

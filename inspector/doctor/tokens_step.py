@@ -12,17 +12,17 @@ import argparse
 from collections.abc import Generator
 from dataclasses import dataclass
 
-from inspector.analyzer import Analyzer
-from inspector.attempt import Attempt
-from inspector.config import Config
 from inspector.doctor.authorization_server import AuthorizationServer, metadata_issuer
 from inspector.doctor.model import DoctorOptions, Finding, Status
-from inspector.expectations import Expectations
-from inspector.follow import FollowEvent, StartAt
-from inspector.jwks import KeyStore
-from inspector.logsource import LogSelectionError, iter_records, select_logs
-from inspector.profile import JwtProfile
-from inspector.verdicts import Severity
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.attempt import Attempt
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.judge.verdicts import Severity
+from inspector.keys.jwks import KeyStore
+from inspector.logs.follow import FollowEvent, StartAt
+from inspector.logs.selection import LogSelectionError, iter_records, select_logs
+from inspector.settings import Config
 from parsers.records import LogRecord
 
 # Lines read from the end of each log to find the newest bearer attempts.

@@ -25,9 +25,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
-from inspector.attempt import Attempt
+from inspector.judge.attempt import Attempt
+from inspector.judge.profile import JwtProfile
 from inspector.private_files import free_name, write_new
-from inspector.profile import JwtProfile
 from inspector.tui.feed import AttemptUpdate, Batch, Pump, problem_text
 from inspector.tui.messages import AttemptsAdded, FeedFinished, ProfileLoaded, WorkerProblem
 from inspector.tui.model import DEFAULT_MAX_ATTEMPTS, AttemptStore, Filter

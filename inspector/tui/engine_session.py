@@ -22,17 +22,17 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
-from inspector.analyzer import Analyzer, keys_pending
-from inspector.apply_profile import Progress as ApplyProgress
-from inspector.apply_profile import apply_proposal
-from inspector.attempt import Attempt
-from inspector.audit import AuditLog
-from inspector.database import OrdsRepository
-from inspector.db_errors import one_line
-from inspector.expectations import Expectations
-from inspector.profile import JwtProfile
-from inspector.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
-from inspector.schema_facts import SchemaAuthorization, read_authorization, schema_expectations
+from inspector.judge.analyzer import Analyzer, keys_pending
+from inspector.judge.attempt import Attempt
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.ords.apply import Progress as ApplyProgress
+from inspector.ords.apply import apply_proposal
+from inspector.ords.audit import AuditLog
+from inspector.ords.database import OrdsRepository
+from inspector.ords.errors import one_line
+from inspector.ords.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
+from inspector.ords.schema import SchemaAuthorization, read_authorization, schema_expectations
 from inspector.tui.feed import AttemptUpdate, FeedProblem, problem_text
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
 from parsers.authorization import parse_authorization

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from inspector.attempt import Attempt
+from inspector.judge.attempt import Attempt
 from parsers.records import LogRecord, ParseFailure
 from parsers.redaction import redact_text
 
@@ -25,7 +25,7 @@ _DONE = object()
 
 @runtime_checkable
 class FollowNotice(Protocol):
-    """What the UI reads from the follower's events (``inspector.follow.FollowEvent``)."""
+    """What the UI reads from the follower's events (``inspector.logs.follow.FollowEvent``)."""
 
     kind: str
     file: str

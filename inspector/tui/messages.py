@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
 
 
 class AttemptsAdded(Message):

@@ -10,9 +10,9 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from inspector.analyzer import keys_pending
-from inspector.attempt import Attempt
-from inspector.verdicts import Outcome
+from inspector.judge.analyzer import keys_pending
+from inspector.judge.attempt import Attempt
+from inspector.judge.verdicts import Outcome
 
 DEFAULT_MAX_ATTEMPTS = 10_000
 

@@ -16,10 +16,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from inspector.analyzer import keys_pending
-from inspector.attempt import Attempt
+from inspector.judge.analyzer import keys_pending
+from inspector.judge.attempt import Attempt
+from inspector.judge.verdicts import Outcome, Severity, Verdict
 from inspector.tui.claims import TIME_CLAIMS, explain_claim, explain_header
-from inspector.verdicts import Outcome, Severity, Verdict
 from parsers.printable import printable
 from parsers.redaction import redact_authorization, redact_text
 

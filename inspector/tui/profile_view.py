@@ -10,8 +10,8 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from inspector.attempt import Attempt
-from inspector.profile import JwtProfile
+from inspector.judge.attempt import Attempt
+from inspector.judge.profile import JwtProfile
 from inspector.tui.present import shown
 
 PROFILE_FIELDS = (

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
-from inspector.follow import StartAt
-from inspector.logsource import LogSelection, iter_records
+from inspector.logs.follow import StartAt
+from inspector.logs.selection import LogSelection, iter_records
 
 RecordSource = Callable[[threading.Event], Iterator[object]]
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from inspector.attempt import Attempt
-from inspector.profile import JwtProfile
+from inspector.judge.attempt import Attempt
+from inspector.judge.profile import JwtProfile
 
 Progress = Callable[[str], None]
 

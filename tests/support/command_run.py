@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
-from inspector.analyzer import keys_pending
-from inspector.attempt import Attempt
-from inspector.cli import main
-from inspector.logsource import REFERENCE_EXTENDED
+from inspector.cli.main import main
+from inspector.judge.analyzer import keys_pending
+from inspector.judge.attempt import Attempt
+from inspector.logs.selection import REFERENCE_EXTENDED
 from inspector.tui.feed import AttemptUpdate
 
 

@@ -1,6 +1,6 @@
 """Running ``token-inspector doctor`` in-process with only the doctor command registered.
 
-``inspector.cli.main`` imports every command module; this keeps the doctor's CLI tests
+``inspector.cli.main.main`` imports every command module; this keeps the doctor's CLI tests
 about the doctor (the full CLI is covered by the CLI's own tests).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from inspector.commands import doctor
+from inspector.cli import doctor
 
 
 def run_doctor_cli(argv: Sequence[str]) -> int:

@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from inspector.ords_standin import InMemoryOrds, connection_lost_error
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.ords.standin import InMemoryOrds, connection_lost_error
 
 Change = Callable[[JwtProfile], JwtProfile]
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from inspector.local_idp import LocalIdP, SigningKey
+from inspector.demo.idp import LocalIdP, SigningKey
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
 from tests.support.nginx import HEADERS_MORE_MODULE, NginxServer, http_conf
 
 ORDS_CHALLENGE = 'Bearer realm="Oracle REST Data Services", error="invalid_token"'

@@ -12,7 +12,7 @@ import pytest
 import trustme
 from textual.pilot import Pilot
 
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
 from inspector.tui.app import InspectorApp
 from inspector.tui.session import Session
 from tests.tui.fixtures import ListSession, fixed_clock

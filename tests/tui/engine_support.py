@@ -9,17 +9,17 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
 
-from inspector.cli import build_parser
-from inspector.commands.demo import demo_session as command_demo_session
-from inspector.commands.watch import build_session
-from inspector.config import Config
+from inspector.cli.demo import demo_session as command_demo_session
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
 from inspector.demo.environment import DemoEnvironment, start_demo
 from inspector.demo.replay import time_local
+from inspector.settings import Config
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.screens.apply import ApplyScreen
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_conf import EXTENDED_TEMPLATE
+from parsers.nginx.conf import EXTENDED_TEMPLATE
+from parsers.nginx.log_format import compile_format, parse_log_format_string
 from tests.tui.conftest import plain, wait_for
 
 

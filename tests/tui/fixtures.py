@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from inspector.attempt import Attempt, TokenReport
-from inspector.checks import check_status
-from inspector.expectations import Expectations
-from inspector.profile import JwtProfile
+from inspector.judge.attempt import Attempt, TokenReport
+from inspector.judge.checks import check_status
+from inspector.judge.expectations import Expectations
+from inspector.judge.profile import JwtProfile
+from inspector.judge.verdicts import Severity, Verdict, outcome_of
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
-from inspector.verdicts import Severity, Verdict, outcome_of
 from parsers.records import LogRecord, Source
 
 NOW = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)

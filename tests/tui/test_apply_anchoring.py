@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from inspector.analyzer import Analyzer
 from inspector.demo.environment import DemoEnvironment
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.keys.jwks import KeyStore
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.apply import ApplyScreen
 from tests.tui.conftest import SIZE, wait_for

@@ -13,10 +13,10 @@ from textual.widgets import Button
 
 from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
-from inspector.profile import JwtProfile
+from inspector.judge.profile import JwtProfile
+from inspector.judge.verdicts import Outcome
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.apply import ApplyScreen
-from inspector.verdicts import Outcome
 from tests.tui.conftest import SIZE, wait_for
 from tests.tui.engine_support import demo_session, open_apply, text_of, written_demo
 from tests.tui.fixtures import ListSession

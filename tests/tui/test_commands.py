@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from parsers.log_format import compile_format, parse_log_format_string
-from parsers.nginx_conf import EXTENDED_TEMPLATE
+from parsers.nginx.conf import EXTENDED_TEMPLATE
+from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.records import LogRecord, Source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,9 +76,9 @@ def test_demo_no_tui_writes_the_first_connection(tmp_path: Path) -> None:
 def test_watch_session_runs_the_doctor_for_the_d_screen(tmp_path: Path) -> None:
     import socket
 
-    from inspector.cli import build_parser
-    from inspector.commands.watch import build_session
-    from inspector.config import Config
+    from inspector.cli.main import build_parser
+    from inspector.cli.watch import build_session
+    from inspector.settings import Config
 
     with socket.socket() as probe:  # a loopback port with nobody listening
         probe.bind(("127.0.0.1", 0))
@@ -98,9 +98,9 @@ def test_watch_session_runs_the_doctor_for_the_d_screen(tmp_path: Path) -> None:
 
 
 def test_watch_session_without_url_explains_how_to_get_the_doctor() -> None:
-    from inspector.cli import build_parser
-    from inspector.commands.watch import build_session
-    from inspector.config import Config
+    from inspector.cli.main import build_parser
+    from inspector.cli.watch import build_session
+    from inspector.settings import Config
 
     args = build_parser().parse_args(
         ["watch", "--no-db", "--jwks", "samples/jwks.json", str(ROOT / "samples/extended.log")]
@@ -123,9 +123,9 @@ def test_demo_help_tells_which_attempts_turn_green() -> None:
 
 
 def test_watch_session_gives_the_doctor_the_schema_roles(tmp_path: Path) -> None:
-    from inspector.cli import build_parser
-    from inspector.commands.watch import build_session
-    from inspector.config import Config
+    from inspector.cli.main import build_parser
+    from inspector.cli.watch import build_session
+    from inspector.settings import Config
 
     args = build_parser().parse_args(
         ["watch", "--dsn", "memory:", "--jwks", "samples/jwks.json",
@@ -145,9 +145,9 @@ def test_watch_session_gives_the_doctor_the_schema_roles(tmp_path: Path) -> None
 def test_watch_output_dir_comes_from_the_flag_the_config_or_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inspector.cli import build_parser
-    from inspector.commands.watch import output_directory
-    from inspector.config import Config
+    from inspector.cli.main import build_parser
+    from inspector.cli.watch import output_directory
+    from inspector.settings import Config
 
     def args(*flags: str) -> argparse.Namespace:
         return build_parser().parse_args(["watch", *flags, "samples/extended.log"])

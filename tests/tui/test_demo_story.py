@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from inspector.attempt import Attempt
 from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
-from inspector.profile import JwtProfile
+from inspector.judge.attempt import Attempt
+from inspector.judge.profile import JwtProfile
 from inspector.tui.app import InspectorApp
 from inspector.tui.present import first_cause
 from inspector.tui.screens.apply import ApplyScreen

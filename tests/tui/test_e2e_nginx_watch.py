@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import build_parser
-from inspector.commands.watch import build_session
-from inspector.config import Config
-from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
+from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.judge.verdicts import Outcome
+from inspector.settings import Config
 from inspector.tui.app import InspectorApp
-from inspector.verdicts import Outcome
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 from tests.tui.conftest import SIZE, plain, wait_for
 

@@ -18,7 +18,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 
-from inspector.local_idp import LocalIdP, generate_rsa_key
+from inspector.demo.idp import LocalIdP, generate_rsa_key
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.screens.doctor import DoctorScreen

@@ -16,9 +16,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 
-from inspector.attempt import Attempt, TokenReport
-from inspector.local_idp import LocalIdP
-from inspector.profile import JwtProfile
+from inspector.demo.idp import LocalIdP
+from inspector.judge.attempt import Attempt, TokenReport
+from inspector.judge.profile import JwtProfile
+from inspector.judge.verdicts import Severity
 from inspector.tui.app import InspectorApp
 from inspector.tui.model import Counters, Filter
 from inspector.tui.present import detail, row_cells
@@ -31,7 +32,6 @@ from inspector.tui.screens.reveal import RevealScreen
 from inspector.tui.widgets.attempt_table import AttemptTable
 from inspector.tui.widgets.detail_pane import DetailPane
 from inspector.tui.widgets.status_bar import StatusInfo, status_text
-from inspector.verdicts import Severity
 from parsers.redaction import fingerprint
 from tests.support.scripted_http import Reply, ScriptedServer
 from tests.tui.conftest import SIZE, make_app, plain, wait_for

@@ -14,14 +14,14 @@ import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from inspector.analyzer import Analyzer
-from inspector.expectations import Expectations
-from inspector.jwks import KeyStore
-from inspector.local_idp import LocalIdP
+from inspector.demo.idp import LocalIdP
+from inspector.judge.analyzer import Analyzer
+from inspector.judge.expectations import Expectations
+from inspector.judge.verdicts import Outcome
+from inspector.keys.jwks import KeyStore
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.model import Entry
-from inspector.verdicts import Outcome
 from parsers.records import LogRecord, Source
 from tests.support.trickle import TrickleServer
 from tests.tui.conftest import SIZE, wait_for

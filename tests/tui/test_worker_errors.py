@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from textual.message import Message
 
-from inspector.analyzer import Analyzer
-from inspector.database import OrdsRepository, database_error
 from inspector.demo.environment import DemoEnvironment
+from inspector.judge.analyzer import Analyzer
+from inspector.ords.database import OrdsRepository, database_error
 from inspector.tui.app import InspectorApp
 from inspector.tui.messages import WorkerProblem
 from tests.tui.conftest import SIZE, make_app, plain, wait_for

@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from inspector.attempt import Attempt
+from inspector.judge.attempt import Attempt
 from inspector.tui.feed import problem_text
 from inspector.tui.present import shown, shown_claim
 from inspector.tui.session import ApplyOutcome, ApplyPlan, Session

@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from inspector.attempt import Attempt
+from inspector.judge.attempt import Attempt
 from parsers.printable import printable
 
 WARNING = (

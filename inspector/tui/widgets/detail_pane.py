@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from inspector.attempt import Attempt
+from inspector.judge.attempt import Attempt
 from inspector.tui.present import Clock, detail
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from inspector.attempt import Attempt
-from inspector.profile import JwtProfile
+from inspector.judge.attempt import Attempt
+from inspector.judge.profile import JwtProfile
 from inspector.tui.profile_view import profile_panel
 
 

@@ -1,0 +1,1 @@
+"""Judging tokens the way ORDS will: verdict registry, checks, expectations, analyzer."""

@@ -1,0 +1,599 @@
+"""The checks ORDS performs on a bearer token, one function per concern.
+
+Each check reads facts (the decoded token, the key lookup, the expectations, the time of
+the request) and returns verdicts from ``rules``; none of them does I/O, so the analyzer
+can cache, reorder and re-run them with other expectations. The semantics follow ORDS's
+documented JWT profile validation (see docs/verdicts.md and the domain reference).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from inspector.judge import rules
+from inspector.judge.expectations import ORDS_ALGORITHMS, ORDS_MAX_SKEW, Expectations
+from inspector.judge.idp import ENTRA_V1_ISSUER, ENTRA_V2_ISSUER, idp_family, is_graph_audience
+from inspector.judge.verdicts import Severity, Verdict
+from parsers.authorization import Authorization
+from parsers.redaction import MAX_SCHEME_CHARS
+from parsers.token import DecodedToken, TokenKind
+
+# ORDS's global `security.jwt.allowed.skew` applies when p_allowed_skew is NULL. We assume
+# its documented default, 0 (no tolerance); say otherwise with --allowed-skew or [expect].
+ORDS_DEFAULT_SKEW = 0
+# Role pointer ORDS reads when roles are expected but no profile says where they live.
+DEFAULT_ROLE_POINTER = "/roles"
+
+Verdicts = list[Verdict]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCheck:
+    """Outcome of finding the signing key and verifying the signature.
+
+    ``status``: ``verified``, ``signature-invalid``, ``kid-not-found``, ``unavailable``,
+    ``pending`` (keys still being fetched: judged again later), ``untrusted-issuer``,
+    ``no-keys`` (no key source configured), ``keys-refused`` (the candidate keys are
+    beyond the size or count limits) or ``skipped`` (not a verifiable JWS: opaque, JWE,
+    alg none/HMAC, Graph).
+    """
+
+    status: str
+    verified: bool | None
+    kid: str | None = None
+    jwks_uri: str | None = None  # a URL (what p_jwk_url names) or None, never a path
+    detail: str = ""
+    source: str | None = None  # where the keys were read: the URL or ``file:<path>``
+
+
+def numeric_date(value: Any) -> float | None:
+    """A JWT NumericDate as float, None when absent or not a finite number."""
+    # bool is an int in Python, but `"exp": true` is not a time.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def duration(seconds: float) -> str:
+    """``42s``, ``5m 3s``, ``2h 10m``, ``3d 4h``: short and exact enough for a message."""
+    s = int(abs(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m {s % 60}s"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def timestamp(value: float) -> str:
+    """A NumericDate as ISO 8601 UTC, or the number when it is out of range."""
+    try:
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return str(value)
+
+
+# --- Credentials -------------------------------------------------------------------------------
+
+
+def check_credentials(auth: Authorization, status: int | None) -> Verdicts:
+    """``no-token`` for a rejected request without credentials, ``not-bearer`` otherwise."""
+    if auth.scheme is None and auth.credentials is None:
+        if status in (401, 403):
+            return [rules.NO_TOKEN.verdict(status=str(status))]
+        return []
+    if auth.scheme == "Bearer" and auth.credentials:
+        return []
+    if auth.scheme is None:
+        scheme = "missing (a bare credential)"
+    elif auth.scheme == "Bearer":
+        scheme = "Bearer without a token"
+    elif len(auth.scheme) > MAX_SCHEME_CHARS or "." in auth.scheme:
+        # "<jwt> extra": the credential sits where the scheme should; never quote it.
+        scheme = "missing (a credential followed by other text)"
+    else:
+        scheme = auth.scheme
+    return [rules.NOT_BEARER.verdict(scheme=scheme)]
+
+
+# --- Shape, header, signature ------------------------------------------------------------------
+
+
+def check_shape(decoded: DecodedToken) -> Verdicts:
+    """``opaque-token``, ``encrypted-token`` or ``malformed-token``; empty for a JWS."""
+    if decoded.kind is TokenKind.OPAQUE:
+        return [rules.OPAQUE_TOKEN.verdict(length=str(decoded.length))]
+    if decoded.kind is TokenKind.JWE:
+        return [
+            rules.ENCRYPTED_TOKEN.verdict(
+                alg=decoded.header.get("alg"), enc=decoded.header.get("enc")
+            )
+        ]
+    if decoded.kind is TokenKind.MALFORMED:
+        return [rules.MALFORMED_TOKEN.verdict(problem=decoded.problem or "unreadable")]
+    return []
+
+
+def is_graph_token(decoded: DecodedToken, idp: str | None = None) -> bool:
+    """A token for Microsoft Graph: Graph audience, or an Entra token with a ``nonce`` header."""
+    if decoded.kind is not TokenKind.JWS:
+        return False
+    if is_graph_audience(decoded.claims.get("aud")):
+        return True
+    family = idp or idp_family(decoded.claims)
+    return family.startswith("entra") and "nonce" in decoded.header
+
+
+def check_header(decoded: DecodedToken, idp: str | None = None) -> Verdicts:
+    """``alg-none``/``alg-unsupported``/``kid-missing``/``graph-token`` for a JWS."""
+    if decoded.kind is not TokenKind.JWS:
+        return []
+    out: Verdicts = []
+    alg = decoded.header.get("alg")
+    if alg is None or (isinstance(alg, str) and alg.lower() == "none"):
+        out.append(rules.ALG_NONE.verdict(alg=alg if alg is not None else "missing"))
+    elif alg not in ORDS_ALGORITHMS:
+        out.append(rules.ALG_UNSUPPORTED.verdict(alg=alg))
+    elif decoded.kid is None:
+        out.append(rules.KID_MISSING.verdict())
+    if is_graph_token(decoded, idp):
+        nonce = ", nonce header" if "nonce" in decoded.header else ""
+        out.append(rules.GRAPH_TOKEN.verdict(aud=decoded.claims.get("aud"), nonce=nonce))
+    return out
+
+
+def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:
+    """Signature verdicts from the key lookup and verification outcome."""
+    if key.status == "verified" or key.status == "skipped":
+        return []
+    if key.status == "signature-invalid":
+        return [rules.SIGNATURE_INVALID.verdict(kid=key.kid, detail=key.detail or "mismatch")]
+    if key.status == "kid-not-found":
+        return [
+            rules.KID_NOT_FOUND.verdict(
+                kid=key.kid, jwks_uri=key.source or key.jwks_uri or "the JWKS"
+            )
+        ]
+    if key.status == "unavailable":
+        shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
+        return [rules.JWKS_UNAVAILABLE.verdict(issuer=shown, detail=key.detail or "no answer")]
+    if key.status == "pending":
+        shown = rules.quoted(issuer) if isinstance(issuer, str) else "a token without iss"
+        return [rules.KEYS_PENDING.verdict(issuer=shown, detail=key.detail or "in progress")]
+    if key.status == "keys-refused":
+        return [rules.JWKS_KEYS_REFUSED.verdict(detail=key.detail or "key limits")]
+    detail = key.detail or (
+        "issuer not trusted for key discovery"
+        if key.status == "untrusted-issuer"
+        else "no key source configured"
+    )
+    return [rules.SIGNATURE_UNCHECKED.verdict(detail=detail)]
+
+
+# --- Issuer and audience ------------------------------------------------------------------------
+
+
+def _difference(observed: str, expected: str) -> str:
+    """A short reason two near-identical strings differ, or ''."""
+    if observed.rstrip("/") == expected.rstrip("/"):
+        return " (only the trailing slash differs)"
+    if observed.lower() == expected.lower():
+        return " (only letter case differs)"
+    if observed.strip() == expected.strip():
+        return " (only surrounding whitespace differs)"
+    if observed.replace("http://", "https://", 1) == expected.replace("http://", "https://", 1):
+        return " (http vs https)"
+    return ""
+
+
+def check_issuer(claims: Mapping[str, Any], exp: Expectations, idp: str | None = None) -> Verdicts:
+    """``issuer-mismatch`` against an expectation, else ``profile-issuer``; ``entra-v1-token``."""
+    out: Verdicts = []
+    iss = claims.get("iss")
+    is_v1 = (idp or idp_family(claims)) == "entra-v1"
+    if exp.issuer is None:
+        if isinstance(iss, str) and iss:
+            out.append(rules.PROFILE_ISSUER.verdict(iss=rules.quoted(iss)))
+        else:
+            # No profile can match a token without a usable issuer.
+            why = " (the token has no iss)" if iss is None else " (iss is not a string)"
+            out.append(
+                rules.ISSUER_MISMATCH.verdict(
+                    iss=rules.quoted(iss), expected="a single issuer string", why=why
+                )
+            )
+        if is_v1:
+            out.append(rules.ENTRA_V1_TOKEN.verdict(iss=iss))
+        return out
+    if iss == exp.issuer:
+        if is_v1:
+            out.append(rules.ENTRA_V1_TOKEN.verdict(iss=iss))
+        return out
+    why, hint = "", None
+    if not isinstance(iss, str):
+        why = " (the token has no iss)" if iss is None else " (iss is not a string)"
+    else:
+        why = _difference(iss, exp.issuer)
+        if is_v1 and (ENTRA_V2_ISSUER.fullmatch(exp.issuer) or exp.issuer.endswith("/v2.0")):
+            why = " (a v1 token where a v2 issuer is expected)"
+        elif ENTRA_V2_ISSUER.fullmatch(iss) and ENTRA_V1_ISSUER.fullmatch(exp.issuer):
+            why = " (a v2 token where a v1 issuer is expected)"
+        hint = f"The tokens carry p_issuer => {rules.quoted(iss)}."
+    origin = exp.origin.get("issuer")
+    if origin:
+        why += f" [expected by {origin}]"
+    out.append(
+        rules.ISSUER_MISMATCH.verdict(
+            iss=rules.quoted(iss), expected=rules.quoted(exp.issuer), why=why, hint=hint
+        )
+    )
+    if is_v1:
+        out.append(rules.ENTRA_V1_TOKEN.verdict(iss=iss))
+    return out
+
+
+def check_audience(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
+    """``audience-array``, ``audience-mismatch`` or ``profile-audience``."""
+    aud = claims.get("aud")
+    if isinstance(aud, list):
+        hint = None
+        if exp.audience is not None and exp.audience in aud:
+            hint = "The array contains the expected audience, but ORDS still rejects it."
+        return [rules.AUDIENCE_ARRAY.verdict(aud=aud, hint=hint)]
+    if exp.audience is None:
+        if isinstance(aud, str) and aud:
+            return [rules.PROFILE_AUDIENCE.verdict(aud=rules.quoted(aud))]
+        return [
+            rules.AUDIENCE_MISMATCH.verdict(
+                aud=rules.quoted(aud),
+                expected="a single audience string",
+                why=" (the token has no aud)" if aud is None else " (aud is not a string)",
+            )
+        ]
+    if aud == exp.audience:
+        return []
+    why, hint = "", None
+    if not isinstance(aud, str):
+        why = " (the token has no aud)" if aud is None else " (aud is not a string)"
+    else:
+        why = _difference(aud, exp.audience)
+        if not why and (
+            aud.removeprefix("api://") == exp.audience or exp.audience.removeprefix("api://") == aud
+        ):
+            why = " (App ID URI vs application id: an Entra v1 token carries what was requested)"
+        hint = f"The tokens carry p_audience => {rules.quoted(aud)}."
+    origin = exp.origin.get("audience")
+    if origin:
+        why += f" [expected by {origin}]"
+    return [
+        rules.AUDIENCE_MISMATCH.verdict(
+            aud=rules.quoted(aud), expected=rules.quoted(exp.audience), why=why, hint=hint
+        )
+    ]
+
+
+# --- Times --------------------------------------------------------------------------------------
+
+
+def effective_skew(exp: Expectations) -> int:
+    """Seconds of tolerance ORDS applies: the profile's, else the global default; max 60."""
+    skew = exp.allowed_skew if exp.allowed_skew is not None else ORDS_DEFAULT_SKEW
+    if skew <= 0:
+        return 0
+    return min(skew, ORDS_MAX_SKEW)
+
+
+def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectations) -> Verdicts:
+    """``expired``/``not-yet-valid``/``too-old`` at the time ``at`` (skipped when None)."""
+    out: Verdicts = []
+    if exp.allowed_skew is not None and exp.allowed_skew > ORDS_MAX_SKEW:
+        out.append(rules.SKEW_TOO_LARGE.verdict(skew=str(exp.allowed_skew)))
+    expires = numeric_date(claims.get("exp"))
+    if expires is None:
+        out.append(rules.EXP_MISSING.verdict())
+    if at is None:
+        return out
+    now = at.timestamp()
+    skew = effective_skew(exp)
+    if expires is not None and now >= expires + skew:
+        out.append(
+            rules.EXPIRED.verdict(
+                ago=duration(now - expires), exp=timestamp(expires), skew=str(skew)
+            )
+        )
+    not_before = numeric_date(claims.get("nbf"))
+    if not_before is not None and now + skew < not_before:
+        out.append(
+            rules.NOT_YET_VALID.verdict(
+                delta=duration(not_before - now),
+                claim="nbf",
+                when=timestamp(not_before),
+                skew=str(skew),
+            )
+        )
+    if exp.allowed_age is not None and exp.allowed_age > 0:
+        issued = numeric_date(claims.get("iat"))
+        if issued is None:
+            out.append(rules.IAT_MISSING.verdict(allowed=str(exp.allowed_age)))
+        elif now - issued > exp.allowed_age + skew:
+            out.append(
+                rules.TOO_OLD.verdict(age=duration(now - issued), allowed=str(exp.allowed_age))
+            )
+    return out
+
+
+# --- Roles, scopes, upn -------------------------------------------------------------------------
+
+_MISSING = object()
+
+
+def resolve_pointer(document: Mapping[str, Any], pointer: str) -> Any:
+    """RFC 6901 JSON pointer lookup; the module's ``_MISSING`` when the path is absent."""
+    if pointer == "":
+        return document
+    current: Any = document
+    for raw in pointer[1:].split("/"):
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(current, Mapping) and token in current:
+            current = current[token]
+        elif isinstance(current, list) and token.isdigit() and int(token) < len(current):
+            current = current[int(token)]
+        else:
+            return _MISSING
+    return current
+
+
+def token_scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """Scopes from ``scp`` (Entra, space-separated) or ``scope`` (string or array)."""
+    found: list[str] = []
+    for name in ("scp", "scope"):
+        value = claims.get(name)
+        if isinstance(value, str):
+            found.extend(value.split())
+        elif isinstance(value, list):
+            found.extend(v for v in value if isinstance(v, str))
+    return tuple(found)
+
+
+def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
+    """Role-based (``role_claim``/roles) and scope-based (``scp``/``scope``) checks.
+
+    When the ORDS roles are known (``exp.ords_roles``), a role-based profile's token must
+    also carry an ORDS role that holds a privilege: ``role-missing`` names the roles that
+    would work, ``role-without-privilege`` a token role that exists but holds nothing.
+    When the privileges are known (``exp.ords_privileges``), a scope-based profile's token
+    must carry a scope naming a privilege that protects something: ``scope-missing`` names
+    the privileges that would work and the near misses. One ``scope-missing`` at most.
+    """
+    out: Verdicts = []
+    pointer = exp.role_claim
+    if pointer is None and exp.roles:
+        pointer = DEFAULT_ROLE_POINTER
+    if pointer is not None:
+        # Only a role-based profile makes ORDS look the token's roles up.
+        ords_roles = exp.ords_roles if exp.role_claim is not None else None
+        out.extend(_check_roles(claims, pointer, exp.roles, ords_roles))
+    have = token_scopes(claims)
+    if exp.scopes:
+        missing = [s for s in exp.scopes if s not in have]
+        if missing:
+            hint = None
+            lowered = {s.lower() for s in have}
+            if any(m.lower() in lowered for m in missing):
+                hint = "A scope differs only in letter case; names must match exactly."
+            out.append(
+                rules.SCOPE_MISSING.verdict(
+                    scopes=list(have) if have else "(none)", missing=missing, why="", hint=hint
+                )
+            )
+            return out
+    if exp.ords_privileges is not None and is_scope_based(exp):
+        out.extend(_check_scope_privileges(have, exp.ords_privileges))
+    return out
+
+
+def is_scope_based(exp: Expectations) -> bool:
+    """True when a JWT profile is known to exist and names no role claim."""
+    return exp.profile_state == "present" and exp.role_claim is None
+
+
+def _near_privileges(scope: str, names: Sequence[str]) -> list[tuple[str, str]]:
+    """(privilege, why) for the privileges ``scope`` almost names."""
+    near: list[tuple[str, str]] = []
+    for name in names:
+        if name == scope:
+            continue
+        if name.casefold() == scope.casefold():
+            near.append((name, "case differs"))
+        elif name.endswith("/" + scope) or scope.endswith("/" + name):
+            # Entra's scp holds the bare value; the full api://… form is only requested.
+            near.append((name, "the token carries only the part after the last '/'"))
+    return near
+
+
+def _check_scope_privileges(
+    have: Sequence[str], privileges: Mapping[str, Sequence[str]]
+) -> Verdicts:
+    """ORDS's scope-based authorization: one scope must name a protecting privilege."""
+    granting = [name for name, protects in privileges.items() if protects]
+    if any(scope in granting for scope in have):
+        return []
+    idle = [scope for scope in have if scope in privileges]
+    near = [(scope, name, why) for scope in have for name, why in _near_privileges(scope, granting)]
+    missing = "the name of an ORDS privilege that protects a module" + (
+        f": {', '.join(rules.quoted(p) for p in granting)}"
+        if granting
+        else " (no ORDS privilege protects one)"
+    )
+    notes = [f"{rules.quoted(s)} for {rules.quoted(n)}: {w}" for s, n, w in near]
+    notes += [f"privilege {rules.quoted(s)} protects no module or pattern" for s in idle]
+    why = f" ({'; '.join(notes)})" if notes else " (no scope is an ORDS privilege name)"
+    hint: str | None = None
+    if near and near[0][2] != "case differs":
+        scope, name, _ = near[0]
+        hint = (
+            f"Rename the ORDS privilege {rules.quoted(name)} to exactly {rules.quoted(scope)}: "
+            "the token never carries the scope's prefix."
+        )
+    elif near:
+        scope, name, _ = near[0]
+        hint = (
+            f"Rename one of them: the ORDS privilege {rules.quoted(name)} to exactly "
+            f"{rules.quoted(scope)}, or the scope to {rules.quoted(name)}."
+        )
+    elif idle:
+        hint = (
+            f"Give the privilege {rules.quoted(idle[0])} the module or path it should protect "
+            "(ords.define_privilege with p_modules or p_patterns), or rename a protecting "
+            "privilege after the scope."
+        )
+    elif len(granting) == 1 and len(have) == 1:
+        hint = (
+            f"Rename one of them: the scope {rules.quoted(have[0])} to "
+            f"{rules.quoted(granting[0])}, or the ORDS privilege {rules.quoted(granting[0])} "
+            f"to {rules.quoted(have[0])}."
+        )
+    elif len(granting) == 1:
+        hint = f"Request a scope named {rules.quoted(granting[0])} (or rename the privilege)."
+    return [
+        rules.SCOPE_MISSING.verdict(
+            scopes=list(have) if have else "(none)", missing=missing, why=why, hint=hint
+        )
+    ]
+
+
+def _check_roles(
+    claims: Mapping[str, Any],
+    pointer: str,
+    wanted: Sequence[str],
+    ords_roles: Mapping[str, Sequence[str]] | None = None,
+) -> Verdicts:
+    if not pointer.startswith("/"):
+        # ORDS resolves nothing from a bare name; show what '/name' would have given.
+        return [rules.ROLE_CLAIM_POINTER.verdict(pointer=pointer)]
+    value = resolve_pointer(claims, pointer)
+    if value is _MISSING:
+        groups = " (it has 'groups' GUIDs, which are not app roles)" if "groups" in claims else ""
+        return [rules.ROLES_CLAIM_MISSING.verdict(pointer=pointer, groups=groups)]
+    if not isinstance(value, list):
+        return [rules.ROLES_NOT_ARRAY.verdict(pointer=pointer, kind=type(value).__name__)]
+    have = [v for v in value if isinstance(v, str)]
+    missing = [r for r in wanted if r not in have]
+    if not missing:
+        return [] if ords_roles is None else _check_ords_roles(have, ords_roles)
+    lowered = {h.lower(): h for h in have}
+    near = [f"{lowered[m.lower()]!r} for {m!r}" for m in missing if m.lower() in lowered]
+    why = f" (case differs: {', '.join(near)})" if near else ""
+    return [rules.ROLE_MISSING.verdict(roles=have, missing=missing, why=why)]
+
+
+def _check_ords_roles(have: Sequence[str], ords_roles: Mapping[str, Sequence[str]]) -> Verdicts:
+    """ORDS's own authorization step: one token role must hold a protecting privilege."""
+    granting = [name for name, privileges in ords_roles.items() if privileges]
+    if any(role in granting for role in have):
+        return []
+    existing = [role for role in have if role in ords_roles]
+    if existing:
+        why = (
+            f" (roles that do: {', '.join(rules.quoted(r) for r in granting)})" if granting else ""
+        )
+        return [rules.ROLE_WITHOUT_PRIVILEGE.verdict(roles=existing, why=why)]
+    # Case counts in ORDS: 'ordsusers' is not 'ORDSUsers', and that is the usual mistake.
+    near = [
+        (role, name)
+        for role in have
+        for name in ords_roles
+        if role != name and role.casefold() == name.casefold()
+    ]
+    missing = "an ORDS role holding a privilege" + (
+        f": {', '.join(rules.quoted(r) for r in granting)}"
+        if granting
+        else " (no ORDS role holds one)"
+    )
+    if near:
+        why = (
+            " (case differs: "
+            + ", ".join(f"{rules.quoted(r)} for {rules.quoted(n)}" for r, n in near)
+            + ")"
+        )
+        hint = (
+            "Change the app role value "
+            + ", ".join(f"{rules.quoted(r)} to exactly {rules.quoted(n)}" for r, n in near)
+            + "."
+        )
+    else:
+        why = " (no token role is an ORDS role)"
+        hint = (
+            f"Assign the user an app role whose value is {rules.quoted(granting[0])}."
+            if len(granting) == 1
+            else ""
+        )
+    return [
+        rules.ROLE_MISSING.verdict(
+            roles=list(have) if have else "(none)", missing=missing, why=why, hint=hint or None
+        )
+    ]
+
+
+def check_profile(exp: Expectations, idp: str | None = None) -> Verdicts:
+    """``no-profile`` when a connected database says the schema has no JWT profile."""
+    if exp.profile_state != "absent":
+        return []
+    hint = None
+    if idp == "entra-v1":
+        # A profile made from this token would accept only v1 tokens.
+        hint = (
+            "This is an Entra ID v1 token (see entra-v1-token): set accessTokenAcceptedVersion "
+            "to 2 first and create the profile from a v2 token."
+        )
+    return [rules.NO_PROFILE.verdict(hint=hint)]
+
+
+def check_upn(claims: Mapping[str, Any], exp: Expectations, idp: str | None) -> Verdicts:
+    """``upn-missing`` when the upn is required and absent."""
+    if not exp.require_upn:
+        return []
+    upn = claims.get("upn")
+    if isinstance(upn, str) and upn:
+        return []
+    ver = "Entra v2.0 token" if idp == "entra-v2" else f"{idp or 'unknown'} token"
+    return [rules.UPN_MISSING.verdict(ver=ver)]
+
+
+def check_jwk_url(exp: Expectations) -> Verdicts:
+    """``jwk-url-not-https`` when the expected JWK URL could not be used by ORDS."""
+    if exp.jwk_url is not None and not exp.jwk_url.lower().startswith("https://"):
+        return [rules.JWK_URL_NOT_HTTPS.verdict(jwk_url=exp.jwk_url)]
+    return []
+
+
+# --- The server's answer ------------------------------------------------------------------------
+
+
+def check_status(
+    status: int | None, verdicts: Sequence[Verdict], *, has_token: bool, exp: Expectations
+) -> Verdicts:
+    """Compare the server's status with the verdicts: who is right, the token or ORDS?"""
+    if status is None:
+        return []
+    errors = [v.code for v in verdicts if v.severity is Severity.ERROR]
+    if status in (401, 403) and has_token and not errors:
+        notes = []
+        unchecked = ("signature-unchecked", "jwks-unavailable", "jwks-keys-refused")
+        if any(v.code in unchecked for v in verdicts):
+            notes.append("signature not checked")
+        if exp.empty:
+            notes.append("no expectations set: pass --expect-iss/--expect-aud or the profile")
+        note = f" ({'; '.join(notes)})" if notes else ""
+        return [rules.REJECTED_BY_SERVER.verdict(status=f"{status}{note}")]
+    if 200 <= status < 300 and errors:
+        codes = ", ".join(dict.fromkeys(errors))
+        return [rules.ACCEPTED_DESPITE_ERRORS.verdict(status=str(status), codes=codes)]
+    return []

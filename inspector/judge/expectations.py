@@ -1,0 +1,184 @@
+"""What the user (or the ORDS profile) expects tokens to carry.
+
+Expectations come, in rising priority, from the TOML config, command-line flags and the
+ORDS profile read from the database. Each value remembers where it came from so a
+verdict can say "expected by the ORDS profile" rather than just "expected".
+
+A session with a database also knows facts about the schema that no token can show:
+whether it has a JWT profile at all (``profile_state``), which ORDS roles exist and which
+privileges they hold (``ords_roles``), and which privileges protect something
+(``ords_privileges``: what a scope-based profile's ``scp`` values must name). They travel
+here, as values, so the analyzer never touches the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+from inspector.judge.profile import JwtProfile
+
+if TYPE_CHECKING:
+    from inspector.ords.database import OrdsPrivilege, OrdsRole
+
+# ORDS caps p_allowed_skew at 60 seconds.
+ORDS_MAX_SKEW = 60
+ORDS_ALGORITHMS = ("RS256", "RS384", "RS512")
+
+# "unknown": no database was asked (the default); "absent": the schema has no JWT profile;
+# "present": it has one (its values are in the other fields).
+ProfileState = Literal["unknown", "absent", "present"]
+
+# The expectations a JWT profile sets, NULLs included (see ``Expectations.merged``).
+PROFILE_FIELDS = ("issuer", "audience", "allowed_skew", "allowed_age", "role_claim", "jwk_url")
+
+
+def role_privileges(
+    roles: Iterable[OrdsRole], privileges: Iterable[OrdsPrivilege]
+) -> dict[str, tuple[str, ...]]:
+    """ORDS role name -> names of the privileges granted to it that protect something.
+
+    Every role of ``USER_ORDS_ROLES`` is a key (an empty tuple when it holds nothing that
+    protects a module or pattern). A privilege without modules and patterns protects no
+    request, so holding it lets no one in.
+    """
+    held: dict[str, list[str]] = {role.name: [] for role in roles}
+    for privilege in privileges:
+        protects = bool(privilege.modules or privilege.patterns)
+        for name in privilege.roles:
+            names = held.setdefault(name, [])
+            if protects and privilege.name not in names:
+                names.append(privilege.name)
+    return {name: tuple(names) for name, names in held.items()}
+
+
+def privilege_protects(privileges: Iterable[OrdsPrivilege]) -> dict[str, tuple[str, ...]]:
+    """ORDS privilege name -> the modules and path patterns it protects.
+
+    Every privilege is a key (an empty tuple when it protects nothing). Under a scope-based
+    profile ORDS takes the token's scopes as privilege names, so a scope lets a request in
+    only when it names a privilege protecting that module or path.
+    """
+    protects: dict[str, list[str]] = {}
+    for privilege in privileges:
+        items = protects.setdefault(privilege.name, [])
+        items.extend(p for p in (*privilege.modules, *privilege.patterns) if p not in items)
+    return {name: tuple(items) for name, items in protects.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Expectations:
+    """Expected token properties; ``None``/empty means "no expectation, report instead"."""
+
+    issuer: str | None = None
+    audience: str | None = None
+    roles: tuple[str, ...] = ()
+    scopes: tuple[str, ...] = ()
+    require_upn: bool = False
+    allowed_skew: int | None = None
+    allowed_age: int | None = None
+    # JSON pointer of the role claim when the profile is role-based (e.g. "/roles").
+    role_claim: str | None = None
+    jwk_url: str | None = None
+    # Whether the schema has a JWT profile, when a database was asked.
+    profile_state: ProfileState = "unknown"
+    # ORDS role -> privileges it holds (see ``role_privileges``); None when not read.
+    # Excluded from the hash (a dict is not hashable) but compared.
+    ords_roles: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # ORDS privilege -> modules and patterns it protects (see ``privilege_protects``);
+    # None when not read. Like ``ords_roles``, compared but not hashed.
+    ords_privileges: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # Where the issuer/audience expectations came from: "config", "flags", "profile".
+    origin: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing at all is expected: checks then describe rather than judge."""
+        return (
+            self.issuer is None
+            and self.audience is None
+            and not self.roles
+            and not self.scopes
+            and not self.require_upn
+        )
+
+    def merged(self, other: Expectations) -> Expectations:
+        """``other`` wins wherever it sets a value (higher priority source).
+
+        A profile read from the database is the exception: ORDS enforces it as a whole, so
+        its NULLs (no age limit, scope-based) replace what the config or flags said.
+        """
+        origin = dict(self.origin)
+        origin.update(other.origin)
+        if other.profile_state == "present":
+            base = replace(
+                self,
+                **{name: getattr(other, name) for name in PROFILE_FIELDS},
+                origin={k: v for k, v in self.origin.items() if k not in PROFILE_FIELDS},
+            )
+            return base.merged(replace(other, profile_state="unknown")).with_state(other)
+        return Expectations(
+            issuer=other.issuer if other.issuer is not None else self.issuer,
+            audience=other.audience if other.audience is not None else self.audience,
+            roles=other.roles or self.roles,
+            scopes=other.scopes or self.scopes,
+            require_upn=other.require_upn or self.require_upn,
+            allowed_skew=(
+                other.allowed_skew if other.allowed_skew is not None else self.allowed_skew
+            ),
+            allowed_age=other.allowed_age if other.allowed_age is not None else self.allowed_age,
+            role_claim=other.role_claim if other.role_claim is not None else self.role_claim,
+            jwk_url=other.jwk_url if other.jwk_url is not None else self.jwk_url,
+            profile_state=(
+                other.profile_state if other.profile_state != "unknown" else self.profile_state
+            ),
+            ords_roles=other.ords_roles if other.ords_roles is not None else self.ords_roles,
+            ords_privileges=(
+                other.ords_privileges if other.ords_privileges is not None else self.ords_privileges
+            ),
+            origin=origin,
+        )
+
+    @classmethod
+    def from_profile(cls, profile: JwtProfile) -> Expectations:
+        """What ORDS will enforce for tokens under ``profile``."""
+        return cls(
+            issuer=profile.issuer,
+            audience=profile.audience,
+            allowed_skew=profile.allowed_skew,
+            allowed_age=profile.allowed_age,
+            role_claim=profile.role_claim_name,
+            jwk_url=profile.jwk_url,
+            profile_state="present",
+            origin=dict.fromkeys(PROFILE_FIELDS, "profile"),
+        )
+
+    @classmethod
+    def from_schema(
+        cls,
+        profile: JwtProfile | None,
+        ords_roles: Mapping[str, tuple[str, ...]] | None = None,
+        ords_privileges: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> Expectations:
+        """What a connected schema says: its profile (or that it has none), its roles and
+        privileges.
+
+        ``ords_roles`` is ``role_privileges(...)`` of the schema, ``ords_privileges``
+        ``privilege_protects(...)``; None when not read.
+        """
+        base = cls.from_profile(profile) if profile is not None else cls(profile_state="absent")
+        return replace(base, ords_roles=ords_roles, ords_privileges=ords_privileges)
+
+    def with_state(self, source: Expectations) -> Expectations:
+        """A copy that takes ``source``'s profile state."""
+        return replace(self, profile_state=source.profile_state)
+
+    def with_origin(self, origin: str) -> Expectations:
+        """Tag every value that is set with ``origin``."""
+        tags = {
+            name: origin
+            for name in ("issuer", "audience", "roles", "scopes", "allowed_skew", "allowed_age")
+            if getattr(self, name) not in (None, ())
+        }
+        return replace(self, origin=tags)

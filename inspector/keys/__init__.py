@@ -1,0 +1,1 @@
+"""Signing keys: the guarded HTTP client, issuer discovery, JWKS store, signatures."""

@@ -1,0 +1,242 @@
+"""Checking a token's signature against one public key, and nothing else.
+
+The claim checks (iss, aud, exp, ...) belong to the rules engine, so this module verifies
+the JWS signature only. The accepted algorithms come from the caller's policy (ORDS's
+RS256/384/512, or a wider list to tell "valid signature, but ES256 is not accepted by
+ORDS"), never from the token; a key is only used with an algorithm of its own family,
+so an HS256 token cannot be "verified" with a public RSA key as its HMAC secret.
+
+Keys come from attacker-chosen key sets, so verification is bounded: keys beyond the
+size limits (``jwks.key_limit_problem``) are never used, and a token that does not name
+its key (no ``kid``, or a ``kid`` many keys share) is checked against at most
+:data:`MAX_KEYS_TRIED` of them. Either way the result says so (``limited``): the
+signature was not checked, rather than found invalid.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from inspector.keys.http import one_line
+from inspector.keys.jwks import KeyLookup, key_limit_problem
+from parsers import json_limits
+
+# The key type (and curve) each JWS algorithm needs (RFC 7518 section 3, RFC 8037).
+_FAMILIES: dict[str, tuple[str, str | None]] = {
+    "RS256": ("RSA", None),
+    "RS384": ("RSA", None),
+    "RS512": ("RSA", None),
+    "PS256": ("RSA", None),
+    "PS384": ("RSA", None),
+    "PS512": ("RSA", None),
+    "ES256": ("EC", "P-256"),
+    "ES384": ("EC", "P-384"),
+    "ES512": ("EC", "P-521"),
+    "ES256K": ("EC", "secp256k1"),
+    "EdDSA": ("OKP", "Ed25519"),
+    "HS256": ("oct", None),
+    "HS384": ("oct", None),
+    "HS512": ("oct", None),
+}
+# Algorithms this module knows how to verify, for callers that want the widest net.
+RECOGNISED_ALGORITHMS = tuple(alg for alg, (kty, _) in _FAMILIES.items() if kty != "oct")
+# Verifications one token may cost. IdPs rotate two or three keys; a token without kid is
+# checked against the candidates up to this many, so CPU per token stays bounded.
+MAX_KEYS_TRIED = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureResult:
+    """``verified``: True (good signature), False (bad, or refused), None (not checked).
+
+    ``limited``: not checked because of the key limits (a key too large or with an absurd
+    exponent, or more candidate keys than are tried for one token).
+    """
+
+    verified: bool | None
+    kid: str | None
+    alg: str | None
+    detail: str
+    limited: bool = False
+
+
+def _jwk_data(key: jwt.PyJWK) -> dict[str, Any]:
+    # PyJWK keeps the JWK it was built from; it is needed to rebuild the key for another
+    # algorithm of the same family when the JWK does not state one.
+    data = getattr(key, "_jwk_data", None)
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def _key_name(key: jwt.PyJWK, data: dict[str, Any]) -> str:
+    kid = data.get("kid")
+    kty = data.get("kty", "?")
+    return f"the {kty} key {kid!r}" if isinstance(kid, str) else f"the {kty} key (no kid)"
+
+
+def _family_problem(alg: str, data: dict[str, Any], name: str) -> str | None:
+    family = _FAMILIES.get(alg)
+    if family is None:
+        return f"alg {alg!r} is not a known signature algorithm"
+    kty, crv = family
+    if kty == "oct":
+        return (
+            f"refused: {alg} is an HMAC algorithm and {name} is public; using it as a "
+            "shared secret is the algorithm-confusion forgery"
+        )
+    if data.get("kty") != kty:
+        return f"refused: {alg} needs an {kty} key, but {name} is not one"
+    if crv is not None and data.get("crv") not in (None, crv):
+        return f"refused: {alg} needs curve {crv}, but {name} is on {data.get('crv')!r}"
+    return None
+
+
+def _header(token: str) -> dict[str, Any] | str:
+    # pyjwt parses the whole token again in decode_complete (and slowly: a per-character
+    # check in Python), so only the header is read here, strictly.
+    parts = token.split(".")
+    if len(parts) != 3:
+        return f"{len(parts)} segments, a JWS has 3"
+    segment = parts[0]
+    try:
+        raw = base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
+        header = json_limits.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"header is not base64url JSON ({one_line(str(exc), 80)})"
+    if not isinstance(header, dict):
+        return "header is not a JSON object"
+    return header
+
+
+def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -> SignatureResult:
+    """Verify ``token``'s signature with ``key`` if its ``alg`` is in ``algorithms``.
+
+    Never raises: a malformed token gives ``verified=None``, a bad or refused signature
+    ``verified=False``, each with a one-line ``detail``.
+    """
+    header = _header(token)
+    if isinstance(header, str):
+        return SignatureResult(None, None, None, f"not a signed JWT: {header}")
+    raw_kid, raw_alg = header.get("kid"), header.get("alg")
+    kid = raw_kid if isinstance(raw_kid, str) else None
+    if not isinstance(raw_alg, str) or not raw_alg:
+        return SignatureResult(None, kid, None, "header has no alg: signature not checked")
+    alg = raw_alg
+    if alg.lower() == "none":
+        return SignatureResult(False, kid, alg, "token is unsigned (alg none)")
+    if alg not in algorithms:
+        accepted = ", ".join(algorithms) or "none"
+        return SignatureResult(
+            None, kid, alg, f"alg {alg!r} is not accepted ({accepted}): signature not checked"
+        )
+    data = _jwk_data(key)
+    name = _key_name(key, data)
+    problem = _family_problem(alg, data, name)
+    if problem is not None:
+        return SignatureResult(False, kid, alg, problem)
+    stated = data.get("alg")
+    if isinstance(stated, str) and stated != alg:
+        return SignatureResult(
+            False, kid, alg, f"refused: {name} is published for {stated}, the token uses {alg}"
+        )
+    limit = key_limit_problem(key)
+    if limit is not None:
+        detail = f"{name} not used: {limit}"
+        return SignatureResult(None, kid, alg, detail, limited=True)
+    verifier = key
+    if key.algorithm_name != alg:
+        # The JWK states no alg (Entra's do not), so pyjwt guessed RS256/ES256 for it:
+        # bind the same key material to the token's algorithm of that family.
+        try:
+            verifier = jwt.PyJWK(data, algorithm=alg)
+        except (jwt.PyJWKError, jwt.InvalidKeyError) as exc:
+            return SignatureResult(False, kid, alg, f"refused: {one_line(str(exc), 120)}")
+    try:
+        # PyJWS checks the signature only: the payload is not even parsed as claims, so
+        # no claim check (exp, aud, sub type...) can leak in here.
+        jwt.PyJWS().decode_complete(token, key=verifier, algorithms=[alg])
+    except jwt.InvalidSignatureError:
+        return SignatureResult(
+            False,
+            kid,
+            alg,
+            f"signature does not match {name}: the token was forged or altered, "
+            "never trust its claims",
+        )
+    except jwt.InvalidTokenError as exc:
+        return SignatureResult(False, kid, alg, f"refused: {one_line(str(exc), 160)}")
+    except (ValueError, TypeError) as exc:
+        return SignatureResult(False, kid, alg, f"cannot verify: {one_line(str(exc), 160)}")
+    return SignatureResult(True, kid, alg, f"signature verified with {name} ({alg})")
+
+
+def verify_with_candidates(
+    token: str, keys: Sequence[jwt.PyJWK], *, algorithms: Sequence[str]
+) -> SignatureResult:
+    """Try the keys (a token without ``kid``, or sharing one) and say which one verified it.
+
+    Keys beyond the size limits are skipped and at most :data:`MAX_KEYS_TRIED` are tried,
+    stopping at the first that verifies. When none did and some were skipped or left
+    untried, the signature is not checked (``limited``), not declared invalid.
+    """
+    if not keys:
+        return SignatureResult(None, None, None, "no candidate keys to try")
+    refusals = [(key, key_limit_problem(key)) for key in keys]
+    usable = [key for key, problem in refusals if problem is None]
+    refused = [problem for _, problem in refusals if problem is not None]
+    tried = usable[:MAX_KEYS_TRIED]
+    results: list[SignatureResult] = []
+    for key in tried:
+        result = verify_signature(token, key, algorithms=algorithms)
+        if result.verified:
+            name = _key_name(key, _jwk_data(key))
+            detail = f"signature verified with {name} ({result.alg}), tried {len(results) + 1}"
+            detail += f" of {len(keys)} keys"
+            return SignatureResult(True, result.kid, result.alg, detail)
+        if result.verified is None:
+            # Not checked for a reason of the token's own (alg): the same for every key.
+            return result
+        results.append(result)
+    untried = len(usable) - len(tried)
+    if refused or untried:
+        header = _header(token)
+        kid = header.get("kid") if isinstance(header, dict) else None
+        alg = header.get("alg") if isinstance(header, dict) else None
+        parts = [f"none of the {len(tried)} keys tried verifies it"] if tried else []
+        if untried:
+            parts.append(f"{untried} more not tried (at most {MAX_KEYS_TRIED} per token)")
+        if refused:
+            parts.append(f"{len(refused)} refused ({refused[0]})")
+        return SignatureResult(
+            None,
+            kid if isinstance(kid, str) else None,
+            alg if isinstance(alg, str) else None,
+            f"{len(keys)} candidate keys: " + "; ".join(parts),
+            limited=True,
+        )
+    first = results[0]
+    return SignatureResult(
+        False,
+        first.kid,
+        first.alg,
+        f"none of the {len(keys)} keys verifies the signature (first: {first.detail})",
+    )
+
+
+def check_signature(token: str, lookup: KeyLookup, *, algorithms: Sequence[str]) -> SignatureResult:
+    """Verify ``token`` with the outcome of :meth:`KeyStore.lookup`, whatever it was.
+
+    ``found``: verify with the key (or each key sharing the kid); ``no-kid-match``: try
+    every candidate; any other status: ``verified=None`` with the lookup's detail.
+    """
+    if lookup.status == "found" and lookup.key is not None:
+        if len(lookup.candidates) > 1:
+            return verify_with_candidates(token, lookup.candidates, algorithms=algorithms)
+        return verify_signature(token, lookup.key, algorithms=algorithms)
+    if lookup.status == "no-kid-match" and lookup.candidates:
+        return verify_with_candidates(token, lookup.candidates, algorithms=algorithms)
+    return SignatureResult(None, lookup.kid, None, f"signature not checked: {lookup.detail}")

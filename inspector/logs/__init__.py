@@ -1,0 +1,1 @@
+"""Reading nginx access logs: following, back-scanning, bulk scans, log selection."""

@@ -1,0 +1,1 @@
+"""The ORDS database side: repository, stand-in, schema facts, PL/SQL, apply, audit."""

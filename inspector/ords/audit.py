@@ -1,0 +1,113 @@
+"""The audit trail of profile changes: one JSON Lines record per apply, success or not.
+
+The file (default ``default_state_dir()/audit.jsonl``) is created with mode 0600 because it
+names issuers, audiences and users. It holds the token's fingerprint, never the token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import getpass
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from inspector.judge.profile import JwtProfile
+from inspector.private_files import open_private_append
+from inspector.settings import default_state_dir
+
+AUDIT_FILE_NAME = "audit.jsonl"
+
+
+def default_audit_path() -> Path:
+    """``$XDG_STATE_HOME/token-inspector/audit.jsonl``."""
+    return default_state_dir() / AUDIT_FILE_NAME
+
+
+def os_user() -> str:
+    """The operating-system user running the tool (best effort, never raises)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "?"
+
+
+def profile_dict(profile: JwtProfile | None) -> dict[str, Any] | None:
+    """A profile as a JSON object (``None`` stays ``null``)."""
+    return None if profile is None else dataclasses.asdict(profile)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One apply as recorded: who, where, what changed, with which token, and how it ended.
+
+    ``result`` is one of ``applied``, ``failed-restored``, ``failed-restore-failed``,
+    ``failed-unchanged``, ``refused``.
+    """
+
+    time: str
+    os_user: str
+    db_user: str | None
+    schema: str | None
+    old_profile: JwtProfile | None
+    new_profile: JwtProfile | None
+    token_fingerprint: str | None
+    result: str
+    detail: str = ""
+    database: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object written to the file."""
+        return {
+            "time": self.time,
+            "os_user": self.os_user,
+            "db_user": self.db_user,
+            "database": self.database,
+            "schema": self.schema,
+            "old_profile": profile_dict(self.old_profile),
+            "new_profile": profile_dict(self.new_profile),
+            "token_fingerprint": self.token_fingerprint,
+            "result": self.result,
+            "detail": self.detail,
+        }
+
+
+def now_iso() -> str:
+    """UTC time in ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class AuditLog:
+    """Appends records to a JSON Lines file created 0600 (directories 0700)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or default_audit_path()
+
+    def append(self, record: AuditRecord) -> None:
+        """Write one line; the file is opened in append mode so concurrent runs interleave
+        whole lines rather than overwrite each other.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # ASCII JSON: values from tokens and fetched metadata may hold a lone surrogate
+        # ("\\ud800" in a JSON string), which no UTF-8 writer accepts; escaped, every value
+        # is recorded exactly and the line is always written.
+        line = json.dumps(record.as_dict(), ensure_ascii=True, sort_keys=True) + "\n"
+        fd = open_private_append(self.path)
+        try:
+            os.write(fd, line.encode("utf-8"))
+        finally:
+            os.close(fd)
+
+    def read(self) -> list[Mapping[str, Any]]:
+        """All records (for tests and ``profile show --audit``-style tools)."""
+        if not self.path.exists():
+            return []
+        out: list[Mapping[str, Any]] = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out.append(json.loads(line))
+        return out

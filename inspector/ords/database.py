@@ -1,0 +1,446 @@
+"""Everything that talks to Oracle: the ORDS repository interface and its real implementation.
+
+This is the only module that imports ``oracledb`` (python-oracledb in thin mode, so no Oracle
+Client install is needed; imported on first use). The rest of the tool sees the narrow
+``OrdsRepository`` protocol, implemented here by ``OracleOrdsRepository`` and in
+``ords_standin`` by ``InMemoryOrds``.
+
+Every statement uses bind variables; PL/SQL calls use named notation. Transactions are ours:
+the ORDS documentation asks callers to ``COMMIT`` after ``ORDS_SECURITY.DELETE_JWT_PROFILE``
+and ``CREATE_JWT_PROFILE`` ("for this operation to take effect"), so the procedures do not
+commit themselves and a delete + create can be rolled back as one unit. ``apply_profile``
+still verifies after a rollback and re-creates the old profile if an ORDS release did commit.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from inspector.judge.profile import JwtProfile
+
+DEFAULT_CALL_TIMEOUT = 10.0
+# `--dsn memory:` (or TOKEN_INSPECTOR_DB=memory) selects the in-memory stand-in: a testing and
+# demo aid, not a feature for production use.
+MEMORY_DSN_PREFIX = "memory:"
+
+
+def _driver() -> Any:
+    """The python-oracledb module, imported on first use: every command line builds all
+    sub-command parsers, and most never touch a database.
+    """
+    import oracledb
+
+    return oracledb
+
+
+class DatabaseSettingsError(Exception):
+    """The connection settings are incomplete or unusable; the message says which and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class OrdsRole:
+    """A row of ``USER_ORDS_ROLES``."""
+
+    name: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdsPrivilege:
+    """A row of ``USER_ORDS_PRIVILEGES`` with what it is granted to and what it protects."""
+
+    name: str
+    label: str | None = None
+    description: str | None = None
+    roles: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    id: int | None = None
+
+
+class OrdsRepository(Protocol):
+    """The narrow interface to one database's ORDS security metadata.
+
+    ``schema`` ``None`` means the connected schema (``ORDS_SECURITY``); a name means another
+    REST-enabled schema (``ORDS_SECURITY_ADMIN``, needs ``ORDS_ADMINISTRATOR_ROLE``).
+    Writes are not committed until ``commit()``.
+    """
+
+    def current_schema(self) -> str:
+        """The connected schema (upper case, as Oracle stores it)."""
+        ...
+
+    def get_profile(self, schema: str | None = None) -> JwtProfile | None:
+        """The schema's JWT profile, or ``None`` when it has none."""
+        ...
+
+    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
+        """``CREATE_JWT_PROFILE``; fails while a profile exists."""
+        ...
+
+    def delete_profile(self, schema: str | None = None) -> None:
+        """``DELETE_JWT_PROFILE``."""
+        ...
+
+    def roles(self) -> list[OrdsRole]:
+        """ORDS roles of the connected schema."""
+        ...
+
+    def privileges(self) -> list[OrdsPrivilege]:
+        """ORDS privileges with their roles, modules and patterns."""
+        ...
+
+    def commit(self) -> None:
+        """Make the writes so far permanent."""
+        ...
+
+    def rollback(self) -> None:
+        """Undo the uncommitted writes."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection (rolls back anything uncommitted)."""
+        ...
+
+
+def database_error(message: str, code: int = 0) -> Exception:
+    """A real ``oracledb`` exception built the way the driver builds one.
+
+    ``message`` starts with its code (``ORA-01017: ...``); ``code`` is the Oracle error number
+    (0 for driver ``DPY-`` errors). The driver's own ``_Error`` computes ``full_code`` and the
+    exception class (``OperationalError``, ``IntegrityError``...), so handlers see exactly what
+    a live connection would raise. Used by the stand-in and by tests.
+    """
+    from oracledb import errors as _errors  # private module: the driver has no public factory
+
+    err = _errors._Error(message, code=code)
+    exc: Exception = err.exc_type(err)
+    return exc
+
+
+def driver_error(error_num: int, **args: Any) -> Exception:
+    """A driver (``DPY-``) exception with the driver's own message text, e.g. ``DPY-6005``."""
+    from oracledb import errors as _errors
+
+    cause = args.pop("cause", None)
+    exc: Exception = _errors._create_exception(error_num, cause=cause, **args)
+    return exc
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Where and as whom to connect. Passwords are kept out of ``repr`` and never logged."""
+
+    dsn: str
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    config_dir: Path | None = None
+    wallet_location: Path | None = None
+    wallet_password: str | None = field(default=None, repr=False)
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+
+    @property
+    def in_memory(self) -> bool:
+        """True for the stand-in DSN (``memory:`` or ``memory:STATE.json``)."""
+        return self.dsn.startswith(MEMORY_DSN_PREFIX)
+
+    @property
+    def described(self) -> str:
+        """``user@dsn`` for messages and audit lines (never the password)."""
+        return f"{self.user or '?'}@{self.dsn}"
+
+
+PromptFn = Callable[[str], str]
+
+
+def resolve_password(
+    env_var: str,
+    what: str,
+    *,
+    environ: Mapping[str, str] | None = None,
+    is_tty: bool | None = None,
+    prompt: PromptFn | None = None,
+) -> str:
+    """A password from ``env_var``, else a masked prompt when stdin is a terminal.
+
+    Never from the command line. Without a terminal (cron, pipes) a clear error says how to
+    provide it instead of hanging on a prompt nobody sees.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(env_var)
+    if value:
+        return value
+    tty = sys.stdin.isatty() if is_tty is None else is_tty
+    if not tty:
+        raise DatabaseSettingsError(
+            f"no {what}: set {env_var} (standard input is not a terminal, so no prompt)"
+        )
+    ask = prompt or getpass.getpass
+    return ask(f"{what.capitalize()}: ")
+
+
+def settings_from(
+    args: Any,
+    database_section: Mapping[str, Any],
+    *,
+    environ: Mapping[str, str] | None = None,
+    is_tty: bool | None = None,
+    prompt: PromptFn | None = None,
+) -> ConnectionSettings | None:
+    """Connection settings from flags (``add_database_options``) over the ``[database]`` table.
+
+    Returns ``None`` when no database is configured at all. The config file may name dsn,
+    user, config_dir, wallet_location and call_timeout, never a password (refused if present).
+    """
+    env = os.environ if environ is None else environ
+    if "password" in database_section or "wallet_password" in database_section:
+        raise DatabaseSettingsError(
+            "[database] must not hold passwords: use ORACLE_PASSWORD / ORACLE_WALLET_PASSWORD"
+        )
+    dsn = getattr(args, "dsn", None) or database_section.get("dsn")
+    if not dsn and env.get("TOKEN_INSPECTOR_DB") == "memory":
+        dsn = MEMORY_DSN_PREFIX
+    if not dsn:
+        return None
+    dsn = str(dsn)
+    user = getattr(args, "user", None) or database_section.get("user")
+    config_dir = getattr(args, "config_dir", None) or database_section.get("config_dir")
+    wallet = getattr(args, "wallet_location", None) or database_section.get("wallet_location")
+    timeout = database_section.get("call_timeout", DEFAULT_CALL_TIMEOUT)
+    if not isinstance(timeout, int | float) or timeout <= 0:
+        raise DatabaseSettingsError("[database] call_timeout must be a positive number of seconds")
+    if dsn.startswith(MEMORY_DSN_PREFIX):
+        return ConnectionSettings(dsn=dsn, user=str(user) if user else "DEMO")
+    if not user:
+        raise DatabaseSettingsError("no database user: give --user or [database] user")
+    password = resolve_password(
+        "ORACLE_PASSWORD", "database password", environ=env, is_tty=is_tty, prompt=prompt
+    )
+    wallet_password = None
+    if wallet:
+        wallet_password = resolve_password(
+            "ORACLE_WALLET_PASSWORD", "wallet password", environ=env, is_tty=is_tty, prompt=prompt
+        )
+    return ConnectionSettings(
+        dsn=dsn,
+        user=str(user),
+        password=password,
+        config_dir=Path(config_dir) if config_dir else None,
+        wallet_location=Path(wallet) if wallet else None,
+        wallet_password=wallet_password,
+        call_timeout=float(timeout),
+    )
+
+
+def open_repository(settings: ConnectionSettings) -> OrdsRepository:
+    """Connect and return a repository: the stand-in for ``memory:``, else the real database."""
+    if settings.in_memory:
+        from inspector.ords.standin import open_memory_dsn
+
+        return open_memory_dsn(settings.dsn)
+    return OracleOrdsRepository.connect(settings)
+
+
+# --------------------------------------------------------------------------- real database
+
+_PROFILE_COLUMNS = (
+    "issuer, audience, jwk_url, description, allowed_skew, allowed_age, role_claim_name"
+)
+# ORDS releases before 25.1 have no role_claim_name column.
+_PROFILE_COLUMNS_OLD = "issuer, audience, jwk_url, description, allowed_skew, allowed_age, null"
+# For --schema we read the DBA_ views ORDS_METADATA publishes, joined to DBA_ORDS_SCHEMAS on
+# schema_id (the same shape as DBA_ORDS_PRIVILEGE_MAPPINGS); the USER_ views cover the
+# connected schema only.
+_USER_PROFILE_SQL = "select {cols} from user_ords_jwt_profile"
+_DBA_PROFILE_SQL = (
+    "select {cols} from dba_ords_jwt_profile p"
+    " join dba_ords_schemas s on s.id = p.schema_id"
+    " where s.parsing_schema = :schema_name"
+)
+_INVALID_IDENTIFIER = 904
+
+_PROFILE_PARAMETERS = (
+    "issuer",
+    "audience",
+    "jwk_url",
+    "description",
+    "allowed_skew",
+    "allowed_age",
+    "role_claim_name",
+)
+_DELETE_SQL = "begin ords_security.delete_jwt_profile; end;"
+_DELETE_ADMIN_SQL = "begin ords_security_admin.delete_jwt_profile(p_schema => :schema_name); end;"
+
+
+def profile_binds(profile: JwtProfile) -> dict[str, Any]:
+    """Bind values for the create call: every value travels as data, never as SQL text.
+
+    Null values are left out (the procedure defaults them to NULL), which also keeps
+    ``p_role_claim_name`` away from ORDS releases before 25.1 that do not know it.
+    """
+    values = {name: getattr(profile, name) for name in _PROFILE_PARAMETERS}
+    return {name: value for name, value in values.items() if value is not None}
+
+
+def create_statement(profile: JwtProfile, schema: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The anonymous block and its binds for ``CREATE_JWT_PROFILE`` in named notation.
+
+    Only parameter names (our constants) are part of the text; values are bind variables.
+    """
+    binds = profile_binds(profile)
+    args = [f"p_{name} => :{name}" for name in binds]
+    if schema is None:
+        package = "ords_security"
+    else:
+        package = "ords_security_admin"
+        args.insert(0, "p_schema => :schema_name")
+        binds = {"schema_name": schema.upper(), **binds}
+    return f"begin {package}.create_jwt_profile({', '.join(args)}); end;", binds
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def delete_statement(schema: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The anonymous block and binds for ``DELETE_JWT_PROFILE``."""
+    if schema is None:
+        return _DELETE_SQL, {}
+    return _DELETE_ADMIN_SQL, {"schema_name": schema.upper()}
+
+
+class OracleOrdsRepository:
+    """``OrdsRepository`` over a python-oracledb thin connection."""
+
+    def __init__(self, connection: Any) -> None:
+        self._conn = connection
+
+    @classmethod
+    def connect(cls, settings: ConnectionSettings) -> OracleOrdsRepository:
+        """Open a thin-mode connection with ``call_timeout`` set on every round trip."""
+        params: dict[str, Any] = {
+            "user": settings.user,
+            "password": settings.password,
+            "dsn": settings.dsn,
+            # Bounds the TCP connect too, so an unreachable listener fails in time.
+            "tcp_connect_timeout": settings.call_timeout,
+        }
+        if settings.config_dir:
+            params["config_dir"] = str(settings.config_dir)
+        if settings.wallet_location:
+            params["wallet_location"] = str(settings.wallet_location)
+            params["wallet_password"] = settings.wallet_password
+            if not settings.config_dir:
+                # Autonomous Database wallets ship tnsnames.ora in the wallet directory.
+                params["config_dir"] = str(settings.wallet_location)
+        conn = _driver().connect(**params)
+        conn.call_timeout = int(settings.call_timeout * 1000)
+        conn.autocommit = False
+        return cls(conn)
+
+    def _fetchall(self, sql: str, binds: Mapping[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        with self._conn.cursor() as cur:
+            cur.execute(sql, dict(binds or {}))
+            rows: list[tuple[Any, ...]] = cur.fetchall()
+            return rows
+
+    def _execute(self, sql: str, binds: Mapping[str, Any] | None = None) -> None:
+        with self._conn.cursor() as cur:
+            cur.execute(sql, dict(binds or {}))
+
+    def current_schema(self) -> str:
+        """``USER`` of the session."""
+        rows = self._fetchall("select user from dual")
+        return str(rows[0][0])
+
+    def get_profile(self, schema: str | None = None) -> JwtProfile | None:
+        """Read ``USER_ORDS_JWT_PROFILE`` (or the DBA view for another schema)."""
+        template = _USER_PROFILE_SQL if schema is None else _DBA_PROFILE_SQL
+        binds = {} if schema is None else {"schema_name": schema.upper()}
+        try:
+            rows = self._fetchall(template.format(cols=_PROFILE_COLUMNS), binds)
+        except _driver().DatabaseError as exc:
+            if getattr(exc.args[0], "code", 0) != _INVALID_IDENTIFIER:
+                raise
+            rows = self._fetchall(template.format(cols=_PROFILE_COLUMNS_OLD), binds)
+        if not rows:
+            return None
+        issuer, audience, jwk_url, description, skew, age, role_claim = rows[0]
+        return JwtProfile(
+            issuer=str(issuer),
+            audience=str(audience),
+            jwk_url=str(jwk_url),
+            description=_str_or_none(description),
+            allowed_skew=_int_or_none(skew),
+            allowed_age=_int_or_none(age),
+            role_claim_name=_str_or_none(role_claim),
+        )
+
+    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
+        """``ORDS_SECURITY(_ADMIN).CREATE_JWT_PROFILE`` with named-notation binds."""
+        sql, binds = create_statement(profile, schema)
+        self._execute(sql, binds)
+
+    def delete_profile(self, schema: str | None = None) -> None:
+        """``ORDS_SECURITY(_ADMIN).DELETE_JWT_PROFILE``."""
+        self._execute(*delete_statement(schema))
+
+    def roles(self) -> list[OrdsRole]:
+        """``USER_ORDS_ROLES``."""
+        rows = self._fetchall("select id, name from user_ords_roles order by name")
+        return [OrdsRole(name=str(name), id=_int_or_none(rid)) for rid, name in rows]
+
+    def privileges(self) -> list[OrdsPrivilege]:
+        """``USER_ORDS_PRIVILEGES`` joined in Python with its roles, modules and patterns."""
+        base = self._fetchall(
+            "select id, name, label, description from user_ords_privileges order by name"
+        )
+        roles = self._grouped("select privilege_name, role_name from user_ords_privilege_roles")
+        modules = self._grouped(
+            "select privilege_name, module_name from user_ords_privilege_modules"
+        )
+        patterns = self._grouped("select name, pattern from user_ords_privilege_mappings")
+        return [
+            OrdsPrivilege(
+                name=str(name),
+                label=_str_or_none(label),
+                description=_str_or_none(description),
+                roles=tuple(roles.get(str(name), ())),
+                modules=tuple(modules.get(str(name), ())),
+                patterns=tuple(patterns.get(str(name), ())),
+                id=_int_or_none(pid),
+            )
+            for pid, name, label, description in base
+        ]
+
+    def _grouped(self, sql: str) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key, value in self._fetchall(sql):
+            if key is not None and value is not None:
+                out.setdefault(str(key), []).append(str(value))
+        return {k: sorted(v) for k, v in out.items()}
+
+    def commit(self) -> None:
+        """Commit the session's transaction."""
+        self._conn.commit()
+
+    def rollback(self) -> None:
+        """Roll back the session's transaction."""
+        self._conn.rollback()
+
+    def close(self) -> None:
+        """Close the connection; uncommitted work is rolled back by the database."""
+        self._conn.close()

@@ -1,0 +1,376 @@
+"""An in-memory ORDS: the JWT profile, roles and privileges of REST-enabled schemas.
+
+Application code, not a test double: ``token-inspector demo`` applies profiles against it and
+``--dsn memory:`` selects it (a testing aid). It follows ORDS's documented semantics:
+
+- one JWT profile per schema; ``create`` fails while one exists (delete first);
+- ``delete`` of a schema without a profile does nothing (the ORDS documentation describes no
+  error for it; scripts in the wild guard it anyway, and so do we by only deleting what we read);
+- ``p_jwk_url`` must start with ``https://`` (``allow_http_jwk_url`` relaxes it for the demo's
+  loopback IdP only); ``p_allowed_skew`` at most 60; ``p_role_claim_name`` a JSON pointer
+  with a leading ``/``; issuer, audience and JWK URL not null;
+- writes are transactional: nothing is visible to a new session until ``commit`` and
+  ``rollback`` undoes them (``procedures_commit=True`` simulates a release whose procedures
+  commit themselves, so restore logic is tested for that case too);
+- failures are real ``oracledb.DatabaseError`` objects. ORDS raises application errors
+  (ORA-20xxx) whose exact numbers and wording are not documented: the texts here are ours.
+
+``fail(operation, ...)`` makes a chosen call fail, for restore-on-failure tests; ``mangle``
+alters what is stored, to simulate a read-back that differs from what was sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspector.judge.profile import JwtProfile
+from inspector.ords.database import (
+    MEMORY_DSN_PREFIX,
+    OrdsPrivilege,
+    OrdsRole,
+    database_error,
+)
+
+ORDS_APPLICATION_ERROR = 20001
+ORDS_MAX_ALLOWED_SKEW = 60
+OPERATIONS = (
+    "current_schema",
+    "get_profile",
+    "create_profile",
+    "delete_profile",
+    "roles",
+    "privileges",
+    "commit",
+    "rollback",
+)
+
+
+def seeded_roles() -> list[OrdsRole]:
+    """The reference set-up's role (``ords.create_role(p_role_name => 'ORDSUsers')``)."""
+    return [OrdsRole(name="ORDSUsers", id=10001)]
+
+
+def seeded_privileges() -> list[OrdsPrivilege]:
+    """The reference set-up's privilege protecting the MCP module."""
+    return [
+        OrdsPrivilege(
+            name="oracle.example.mcp",
+            label="MCP server",
+            description="Access to the MCP module",
+            roles=("ORDSUsers",),
+            modules=("mcp",),
+            patterns=("/mcp/*",),
+            id=10002,
+        )
+    ]
+
+
+def application_error(text: str) -> Exception:
+    """An ``ORA-20001`` raised the way ORDS's packages raise their checks."""
+    return database_error(f"ORA-{ORDS_APPLICATION_ERROR:05d}: {text}", ORDS_APPLICATION_ERROR)
+
+
+def package_missing_error(package: str, procedure: str) -> Exception:
+    """What the database says when ``ORDS_SECURITY`` does not exist (ORDS before 23.3)."""
+    return database_error(
+        "ORA-06550: line 1, column 7:\n"
+        f"PLS-00201: identifier '{package}.{procedure}' must be declared\n"
+        "ORA-06550: line 1, column 7:\nPL/SQL: Statement ignored",
+        6550,
+    )
+
+
+def connection_lost_error() -> Exception:
+    """A dropped session (the driver turns ORA-03113 into DPY-4011)."""
+    return database_error("ORA-03113: end-of-file on communication channel", 3113)
+
+
+@dataclass
+class _Fault:
+    remaining: int
+    error: Exception
+
+
+@dataclass
+class InMemoryOrds:
+    """``OrdsRepository`` held in memory; thread-safe enough for TUI workers."""
+
+    schema: str = "DEMO"
+    rest_enabled: tuple[str, ...] = ("DEMO",)
+    allow_http_jwk_url: bool = False
+    procedures_commit: bool = False
+    # (major, minor) of the simulated ORDS: JWT profiles need 23.3, role claims 25.1.
+    ords_version: tuple[int, int] = (25, 1)
+    # Whether the session holds ORDS_ADMINISTRATOR_ROLE (needed for ORDS_SECURITY_ADMIN).
+    admin: bool = True
+    mangle: Callable[[JwtProfile], JwtProfile] | None = None
+    state_path: Path | None = None
+    _roles: list[OrdsRole] = field(default_factory=seeded_roles)
+    _privileges: list[OrdsPrivilege] = field(default_factory=seeded_privileges)
+    _committed: dict[str, JwtProfile] = field(default_factory=dict)
+    _pending: dict[str, JwtProfile] | None = None
+    _faults: dict[str, list[_Fault]] = field(default_factory=dict)
+    _closed: bool = False
+    calls: list[str] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # ------------------------------------------------------------------ test controls
+
+    def fail(self, operation: str, *, error: Exception | None = None, on_call: int = 1) -> None:
+        """Make the ``on_call``-th next call of ``operation`` raise ``error``.
+
+        The default error is a dropped connection, the most common way a step fails midway.
+        """
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
+        with self._lock:
+            self._faults.setdefault(operation, []).append(
+                _Fault(remaining=on_call, error=error or connection_lost_error())
+            )
+
+    def set_profile(self, profile: JwtProfile | None, schema: str | None = None) -> None:
+        """Seed a committed profile directly (as if created earlier by someone else)."""
+        with self._lock:
+            key = (schema or self.schema).upper()
+            if profile is None:
+                self._committed.pop(key, None)
+            else:
+                self._committed[key] = profile
+            self._save()
+
+    def committed_profile(self, schema: str | None = None) -> JwtProfile | None:
+        """What another session would see: the committed profile."""
+        with self._lock:
+            return self._committed.get((schema or self.schema).upper())
+
+    # ------------------------------------------------------------------ internals
+
+    def _enter(self, operation: str) -> None:
+        """Record the call and raise an armed fault for it, if its turn has come."""
+        if self._closed:
+            raise database_error("DPY-1001: not connected to database")
+        self.calls.append(operation)
+        faults = self._faults.get(operation, [])
+        for fault in faults:
+            fault.remaining -= 1
+        due = next((f for f in faults if f.remaining <= 0), None)
+        if due is not None:
+            faults.remove(due)
+            raise due.error
+
+    def _view(self) -> dict[str, JwtProfile]:
+        return self._pending if self._pending is not None else self._committed
+
+    def _writable(self) -> dict[str, JwtProfile]:
+        if self._pending is None:
+            self._pending = dict(self._committed)
+        return self._pending
+
+    def _after_write(self) -> None:
+        if self.procedures_commit:
+            self._do_commit()
+
+    def _do_commit(self) -> None:
+        if self._pending is not None:
+            self._committed = self._pending
+            self._pending = None
+        self._save()
+
+    def _target(self, schema: str | None, procedure: str) -> str:
+        if self.ords_version < (23, 3):
+            package = "ORDS_SECURITY" if schema is None else "ORDS_SECURITY_ADMIN"
+            raise package_missing_error(package, procedure)
+        if schema is None:
+            name = self.schema.upper()
+        else:
+            if not self.admin:
+                raise database_error(
+                    "ORA-01031: insufficient privileges (ORDS_SECURITY_ADMIN needs "
+                    "ORDS_ADMINISTRATOR_ROLE)",
+                    1031,
+                )
+            name = schema.upper()
+        if name not in {s.upper() for s in self.rest_enabled}:
+            raise application_error(f"The schema {name} is not REST enabled")
+        return name
+
+    def _validate(self, profile: JwtProfile) -> None:
+        for param, value in (
+            ("p_issuer", profile.issuer),
+            ("p_audience", profile.audience),
+            ("p_jwk_url", profile.jwk_url),
+        ):
+            if not value:
+                raise application_error(f"{param} must not be null")
+        scheme_ok = profile.jwk_url.startswith("https://") or (
+            self.allow_http_jwk_url and profile.jwk_url.startswith("http://")
+        )
+        if not scheme_ok:
+            raise application_error('p_jwk_url must start with "https://"')
+        if profile.allowed_skew is not None and profile.allowed_skew > ORDS_MAX_ALLOWED_SKEW:
+            raise application_error(
+                f"p_allowed_skew must not exceed {ORDS_MAX_ALLOWED_SKEW} seconds"
+            )
+        if profile.role_claim_name is not None:
+            if self.ords_version < (25, 1):
+                raise database_error(
+                    "ORA-06550: line 1, column 7:\nPLS-00306: wrong number or types of "
+                    "arguments in call to 'CREATE_JWT_PROFILE'",
+                    6550,
+                )
+            if not profile.role_claim_name.startswith("/"):
+                raise application_error(
+                    "p_role_claim_name must be a JSON pointer starting with '/' (e.g. /roles)"
+                )
+
+    # ------------------------------------------------------------------ OrdsRepository
+
+    def current_schema(self) -> str:
+        """The connected schema."""
+        with self._lock:
+            self._enter("current_schema")
+            return self.schema.upper()
+
+    def get_profile(self, schema: str | None = None) -> JwtProfile | None:
+        """This session's view: committed state plus its own uncommitted writes."""
+        with self._lock:
+            self._enter("get_profile")
+            return self._view().get((schema or self.schema).upper())
+
+    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
+        """``CREATE_JWT_PROFILE``: validated, refused while a profile exists."""
+        with self._lock:
+            self._enter("create_profile")
+            name = self._target(schema, "CREATE_JWT_PROFILE")
+            self._validate(profile)
+            if name in self._view():
+                raise application_error(
+                    f"A JWT profile already exists for schema {name}; delete it first"
+                )
+            # Oracle stores '' as NULL.
+            stored = dataclasses.replace(
+                profile,
+                description=profile.description or None,
+                role_claim_name=profile.role_claim_name or None,
+            )
+            stored = self.mangle(stored) if self.mangle else stored
+            self._writable()[name] = stored
+            self._after_write()
+
+    def delete_profile(self, schema: str | None = None) -> None:
+        """``DELETE_JWT_PROFILE``: removes the profile; nothing to do when there is none."""
+        with self._lock:
+            self._enter("delete_profile")
+            name = self._target(schema, "DELETE_JWT_PROFILE")
+            if name in self._view():
+                del self._writable()[name]
+                self._after_write()
+
+    def roles(self) -> list[OrdsRole]:
+        """Seeded (or added) ORDS roles."""
+        with self._lock:
+            self._enter("roles")
+            return list(self._roles)
+
+    def privileges(self) -> list[OrdsPrivilege]:
+        """Seeded (or added) ORDS privileges."""
+        with self._lock:
+            self._enter("privileges")
+            return list(self._privileges)
+
+    def add_role(self, name: str) -> None:
+        """``ords.create_role``."""
+        with self._lock:
+            self._roles.append(OrdsRole(name=name, id=10000 + len(self._roles) + 10))
+
+    def add_privilege(self, privilege: OrdsPrivilege) -> None:
+        """``ords.define_privilege``."""
+        with self._lock:
+            self._privileges.append(privilege)
+
+    def commit(self) -> None:
+        """Make this session's writes visible to everyone (and persist a ``memory:FILE``)."""
+        with self._lock:
+            self._enter("commit")
+            self._do_commit()
+
+    def rollback(self) -> None:
+        """Drop this session's uncommitted writes."""
+        with self._lock:
+            self._enter("rollback")
+            self._pending = None
+
+    def close(self) -> None:
+        """End the session: uncommitted writes are rolled back, as Oracle does."""
+        with self._lock:
+            self._pending = None
+            self._closed = True
+
+    # ------------------------------------------------------------------ persistence
+
+    def _save(self) -> None:
+        if self.state_path is None:
+            return
+        data = {
+            "schema": self.schema,
+            "profiles": {name: asdict(p) for name, p in self._committed.items()},
+        }
+        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2)
+        tmp.replace(self.state_path)
+
+
+def _profiles_from(data: Any) -> dict[str, JwtProfile]:
+    profiles: dict[str, JwtProfile] = {}
+    if isinstance(data, dict):
+        for name, raw in data.items():
+            if isinstance(raw, dict):
+                profiles[str(name).upper()] = JwtProfile(**raw)
+    return profiles
+
+
+def open_memory_dsn(dsn: str, **options: Any) -> InMemoryOrds:
+    """``memory:`` gives a fresh seeded stand-in; ``memory:PATH`` keeps committed profiles in
+    a JSON file so that successive commands (``apply`` then ``show``) see each other's work.
+    """
+    path_text = dsn[len(MEMORY_DSN_PREFIX) :]
+    if not path_text:
+        return InMemoryOrds(**options)
+    path = Path(path_text)
+    repo = InMemoryOrds(state_path=path, **options)
+    if path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            repo.schema = str(data.get("schema", repo.schema))
+            repo.rest_enabled = tuple({*repo.rest_enabled, repo.schema.upper()})
+            repo._committed = _profiles_from(data.get("profiles"))
+        except (OSError, ValueError, TypeError) as exc:
+            raise application_error(f"stand-in state {path} is unreadable: {exc}") from exc
+    return repo
+
+
+def make_standin(
+    *,
+    profile: JwtProfile | None = None,
+    roles: Iterable[str] | None = None,
+    privileges: Iterable[OrdsPrivilege] | None = None,
+    **options: Any,
+) -> InMemoryOrds:
+    """A stand-in with an optional existing profile and replacement roles/privileges."""
+    repo = InMemoryOrds(**options)
+    if roles is not None:
+        repo._roles = [OrdsRole(name=r, id=10010 + i) for i, r in enumerate(roles)]
+    if privileges is not None:
+        repo._privileges = list(privileges)
+    if profile is not None:
+        repo.set_profile(profile)
+    return repo

@@ -1,0 +1,1 @@
+"""nginx's own languages: the configuration file and log_format lines."""
