@@ -171,7 +171,7 @@ def test_with_expectations_shares_the_token_cache(analyzer: Analyzer, good: str)
 def test_proposed_profile_answers_will_this_token_pass(
     analyzer: Analyzer, good: str, idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inspector.judge.profile import JwtProfile
+    from inspector.judge.ords_objects import JwtProfile
 
     report, _ = analyzer.analyze_token(good, at=WHEN)
     # Judging under a profile fetches its p_jwk_url: a real one, on loopback.

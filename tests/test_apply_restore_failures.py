@@ -19,7 +19,7 @@ import pytest
 
 from inspector.cli.main import main
 from inspector.demo.idp import LocalIdP
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords import plsql
 from inspector.ords.apply import ApplyResult, Result, Step, replace_profile
 from inspector.ords.database import database_error

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.audit import AuditLog, AuditRecord, default_audit_path, now_iso
 
 

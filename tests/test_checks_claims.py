@@ -16,7 +16,7 @@ from inspector.demo.idp import LocalIdP
 from inspector.judge import checks
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity, Verdict
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from inspector.judge.engine import (
     build_key_store,
     expectations_from_section,
 )
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.settings import Config, ConfigError, load_config
 
 

@@ -13,9 +13,8 @@ from typing import Any
 
 from inspector.judge import checks, rules
 from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
 from inspector.judge.verdicts import Verdict
-from inspector.ords.database import OrdsPrivilege, OrdsRole
 from inspector.ords.standin import InMemoryOrds
 
 ROLE_BASED = Expectations(role_claim="/roles", profile_state="present")

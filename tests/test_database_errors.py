@@ -6,7 +6,7 @@ import oracledb
 import pytest
 from oracledb import errors as driver_errors
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.database import database_error, driver_error
 from inspector.ords.errors import describe, one_line
 from inspector.ords.standin import InMemoryOrds, package_missing_error

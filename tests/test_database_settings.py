@@ -10,16 +10,14 @@ import oracledb
 import pytest
 
 from inspector.cli.options import add_database_options
-from inspector.judge.profile import JwtProfile
-from inspector.ords.database import (
+from inspector.judge.ords_objects import JwtProfile
+from inspector.ords.connection import (
     ConnectionSettings,
     DatabaseSettingsError,
-    OracleOrdsRepository,
-    create_statement,
-    database_error,
     resolve_password,
     settings_from,
 )
+from inspector.ords.database import OracleOrdsRepository, create_statement, database_error
 
 HOSTILE = JwtProfile(
     issuer="https://evil/'); drop table t; --",

@@ -11,7 +11,7 @@ import pytest
 
 from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.schema import SchemaAuthorization
 from tests.support.doctor_cli import run_doctor_cli
 from tests.support.nginx import requires_headers_more

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 
 SCOPE_BASED = JwtProfile(
     issuer="https://login.microsoftonline.com/tid/v2.0",

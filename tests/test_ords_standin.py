@@ -8,8 +8,9 @@ from pathlib import Path
 import oracledb
 import pytest
 
-from inspector.judge.profile import JwtProfile
-from inspector.ords.database import ConnectionSettings, OrdsPrivilege, open_repository
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
+from inspector.ords.connect import open_repository
+from inspector.ords.connection import ConnectionSettings
 from inspector.ords.standin import InMemoryOrds, make_standin, open_memory_dsn
 
 PROFILE = JwtProfile(

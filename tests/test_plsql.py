@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.plsql import apply_block, check_identifier, script, string_literal
 from parsers.printable import is_printable
 

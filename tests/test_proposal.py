@@ -13,9 +13,8 @@ from inspector.demo.idp import LocalIdP, generate_rsa_key
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.attempt import TokenReport
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
 from inspector.keys.jwks import KeyStore
-from inspector.ords.database import OrdsPrivilege
 from inspector.ords.proposal import (
     HTTP_JWK_URL_NOTE,
     Proposal,

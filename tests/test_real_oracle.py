@@ -15,10 +15,11 @@ import pytest
 from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.keys.jwks import KeyStore
 from inspector.ords.apply import Result, apply_proposal, replace_profile
-from inspector.ords.database import ConnectionSettings, OracleOrdsRepository, OrdsRepository
+from inspector.ords.connection import ConnectionSettings
+from inspector.ords.database import OracleOrdsRepository, OrdsRepository
 from inspector.ords.proposal import ProposalOptions, check_with, propose
 
 REQUIRED = ("ORACLE_TEST_DSN", "ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD")

@@ -18,8 +18,9 @@ from inspector.judge.engine import (
     anchored_issuers,
     key_store_factory,
 )
-from inspector.judge.profile import JwtProfile
-from inspector.ords.database import DatabaseSettingsError, open_repository, settings_from
+from inspector.judge.ords_objects import JwtProfile
+from inspector.ords.connect import open_repository
+from inspector.ords.connection import DatabaseSettingsError, settings_from
 from inspector.ords.schema import SchemaAuthorization, read_authorization
 from inspector.settings import ConfigError, load_config
 

@@ -33,18 +33,12 @@ from inspector.cli.options import (
 )
 from inspector.judge.engine import anchored_issuers, build_analyzer, trusted_issuers
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
 from inspector.ords.apply import ApplyResult, Progress, Result, apply_proposal
 from inspector.ords.audit import AuditLog, default_audit_path
-from inspector.ords.database import (
-    ConnectionSettings,
-    DatabaseSettingsError,
-    OrdsPrivilege,
-    OrdsRepository,
-    OrdsRole,
-    open_repository,
-    settings_from,
-)
+from inspector.ords.connect import open_repository
+from inspector.ords.connection import ConnectionSettings, DatabaseSettingsError, settings_from
+from inspector.ords.database import OrdsRepository
 from inspector.ords.errors import one_line
 from inspector.ords.plsql import check_identifier
 from inspector.ords.proposal import (

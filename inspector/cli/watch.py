@@ -78,7 +78,7 @@ def _fail(message: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Prepare the session, then run the app until the user quits."""
     from inspector.logs.selection import LogSelectionError
-    from inspector.ords.database import DatabaseSettingsError
+    from inspector.ords.connection import DatabaseSettingsError
     from inspector.settings import ConfigError, load_config
 
     if args.max_attempts < 1:
@@ -127,7 +127,8 @@ def build_session(args: argparse.Namespace, config: Any) -> Any:
     from inspector.judge.engine import build_analyzer, trusted_issuers
     from inspector.logs.follow import StartAt
     from inspector.logs.selection import select_logs, start_from_args
-    from inspector.ords.database import open_repository, settings_from
+    from inspector.ords.connect import open_repository
+    from inspector.ords.connection import settings_from
     from inspector.ords.proposal import ProposalOptions
     from inspector.tui.engine_session import EngineSession
     from inspector.tui.records import record_source

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 
 if TYPE_CHECKING:
     from inspector.judge.expectations import Expectations

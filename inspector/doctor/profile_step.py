@@ -13,7 +13,7 @@ from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.tokens_step import check_tokens
 from inspector.doctor.urls import is_https
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.schema import SchemaAuthorization, schema_expectations, unreadable_note
 from parsers.redaction import redact_text
 

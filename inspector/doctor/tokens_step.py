@@ -17,7 +17,7 @@ from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.attempt import Attempt
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity
 from inspector.keys.jwks import KeyStore
 from inspector.logs.follow import FollowEvent, StartAt

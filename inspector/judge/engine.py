@@ -16,7 +16,7 @@ from typing import Any
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.clients import ClientTable
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.keys.http import DEFAULT_TIMEOUT
 from inspector.keys.jwks import KeyStore
 from inspector.settings import Config, ConfigError

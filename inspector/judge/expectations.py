@@ -17,10 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 
 if TYPE_CHECKING:
-    from inspector.ords.database import OrdsPrivilege, OrdsRole
+    from inspector.judge.ords_objects import OrdsPrivilege, OrdsRole
 
 # ORDS caps p_allowed_skew at 60 seconds.
 ORDS_MAX_SKEW = 60

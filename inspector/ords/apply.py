@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords import plsql
 from inspector.ords.audit import AuditLog, AuditRecord, now_iso, os_user
 from inspector.ords.database import OrdsRepository

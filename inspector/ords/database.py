@@ -3,31 +3,22 @@
 This is the only module that imports ``oracledb`` (python-oracledb in thin mode, so no Oracle
 Client install is needed; imported on first use). The rest of the tool sees the narrow
 ``OrdsRepository`` protocol, implemented here by ``OracleOrdsRepository`` and in
-``ords_standin`` by ``InMemoryOrds``.
+``inspector.ords.standin`` by ``InMemoryOrds``.
 
 Every statement uses bind variables; PL/SQL calls use named notation. Transactions are ours:
 the ORDS documentation asks callers to ``COMMIT`` after ``ORDS_SECURITY.DELETE_JWT_PROFILE``
 and ``CREATE_JWT_PROFILE`` ("for this operation to take effect"), so the procedures do not
-commit themselves and a delete + create can be rolled back as one unit. ``apply_profile``
+commit themselves and a delete + create can be rolled back as one unit. ``inspector.ords.apply``
 still verifies after a rollback and re-creates the old profile if an ORDS release did commit.
 """
 
 from __future__ import annotations
 
-import getpass
-import os
-import sys
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Protocol
 
-from inspector.judge.profile import JwtProfile
-
-DEFAULT_CALL_TIMEOUT = 10.0
-# `--dsn memory:` (or TOKEN_INSPECTOR_DB=memory) selects the in-memory stand-in: a testing and
-# demo aid, not a feature for production use.
-MEMORY_DSN_PREFIX = "memory:"
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
+from inspector.ords.connection import ConnectionSettings
 
 
 def _driver() -> Any:
@@ -37,31 +28,6 @@ def _driver() -> Any:
     import oracledb
 
     return oracledb
-
-
-class DatabaseSettingsError(Exception):
-    """The connection settings are incomplete or unusable; the message says which and why."""
-
-
-@dataclass(frozen=True, slots=True)
-class OrdsRole:
-    """A row of ``USER_ORDS_ROLES``."""
-
-    name: str
-    id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OrdsPrivilege:
-    """A row of ``USER_ORDS_PRIVILEGES`` with what it is granted to and what it protects."""
-
-    name: str
-    label: str | None = None
-    description: str | None = None
-    roles: tuple[str, ...] = ()
-    modules: tuple[str, ...] = ()
-    patterns: tuple[str, ...] = ()
-    id: int | None = None
 
 
 class OrdsRepository(Protocol):
@@ -131,123 +97,6 @@ def driver_error(error_num: int, **args: Any) -> Exception:
     cause = args.pop("cause", None)
     exc: Exception = _errors._create_exception(error_num, cause=cause, **args)
     return exc
-
-
-# --------------------------------------------------------------------------- settings
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionSettings:
-    """Where and as whom to connect. Passwords are kept out of ``repr`` and never logged."""
-
-    dsn: str
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    config_dir: Path | None = None
-    wallet_location: Path | None = None
-    wallet_password: str | None = field(default=None, repr=False)
-    call_timeout: float = DEFAULT_CALL_TIMEOUT
-
-    @property
-    def in_memory(self) -> bool:
-        """True for the stand-in DSN (``memory:`` or ``memory:STATE.json``)."""
-        return self.dsn.startswith(MEMORY_DSN_PREFIX)
-
-    @property
-    def described(self) -> str:
-        """``user@dsn`` for messages and audit lines (never the password)."""
-        return f"{self.user or '?'}@{self.dsn}"
-
-
-PromptFn = Callable[[str], str]
-
-
-def resolve_password(
-    env_var: str,
-    what: str,
-    *,
-    environ: Mapping[str, str] | None = None,
-    is_tty: bool | None = None,
-    prompt: PromptFn | None = None,
-) -> str:
-    """A password from ``env_var``, else a masked prompt when stdin is a terminal.
-
-    Never from the command line. Without a terminal (cron, pipes) a clear error says how to
-    provide it instead of hanging on a prompt nobody sees.
-    """
-    env = os.environ if environ is None else environ
-    value = env.get(env_var)
-    if value:
-        return value
-    tty = sys.stdin.isatty() if is_tty is None else is_tty
-    if not tty:
-        raise DatabaseSettingsError(
-            f"no {what}: set {env_var} (standard input is not a terminal, so no prompt)"
-        )
-    ask = prompt or getpass.getpass
-    return ask(f"{what.capitalize()}: ")
-
-
-def settings_from(
-    args: Any,
-    database_section: Mapping[str, Any],
-    *,
-    environ: Mapping[str, str] | None = None,
-    is_tty: bool | None = None,
-    prompt: PromptFn | None = None,
-) -> ConnectionSettings | None:
-    """Connection settings from flags (``add_database_options``) over the ``[database]`` table.
-
-    Returns ``None`` when no database is configured at all. The config file may name dsn,
-    user, config_dir, wallet_location and call_timeout, never a password (refused if present).
-    """
-    env = os.environ if environ is None else environ
-    if "password" in database_section or "wallet_password" in database_section:
-        raise DatabaseSettingsError(
-            "[database] must not hold passwords: use ORACLE_PASSWORD / ORACLE_WALLET_PASSWORD"
-        )
-    dsn = getattr(args, "dsn", None) or database_section.get("dsn")
-    if not dsn and env.get("TOKEN_INSPECTOR_DB") == "memory":
-        dsn = MEMORY_DSN_PREFIX
-    if not dsn:
-        return None
-    dsn = str(dsn)
-    user = getattr(args, "user", None) or database_section.get("user")
-    config_dir = getattr(args, "config_dir", None) or database_section.get("config_dir")
-    wallet = getattr(args, "wallet_location", None) or database_section.get("wallet_location")
-    timeout = database_section.get("call_timeout", DEFAULT_CALL_TIMEOUT)
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise DatabaseSettingsError("[database] call_timeout must be a positive number of seconds")
-    if dsn.startswith(MEMORY_DSN_PREFIX):
-        return ConnectionSettings(dsn=dsn, user=str(user) if user else "DEMO")
-    if not user:
-        raise DatabaseSettingsError("no database user: give --user or [database] user")
-    password = resolve_password(
-        "ORACLE_PASSWORD", "database password", environ=env, is_tty=is_tty, prompt=prompt
-    )
-    wallet_password = None
-    if wallet:
-        wallet_password = resolve_password(
-            "ORACLE_WALLET_PASSWORD", "wallet password", environ=env, is_tty=is_tty, prompt=prompt
-        )
-    return ConnectionSettings(
-        dsn=dsn,
-        user=str(user),
-        password=password,
-        config_dir=Path(config_dir) if config_dir else None,
-        wallet_location=Path(wallet) if wallet else None,
-        wallet_password=wallet_password,
-        call_timeout=float(timeout),
-    )
-
-
-def open_repository(settings: ConnectionSettings) -> OrdsRepository:
-    """Connect and return a repository: the stand-in for ``memory:``, else the real database."""
-    if settings.in_memory:
-        from inspector.ords.standin import open_memory_dsn
-
-        return open_memory_dsn(settings.dsn)
-    return OracleOrdsRepository.connect(settings)
 
 
 # --------------------------------------------------------------------------- real database

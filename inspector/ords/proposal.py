@@ -18,16 +18,10 @@ from typing import Any, Protocol
 from inspector.judge import checks
 from inspector.judge.attempt import TokenReport
 from inspector.judge.expectations import ORDS_MAX_SKEW, Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
 from inspector.judge.verdicts import Severity, Verdict
 from inspector.ords import plsql
-from inspector.ords.database import (
-    OrdsPrivilege,
-    OrdsRepository,
-    OrdsRole,
-    create_statement,
-    delete_statement,
-)
+from inspector.ords.database import OrdsRepository, create_statement, delete_statement
 
 # Runs the analysis engine on the token under the given expectations.
 TokenCheck = Callable[[Expectations], tuple[TokenReport, Sequence[Verdict]]]

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.errors import one_line
 from parsers.redaction import redact_text
 
 if TYPE_CHECKING:
-    from inspector.ords.database import OrdsPrivilege, OrdsRepository, OrdsRole
+    from inspector.judge.ords_objects import OrdsPrivilege, OrdsRole
+    from inspector.ords.database import OrdsRepository
 
 
 @dataclass(frozen=True, slots=True)

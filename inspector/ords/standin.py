@@ -30,13 +30,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspector.judge.profile import JwtProfile
-from inspector.ords.database import (
-    MEMORY_DSN_PREFIX,
-    OrdsPrivilege,
-    OrdsRole,
-    database_error,
-)
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
+from inspector.ords.connection import MEMORY_DSN_PREFIX
+from inspector.ords.database import database_error
 
 ORDS_APPLICATION_ERROR = 20001
 ORDS_MAX_ALLOWED_SKEW = 60

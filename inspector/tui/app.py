@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from inspector.judge.attempt import Attempt
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.private_files import free_name, write_new
 from inspector.tui.feed import AttemptUpdate, Batch, Pump, problem_text
 from inspector.tui.messages import AttemptsAdded, FeedFinished, ProfileLoaded, WorkerProblem

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from inspector.judge.analyzer import Analyzer, keys_pending
 from inspector.judge.attempt import Attempt
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.apply import Progress as ApplyProgress
 from inspector.ords.apply import apply_proposal
 from inspector.ords.audit import AuditLog

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 
 
 class AttemptsAdded(Message):

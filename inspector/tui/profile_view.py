@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from inspector.judge.attempt import Attempt
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.tui.present import shown
 
 PROFILE_FIELDS = (

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from inspector.judge.attempt import Attempt
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 
 Progress = Callable[[str], None]
 

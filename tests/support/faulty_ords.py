@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.standin import InMemoryOrds, connection_lost_error
 
 Change = Callable[[JwtProfile], JwtProfile]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from inspector.judge.attempt import Attempt, TokenReport
 from inspector.judge.checks import check_status
 from inspector.judge.expectations import Expectations
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity, Verdict, outcome_of
 from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
 from parsers.records import LogRecord, Source

@@ -13,7 +13,7 @@ from textual.widgets import Button
 
 from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Outcome
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.apply import ApplyScreen

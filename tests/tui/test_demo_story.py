@@ -14,7 +14,7 @@ import pytest
 from inspector.demo.environment import DemoEnvironment
 from inspector.demo.scenario import afterwards
 from inspector.judge.attempt import Attempt
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.tui.app import InspectorApp
 from inspector.tui.present import first_cause
 from inspector.tui.screens.apply import ApplyScreen

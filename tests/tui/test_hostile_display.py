@@ -18,7 +18,7 @@ from textual.widgets._toast import Toast
 
 from inspector.demo.idp import LocalIdP
 from inspector.judge.attempt import Attempt, TokenReport
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity
 from inspector.tui.app import InspectorApp
 from inspector.tui.model import Counters, Filter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from inspector.judge.attempt import Attempt
-from inspector.judge.profile import JwtProfile
+from inspector.judge.ords_objects import JwtProfile
 from inspector.tui.profile_view import profile_panel
 
 

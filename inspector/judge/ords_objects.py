@@ -1,4 +1,8 @@
-"""The ORDS JWT profile as a value: what ``USER_ORDS_JWT_PROFILE`` holds for one schema."""
+"""The ORDS objects tokens are judged against, as values: the JWT profile, roles, privileges.
+
+What ``USER_ORDS_JWT_PROFILE``, ``USER_ORDS_ROLES`` and ``USER_ORDS_PRIVILEGES`` hold for one
+schema. The judge reads them; ``inspector.ords`` reads and writes them in the database.
+"""
 
 from __future__ import annotations
 
@@ -26,3 +30,24 @@ class JwtProfile:
     def role_based(self) -> bool:
         """A profile is role-based when it names a role claim, else scope-based."""
         return self.role_claim_name is not None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdsRole:
+    """A row of ``USER_ORDS_ROLES``."""
+
+    name: str
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdsPrivilege:
+    """A row of ``USER_ORDS_PRIVILEGES`` with what it is granted to and what it protects."""
+
+    name: str
+    label: str | None = None
+    description: str | None = None
+    roles: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    id: int | None = None
