@@ -109,6 +109,13 @@ def test_errors_are_one_line_and_a_nonzero_status(env: dict[str, str], tmp_path:
     assert bad.stderr.startswith("token-inspector tail: ") and "nope.conf" in bad.stderr
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    # A suite started in the background by a non-interactive shell (`cmd &`, some CI
+    # runners) inherits SIGINT ignored, and Python keeps an ignored SIGINT ignored: the
+    # child would never see the Ctrl-C this test sends. A user's terminal has the default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
     env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -132,6 +139,7 @@ def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_ctrl_c_as_in_a_terminal,
     )
     try:
         assert proc.stderr is not None and proc.stdout is not None
