@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector.logs.nginx_host import find_config_path, find_prefix
 from parsers.nginx.conf import (
     COMBINED_TEMPLATE,
     DEFAULT_CONF_PATH,
@@ -21,8 +22,6 @@ from parsers.nginx.conf import (
     UNKNOWN_LOG_FORMAT,
     UNREADABLE,
     NginxConfigError,
-    find_config_path,
-    find_prefix,
     logs_recording_authorization,
     parse_config,
     parse_config_text,

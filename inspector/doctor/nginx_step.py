@@ -17,6 +17,7 @@ from collections.abc import Generator
 from pathlib import Path
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
+from inspector.logs.nginx_host import find_config_path, find_prefix
 from parsers.nginx.conf import (
     UNKNOWN_LOG_FORMAT,
     UNREADABLE,
@@ -24,8 +25,6 @@ from parsers.nginx.conf import (
     ConfigProblem,
     NginxConfig,
     NginxConfigError,
-    find_config_path,
-    find_prefix,
     logs_recording_authorization,
     parse_config,
 )

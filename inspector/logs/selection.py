@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.logs.follow import FollowEvent, Item, LogFollower, RawLine, StartAt
+from inspector.logs.nginx_host import find_config_path, find_prefix
 from inspector.settings import Config
 from parsers.nginx.conf import (
     COMBINED,
@@ -32,8 +33,6 @@ from parsers.nginx.conf import (
     LogFormat,
     NginxConfig,
     NginxConfigError,
-    find_config_path,
-    find_prefix,
     parse_config,
 )
 from parsers.nginx.log_format import LineParser, compile_format, parse_log_format_string
