@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# The pipeline's order: reading, parsing, keys, the scan, the screen; any other bench follows.
-ORDER = ("follow_bench", "parser_bench", "keys_bench", "scan_bench", "tui_bench")
+# The pipeline's order: start-up, reading, parsing, keys, the scan, the screen; any other
+# bench follows.
+ORDER = ("startup_bench", "follow_bench", "parser_bench", "keys_bench", "scan_bench", "tui_bench")
 
 
 def bench_names() -> list[str]:

@@ -18,6 +18,7 @@ SMALL = {
     "parser_bench": ["--lines", "2000", "--rounds", "1"],
     "keys_bench": [],
     "scan_bench": ["--lines", "3000", "--repeat", "1"],
+    "startup_bench": ["--repeat", "1"],
     "tui_bench": ["--lines", "10", "--rate", "200", "--big-mb", "2"],
 }
 

@@ -1,8 +1,8 @@
 """Entry point: one sub-command per module under ``inspector.cli``.
 
-The command table is explicit, and a command's module is imported by name only when the
-parser is built, so headless commands never import Textual (the TUI commands import it
-inside their ``run``).
+The command table is explicit, and a command's module is imported only when that command
+runs (or shows its own help): ``--version`` and ``--help`` list the table without importing
+any command, so they start without cryptography, requests, pyjwt, oracledb or Textual.
 """
 
 from __future__ import annotations
@@ -13,12 +13,25 @@ import importlib
 import io
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from inspector import __version__
 
 # Sub-commands in --help order: each names a module under inspector.cli with
-# ``register(subparsers)``, which sets ``func``.
-COMMANDS = ("watch", "tail", "scan", "decode", "profile", "doctor", "demo")
+# ``register(subparsers)``, which sets ``func``, and the one-line summary --help lists
+# without importing it (a test keeps it equal to the help the module registers).
+COMMANDS: dict[str, str] = {
+    "watch": "live TUI: follow the access log and explain every connector attempt",
+    "tail": "print access-log records as nginx writes them (headless)",
+    "scan": "judge every connector attempt in access logs",
+    "decode": "analyse one token (from stdin with '-')",
+    "profile": "read the ORDS JWT profile, or create it from an observed token",
+    "doctor": "check the whole discovery chain a connector walks",
+    "demo": "try the live TUI on a replayed connector session (no nginx, IdP or database)",
+}
+
+# Distributions --version names beside the tool; read from metadata, never imported.
+VERSION_OF = ("textual", "oracledb")
 
 
 def command_names() -> list[str]:
@@ -26,31 +39,77 @@ def command_names() -> list[str]:
     return list(COMMANDS)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every sub-command registered."""
+def version_text() -> str:
+    """The tool's version, then Python's and its heaviest dependencies' (not imported)."""
+    import importlib.metadata
+    import platform
+
+    lines = [f"token-inspector {__version__}", f"Python {platform.python_version()}"]
+    for dist in VERSION_OF:
+        try:
+            lines.append(f"{dist} {importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            lines.append(f"{dist} not installed")
+    return "\n".join(lines)
+
+
+class _VersionAction(argparse.Action):
+    # argparse's own version action needs the text when the parser is built; reading
+    # package metadata on every start would cost the commands that never print it.
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=kwargs.get("help"))
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: Any, **_kwargs: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; every sub-command registered, or only ``only``.
+
+    With ``only``, the other commands are listed by their summary and their modules are
+    not imported: that is how ``main`` keeps start-up to the one command that runs.
+    """
     parser = argparse.ArgumentParser(
         prog="token-inspector",
         description="Explain why ORDS accepts or rejects the OAuth2 tokens MCP connectors send.",
+        epilog="Run 'token-inspector COMMAND --help' for a command's options and examples.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_VersionAction,
+        help="show the version, with Python's, Textual's and oracledb's, and exit",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in command_names():
-        module = importlib.import_module(f"inspector.cli.{name}")
-        module.register(sub)
+    for name, summary in COMMANDS.items():
+        if only is None or name == only:
+            module = importlib.import_module(f"inspector.cli.{name}")
+            module.register(sub)
+        else:
+            sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def _command_in(args_list: Sequence[str]) -> str:
+    # The top-level parser takes no option with a value, so the command is the first word.
+    if args_list and args_list[0] in COMMANDS:
+        return args_list[0]
+    return ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     _never_fail_on_output()
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     # No sub-command (or only options) means the live TUI, like `token-inspector watch`.
     wants_tui = not args_list or (
         args_list[0].startswith("-") and args_list[0] not in ("-h", "--help", "--version")
     )
     if wants_tui and "watch" in command_names():
         args_list = ["watch", *args_list]
+    # A parser with a placeholder for every other command: an unknown command is still
+    # refused with the list of choices.
+    parser = build_parser(only=_command_in(args_list))
     args = parser.parse_args(args_list)
     if not getattr(args, "func", None):
         parser.print_help()
