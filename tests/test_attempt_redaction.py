@@ -71,7 +71,7 @@ def test_scan_prints_no_token_from_the_path(tmp_path: Path, as_json: bool) -> No
 
 
 def test_scan_encoder_writes_what_as_dict_holds_for_hostile_text() -> None:
-    from inspector.cli.scan import JsonLines
+    from inspector.judge.fastpath import JsonLines
 
     sub = "HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ"  # a pairwise Entra sub: kept
     record = LogRecord(

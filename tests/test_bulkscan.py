@@ -27,6 +27,8 @@ from bench.synthetic import EXTENDED_TEMPLATE
 from inspector.cli import scan as scan_command
 from inspector.cli.main import build_parser
 from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.judge import fastpath
+from inspector.judge import scan as scan_engine
 from inspector.judge.engine import build_analyzer
 from inspector.logs import bulkscan
 from inspector.settings import load_config
@@ -217,7 +219,7 @@ def test_a_worker_that_dies_has_its_range_read_by_the_parent(
     def broken(self: object, output: object) -> object:
         raise RuntimeError("worker failed")
 
-    monkeypatch.setattr(scan_command._Workers, "part", broken)
+    monkeypatch.setattr(scan_engine._Workers, "part", broken)
     fast = run_scan(
         workdir, [str(log)], ["--json"], bulk=True, processes=3, monkeypatch=monkeypatch
     )
@@ -295,7 +297,7 @@ def test_json_lines_encoder_writes_what_json_dumps_writes(
         item = PARSER.parse(raw, Source('log \u00e4"x', number, 0))
         if isinstance(item, LogRecord):
             attempts.append(analyzer.analyze(item))
-    encoder = scan_command.JsonLines()
+    encoder = fastpath.JsonLines()
     assert len({a.verdicts for a in attempts}) > 5
     for _ in range(2):  # the second pass answers from the caches
         for attempt in attempts:
@@ -377,9 +379,9 @@ def test_answers_from_the_cache_cross_time_windows_as_the_generic_path_does(
     log = workdir / "window.log"
     write_log(log, window_lines)
     answered: list[int] = []
-    original = scan_command._Answers.bind
+    original = fastpath.Answers.bind
 
-    def counting(self: scan_command._Answers) -> bulkscan.Answer:
+    def counting(self: fastpath.Answers) -> bulkscan.Answer:
         answer = original(self)
 
         def counted(*args: Any) -> bytes | None:
@@ -391,7 +393,7 @@ def test_answers_from_the_cache_cross_time_windows_as_the_generic_path_does(
         return counted
 
     generic = run_scan(workdir, [str(log)], extra, bulk=False, monkeypatch=monkeypatch)
-    monkeypatch.setattr(scan_command._Answers, "bind", counting)
+    monkeypatch.setattr(fastpath.Answers, "bind", counting)
     fast = run_scan(
         workdir, [str(log)], extra, bulk=True, processes=processes, monkeypatch=monkeypatch
     )

@@ -259,9 +259,9 @@ def test_subprocess_exit_codes(workdir: Path) -> None:
 def test_cached_json_encoding_matches_as_dict(
     workdir: Path, idp: LocalIdP, tokens: dict[str, str]
 ) -> None:
-    from inspector.cli.scan import JsonLines
     from inspector.judge.analyzer import Analyzer
     from inspector.judge.expectations import Expectations
+    from inspector.judge.fastpath import JsonLines
     from parsers.records import LogRecord
 
     analyzer = Analyzer(None, Expectations(issuer=idp.issuer_v2))
@@ -285,9 +285,9 @@ def test_cached_json_encoding_matches_as_dict(
 def test_cached_json_encoding_matches_for_any_text(
     path: str | None, ua: str | None, auth: str | None, status: int | None
 ) -> None:
-    from inspector.cli.scan import JsonLines
     from inspector.judge.analyzer import Analyzer
     from inspector.judge.expectations import Expectations
+    from inspector.judge.fastpath import JsonLines
     from parsers.records import LogRecord
 
     record = LogRecord(

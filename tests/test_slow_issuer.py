@@ -23,10 +23,11 @@ import pytest
 from bench.synthetic import EXTENDED_TEMPLATE
 from inspector.cli import scan as scan_command
 from inspector.cli.main import build_parser, main
-from inspector.cli.report import ScanReport
 from inspector.demo.idp import LocalIdP
+from inspector.judge import scan as scan_engine
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
+from inspector.judge.tally import ScanReport
 from inspector.keys.http import CheckedAdapter
 from inspector.keys.jwks import KeyStore
 from inspector.logs import bulkscan
@@ -198,13 +199,13 @@ def test_a_forked_worker_fetches_through_the_guarded_client(workdir: Path) -> No
     # requests.Session: without the adapter, fetches of anchored issuers and p_jwk_url
     # had neither the connect-time address check nor the deadline (a trickling issuer
     # held the worker for ever: test_scan_moves_on_and_reports_the_stalled_issuer[bulk-2]).
-    args = build_parser().parse_args(scan_argv(workdir, "--json"))
+    options = scan_engine.ScanOptions(as_json=True)
     keys = KeyStore(allow_private=True)
-    judge = scan_command._Judge(
-        Analyzer(keys, Expectations()), args, None, ScanReport(files=set()), lambda _: None
+    judge = scan_engine._Judge(
+        Analyzer(keys, Expectations()), options, ScanReport(files=set()), lambda _: None
     )
     before = keys.http.session
-    scan_command._Workers(judge, args, set(), io.StringIO()).part(io.StringIO())
+    scan_engine._Workers(judge, options, set(), io.StringIO()).part(io.StringIO())
     assert keys.http.session is not before  # never the parent's kept-alive connections
     for url in ("https://idp.example/", "http://idp.example/"):
         assert isinstance(keys.http.session.get_adapter(url), CheckedAdapter)
