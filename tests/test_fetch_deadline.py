@@ -21,6 +21,7 @@ import trustme
 
 from inspector.keys.http import Deadline, HttpClient, JsonFetch
 from inspector.keys.jwks import KeyStore
+from tests.support.bounded import bounded as wait_bounded
 from tests.support.trickle import Mode, TrickleServer
 
 T = TypeVar("T")
@@ -30,23 +31,8 @@ BOUND = 10.0
 
 
 def bounded(call: Callable[[], T], limit: float = BOUND) -> T:
-    """``call()`` in a thread; fail if it has not returned within ``limit`` seconds."""
-    box: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(call())
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"still busy after {limit:g} s: the deadline did not hold"
-    if failure:
-        raise failure[0]
-    return box[0]
+    """``call()`` within ``limit`` seconds, or the test fails."""
+    return wait_bounded(call, limit, "the deadline did not hold")
 
 
 @pytest.fixture(scope="module")

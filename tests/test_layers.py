@@ -2,8 +2,9 @@
 circle.
 
 Bottom to top: settings (with private_files) < parsers < logs | keys < judge < ords <
-doctor | tui | demo < cli (< ``python -m inspector``). Layers joined by ``|`` are independent of each other. Every
-``import`` counts, including those inside functions: a lazy import is still a dependency.
+doctor | tui | demo < cli (< ``python -m inspector``). Layers joined by ``|`` are
+independent of each other. Every ``import`` counts, including those inside functions: a
+lazy import is still a dependency.
 """
 
 from __future__ import annotations

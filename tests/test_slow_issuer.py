@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from inspector.keys.jwks import KeyStore
 from inspector.logs import bulkscan
 from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.nginx.time import format_time_local
+from tests.support.bounded import bounded as wait_bounded
 from tests.support.trickle import TrickleServer
 
 T = TypeVar("T")
@@ -43,23 +43,8 @@ BOUND = 30.0
 
 
 def bounded(call: Callable[[], T], limit: float = BOUND) -> T:
-    """``call()`` in a thread; fail if it has not returned within ``limit`` seconds."""
-    box: list[T] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box.append(call())
-        except BaseException as exc:
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(limit)
-    assert not thread.is_alive(), f"still busy after {limit:g} s: the slow issuer held it"
-    if failure:
-        raise failure[0]
-    return box[0]
+    """``call()`` within ``limit`` seconds, or the test fails."""
+    return wait_bounded(call, limit, "the slow issuer held it")
 
 
 def line(authorization: str, at: datetime) -> str:
