@@ -85,3 +85,14 @@ def idp() -> Iterator[LocalIdP]:
     """A running loopback IdP for one test (files needing another lifetime define their own)."""
     with LocalIdP() as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def _no_system_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The suite never reads the real /etc/token-inspector/config.toml, nor a personal file
+    the developer's shell names (subprocesses inherit both settings)."""
+    missing = tmp_path_factory.getbasetemp() / "no-system-config.toml"
+    monkeypatch.setenv("TOKEN_INSPECTOR_SYSTEM_CONFIG", str(missing))
+    monkeypatch.delenv("TOKEN_INSPECTOR_CONFIG", raising=False)
