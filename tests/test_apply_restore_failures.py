@@ -235,7 +235,7 @@ def cli_env(idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def _apply_cli(
     repo: FaultyOrds, token: str, monkeypatch: pytest.MonkeyPatch, *extra: str
 ) -> tuple[int, str, str]:
-    monkeypatch.setattr("inspector.cli.profile.open_repository", lambda settings: repo)
+    monkeypatch.setattr("inspector.cli.profile_steps.open_repository", lambda settings: repo)
     monkeypatch.setattr(sys, "stdin", io.StringIO(token))
     out, err = io.StringIO(), io.StringIO()
     monkeypatch.setattr(sys, "stdout", out)

@@ -515,7 +515,7 @@ def test_show_token_without_profile_says_no_profile(
 def test_show_token_with_unreadable_privileges_loses_only_those_checks(
     idp: LocalIdP, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inspector.cli import profile as profile_command
+    from inspector.cli import profile_steps as profile_command
     from inspector.ords.connect import open_repository
     from inspector.ords.connection import ConnectionSettings
     from inspector.ords.standin import InMemoryOrds
