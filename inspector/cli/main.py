@@ -15,7 +15,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from inspector import __version__
+from inspector import version
+from inspector.settings import InspectorError
+from parsers.printable import printable
 
 # Sub-commands in --help order: each names a module under inspector.cli with
 # ``register(subparsers)``, which sets ``func``, and the one-line summary --help lists
@@ -28,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "profile": "read the ORDS JWT profile, or create it from an observed token",
     "doctor": "check the whole discovery chain a connector walks",
     "demo": "try the live TUI on a replayed connector session (no nginx, IdP or database)",
+    "rules": "explain a verdict or doctor code (all codes without one)",
 }
 
 # Distributions --version names beside the tool; read from metadata, never imported.
@@ -44,7 +47,7 @@ def version_text() -> str:
     import importlib.metadata
     import platform
 
-    lines = [f"token-inspector {__version__}", f"Python {platform.python_version()}"]
+    lines = [f"token-inspector {version()}", f"Python {platform.python_version()}"]
     for dist in VERSION_OF:
         try:
             lines.append(f"{dist} {importlib.metadata.version(dist)}")
@@ -73,7 +76,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="token-inspector",
         description="Explain why ORDS accepts or rejects the OAuth2 tokens MCP connectors send.",
-        epilog="Run 'token-inspector COMMAND --help' for a command's options and examples.",
+        epilog="Run 'token-inspector COMMAND --help' for a command's options and examples, "
+        "'token-inspector rules CODE' to look a verdict or doctor code up.",
     )
     parser.add_argument(
         "--version",
@@ -116,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args))
+    except InspectorError as exc:
+        # Every expected failure ends here, the same way: one line, exit 2. The message
+        # may quote a file or a log line, so it is escaped like everything else shown.
+        command = getattr(args, "command", None) or "watch"
+        print(f"token-inspector {command}: {printable(str(exc))}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
