@@ -13,6 +13,7 @@ import pytest
 from inspector.cli.decode import read_token
 from inspector.cli.main import main
 from inspector.demo.idp import LocalIdP
+from inspector.schema_version import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,7 @@ def test_json_output_for_a_genuine_token(
     status = main(["decode", token, "--json", *base(jwks), "--expect-aud", idp.api_app_id])
     doc = json.loads(capsys.readouterr().out)
     assert status == 0
+    assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["token"]["verified"] is True
     assert doc["token"]["idp"] == "entra-v2"
     assert doc["subject"] == "abeli@contoso.example"

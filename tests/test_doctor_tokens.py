@@ -13,6 +13,7 @@ from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.schema import SchemaAuthorization
+from inspector.schema_version import SCHEMA_VERSION
 from tests.support.doctor_cli import run_doctor_cli
 from tests.support.nginx import requires_headers_more
 from tests.support.reference_site import MCP_PATH, ReferenceSite
@@ -50,9 +51,9 @@ def send(site: ReferenceSite, token: str, count: int = 1) -> None:
 
 def test_matching_profile_passes(site: ReferenceSite, idp: LocalIdP) -> None:
     report = doctor(site, profile=good_profile(idp))
-    assert report.finding("profile-issuer").status is Status.PASS  # type: ignore[union-attr]
-    assert report.finding("profile-jwk-url").status is Status.PASS  # type: ignore[union-attr]
-    assert report.finding("profile-jwk-url-not-https").status is Status.WARN  # type: ignore[union-attr]
+    assert report.finding("profile-issuer-matches").status is Status.PASS  # type: ignore[union-attr]
+    assert report.finding("profile-jwk-url-matches").status is Status.PASS  # type: ignore[union-attr]
+    assert report.finding("jwk-url-not-https").status is Status.WARN  # type: ignore[union-attr]
 
 
 def test_profile_with_v1_issuer_and_keys(site: ReferenceSite, idp: LocalIdP) -> None:
@@ -82,7 +83,7 @@ def test_profile_loader_errors_become_a_finding(site: ReferenceSite) -> None:
 
 def test_schema_without_profile(site: ReferenceSite) -> None:
     report = doctor(site, profile_loader=lambda: None)
-    assert report.finding("profile-missing").status is Status.FAIL  # type: ignore[union-attr]
+    assert report.finding("no-profile").status is Status.FAIL  # type: ignore[union-attr]
 
 
 def test_newest_token_agrees(site: ReferenceSite, idp: LocalIdP) -> None:
@@ -149,6 +150,7 @@ def doctor_cli_with_state(
         ]
     )
     document = json.loads(capsys.readouterr().out)
+    assert document["schema_version"] == SCHEMA_VERSION
     findings = {f["code"]: f for s in document["steps"] for f in s["findings"]}
     return status, findings
 
@@ -160,7 +162,7 @@ def test_cli_reads_the_profile_from_the_database(
     status, findings = doctor_cli_with_state(site, tmp_path, capsys, wrong)
     assert status == 1
     assert "profile-issuer-mismatch" in findings
-    assert "profile-jwk-url" in findings
+    assert "profile-jwk-url-matches" in findings
 
 
 # --- with a database: the tokens are also judged with the schema's roles and privileges ---------
@@ -203,8 +205,10 @@ def test_cli_schema_without_profile_names_it_for_the_tokens(
     _status, findings = doctor_cli_with_state(
         site, tmp_path, capsys, None, "--log", str(site.log_path)
     )
-    assert findings["profile-missing"]["status"] == "fail"
-    assert findings["token-no-profile"]["status"] == "fail"
+    # One fact, one code: the verdict's no-profile, reported once (not again per token).
+    assert findings["no-profile"]["status"] == "fail"
+    assert findings["no-profile"]["severity"] == "error"
+    assert "token-no-profile" not in findings
 
 
 def test_unreadable_roles_cost_only_the_role_and_scope_checks(
@@ -228,4 +232,4 @@ def test_unreadable_roles_cost_only_the_role_and_scope_checks(
     assert report.codes().count("profile-roles-unreadable") == 1
     # Judged as before, without the privileges: the token passes what can still be checked.
     assert report.finding("token-ok") is not None, report.codes()
-    assert report.finding("profile-issuer") is not None
+    assert report.finding("profile-issuer-matches") is not None

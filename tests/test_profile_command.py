@@ -21,6 +21,7 @@ import pytest
 
 from inspector.cli.main import main
 from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.schema_version import SCHEMA_VERSION
 from tests.support.https_keys import HttpsKeys, https_keys
 from tests.test_plsql import evaluate
 
@@ -110,6 +111,7 @@ def test_apply_from_stdin_then_show(
     status, out, _ = _run(["profile", "show", "--dsn", f"memory:{state}", "--json"], monkeypatch)
     assert status == 0
     shown = json.loads(out)
+    assert shown["schema_version"] == SCHEMA_VERSION
     assert shown["profile"]["issuer"] == idp.issuer_v2
     assert shown["profile"]["audience"] == idp.entra_v2_claims()["aud"]
     assert shown["profile"]["jwk_url"] == idp.jwks_uri
@@ -141,6 +143,7 @@ def test_dry_run_json_is_the_proposal(
     status, out, _ = _run(argv, monkeypatch, idp.mint(idp.entra_v2_claims()))
     assert status == 0
     data = json.loads(out)
+    assert data["schema_version"] == SCHEMA_VERSION
     assert data["proposed"]["role_claim_name"] is None
     # Scope-based: mcp:connect names no ORDS privilege in the seeded stand-in, so ORDS
     # would refuse the token under this profile, and the proposal says so before apply.
@@ -519,10 +522,12 @@ def test_show_token_with_unreadable_privileges_loses_only_those_checks(
     from inspector.ords.connect import open_repository
     from inspector.ords.connection import ConnectionSettings
     from inspector.ords.standin import InMemoryOrds
+    from tests.support.faulty_ords import faulty
 
     def failing_privileges(settings: ConnectionSettings) -> InMemoryOrds:
-        repo = open_repository(settings)
-        assert isinstance(repo, InMemoryOrds)
+        opened = open_repository(settings)
+        assert isinstance(opened, InMemoryOrds)
+        repo = faulty(opened)
         repo.fail("privileges")
         return repo
 

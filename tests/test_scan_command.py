@@ -21,6 +21,7 @@ from bench.synthetic import EXTENDED_TEMPLATE
 from inspector.cli.main import main
 from inspector.cli.scan import parse_since
 from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.nginx.time import format_time_local
 from parsers.records import Source
@@ -129,9 +130,10 @@ def test_json_lines_one_object_per_attempt(
     assert verdict_codes(by_line[5]) == ["expired"]
     assert "signature-invalid" in verdict_codes(by_line[6])
     assert by_line[6]["token"]["verified"] is False  # type: ignore[index]
+    assert {r["schema_version"] for r in rows} == {SCHEMA_VERSION}
     assert set(rows[0]) >= {
-        "file", "line", "time", "remote_addr", "method", "path", "status", "client",
-        "token", "verdicts", "outcome",
+        "schema_version", "file", "line", "time", "remote_addr", "method", "path", "status",
+        "client", "token", "verdicts", "outcome",
     }  # fmt: skip
 
 
@@ -148,6 +150,8 @@ def test_tokens_never_printed_unless_asked(
     _, rows = run_json(capsys, scan_args(workdir, "--json", "--show-token"))
     raws = {r["token"]["raw"] for r in rows if r["token"]}  # type: ignore[index]
     assert raws == set(tokens.values())
+    # The record path (--show-token) writes the version as the fast path does.
+    assert {r["schema_version"] for r in rows} == {SCHEMA_VERSION}
 
 
 def test_all_and_only_failures(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

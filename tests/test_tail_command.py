@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.redaction import fingerprint
 from tests.follow_support import WAIT
 
@@ -52,6 +53,7 @@ def test_sample_json_has_every_record_with_tokens_redacted(env: dict[str, str]) 
     assert run.returncode == 0, run.stderr
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert len(rows) == 15
+    assert {r["schema_version"] for r in rows} == {SCHEMA_VERSION}
     assert [r["line"] for r in rows] == [*range(1, 15), 16]
     first_auth = next(r for r in rows if r["authorization"])
     assert set(first_auth) >= {
@@ -116,7 +118,7 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
+def test_following_prints_new_lines_and_ctrl_c_exits_130_after_the_summary(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     log = tmp_path / "extended.log"
@@ -177,5 +179,6 @@ def test_following_prints_new_lines_and_ctrl_c_exits_cleanly(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0
+    # 130 like every command interrupted by Ctrl-C, so a script can tell it from the end.
+    assert proc.returncode == 130
     assert err.strip().splitlines()[-1] == "# 1 records, 0 parse failures"

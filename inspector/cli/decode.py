@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.options import (
     add_config_option,
     add_expectation_options,
@@ -23,7 +24,8 @@ from inspector.judge.attempt import redaction_of
 from inspector.judge.engine import build_analyzer
 from inspector.judge.rules import printable
 from inspector.judge.verdicts import Severity, outcome_of
-from inspector.settings import ConfigError, load_config
+from inspector.schema_version import SCHEMA_VERSION
+from inspector.settings import InspectorError
 from parsers.authorization import parse_authorization
 from parsers.printable import printable as terminal_safe
 from parsers.token import MAX_TOKEN_CHARS
@@ -62,6 +64,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+class DecodeInputError(InspectorError, ValueError):
+    """No usable token on the command line or standard input, or a bad ``--at``."""
+
+
 def read_token(arg: str, stdin: TextIO) -> str:
     """The credential from ``arg`` or stdin, without a scheme or header name."""
     text = stdin.read(MAX_TOKEN_CHARS * 2) if arg == "-" else arg
@@ -69,11 +75,11 @@ def read_token(arg: str, stdin: TextIO) -> str:
     if text.lower().startswith("authorization:"):
         text = text.split(":", 1)[1].strip()
     if not text:
-        raise ValueError("no token given (pass it as an argument or on stdin with '-')")
+        raise DecodeInputError("no token given (pass it as an argument or on stdin with '-')")
     auth = parse_authorization(text)
     if auth.scheme is not None and auth.credentials is not None:
         if auth.scheme == "Basic":
-            raise ValueError("that is a Basic credential (a password), not a bearer token")
+            raise DecodeInputError("that is a Basic credential (a password), not a bearer token")
         return auth.credentials
     return text
 
@@ -82,26 +88,27 @@ def _parse_at(value: str) -> datetime:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"--at {value!r} is not an ISO 8601 time") from None
+        raise DecodeInputError(f"--at {value!r} is not an ISO 8601 time") from None
     return when if when.tzinfo else when.astimezone()
 
 
 def run(args: argparse.Namespace) -> int:
     """Analyse the token; 0 when no error verdict, 1 when one holds, 2 on bad input."""
+    analyzer = build_analyzer(settings_from_args(args))
     try:
-        config = load_config(args.config, explicit=args.config is not None)
-        analyzer = build_analyzer(config, args)
         token = read_token(args.token, sys.stdin)
-        at = _parse_at(args.at) if args.at else datetime.now(UTC)
-    except (ConfigError, ValueError, OSError) as exc:
-        print(f"token-inspector decode: {exc}", file=sys.stderr)
-        return 2
+    except OSError as exc:
+        raise DecodeInputError(f"cannot read the token: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise DecodeInputError("cannot read the token: standard input is not text") from None
+    at = _parse_at(args.at) if args.at else datetime.now(UTC)
     report, verdicts = analyzer.analyze_token(token, at=at, status=args.status)
     facts = analyzer.facts(token)
     outcome = outcome_of(verdicts)
     out = sys.stdout
     if args.json:
         doc: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "token": report.as_dict(),
             "subject": redaction_of(facts.subject, claim=True),
             "verdicts": [

@@ -28,6 +28,7 @@ from inspector.ords.proposal import (
     anchor_hint,
     unanchored_warning,
 )
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.printable import printable
 
 
@@ -79,7 +80,8 @@ def apply_profile(args: argparse.Namespace) -> int:
         except Exception as exc:
             raise CommandError(one_line(exc)) from exc
         if args.json and args.dry_run:
-            emit(json.dumps(proposal_json(proposal), indent=2, ensure_ascii=True))
+            doc = {"schema_version": SCHEMA_VERSION, **proposal_json(proposal)}
+            emit(json.dumps(doc, indent=2, ensure_ascii=True))
             return EXIT_OK
         if not args.json:
             emit(render_proposal(proposal, chosen.token, args.show_token))
@@ -167,6 +169,7 @@ def report_result(result: ApplyResult, as_json: bool) -> int:
         emit(
             json.dumps(
                 {
+                    "schema_version": SCHEMA_VERSION,
                     "result": result.result.value,
                     "previous": asdict(result.previous) if result.previous else None,
                     "requested": asdict(result.requested),

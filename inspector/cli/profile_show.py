@@ -23,7 +23,8 @@ from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
 from inspector.judge.verdicts import Severity
 from inspector.ords.errors import one_line
 from inspector.ords.schema import SchemaAuthorization, schema_expectations, unreadable_note
-from inspector.settings import Config
+from inspector.schema_version import SCHEMA_VERSION
+from inspector.settings import Settings
 
 
 def show_profile(args: argparse.Namespace) -> int:
@@ -61,6 +62,7 @@ def show_profile(args: argparse.Namespace) -> int:
         judged = judge_under(args, config, profile, authorization)
     if args.json:
         data: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "connected_schema": connected,
             "schema": schema or connected,
             "profile": asdict(profile) if profile else None,
@@ -98,7 +100,7 @@ def show_profile(args: argparse.Namespace) -> int:
 
 def judge_under(
     args: argparse.Namespace,
-    config: Config,
+    config: Settings,
     profile: JwtProfile | None,
     authorization: SchemaAuthorization | None,
 ) -> dict[str, Any]:
@@ -108,8 +110,8 @@ def judge_under(
     ``authorization`` (None when unreadable) the role or scope checks against its ORDS
     roles and privileges.
     """
-    analyzer = build_analyzer(config, args)
-    anchors = anchored_issuers(config, args, analyzer.expectations)
+    analyzer = build_analyzer(config)
+    anchors = anchored_issuers(config, analyzer.expectations)
     if profile is not None:
         anchors = (*anchors, profile.issuer)
         if analyzer.keys is not None:

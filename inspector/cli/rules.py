@@ -14,9 +14,8 @@ from typing import Any, TextIO
 
 from inspector.doctor.registry import Check, all_checks, find_check
 from inspector.judge.rules import Rule, all_rules, get_rule
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.printable import printable
-
-SCHEMA_VERSION = 1
 
 EPILOG = """\
 examples:

@@ -14,10 +14,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.options import add_config_option, add_log_selection, add_output_options
 from inspector.logs.follow import FollowEvent, StartAt
-from inspector.logs.selection import LogSelectionError, iter_records, select_logs, start_from_args
-from inspector.settings import ConfigError, load_config
+from inspector.logs.selection import iter_records, select_logs, start_from
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.printable import printable
 from parsers.records import LogRecord, ParseFailure
 from parsers.redaction import redact_authorization, redact_credential, redact_text
@@ -48,17 +49,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print records until interrupted (or until the end with ``--no-follow``)."""
+    """Print records until interrupted (or until the end with ``--no-follow``).
+
+    Ctrl-C ends a follow the way it ends every command (exit 130), after the summary.
+    """
     err = sys.stderr
-    try:
-        config = load_config(args.config, explicit=args.config is not None)
-        selection = select_logs(args, config)
-        start = start_from_args(
-            args, default=StartAt("start") if args.no_follow else StartAt("end")
-        )
-    except (ConfigError, LogSelectionError) as exc:
-        print(f"token-inspector tail: {exc}", file=err)
-        return 2
+    logs = settings_from_args(args).logs
+    selection = select_logs(logs)
+    start = start_from(logs, default=StartAt("start") if args.no_follow else StartAt("end"))
     print(f"# reading {', '.join(selection.paths)} with {selection.how}", file=err)
     for warning in selection.warnings:
         print(f"# warning: {warning}", file=err)
@@ -66,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         print("# warning: --show-token prints full bearer tokens; they are credentials", file=err)
     counts: Counter[str] = Counter()
     out = sys.stdout
+    interrupted = False
     try:
         records = iter_records(selection, start, follow=not args.no_follow, poll=args.poll)
         try:
@@ -87,8 +86,10 @@ def run(args: argparse.Namespace) -> int:
         finally:
             records.close()
     except KeyboardInterrupt:
-        pass
+        interrupted = True
     _print_summary(counts, err)
+    if interrupted:
+        return 130
     if args.no_follow and (counts["error"] or counts["permission"]):
         return 1
     return 0
@@ -102,6 +103,7 @@ def record_as_dict(record: LogRecord, *, show_token: bool = False) -> dict[str, 
     """
     text = _shown(show_token)
     return {
+        "schema_version": SCHEMA_VERSION,
         "file": record.source.file,
         "line": record.source.line or None,
         "offset": record.source.offset,

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.verdicts import Severity
 
 if TYPE_CHECKING:
     from inspector.judge.expectations import Expectations
@@ -29,6 +30,21 @@ class Status(StrEnum):
 
 
 _RANK = {Status.PASS: 0, Status.SKIP: 0, Status.WARN: 1, Status.FAIL: 2}
+
+# One severity vocabulary for verdicts and findings: a failed check is an error (it breaks
+# the connection, as an error verdict makes ORDS reject the request), a passed or skipped
+# one only informs.
+_SEVERITY = {
+    Status.FAIL: Severity.ERROR,
+    Status.WARN: Severity.WARN,
+    Status.PASS: Severity.INFO,
+    Status.SKIP: Severity.INFO,
+}
+
+
+def severity_of(status: Status) -> Severity:
+    """A finding's status in the verdicts' words: fail is error, warn warn, pass/skip info."""
+    return _SEVERITY[status]
 
 
 def worst(statuses: Iterable[Status]) -> Status:
@@ -57,6 +73,7 @@ class Finding:
         return {
             "code": self.code,
             "status": self.status.value,
+            "severity": severity_of(self.status).value,
             "message": self.message,
             "observed": self.observed,
             "fix": self.fix,

@@ -60,7 +60,7 @@ def check_profile(
         )
     elif profile is None and options.profile_loader is not None:
         yield Finding(
-            "profile-missing",
+            "no-profile",
             Status.FAIL,
             "the schema has no JWT profile: ORDS rejects every bearer token",
             None,
@@ -116,10 +116,12 @@ def _compare(
             "e.g. v1 https://sts.windows.net/<tid>/)",
         )
     elif issuer is not None:
-        yield Finding("profile-issuer", Status.PASS, "profile issuer matches the metadata", issuer)
+        yield Finding(
+            "profile-issuer-matches", Status.PASS, "profile issuer matches the metadata", issuer
+        )
     if not is_https(profile.jwk_url):
         yield Finding(
-            "profile-jwk-url-not-https",
+            "jwk-url-not-https",
             Status.WARN if options.allow_http else Status.FAIL,
             "the profile's JWK URL is not https: ORDS only fetches keys over https"
             + (" (allowed by --allow-http)" if options.allow_http else ""),
@@ -136,5 +138,8 @@ def _compare(
         )
     elif server.jwks_uri is not None:
         yield Finding(
-            "profile-jwk-url", Status.PASS, "profile JWK URL is the metadata's", server.jwks_uri
+            "profile-jwk-url-matches",
+            Status.PASS,
+            "profile JWK URL is the metadata's",
+            server.jwks_uri,
         )

@@ -75,7 +75,8 @@ def find_check(code: str) -> Check | None:
     verdict registry (``token-expired``); None when the doctor never reports ``code``."""
     if code in _REGISTRY:
         return _REGISTRY[code]
-    if code.startswith(TOKEN_PREFIX):
+    if code.startswith(TOKEN_PREFIX) and code.removeprefix(TOKEN_PREFIX) not in _REGISTRY:
+        # A verdict the doctor reports under its own code (no-profile) never gets the prefix.
         try:
             rule = get_rule(code.removeprefix(TOKEN_PREFIX))
         except KeyError:
@@ -396,9 +397,9 @@ _check(
 )
 _check(
     "5. ORDS profile and tokens",
-    "profile-missing",
+    "no-profile",
     "fail",
-    "the schema has no JWT profile",
+    "the schema has no JWT profile (the verdict `no-profile`: one code for one fact)",
     "`token-inspector profile`",
 )
 _check(
@@ -419,12 +420,18 @@ _check(
     "`p_issuer` differs from the metadata issuer",
     "re-create with the right issuer",
 )
-_check("5. ORDS profile and tokens", "profile-issuer", "pass", "", "")
 _check(
     "5. ORDS profile and tokens",
-    "profile-jwk-url-not-https",
-    "fail (warn with `--allow-http`)",
+    "profile-issuer-matches",
+    "pass",
+    "`p_issuer` is the metadata issuer",
     "",
+)
+_check(
+    "5. ORDS profile and tokens",
+    "jwk-url-not-https",
+    "fail (warn with `--allow-http`)",
+    "the profile's `p_jwk_url` is not https (the verdict `jwk-url-not-https`)",
     "the https `jwks_uri`",
 )
 _check(
@@ -434,7 +441,13 @@ _check(
     "`p_jwk_url` is not the metadata's `jwks_uri` (e.g. v1 keys)",
     "re-create with `jwks_uri`",
 )
-_check("5. ORDS profile and tokens", "profile-jwk-url", "pass", "", "")
+_check(
+    "5. ORDS profile and tokens",
+    "profile-jwk-url-matches",
+    "pass",
+    "`p_jwk_url` is the metadata's `jwks_uri`",
+    "",
+)
 _check(
     "5. ORDS profile and tokens",
     "token-log-unusable",

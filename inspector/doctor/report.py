@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 
 from inspector.doctor.model import DoctorReport, Finding, Status, StepReport
+from inspector.schema_version import SCHEMA_VERSION
 
 MARKS = {Status.PASS: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
 ASCII_MARKS = {Status.PASS: "ok", Status.WARN: "!!", Status.FAIL: "XX", Status.SKIP: "--"}
@@ -63,4 +64,5 @@ def _text_lines(report: DoctorReport, *, ascii_only: bool, verbose: bool) -> Ite
 
 def render_json(report: DoctorReport) -> str:
     """``doctor --json``: one JSON object."""
-    return json.dumps(report.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    doc = {"schema_version": SCHEMA_VERSION, **report.as_dict()}
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -8,7 +8,6 @@ named ``token-<verdict code>``. Tokens are identified by fingerprint only.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Generator
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from inspector.judge.verdicts import Severity
 from inspector.keys.jwks import KeyStore
 from inspector.logs.follow import FollowEvent, StartAt
 from inspector.logs.selection import LogSelectionError, iter_records, select_logs
-from inspector.settings import Config
+from inspector.settings import LogSettings
 from parsers.records import LogRecord
 
 # Lines read from the end of each log to find the newest bearer attempts.
@@ -31,8 +30,9 @@ TAIL_LINES = 5000
 # Follower events meaning a log given with --log cannot be read at all.
 _UNREADABLE = frozenset({"waiting", "permission", "error"})
 
-# Verdicts about the profile or metadata themselves, already judged in steps 3 and 5.
-_JUDGED_ELSEWHERE = frozenset({"jwk-url-not-https"})
+# Verdicts about the profile or metadata themselves, already judged in steps 3 and 5 under
+# the same code: one fact, one finding.
+_JUDGED_ELSEWHERE = frozenset({"jwk-url-not-https", "no-profile"})
 
 _STATUS = {Severity.ERROR: Status.FAIL, Severity.WARN: Status.WARN, Severity.INFO: Status.PASS}
 
@@ -66,15 +66,13 @@ def expectations_for(
 
 
 def _newest_bearer_records(options: DoctorOptions) -> _Newest:
-    args = argparse.Namespace(
-        logs=[str(p) for p in options.logs],
+    logs = LogSettings(
+        paths=tuple(dict.fromkeys(str(p) for p in options.logs)),
         nginx_conf=options.nginx_conf,
-        format=None,
         log_format=options.log_format,
-        escape=None,
     )
     try:
-        selection = select_logs(args, Config())
+        selection = select_logs(logs)
     except LogSelectionError as exc:
         return _Newest((), str(exc))
     found: list[LogRecord] = []

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inspector.judge.verdicts import Outcome, Verdict
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.records import LogRecord
 from parsers.redaction import redact_text
 
@@ -68,6 +69,7 @@ class Attempt:
         """
         rec = self.record
         return {
+            "schema_version": SCHEMA_VERSION,
             "file": rec.source.file,
             "line": rec.source.line,
             "time": rec.time.isoformat() if rec.time else None,

@@ -19,6 +19,7 @@ from inspector.judge.analyzer import Analyzer, keys_pending
 from inspector.judge.attempt import Attempt, TokenReport, redaction_of
 from inspector.judge.verdicts import Outcome, Verdict
 from inspector.logs import bulkscan
+from inspector.schema_version import SCHEMA_VERSION
 from parsers.nginx.time import parse_msec, parse_time_iso8601, parse_time_local
 from parsers.records import LogRecord, Source
 
@@ -85,7 +86,8 @@ class JsonLines:
         when = rec.time
         time_text = self._last_time_text if when is self._last_time else self._time(when)
         pieces.append(
-            f'{{"file": {self.string(rec.source.file)}, "line": {rec.source.line}, '
+            f'{{"schema_version": {SCHEMA_VERSION}, '
+            f'"file": {self.string(rec.source.file)}, "line": {rec.source.line}, '
             f'"time": {time_text}, "remote_addr": {self.redacted(rec.remote_addr)}, '
             f"{self.request(rec.method, rec.path)}, "
         )
@@ -363,7 +365,8 @@ class Answers:
                 rest = hit[2]
             # JSON text is ASCII (ensure_ascii): the head encodes as it is.
             head = (
-                f'{{"file": {file_text}, "line": {line}, "time": {when[1]}, '
+                f'{{"schema_version": {SCHEMA_VERSION}, '
+                f'"file": {file_text}, "line": {line}, "time": {when[1]}, '
                 f'"remote_addr": {redacted_get(addr) or redacted(addr)}, {members}, '
             )
             self.given += 1
