@@ -68,8 +68,15 @@ def wheel_problems(wheel: Path, root: Path) -> list[str]:
 
 
 def _run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    # Nothing of the checkout may leak in: no PYTHONPATH, and a working directory elsewhere.
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    # Nothing of the checkout may leak in (no PYTHONPATH, a working directory elsewhere), and
+    # pip sees no other wheels: a PIP_FIND_LINKS or a pip.conf's find-links would add to
+    # --find-links even with --no-index.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "PYTHONHOME") and not k.startswith("PIP_")
+    }
+    env["PIP_CONFIG_FILE"] = os.devnull
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return subprocess.run(
         argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
