@@ -9,7 +9,7 @@ from pathlib import Path
 
 from inspector.doctor import registry
 from inspector.doctor.runner import STEPS
-from inspector.judge.rules import get_rule
+from inspector.judge.rules import all_rules, get_rule
 from inspector.judge.verdicts import Severity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,3 +100,13 @@ def test_scope_codes_are_the_ones_built_at_run_time() -> None:
     source = (DOCTOR / "resource_metadata.py").read_text()
     assert '"challenge-bare-scope"' in source and '"prm-bare-scope"' in source
     assert 'replace("bare-scope", "scope-qualified")' in source
+
+
+def test_a_code_in_both_registries_is_one_fact_with_one_severity() -> None:
+    checks = {c.code: c for c in registry.all_checks()}
+    shared = set(checks) & {r.code for r in all_rules()}
+    # The doctor reports these facts under the verdict's own code (never profile-missing).
+    assert shared == {"no-profile", "jwk-url-not-https"}
+    for code in shared:
+        assert checks[code].severity is get_rule(code).severity
+    assert registry.find_check("token-no-profile") is None
