@@ -20,8 +20,8 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from inspector.demo.idp import LocalIdP
 from tests.support import loopback_only
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.tool_skips import count_missing, missing_tool
 
 
@@ -81,9 +81,9 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def idp() -> Iterator[LocalIdP]:
+def idp() -> Iterator[FaultyIdP]:
     """A running loopback IdP for one test (files needing another lifetime define their own)."""
-    with LocalIdP() as server:
+    with FaultyIdP() as server:
         yield server
 
 

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.clients import ClientTable
 from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
@@ -20,6 +19,7 @@ from inspector.keys.jwks import KeyStore
 from inspector.ords.standin import InMemoryOrds
 from inspector.settings import ConfigError
 from parsers.records import LogRecord, Source
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.https_keys import https_keys
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -47,24 +47,24 @@ def record(
 
 
 @pytest.fixture(scope="module")
-def idp() -> LocalIdP:
-    return LocalIdP()
+def idp() -> FaultyIdP:
+    return FaultyIdP()
 
 
 @pytest.fixture(scope="module")
-def keys(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
+def keys(idp: FaultyIdP, tmp_path_factory: pytest.TempPathFactory) -> KeyStore:
     path = tmp_path_factory.mktemp("keys") / "jwks.json"
     path.write_text(json.dumps(idp.jwks()))
     return KeyStore(offline_jwks=path)
 
 
 @pytest.fixture(scope="module")
-def good(idp: LocalIdP) -> str:
+def good(idp: FaultyIdP) -> str:
     return idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), upn="abe@contoso.example"))
 
 
 @pytest.fixture
-def analyzer(keys: KeyStore, idp: LocalIdP) -> Analyzer:
+def analyzer(keys: KeyStore, idp: FaultyIdP) -> Analyzer:
     exp = Expectations(issuer=idp.issuer_v2, audience=idp.api_app_id, role_claim="/roles")
     return Analyzer(keys, exp)
 
@@ -93,14 +93,14 @@ def test_forbidden_with_clean_token_is_rejected_by_server(analyzer: Analyzer, go
     assert codes(analyzer.analyze(record(f"Bearer {good}", 403)).verdicts) == ["rejected-by-server"]
 
 
-def test_success_despite_errors(analyzer: Analyzer, idp: LocalIdP) -> None:
+def test_success_despite_errors(analyzer: Analyzer, idp: FaultyIdP) -> None:
     bad = idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), aud="api://other"))
     attempt = analyzer.analyze(record(f"Bearer {bad}", 200))
     assert codes(attempt.verdicts) == ["audience-mismatch", "accepted-despite-errors"]
     assert "audience-mismatch" in attempt.verdicts[-1].message
 
 
-def test_rejection_explained_by_the_token_adds_nothing(analyzer: Analyzer, idp: LocalIdP) -> None:
+def test_rejection_explained_by_the_token_adds_nothing(analyzer: Analyzer, idp: FaultyIdP) -> None:
     bad = idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), aud="api://other"))
     assert codes(analyzer.analyze(record(f"Bearer {bad}", 401)).verdicts) == ["audience-mismatch"]
 
@@ -138,7 +138,7 @@ def test_record_without_time_uses_now(analyzer: Analyzer, good: str) -> None:
     assert "expired" in codes(analyzer.analyze(rec, now=WHEN + timedelta(days=1)).verdicts)
 
 
-def test_each_token_is_decoded_and_verified_once(keys: KeyStore, idp: LocalIdP) -> None:
+def test_each_token_is_decoded_and_verified_once(keys: KeyStore, idp: FaultyIdP) -> None:
     analyzer = Analyzer(keys, Expectations())
     tokens = [idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), oid=str(i))) for i in range(3)]
     for i in range(300):
@@ -150,7 +150,7 @@ def test_each_token_is_decoded_and_verified_once(keys: KeyStore, idp: LocalIdP) 
     assert analyzer.cache_stats[1] == 3
 
 
-def test_cache_is_bounded(keys: KeyStore, idp: LocalIdP) -> None:
+def test_cache_is_bounded(keys: KeyStore, idp: FaultyIdP) -> None:
     analyzer = Analyzer(None, Expectations(), cache_size=4)
     for i in range(10):
         analyzer.analyze_token(idp.mint({"iss": "x", "n": i}))
@@ -169,7 +169,7 @@ def test_with_expectations_shares_the_token_cache(analyzer: Analyzer, good: str)
 
 
 def test_proposed_profile_answers_will_this_token_pass(
-    analyzer: Analyzer, good: str, idp: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    analyzer: Analyzer, good: str, idp: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from inspector.judge.ords_objects import JwtProfile
 
@@ -198,7 +198,7 @@ def test_clients_table_is_extendable() -> None:
         ClientTable.from_config({"(": "broken"})
 
 
-def test_threads_share_one_analyzer(analyzer: Analyzer, idp: LocalIdP) -> None:
+def test_threads_share_one_analyzer(analyzer: Analyzer, idp: FaultyIdP) -> None:
     tokens = [idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), oid=str(i))) for i in range(8)]
     errors: list[BaseException] = []
 
@@ -288,13 +288,13 @@ def test_any_claim_values_yield_verdicts(claims: dict[str, object]) -> None:
 
 
 def test_key_rollover_is_picked_up_after_kid_not_found(
-    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
+    idp: FaultyIdP, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import inspector.judge.analyzer as analyzer_module
     from inspector.demo.idp import generate_rsa_key
 
     first, second = generate_rsa_key(kid="rolled-1"), generate_rsa_key(kid="rolled-2")
-    with LocalIdP(keys=list(idp.keys)) as live:
+    with FaultyIdP(keys=list(idp.keys)) as live:
         store = KeyStore(trusted_issuers=[live.issuer], min_refresh_interval=0)
         analyzer = Analyzer(store, Expectations())
         rec = record(f"Bearer {live.mint(live.entra_v2_claims(), key=first)}", 200, time=None)
@@ -324,11 +324,11 @@ def reference_roles(*extra_roles: str) -> dict[str, tuple[str, ...]]:
     return role_privileges(ords.roles(), ords.privileges())
 
 
-def mint(idp: LocalIdP, **claims: object) -> str:
+def mint(idp: FaultyIdP, **claims: object) -> str:
     return idp.mint(idp.entra_v2_claims(now=WHEN.timestamp(), **claims))
 
 
-def role_based(idp: LocalIdP) -> Expectations:
+def role_based(idp: FaultyIdP) -> Expectations:
     """A role-based profile's expectations (keys from the offline JWKS, not a JWK URL)."""
     return Expectations(
         issuer=idp.issuer_v2, audience=idp.api_app_id, role_claim="/roles", profile_state="present"
@@ -336,14 +336,14 @@ def role_based(idp: LocalIdP) -> Expectations:
 
 
 def test_without_a_database_a_clean_401_stays_rejected_by_server(
-    keys: KeyStore, idp: LocalIdP
+    keys: KeyStore, idp: FaultyIdP
 ) -> None:
     attempt = Analyzer(keys, Expectations()).analyze(record(f"Bearer {mint(idp)}", 401))
     assert codes(attempt.verdicts)[-1] == "rejected-by-server"
     assert "no-profile" not in codes(attempt.verdicts)
 
 
-def test_schema_without_profile_says_no_profile(keys: KeyStore, idp: LocalIdP) -> None:
+def test_schema_without_profile_says_no_profile(keys: KeyStore, idp: FaultyIdP) -> None:
     analyzer = Analyzer(keys, Expectations.from_schema(None, reference_roles()))
     attempt = analyzer.analyze(record(f"Bearer {mint(idp)}", 401))
     found = codes(attempt.verdicts)
@@ -358,7 +358,7 @@ def test_schema_without_profile_says_no_profile(keys: KeyStore, idp: LocalIdP) -
     assert "no-profile" in accepted.verdicts[-1].message
 
 
-def test_role_based_profile_and_known_roles(keys: KeyStore, idp: LocalIdP) -> None:
+def test_role_based_profile_and_known_roles(keys: KeyStore, idp: FaultyIdP) -> None:
     analyzer = Analyzer(
         keys, role_based(idp).merged(Expectations(ords_roles=reference_roles("Reader")))
     )
@@ -376,12 +376,12 @@ def test_role_based_profile_and_known_roles(keys: KeyStore, idp: LocalIdP) -> No
     ]
 
 
-def scope_based(idp: LocalIdP) -> Expectations:
+def scope_based(idp: FaultyIdP) -> Expectations:
     """A scope-based profile's expectations (no role claim), as the schema reports it."""
     return Expectations(issuer=idp.issuer_v2, audience=idp.api_app_id, profile_state="present")
 
 
-def test_scope_based_profile_and_known_privileges(keys: KeyStore, idp: LocalIdP) -> None:
+def test_scope_based_profile_and_known_privileges(keys: KeyStore, idp: FaultyIdP) -> None:
     ords = InMemoryOrds()
     schema = Expectations(ords_privileges=privilege_protects(ords.privileges()))
     analyzer = Analyzer(keys, scope_based(idp).merged(schema))

@@ -29,7 +29,8 @@ from inspector.ords.proposal import (
     ProposalOptions,
     build_proposal,
 )
-from inspector.ords.standin import InMemoryOrds, make_standin
+from inspector.ords.standin import InMemoryOrds
+from tests.support.faulty_ords import FaultyOrds
 
 OLD = JwtProfile(
     issuer="https://sts.windows.net/5b3f9c2e-7a41-4d8e-9c1b-2e6f0a4d8b17/",
@@ -75,8 +76,10 @@ def _proposal(
     return proposal, raw
 
 
-def _standin(**options: Any) -> InMemoryOrds:
-    return make_standin(profile=OLD, allow_http_jwk_url=True, **options)
+def _standin(**options: Any) -> FaultyOrds:
+    repo = FaultyOrds(allow_http_jwk_url=True, **options)
+    repo.set_profile(OLD)
+    return repo
 
 
 def test_success_replaces_and_commits(idp: LocalIdP, tmp_path: Path) -> None:

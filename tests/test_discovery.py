@@ -12,7 +12,6 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inspector.demo.idp import LocalIdP
 from inspector.keys.discovery import (
     ENTRA_V1_HOSTS,
     candidate_metadata_urls,
@@ -24,11 +23,12 @@ from inspector.keys.discovery import (
     resolve_issuer_template,
 )
 from inspector.keys.http import HttpClient, url_problem
+from tests.support.faulty_idp import FaultyIdP
 
 
 @pytest.fixture
-def generic() -> Iterator[LocalIdP]:
-    with LocalIdP(flavour="generic") as server:
+def generic() -> Iterator[FaultyIdP]:
+    with FaultyIdP(flavour="generic") as server:
         yield server
 
 
@@ -145,7 +145,7 @@ def test_issuer_comparison_is_exact(meta: str, token: str, claims: dict[str, str
 # -- discovery against the loopback IdP -----------------------------------------------
 
 
-def test_entra_discovery_requests_urls_in_mcp_order(idp: LocalIdP) -> None:
+def test_entra_discovery_requests_urls_in_mcp_order(idp: FaultyIdP) -> None:
     result = discover(idp.issuer_v2)
     path = f"/{idp.tenant_id}/v2.0"
     assert idp.request_log == [
@@ -160,14 +160,14 @@ def test_entra_discovery_requests_urls_in_mcp_order(idp: LocalIdP) -> None:
     assert result.summary().startswith("metadata from ")
 
 
-def test_entra_v1_issuer_on_the_local_host(idp: LocalIdP) -> None:
+def test_entra_v1_issuer_on_the_local_host(idp: FaultyIdP) -> None:
     result = discover(idp.issuer_v1)
     assert result.ok, result.problem
     assert idp.request_log[-1] == f"/{idp.tenant_id}/.well-known/openid-configuration"
     assert result.jwks_uri == idp.jwks_uri_v1
 
 
-def test_generic_rfc8414_document_answers_first(generic: LocalIdP) -> None:
+def test_generic_rfc8414_document_answers_first(generic: FaultyIdP) -> None:
     result = discover(generic.issuer)
     assert result.ok, result.problem
     assert generic.request_log == ["/.well-known/oauth-authorization-server/oauth2/default"]
@@ -175,26 +175,26 @@ def test_generic_rfc8414_document_answers_first(generic: LocalIdP) -> None:
 
 
 def test_generic_issuer_without_path() -> None:
-    with LocalIdP(flavour="generic", path_issuer=False) as server:
+    with FaultyIdP(flavour="generic", path_issuer=False) as server:
         result = discover(server.issuer)
         assert result.ok, result.problem
         assert server.request_log == ["/.well-known/oauth-authorization-server"]
 
 
-def test_templated_common_document_resolves_with_tid(idp: LocalIdP) -> None:
+def test_templated_common_document_resolves_with_tid(idp: FaultyIdP) -> None:
     claims = idp.entra_v2_claims()
     result = fetch_metadata(idp.common_metadata_url, issuer=idp.issuer_v2, claims=claims)
     assert result.ok, result.problem
     assert result.metadata_issuer == f"{idp.base_url}/{{tenantid}}/v2.0"
 
 
-def test_templated_document_without_tid_is_rejected(idp: LocalIdP) -> None:
+def test_templated_document_without_tid_is_rejected(idp: FaultyIdP) -> None:
     result = fetch_metadata(idp.common_metadata_url, issuer=idp.issuer_v2, claims={})
     assert not result.ok
     assert result.problem and "{tenantid} template" in result.problem
 
 
-def test_templated_document_with_another_tenant_does_not_match(idp: LocalIdP) -> None:
+def test_templated_document_with_another_tenant_does_not_match(idp: FaultyIdP) -> None:
     claims = {"tid": "00000000-0000-0000-0000-000000000000"}
     result = fetch_metadata(idp.common_metadata_url, issuer=idp.issuer_v2, claims=claims)
     assert result.problem and "does not match" in result.problem
@@ -206,7 +206,7 @@ def test_template_is_left_alone_without_a_string_tid() -> None:
     assert resolve_issuer_template(template, {"tid": "t1"}).endswith("/t1/v2.0")
 
 
-def test_issuer_mismatch_is_reported_with_both_values(idp: LocalIdP) -> None:
+def test_issuer_mismatch_is_reported_with_both_values(idp: FaultyIdP) -> None:
     idp.set_metadata_override({"issuer": "https://evil.example/", "jwks_uri": idp.jwks_uri})
     result = discover(idp.issuer_v2)
     assert not result.ok
@@ -223,19 +223,19 @@ def test_trailing_slash_difference_is_named() -> None:
     assert issuer_mismatch("https://idp.example/", "https://idp.example/") is None
 
 
-def test_metadata_without_jwks_uri_is_rejected(idp: LocalIdP) -> None:
+def test_metadata_without_jwks_uri_is_rejected(idp: FaultyIdP) -> None:
     idp.set_metadata_override({"issuer": idp.issuer_v2})
     result = discover(idp.issuer_v2)
     assert result.problem and "no jwks_uri" in result.problem
 
 
-def test_metadata_with_a_non_http_jwks_uri_is_rejected(idp: LocalIdP) -> None:
+def test_metadata_with_a_non_http_jwks_uri_is_rejected(idp: FaultyIdP) -> None:
     idp.set_metadata_override({"issuer": idp.issuer_v2, "jwks_uri": "file:///etc/passwd"})
     result = discover(idp.issuer_v2)
     assert result.problem and "only http(s)" in result.problem
 
 
-def test_invalid_json_and_non_object_json_are_rejected(idp: LocalIdP) -> None:
+def test_invalid_json_and_non_object_json_are_rejected(idp: FaultyIdP) -> None:
     idp.set_metadata_override(body=b"<html>hello</html>", content_type="text/html")
     result = discover(idp.issuer_v2)
     assert result.problem and "not JSON" in result.problem
@@ -243,7 +243,7 @@ def test_invalid_json_and_non_object_json_are_rejected(idp: LocalIdP) -> None:
     assert "not an object" in (discover(idp.issuer_v2).problem or "")
 
 
-def test_server_down_is_a_one_line_connection_refused(idp: LocalIdP) -> None:
+def test_server_down_is_a_one_line_connection_refused(idp: FaultyIdP) -> None:
     issuer = idp.issuer_v2
     idp.down()
     result = discover(issuer)
@@ -254,7 +254,7 @@ def test_server_down_is_a_one_line_connection_refused(idp: LocalIdP) -> None:
     assert len(result.tried) == 1
 
 
-def test_hanging_server_is_bounded_by_the_timeout(idp: LocalIdP) -> None:
+def test_hanging_server_is_bounded_by_the_timeout(idp: FaultyIdP) -> None:
     idp.hang(30)
     result = discover(idp.issuer_v2, http=HttpClient(timeout=0.5))
     assert not result.ok
@@ -262,27 +262,27 @@ def test_hanging_server_is_bounded_by_the_timeout(idp: LocalIdP) -> None:
     assert len(result.tried) == 1
 
 
-def test_server_errors_are_recorded_per_url(idp: LocalIdP) -> None:
+def test_server_errors_are_recorded_per_url(idp: FaultyIdP) -> None:
     idp.fail_next(3, status=503)
     result = discover(idp.issuer_v2)
     assert [t.status for t in result.tried] == [503, 503, 503]
     assert result.problem and "3 URLs tried (503, 503, 503)" in result.problem
 
 
-def test_oversized_document_is_refused_by_declared_length(idp: LocalIdP) -> None:
+def test_oversized_document_is_refused_by_declared_length(idp: FaultyIdP) -> None:
     idp.set_metadata_override(body=b" " * (2 * 1024 * 1024))
     result = discover(idp.issuer_v2)
     assert result.problem and "larger than 1024 KiB refused" in result.problem
 
 
-def test_oversized_document_is_refused_while_reading(idp: LocalIdP) -> None:
+def test_oversized_document_is_refused_while_reading(idp: FaultyIdP) -> None:
     body = json.dumps({"issuer": idp.issuer_v2, "pad": "x" * 50_000}).encode()
     idp.set_metadata_override(body=body, send_length=False)
     result = discover(idp.issuer_v2, http=HttpClient(max_bytes=10_000))
     assert result.problem and "larger than 9 KiB refused" in result.problem
 
 
-def test_redirect_within_http_is_followed(idp: LocalIdP) -> None:
+def test_redirect_within_http_is_followed(idp: FaultyIdP) -> None:
     idp.set_metadata_override(
         path="/moved", status=302, body=b"", headers={"Location": idp.metadata_url}
     )
@@ -291,7 +291,7 @@ def test_redirect_within_http_is_followed(idp: LocalIdP) -> None:
     assert idp.request_log == ["/moved", f"/{idp.tenant_id}/v2.0/.well-known/openid-configuration"]
 
 
-def test_redirect_to_another_scheme_is_refused(idp: LocalIdP) -> None:
+def test_redirect_to_another_scheme_is_refused(idp: FaultyIdP) -> None:
     idp.set_metadata_override(
         path="/moved", status=302, body=b"", headers={"Location": "file:///etc/passwd"}
     )
@@ -300,7 +300,7 @@ def test_redirect_to_another_scheme_is_refused(idp: LocalIdP) -> None:
     assert idp.request_log == ["/moved"]
 
 
-def test_redirect_loop_ends(idp: LocalIdP) -> None:
+def test_redirect_loop_ends(idp: FaultyIdP) -> None:
     idp.set_metadata_override(path="/loop", status=302, body=b"", headers={"Location": "/loop"})
     result = fetch_metadata(idp.base_url + "/loop")
     assert result.problem and "more than 5 redirects" in result.problem
@@ -323,7 +323,7 @@ def test_redirect_from_https_to_http_is_refused() -> None:
 # -- offline metadata -----------------------------------------------------------------
 
 
-def test_offline_metadata_file_is_checked_like_a_fetch(tmp_path: Path, idp: LocalIdP) -> None:
+def test_offline_metadata_file_is_checked_like_a_fetch(tmp_path: Path, idp: FaultyIdP) -> None:
     path = tmp_path / "openid-configuration.json"
     path.write_text(json.dumps(idp.metadata()))
     good = load_metadata(path, issuer=idp.issuer_v2)

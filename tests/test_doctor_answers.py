@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Finding, Status, run_doctor
 from inspector.doctor.challenge import REWRITE_FIX
 from tests.support.doctor_cli import run_doctor_cli
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import closed_port
 from tests.support.scripted_http import Reply, ScriptedServer
 
@@ -169,7 +169,7 @@ def test_cli_exits_1_on_an_answer_other_than_401(
 
 
 def test_401_without_www_authenticate_fails_and_the_chain_goes_on_at_the_well_known_root(
-    server: ScriptedServer, idp: LocalIdP
+    server: ScriptedServer, idp: FaultyIdP
 ) -> None:
     server.routes[MCP] = Reply(401, [], b"")
     server.routes[PRM] = Reply.json(
@@ -274,7 +274,7 @@ def silent_port() -> Iterator[int]:
         yield int(sock.getsockname()[1])
 
 
-def _chain_to_jwks(server: ScriptedServer, idp: LocalIdP, jwks_uri: str) -> None:
+def _chain_to_jwks(server: ScriptedServer, idp: FaultyIdP, jwks_uri: str) -> None:
     """A correct 401 and metadata, with the IdP's metadata naming ``jwks_uri``."""
     server.routes[MCP] = Reply(
         401,
@@ -313,7 +313,7 @@ def _assert_unreachable(report: DoctorReport, jwks_uri: str, why: str) -> None:
     assert report.failed
 
 
-def test_jwks_port_refusing_connections(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_jwks_port_refusing_connections(server: ScriptedServer, idp: FaultyIdP) -> None:
     with closed_port() as port:
         jwks_uri = f"http://127.0.0.1:{port}/keys"
         _chain_to_jwks(server, idp, jwks_uri)
@@ -333,7 +333,7 @@ def test_jwks_port_refusing_connections(server: ScriptedServer, idp: LocalIdP) -
     ids=["404", "500", "html", "json-list", "empty"],
 )
 def test_jwks_answering_without_a_key_set(
-    server: ScriptedServer, idp: LocalIdP, status: int, body: bytes | None, why: str | None
+    server: ScriptedServer, idp: FaultyIdP, status: int, body: bytes | None, why: str | None
 ) -> None:
     path = "/keys-elsewhere"
     jwks_uri = idp.base_url + path
@@ -352,7 +352,7 @@ def test_jwks_answering_without_a_key_set(
 
 
 def test_jwks_that_never_answers_is_given_up_after_the_timeout(
-    server: ScriptedServer, idp: LocalIdP
+    server: ScriptedServer, idp: FaultyIdP
 ) -> None:
     with silent_port() as port:
         jwks_uri = f"http://127.0.0.1:{port}/keys"
@@ -366,7 +366,7 @@ def test_jwks_that_never_answers_is_given_up_after_the_timeout(
 
 
 def test_cli_exits_1_when_the_jwks_is_unreachable(
-    server: ScriptedServer, idp: LocalIdP, capsys: pytest.CaptureFixture[str]
+    server: ScriptedServer, idp: FaultyIdP, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with closed_port() as port:
         jwks_uri = f"http://127.0.0.1:{port}/keys"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import check_config, requires_headers_more
 from tests.support.reference_site import ReferenceSite, SiteVariant
 
@@ -16,8 +16,8 @@ pytestmark = [requires_headers_more, pytest.mark.nginx]
 
 
 @pytest.fixture
-def idp() -> Iterator[LocalIdP]:
-    with LocalIdP() as provider:
+def idp() -> Iterator[FaultyIdP]:
+    with FaultyIdP() as provider:
         yield provider
 
 
@@ -27,7 +27,7 @@ def doctor(site: ReferenceSite, **options: object) -> DoctorReport:
     return run_doctor(DoctorOptions(site.mcp_url, **settings))  # type: ignore[arg-type]
 
 
-def run_variant(tmp_path: Path, idp: LocalIdP, variant: SiteVariant) -> DoctorReport:
+def run_variant(tmp_path: Path, idp: FaultyIdP, variant: SiteVariant) -> DoctorReport:
     with ReferenceSite(tmp_path, idp, variant) as site:
         return doctor(site)
 
@@ -37,7 +37,7 @@ def status_of(report: DoctorReport, code: str) -> Status | None:
     return finding.status if finding else None
 
 
-def test_reference_setup_has_no_failure(tmp_path: Path, idp: LocalIdP) -> None:
+def test_reference_setup_has_no_failure(tmp_path: Path, idp: FaultyIdP) -> None:
     with ReferenceSite(tmp_path, idp) as site:
         report = doctor(site)
     assert not report.failed, report.codes(Status.FAIL)
@@ -69,21 +69,21 @@ def test_reference_setup_has_no_failure(tmp_path: Path, idp: LocalIdP) -> None:
     }
 
 
-def test_without_allow_http_plain_http_fails(tmp_path: Path, idp: LocalIdP) -> None:
+def test_without_allow_http_plain_http_fails(tmp_path: Path, idp: FaultyIdP) -> None:
     with ReferenceSite(tmp_path, idp) as site:
         report = doctor(site, allow_http=False)
     assert status_of(report, "jwks-uri-not-https") is Status.FAIL
     assert status_of(report, "mcp-url-not-https") is Status.FAIL
 
 
-def test_challenge_without_resource_metadata(tmp_path: Path, idp: LocalIdP) -> None:
+def test_challenge_without_resource_metadata(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(resource_metadata=False))
     assert status_of(report, "challenge-no-resource-metadata") is Status.FAIL
     # The chain goes on with the well-known root, as a connector falling back would.
     assert status_of(report, "prm-reachable") is Status.PASS
 
 
-def test_bare_scope_with_entra(tmp_path: Path, idp: LocalIdP) -> None:
+def test_bare_scope_with_entra(tmp_path: Path, idp: FaultyIdP) -> None:
     variant = SiteVariant(scope="mcp:connect", scopes_supported=("mcp:connect",))
     report = run_variant(tmp_path, idp, variant)
     assert status_of(report, "challenge-bare-scope") is Status.FAIL
@@ -93,18 +93,18 @@ def test_bare_scope_with_entra(tmp_path: Path, idp: LocalIdP) -> None:
 
 def test_bare_scope_is_fine_for_a_generic_idp(tmp_path: Path) -> None:
     variant = SiteVariant(scope="mcp:connect", scopes_supported=("mcp:connect",))
-    with LocalIdP(flavour="generic") as generic:
+    with FaultyIdP(flavour="generic") as generic:
         report = run_variant(tmp_path, generic, variant)
     assert "challenge-bare-scope" not in report.codes()
     assert status_of(report, "as-metadata-found") is Status.PASS
 
 
-def test_challenge_without_scope(tmp_path: Path, idp: LocalIdP) -> None:
+def test_challenge_without_scope(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(scope=None))
     assert status_of(report, "challenge-no-scope") is Status.WARN
 
 
-def test_wrong_resource(tmp_path: Path, idp: LocalIdP) -> None:
+def test_wrong_resource(tmp_path: Path, idp: FaultyIdP) -> None:
     site = ReferenceSite(tmp_path, idp)
     # The port (and so the MCP URL) is fixed at construction: derive the wrong resource.
     site.variant = SiteVariant(resource=site.mcp_url + "/")
@@ -115,7 +115,7 @@ def test_wrong_resource(tmp_path: Path, idp: LocalIdP) -> None:
     assert "trailing slash" in finding.message
 
 
-def test_missing_metadata_file(tmp_path: Path, idp: LocalIdP) -> None:
+def test_missing_metadata_file(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(metadata_file=False))
     finding = report.finding("prm-unreachable")
     assert finding is not None and finding.status is Status.FAIL
@@ -123,21 +123,21 @@ def test_missing_metadata_file(tmp_path: Path, idp: LocalIdP) -> None:
     assert status_of(report, "authorization-server-skipped") is Status.SKIP
 
 
-def test_issuer_mismatch(tmp_path: Path, idp: LocalIdP) -> None:
+def test_issuer_mismatch(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(authorization_server="{issuer}/"))
     finding = report.finding("as-issuer-mismatch")
     assert finding is not None and finding.status is Status.FAIL
     assert "trailing slash" in (finding.observed or "")
 
 
-def test_unreachable_authorization_server(tmp_path: Path, idp: LocalIdP) -> None:
+def test_unreachable_authorization_server(tmp_path: Path, idp: FaultyIdP) -> None:
     idp.fail_next(10, status=503)
     report = run_variant(tmp_path, idp, SiteVariant())
     assert status_of(report, "as-metadata-unreachable") is Status.FAIL
     assert status_of(report, "jwks-skipped") is Status.SKIP
 
 
-def test_hs_only_keys(tmp_path: Path, idp: LocalIdP) -> None:
+def test_hs_only_keys(tmp_path: Path, idp: FaultyIdP) -> None:
     jwks_path = f"/{idp.tenant_id}/discovery/v2.0/keys"
     idp.set_metadata_override(
         {"keys": [{"kty": "oct", "kid": "shared", "alg": "HS256", "k": "c2VjcmV0"}]},
@@ -149,7 +149,7 @@ def test_hs_only_keys(tmp_path: Path, idp: LocalIdP) -> None:
     assert "symmetric" in (finding.observed or "")
 
 
-def test_ec_only_keys_are_not_usable_by_ords(tmp_path: Path, idp: LocalIdP) -> None:
+def test_ec_only_keys_are_not_usable_by_ords(tmp_path: Path, idp: FaultyIdP) -> None:
     from inspector.demo.idp import generate_ec_key
 
     idp.keys[:] = [generate_ec_key()]
@@ -158,14 +158,14 @@ def test_ec_only_keys_are_not_usable_by_ords(tmp_path: Path, idp: LocalIdP) -> N
     assert finding is not None and "EC/ES256" in (finding.observed or "")
 
 
-def test_world_readable_log(tmp_path: Path, idp: LocalIdP) -> None:
+def test_world_readable_log(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(log_mode=0o644))
     finding = report.finding("nginx-log-world-readable")
     assert finding is not None and finding.status is Status.FAIL
     assert "-rw-r--r--" in (finding.observed or "")
 
 
-def test_undefined_format_is_what_nginx_refuses(tmp_path: Path, idp: LocalIdP) -> None:
+def test_undefined_format_is_what_nginx_refuses(tmp_path: Path, idp: FaultyIdP) -> None:
     with ReferenceSite(tmp_path, idp) as site:
         broken = site.write_variant_conf(SiteVariant(access_log_format="extnded"), "broken.conf")
         report = doctor(site, nginx_conf=broken)
@@ -174,7 +174,7 @@ def test_undefined_format_is_what_nginx_refuses(tmp_path: Path, idp: LocalIdP) -
     assert verdict.returncode != 0 and "unknown log format" in verdict.stderr
 
 
-def test_headers_more_not_loaded_is_what_nginx_refuses(tmp_path: Path, idp: LocalIdP) -> None:
+def test_headers_more_not_loaded_is_what_nginx_refuses(tmp_path: Path, idp: FaultyIdP) -> None:
     with ReferenceSite(tmp_path, idp) as site:
         broken = site.write_variant_conf(SiteVariant(load_headers_more=False), "nomore.conf")
         report = doctor(site, nginx_conf=broken)
@@ -183,7 +183,7 @@ def test_headers_more_not_loaded_is_what_nginx_refuses(tmp_path: Path, idp: Loca
     assert verdict.returncode != 0 and "more_clear_headers" in verdict.stderr
 
 
-def test_ords_realm_leaks_without_more_clear_headers(tmp_path: Path, idp: LocalIdP) -> None:
+def test_ords_realm_leaks_without_more_clear_headers(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(clear_ords_challenge=False))
     finding = report.finding("challenge-ords-realm-leak")
     assert finding is not None and finding.status is Status.WARN
@@ -192,26 +192,26 @@ def test_ords_realm_leaks_without_more_clear_headers(tmp_path: Path, idp: LocalI
     assert status_of(report, "challenge-resource-metadata") is Status.PASS
 
 
-def test_cors_missing(tmp_path: Path, idp: LocalIdP) -> None:
+def test_cors_missing(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(cors=False))
     assert status_of(report, "cors-missing") is Status.WARN
     assert not report.failed
 
 
-def test_scope_mismatch(tmp_path: Path, idp: LocalIdP) -> None:
+def test_scope_mismatch(tmp_path: Path, idp: FaultyIdP) -> None:
     variant = SiteVariant(scopes_supported=("api://{app}/other",))
     report = run_variant(tmp_path, idp, variant)
     assert status_of(report, "prm-scope-mismatch") is Status.WARN
 
 
-def test_no_authorization_servers(tmp_path: Path, idp: LocalIdP) -> None:
+def test_no_authorization_servers(tmp_path: Path, idp: FaultyIdP) -> None:
     variant = SiteVariant(extra_document={"authorization_servers": []})
     report = run_variant(tmp_path, idp, variant)
     assert status_of(report, "prm-no-authorization-servers") is Status.FAIL
     assert status_of(report, "authorization-server-skipped") is Status.SKIP
 
 
-def test_findings_stream_before_the_report(tmp_path: Path, idp: LocalIdP) -> None:
+def test_findings_stream_before_the_report(tmp_path: Path, idp: FaultyIdP) -> None:
     seen: list[object] = []
     with ReferenceSite(tmp_path, idp) as site:
         report = run_doctor(

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, DoctorReport, Status, run_doctor
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import closed_port
 from tests.support.scripted_http import Reply, ScriptedServer
 
@@ -26,7 +26,7 @@ def challenge(server: ScriptedServer, *fields: str, status: int = 401) -> None:
     server.routes[MCP] = Reply(status, [("WWW-Authenticate", f) for f in fields], b"{}")
 
 
-def metadata(server: ScriptedServer, idp: LocalIdP, path: str, **overrides: object) -> None:
+def metadata(server: ScriptedServer, idp: FaultyIdP, path: str, **overrides: object) -> None:
     document: dict[str, object] = {
         "resource": server.origin + MCP,
         "authorization_servers": [idp.issuer],
@@ -36,7 +36,7 @@ def metadata(server: ScriptedServer, idp: LocalIdP, path: str, **overrides: obje
     server.routes[path] = Reply.json(document)
 
 
-def good_challenge(server: ScriptedServer, idp: LocalIdP) -> str:
+def good_challenge(server: ScriptedServer, idp: FaultyIdP) -> str:
     return (
         f'Bearer resource_metadata="{server.origin}/.well-known/oauth-protected-resource", '
         f'scope="api://{idp.api_app_id}/mcp:connect"'
@@ -98,7 +98,7 @@ def test_ords_challenge_alone_fails_twice(server: ScriptedServer) -> None:
     assert status_of(report, "challenge-no-resource-metadata") is Status.FAIL
 
 
-def test_ords_challenge_next_to_the_rewrite_warns(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_ords_challenge_next_to_the_rewrite_warns(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, ORDS, good_challenge(server, idp))
     metadata(server, idp, "/.well-known/oauth-protected-resource")
     report = doctor(server)
@@ -139,7 +139,7 @@ def test_cors_present_but_challenge_not_exposed(server: ScriptedServer) -> None:
     assert status_of(report, "cors-challenge-not-exposed") is Status.WARN
 
 
-def test_metadata_not_json(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_metadata_not_json(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     server.routes["/.well-known/oauth-protected-resource"] = Reply(
         200, [("Content-Type", "text/html")], b"<html>welcome to nginx</html>"
@@ -148,7 +148,7 @@ def test_metadata_not_json(server: ScriptedServer, idp: LocalIdP) -> None:
     assert status_of(report, "prm-not-json") is Status.FAIL
 
 
-def test_metadata_with_wrong_content_type(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_metadata_with_wrong_content_type(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     metadata(server, idp, "/.well-known/oauth-protected-resource")
     reply = server.routes["/.well-known/oauth-protected-resource"]
@@ -159,7 +159,7 @@ def test_metadata_with_wrong_content_type(server: ScriptedServer, idp: LocalIdP)
 
 
 def test_probing_tries_the_path_suffixed_location_first(
-    server: ScriptedServer, idp: LocalIdP
+    server: ScriptedServer, idp: FaultyIdP
 ) -> None:
     challenge(server, 'Bearer scope="x/y"')
     metadata(server, idp, "/.well-known/oauth-protected-resource" + MCP)
@@ -172,7 +172,7 @@ def test_probing_tries_the_path_suffixed_location_first(
     assert gets == ["/.well-known/oauth-protected-resource" + MCP]
 
 
-def test_challenge_url_broken_but_well_known_works(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_challenge_url_broken_but_well_known_works(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, f'Bearer resource_metadata="{server.origin}/prm.json", scope="x/y"')
     metadata(server, idp, "/.well-known/oauth-protected-resource")
     report = doctor(server)
@@ -182,7 +182,7 @@ def test_challenge_url_broken_but_well_known_works(server: ScriptedServer, idp: 
     assert status_of(report, "as-metadata-found") is Status.PASS
 
 
-def test_resource_mismatch_other_path(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_resource_mismatch_other_path(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     metadata(
         server, idp, "/.well-known/oauth-protected-resource", resource=server.origin + "/ords/"
@@ -192,13 +192,13 @@ def test_resource_mismatch_other_path(server: ScriptedServer, idp: LocalIdP) -> 
     assert "trailing slash" not in finding.message
 
 
-def test_resource_missing(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_resource_missing(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     metadata(server, idp, "/.well-known/oauth-protected-resource", resource=None)
     assert status_of(doctor(server), "prm-resource-missing") is Status.FAIL
 
 
-def test_entra_without_any_scope_fails(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_entra_without_any_scope_fails(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(
         server, f'Bearer resource_metadata="{server.origin}/.well-known/oauth-protected-resource"'
     )
@@ -208,7 +208,7 @@ def test_entra_without_any_scope_fails(server: ScriptedServer, idp: LocalIdP) ->
     assert status_of(report, "prm-no-scopes-supported") is Status.FAIL
 
 
-def test_bearer_methods_without_header(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_bearer_methods_without_header(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     metadata(
         server, idp, "/.well-known/oauth-protected-resource", bearer_methods_supported=["body"]
@@ -216,7 +216,7 @@ def test_bearer_methods_without_header(server: ScriptedServer, idp: LocalIdP) ->
     assert status_of(doctor(server), "prm-bearer-methods") is Status.WARN
 
 
-def test_several_authorization_servers(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_several_authorization_servers(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     metadata(
         server,
@@ -229,7 +229,7 @@ def test_several_authorization_servers(server: ScriptedServer, idp: LocalIdP) ->
     assert status_of(report, "as-issuer") is Status.PASS
 
 
-def test_registration_endpoint_and_missing_pkce(server: ScriptedServer, idp: LocalIdP) -> None:
+def test_registration_endpoint_and_missing_pkce(server: ScriptedServer, idp: FaultyIdP) -> None:
     challenge(server, good_challenge(server, idp))
     metadata(server, idp, "/.well-known/oauth-protected-resource")
     document = idp.metadata()

@@ -1,7 +1,7 @@
 """End to end: a real nginx writes the extended log, ``scan --json`` (a subprocess) reads it.
 
 nginx finds nothing of its own in the tokens; it only logs them, the way the reference
-setup does. Keys are discovered over loopback HTTP from a running LocalIdP.
+setup does. Keys are discovered over loopback HTTP from a running FaultyIdP.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.demo.idp import generate_rsa_key
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +51,7 @@ def scan(conf: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
-    with LocalIdP() as idp, NginxServer(tmp_path / "nginx") as server:
+    with FaultyIdP() as idp, NginxServer(tmp_path / "nginx") as server:
         server.start(http_conf(SITE))
         (server.conf_path.parent / "empty.toml").write_text("")
         yield idp, server

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from inspector.cli.main import build_parser
-from inspector.demo.idp import LocalIdP
 from inspector.judge.engine import build_analyzer
 from inspector.keys.http import ANY_ADDRESS, PUBLIC_ONLY, HttpClient, url_problem
 from inspector.keys.jwks import KeyStore
 from inspector.settings import Config, ConfigError
+from tests.support.faulty_idp import FaultyIdP
 
 BYPASSES = [
     "http://2852039166/latest/meta-data/",  # 169.254.169.254 as one decimal number
@@ -45,8 +45,8 @@ BYPASSES = [
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[LocalIdP]:
-    with LocalIdP() as server:
+def idp() -> Iterator[FaultyIdP]:
+    with FaultyIdP() as server:
         yield server
 
 
@@ -123,7 +123,7 @@ def test_dns_rebinding_is_caught_when_the_socket_is_opened(
 
 
 def test_the_socket_goes_to_the_address_that_was_judged(
-    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
+    idp: FaultyIdP, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # "lab-idp.test" exists only for this test; its one answer is the IdP on loopback.
     _resolving_to(monkeypatch, ["127.0.0.1"])
@@ -163,7 +163,7 @@ def test_localhost_is_loopback_after_resolution() -> None:
     )
 
 
-def test_redirect_to_a_forbidden_address_is_refused(idp: LocalIdP) -> None:
+def test_redirect_to_a_forbidden_address_is_refused(idp: FaultyIdP) -> None:
     idp.set_metadata_override(
         path="/hop",
         status=302,
@@ -181,7 +181,7 @@ def test_redirect_to_a_forbidden_address_is_refused(idp: LocalIdP) -> None:
 # -- the key store: anchored issuers versus issuers only a token named -------------------
 
 
-def test_unanchored_loopback_issuer_is_not_discovered(idp: LocalIdP) -> None:
+def test_unanchored_loopback_issuer_is_not_discovered(idp: FaultyIdP) -> None:
     lookup = KeyStore(timeout=2).lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "unavailable"
     assert "refusing to contact 127.0.0.1 (loopback)" in lookup.detail
@@ -189,7 +189,7 @@ def test_unanchored_loopback_issuer_is_not_discovered(idp: LocalIdP) -> None:
 
 
 @pytest.mark.parametrize("how", ["trusted", "expected-or-profile", "opted-in"])
-def test_anchored_or_opted_in_loopback_issuer_is_discovered(idp: LocalIdP, how: str) -> None:
+def test_anchored_or_opted_in_loopback_issuer_is_discovered(idp: FaultyIdP, how: str) -> None:
     if how == "trusted":
         store = KeyStore(timeout=2, trusted_issuers=[idp.issuer_v2])
     elif how == "expected-or-profile":
@@ -201,7 +201,7 @@ def test_anchored_or_opted_in_loopback_issuer_is_discovered(idp: LocalIdP, how: 
     assert lookup.status == "found", lookup.detail
 
 
-def test_explicit_jwks_url_is_the_users_choice(idp: LocalIdP) -> None:
+def test_explicit_jwks_url_is_the_users_choice(idp: FaultyIdP) -> None:
     # A profile's p_jwk_url (or --jwk-url) may live on a private network.
     lookup = KeyStore(timeout=2).lookup(idp.issuer_v2, idp.keys[0].kid, jwks_uri=idp.jwks_uri)
     assert lookup.status == "found", lookup.detail

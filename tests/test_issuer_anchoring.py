@@ -19,27 +19,27 @@ from pathlib import Path
 import pytest
 
 from inspector.cli.main import main
-from inspector.demo.idp import LocalIdP
 from inspector.logs.selection import REFERENCE_EXTENDED
+from tests.support.faulty_idp import FaultyIdP
 
 EXTENDED = REFERENCE_EXTENDED.template
 UA = "Mozilla/5.0 (compatible; ChatGPT-User/1.0; +https://openai.com/bot)"
 
 
 @pytest.fixture(scope="module")
-def idps() -> Iterator[tuple[LocalIdP, LocalIdP]]:
+def idps() -> Iterator[tuple[FaultyIdP, FaultyIdP]]:
     """The admin's IdP and the attacker's own, each with its own keys."""
-    with LocalIdP() as real, LocalIdP() as attacker:
+    with FaultyIdP() as real, FaultyIdP() as attacker:
         yield real, attacker
 
 
 @pytest.fixture
-def real(idps: tuple[LocalIdP, LocalIdP]) -> LocalIdP:
+def real(idps: tuple[FaultyIdP, FaultyIdP]) -> FaultyIdP:
     return idps[0]
 
 
 @pytest.fixture
-def attacker(idps: tuple[LocalIdP, LocalIdP]) -> LocalIdP:
+def attacker(idps: tuple[FaultyIdP, FaultyIdP]) -> FaultyIdP:
     return idps[1]
 
 
@@ -67,7 +67,7 @@ def _line(token: str, when: datetime) -> str:
     )
 
 
-def _evil_log(tmp_path: Path, real: LocalIdP, attacker: LocalIdP) -> Path:
+def _evil_log(tmp_path: Path, real: FaultyIdP, attacker: FaultyIdP) -> Path:
     now = datetime.now(UTC).replace(microsecond=0)
     log = tmp_path / "evil.log"
     log.write_text(
@@ -80,7 +80,7 @@ def _evil_log(tmp_path: Path, real: LocalIdP, attacker: LocalIdP) -> Path:
     return log
 
 
-def _real_log(tmp_path: Path, real: LocalIdP) -> Path:
+def _real_log(tmp_path: Path, real: FaultyIdP) -> Path:
     log = tmp_path / "real.log"
     log.write_text(_line(real.mint(real.entra_v2_claims()), datetime.now(UTC)))
     return log
@@ -129,7 +129,7 @@ def _profile(state: Path) -> dict[str, object] | None:
 
 
 def test_the_reproduction_is_refused_with_yes(
-    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: FaultyIdP, attacker: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "ords.json"
     log = _evil_log(tmp_path, real, attacker)
@@ -148,8 +148,8 @@ def test_the_reproduction_is_refused_with_yes(
 
 @pytest.mark.parametrize("flag", ["--trusted-issuer", "--expect-iss"])
 def test_anchoring_the_real_issuer_picks_its_token_and_says_why(
-    real: LocalIdP,
-    attacker: LocalIdP,
+    real: FaultyIdP,
+    attacker: FaultyIdP,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     flag: str,
@@ -167,7 +167,7 @@ def test_anchoring_the_real_issuer_picks_its_token_and_says_why(
 
 
 def test_the_current_profiles_issuer_anchors_the_next_apply(
-    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: FaultyIdP, attacker: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "ords.json"
     first = tmp_path / "first.log"
@@ -185,7 +185,7 @@ def test_the_current_profiles_issuer_anchors_the_next_apply(
 
 
 def test_interactive_apply_asks_a_second_question_quoting_the_issuer(
-    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: FaultyIdP, attacker: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "ords.json"
     log = _evil_log(tmp_path, real, attacker)
@@ -205,7 +205,7 @@ def test_interactive_apply_asks_a_second_question_quoting_the_issuer(
 
 
 def test_an_anchored_issuer_is_asked_once(
-    real: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state, log = tmp_path / "ords.json", _real_log(tmp_path, real)
     argv = _apply(state, log, "--trusted-issuer", real.issuer_v2)
@@ -216,7 +216,7 @@ def test_an_anchored_issuer_is_asked_once(
 
 
 def test_unanchored_loopback_issuer_is_not_even_discovered_without_the_opt_in(
-    real: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state, log = tmp_path / "ords.json", _real_log(tmp_path, real)
     argv = [a for a in _apply(state, log, "--yes", "--dry-run") if a != "--allow-private-idp"]
@@ -228,7 +228,7 @@ def test_unanchored_loopback_issuer_is_not_even_discovered_without_the_opt_in(
 
 
 def test_json_refusal_is_the_apply_result_and_one_line(
-    real: LocalIdP, attacker: LocalIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real: FaultyIdP, attacker: FaultyIdP, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = tmp_path / "ords.json"
     log = _evil_log(tmp_path, real, attacker)

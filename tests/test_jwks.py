@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from inspector.demo.idp import LocalIdP, generate_ec_key, generate_rsa_key, keys_from
+from inspector.demo.idp import generate_ec_key, generate_rsa_key, keys_from
 from inspector.keys.jwks import KeyStore, load_jwks, parse_jwks
+from tests.support.faulty_idp import FaultyIdP
 
 # An upper bound for waits on events, never a delay anything depends on.
 WAIT = 10.0
@@ -37,18 +38,18 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def metadata_fetches(idp: LocalIdP) -> int:
+def metadata_fetches(idp: FaultyIdP) -> int:
     return sum(1 for p in idp.request_log if "well-known" in p)
 
 
-def jwks_fetches(idp: LocalIdP) -> int:
+def jwks_fetches(idp: FaultyIdP) -> int:
     return idp.count(idp.jwks_uri)
 
 
 # -- discovery-backed lookups ---------------------------------------------------------
 
 
-def test_kid_is_found_through_discovery(idp: LocalIdP, clock: FakeClock) -> None:
+def test_kid_is_found_through_discovery(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid, claims=idp.entra_v2_claims())
     assert lookup.status == "found" and lookup.found
@@ -61,7 +62,7 @@ def test_kid_is_found_through_discovery(idp: LocalIdP, clock: FakeClock) -> None
     assert "found in" in lookup.detail
 
 
-def test_keys_are_cached_until_the_ttl(idp: LocalIdP, clock: FakeClock) -> None:
+def test_keys_are_cached_until_the_ttl(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock, ttl=3600)
     kid = idp.keys[0].kid
     store.lookup(idp.issuer_v2, kid)
@@ -77,7 +78,7 @@ def test_keys_are_cached_until_the_ttl(idp: LocalIdP, clock: FakeClock) -> None:
 
 
 def test_rollover_unknown_kid_triggers_one_refresh_then_is_found(
-    idp: LocalIdP, clock: FakeClock
+    idp: FaultyIdP, clock: FakeClock
 ) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
@@ -94,7 +95,7 @@ def test_rollover_unknown_kid_triggers_one_refresh_then_is_found(
     assert jwks_fetches(idp) == 2
 
 
-def test_unknown_kid_refreshes_once_then_is_not_found(idp: LocalIdP, clock: FakeClock) -> None:
+def test_unknown_kid_refreshes_once_then_is_not_found(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     clock.advance(61)
@@ -105,7 +106,7 @@ def test_unknown_kid_refreshes_once_then_is_not_found(idp: LocalIdP, clock: Fake
     assert jwks_fetches(idp) == 2
 
 
-def test_random_kid_flood_is_rate_limited_per_minute(idp: LocalIdP, clock: FakeClock) -> None:
+def test_random_kid_flood_is_rate_limited_per_minute(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock, min_refresh_interval=60)
     first = store.lookup(idp.issuer_v2, uuid.uuid4().hex)
     assert first.status == "kid-not-found"
@@ -127,7 +128,7 @@ def test_random_kid_flood_is_rate_limited_per_minute(idp: LocalIdP, clock: FakeC
     assert "not refreshed" in limited.detail and "at most one per 60 s" in limited.detail
 
 
-def test_forced_refresh_ignores_the_rate_limit(idp: LocalIdP, clock: FakeClock) -> None:
+def test_forced_refresh_ignores_the_rate_limit(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     new = idp.rotate(generate_rsa_key("pressed-r"))
@@ -138,7 +139,7 @@ def test_forced_refresh_ignores_the_rate_limit(idp: LocalIdP, clock: FakeClock) 
     assert jwks_fetches(idp) == 3
 
 
-def test_server_down_is_unavailable_with_a_one_line_detail(idp: LocalIdP) -> None:
+def test_server_down_is_unavailable_with_a_one_line_detail(idp: FaultyIdP) -> None:
     issuer = idp.issuer_v2
     idp.down()
     lookup = KeyStore(allow_private=True).lookup(issuer, "k1")
@@ -148,7 +149,7 @@ def test_server_down_is_unavailable_with_a_one_line_detail(idp: LocalIdP) -> Non
     assert "\n" not in lookup.detail
 
 
-def test_failed_fetch_is_retried_only_after_the_interval(idp: LocalIdP, clock: FakeClock) -> None:
+def test_failed_fetch_is_retried_only_after_the_interval(idp: FaultyIdP, clock: FakeClock) -> None:
     idp.fail_next(100, status=500)
     store = KeyStore(allow_private=True, clock=clock)
     assert store.lookup(idp.issuer_v2, "k").status == "unavailable"
@@ -161,7 +162,7 @@ def test_failed_fetch_is_retried_only_after_the_interval(idp: LocalIdP, clock: F
     assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
 
 
-def test_failed_refresh_keeps_the_previous_keys(idp: LocalIdP, clock: FakeClock) -> None:
+def test_failed_refresh_keeps_the_previous_keys(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock, ttl=100)
     kid = idp.keys[0].kid
     assert store.lookup(idp.issuer_v2, kid).status == "found"
@@ -176,7 +177,7 @@ def test_failed_refresh_keeps_the_previous_keys(idp: LocalIdP, clock: FakeClock)
     assert "using 1 keys from" in state.label()
 
 
-def test_unknown_kid_when_the_refresh_fails_says_so(idp: LocalIdP, clock: FakeClock) -> None:
+def test_unknown_kid_when_the_refresh_fails_says_so(idp: FaultyIdP, clock: FakeClock) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
     idp.fail_next(1, status=502)
@@ -188,21 +189,21 @@ def test_unknown_kid_when_the_refresh_fails_says_so(idp: LocalIdP, clock: FakeCl
     assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
 
 
-def test_hanging_server_is_bounded_by_the_timeout(idp: LocalIdP) -> None:
+def test_hanging_server_is_bounded_by_the_timeout(idp: FaultyIdP) -> None:
     idp.hang(30)
     lookup = KeyStore(allow_private=True, timeout=0.5).lookup(idp.issuer_v2, "k")
     assert lookup.status == "unavailable"
     assert "no response within 0.5 s" in lookup.detail
 
 
-def test_oversized_jwks_is_refused(idp: LocalIdP) -> None:
+def test_oversized_jwks_is_refused(idp: FaultyIdP) -> None:
     idp.set_metadata_override(path=f"/{idp.tenant_id}/discovery/v2.0/keys", body=b" " * 2_000_000)
     lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "unavailable"
     assert "larger than 1024 KiB refused" in lookup.detail
 
 
-def test_issuer_mismatch_makes_keys_unavailable(idp: LocalIdP) -> None:
+def test_issuer_mismatch_makes_keys_unavailable(idp: FaultyIdP) -> None:
     idp.set_metadata_override({"issuer": "https://other.example/", "jwks_uri": idp.jwks_uri})
     lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "unavailable"
@@ -213,13 +214,13 @@ def test_issuer_mismatch_makes_keys_unavailable(idp: LocalIdP) -> None:
 # -- which key, when the token does not say -------------------------------------------
 
 
-def test_no_kid_with_a_single_key_uses_it(idp: LocalIdP) -> None:
+def test_no_kid_with_a_single_key_uses_it(idp: FaultyIdP) -> None:
     lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, None)
     assert lookup.status == "found"
     assert lookup.matched_by == "only-key"
 
 
-def test_no_kid_with_several_keys_returns_the_candidates(idp: LocalIdP) -> None:
+def test_no_kid_with_several_keys_returns_the_candidates(idp: FaultyIdP) -> None:
     idp.keys.append(generate_rsa_key("second"))
     lookup = KeyStore(allow_private=True).lookup(idp.issuer_v2, None)
     assert lookup.status == "no-kid-match"
@@ -228,7 +229,7 @@ def test_no_kid_with_several_keys_returns_the_candidates(idp: LocalIdP) -> None:
     assert "each must be tried" in lookup.detail
 
 
-def test_x5t_names_the_key_when_kid_is_missing(idp: LocalIdP) -> None:
+def test_x5t_names_the_key_when_kid_is_missing(idp: FaultyIdP) -> None:
     second = generate_rsa_key("second")
     idp.keys.append(second)
     lookup = KeyStore(allow_private=True).lookup(idp.issuer_v1, None, x5t=second.x5t)
@@ -236,7 +237,7 @@ def test_x5t_names_the_key_when_kid_is_missing(idp: LocalIdP) -> None:
     assert lookup.matched_by == "x5t"
 
 
-def test_explicit_jwks_uri_skips_discovery(idp: LocalIdP) -> None:
+def test_explicit_jwks_uri_skips_discovery(idp: FaultyIdP) -> None:
     # The ORDS profile's p_jwk_url: ORDS uses it, whatever the metadata says.
     lookup = KeyStore(allow_private=True).lookup(
         idp.issuer_v2, idp.keys[0].kid, jwks_uri=idp.jwks_uri_v1
@@ -274,7 +275,7 @@ def test_offline_jwks_needs_no_network(tmp_path: Path) -> None:
     assert store.state()[f"file:{path}"].label().startswith("ok (2 keys")
 
 
-def test_offline_metadata_with_network_keys(tmp_path: Path, idp: LocalIdP) -> None:
+def test_offline_metadata_with_network_keys(tmp_path: Path, idp: FaultyIdP) -> None:
     path = tmp_path / "metadata.json"
     path.write_text(json.dumps(idp.metadata()))
     store = KeyStore(offline_metadata=path)
@@ -345,7 +346,7 @@ def test_unusable_jwks_entries_are_skipped() -> None:
 # -- trust, limits, TLS, threads ------------------------------------------------------
 
 
-def test_untrusted_issuer_is_refused_without_a_request(idp: LocalIdP) -> None:
+def test_untrusted_issuer_is_refused_without_a_request(idp: FaultyIdP) -> None:
     store = KeyStore(trusted_issuers=["https://login.microsoftonline.com/t/v2.0"])
     lookup = store.lookup(idp.issuer_v2, idp.keys[0].kid)
     assert lookup.status == "untrusted-issuer"
@@ -353,12 +354,12 @@ def test_untrusted_issuer_is_refused_without_a_request(idp: LocalIdP) -> None:
     assert idp.request_log == []
 
 
-def test_trusted_issuer_is_discovered(idp: LocalIdP) -> None:
+def test_trusted_issuer_is_discovered(idp: FaultyIdP) -> None:
     store = KeyStore(trusted_issuers=[idp.issuer_v2])
     assert store.lookup(idp.issuer_v2, idp.keys[0].kid).status == "found"
 
 
-def test_number_of_issuers_contacted_is_bounded(idp: LocalIdP) -> None:
+def test_number_of_issuers_contacted_is_bounded(idp: FaultyIdP) -> None:
     # Full of anchored issuers (never evicted: tests/test_key_store_lru.py), the store
     # refuses an invented one without a request.
     anchored = (idp.issuer_v2, idp.issuer_v1)
@@ -381,7 +382,7 @@ def test_https_with_a_test_ca_from_requests_ca_bundle(
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
     bundle = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
-    with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
+    with FaultyIdP(scheme="https", ssl_context=server_ctx) as server:
         kid = server.keys[0].kid
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
         trusted = KeyStore(allow_private=True).lookup(server.issuer_v2, kid)
@@ -410,7 +411,7 @@ def test_ca_set_on_the_session_beats_requests_ca_bundle(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
     session = requests.Session()
     session.verify = str(bundle)
-    with LocalIdP(scheme="https", ssl_context=server_ctx) as server:
+    with FaultyIdP(scheme="https", ssl_context=server_ctx) as server:
         lookup = KeyStore(allow_private=True, session=session).lookup(
             server.issuer_v2, server.keys[0].kid
         )
@@ -424,7 +425,7 @@ class Gate:
     the IdP hang for a guessed fraction of a second.
     """
 
-    def __init__(self, idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, idp: FaultyIdP, monkeypatch: pytest.MonkeyPatch) -> None:
         self.arrived = threading.Event()
         self._open = threading.Event()
         answer = idp._before_response
@@ -469,7 +470,7 @@ def run_together(count: int, work: Callable[[], object], gate: Gate) -> None:
     assert not any(t.is_alive() for t in threads)
 
 
-def test_concurrent_lookups_fetch_once(idp: LocalIdP, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_lookups_fetch_once(idp: FaultyIdP, monkeypatch: pytest.MonkeyPatch) -> None:
     gate = Gate(idp, monkeypatch)
     store = KeyStore(allow_private=True)
     statuses: list[str] = []
@@ -482,7 +483,7 @@ def test_concurrent_lookups_fetch_once(idp: LocalIdP, monkeypatch: pytest.Monkey
 
 
 def test_concurrent_unknown_kids_refresh_once(
-    idp: LocalIdP, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    idp: FaultyIdP, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = KeyStore(allow_private=True, clock=clock)
     store.lookup(idp.issuer_v2, idp.keys[0].kid)
@@ -493,7 +494,7 @@ def test_concurrent_unknown_kids_refresh_once(
 
 
 def test_state_reports_fetching_while_in_flight(
-    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
+    idp: FaultyIdP, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # "fetching" is observed while the IdP really holds the request, whatever the speed.
     gate = Gate(idp, monkeypatch)

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.demo.idp import LocalIdP
 from inspector.keys.jwks import DEFAULT_MAX_SOURCES, KeyStore
+from tests.support.faulty_idp import FaultyIdP
 
 JUNK = 40
 
 
-def junk(idp: LocalIdP, count: int = JUNK) -> list[str]:
+def junk(idp: FaultyIdP, count: int = JUNK) -> list[str]:
     return [f"{idp.base_url}/junk-{n}/v2.0" for n in range(count)]
 
 
 @pytest.mark.parametrize("anchored", [False, True], ids=["unanchored", "anchored"])
-def test_the_real_issuer_gets_keys_after_40_junk_issuers(idp: LocalIdP, anchored: bool) -> None:
+def test_the_real_issuer_gets_keys_after_40_junk_issuers(idp: FaultyIdP, anchored: bool) -> None:
     real = idp.issuer_v2
     store = KeyStore(allow_private=True, anchored_issuers=(real,) if anchored else ())
     assert JUNK > DEFAULT_MAX_SOURCES
@@ -32,7 +32,7 @@ def test_the_real_issuer_gets_keys_after_40_junk_issuers(idp: LocalIdP, anchored
     assert len(store.state()) <= DEFAULT_MAX_SOURCES
 
 
-def test_an_anchored_issuer_is_never_evicted(idp: LocalIdP) -> None:
+def test_an_anchored_issuer_is_never_evicted(idp: FaultyIdP) -> None:
     real = idp.issuer_v2
     store = KeyStore(allow_private=True, anchored_issuers=(real,))
     assert store.lookup(real, idp.keys[0].kid).status == "found"
@@ -44,7 +44,7 @@ def test_an_anchored_issuer_is_never_evicted(idp: LocalIdP) -> None:
     assert idp.count(idp.jwks_uri) == fetched  # still cached: not evicted and fetched again
 
 
-def test_the_least_recently_used_unanchored_issuer_makes_room(idp: LocalIdP) -> None:
+def test_the_least_recently_used_unanchored_issuer_makes_room(idp: FaultyIdP) -> None:
     store = KeyStore(allow_private=True, max_sources=3)
     first, second, third, fourth = junk(idp, 4)
     for issuer in (first, second, third):
@@ -54,7 +54,7 @@ def test_the_least_recently_used_unanchored_issuer_makes_room(idp: LocalIdP) -> 
     assert set(store.state()) == {first, third, fourth}
 
 
-def test_anchored_issuers_only_leave_no_room_for_junk(idp: LocalIdP) -> None:
+def test_anchored_issuers_only_leave_no_room_for_junk(idp: FaultyIdP) -> None:
     anchored = junk(idp, 2)
     store = KeyStore(allow_private=True, max_sources=2, anchored_issuers=anchored)
     for issuer in anchored:

@@ -9,42 +9,38 @@ import jwt
 import pytest
 import requests
 
-from inspector.demo.idp import (
-    DEFAULT_GENERIC_PATH,
-    LocalIdP,
-    generate_ec_key,
-    generate_rsa_key,
-)
+from inspector.demo.idp import DEFAULT_GENERIC_PATH, generate_ec_key, generate_rsa_key
+from tests.support.faulty_idp import FaultyIdP
 
 
 def get(url: str) -> requests.Response:
     return requests.get(url, timeout=5)
 
 
-def test_binds_only_loopback_on_an_ephemeral_port(idp: LocalIdP) -> None:
+def test_binds_only_loopback_on_an_ephemeral_port(idp: FaultyIdP) -> None:
     assert idp.base_url.startswith("http://127.0.0.1:")
     assert idp.port > 0
 
 
-def test_entra_v2_document_points_at_the_tenant_keys(idp: LocalIdP) -> None:
+def test_entra_v2_document_points_at_the_tenant_keys(idp: FaultyIdP) -> None:
     doc = get(idp.metadata_url).json()
     assert doc["issuer"] == f"{idp.base_url}/{idp.tenant_id}/v2.0" == idp.issuer_v2
     assert doc["jwks_uri"] == f"{idp.base_url}/{idp.tenant_id}/discovery/v2.0/keys"
     assert get(doc["jwks_uri"]).json()["keys"][0]["kid"] == idp.keys[0].kid
 
 
-def test_entra_v1_document_has_the_trailing_slash_issuer(idp: LocalIdP) -> None:
+def test_entra_v1_document_has_the_trailing_slash_issuer(idp: FaultyIdP) -> None:
     doc = get(idp.metadata_url_v1).json()
     assert doc["issuer"] == idp.issuer_v1 == f"{idp.base_url}/{idp.tenant_id}/"
     assert doc["jwks_uri"].endswith("/discovery/keys")
 
 
-def test_common_document_carries_the_tenantid_template(idp: LocalIdP) -> None:
+def test_common_document_carries_the_tenantid_template(idp: FaultyIdP) -> None:
     doc = get(idp.common_metadata_url).json()
     assert doc["issuer"] == f"{idp.base_url}/{{tenantid}}/v2.0"
 
 
-def test_entra_answers_only_the_appended_oidc_form(idp: LocalIdP) -> None:
+def test_entra_answers_only_the_appended_oidc_form(idp: FaultyIdP) -> None:
     path = f"/{idp.tenant_id}/v2.0"
     assert get(f"{idp.base_url}/.well-known/oauth-authorization-server{path}").status_code == 404
     assert get(f"{idp.base_url}/.well-known/openid-configuration{path}").status_code == 404
@@ -52,7 +48,7 @@ def test_entra_answers_only_the_appended_oidc_form(idp: LocalIdP) -> None:
 
 
 def test_generic_flavour_serves_rfc8414_for_a_path_issuer() -> None:
-    with LocalIdP(flavour="generic") as server:
+    with FaultyIdP(flavour="generic") as server:
         assert server.issuer == server.base_url + DEFAULT_GENERIC_PATH
         doc = get(server.metadata_url).json()
         assert "/.well-known/oauth-authorization-server/" in server.metadata_url
@@ -61,13 +57,13 @@ def test_generic_flavour_serves_rfc8414_for_a_path_issuer() -> None:
 
 
 def test_generic_flavour_without_a_path() -> None:
-    with LocalIdP(flavour="generic", path_issuer=False) as server:
+    with FaultyIdP(flavour="generic", path_issuer=False) as server:
         assert server.issuer == server.base_url
         assert get(f"{server.base_url}/.well-known/oauth-authorization-server").status_code == 200
         assert get(f"{server.base_url}/.well-known/openid-configuration").status_code == 200
 
 
-def test_minted_token_verifies_with_the_published_key(idp: LocalIdP) -> None:
+def test_minted_token_verifies_with_the_published_key(idp: FaultyIdP) -> None:
     token = idp.mint(idp.entra_v2_claims())
     jwk = jwt.PyJWKSet.from_dict(get(idp.jwks_uri).json())[idp.keys[0].kid]
     claims = jwt.decode(token, jwk, algorithms=["RS256"], audience=idp.api_app_id)
@@ -76,7 +72,7 @@ def test_minted_token_verifies_with_the_published_key(idp: LocalIdP) -> None:
     assert claims["tid"] == idp.tenant_id
 
 
-def test_v1_token_header_carries_kid_and_x5t(idp: LocalIdP) -> None:
+def test_v1_token_header_carries_kid_and_x5t(idp: FaultyIdP) -> None:
     token = idp.mint_entra_v1()
     header = jwt.get_unverified_header(token)
     assert header["kid"] == idp.keys[0].kid
@@ -87,14 +83,14 @@ def test_v1_token_header_carries_kid_and_x5t(idp: LocalIdP) -> None:
     assert "appid" in claims and "azp" not in claims
 
 
-def test_claim_times_follow_the_given_now(idp: LocalIdP) -> None:
+def test_claim_times_follow_the_given_now(idp: FaultyIdP) -> None:
     claims = idp.entra_v2_claims(now=1_700_000_000, roles=["Other"])
     assert claims["iat"] == claims["nbf"] == 1_700_000_000
     assert claims["exp"] > claims["iat"]
     assert claims["roles"] == ["Other"]
 
 
-def test_header_none_removes_kid_and_alg_none_is_unsigned(idp: LocalIdP) -> None:
+def test_header_none_removes_kid_and_alg_none_is_unsigned(idp: FaultyIdP) -> None:
     no_kid = idp.mint({"sub": "x"}, header={"kid": None})
     assert "kid" not in jwt.get_unverified_header(no_kid)
     unsigned = idp.mint({"sub": "x"}, alg="none")
@@ -102,7 +98,7 @@ def test_header_none_removes_kid_and_alg_none_is_unsigned(idp: LocalIdP) -> None
     assert unsigned.endswith(".")
 
 
-def test_ec_key_mints_es256(idp: LocalIdP) -> None:
+def test_ec_key_mints_es256(idp: FaultyIdP) -> None:
     key = generate_ec_key("ec-1")
     idp.keys.append(key)
     token = idp.mint({"sub": "x"}, key=key)
@@ -111,7 +107,7 @@ def test_ec_key_mints_es256(idp: LocalIdP) -> None:
     assert "ec-1" in kids
 
 
-def test_rotation_changes_the_served_keys(idp: LocalIdP) -> None:
+def test_rotation_changes_the_served_keys(idp: FaultyIdP) -> None:
     old = idp.keys[0]
     new = idp.rotate(generate_rsa_key("new"), keep_old=False)
     kids = [k["kid"] for k in get(idp.jwks_uri).json()["keys"]]
@@ -119,7 +115,7 @@ def test_rotation_changes_the_served_keys(idp: LocalIdP) -> None:
     assert old.kid not in kids
 
 
-def test_fail_next_then_recovers(idp: LocalIdP) -> None:
+def test_fail_next_then_recovers(idp: FaultyIdP) -> None:
     idp.fail_next(2, status=503)
     assert get(idp.jwks_uri).status_code == 503
     assert get(idp.jwks_uri).status_code == 503
@@ -127,7 +123,7 @@ def test_fail_next_then_recovers(idp: LocalIdP) -> None:
     assert idp.count(idp.jwks_uri) == 3
 
 
-def test_override_serves_the_given_document(idp: LocalIdP) -> None:
+def test_override_serves_the_given_document(idp: FaultyIdP) -> None:
     idp.set_metadata_override({"issuer": "https://elsewhere.example/"})
     assert get(idp.metadata_url).json() == {"issuer": "https://elsewhere.example/"}
     idp.set_metadata_override(path="/big", body=b"x" * 10, content_type="text/plain")
@@ -136,14 +132,14 @@ def test_override_serves_the_given_document(idp: LocalIdP) -> None:
     assert get(idp.metadata_url).json()["issuer"] == idp.issuer_v2
 
 
-def test_hang_holds_the_request_past_a_client_timeout(idp: LocalIdP) -> None:
+def test_hang_holds_the_request_past_a_client_timeout(idp: FaultyIdP) -> None:
     idp.hang(30)
     with pytest.raises(requests.Timeout):
         requests.get(idp.jwks_uri, timeout=0.3)
     idp.hang(0)
 
 
-def test_down_refuses_connections_and_up_serves_again(idp: LocalIdP) -> None:
+def test_down_refuses_connections_and_up_serves_again(idp: FaultyIdP) -> None:
     idp.down()
     with (
         pytest.raises(ConnectionRefusedError),
@@ -159,7 +155,7 @@ def test_https_with_a_test_ca() -> None:
     ca = trustme.CA()
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_ctx)
-    with LocalIdP(scheme="https", ssl_context=server_ctx) as server, ca.cert_pem.tempfile() as pem:
+    with FaultyIdP(scheme="https", ssl_context=server_ctx) as server, ca.cert_pem.tempfile() as pem:
         assert server.base_url.startswith("https://127.0.0.1:")
         doc = requests.get(server.metadata_url, timeout=5, verify=pem).json()
         assert doc["issuer"] == server.issuer_v2

@@ -12,6 +12,7 @@ from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
 from inspector.ords.connect import open_repository
 from inspector.ords.connection import ConnectionSettings
 from inspector.ords.standin import InMemoryOrds, make_standin, open_memory_dsn
+from tests.support.faulty_ords import FaultyOrds
 
 PROFILE = JwtProfile(
     issuer="https://login.microsoftonline.com/tid/v2.0",
@@ -139,7 +140,7 @@ def test_procedures_that_commit_themselves_survive_rollback() -> None:
 
 
 def test_fail_injects_a_real_driver_error_at_the_chosen_call() -> None:
-    ords = InMemoryOrds()
+    ords = FaultyOrds()
     ords.fail("get_profile", on_call=2)
     assert ords.get_profile() is None
     with pytest.raises(oracledb.DatabaseError) as exc:
@@ -151,7 +152,7 @@ def test_fail_injects_a_real_driver_error_at_the_chosen_call() -> None:
 
 def test_fail_rejects_unknown_operations() -> None:
     with pytest.raises(ValueError, match="unknown operation"):
-        InMemoryOrds().fail("drop_table")
+        FaultyOrds().fail("drop_table")
 
 
 def test_seeded_reference_roles_and_privileges() -> None:

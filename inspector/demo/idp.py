@@ -2,9 +2,9 @@
 
 It serves discovery documents and a JWKS over HTTP(S) from a ``ThreadingHTTPServer``
 bound to 127.0.0.1 on an ephemeral port, and mints signed tokens shaped like Microsoft
-Entra ID access tokens. Its keys can be rotated while it runs, and it can misbehave on
-request (errors, hangs, refused connections, overridden documents) so failure handling is
-exercised against a real socket rather than a mock.
+Entra ID access tokens. The tests' subclass (``tests/support/faulty_idp.py``) adds
+misbehaviour on request (errors, hangs, refused connections, overridden documents, key
+rotation), so failure handling is exercised against a real socket rather than a mock.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
 import jwt
@@ -124,21 +124,16 @@ def generate_ec_key(kid: str | None = None, curve: str = "P-256") -> SigningKey:
     return SigningKey(kid=kid, alg=alg, private_key=private, public_jwk=jwk)
 
 
-@dataclass
-class _Override:
+@dataclass(frozen=True)
+class Answer:
+    """What the IdP sends for one GET."""
+
     status: int
     body: bytes
     content_type: str = "application/json"
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # False: no Content-Length, the client finds the size only by reading to the end.
     send_length: bool = True
-
-
-@dataclass
-class _Behaviour:
-    fail_next: int = 0
-    fail_status: int = 500
-    hang_seconds: float = 0.0
-    overrides: dict[str, _Override] = field(default_factory=dict)
 
 
 class LocalIdP:
@@ -175,17 +170,15 @@ class LocalIdP:
         self.client_app_id = client_app_id
         # Mutable on purpose: tests append, replace or remove keys to simulate rollover.
         self.keys: list[SigningKey] = list(keys) if keys is not None else [generate_rsa_key()]
+        # Paths requested, in order (the demo and the benchmarks count fetches with it).
         self.request_log: list[str] = []
-        self._behaviour = _Behaviour()
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._port = 0
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> LocalIdP:
+    def start(self) -> Self:
         """Bind 127.0.0.1 (the first time on an ephemeral port) and serve in a thread."""
         if self._server is not None:
             return self
@@ -194,7 +187,6 @@ class LocalIdP:
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         self._port = server.server_address[1]
-        self._wake.clear()
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -203,8 +195,7 @@ class LocalIdP:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket; hanging requests are released."""
-        self._wake.set()
+        """Stop serving and close the socket."""
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
@@ -213,15 +204,7 @@ class LocalIdP:
             self._thread.join(timeout=5)
             self._thread = None
 
-    def down(self) -> None:
-        """Close the listening socket: connections are refused until :meth:`up`."""
-        self.stop()
-
-    def up(self) -> None:
-        """Serve again on the same port after :meth:`down`."""
-        self.start()
-
-    def __enter__(self) -> LocalIdP:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -290,73 +273,11 @@ class LocalIdP:
         """Entra's multi-tenant document whose issuer is templated with ``{tenantid}``."""
         return f"{self.base_url}/common/v2.0/.well-known/openid-configuration"
 
-    # -- behaviours for failure tests --------------------------------------------------
-
-    def fail_next(self, n: int, status: int = 500) -> None:
-        """Answer the next ``n`` requests with ``status`` and an error body."""
-        with self._lock:
-            self._behaviour.fail_next = n
-            self._behaviour.fail_status = status
-
-    def hang(self, seconds: float) -> None:
-        """Hold every following request for ``seconds`` before answering (0 to stop)."""
-        with self._lock:
-            self._behaviour.hang_seconds = seconds
-
-    def set_metadata_override(
-        self,
-        document: Mapping[str, Any] | None = None,
-        *,
-        path: str | None = None,
-        status: int = 200,
-        body: bytes | None = None,
-        content_type: str = "application/json",
-        headers: Mapping[str, str] | None = None,
-        send_length: bool = True,
-    ) -> None:
-        """Serve ``document`` (or raw ``body``) with ``status`` at ``path``.
-
-        ``path`` defaults to the path of :attr:`metadata_url`. Passing neither
-        ``document`` nor ``body`` removes the override for that path. ``headers`` are
-        added (e.g. ``Location`` for a redirect); ``send_length=False`` omits
-        ``Content-Length`` so the client can only find the size by reading.
-        """
-        target = path if path is not None else urlsplit(self.metadata_url).path
-        with self._lock:
-            if document is None and body is None:
-                self._behaviour.overrides.pop(target, None)
-                return
-            raw = body if body is not None else json.dumps(dict(document or {})).encode()
-            self._behaviour.overrides[target] = _Override(
-                status, raw, content_type, dict(headers or {}), send_length
-            )
-
-    def clear_behaviours(self) -> None:
-        """Forget failures, hangs and overrides."""
-        with self._lock:
-            self._behaviour = _Behaviour()
-        self._wake.set()
-        self._wake.clear()
-
-    def count(self, path_or_url: str) -> int:
-        """How many requests were made for a path (or a full URL on this server)."""
-        path = urlsplit(path_or_url).path if "://" in path_or_url else path_or_url
-        return sum(1 for p in list(self.request_log) if p == path)
-
-    # -- key management ----------------------------------------------------------------
-
-    def rotate(self, new_key: SigningKey | None = None, *, keep_old: bool = True) -> SigningKey:
-        """Publish a new signing key first in the set (and drop the old ones if asked)."""
-        key = new_key or generate_rsa_key()
-        with self._lock:
-            self.keys[:] = [key, *self.keys] if keep_old else [key]
-        return key
+    # -- keys and documents ------------------------------------------------------------
 
     def jwks(self) -> dict[str, Any]:
         """The JWKS document as served."""
         return {"keys": [dict(k.public_jwk) for k in list(self.keys)]}
-
-    # -- documents ---------------------------------------------------------------------
 
     def metadata(self, issuer: str | None = None, jwks_uri: str | None = None) -> dict[str, Any]:
         """An OpenID/OAuth metadata document for ``issuer`` (default :attr:`issuer`)."""
@@ -420,16 +341,8 @@ class LocalIdP:
             }
         return {urlsplit(self.jwks_uri).path}
 
-    def _override(self, path: str) -> _Override | None:
-        with self._lock:
-            return self._behaviour.overrides.get(path)
-
     def respond(self, path: str) -> tuple[int, bytes, str]:
-        """Status, body and content type for a GET of ``path`` (without hang/fail)."""
-        with self._lock:
-            override = self._behaviour.overrides.get(path)
-        if override is not None:
-            return override.status, override.body, override.content_type
+        """Status, body and content type for a GET of ``path``."""
         if path in self._jwks_paths():
             return 200, json.dumps(self.jwks()).encode(), "application/json"
         doc = self._documents().get(path)
@@ -437,17 +350,10 @@ class LocalIdP:
             return 200, json.dumps(doc).encode(), "application/json"
         return 404, b'{"error":"not_found"}', "application/json"
 
-    def _before_response(self) -> int | None:
-        """Apply hang/fail behaviours; returns a failure status to send, if any."""
-        with self._lock:
-            hang = self._behaviour.hang_seconds
-        if hang > 0:
-            self._wake.wait(hang)
-        with self._lock:
-            if self._behaviour.fail_next > 0:
-                self._behaviour.fail_next -= 1
-                return self._behaviour.fail_status
-        return None
+    def answer(self, path: str) -> Answer:
+        """What a GET of ``path`` gets (the tests' subclass may answer otherwise)."""
+        status, body, content_type = self.respond(path)
+        return Answer(status, body, content_type)
 
     # -- tokens ------------------------------------------------------------------------
 
@@ -558,22 +464,14 @@ def _handler_for(idp: LocalIdP) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             idp.request_log.append(path)
-            failure = idp._before_response()
-            if failure is not None:
-                self._send(failure, b'{"error":"server_error"}', "application/json")
-                return
-            override = idp._override(path)
-            if override is not None:
-                self._send(
-                    override.status,
-                    override.body,
-                    override.content_type,
-                    override.headers,
-                    send_length=override.send_length,
-                )
-                return
-            status, body, content_type = idp.respond(path)
-            self._send(status, body, content_type)
+            reply = idp.answer(path)
+            self._send(
+                reply.status,
+                reply.body,
+                reply.content_type,
+                reply.headers,
+                send_length=reply.send_length,
+            )
 
         def _send(
             self,

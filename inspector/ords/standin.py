@@ -15,8 +15,8 @@ Application code, not a test double: ``token-inspector demo`` applies profiles a
 - failures are real ``oracledb.DatabaseError`` objects. ORDS raises application errors
   (ORA-20xxx) whose exact numbers and wording are not documented: the texts here are ours.
 
-``fail(operation, ...)`` makes a chosen call fail, for restore-on-failure tests; ``mangle``
-alters what is stored, to simulate a read-back that differs from what was sent.
+Failure injection (a chosen call failing, a read-back that differs from what was sent)
+lives in the tests' subclass, ``tests/support/faulty_ords.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import dataclasses
 import json
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +36,6 @@ from inspector.ords.database import database_error
 
 ORDS_APPLICATION_ERROR = 20001
 ORDS_MAX_ALLOWED_SKEW = 60
-OPERATIONS = (
-    "current_schema",
-    "get_profile",
-    "create_profile",
-    "delete_profile",
-    "roles",
-    "privileges",
-    "commit",
-    "rollback",
-)
 
 
 def seeded_roles() -> list[OrdsRole]:
@@ -89,12 +79,6 @@ def connection_lost_error() -> Exception:
 
 
 @dataclass
-class _Fault:
-    remaining: int
-    error: Exception
-
-
-@dataclass
 class InMemoryOrds:
     """``OrdsRepository`` held in memory; thread-safe enough for TUI workers."""
 
@@ -106,30 +90,16 @@ class InMemoryOrds:
     ords_version: tuple[int, int] = (25, 1)
     # Whether the session holds ORDS_ADMINISTRATOR_ROLE (needed for ORDS_SECURITY_ADMIN).
     admin: bool = True
-    mangle: Callable[[JwtProfile], JwtProfile] | None = None
     state_path: Path | None = None
     _roles: list[OrdsRole] = field(default_factory=seeded_roles)
     _privileges: list[OrdsPrivilege] = field(default_factory=seeded_privileges)
     _committed: dict[str, JwtProfile] = field(default_factory=dict)
     _pending: dict[str, JwtProfile] | None = None
-    _faults: dict[str, list[_Fault]] = field(default_factory=dict)
     _closed: bool = False
     calls: list[str] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    # ------------------------------------------------------------------ test controls
-
-    def fail(self, operation: str, *, error: Exception | None = None, on_call: int = 1) -> None:
-        """Make the ``on_call``-th next call of ``operation`` raise ``error``.
-
-        The default error is a dropped connection, the most common way a step fails midway.
-        """
-        if operation not in OPERATIONS:
-            raise ValueError(f"unknown operation {operation!r}; one of {', '.join(OPERATIONS)}")
-        with self._lock:
-            self._faults.setdefault(operation, []).append(
-                _Fault(remaining=on_call, error=error or connection_lost_error())
-            )
+    # ------------------------------------------------------------------ seeding
 
     def set_profile(self, profile: JwtProfile | None, schema: str | None = None) -> None:
         """Seed a committed profile directly (as if created earlier by someone else)."""
@@ -149,17 +119,10 @@ class InMemoryOrds:
     # ------------------------------------------------------------------ internals
 
     def _enter(self, operation: str) -> None:
-        """Record the call and raise an armed fault for it, if its turn has come."""
+        """Record the call; a closed session refuses it."""
         if self._closed:
             raise database_error("DPY-1001: not connected to database")
         self.calls.append(operation)
-        faults = self._faults.get(operation, [])
-        for fault in faults:
-            fault.remaining -= 1
-        due = next((f for f in faults if f.remaining <= 0), None)
-        if due is not None:
-            faults.remove(due)
-            raise due.error
 
     def _view(self) -> dict[str, JwtProfile]:
         return self._pending if self._pending is not None else self._committed
@@ -256,9 +219,12 @@ class InMemoryOrds:
                 description=profile.description or None,
                 role_claim_name=profile.role_claim_name or None,
             )
-            stored = self.mangle(stored) if self.mangle else stored
-            self._writable()[name] = stored
+            self._writable()[name] = self._stored(stored)
             self._after_write()
+
+    def _stored(self, profile: JwtProfile) -> JwtProfile:
+        """What the database keeps of ``profile`` (the tests' subclass may alter it)."""
+        return profile
 
     def delete_profile(self, schema: str | None = None) -> None:
         """``DELETE_JWT_PROFILE``: removes the profile; nothing to do when there is none."""

@@ -12,9 +12,9 @@ import pytest
 import trustme
 from textual.pilot import Pilot
 
-from inspector.demo.idp import LocalIdP
 from inspector.tui.app import InspectorApp
 from inspector.tui.session import Session
+from tests.support.faulty_idp import FaultyIdP
 from tests.tui.fixtures import ListSession, fixed_clock
 
 SIZE = (160, 48)
@@ -47,7 +47,7 @@ def list_session() -> ListSession:
 
 
 @pytest.fixture
-def https_idp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalIdP]:
+def https_idp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultyIdP]:
     """A loopback IdP over https, its test CA trusted for this test.
 
     Its ``jwks_uri`` is one ORDS would take (https), so the real proposal, PL/SQL script
@@ -59,7 +59,7 @@ def https_idp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Local
     bundle = tmp_path / "test-ca.pem"
     ca.cert_pem.write_to_path(str(bundle))
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    with LocalIdP(scheme="https", ssl_context=context) as idp:
+    with FaultyIdP(scheme="https", ssl_context=context) as idp:
         yield idp
 
 

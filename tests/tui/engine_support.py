@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from unittest import mock
 
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
@@ -20,12 +21,21 @@ from inspector.tui.engine_session import EngineSession
 from inspector.tui.screens.apply import ApplyScreen
 from parsers.nginx.conf import EXTENDED_TEMPLATE
 from parsers.nginx.log_format import compile_format, parse_log_format_string
+from tests.support.faulty_idp import FaultyIdP
+from tests.support.faulty_ords import FaultyOrds
 from tests.tui.conftest import plain, wait_for
 
 
 def written_demo() -> Iterator[DemoEnvironment]:
-    """A started demo with its first connection in the log, closed when the test ends."""
-    environment = start_demo()
+    """A started demo with its first connection in the log, closed when the test ends.
+
+    Its IdP and stand-in are the tests' subclasses, whose failures tests switch on.
+    """
+    with (
+        mock.patch("inspector.demo.environment.LocalIdP", FaultyIdP),
+        mock.patch("inspector.demo.environment.InMemoryOrds", FaultyOrds),
+    ):
+        environment = start_demo()
     environment.replayer.write_first_connection()
     try:
         yield environment

@@ -18,11 +18,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 
-from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.demo.idp import generate_rsa_key
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.screens.doctor import DoctorScreen
 from inspector.tui.screens.prompt import PromptScreen
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.scripted_http import Reply, ScriptedServer
 from tests.tui.conftest import SIZE, plain, wait_for
 from tests.tui.engine_support import log_line, watch_session
@@ -35,13 +36,13 @@ MCP_PATH = "/ords/hr/mcp/server"
 class Watched:
     """A ``watch`` session over a log holding one attempt with a good token."""
 
-    idp: LocalIdP
+    idp: FaultyIdP
     session: EngineSession
     directory: Path
 
 
 @pytest.fixture
-def watched(https_idp: LocalIdP, tmp_path: Path) -> Iterator[Watched]:
+def watched(https_idp: FaultyIdP, tmp_path: Path) -> Iterator[Watched]:
     log = tmp_path / "extended.log"
     token = https_idp.mint(https_idp.entra_v2_claims())
     log.write_text(log_line(authorization=f"Bearer {token}") + "\n")
@@ -181,7 +182,7 @@ async def test_c_copies_the_real_script(watched: Watched) -> None:
 
 
 async def test_d_runs_the_real_doctor_on_the_endpoint_and_the_log(
-    https_idp: LocalIdP, tmp_path: Path
+    https_idp: FaultyIdP, tmp_path: Path
 ) -> None:
     log = tmp_path / "extended.log"
     token = https_idp.mint(https_idp.entra_v2_claims())
