@@ -52,20 +52,39 @@ class InspectorApp(App[int]):
 
     CSS_PATH = "app.tcss"
     TITLE = "ORDS Token Inspector"
+    # The footer shows the five keys a first session needs (80 columns hold them); every
+    # key is in help (? or F1) and, with its long description, in the palette (Ctrl+P).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "apply", "Apply profile"),
-        Binding("s", "save_sql", "Save SQL"),
-        Binding("c", "copy_sql", "Copy SQL"),
-        Binding("f", "toggle_failures", "Failures"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("n", "next_failure", "Next fail"),
-        Binding("N", "previous_failure", "Prev fail", key_display="N"),
-        Binding("r", "refetch_keys", "Refetch keys"),
-        Binding("t", "reveal", "Reveal token"),
-        Binding("d", "doctor", "Doctor"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-    ]
+        Binding("a", "apply", "Apply profile", tooltip=(
+            "apply the ORDS profile the selected token needs (diff, PL/SQL, checks first)"
+        )),
+        Binding("s", "save_sql", "Save SQL", show=False, tooltip=(
+            "save the PL/SQL script for the selected token to a file"
+        )),
+        Binding("c", "copy_sql", "Copy SQL", show=False, tooltip=(
+            "copy that PL/SQL script to the clipboard"
+        )),
+        Binding("f", "toggle_failures", "Failures", tooltip=(
+            "show failed attempts only / everything"
+        )),
+        Binding("slash", "filter", "Filter", key_display="/", tooltip=(
+            "filter the table by text (client, subject, path, verdict code…)"
+        )),
+        Binding("n", "next_failure", "Next failure", show=False, tooltip="next failed attempt"),
+        Binding("N", "previous_failure", "Previous failure", key_display="N", show=False,
+                tooltip="previous failed attempt"),
+        Binding("r", "refetch_keys", "Refetch keys", show=False, tooltip=(
+            "refetch every issuer's metadata and signing keys"
+        )),
+        Binding("t", "reveal", "Reveal token", show=False, tooltip=(
+            "reveal the selected token unredacted (it is a credential)"
+        )),
+        Binding("d", "doctor", "Doctor", show=False, tooltip=(
+            "doctor: check the whole discovery chain (challenge, metadata, JWKS, profile)"
+        )),
+        Binding("question_mark,f1", "help", "Help", key_display="?", tooltip="this help"),
+        Binding("q", "quit", "Quit", tooltip="quit"),
+    ]  # fmt: skip
 
     def __init__(
         self,
@@ -444,8 +463,9 @@ class InspectorApp(App[int]):
             assert isinstance(binding, Binding)
             if binding.action in ("quit", "help"):
                 continue
+            key = binding.key_display or binding.key
             yield SystemCommand(
                 binding.description,
-                f"key {binding.key_display or binding.key}",
+                f"{binding.tooltip or binding.description} (key {key})",
                 partial(self.run_action, binding.action),
             )

@@ -9,9 +9,11 @@ into ``Text`` objects, never interpreted as markup.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -35,7 +37,57 @@ SEVERITY_STYLE: dict[Severity, tuple[str, str]] = {
     Severity.WARN: ("▲", "bold yellow"),
     Severity.INFO: ("ℹ", "cyan"),
 }
-COLUMNS = ("Time", "Client", "Request", "Status", "Subject", "IdP", "Outcome", "Cause")
+# Column keys in screen order: what went wrong first (outcome and cause beside the time),
+# the request last, where it takes whatever width is left.
+COLUMNS = ("time", "outcome", "cause", "status", "client", "subject", "idp", "request")
+LABELS: dict[str, str] = {
+    "time": "Time",
+    "outcome": "Outcome",
+    "cause": "Cause",
+    "status": "HTTP",
+    "client": "Client",
+    "subject": "Subject",
+    "idp": "IdP",
+    "request": "Request",
+}
+# A narrower request column hides the columns below rather than the path's end.
+REQUEST_MIN = 17  # "POST …/mcp/server"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One table column: its key in ``COLUMNS``, header and width in cells."""
+
+    key: str
+    label: str
+    width: int
+
+
+def table_columns(available: int, padding: int = 1) -> tuple[Column, ...]:
+    """The columns that fit ``available`` cells, in ``COLUMNS`` order.
+
+    Time, outcome, cause, status and request always show; client, subject and IdP join,
+    in that order, while the request keeps room for its last segments (``…/mcp/server``).
+    The request takes what is left. ``padding`` is the table's cell padding on each side.
+    """
+    # 18 holds every frequent code (rejected-by-server, audience-mismatch) whole.
+    cause = 18 if available < 180 else 23
+    widths = {"time": 8, "outcome": 7, "cause": cause, "status": 4}
+    optional = (
+        ("client", 9 if available < 100 else 12, REQUEST_MIN),
+        ("subject", 30 if available >= 180 else 22, 30),
+        ("idp", 9, 30),
+    )
+    gap = 2 * padding
+
+    def left() -> int:
+        return available - sum(w + gap for w in widths.values()) - gap
+
+    for key, width, keep in optional:
+        if left() - (width + gap) >= keep:
+            widths[key] = width
+    widths["request"] = max(left(), REQUEST_MIN)
+    return tuple(Column(k, LABELS[k], widths[k]) for k in COLUMNS if k in widths)
 
 
 def shown(value: object, *, limit: int | None = None) -> str:
@@ -46,6 +98,37 @@ def shown(value: object, *, limit: int | None = None) -> str:
 def shown_request(method: str | None, path: str | None) -> str:
     """``GET /path`` with each part redacted on its own, as scan and tail redact them."""
     return f"{shown(method or '-')} {shown(path or '-')}"
+
+
+def tail_fit(text: str, width: int) -> str:
+    """``text`` cut from the left to ``width`` cells, ``…`` marking the cut."""
+    if cell_len(text) <= width:
+        return text
+    if width < 1:
+        return ""
+    kept: list[str] = []
+    used = 1  # the ellipsis
+    for char in reversed(text):
+        used += cell_len(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "…" + "".join(reversed(kept))
+
+
+def request_cell(method: str | None, path: str | None, width: int | None = None) -> str:
+    """``shown_request`` in ``width`` cells: the method, then the END of the path.
+
+    The end is what tells requests apart (``…/hr/mcp/server`` vs ``…/hr/mcp/tools``); the
+    cut is made after redaction and escaping, so it never exposes what they hid.
+    """
+    full = shown_request(method, path)
+    if width is None or cell_len(full) <= width:
+        return full
+    head = f"{shown(method or '-')} "
+    if cell_len(head) + 8 <= width:  # room for a useful piece of the path
+        return head + tail_fit(shown(path or "-"), width - cell_len(head))
+    return tail_fit(full, width)
 
 
 def shown_claim(value: object) -> str:
@@ -115,30 +198,38 @@ def first_cause(attempt: Attempt) -> str:
     return ""
 
 
-def row_cells(attempt: Attempt, tz: tzinfo | None) -> tuple[Text | str, ...]:
-    """The table row of one attempt, in ``COLUMNS`` order."""
+def row_cells(
+    attempt: Attempt, tz: tzinfo | None, request_width: int | None = None
+) -> tuple[Text, ...]:
+    """The table row of one attempt, in ``COLUMNS`` order; the request cut to
+    ``request_width`` cells from the left (None: whole)."""
     rec = attempt.record
     when = local(rec.time, tz).strftime("%H:%M:%S") if rec.time else "?"
-    request = shown_request(rec.method, rec.path)
     status = Text(str(rec.status) if rec.status is not None else "-")
     if rec.status is not None:
         status.stylize("green" if rec.status < 400 else "red")
     idp = (attempt.token.idp if attempt.token else None) or "-"
-    # Text everywhere: a plain str cell would be read as markup by the DataTable.
-    return (
+    outcome = (
+        Text(*PENDING_STYLE)
+        if attempt.outcome is not Outcome.FAIL and keys_pending(attempt)
+        else outcome_text(attempt.outcome)
+    )
+    # Text everywhere: a plain str cell would be read as markup by the DataTable. One line
+    # each: a cell too narrow ends in an ellipsis instead of wrapping out of sight.
+    cells = (
         Text(when),
-        Text(shown(attempt.client)),
-        Text(request, overflow="ellipsis", no_wrap=True),
+        outcome,
+        Text(shown(first_cause(attempt)), style="dim"),
         status,
+        Text(shown(attempt.client)),
         Text(shown_claim(attempt.subject or "-")),
         Text(shown(idp)),
-        (
-            Text(*PENDING_STYLE)
-            if attempt.outcome is not Outcome.FAIL and keys_pending(attempt)
-            else outcome_text(attempt.outcome)
-        ),
-        Text(shown(first_cause(attempt)), style="dim"),
+        Text(request_cell(rec.method, rec.path, request_width)),
     )
+    for cell in cells:
+        cell.no_wrap = True
+        cell.overflow = "ellipsis"
+    return cells
 
 
 def _value_text(value: Any) -> str:

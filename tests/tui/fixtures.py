@@ -38,7 +38,7 @@ def record(
     *,
     at: datetime,
     status: int,
-    path: str = "/ords/hr/mcp/",
+    path: str = "/ords/finance_reporting/mcp/server",
     method: str = "POST",
     authorization: str | None = None,
     ua: str = "ChatGPT-User/1.0",

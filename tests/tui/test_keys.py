@@ -187,8 +187,8 @@ async def test_command_palette_offers_every_action() -> None:
     app = make_app()
     async with app.run_test(size=SIZE):
         titles = {c.title for c in app.get_system_commands(app.screen)}
-    for title in ("Apply profile", "Save SQL", "Copy SQL", "Failures", "Filter",
-                  "Next fail", "Prev fail", "Refetch keys", "Reveal token", "Doctor"):  # fmt: skip
+    for title in ("Apply profile", "Save SQL", "Copy SQL", "Failures", "Filter", "Next failure",
+                  "Previous failure", "Refetch keys", "Reveal token", "Doctor"):  # fmt: skip
         assert title in titles
 
 

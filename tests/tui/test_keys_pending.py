@@ -43,8 +43,7 @@ def record(line: int, token: str) -> LogRecord:
 
 def cells(app: InspectorApp, entry: Entry) -> dict[str, str]:
     row = app.table.get_row(entry.key)
-    names = ("time", "client", "request", "status", "subject", "idp", "outcome", "cause")
-    return {name: str(value) for name, value in zip(names, row, strict=True)}
+    return {key: str(value) for key, value in zip(app.table.column_keys, row, strict=True)}
 
 
 async def test_a_slow_issuer_shows_keys_pending_while_others_are_judged(idp: LocalIdP) -> None:

@@ -66,8 +66,8 @@ def test_human_span_rounds_down_to_the_unit() -> None:
 def test_row_shows_local_time_outcome_and_first_cause() -> None:
     cells = row_cells(sample_attempts()[2], UTC)
     assert str(cells[0]) == "09:55:40"
-    assert str(cells[6]) == "✘ fail"
-    assert str(cells[7]) == "graph-token"
+    assert str(cells[1]) == "✘ fail"
+    assert str(cells[2]) == "graph-token"
 
 
 def test_profile_needed_by_a_token() -> None:

@@ -1,6 +1,8 @@
-"""Snapshots of the main screen, the detail pane, the apply modal and help.
+"""Snapshots of the main screen (80, 120 and 200 columns), the detail pane, the apply modal
+and help (also at 80 columns).
 
-Deterministic: fixed attempts, a fixed clock (countdowns), UTC, a fixed terminal size.
+Deterministic: fixed attempts (judged by the analyzer's status step), a fixed clock
+(countdowns), UTC, a fixed terminal size.
 Update with ``pytest tests/tui/test_snapshots.py --snapshot-update`` and look at the SVGs.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button
 
@@ -24,8 +27,15 @@ async def rows_loaded(pilot: Pilot[Any]) -> None:
     await wait_for(pilot, lambda: pilot.app.table.row_count == 6)  # type: ignore[attr-defined]
 
 
-def test_main_screen(snap_compare: SnapCompare) -> None:
-    assert snap_compare(make_app(), terminal_size=SIZE, run_before=rows_loaded)
+# A laptop's split pane, a common default window, a wide monitor.
+WIDTHS = {80: 30, 120: 36, 200: 50}
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_main_screen(snap_compare: SnapCompare, width: int) -> None:
+    """Outcome and cause next to the time at every width; the request's end shown."""
+    size = (width, WIDTHS[width])
+    assert snap_compare(make_app(), terminal_size=size, run_before=rows_loaded)
 
 
 def test_detail_pane_of_a_failure(snap_compare: SnapCompare) -> None:
@@ -59,10 +69,16 @@ def test_apply_modal(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_apply)
 
 
-def test_help(snap_compare: SnapCompare) -> None:
-    async def open_help(pilot: Pilot[Any]) -> None:
-        await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
-        await pilot.pause()
+async def open_help(pilot: Pilot[Any]) -> None:
+    await pilot.press("question_mark")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+    await pilot.pause()
 
+
+def test_help(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=open_help)
+
+
+def test_help_at_80_columns(snap_compare: SnapCompare) -> None:
+    """Every key with its long description, in a terminal that fits only five in the footer."""
+    assert snap_compare(make_app(), terminal_size=(80, 30), run_before=open_help)

@@ -5,33 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 EXTRA_KEYS = (
-    ("↑ ↓ PgUp PgDn Home End", "move in the table (scrolling up stops following)"),
+    ("↑ ↓ PgUp PgDn", "move in the table (scrolling up stops following)"),
+    ("Home  End", "oldest attempt / newest attempt (and follow again)"),
     ("Ctrl+P", "command palette: every action by name"),
     ("Escape", "close a dialog"),
 )
 
-LONG_HELP: dict[str, str] = {
-    "apply": "apply the ORDS profile the selected token needs (diff, PL/SQL, checks first)",
-    "save_sql": "save the PL/SQL script for the selected token to a file",
-    "copy_sql": "copy that PL/SQL script to the clipboard",
-    "toggle_failures": "show failed attempts only / everything",
-    "filter": "filter the table by text (client, subject, path, verdict code…)",
-    "next_failure": "next failed attempt",
-    "previous_failure": "previous failed attempt",
-    "refetch_keys": "refetch every issuer's metadata and signing keys",
-    "reveal": "reveal the selected token unredacted (it is a credential)",
-    "doctor": "doctor: check the whole discovery chain (challenge, metadata, JWKS, profile)",
-    "help": "this help",
-    "quit": "quit",
-}
+
+def key_names(binding: Binding) -> str:
+    """``?  F1``: the binding's display name, then its other keys."""
+    first, *others = (k.strip() for k in binding.key.split(","))
+    # Function keys as printed on the keyboard: f1 -> F1.
+    names = [k.upper() if k[:1] == "f" and k[1:].isdigit() else k for k in others]
+    return "  ".join([binding.key_display or first, *names])
 
 
 class HelpScreen(ModalScreen[None]):
@@ -40,7 +35,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Close"),
         Binding("q", "dismiss", "Close", show=False),
-        Binding("question_mark", "dismiss", "Close", show=False),
+        Binding("question_mark,f1", "dismiss", "Close", show=False),
     ]
 
     def __init__(self, bindings: Iterable[BindingType]) -> None:
@@ -49,18 +44,19 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """The key table."""
-        rows = [
-            (b.key_display or b.key, LONG_HELP.get(b.action, b.description)) for b in self._key_list
-        ]
+        rows = [(key_names(b), b.tooltip or b.description) for b in self._key_list]
         rows += list(EXTRA_KEYS)
-        width = max(len(key) for key, _ in rows) + 3
-        text = Text()
+        # A grid: a long meaning wraps in its own column, the keys stay a column to scan.
+        grid = Table.grid(padding=(0, 3))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1)
         for key, meaning in rows:
-            text.append(key.ljust(width), style="bold cyan")
-            text.append(meaning + "\n")
-        with Vertical(id="help-box", classes="dialog"):
+            grid.add_row(Text(key, style="bold cyan"), Text(meaning))
+        with Vertical(id="help-box", classes="dialog help"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(text, id="help-keys")
+            # Scrolls on a short terminal, so that the closing line stays in view.
+            with VerticalScroll():
+                yield Static(grid, id="help-keys")
             yield Static("Escape closes this help.", classes="dim")
 
     async def action_dismiss(self, result: None = None) -> None:

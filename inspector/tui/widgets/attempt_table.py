@@ -6,13 +6,17 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from inspector.tui.model import Entry
-from inspector.tui.present import COLUMNS, row_cells
+from inspector.tui.present import COLUMNS, Column, row_cells, table_columns
+
+# Columns are laid out for this width until the table knows its own.
+FIRST_WIDTH = 156
 
 
 class AttemptTable(DataTable[object]):
@@ -31,15 +35,49 @@ class AttemptTable(DataTable[object]):
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tz = tz
         self._seqs: list[int] = []
+        # The rows' entries, kept to lay the rows out again when the width changes.
+        self._entries: list[Entry] = []
+        self._layout: tuple[Column, ...] = ()
+        self._request_width: int | None = None
         # Set when the user scrolls the view up with the mouse wheel: the cursor may still
         # sit on the newest row, but the user is reading older ones.
         self.scrolled_away = False
 
     def on_mount(self) -> None:
-        """Columns are fixed; widths chosen for a 160-column terminal, the request shrinks."""
-        widths = (8, 12, 34, 6, 24, 9, 8, None)
-        for name, width in zip(COLUMNS, widths, strict=True):
-            self.add_column(name, key=name.lower(), width=width)
+        """Columns for a wide table; ``on_resize`` fits them to the real width."""
+        self._lay_out(FIRST_WIDTH)
+
+    def on_resize(self, _: events.Resize) -> None:
+        """Fit the columns to the new width (the request column absorbs the change)."""
+        # The event's size includes the border: the content's is what the columns share.
+        # The vertical scrollbar's room is always reserved: a row more or less must not
+        # change the layout (and rebuild every row).
+        self._lay_out(self.size.width - self.styles.scrollbar_size_vertical)
+
+    def _lay_out(self, available: int) -> None:
+        layout = table_columns(available, self.cell_padding)
+        if layout == self._layout:
+            return
+        keep = self.selected_seq
+        follow = self.following
+        self.clear(columns=True)
+        self._layout = layout
+        self._request_width = next(c.width for c in layout if c.key == "request")
+        for column in layout:
+            self.add_column(column.label, key=column.key, width=column.width)
+        entries, self._entries, self._seqs = self._entries, [], []
+        self.rebuild(entries, None if follow else keep)
+
+    @property
+    def column_keys(self) -> tuple[str, ...]:
+        """Keys of the columns shown, left to right (a subset of ``COLUMNS``)."""
+        return tuple(c.key for c in self._layout)
+
+    def _cells(self, entry: Entry) -> list[Text]:
+        cells = dict(
+            zip(COLUMNS, row_cells(entry.attempt, self._tz, self._request_width), strict=True)
+        )
+        return [cells[c.key] for c in self._layout]
 
     @property
     def following(self) -> bool:
@@ -82,8 +120,9 @@ class AttemptTable(DataTable[object]):
             return
         follow = self.following
         for entry in entries:
-            self.add_row(*row_cells(entry.attempt, self._tz), key=entry.key)
+            self.add_row(*self._cells(entry), key=entry.key)
             self._seqs.append(entry.seq)
+            self._entries.append(entry)
         if follow:
             self.move_cursor(row=self.row_count - 1, animate=False)
 
@@ -91,9 +130,11 @@ class AttemptTable(DataTable[object]):
         """Replace every row (filter changed, or dropping old rows); keep the selection."""
         self.clear()
         self._seqs = []
+        self._entries = []
         for entry in entries:
-            self.add_row(*row_cells(entry.attempt, self._tz), key=entry.key)
+            self.add_row(*self._cells(entry), key=entry.key)
             self._seqs.append(entry.seq)
+            self._entries.append(entry)
         if not self._seqs:
             return
         target = len(self._seqs) - 1
@@ -105,8 +146,9 @@ class AttemptTable(DataTable[object]):
         """Show ``entry`` in the row of its ``seq`` (an attempt judged again); no-op if hidden."""
         if entry.seq not in self._seqs:
             return
-        for name, value in zip(COLUMNS, row_cells(entry.attempt, self._tz), strict=True):
-            self.update_cell(entry.key, name.lower(), value)
+        self._entries[self._seqs.index(entry.seq)] = entry
+        for column, value in zip(self._layout, self._cells(entry), strict=True):
+            self.update_cell(entry.key, column.key, value)
 
     def select_seq(self, seq: int) -> None:
         """Move the cursor to the row of ``seq`` (no-op when it is hidden)."""
