@@ -39,7 +39,10 @@ IDP_CHOICES = ("auto", "entra", "generic")
 
 class InspectorError(Exception):
     """An expected failure (bad input, configuration, environment): the message is one
-    line for the user, and the CLI turns it into ``token-inspector CMD: MESSAGE``, exit 2."""
+    line for the user, and the CLI turns it into ``token-inspector CMD: MESSAGE``, exit
+    ``status`` (2 unless a command documents another)."""
+
+    status: int = 2
 
 
 class ConfigError(InspectorError):
@@ -246,6 +249,9 @@ class OutputSettings:
     """``[output]``: where files the tool writes go."""
 
     dir: Path | None = None
+    # Who named it (``--output-dir`` or ``FILE: [output] dir``), for the message when it is
+    # not a directory.
+    dir_from: str = "[output] dir"
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,7 +499,9 @@ def _doctor(t: _Table) -> DoctorSettings:
 
 def _output(t: _Table) -> OutputSettings:
     t.only(("dir",))
-    return OutputSettings(dir=t.path("dir"))
+    return OutputSettings(
+        dir=t.path("dir"), dir_from=f"{_where(t.config, 'output', 'dir')}[output] dir"
+    )
 
 
 _SECTIONS = ("logs", "keys", "expect", "database", "ords", "clients", "doctor", "output")

@@ -17,7 +17,7 @@ from inspector.judge.expectations import Expectations, privilege_protects, role_
 from inspector.judge.verdicts import Outcome
 from inspector.keys.jwks import KeyStore
 from inspector.ords.standin import InMemoryOrds
-from inspector.settings import ConfigError
+from inspector.settings import ClientSettings, ConfigError
 from parsers.records import LogRecord, Source
 from tests.support.faulty_idp import FaultyIdP
 from tests.support.https_keys import https_keys
@@ -189,13 +189,13 @@ def test_proposed_profile_answers_will_this_token_pass(
 
 
 def test_clients_table_is_extendable() -> None:
-    table = ClientTable.from_config({r"^MyBot/": "My bot"})
+    table = ClientTable.from_settings(ClientSettings(((r"^MyBot/", "My bot"),)))
     assert table.classify("MyBot/2 (Mozilla/5.0)") == "My bot"
     assert table.classify("Mozilla/5.0 (X11)") == "browser"
     assert table.classify("curl/8.5.0") == "curl"
     assert table.classify(None) == "other"
     with pytest.raises(ConfigError):
-        ClientTable.from_config({"(": "broken"})
+        ClientTable.build([("(", "broken")])
 
 
 def test_threads_share_one_analyzer(analyzer: Analyzer, idp: FaultyIdP) -> None:

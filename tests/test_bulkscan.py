@@ -25,13 +25,13 @@ from hypothesis import strategies as st
 
 from bench.synthetic import EXTENDED_TEMPLATE
 from inspector.cli import scan as scan_command
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.demo.idp import LocalIdP, generate_rsa_key
 from inspector.judge import fastpath
 from inspector.judge import scan as scan_engine
 from inspector.judge.engine import build_analyzer
 from inspector.logs import bulkscan
-from inspector.settings import load_config
 from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.nginx.time import format_time_local
 from parsers.records import LogRecord, ParseFailure, Source
@@ -291,7 +291,7 @@ def test_json_lines_encoder_writes_what_json_dumps_writes(
         "scan", "--jwks", str(workdir / "jwks.json"), "--config", str(workdir / "config.toml"),
     ]  # fmt: skip
     args = build_parser().parse_args(argv)
-    analyzer = build_analyzer(load_config(args.config, explicit=True), args)
+    analyzer = build_analyzer(settings_from_args(args))
     attempts = []
     for number, raw in enumerate(log_lines, start=1):
         item = PARSER.parse(raw, Source('log \u00e4"x', number, 0))

@@ -9,6 +9,7 @@ from typing import Any
 import oracledb
 import pytest
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.options import add_database_options
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.connection import (
@@ -18,6 +19,7 @@ from inspector.ords.connection import (
     settings_from,
 )
 from inspector.ords.database import OracleOrdsRepository, create_statement, database_error
+from inspector.settings import Config, ConfigError, DatabaseSettings, Settings
 
 HOSTILE = JwtProfile(
     issuer="https://evil/'); drop table t; --",
@@ -33,6 +35,12 @@ def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     add_database_options(parser)
     return parser.parse_args(list(argv))
+
+
+def _db(section: dict[str, Any], *argv: str) -> DatabaseSettings:
+    """``[database]`` holding ``section``, with the flags ``argv`` over it."""
+    base = Settings.from_config(Config(sections={"database": section}))
+    return settings_from_args(_args(*argv), base=base).database
 
 
 def test_password_from_the_environment() -> None:
@@ -57,8 +65,13 @@ def test_password_prompt_only_on_a_terminal() -> None:
 
 def test_settings_from_flags_over_config() -> None:
     settings = settings_from(
-        _args("--dsn", "db.example:1521/freepdb1", "--user", "demo"),
-        {"dsn": "other/svc", "user": "x", "call_timeout": 3},
+        _db(
+            {"dsn": "other/svc", "user": "x", "call_timeout": 3},
+            "--dsn",
+            "db.example:1521/freepdb1",
+            "--user",
+            "demo",
+        ),
         environ={"ORACLE_PASSWORD": "pw"},
     )
     assert settings is not None
@@ -70,8 +83,7 @@ def test_settings_from_flags_over_config() -> None:
 
 def test_wallet_password_is_asked_separately(tmp_path: Path) -> None:
     settings = settings_from(
-        _args("--dsn", "adb_high", "--user", "admin", "--wallet-location", str(tmp_path)),
-        {},
+        _db({}, "--dsn", "adb_high", "--user", "admin", "--wallet-location", str(tmp_path)),
         environ={"ORACLE_PASSWORD": "pw", "ORACLE_WALLET_PASSWORD": "wpw"},
     )
     assert settings is not None
@@ -86,27 +98,27 @@ def test_passwords_never_appear_in_repr() -> None:
 
 
 def test_config_must_not_hold_passwords() -> None:
-    with pytest.raises(DatabaseSettingsError, match="must not hold passwords"):
-        settings_from(_args(), {"dsn": "d", "user": "u", "password": "p"}, environ={})
+    with pytest.raises(ConfigError, match="password: passwords are never read from a file"):
+        _db({"dsn": "d", "user": "u", "password": "p"})
 
 
 def test_no_dsn_means_no_database() -> None:
-    assert settings_from(_args(), {}, environ={}) is None
+    assert settings_from(_db({}), environ={}) is None
 
 
 def test_memory_dsn_needs_no_password() -> None:
-    settings = settings_from(_args(), {}, environ={"TOKEN_INSPECTOR_DB": "memory"}, is_tty=False)
+    settings = settings_from(_db({}), environ={"TOKEN_INSPECTOR_DB": "memory"}, is_tty=False)
     assert settings is not None and settings.in_memory and settings.password is None
 
 
 def test_missing_user_is_a_clear_error() -> None:
     with pytest.raises(DatabaseSettingsError, match="no database user"):
-        settings_from(_args("--dsn", "d"), {}, environ={"ORACLE_PASSWORD": "p"})
+        settings_from(_db({}, "--dsn", "d"), environ={"ORACLE_PASSWORD": "p"})
 
 
 def test_bad_call_timeout() -> None:
-    with pytest.raises(DatabaseSettingsError, match="call_timeout"):
-        settings_from(_args("--dsn", "d", "--user", "u"), {"call_timeout": "x"}, environ={})
+    with pytest.raises(ConfigError, match="call_timeout"):
+        _db({"call_timeout": "x"}, "--dsn", "d", "--user", "u")
 
 
 def test_create_statement_binds_every_value() -> None:

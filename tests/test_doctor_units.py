@@ -204,15 +204,15 @@ def test_config_section_errors_are_usage_errors(
     assert run_doctor_cli(["https://h/mcp", "--config", str(config)]) == 2
 
 
-def test_options_from_config_for_the_tui() -> None:
-    from inspector.doctor import options_from_config
-    from inspector.settings import Config, ConfigError
+def test_options_from_settings_for_the_tui() -> None:
+    from inspector.doctor import options_from_settings
+    from inspector.settings import Config, ConfigError, DoctorSettings, Settings
 
     config = Config(sections={"doctor": {"url": "https://h/mcp", "idp": "entra"}})
-    options = options_from_config(config, timeout=1.5)
+    options = options_from_settings(Settings.from_config(config).doctor, timeout=1.5)
     assert (options.url, options.idp, options.timeout) == ("https://h/mcp", "entra", 1.5)
     with pytest.raises(ConfigError, match="no MCP endpoint URL"):
-        options_from_config(Config())
+        options_from_settings(DoctorSettings())
 
 
 def test_no_url_anywhere_is_a_usage_error(

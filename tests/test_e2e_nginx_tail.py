@@ -8,10 +8,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.logs.follow import LogFollower, RawLine
 from inspector.logs.selection import select_logs
-from inspector.settings import Config
+from inspector.settings import Settings
 from parsers.records import LogRecord, Source
 from tests.follow_support import Collector
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
@@ -54,7 +55,7 @@ def test_nginx_log_is_followed_parsed_and_survives_rotation(
         server.start(http_conf(SITE))
         log = server.prefix / "logs" / "extended.log"
         args = build_parser().parse_args(["tail", "--nginx-conf", str(server.conf_path)])
-        selection = select_logs(args, Config())
+        selection = select_logs(settings_from_args(args, base=Settings()).logs)
         assert selection.paths == (str(log),)
         parser = selection.parsers[str(log)]
         follower = LogFollower(selection.paths, poll=poll, poll_interval=0.05 if poll else 30.0)

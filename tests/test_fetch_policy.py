@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.judge.engine import build_analyzer
 from inspector.keys.http import ANY_ADDRESS, PUBLIC_ONLY, HttpClient, url_problem
 from inspector.keys.jwks import KeyStore
-from inspector.settings import Config, ConfigError
+from inspector.settings import Config, ConfigError, Settings
 from tests.support.faulty_idp import FaultyIdP
 
 BYPASSES = [
@@ -212,7 +213,8 @@ def test_explicit_jwks_url_is_the_users_choice(idp: FaultyIdP) -> None:
 
 def _store(sections: dict[str, dict[str, Any]], *argv: str) -> KeyStore:
     args = build_parser().parse_args(["decode", *argv])
-    keys = build_analyzer(Config(sections=sections), args).keys
+    settings = settings_from_args(args, base=Settings.from_config(Config(sections=sections)))
+    keys = build_analyzer(settings).keys
     assert keys is not None
     return keys
 
@@ -224,7 +226,7 @@ def test_allow_private_comes_from_the_flag_or_the_config() -> None:
 
 
 def test_allow_private_issuers_must_be_a_boolean() -> None:
-    with pytest.raises(ConfigError, match="allow_private_issuers must be true or false"):
+    with pytest.raises(ConfigError, match="allow_private_issuers: must be true or false"):
         _store({"keys": {"allow_private_issuers": "yes"}})
 
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP
 from inspector.judge.attempt import Attempt
-from inspector.settings import Config
+from inspector.settings import Settings
 from inspector.tui.present import signature_text
 from inspector.tui.profile_view import needed_by
 from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
@@ -79,7 +80,7 @@ def watched_attempt(files: Files, *flags: str) -> tuple[Attempt, object]:
         ["watch", "--no-db", "--from-start", "--nginx-conf", str(files.nginx_conf),
          *flags, str(files.log)]
     )  # fmt: skip
-    session = build_session(args, Config())
+    session = build_session(args, settings_from_args(args, base=Settings()))
     attempt = first_attempt(session)
     return attempt, session.plan(attempt)
 

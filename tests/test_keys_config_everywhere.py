@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP, generate_rsa_key
-from inspector.settings import load_config
+from inspector.settings import load_settings
 from tests.support.command_run import first_attempt, isolate, run_cli, write_bearer_log
 from tests.support.https_keys import HttpsKeys, https_keys
 
@@ -81,7 +82,8 @@ def watch_verdict(site: Site, config: Path, monkeypatch: pytest.MonkeyPatch) -> 
         ["watch", "--no-db", "--from-start", "--config", str(config),
          "--nginx-conf", str(site.nginx_conf), str(site.log)]
     )  # fmt: skip
-    attempt = first_attempt(build_session(args, load_config(config, explicit=True)))
+    settings = settings_from_args(args, base=load_settings(config))
+    attempt = first_attempt(build_session(args, settings))
     assert attempt.token is not None
     codes = {v.code for v in attempt.verdicts}
     assert ("signature-invalid" in codes) == (attempt.token.verified is False)
@@ -165,7 +167,7 @@ def test_watch_rejects_a_bad_keys_table_before_the_screen_opens(
         monkeypatch,
     )
     assert status == 2
-    assert "[keys] trusted_issuers must be a list" in err
+    assert "[keys] trusted_issuers: must be a list" in err
 
 
 def test_doctor_rejects_a_missing_offline_key_file_before_any_request(

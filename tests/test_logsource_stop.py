@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.logs.follow import StartAt
 from inspector.logs.selection import REFERENCE_EXTENDED, LogSelection, iter_records, select_logs
-from inspector.settings import Config
+from inspector.settings import Settings
 from inspector.tui.records import record_source
 from parsers.records import LogRecord
 
@@ -33,7 +34,7 @@ def selection_for(path: Path) -> LogSelection:
     args = build_parser().parse_args(
         ["tail", str(path), "--log-format", REFERENCE_EXTENDED.template]
     )
-    return select_logs(args, Config())
+    return select_logs(settings_from_args(args, base=Settings()).logs)
 
 
 class Consumer:

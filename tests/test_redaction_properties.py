@@ -35,11 +35,11 @@ from rich.text import Text
 
 from inspector.cli import scan as scan_command
 from inspector.cli import tail as tail_command
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.demo.idp import LocalIdP
 from inspector.judge.engine import build_analyzer
 from inspector.logs import bulkscan
-from inspector.settings import load_config
 from inspector.tui.present import detail, row_cells
 from parsers.nginx.conf import EXTENDED_TEMPLATE
 from parsers.nginx.log_format import compile_format, parse_log_format_string
@@ -282,7 +282,7 @@ def run_tail(workdir: Path, escape: str, extra: list[str]) -> str:
 
 def run_tui(workdir: Path, escape: str, lines: list[str]) -> str:
     args = _args(workdir, "scan", escape, "--jwks", str(workdir / "jwks.json"))
-    analyzer = build_analyzer(load_config(args.config, explicit=True), args)
+    analyzer = build_analyzer(settings_from_args(args))
     console = Console(file=io.StringIO(), width=100_000, color_system=None)
     texts: list[str] = []
     for number, text in enumerate(lines, start=1):

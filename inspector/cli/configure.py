@@ -27,9 +27,12 @@ from inspector.settings import (
 )
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """The files' settings (``--config`` replacing the personal file) with flags laid over."""
-    settings = load_settings(_flag(args, "config"))
+def settings_from_args(args: argparse.Namespace, base: Settings | None = None) -> Settings:
+    """The files' settings (``--config`` replacing the personal file) with flags laid over.
+
+    ``base`` instead of the files: flags over settings already at hand (tests, the demo).
+    """
+    settings = load_settings(_flag(args, "config")) if base is None else base
     return replace(
         settings,
         logs=_logs(args, settings.logs),
@@ -146,7 +149,10 @@ def _doctor(args: argparse.Namespace, base: DoctorSettings) -> DoctorSettings:
 
 
 def _output(args: argparse.Namespace, base: OutputSettings) -> OutputSettings:
-    return replace(base, **_given(args, dir="output_dir"))
+    values = _given(args, dir="output_dir")
+    if values:
+        values["dir_from"] = "--output-dir"
+    return replace(base, **values)
 
 
 def _positive(flag: str, value: float) -> float:

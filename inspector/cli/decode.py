@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from inspector.cli.configure import settings_from_args
+from inspector.cli.help import HelpFormatter, examples
 from inspector.cli.options import (
     add_config_option,
     add_expectation_options,
@@ -32,10 +33,14 @@ from parsers.token import MAX_TOKEN_CHARS
 
 _RANK = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
 
-EPILOG = """\
-Prefer 'decode -' and paste the token (or pipe it): a token on the command line lands in
-the shell history. 'Bearer ...' and 'Authorization: Bearer ...' are accepted too.
-Exit status: 0 no error verdict, 1 an error verdict, 2 usage or input error."""
+EPILOG = examples(
+    "token-inspector decode -   # paste the token, then Ctrl-D",
+    "xclip -o | token-inspector decode - --json",
+    "token-inspector decode - --jwks samples/jwks.json --at 2026-03-01T12:00:00+00:00",
+    notes="Prefer 'decode -' and paste the token (or pipe it): a token on the command line "
+    "lands in the shell history. 'Bearer ...' and 'Authorization: Bearer ...' are accepted "
+    "too. Exit status: 0 no error verdict, 1 an error verdict, 2 usage or input error.",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -43,10 +48,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "decode",
         help="analyse one token (from stdin with '-')",
-        description="Decode one bearer token, verify its signature and check it the way\n"
+        description="Decode one bearer token, verify its signature and check it the way "
         "ORDS will, with the cause and fix of every problem.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "token", nargs="?", default="-", metavar="TOKEN", help="the token, or '-' for stdin"

@@ -4,31 +4,34 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from inspector.cli.configure import settings_from_args
+from inspector.cli.help import HelpFormatter, examples
 from inspector.cli.options import add_config_option, add_database_options, add_key_options
 from inspector.doctor.model import DoctorOptions, Status, StepReport
 from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
 from inspector.doctor.runner import run_doctor
-from inspector.doctor.settings import doctor_section, url_problem
-from inspector.judge.engine import (
-    allow_private_issuers,
-    anchored_issuers,
-    key_store_factory,
-)
+from inspector.doctor.settings import doctor_values
+from inspector.judge.engine import anchored_issuers, key_store_factory
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.connect import open_repository
-from inspector.ords.connection import DatabaseSettingsError, settings_from
+from inspector.ords.connection import settings_from
 from inspector.ords.schema import SchemaAuthorization, read_authorization
-from inspector.settings import ConfigError, load_config
+from inspector.settings import ConfigError, DatabaseSettings, url_problem
 
-EPILOG = """\
-steps: 1 the 401 challenge, 2 protected-resource metadata, 3 authorization-server
-metadata, 4 JWKS, 5 ORDS profile (with --dsn) and newest tokens (with --log),
-6 local nginx configuration. Exit status: 0 nothing failed, 1 a check failed,
-2 usage error. Finding codes are listed in docs/doctor.md."""
+EPILOG = examples(
+    "token-inspector doctor https://mcp.example.com/ords/hr/mcp/server",
+    "token-inspector doctor https://mcp.example.com/ords/hr/mcp/server --dsn db_high "
+    "--user HR --log /var/log/nginx/extended.log",
+    "token-inspector doctor --json   # the URL from [doctor] url in the config",
+    notes="Steps: 1 the 401 challenge, 2 protected-resource metadata, 3 authorization-server "
+    "metadata, 4 JWKS, 5 ORDS profile (with --dsn) and newest tokens (with --log), 6 local "
+    "nginx configuration. Exit status: 0 nothing failed, 1 a check failed, 2 usage error. "
+    "'token-inspector rules CODE' explains a finding code.",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -40,7 +43,7 @@ def register(subparsers: Any) -> None:
         "endpoint URL (401 challenge, protected-resource metadata, authorization server, "
         "JWKS), compare the ORDS profile, and check the local nginx configuration.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "url",
@@ -80,50 +83,29 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _usage_error(message: str) -> int:
-    print(f"token-inspector doctor: error: {message}", file=sys.stderr)
-    return 2
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the checks; 0 when nothing failed, 1 when something did, 2 on usage errors."""
-    try:
-        config = load_config(args.config, explicit=args.config is not None)
-        settings = doctor_section(config.section("doctor"))
-        loader, authorization = _schema_loaders(args, config.section("database"))
-        # Tokens from --log are verified with keys from [keys], as every command does.
-        key_store = key_store_factory(config, args)
-        # URLs the servers hand out are contacted under the key-discovery address policy.
-        anchors = anchored_issuers(config, args)
-        allow_private = allow_private_issuers(config, args)
-    except (ConfigError, DatabaseSettingsError) as exc:
-        return _usage_error(str(exc))
-    config_url = settings.pop("url", None)
-    url = args.url or config_url
+    settings = settings_from_args(args)
+    loader, authorization = _schema_loaders(settings.database)
+    url = settings.doctor.url
     if url is None:
-        return _usage_error("give the MCP endpoint URL (or set [doctor] url in the config file)")
+        raise ConfigError("give the MCP endpoint URL (or set [doctor] url in the config file)")
     problem = url_problem(url)
     if problem is not None:
-        return _usage_error(problem)
-    if args.http_timeout is not None and args.http_timeout <= 0:
-        return _usage_error("--http-timeout must be positive")
-    if args.http_timeout is not None:
-        settings["timeout"] = args.http_timeout
-    if args.idp is not None:
-        settings["idp"] = args.idp
-    if args.allow_http:
-        settings["allow_http"] = True
+        raise ConfigError(problem)
     options = DoctorOptions(
         url=url,
         profile_loader=loader,
         authorization_loader=authorization,
         logs=tuple(args.log),
-        nginx_conf=args.nginx_conf,
+        nginx_conf=settings.logs.nginx_conf,
         check_nginx=not args.no_nginx,
-        key_store=key_store,
-        anchored_issuers=anchors,
-        allow_private=allow_private,
-        **settings,
+        # Tokens from --log are verified with keys from [keys], as every command does.
+        key_store=key_store_factory(settings.keys),
+        # URLs the servers hand out are contacted under the key-discovery address policy.
+        anchored_issuers=anchored_issuers(settings),
+        allow_private=settings.keys.allow_private_issuers,
+        **doctor_values(settings.doctor),
     )
     if args.json:
         report = run_doctor(options)
@@ -151,14 +133,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _schema_loaders(
-    args: argparse.Namespace, section: Mapping[str, Any]
+    database: DatabaseSettings,
 ) -> tuple[Callable[[], JwtProfile | None] | None, Callable[[], SchemaAuthorization] | None]:
     """Functions reading the profile, then the roles and privileges, or (None, None).
 
     One connection reads both: the roles are read with the profile and kept (or the
     error reading them) for the second function.
     """
-    settings = settings_from(args, section)
+    settings = settings_from(database)
     if settings is None:
         return None, None
     read: list[SchemaAuthorization | Exception] = []

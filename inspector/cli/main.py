@@ -11,8 +11,9 @@ import argparse
 import contextlib
 import importlib
 import io
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from inspector import version
@@ -89,9 +90,44 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         if only is None or name == only:
             module = importlib.import_module(f"inspector.cli.{name}")
             module.register(sub)
+            _add_debug(sub.choices[name])
         else:
             sub.add_parser(name, help=summary, add_help=False)
     return parser
+
+
+def _add_debug(parser: argparse.ArgumentParser) -> None:
+    # Every command and action takes it after its own name (`scan --debug`, `profile show
+    # --debug`); not before the command, where a leading option means `watch`.
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="log to stderr what the tool decides and fetches (URLs tried, refused "
+        "addresses, key cache hits); never a token",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                _add_debug(child)
+
+
+@contextlib.contextmanager
+def debug_logging(enabled: bool) -> Iterator[None]:
+    """With ``enabled``, the ``inspector`` loggers' debug records go to stderr meanwhile."""
+    if not enabled:
+        yield
+        return
+    logger = logging.getLogger("inspector")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("token-inspector: debug: %(name)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _command_in(args_list: Sequence[str]) -> str:
@@ -118,6 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    with debug_logging(bool(getattr(args, "debug", False))):
+        return dispatch(args)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    """Run a parsed command. The one place failures become an exit status: an expected
+    failure (``InspectorError``) one line on stderr and 2, Ctrl-C 130, a closed pipe 0."""
     try:
         return int(args.func(args))
     except InspectorError as exc:
@@ -125,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # may quote a file or a log line, so it is escaped like everything else shown.
         command = getattr(args, "command", None) or "watch"
         print(f"token-inspector {command}: {printable(str(exc))}", file=sys.stderr)
-        return 2
+        return exc.status
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

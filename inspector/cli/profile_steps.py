@@ -11,16 +11,18 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, TextIO
 
+from inspector.cli.configure import settings_from_args
 from inspector.judge.analyzer import Analyzer
-from inspector.judge.engine import anchored_issuers, build_analyzer, trusted_issuers
+from inspector.judge.engine import anchored_issuers, build_analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.token_choice import ChosenToken, newest_verified
 from inspector.logs.follow import StartAt
-from inspector.logs.selection import LogSelectionError, iter_records, select_logs, start_from_args
+from inspector.logs.selection import iter_records, select_logs, start_from
 from inspector.ords.connect import open_repository
-from inspector.ords.connection import ConnectionSettings, DatabaseSettingsError, settings_from
+from inspector.ords.connection import ConnectionSettings, settings_from
 from inspector.ords.database import OrdsRepository
 from inspector.ords.errors import one_line
 from inspector.ords.plsql import check_identifier
@@ -33,7 +35,7 @@ from inspector.ords.proposal import (
 )
 from inspector.ords.schema import read_authorization, unreadable_note
 from inspector.ords.standin import InMemoryOrds
-from inspector.settings import Config, ConfigError, load_config
+from inspector.settings import InspectorError, Settings
 from parsers.printable import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_RESTORE_FAILED = 0, 1, 2, 3
@@ -51,23 +53,25 @@ def emit(text: str, *, err: bool = False) -> None:
     print(printable(text, keep_newline=True), file=sys.stderr if err else sys.stdout)
 
 
-class CommandError(Exception):
-    """A clear one-line reason to stop, with the exit status to use."""
+class CommandError(InspectorError):
+    """A clear one-line reason to stop, with the exit status to use (the CLI's one error
+    path in ``inspector.cli.main.dispatch`` prints it)."""
 
     def __init__(self, message: str, status: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.status = status
 
 
-def config_of(args: argparse.Namespace) -> Config:
-    return load_config(args.config, explicit=args.config is not None)
+def config_of(args: argparse.Namespace) -> Settings:
+    """The settings: flags over the configuration files."""
+    return settings_from_args(args)
 
 
-def connection_settings(args: argparse.Namespace, config: Config) -> ConnectionSettings | None:
-    dsn = getattr(args, "dsn", None)
+def connection_settings(args: argparse.Namespace, config: Settings) -> ConnectionSettings | None:
+    dsn = config.database.dsn
     if dsn and _DSN_WITH_PASSWORD.match(dsn):
         raise CommandError("--dsn must not contain a password: use ORACLE_PASSWORD")
-    return settings_from(args, config.section("database"))
+    return settings_from(config.database)
 
 
 @contextmanager
@@ -106,7 +110,7 @@ def read_stdin_token(stream: TextIO) -> str:
 
 
 def choose_token(
-    args: argparse.Namespace, config: Config, analyzer: Analyzer, anchors: tuple[str, ...] = ()
+    args: argparse.Namespace, config: Settings, analyzer: Analyzer, anchors: tuple[str, ...] = ()
 ) -> ChosenToken:
     """The token on standard input (``--token -``), or the best one in ``--from-log``."""
     if args.token is not None:  # argparse allows '-' only
@@ -117,17 +121,13 @@ def choose_token(
 
 
 def _from_log(
-    args: argparse.Namespace, config: Config, analyzer: Analyzer, anchors: tuple[str, ...]
+    args: argparse.Namespace, config: Settings, analyzer: Analyzer, anchors: tuple[str, ...]
 ) -> ChosenToken:
     """The newest verified token in ``--from-log``; says on stderr which and why."""
-    selection_args = argparse.Namespace(**vars(args))
-    selection_args.logs = [args.from_log]
-    try:
-        selection = select_logs(selection_args, config)
-        # The whole file by default; --last N reads only the end of a big log.
-        start = start_from_args(args, default=StartAt("start"))
-    except LogSelectionError as exc:
-        raise CommandError(str(exc)) from None
+    logs = replace(config.logs, paths=(str(args.from_log),))
+    selection = select_logs(logs)
+    # The whole file by default; --last N reads only the end of a big log.
+    start = start_from(logs, default=StartAt("start"))
     records = iter_records(selection, start, follow=False, poll=False)
     found = newest_verified(records, analyzer, anchors)
     if found is None:
@@ -139,7 +139,7 @@ def _from_log(
 
 
 def proposal_options(
-    args: argparse.Namespace, config: Config, schema: str | None
+    args: argparse.Namespace, config: Settings, schema: str | None
 ) -> ProposalOptions:
     return ProposalOptions(
         role_claim=args.role_claim,
@@ -147,19 +147,19 @@ def proposal_options(
         allowed_skew=args.allowed_skew,
         allowed_age=args.allowed_age,
         allow_http_jwk_url=args.allow_http_jwk_url,
-        jwk_url=args.jwk_url,
+        jwk_url=config.ords.jwk_url,
         description=args.description,
         schema=schema,
-        trusted_issuers=trusted_issuers(config, args),
-        anchored_issuers=anchored_issuers(config, args),
+        trusted_issuers=config.keys.trusted_issuers,
+        anchored_issuers=anchored_issuers(config),
     )
 
 
 def make_proposal(
-    args: argparse.Namespace, config: Config, repo: OrdsRepository | None
+    args: argparse.Namespace, config: Settings, repo: OrdsRepository | None
 ) -> tuple[Proposal, ChosenToken]:
-    analyzer = build_analyzer(config, args)
-    anchors = anchored_issuers(config, args, analyzer.expectations)
+    analyzer = build_analyzer(config)
+    anchors = anchored_issuers(config, analyzer.expectations)
     if repo is not None:
         current = repo.get_profile(schema_of(args))
         if current is not None:
@@ -215,12 +215,6 @@ def check_with_schema(
 
 
 def guarded(fn: Any, args: argparse.Namespace) -> int:
-    try:
-        status: int = fn(args)
-        return status
-    except CommandError as exc:
-        emit(f"token-inspector profile: {exc}", err=True)
-        return exc.status
-    except (ConfigError, DatabaseSettingsError) as exc:
-        emit(f"token-inspector profile: {exc}", err=True)
-        return EXIT_USAGE
+    """Run one profile sub-command (failures are ``InspectorError``s: the CLI reports them)."""
+    status: int = fn(args)
+    return status

@@ -17,6 +17,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
+from inspector.cli.configure import settings_from_args
+from inspector.cli.help import HelpFormatter, examples
 from inspector.cli.options import (
     add_config_option,
     add_expectation_options,
@@ -29,14 +31,18 @@ from inspector.judge.engine import build_analyzer
 from inspector.judge.scan import ScanOptions, scan_logs
 from inspector.judge.tally import ScanReport
 from inspector.logs.follow import StartAt
-from inspector.logs.selection import LogSelectionError, select_logs, start_from_args
-from inspector.settings import ConfigError, load_config
+from inspector.logs.selection import select_logs, start_from
+from inspector.settings import InspectorError
 
-EPILOG = """\
-An attempt is a line with an Authorization header or a 401/403 status.
---since takes an ISO 8601 time (2026-03-01T12:00, local time without an offset) or a
-relative one (30s, 10m, 2h, 1d). Verdict codes: docs/verdicts.md.
-Exit status: 0 no attempt has an error verdict, 1 one has, 2 usage or I/O error."""
+EPILOG = examples(
+    "token-inspector scan /var/log/nginx/extended.log   # report grouped by cause, with fixes",
+    "token-inspector scan --json --since 2h | jq 'select(.outcome == \"fail\")'",
+    "token-inspector scan -n 5000 --only-failures --expect-aud api://mcp-app",
+    notes="An attempt is a line with an Authorization header or a 401/403 status. --since "
+    "takes an ISO 8601 time (2026-03-01T12:00, local time without an offset) or a relative "
+    "one (30s, 10m, 2h, 1d). 'token-inspector rules CODE' explains a verdict code. Exit "
+    "status: 0 no attempt has an error verdict, 1 one has, 2 usage or I/O error.",
+)
 
 _RELATIVE = re.compile(r"\s*(\d+)\s*([smhdw])\s*", re.IGNORECASE)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -47,10 +53,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "scan",
         help="judge every connector attempt in access logs",
-        description="Read nginx access logs once, decode and verify every bearer token,\n"
+        description="Read nginx access logs once, decode and verify every bearer token, "
         "and say why ORDS accepts or rejects each attempt.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     add_log_selection(parser)
     parser.add_argument("--all", action="store_true", help="judge every line, not only attempts")
@@ -65,6 +71,10 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+class ScanInputError(InspectorError, ValueError):
+    """A flag scan cannot use (``--since``), or the logs cannot be opened."""
+
+
 def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     """``10m``/``2h``/``1d``/``1w`` before ``now``, or an ISO 8601 time (naive = local)."""
     match = _RELATIVE.fullmatch(value)
@@ -74,7 +84,7 @@ def parse_since(value: str, *, now: datetime | None = None) -> datetime:
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ValueError(
+        raise ScanInputError(
             f"--since {value!r}: not an ISO 8601 time or a relative time like 10m, 2h, 1d"
         ) from None
     return when if when.tzinfo else when.astimezone()
@@ -92,15 +102,14 @@ def scan(
 
     ``processes`` bounds the forked workers a big file is split over (default: every CPU).
     """
+    settings = settings_from_args(args)
+    since = parse_since(args.since) if args.since else None
     try:
-        config = load_config(args.config, explicit=args.config is not None)
-        analyzer = build_analyzer(config, args)
-        since = parse_since(args.since) if args.since else None
-        selection = select_logs(args, config)
-        start = start_from_args(args, default=StartAt("start"))
-    except (ConfigError, LogSelectionError, ValueError, OSError) as exc:
-        err.write(f"token-inspector scan: {exc}\n")
-        return 2
+        analyzer = build_analyzer(settings)
+        selection = select_logs(settings.logs)
+    except OSError as exc:
+        raise ScanInputError(str(exc)) from None
+    start = start_from(settings.logs, default=StartAt("start"))
     for warning in selection.warnings:
         err.write(f"token-inspector scan: warning: {warning}\n")
     options = ScanOptions(
@@ -109,7 +118,7 @@ def scan(
         as_json=bool(args.json),
         show_token=bool(args.show_token),
         since=since,
-        poll=bool(args.poll),
+        poll=settings.logs.poll,
     )
     report = ScanReport(files=set(selection.paths))
     result = scan_logs(analyzer, selection, start, options, report, out, err, processes=processes)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from inspector.cli.configure import settings_from_args
+from inspector.cli.help import HelpFormatter, examples
 from inspector.cli.options import add_config_option, add_log_selection, add_output_options
 from inspector.logs.follow import FollowEvent, StartAt
 from inspector.logs.selection import iter_records, select_logs, start_from
@@ -34,8 +35,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="print access-log records as nginx writes them (headless)",
         description="Follow nginx access logs and print one parsed record per line. "
         "Follow events and parse failures go to standard error. LOG may be '-' to read "
-        "standard input (ssh host tail -F /var/log/nginx/extended.log | token-inspector "
-        "tail -).",
+        "standard input.",
+        epilog=examples(
+            "token-inspector tail   # follow the log nginx.conf names",
+            "token-inspector tail --no-follow --json samples/extended.log | jq .authorization",
+            "ssh web1 tail -F /var/log/nginx/extended.log | token-inspector tail -",
+        ),
+        formatter_class=HelpFormatter,
     )
     add_log_selection(parser)
     add_output_options(parser)

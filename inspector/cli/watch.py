@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from inspector.cli.configure import settings_from_args
+from inspector.cli.help import HelpFormatter, examples
 from inspector.cli.options import (
     add_config_option,
     add_database_options,
@@ -19,6 +21,9 @@ from inspector.cli.options import (
     add_key_options,
     add_log_selection,
 )
+
+if TYPE_CHECKING:
+    from inspector.settings import Settings
 
 # Lines read back from the end of each log when the screen opens (--last N overrides).
 DEFAULT_BACKFILL = 1000
@@ -32,6 +37,12 @@ def register(subparsers: Any) -> None:
         help="live TUI: follow the access log and explain every connector attempt",
         description="Follow nginx's access log and show every MCP connector attempt live: "
         "token, verdicts with fixes, the ORDS profile, and apply it with one key.",
+        epilog=examples(
+            "token-inspector watch   # the log nginx.conf says records $http_authorization",
+            "token-inspector watch --no-db --jwks samples/jwks.json samples/extended.log",
+            "token-inspector watch -n 1000 --dsn db_high --user HR /var/log/nginx/extended.log",
+        ),
+        formatter_class=HelpFormatter,
     )
     add_log_selection(parser)
     add_key_options(parser)
@@ -77,10 +88,6 @@ def _fail(message: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Prepare the session, then run the app until the user quits."""
-    from inspector.logs.selection import LogSelectionError
-    from inspector.ords.connection import DatabaseSettingsError
-    from inspector.settings import ConfigError, load_config
-
     if args.max_attempts < 1:
         return _fail("--max-attempts must be at least 1")
     if "-" in (args.logs or []):
@@ -89,12 +96,9 @@ def run(args: argparse.Namespace) -> int:
             "standard input cannot be followed by the live screen (it reads the keyboard); "
             "use `token-inspector tail -` or let the stream write to a file and watch that"
         )
-    try:
-        config = load_config(args.config, explicit=args.config is not None)
-        output_dir = output_directory(args, config)
-        session = build_session(args, config)
-    except (ConfigError, LogSelectionError, DatabaseSettingsError, ValueError) as exc:
-        return _fail(str(exc))
+    settings = settings_from_args(args)
+    output_dir = output_directory(settings)
+    session = build_session(args, settings)
 
     from inspector.tui.app import InspectorApp
 
@@ -103,53 +107,49 @@ def run(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def output_directory(args: argparse.Namespace, config: Any) -> Path:
+def output_directory(settings: Settings) -> Path:
     """Where ``s`` saves scripts: ``--output-dir``, ``[output] dir``, else the working
-    directory. Raises ``ValueError`` when the choice is not an existing directory."""
-    chosen = args.output_dir
-    where = "--output-dir"
-    if chosen is None:
-        configured = config.section("output").get("dir")
-        if configured is not None and not isinstance(configured, str):
-            raise ValueError("[output] dir must be a string (a directory path)")
-        chosen = Path(configured) if configured else None
-        where = "[output] dir"
+    directory. Raises ``ConfigError`` when the choice is not an existing directory."""
+    from inspector.settings import ConfigError
+
+    chosen = settings.output.dir
     if chosen is None:
         return Path.cwd()
-    directory = Path(chosen).expanduser()
+    directory = chosen.expanduser()
     if not directory.is_dir():
-        raise ValueError(f"{where} {directory}: not an existing directory")
+        raise ConfigError(f"{settings.output.dir_from} {directory}: not an existing directory")
     return directory
 
 
-def build_session(args: argparse.Namespace, config: Any) -> Any:
-    """An ``EngineSession`` from the flags and the config (raises one-line errors)."""
-    from inspector.judge.engine import build_analyzer, trusted_issuers
+def build_session(args: argparse.Namespace, settings: Settings) -> Any:
+    """An ``EngineSession`` from the settings (flags laid over the files; raises one-line
+    errors). ``args`` only says what the screen itself does (``--no-db``)."""
+    from inspector.judge.engine import build_analyzer
     from inspector.logs.follow import StartAt
-    from inspector.logs.selection import select_logs, start_from_args
+    from inspector.logs.selection import select_logs, start_from
     from inspector.ords.connect import open_repository
     from inspector.ords.connection import settings_from
     from inspector.ords.proposal import ProposalOptions
     from inspector.tui.engine_session import EngineSession
     from inspector.tui.records import record_source
 
-    selection = select_logs(args, config)
-    start = start_from_args(args, default=StartAt("last", DEFAULT_BACKFILL))
-    analyzer = build_analyzer(config, args)
+    selection = select_logs(settings.logs)
+    start = start_from(settings.logs, default=StartAt("last", DEFAULT_BACKFILL))
+    analyzer = build_analyzer(settings)
     connect = None
     label = "not connected (--no-db)"
     if not args.no_db:
-        settings = settings_from(args, config.section("database"))
-        if settings is None:
+        connection = settings_from(settings.database)
+        if connection is None:
             label = "not configured (--dsn, or [database] in the config)"
         else:
-            label = settings.described
+            label = connection.described
 
             def connect() -> Any:
-                return open_repository(settings)
+                return open_repository(connection)
 
     session = EngineSession(
-        records=record_source(selection, start, poll=args.poll),
+        records=record_source(selection, start, poll=settings.logs.poll),
         files=selection.paths,
         title=f"{', '.join(selection.paths)} — {selection.how}",
         analyzer=analyzer,
@@ -157,44 +157,38 @@ def build_session(args: argparse.Namespace, config: Any) -> Any:
         connect=connect,
         database_label=label,
         proposal_options=ProposalOptions(
-            jwk_url=args.jwk_url, trusted_issuers=trusted_issuers(config, args)
+            jwk_url=settings.ords.jwk_url, trusted_issuers=settings.keys.trusted_issuers
         ),
     )
-    if args.mcp_url:
-        session.set_doctor(doctor_runner(args, session, config))
+    if settings.doctor.url:
+        session.set_doctor(doctor_runner(settings, session))
     return session
 
 
-def doctor_runner(args: argparse.Namespace, session: Any, config: Any = None) -> Any:
+def doctor_runner(settings: Settings, session: Any) -> Any:
     """The doctor for the ``d`` screen: the same ``run_doctor`` as ``token-inspector doctor``.
 
     Its token checks get their keys from the same flags and ``[keys]`` as the screen.
     """
     from pathlib import Path
 
-    from inspector.doctor.model import DoctorOptions, Finding
+    from inspector.doctor.model import Finding
     from inspector.doctor.runner import run_doctor
-    from inspector.judge.engine import (
-        allow_private_issuers,
-        anchored_issuers,
-        key_store_factory,
-    )
-    from inspector.settings import Config
+    from inspector.doctor.settings import options_from_settings
+    from inspector.judge.engine import anchored_issuers, key_store_factory
 
-    config = config if config is not None else Config()
-    options = DoctorOptions(
-        url=args.mcp_url,
-        timeout=args.http_timeout or 5.0,
+    options = options_from_settings(
+        settings.doctor,
         profile_loader=session.current_profile if session.has_database else None,
         authorization_loader=session.schema_authorization if session.has_database else None,
         logs=tuple(Path(p) for p in session.files if p != "-"),
         # The screen's own --log-format, else the doctor could not read the log it shows.
-        log_format=args.log_format,
-        nginx_conf=args.nginx_conf,
-        key_store=key_store_factory(config, args),
+        log_format=settings.logs.log_format,
+        nginx_conf=settings.logs.nginx_conf,
+        key_store=key_store_factory(settings.keys),
         # URLs the servers hand out are contacted under the key-discovery address policy.
-        anchored_issuers=anchored_issuers(config, args),
-        allow_private=allow_private_issuers(config, args),
+        anchored_issuers=anchored_issuers(settings),
+        allow_private=settings.keys.allow_private_issuers,
     )
 
     def run(emit: Any) -> None:

@@ -16,7 +16,7 @@ from inspector.doctor.model import (
     StepReport,
 )
 from inspector.doctor.runner import run_doctor, stream_doctor
-from inspector.doctor.settings import options_from_config
+from inspector.doctor.settings import options_from_settings
 
 __all__ = [
     "DoctorOptions",
@@ -24,7 +24,7 @@ __all__ = [
     "Finding",
     "Status",
     "StepReport",
-    "options_from_config",
+    "options_from_settings",
     "run_doctor",
     "stream_doctor",
 ]

@@ -8,11 +8,10 @@ case-insensitively), and their entries are tried before the built-in ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from inspector.settings import ConfigError
+from inspector.settings import ClientSettings, ConfigError
 
 OTHER = "other"
 
@@ -45,14 +44,9 @@ class ClientTable:
         return cls(tuple(compiled))
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any]) -> ClientTable:
-        """Build from the ``[clients]`` table (pattern -> name)."""
-        extra = []
-        for pattern, name in section.items():
-            if not isinstance(name, str) or not name:
-                raise ConfigError(f"[clients] {pattern!r} must map to a client name (string)")
-            extra.append((pattern, name))
-        return cls.build(extra)
+    def from_settings(cls, clients: ClientSettings) -> ClientTable:
+        """Build from the validated ``[clients]`` table (pattern -> name)."""
+        return cls.build(clients.patterns)
 
     def classify(self, user_agent: str | None) -> str:
         """The client's name, ``other`` when nothing matches or there is no user agent."""

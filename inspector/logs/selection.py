@@ -16,16 +16,14 @@ Rules, first match wins:
 
 from __future__ import annotations
 
-import argparse
 import threading
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from inspector.logs.follow import FollowEvent, Item, LogFollower, RawLine, StartAt
 from inspector.logs.nginx_host import find_config_path, find_prefix
-from inspector.settings import Config
+from inspector.settings import InspectorError, LogSettings
 from parsers.nginx.conf import (
     COMBINED,
     EXTENDED,
@@ -54,7 +52,7 @@ POINT_AT_A_LOG = (
 )
 
 
-class LogSelectionError(Exception):
+class LogSelectionError(InspectorError):
     """No usable log or format; the message says what was looked at and how to fix it."""
 
 
@@ -70,11 +68,11 @@ class LogSelection:
     warnings: tuple[str, ...] = ()
 
 
-def start_from_args(args: argparse.Namespace, *, default: StartAt | None = None) -> StartAt:
+def start_from(logs: LogSettings, *, default: StartAt | None = None) -> StartAt:
     """``--from-start`` / ``--last N`` as a ``StartAt`` (``default`` or the end otherwise)."""
-    if getattr(args, "from_start", False):
+    if logs.from_start:
         return StartAt("start")
-    last = getattr(args, "last", None)
+    last = logs.last
     if last is not None:
         if last < 0:
             raise LogSelectionError(f"--last {last}: the number of lines must be 0 or more")
@@ -82,17 +80,13 @@ def start_from_args(args: argparse.Namespace, *, default: StartAt | None = None)
     return default or StartAt("end")
 
 
-def select_logs(args: argparse.Namespace, config: Config) -> LogSelection:
+def select_logs(logs: LogSettings) -> LogSelection:
     """Decide which files to read and with which ``log_format`` (see the module rules)."""
-    section = config.section("logs")
-    paths = _explicit_paths(args, section)
-    template = getattr(args, "log_format", None) or _opt_str(section, "log_format")
-    escape = getattr(args, "escape", None) or _opt_str(section, "escape") or "default"
-    format_name = getattr(args, "format", None) or (
-        None if template else _opt_str(section, "format")
-    )
-    conf_flag = getattr(args, "nginx_conf", None) or _opt_path(section, "nginx_conf")
-    finder = _ConfigFinder(conf_flag)
+    paths = logs.paths
+    template = logs.log_format
+    escape = logs.escape or "default"
+    format_name = None if template else logs.format
+    finder = _ConfigFinder(logs.nginx_conf)
 
     if template:
         try:
@@ -241,34 +235,6 @@ class _ConfigFinder:
 
     def looked_at(self, paths: Sequence[str] = ()) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*self.examined, *paths]))
-
-
-def _explicit_paths(args: argparse.Namespace, section: Mapping[str, Any]) -> tuple[str, ...]:
-    given = getattr(args, "logs", None) or []
-    if given:
-        return tuple(dict.fromkeys(str(p) for p in given))
-    configured = section.get("paths")
-    if configured is None:
-        return ()
-    if isinstance(configured, str):
-        configured = [configured]
-    if not isinstance(configured, list) or not all(isinstance(p, str) for p in configured):
-        raise LogSelectionError("[logs] paths must be a list of file names")
-    return tuple(dict.fromkeys(configured))
-
-
-def _opt_str(section: Mapping[str, Any], key: str) -> str | None:
-    value = section.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise LogSelectionError(f"[logs] {key} must be a string")
-    return value
-
-
-def _opt_path(section: Mapping[str, Any], key: str) -> Path | None:
-    value = _opt_str(section, key)
-    return Path(value).expanduser() if value else None
 
 
 def _compile(fmt: LogFormat) -> LineParser:

@@ -12,15 +12,15 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-DEFAULT_CALL_TIMEOUT = 10.0
+from inspector.settings import DEFAULT_CALL_TIMEOUT, DatabaseSettings, InspectorError
+
 # `--dsn memory:` (or TOKEN_INSPECTOR_DB=memory) selects the in-memory stand-in: a testing and
 # demo aid, not a feature for production use.
 MEMORY_DSN_PREFIX = "memory:"
 
 
-class DatabaseSettingsError(Exception):
+class DatabaseSettingsError(InspectorError):
     """The connection settings are incomplete or unusable; the message says which and why."""
 
 
@@ -77,37 +77,27 @@ def resolve_password(
 
 
 def settings_from(
-    args: Any,
-    database_section: Mapping[str, Any],
+    database: DatabaseSettings,
     *,
     environ: Mapping[str, str] | None = None,
     is_tty: bool | None = None,
     prompt: PromptFn | None = None,
 ) -> ConnectionSettings | None:
-    """Connection settings from flags (``add_database_options``) over the ``[database]`` table.
+    """Connection settings (flags over ``[database]``, already merged) with the passwords.
 
-    Returns ``None`` when no database is configured at all. The config file may name dsn,
-    user, config_dir, wallet_location and call_timeout, never a password (refused if present).
+    Returns ``None`` when no database is configured at all. Passwords come from the
+    environment or a prompt, never from a file (``inspector.settings`` refuses them there).
     """
     env = os.environ if environ is None else environ
-    if "password" in database_section or "wallet_password" in database_section:
-        raise DatabaseSettingsError(
-            "[database] must not hold passwords: use ORACLE_PASSWORD / ORACLE_WALLET_PASSWORD"
-        )
-    dsn = getattr(args, "dsn", None) or database_section.get("dsn")
+    dsn = database.dsn
     if not dsn and env.get("TOKEN_INSPECTOR_DB") == "memory":
         dsn = MEMORY_DSN_PREFIX
     if not dsn:
         return None
-    dsn = str(dsn)
-    user = getattr(args, "user", None) or database_section.get("user")
-    config_dir = getattr(args, "config_dir", None) or database_section.get("config_dir")
-    wallet = getattr(args, "wallet_location", None) or database_section.get("wallet_location")
-    timeout = database_section.get("call_timeout", DEFAULT_CALL_TIMEOUT)
-    if not isinstance(timeout, int | float) or timeout <= 0:
-        raise DatabaseSettingsError("[database] call_timeout must be a positive number of seconds")
+    user = database.user
+    wallet = database.wallet_location
     if dsn.startswith(MEMORY_DSN_PREFIX):
-        return ConnectionSettings(dsn=dsn, user=str(user) if user else "DEMO")
+        return ConnectionSettings(dsn=dsn, user=user or "DEMO")
     if not user:
         raise DatabaseSettingsError("no database user: give --user or [database] user")
     password = resolve_password(
@@ -120,10 +110,10 @@ def settings_from(
         )
     return ConnectionSettings(
         dsn=dsn,
-        user=str(user),
+        user=user,
         password=password,
-        config_dir=Path(config_dir) if config_dir else None,
-        wallet_location=Path(wallet) if wallet else None,
+        config_dir=database.config_dir,
+        wallet_location=wallet,
         wallet_password=wallet_password,
-        call_timeout=float(timeout),
+        call_timeout=database.call_timeout,
     )

@@ -10,6 +10,7 @@ import argparse
 from collections.abc import Sequence
 
 from inspector.cli import doctor
+from inspector.cli.main import dispatch
 
 
 def run_doctor_cli(argv: Sequence[str]) -> int:
@@ -20,4 +21,4 @@ def run_doctor_cli(argv: Sequence[str]) -> int:
         args = parser.parse_args(["doctor", *argv])
     except SystemExit as exc:
         return int(exc.code or 0)
-    return int(args.func(args))
+    return dispatch(args)

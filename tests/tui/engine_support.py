@@ -10,12 +10,13 @@ from unittest import mock
 from textual.pilot import Pilot
 from textual.widgets import Button, Static
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.demo import demo_session as command_demo_session
 from inspector.cli.main import build_parser
 from inspector.cli.watch import build_session
 from inspector.demo.environment import DemoEnvironment, start_demo
 from inspector.demo.replay import time_local
-from inspector.settings import Config
+from inspector.settings import Settings
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.screens.apply import ApplyScreen
@@ -104,5 +105,5 @@ def watch_session(log: Path, *flags: str) -> EngineSession:
         ["watch", "--dsn", "memory:", "--from-start", "--log-format", EXTENDED_TEMPLATE,
          "--http-timeout", "5", *flags, str(log)]
     )  # fmt: skip
-    session: EngineSession = build_session(args, Config())
+    session: EngineSession = build_session(args, settings_from_args(args, base=Settings()))
     return session

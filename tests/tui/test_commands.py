@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -76,9 +75,10 @@ def test_demo_no_tui_writes_the_first_connection(tmp_path: Path) -> None:
 def test_watch_session_runs_the_doctor_for_the_d_screen(tmp_path: Path) -> None:
     import socket
 
+    from inspector.cli.configure import settings_from_args
     from inspector.cli.main import build_parser
     from inspector.cli.watch import build_session
-    from inspector.settings import Config
+    from inspector.settings import Settings
 
     with socket.socket() as probe:  # a loopback port with nobody listening
         probe.bind(("127.0.0.1", 0))
@@ -88,7 +88,7 @@ def test_watch_session_runs_the_doctor_for_the_d_screen(tmp_path: Path) -> None:
          "--http-timeout", "2", "--mcp-url", f"http://127.0.0.1:{port}/ords/demo/mcp/",
          str(ROOT / "samples/extended.log")]
     )  # fmt: skip
-    session = build_session(args, Config())
+    session = build_session(args, settings_from_args(args, base=Settings()))
     findings: list[tuple[str, str, str]] = []
     session.doctor(lambda status, code, message: findings.append((status, code, message)))
     codes = {code for _, code, _ in findings}
@@ -98,14 +98,15 @@ def test_watch_session_runs_the_doctor_for_the_d_screen(tmp_path: Path) -> None:
 
 
 def test_watch_session_without_url_explains_how_to_get_the_doctor() -> None:
+    from inspector.cli.configure import settings_from_args
     from inspector.cli.main import build_parser
     from inspector.cli.watch import build_session
-    from inspector.settings import Config
+    from inspector.settings import Settings
 
     args = build_parser().parse_args(
         ["watch", "--no-db", "--jwks", "samples/jwks.json", str(ROOT / "samples/extended.log")]
     )
-    session = build_session(args, Config())
+    session = build_session(args, settings_from_args(args, base=Settings()))
     findings: list[tuple[str, str, str]] = []
     session.doctor(lambda status, code, message: findings.append((status, code, message)))
     assert findings == [("skip", "doctor-needs-url", findings[0][2])]
@@ -123,15 +124,16 @@ def test_demo_help_tells_which_attempts_turn_green() -> None:
 
 
 def test_watch_session_gives_the_doctor_the_schema_roles(tmp_path: Path) -> None:
+    from inspector.cli.configure import settings_from_args
     from inspector.cli.main import build_parser
     from inspector.cli.watch import build_session
-    from inspector.settings import Config
+    from inspector.settings import Settings
 
     args = build_parser().parse_args(
         ["watch", "--dsn", "memory:", "--jwks", "samples/jwks.json",
          str(ROOT / "samples/extended.log")]
     )  # fmt: skip
-    session = build_session(args, Config())
+    session = build_session(args, settings_from_args(args, base=Settings()))
     try:
         with pytest.raises(LookupError):
             session.schema_authorization()  # nothing read yet: the doctor loses role checks
@@ -145,23 +147,26 @@ def test_watch_session_gives_the_doctor_the_schema_roles(tmp_path: Path) -> None
 def test_watch_output_dir_comes_from_the_flag_the_config_or_the_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from inspector.cli.configure import settings_from_args
     from inspector.cli.main import build_parser
     from inspector.cli.watch import output_directory
-    from inspector.settings import Config
-
-    def args(*flags: str) -> argparse.Namespace:
-        return build_parser().parse_args(["watch", *flags, "samples/extended.log"])
+    from inspector.settings import Config, ConfigError, Settings
 
     chosen, configured = tmp_path / "flag", tmp_path / "config"
     chosen.mkdir()
     configured.mkdir()
-    config = Config(sections={"output": {"dir": str(configured)}})
+    config = Settings.from_config(Config(sections={"output": {"dir": str(configured)}}))
+
+    def settings(*flags: str, base: Settings = config) -> Settings:
+        args = build_parser().parse_args(["watch", *flags, "samples/extended.log"])
+        return settings_from_args(args, base=base)
+
     monkeypatch.chdir(tmp_path)
-    assert output_directory(args("--output-dir", str(chosen)), config) == chosen
-    assert output_directory(args(), config) == configured
-    assert output_directory(args(), Config()) == tmp_path
-    with pytest.raises(ValueError, match="not an existing directory"):
-        output_directory(args("--output-dir", str(tmp_path / "absent")), config)
+    assert output_directory(settings("--output-dir", str(chosen))) == chosen
+    assert output_directory(settings()) == configured
+    assert output_directory(settings(base=Settings())) == tmp_path
+    with pytest.raises(ConfigError, match="not an existing directory"):
+        output_directory(settings("--output-dir", str(tmp_path / "absent")))
 
 
 def test_watch_refuses_an_output_dir_that_does_not_exist(tmp_path: Path) -> None:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP, generate_rsa_key
 from inspector.judge.verdicts import Outcome
-from inspector.settings import Config
+from inspector.settings import Settings
 from inspector.tui.app import InspectorApp
 from tests.support.nginx import EXTENDED_LOG_FORMAT, NginxServer, http_conf, requires_nginx
 from tests.tui.conftest import SIZE, plain, wait_for
@@ -68,7 +69,7 @@ async def test_watch_follows_what_nginx_logs(
             *("--config", str(config), "--trusted-issuer", idp.issuer_v2),
         ]
     )
-    session = build_session(args, Config())
+    session = build_session(args, settings_from_args(args, base=Settings()))
     log = server.prefix / "logs" / "extended.log"
     assert session.files == (str(log),)  # plain.log does not record the header
 
