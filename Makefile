@@ -45,7 +45,8 @@ TARGET_TAGS = $(foreach tag,manylinux_$(subst .,_,$(TARGET_GLIBC)) manylinux_2_2
 	manylinux_2_17 manylinux2014 manylinux_2_5 manylinux1,--platform $(tag)_$(TARGET_ARCH))
 
 wheelhouse:
-	rm -rf $(WHEELHOUSE) $(WHEEL_VENV)
+	# build/ is cleared: setuptools would pack a module an earlier build left there.
+	rm -rf $(WHEELHOUSE) $(WHEEL_VENV) build
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/pip install --quiet --upgrade pip
 ifeq ($(TARGET_GLIBC)$(TARGET_PYTHON),)

@@ -58,6 +58,11 @@ def wheel_problems(wheel: Path, root: Path) -> list[str]:
         metadata = archive.read(metadata_name).decode() if metadata_name else ""
     problems = [f"missing from the wheel: {n}" for n in sorted(expected_in_wheel(root) - names)]
     problems += [f"test code in the wheel: {n}" for n in sorted(names) if n.startswith("tests/")]
+    # setuptools packs whatever an earlier build left in build/lib: a module since moved or
+    # deleted would ship beside its replacement.
+    product = {n for n in names if n.split("/")[0] in ("inspector", "parsers")}
+    stale = product - expected_in_wheel(root)
+    problems += [f"in the wheel but not in the source tree: {n}" for n in sorted(stale)]
     if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
         problems.append("the wheel has no .dist-info/licenses/LICENSE")
     headers = metadata.partition("\n\n")[0].splitlines()
