@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Any
 
+from inspector.cli.help import HelpFormatter, examples
+
 
 def register(subparsers: Any) -> None:
     """Add the ``demo`` sub-command."""
@@ -23,6 +25,12 @@ def register(subparsers: Any) -> None:
         "token) to apply the profile: that token's following attempts turn green, while "
         "the other user's retries stay red (role-missing: app role 'ordsusers' is not the "
         "ORDS role 'ORDSUsers') and so does a cached v1 token (issuer-mismatch).",
+        epilog=examples(
+            "token-inspector demo",
+            "token-inspector demo --speed 4   # a replay in about 15 seconds",
+            "token-inspector demo --no-tui   # only write the log and print its path",
+        ),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument(
         "--speed",

@@ -38,7 +38,7 @@ def add_log_selection(parser: argparse.ArgumentParser, *, positional: bool = Tru
     )
     start = group.add_mutually_exclusive_group()
     start.add_argument("--from-start", action="store_true", help="read logs from the beginning")
-    start.add_argument("--last", type=int, metavar="N", help="begin with the last N lines")
+    start.add_argument("-n", "--last", type=int, metavar="N", help="begin with the last N lines")
     group.add_argument(
         "--poll", action="store_true", help="poll instead of file events (NFS, CIFS)"
     )

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from inspector.cli.help import HelpFormatter, examples
 from inspector.cli.options import (
     add_config_option,
     add_database_options,
@@ -42,11 +43,33 @@ from inspector.ords.audit import default_audit_path
 from inspector.ords.errors import one_line
 from inspector.private_files import OutputExistsError, replace_private, write_new
 
-EPILOG = """\
-exit status: 0 done (or nothing to change), 1 refused, declined or failed with the previous
-profile restored, 2 usage, configuration or connection error, 3 failed and the previous
-profile could NOT be restored (the message says what to run).
-The password comes from ORACLE_PASSWORD or a prompt, never from the command line."""
+NOTES = (
+    "Exit status: 0 done (or nothing to change), 1 refused, declined or failed with the "
+    "previous profile restored, 2 usage, configuration or connection error, 3 failed and "
+    "the previous profile could NOT be restored (the message says what to run). The "
+    "password comes from ORACLE_PASSWORD or a prompt, never from the command line."
+)
+EPILOG = examples(
+    "token-inspector profile show --dsn db_high --user HR",
+    "token-inspector profile sql --from-log /var/log/nginx/extended.log -o profile.sql",
+    "token-inspector profile apply --dry-run --dsn db_high --user HR --token - < token.txt",
+    notes=NOTES,
+)
+SHOW_EPILOG = examples(
+    "token-inspector profile show --dsn db_high --user HR",
+    "token-inspector profile show --dsn db_high --user HR --json",
+    "token-inspector profile show --dsn db_high --user HR --token - < token.txt",
+)
+SQL_EPILOG = examples(
+    "token-inspector profile sql --from-log /var/log/nginx/extended.log -o profile.sql",
+    "token-inspector profile sql --token - --scope-based < token.txt",
+    notes=NOTES,
+)
+APPLY_EPILOG = examples(
+    "token-inspector profile apply --dry-run --dsn db_high --user HR --token - < token.txt",
+    "token-inspector profile apply --dsn db_high --user HR --from-log /var/log/nginx/extended.log",
+    notes=NOTES,
+)
 
 
 # --------------------------------------------------------------------------- parser
@@ -110,12 +133,16 @@ def register(subparsers: Any) -> None:
         description="Read the ORDS JWT profile, roles and privileges, or create the profile "
         "from a token seen in the access log.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     sub = parser.add_subparsers(dest="profile_command", metavar="ACTION")
     show = sub.add_parser(
         "show",
         help="current profile, roles, privileges, modules (with a token: does it pass?)",
+        description="Print the schema's JWT profile, ORDS roles, privileges and the modules "
+        "they protect; with a token, say whether ORDS would accept it.",
+        epilog=SHOW_EPILOG,
+        formatter_class=HelpFormatter,
     )
     _common(show, token_source=True, proposal_options=False)
     show.set_defaults(func=run_show)
@@ -123,8 +150,10 @@ def register(subparsers: Any) -> None:
     sql = sub.add_parser(
         "sql",
         help="a reviewable PL/SQL script for a DBA (no database needed)",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write the ORDS_SECURITY.CREATE_JWT_PROFILE script a token calls for, "
+        "for a DBA to review and run.",
+        epilog=SQL_EPILOG,
+        formatter_class=HelpFormatter,
     )
     _common(sql, token_source=True)
     sql.add_argument(
@@ -144,8 +173,10 @@ def register(subparsers: Any) -> None:
     apply = sub.add_parser(
         "apply",
         help="propose, check, confirm, apply with restore on failure, read back",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Propose the profile a token calls for, check it, ask, apply it (the "
+        "previous profile is restored on failure) and read it back.",
+        epilog=APPLY_EPILOG,
+        formatter_class=HelpFormatter,
     )
     _common(apply, token_source=True)
     apply.add_argument("--dry-run", action="store_true", help="show the proposal, change nothing")

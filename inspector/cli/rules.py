@@ -12,17 +12,17 @@ import json
 import sys
 from typing import Any, TextIO
 
+from inspector.cli.help import HelpFormatter, examples
 from inspector.doctor.registry import Check, all_checks, find_check
 from inspector.judge.rules import Rule, all_rules, get_rule
 from inspector.schema_version import SCHEMA_VERSION
 from parsers.printable import printable
 
-EPILOG = """\
-examples:
-  token-inspector rules                        every verdict and doctor code, one a line
-  token-inspector rules issuer-mismatch        what it means and how to fix it
-  token-inspector rules prm-resource-mismatch --json
-"""
+EPILOG = examples(
+    "token-inspector rules   # every verdict and doctor code, one a line",
+    "token-inspector rules issuer-mismatch   # what it means and how to fix it",
+    "token-inspector rules prm-resource-mismatch --json",
+)
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +34,7 @@ def register(subparsers: Any) -> None:
         "finding code means and how to fix it, the same text as docs/verdicts.md and "
         "docs/doctor.md. Without CODE, list every code.",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("code", nargs="?", metavar="CODE", help="a verdict or doctor code")
     parser.add_argument("--json", action="store_true", help="machine-readable output")

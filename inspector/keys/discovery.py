@@ -9,14 +9,18 @@ document from a file (:func:`load_metadata`) and comparing its issuer with a tok
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from inspector.keys.http import Deadline, HttpClient, JsonFetch, one_line, url_problem
+from inspector.keys.http import Deadline, HttpClient, JsonFetch, one_line, shown_url, url_problem
 from parsers import json_limits
+
+# --debug: which metadata URLs were tried and what was decided about each.
+log = logging.getLogger(__name__)
 
 ENTRA_LOGIN_HOST = "login.microsoftonline.com"
 ENTRA_V1_HOST = "sts.windows.net"
@@ -248,6 +252,7 @@ def discover(
 
 
 def _walk(issuer: str, claims: Mapping[str, Any] | None, client: HttpClient) -> Discovery:
+    log.debug("discovering metadata for issuer %s", shown_url(issuer))
     tried: list[UrlOutcome] = []
     rejected: str | None = None
     rejected_doc: Mapping[str, Any] | None = None
@@ -272,7 +277,9 @@ def _walk(issuer: str, claims: Mapping[str, Any] | None, client: HttpClient) -> 
         reason = check_metadata(document, issuer=issuer, claims=claims)
         tried.append(_outcome(fetch, reason))
         if reason is None:
+            log.debug("metadata for %s found at %s", shown_url(issuer), shown_url(url))
             return Discovery(issuer, url, tuple(tried), document, None, _meta_issuer(document))
+        log.debug("metadata at %s rejected: %s", shown_url(url), shown_url(reason))
         rejected, rejected_doc = f"{reason} ({one_line(url)})", document
     if rejected is None:
         statuses = ", ".join(str(t.status) for t in tried)

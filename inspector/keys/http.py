@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import os
 import re
 import socket
@@ -31,6 +32,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
 from parsers import json_limits
+from parsers.printable import printable
+from parsers.redaction import redact_text
 
 DEFAULT_TIMEOUT = 5.0
 # Discovery documents and key sets are a few KiB; Entra's JWKS is about 10 KiB.
@@ -38,6 +41,15 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 MAX_REDIRECTS = 5
 _CHUNK = 16 * 1024
 _HEADERS = {"Accept": "application/json", "User-Agent": "ords-token-inspector"}
+
+# --debug: what was fetched and refused. URLs come from tokens and servers: logged
+# escaped and with any credential in them redacted.
+log = logging.getLogger(__name__)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a debug line may show it: credentials redacted, escaped, capped."""
+    return printable(redact_text(url, opaque=False), limit=300)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,6 +458,7 @@ def _checked_socket(conn: HTTPConnection, opener: Callable[..., Any]) -> Any:
         text = str(info[4][0])
         problem = address_problem(ipaddress.ip_address(text.split("%")[0]), policy)
         if problem is not None:
+            log.debug("refused at connect time: %s -> %s", printable(conn.host), problem)
             raise NewConnectionError(conn, problem)
         targets.append(text)
     last: OSError | None = None
@@ -638,6 +651,7 @@ class HttpClient:
             return JsonFetch(url, None, None, error, timed_out=True)
         with policy_in_force(self.policy), Deadline(self.timeout) as deadline:
             fetched = self._get_json(url, deadline)
+            log.debug("GET %s: %s", shown_url(url), printable(fetched.describe(), limit=300))
             cut = fetched.status is None or 200 <= fetched.status < 300
             if deadline.expired and fetched.document is None and cut:
                 # However the cut-off surfaced (reset, protocol error, short body),
@@ -653,6 +667,7 @@ class HttpClient:
     def _get_json(self, url: str, deadline: Deadline) -> JsonFetch:
         problem = self.check(url)
         if problem is not None:
+            log.debug("refused %s: %s", shown_url(url), printable(problem))
             return JsonFetch(url, None, None, problem)
         # requests lets REQUESTS_CA_BUNDLE override a CA set on the session itself
         # (psf/requests#3829); a CA the caller chose explicitly must win.
@@ -685,6 +700,7 @@ class HttpClient:
                     target, problem = self._redirect_target(current, response)
                     if target is None:
                         return JsonFetch(url, response.status_code, None, problem)
+                    log.debug("redirect %s -> %s", shown_url(current), shown_url(target))
                     current = target
                     continue
                 return self._read(url, current, response, deadline)

@@ -12,6 +12,7 @@ named), so invented issuers cannot crowd out the real one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -25,8 +26,18 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 
 from inspector.keys.discovery import Discovery, discover, load_metadata, metadata_from_document
-from inspector.keys.http import DEFAULT_TIMEOUT, PUBLIC_ONLY, Deadline, HttpClient, one_line
+from inspector.keys.http import (
+    DEFAULT_TIMEOUT,
+    PUBLIC_ONLY,
+    Deadline,
+    HttpClient,
+    one_line,
+    shown_url,
+)
 from parsers import json_limits
+
+# --debug: fetches, cache hits and refusals, per issuer (escaped: issuers come from tokens).
+log = logging.getLogger(__name__)
 
 LookupStatus = Literal[
     "found", "kid-not-found", "unavailable", "untrusted-issuer", "no-kid-match", "pending"
@@ -421,6 +432,8 @@ class KeyStore:
             return self._no_kid(snap, meta_issuer, discovery)
         status, key, candidates, matched_by, how = result
         detail = f"{how} in {snap.jwks_uri or entry.target} ({self._keys_age(snap)})"
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("keys for %s from the cache: %s", shown_url(issuer), shown_url(detail))
         return KeyLookup(
             status,
             key,
@@ -520,6 +533,7 @@ class KeyStore:
             got = self._entry_or_refusal(f"jwks:{metadata_jwks}", "url", metadata_jwks, issuer)
             return self._with(got, discovery)
         if self.trusted_issuers and issuer not in self.trusted_issuers:
+            log.debug("issuer %s is not a trusted issuer: not discovered", shown_url(issuer))
             return KeyLookup(
                 "untrusted-issuer",
                 None,
@@ -764,6 +778,7 @@ class KeyStore:
     ) -> tuple[Discovery | None, str | None, KeySet | str]:
         """Read the entry's keys: (discovery, jwks_uri, keys or a one-line error)."""
         loaded: KeySet | str
+        log.debug("fetching keys (%s): %s", entry.kind, shown_url(entry.target))
         if entry.kind == "file":
             return discovery, entry.target, load_jwks(Path(entry.target))
         if entry.kind == "url":
@@ -793,6 +808,7 @@ class KeyStore:
     def _client_for(self, issuer: str) -> HttpClient:
         if self.allow_private or self.is_anchored(issuer):
             return self.http
+        log.debug("issuer %s is not anchored: public https addresses only", shown_url(issuer))
         return self.http.with_policy(PUBLIC_ONLY)
 
     @staticmethod
