@@ -36,9 +36,8 @@ def _invocations(command_line: str) -> list[list[str]]:
         words = shlex.split(segment)
         if words and words[0] == "token-inspector":
             args = words[1:]
-            if "<" in args:
-                args = args[: args.index("<")]
-            runs.append(args)
+            redirect = next((i for i, w in enumerate(args) if w in ("<", ">", ">>")), None)
+            runs.append(args[:redirect])
     return runs
 
 

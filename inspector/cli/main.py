@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "check the whole discovery chain a connector walks",
     "demo": "try the live TUI on a replayed connector session (no nginx, IdP or database)",
     "rules": "explain a verdict or doctor code (all codes without one)",
+    "completion": "print or install the bash or zsh completion script",
 }
 
 # Distributions --version names beside the tool; read from metadata, never imported.
