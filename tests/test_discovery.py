@@ -315,7 +315,7 @@ def test_redirect_from_https_to_http_is_refused() -> None:
     # The downgrade rule itself, without needing two servers.
     response = requests.Response()
     response.headers["Location"] = "http://idp.example/meta"
-    target, problem = HttpClient()._redirect_target("https://idp.example/a", response)
+    target, problem, _ = HttpClient()._redirect_target("https://idp.example/a", response)
     assert target is None
     assert problem == "redirect refused: https downgraded to http"
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from inspector.demo.idp import generate_ec_key, generate_rsa_key, keys_from
-from inspector.keys.jwks import KeyStore, load_jwks, parse_jwks
+from inspector.keys.jwks import KeySet, KeyStore, KeysUnavailable, load_jwks, parse_jwks
 from tests.support.faulty_idp import FaultyIdP
 
 # An upper bound for waits on events, never a delay anything depends on.
@@ -317,7 +317,8 @@ def test_broken_offline_jwks_file(tmp_path: Path) -> None:
     lookup = KeyStore(offline_jwks=path).lookup("https://idp.example", "k")
     assert lookup.status == "unavailable"
     assert "is not JSON" in lookup.detail
-    assert isinstance(load_jwks(tmp_path / "missing.json"), str)
+    missing = load_jwks(tmp_path / "missing.json")
+    assert isinstance(missing, KeysUnavailable) and not missing.refused
 
 
 def test_unusable_jwks_entries_are_skipped() -> None:
@@ -334,13 +335,13 @@ def test_unusable_jwks_entries_are_skipped() -> None:
         },
         "test",
     )
-    assert not isinstance(parsed, str)
+    assert isinstance(parsed, KeySet)
     assert [k.kid for k in parsed.keys] == ["good"]
     assert len(parsed.skipped) == 4
     assert any("symmetric key refused" in s for s in parsed.skipped)
     nothing = parse_jwks({"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}, "test")
-    assert isinstance(nothing, str) and "no usable signing key" in nothing
-    assert parse_jwks({"keys": "x"}, "test") == "JWKS has no 'keys' list"
+    assert isinstance(nothing, KeysUnavailable) and "no usable signing key" in nothing.reason
+    assert parse_jwks({"keys": "x"}, "test") == KeysUnavailable("JWKS has no 'keys' list")
 
 
 # -- trust, limits, TLS, threads ------------------------------------------------------

@@ -67,6 +67,8 @@ class Discovery:
     # The document's ``issuer`` exactly as written (it may be a ``{tenantid}`` template).
     metadata_issuer: str | None = None
     source: Literal["network", "file"] = "network"
+    # True when the address policy refused a metadata URL (nothing was sent there).
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -268,6 +270,7 @@ def _walk(issuer: str, claims: Mapping[str, Any] | None, client: HttpClient) -> 
                     None,
                     f"{fetch.error} ({one_line(url)})",
                     _meta_issuer(rejected_doc),
+                    refused=fetch.refused,
                 )
             if 200 <= fetch.status < 300:
                 # Answered, but unusable (not JSON, too large): says more than a 404.

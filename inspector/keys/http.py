@@ -64,6 +64,9 @@ class JsonFetch:
     final_url: str | None = None
     # True when the fetch was cut off by its deadline (a stalled or dribbling server).
     timed_out: bool = False
+    # True when the address policy refused the URL, a redirect target or an address the
+    # name resolved to: nothing was sent there.
+    refused: bool = False
 
     @property
     def ok(self) -> bool:
@@ -230,6 +233,27 @@ def one_line(text: str, limit: int = 200) -> str:
     flat = re.sub(r"[\x00-\x1f\x7f]+", " ", text)
     flat = re.sub(r"\s+", " ", flat).strip()
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class AddressRefused(NewConnectionError):
+    """A name resolved to an address the policy refuses: no connection was attempted."""
+
+
+def _caused_by_refusal(exc: BaseException) -> bool:
+    # requests wraps urllib3's MaxRetryError, whose ``reason`` is the connect error.
+    seen: BaseException | None = exc
+    for _ in range(4):
+        if seen is None:
+            return False
+        if isinstance(seen, AddressRefused):
+            return True
+        reason = getattr(seen, "reason", None)
+        first = seen.args[0] if seen.args else None
+        if isinstance(reason, BaseException):
+            seen = reason
+        else:
+            seen = first if isinstance(first, BaseException) else None
+    return False
 
 
 def _transport_error(exc: requests.RequestException, timeout: float) -> str:
@@ -459,7 +483,7 @@ def _checked_socket(conn: HTTPConnection, opener: Callable[..., Any]) -> Any:
         problem = address_problem(ipaddress.ip_address(text.split("%")[0]), policy)
         if problem is not None:
             log.debug("refused at connect time: %s -> %s", printable(conn.host), problem)
-            raise NewConnectionError(conn, problem)
+            raise AddressRefused(conn, problem)
         targets.append(text)
     last: OSError | None = None
     for target in dict.fromkeys(targets):
@@ -668,7 +692,7 @@ class HttpClient:
         problem = self.check(url)
         if problem is not None:
             log.debug("refused %s: %s", shown_url(url), printable(problem))
-            return JsonFetch(url, None, None, problem)
+            return JsonFetch(url, None, None, problem, refused=True)
         # requests lets REQUESTS_CA_BUNDLE override a CA set on the session itself
         # (psf/requests#3829); a CA the caller chose explicitly must win.
         chosen = self.session.verify
@@ -690,16 +714,18 @@ class HttpClient:
                     headers=_HEADERS,
                 )
             except requests.RequestException as exc:
-                return JsonFetch(url, None, None, _transport_error(exc, self.timeout))
+                error = _transport_error(exc, self.timeout)
+                return JsonFetch(url, None, None, error, refused=_caused_by_refusal(exc))
             except (ValueError, OSError) as exc:
                 # urllib3 and idna reject some hostile URLs with plain exceptions.
                 problem = f"request failed: {one_line(str(exc), 120)}"
                 return JsonFetch(url, None, None, problem)
             with response:
                 if response.is_redirect:
-                    target, problem = self._redirect_target(current, response)
+                    target, problem, refused = self._redirect_target(current, response)
                     if target is None:
-                        return JsonFetch(url, response.status_code, None, problem)
+                        status = response.status_code
+                        return JsonFetch(url, status, None, problem, refused=refused)
                     log.debug("redirect %s -> %s", shown_url(current), shown_url(target))
                     current = target
                     continue
@@ -708,18 +734,19 @@ class HttpClient:
 
     def _redirect_target(
         self, current: str, response: requests.Response
-    ) -> tuple[str | None, str | None]:
+    ) -> tuple[str | None, str | None, bool]:
+        """(target, None, False), or (None, why not, whether the address policy refused)."""
         location = response.headers.get("Location")
         if not location:
-            return None, "redirect without a Location"
+            return None, "redirect without a Location", False
         target = urljoin(current, location)
         before, after = urlsplit(current).scheme, urlsplit(target).scheme
         if before == "https" and after != "https":
-            return None, "redirect refused: https downgraded to http"
+            return None, "redirect refused: https downgraded to http", False
         problem = self.check(target)
         if problem is not None:
-            return None, f"redirect refused: {problem}"
-        return target, None
+            return None, f"redirect refused: {problem}", True
+        return target, None, False
 
     def _read(
         self, url: str, current: str, response: requests.Response, deadline: Deadline

@@ -129,8 +129,20 @@ def key_limit_problem(key: jwt.PyJWK) -> str | None:
     return f"{type(material).__name__} is not a public signature key"
 
 
-def parse_jwks(document: Mapping[str, Any], source: str) -> KeySet | str:
-    """The usable signature keys of a JWKS document, or a one-line reason there are none.
+@dataclass(frozen=True, slots=True)
+class KeysUnavailable:
+    """Why no key set was loaded: ``reason`` is one line for the user; ``refused`` says
+    the address policy refused the URL (nothing was sent), so lifting it may help."""
+
+    reason: str
+    refused: bool = False
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+def parse_jwks(document: Mapping[str, Any], source: str) -> KeySet | KeysUnavailable:
+    """The usable signature keys of a JWKS document, or why there are none.
 
     Encryption keys (``use: enc``) and symmetric keys (a published ``oct`` key would be
     a shared secret made public) are skipped, as are keys pyjwt cannot load. Only the
@@ -140,7 +152,7 @@ def parse_jwks(document: Mapping[str, Any], source: str) -> KeySet | str:
     """
     entries = document.get("keys")
     if not isinstance(entries, list):
-        return "JWKS has no 'keys' list"
+        return KeysUnavailable("JWKS has no 'keys' list")
     keys: list[JsonWebKey] = []
     skipped: list[str] = []
     if len(entries) > MAX_JWKS_KEYS:
@@ -168,36 +180,39 @@ def parse_jwks(document: Mapping[str, Any], source: str) -> KeySet | str:
         keys.append(JsonWebKey(kid, x5t, key))
     if not keys:
         reason = "; ".join(skipped[:3]) if skipped else "the key list is empty"
-        return f"JWKS has no usable signing key ({one_line(reason, 160)})"
+        return KeysUnavailable(f"JWKS has no usable signing key ({one_line(reason, 160)})")
     return KeySet(source, tuple(keys), tuple(skipped))
 
 
-def fetch_jwks(url: str, http: HttpClient | None = None) -> KeySet | str:
-    """Fetch and parse the JWKS at ``url``; a one-line error string on failure."""
+def fetch_jwks(url: str, http: HttpClient | None = None) -> KeySet | KeysUnavailable:
+    """Fetch and parse the JWKS at ``url``, or why no keys came of it."""
     fetch = (http or HttpClient()).get_json(url)
     if fetch.error is not None or fetch.document is None:
-        return f"{fetch.error} ({one_line(url)})"
+        return KeysUnavailable(f"{fetch.error} ({one_line(url)})", refused=fetch.refused)
     parsed = parse_jwks(fetch.document, url)
-    return parsed if isinstance(parsed, KeySet) else f"{parsed} ({one_line(url)})"
+    if isinstance(parsed, KeySet):
+        return parsed
+    return KeysUnavailable(f"{parsed} ({one_line(url)})")
 
 
-def load_jwks(path: Path) -> KeySet | str:
-    """Read a JWKS document from a file (``--jwks``)."""
+def load_jwks(path: Path) -> KeySet | KeysUnavailable:
+    """Read a JWKS document from a file (``--jwks``), or why no keys came of it."""
     source = str(path)
     try:
         raw = path.read_bytes()[: MAX_FILE_BYTES + 1]
     except OSError as exc:
-        return f"cannot read {source}: {exc.strerror or exc}"
+        return KeysUnavailable(f"cannot read {source}: {exc.strerror or exc}")
     if len(raw) > MAX_FILE_BYTES:
-        return f"{source} is larger than {MAX_FILE_BYTES // 1024} KiB"
+        return KeysUnavailable(f"{source} is larger than {MAX_FILE_BYTES // 1024} KiB")
     try:
         document = json_limits.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        return f"{source} is not JSON ({one_line(str(exc), 80)})"
+        return KeysUnavailable(f"{source} is not JSON ({one_line(str(exc), 80)})")
     if not isinstance(document, dict):
-        return f"{source} holds a JSON {type(document).__name__}, not a JWKS object"
+        kind = type(document).__name__
+        return KeysUnavailable(f"{source} holds a JSON {kind}, not a JWKS object")
     parsed = parse_jwks(document, source)
-    return parsed if isinstance(parsed, KeySet) else f"{parsed} ({source})"
+    return parsed if isinstance(parsed, KeySet) else KeysUnavailable(f"{parsed} ({source})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -742,7 +757,7 @@ class KeyStore:
                 if isinstance(loaded, KeySet):
                     keys = loaded
                 else:
-                    error = loaded
+                    error = loaded.reason
             except Exception as exc:  # a lookup must never raise
                 keys, error = None, one_line(f"{type(exc).__name__}: {exc}", 200)
             with self._lock:
@@ -775,9 +790,9 @@ class KeyStore:
         jwks_uri: str | None,
         claims: Mapping[str, Any] | None,
         rediscover: bool,
-    ) -> tuple[Discovery | None, str | None, KeySet | str]:
-        """Read the entry's keys: (discovery, jwks_uri, keys or a one-line error)."""
-        loaded: KeySet | str
+    ) -> tuple[Discovery | None, str | None, KeySet | KeysUnavailable]:
+        """Read the entry's keys: (discovery, jwks_uri, keys or why not)."""
+        loaded: KeySet | KeysUnavailable
         log.debug("fetching keys (%s): %s", entry.kind, shown_url(entry.target))
         if entry.kind == "file":
             return discovery, entry.target, load_jwks(Path(entry.target))
@@ -789,11 +804,13 @@ class KeyStore:
             discovery = discover(entry.target, claims=claims, http=http)
             jwks_uri = discovery.jwks_uri
         if jwks_uri is None:
-            loaded = (discovery.problem if discovery else None) or "no jwks_uri"
+            problem = (discovery.problem if discovery else None) or "no jwks_uri"
+            loaded = KeysUnavailable(problem, refused=discovery is not None and discovery.refused)
         else:
             loaded = fetch_jwks(jwks_uri, http)
-        if http.policy.public_only and isinstance(loaded, str) and "refus" in loaded:
-            loaded = f"{http.policy.describe()}: {loaded}"
+        if http.policy.public_only and isinstance(loaded, KeysUnavailable) and loaded.refused:
+            # Say which policy refused, and how to lift it.
+            loaded = replace(loaded, reason=f"{http.policy.describe()}: {loaded.reason}")
         return discovery, jwks_uri, loaded
 
     def anchor(self, *issuers: str) -> None:
