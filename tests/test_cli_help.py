@@ -107,3 +107,14 @@ def test_n_is_short_for_last() -> None:
     for command in ("watch", "tail", "scan"):
         assert build_parser().parse_args([command, "-n", "50"]).last == 50
     assert build_parser().parse_args(["profile", "sql", "-n", "50"]).last == 50
+
+
+def test_defaults_written_in_help_texts_are_the_real_ones() -> None:
+    from inspector.settings import CONFIG_ENV, DEFAULT_HTTP_TIMEOUT, SYSTEM_CONFIG_PATH
+
+    scan = " ".join(PARSERS["scan"].format_help().split())
+    assert f"(default {DEFAULT_HTTP_TIMEOUT:g})" in scan
+    assert f"${CONFIG_ENV}" in scan and str(SYSTEM_CONFIG_PATH) in scan
+    demo = PARSERS["demo"]
+    speed = next(a for a in demo._actions if "--speed" in a.option_strings)
+    assert speed.default == 1 and "(default 1:" in (speed.help or "")

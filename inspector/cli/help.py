@@ -48,6 +48,10 @@ class HelpFormatter(argparse.HelpFormatter):
         flush()
         return "\n".join(out)
 
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        # Never inside a path, a URL or a --flag-name: they must stay copyable.
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default

@@ -12,7 +12,8 @@ def add_config_option(parser: argparse.ArgumentParser) -> None:
         "--config",
         type=Path,
         metavar="FILE",
-        help="TOML configuration (default: ~/.config/token-inspector/config.toml)",
+        help="personal TOML configuration, read over /etc/token-inspector/config.toml "
+        "(default: $TOKEN_INSPECTOR_CONFIG, else ~/.config/token-inspector/config.toml)",
     )
 
 
