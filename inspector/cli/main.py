@@ -11,14 +11,11 @@ import argparse
 import contextlib
 import importlib
 import io
-import logging
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from inspector import version
-from inspector.settings import InspectorError
-from parsers.printable import printable
 
 # Sub-commands in --help order: each names a module under inspector.cli with
 # ``register(subparsers)``, which sets ``func``, and the one-line summary --help lists
@@ -118,6 +115,8 @@ def debug_logging(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
+    import logging  # here: --help and --version have no use for it (about 10 ms)
+
     logger = logging.getLogger("inspector")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("token-inspector: debug: %(name)s: %(message)s"))
@@ -162,6 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def dispatch(args: argparse.Namespace) -> int:
     """Run a parsed command. The one place failures become an exit status: an expected
     failure (``InspectorError``) one line on stderr and 2, Ctrl-C 130, a closed pipe 0."""
+    # Imported once a command runs: --help and --version start without the settings layer.
+    from inspector.settings import InspectorError
+    from parsers.printable import printable
+
     try:
         return int(args.func(args))
     except InspectorError as exc:
