@@ -49,6 +49,10 @@ class ConfigError(InspectorError):
     """The configuration cannot be used; the message names file, table and key."""
 
 
+class UsageError(InspectorError):
+    """A flag value or combination the command cannot use; the message names the flag."""
+
+
 def default_config_path() -> Path:
     """``$XDG_CONFIG_HOME/token-inspector/config.toml`` (``~/.config`` by default)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")

@@ -17,15 +17,15 @@ from inspector.cli.profile_steps import CommandError
 from inspector.cli.scan import ScanInputError
 from inspector.logs.selection import LogSelectionError
 from inspector.ords.connection import DatabaseSettingsError
-from inspector.settings import ConfigError, InspectorError
+from inspector.settings import ConfigError, InspectorError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
     "error",
-    [ConfigError, LogSelectionError, DatabaseSettingsError, CommandError, DecodeInputError,
-     ScanInputError],
+    [ConfigError, UsageError, LogSelectionError, DatabaseSettingsError, CommandError,
+     DecodeInputError, ScanInputError],
 )  # fmt: skip
 def test_expected_failures_share_one_base(error: type[Exception]) -> None:
     assert issubclass(error, InspectorError)
@@ -118,3 +118,9 @@ def test_settings_is_the_bottom_layer() -> None:
         node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
     ] + [a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names]
     assert not [m for m in imported if m.split(".")[0] in ("inspector", "parsers")]
+
+
+def test_a_bad_flag_is_the_same_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    status, out, err = _run(["watch", "--max-attempts", "0", "x.log"], monkeypatch)
+    assert (status, out) == (2, "")
+    assert err == "token-inspector watch: --max-attempts must be at least 1\n"

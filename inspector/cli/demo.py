@@ -82,10 +82,10 @@ def demo_session(env: Any) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Start the environment, replay, show the app; always stop the IdP on the way out."""
     from inspector.demo.environment import start_demo
+    from inspector.settings import UsageError
 
     if args.speed <= 0:
-        print("token-inspector demo: --speed must be positive", file=sys.stderr)
-        return 2
+        raise UsageError("--speed must be positive")
     env = start_demo(speed=args.speed, keep_files=args.keep or args.no_tui)
     try:
         if args.no_tui:

@@ -8,7 +8,6 @@ slow parts (tailing, key fetches, connecting) then run in the app's workers.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,18 +80,15 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _fail(message: str) -> int:
-    print(f"token-inspector watch: {message}", file=sys.stderr)
-    return 2
-
-
 def run(args: argparse.Namespace) -> int:
     """Prepare the session, then run the app until the user quits."""
+    from inspector.settings import UsageError
+
     if args.max_attempts < 1:
-        return _fail("--max-attempts must be at least 1")
+        raise UsageError("--max-attempts must be at least 1")
     if "-" in (args.logs or []):
         # The screen reads the keyboard from standard input, so it cannot also be the log.
-        return _fail(
+        raise UsageError(
             "standard input cannot be followed by the live screen (it reads the keyboard); "
             "use `token-inspector tail -` or let the stream write to a file and watch that"
         )
