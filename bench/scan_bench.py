@@ -35,13 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.synthetic import EXTENDED_TEMPLATE, write_extended_log
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.cli.scan import scan
 from inspector.demo.idp import LocalIdP
 from inspector.logs import bulkscan
 from inspector.logs.follow import StartAt
 from inspector.logs.selection import iter_records, select_logs
-from inspector.settings import load_config
 from parsers.nginx.log_format import LineParser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -114,7 +114,7 @@ def naive_search(path: Path) -> float:
 def parse_only(argv: list[str]) -> float:
     """Reading and parsing every line with the user's log_format, no analysis (a floor)."""
     args = build_parser().parse_args(argv)
-    selection = select_logs(args, load_config(args.config, explicit=True))
+    selection = select_logs(settings_from_args(args).logs)
     started = time.perf_counter()
     for _ in iter_records(selection, StartAt("start"), follow=False, poll=False):
         pass
@@ -131,7 +131,7 @@ class _Discard:
 def bulk_parse_only(argv: list[str]) -> float:
     """Reading and parsing with ``parse_block`` (records for attempts only), no analysis."""
     args = build_parser().parse_args(argv)
-    selection = select_logs(args, load_config(args.config, explicit=True))
+    selection = select_logs(settings_from_args(args).logs)
     keep = bulkscan.Selection(present=("http_authorization",), statuses=("401", "403"))
     started = time.perf_counter()
     for path in selection.paths:

@@ -32,11 +32,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.synthetic import write_extended_log
+from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP, generate_rsa_key, keys_from
 from inspector.logs.follow import LogFollower, RawLine, StartAt
-from inspector.settings import Config
+from inspector.settings import Settings
 from inspector.tui.app import InspectorApp
 from inspector.tui.messages import AttemptsAdded
 
@@ -109,7 +110,8 @@ async def ui_latency(path: Path, jwks: Path, token: str, count: int, rate: float
     """The real watch session in the headless app: line written -> row in the table."""
     stamps: dict[int, float] = {}
     shown: dict[int, float] = {}
-    session = build_session(watch_args("--jwks", str(jwks), str(path)), Config())
+    args = watch_args("--jwks", str(jwks), str(path))
+    session = build_session(args, settings_from_args(args, base=Settings()))
     app = InspectorApp(session)
 
     def hook(message: object) -> None:
@@ -162,7 +164,8 @@ async def first_screen(path: Path, jwks: Path) -> tuple[float, float, float]:
 
     marks: dict[str, float] = {}
     started = time.perf_counter()
-    session = build_session(watch_args("--jwks", str(jwks), str(path)), Config())
+    args = watch_args("--jwks", str(jwks), str(path))
+    session = build_session(args, settings_from_args(args, base=Settings()))
     app = InspectorApp(session)
 
     def hook(message: object) -> None:
