@@ -20,7 +20,7 @@ from collections.abc import Generator, Iterator
 
 import pytest
 
-from tests.support import loopback_only
+from tests.support import loopback_only, memory_db
 from tests.support.faulty_idp import FaultyIdP
 from tests.support.tool_skips import count_missing, missing_tool
 
@@ -78,6 +78,13 @@ def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
     """A proxy configured in the environment must never see loopback test traffic."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture(autouse=True)
+def _memory_dsn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--dsn memory:`` / ``memory:FILE`` name the in-memory stand-in in every test (the
+    product knows no such DSN: ``tests/support/memory_db.py``)."""
+    memory_db.install(monkeypatch.setattr)
 
 
 @pytest.fixture

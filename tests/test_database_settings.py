@@ -106,9 +106,18 @@ def test_no_dsn_means_no_database() -> None:
     assert settings_from(_db({}), environ={}) is None
 
 
-def test_memory_dsn_needs_no_password() -> None:
-    settings = settings_from(_db({}), environ={"TOKEN_INSPECTOR_DB": "memory"}, is_tty=False)
-    assert settings is not None and settings.in_memory and settings.password is None
+def test_memory_is_no_dsn_of_the_product() -> None:
+    # The stand-in is the demo's and the tests' (tests/support/memory_db.py): on a server,
+    # `--dsn memory:` is a DSN like any other (user and password needed, then the driver
+    # says it names no database), and TOKEN_INSPECTOR_DB selects nothing.
+    assert settings_from(_db({}), environ={"TOKEN_INSPECTOR_DB": "memory"}) is None
+    with pytest.raises(DatabaseSettingsError, match="no database user"):
+        settings_from(_db({}, "--dsn", "memory:"), environ={}, is_tty=False)
+    settings = settings_from(
+        _db({}, "--dsn", "memory:", "--user", "u"), environ={"ORACLE_PASSWORD": "p"}
+    )
+    assert settings is not None and settings.password == "p"
+    assert not hasattr(settings, "in_memory")
 
 
 def test_missing_user_is_a_clear_error() -> None:

@@ -38,7 +38,10 @@ def workdir(tmp_path: Path, idp: LocalIdP) -> Path:
     return tmp_path
 
 
-def run(workdir: Path, token: str, *argv: str) -> subprocess.CompletedProcess[bytes]:
+def run(
+    workdir: Path, token: str, *argv: str, entry: str = "inspector"
+) -> subprocess.CompletedProcess[bytes]:
+    """``python -m ENTRY ARGV...`` (``tests.support.memory_main`` for ``--dsn memory:``)."""
     env = {
         **os.environ,
         # A terminal's stdout: strict UTF-8, as on any host with a UTF-8 locale.
@@ -48,7 +51,7 @@ def run(workdir: Path, token: str, *argv: str) -> subprocess.CompletedProcess[by
     }
     keys = ["--oidc-metadata", str(workdir / "metadata.json"), "--jwks", str(workdir / "jwks.json")]
     return subprocess.run(
-        [sys.executable, "-m", "inspector", *argv, "--token", "-", *keys],
+        [sys.executable, "-m", entry, *argv, "--token", "-", *keys],
         input=token.encode(),
         capture_output=True,
         env=env,
@@ -84,7 +87,7 @@ def test_profile_sql_to_a_file(workdir: Path, idp: LocalIdP) -> None:
 def test_profile_apply_writes_the_audit_line(workdir: Path, idp: LocalIdP) -> None:
     state = workdir / "ords.json"
     argv = ["profile", "apply", "--dsn", f"memory:{state}", "--yes", "--force-unverified"]
-    done = run(workdir, idp.mint(idp.entra_v2_claims()), *argv)
+    done = run(workdir, idp.mint(idp.entra_v2_claims()), *argv, entry="tests.support.memory_main")
     assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
     assert done.returncode == 0
     done.stdout.decode("utf-8")

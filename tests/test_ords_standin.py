@@ -9,10 +9,10 @@ import oracledb
 import pytest
 
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
-from inspector.ords.connect import open_repository
 from inspector.ords.connection import ConnectionSettings
-from inspector.ords.standin import InMemoryOrds, make_standin, open_memory_dsn
+from inspector.ords.standin import InMemoryOrds, make_standin
 from tests.support.faulty_ords import FaultyOrds
+from tests.support.memory_db import open_memory_dsn, open_repository
 
 PROFILE = JwtProfile(
     issuer="https://login.microsoftonline.com/tid/v2.0",

@@ -307,7 +307,8 @@ def test_confirmation_without_a_terminal_needs_yes(idp: LocalIdP, tmp_path: Path
     _trust_config(tmp_path / "config", idp.issuer_v2)
     state = tmp_path / "ords.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "inspector", *_apply(state)],
+        # memory_main: `python -m inspector` where --dsn memory: names the stand-in.
+        [sys.executable, "-m", "tests.support.memory_main", *_apply(state)],
         input=idp.mint(idp.entra_v2_claims()),
         capture_output=True,
         text=True,
@@ -376,14 +377,12 @@ def test_show_without_a_database_is_a_usage_error(
     assert "no database" in err
 
 
-def test_memory_env_selects_the_stand_in(
-    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_memory_env_selects_nothing(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # The in-memory stand-in is the demo's: no variable points a command at it.
     monkeypatch.setenv("TOKEN_INSPECTOR_DB", "memory")
-    status, out, _ = _run(["profile", "show"], monkeypatch)
-    assert status == 0
-    assert "JWT profile of DEMO" in out
-    assert "(no JWT profile)" in out
+    status, _, err = _run(["profile", "show"], monkeypatch)
+    assert status == 2
+    assert "no database" in err
 
 
 def test_terminal_control_characters_from_claims_are_escaped(

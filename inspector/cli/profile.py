@@ -5,9 +5,6 @@ the newest verified token (or one from stdin) becomes a proposed profile, shown 
 with pre-checks, risks and the PL/SQL, confirmed, applied with restore on failure, read
 back and audited. ``sql`` writes the same change as a script for a DBA; ``show`` prints the
 profile, roles and privileges.
-
-Testing aid (undocumented in --help): ``--dsn memory:`` or ``TOKEN_INSPECTOR_DB=memory``
-uses the in-memory ORDS stand-in; ``--dsn memory:FILE`` keeps its state in a JSON file.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""Opening an ORDS repository: the in-memory stand-in for ``memory:``, else the real database."""
+"""Opening an ORDS repository: a connection to the database the settings name."""
 
 from __future__ import annotations
 
 from inspector.ords.connection import ConnectionSettings
 from inspector.ords.database import OracleOrdsRepository, OrdsRepository
-from inspector.ords.standin import open_memory_dsn
 
 
 def open_repository(settings: ConnectionSettings) -> OrdsRepository:
-    """Connect and return a repository: the stand-in for ``memory:``, else the real database."""
-    if settings.in_memory:
-        return open_memory_dsn(settings.dsn)
+    """Connect and return the repository of the database ``settings`` name.
+
+    (The in-memory stand-in is the demo's, built by it directly: no DSN selects it.)
+    """
     return OracleOrdsRepository.connect(settings)

@@ -1,4 +1,4 @@
-"""Where and as whom to connect to the database: settings, passwords, the stand-in DSN.
+"""Where and as whom to connect to the database: settings and passwords.
 
 Plain values only: opening a connection is ``inspector.ords.connect``'s, talking to Oracle
 ``inspector.ords.database``'s.
@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.settings import DEFAULT_CALL_TIMEOUT, DatabaseSettings, InspectorError
-
-# `--dsn memory:` (or TOKEN_INSPECTOR_DB=memory) selects the in-memory stand-in: a testing and
-# demo aid, not a feature for production use.
-MEMORY_DSN_PREFIX = "memory:"
 
 
 class DatabaseSettingsError(InspectorError):
@@ -35,11 +31,6 @@ class ConnectionSettings:
     wallet_location: Path | None = None
     wallet_password: str | None = field(default=None, repr=False)
     call_timeout: float = DEFAULT_CALL_TIMEOUT
-
-    @property
-    def in_memory(self) -> bool:
-        """True for the stand-in DSN (``memory:`` or ``memory:STATE.json``)."""
-        return self.dsn.startswith(MEMORY_DSN_PREFIX)
 
     @property
     def described(self) -> str:
@@ -90,14 +81,10 @@ def settings_from(
     """
     env = os.environ if environ is None else environ
     dsn = database.dsn
-    if not dsn and env.get("TOKEN_INSPECTOR_DB") == "memory":
-        dsn = MEMORY_DSN_PREFIX
     if not dsn:
         return None
     user = database.user
     wallet = database.wallet_location
-    if dsn.startswith(MEMORY_DSN_PREFIX):
-        return ConnectionSettings(dsn=dsn, user=user or "DEMO")
     if not user:
         raise DatabaseSettingsError("no database user: give --user or [database] user")
     password = resolve_password(

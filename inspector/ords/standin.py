@@ -1,7 +1,7 @@
 """An in-memory ORDS: the JWT profile, roles and privileges of REST-enabled schemas.
 
-Application code, not a test double: ``token-inspector demo`` applies profiles against it and
-``--dsn memory:`` selects it (a testing aid). It follows ORDS's documented semantics:
+Application code, not a test double: ``token-inspector demo`` applies profiles against it
+(no ``--dsn`` selects it). It follows ORDS's documented semantics:
 
 - one JWT profile per schema; ``create`` fails while one exists (delete first);
 - ``delete`` of a schema without a profile does nothing (the ORDS documentation describes no
@@ -22,16 +22,12 @@ lives in the tests' subclass, ``tests/support/faulty_ords.py``.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 import threading
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
-from inspector.ords.connection import MEMORY_DSN_PREFIX
 from inspector.ords.database import database_error
 
 ORDS_APPLICATION_ERROR = 20001
@@ -90,7 +86,6 @@ class InMemoryOrds:
     ords_version: tuple[int, int] = (25, 1)
     # Whether the session holds ORDS_ADMINISTRATOR_ROLE (needed for ORDS_SECURITY_ADMIN).
     admin: bool = True
-    state_path: Path | None = None
     _roles: list[OrdsRole] = field(default_factory=seeded_roles)
     _privileges: list[OrdsPrivilege] = field(default_factory=seeded_privileges)
     _committed: dict[str, JwtProfile] = field(default_factory=dict)
@@ -275,49 +270,9 @@ class InMemoryOrds:
             self._pending = None
             self._closed = True
 
-    # ------------------------------------------------------------------ persistence
-
     def _save(self) -> None:
-        if self.state_path is None:
-            return
-        data = {
-            "schema": self.schema,
-            "profiles": {name: asdict(p) for name, p in self._committed.items()},
-        }
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2)
-        tmp.replace(self.state_path)
-
-
-def _profiles_from(data: Any) -> dict[str, JwtProfile]:
-    profiles: dict[str, JwtProfile] = {}
-    if isinstance(data, dict):
-        for name, raw in data.items():
-            if isinstance(raw, dict):
-                profiles[str(name).upper()] = JwtProfile(**raw)
-    return profiles
-
-
-def open_memory_dsn(dsn: str, **options: Any) -> InMemoryOrds:
-    """``memory:`` gives a fresh seeded stand-in; ``memory:PATH`` keeps committed profiles in
-    a JSON file so that successive commands (``apply`` then ``show``) see each other's work.
-    """
-    path_text = dsn[len(MEMORY_DSN_PREFIX) :]
-    if not path_text:
-        return InMemoryOrds(**options)
-    path = Path(path_text)
-    repo = InMemoryOrds(state_path=path, **options)
-    if path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            repo.schema = str(data.get("schema", repo.schema))
-            repo.rest_enabled = tuple({*repo.rest_enabled, repo.schema.upper()})
-            repo._committed = _profiles_from(data.get("profiles"))
-        except (OSError, ValueError, TypeError) as exc:
-            raise application_error(f"stand-in state {path} is unreadable: {exc}") from exc
-    return repo
+        """Called once the committed profiles changed (the tests' subclass keeps them in a
+        file, so that successive commands see each other's work)."""
 
 
 def make_standin(
