@@ -40,7 +40,7 @@ from inspector.cli.main import build_parser
 from inspector.demo.idp import LocalIdP
 from inspector.judge.engine import build_analyzer
 from inspector.logs import bulkscan
-from inspector.tui.present import detail, row_cells
+from inspector.tui.present import COLUMNS, detail, row_cells
 from parsers.nginx.conf import EXTENDED_TEMPLATE
 from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.nginx.time import format_time_local
@@ -293,7 +293,7 @@ def run_tui(workdir: Path, escape: str, lines: list[str]) -> str:
         texts.extend(c.plain if isinstance(c, Text) else c for c in row_cells(attempt, UTC))
         console.print(detail(attempt, WHEN, UTC))
     assert isinstance(console.file, io.StringIO)
-    return "\n".join(texts) + console.file.getvalue()
+    return "\n".join([*texts, console.file.getvalue()])
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -341,7 +341,7 @@ def test_scan_tail_and_the_tui_show_the_same_path_alike(workdir: Path, method: s
         if not row.startswith("#"):
             shown.add(json.loads(row)["path"])
     cells = run_tui(workdir, "default", [line]).splitlines()
-    shown.add(cells[2].removeprefix(f"{method} "))
+    shown.add(cells[COLUMNS.index("request")].removeprefix(f"{method} "))
     assert len(shown) == 1, shown
     (path_shown,) = shown
     assert opaque not in path_shown and jwt.rsplit(".", 1)[1] not in path_shown

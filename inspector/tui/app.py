@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.theme import Theme
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -38,6 +39,7 @@ from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.prompt import PromptScreen
 from inspector.tui.screens.reveal import RevealScreen
 from inspector.tui.session import ApplyOutcome, Session
+from inspector.tui.theme import app_palette
 from inspector.tui.widgets.attempt_table import AttemptTable
 from inspector.tui.widgets.detail_pane import DetailPane
 from inspector.tui.widgets.profile_panel import ProfilePanel
@@ -139,11 +141,20 @@ class InspectorApp(App[int]):
     def on_mount(self) -> None:
         """Start the feed, read the database's profile, tick the countdowns."""
         self.table.focus()
+        self.table.set_palette(app_palette(self))
+        # Every colour is the theme's: a new theme (palette, Ctrl+P) redraws them all.
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._refresh_status()
         self.set_interval(self._tick_seconds, self._tick)
         self._pump = Pump(self.session.items)
         self.run_worker(self._run_feed, thread=True, name="feed", group="feed", exit_on_error=False)
         self.load_profile()
+
+    def _theme_changed(self, _: Theme) -> None:
+        self.table.set_palette(app_palette(self))
+        self.detail.tick()
+        self.profile_panel.redraw()
+        self._refresh_status()
 
     def on_unmount(self) -> None:
         """Stop the reader; close followers and the database."""

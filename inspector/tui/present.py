@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from rich.cells import cell_len
 from rich.console import Group, RenderableType
@@ -27,15 +27,41 @@ from parsers.redaction import redact_authorization, redact_text
 
 Clock = Callable[[], datetime]
 
-OUTCOME_STYLE: dict[Outcome, tuple[str, str]] = {
-    Outcome.OK: ("✔ ok", "bold green"),
-    Outcome.WARN: ("▲ warn", "bold yellow"),
-    Outcome.FAIL: ("✘ fail", "bold red"),
+Role = Literal["ok", "warn", "error", "info", "accent"]
+
+
+@dataclass(frozen=True)
+class Palette:
+    """The colour of each meaning on screen (ok, warning, error, information, accent).
+
+    The app fills it from its Textual theme (``inspector.tui.theme``), so every theme,
+    light or dark, colours the screen its own way; no colour is written here. ``PLAIN``
+    has none (the terminal's own), for renderings outside the app.
+    """
+
+    ok: str = ""
+    warn: str = ""
+    error: str = ""
+    info: str = ""
+    accent: str = ""
+
+    def __call__(self, role: Role, *, bold: bool = False) -> str:
+        """A Rich style: ``role``'s colour, bold if asked."""
+        colour: str = getattr(self, role)
+        return " ".join(part for part in ("bold" if bold else "", colour) if part)
+
+
+PLAIN = Palette()
+
+OUTCOME_STYLE: dict[Outcome, tuple[str, Role]] = {
+    Outcome.OK: ("✔ ok", "ok"),
+    Outcome.WARN: ("▲ warn", "warn"),
+    Outcome.FAIL: ("✘ fail", "error"),
 }
-SEVERITY_STYLE: dict[Severity, tuple[str, str]] = {
-    Severity.ERROR: ("✘", "bold red"),
-    Severity.WARN: ("▲", "bold yellow"),
-    Severity.INFO: ("ℹ", "cyan"),
+SEVERITY_STYLE: dict[Severity, tuple[str, Role]] = {
+    Severity.ERROR: ("✘", "error"),
+    Severity.WARN: ("▲", "warn"),
+    Severity.INFO: ("ℹ", "info"),
 }
 # Column keys in screen order: what went wrong first (outcome and cause beside the time),
 # the request last, where it takes whatever width is left.
@@ -151,10 +177,10 @@ def local(moment: datetime, tz: tzinfo | None) -> datetime:
     return moment.astimezone(tz) if tz is not None else moment.astimezone()
 
 
-def outcome_text(outcome: Outcome) -> Text:
+def outcome_text(outcome: Outcome, palette: Palette = PLAIN) -> Text:
     """The coloured symbol and word for an outcome."""
-    label, style = OUTCOME_STYLE[outcome]
-    return Text(label, style=style)
+    label, role = OUTCOME_STYLE[outcome]
+    return Text(label, style=palette(role, bold=True))
 
 
 def human_span(seconds: float) -> str:
@@ -184,7 +210,7 @@ def relative(claim: str, moment: datetime, now: datetime) -> str:
 
 
 # An attempt judged while its issuer's keys are being fetched (and not failed regardless).
-PENDING_STYLE = ("… keys", "bold cyan")
+PENDING_LABEL = "… keys"
 
 
 def first_cause(attempt: Attempt) -> str:
@@ -199,7 +225,10 @@ def first_cause(attempt: Attempt) -> str:
 
 
 def row_cells(
-    attempt: Attempt, tz: tzinfo | None, request_width: int | None = None
+    attempt: Attempt,
+    tz: tzinfo | None,
+    request_width: int | None = None,
+    palette: Palette = PLAIN,
 ) -> tuple[Text, ...]:
     """The table row of one attempt, in ``COLUMNS`` order; the request cut to
     ``request_width`` cells from the left (None: whole)."""
@@ -207,12 +236,12 @@ def row_cells(
     when = local(rec.time, tz).strftime("%H:%M:%S") if rec.time else "?"
     status = Text(str(rec.status) if rec.status is not None else "-")
     if rec.status is not None:
-        status.stylize("green" if rec.status < 400 else "red")
+        status.stylize(palette("ok" if rec.status < 400 else "error"))
     idp = (attempt.token.idp if attempt.token else None) or "-"
     outcome = (
-        Text(*PENDING_STYLE)
+        Text(PENDING_LABEL, style=palette("info", bold=True))
         if attempt.outcome is not Outcome.FAIL and keys_pending(attempt)
-        else outcome_text(attempt.outcome)
+        else outcome_text(attempt.outcome, palette)
     )
     # Text everywhere: a plain str cell would be read as markup by the DataTable. One line
     # each: a cell too narrow ends in an ellipsis instead of wrapping out of sight.
@@ -242,7 +271,9 @@ def _value_text(value: Any) -> str:
     return shown_claim(text)
 
 
-def _time_value(name: str, value: Any, now: datetime, tz: tzinfo | None) -> Text | None:
+def _time_value(
+    name: str, value: Any, now: datetime, tz: tzinfo | None, palette: Palette
+) -> Text | None:
     if name not in TIME_CLAIMS or isinstance(value, bool) or not isinstance(value, int | float):
         return None
     try:
@@ -251,7 +282,7 @@ def _time_value(name: str, value: Any, now: datetime, tz: tzinfo | None) -> Text
         return None
     shown = local(moment, tz).strftime("%Y-%m-%d %H:%M:%S %Z")
     phrase = relative(name, moment, now)
-    style = "red" if name == "exp" and moment <= now else "green" if name == "exp" else ""
+    style = palette("error" if moment <= now else "ok") if name == "exp" else ""
     return Text.assemble(shown, "  ", (f"({phrase})", style or "dim"))
 
 
@@ -261,21 +292,23 @@ def fields_table(
     explain: Callable[[str], str],
     now: datetime,
     tz: tzinfo | None,
+    palette: Palette = PLAIN,
 ) -> Table:
     """A three-column table: name, value (times in local time with countdown), explanation."""
     table = Table(title=title, title_justify="left", title_style="bold", expand=True, box=None)
-    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("name", style=palette("info", bold=True), no_wrap=True)
     table.add_column("value", ratio=3, overflow="fold")
     table.add_column("meaning", ratio=2, style="dim")
     for name, value in values.items():
-        value_text = _time_value(name, value, now, tz) or Text(_value_text(value))
+        value_text = _time_value(name, value, now, tz, palette) or Text(_value_text(value))
         table.add_row(Text(printable(str(name))), value_text, Text(explain(str(name))))
     return table
 
 
-def verdict_block(verdict: Verdict) -> Text:
+def verdict_block(verdict: Verdict, palette: Palette = PLAIN) -> Text:
     """One verdict: symbol, code and message, then why and fix."""
-    symbol, style = SEVERITY_STYLE[verdict.severity]
+    symbol, role = SEVERITY_STYLE[verdict.severity]
+    style = palette(role, bold=verdict.severity is not Severity.INFO)
     # Messages quote claim values; a check that quoted a credential must not show it here.
     text = Text.assemble((f"{symbol} {shown(verdict.code)}", style), "  ", shown(verdict.message))
     if verdict.explanation:
@@ -287,7 +320,7 @@ def verdict_block(verdict: Verdict) -> Text:
     return text
 
 
-def signature_text(attempt: Attempt) -> Text:
+def signature_text(attempt: Attempt, palette: Palette = PLAIN) -> Text:
     """Whether the signature verified, and against which key."""
     token = attempt.token
     if token is None:
@@ -299,22 +332,25 @@ def signature_text(attempt: Attempt) -> Text:
     if token.key_source or token.jwks_uri:
         where += f" from {shown(token.key_source or token.jwks_uri)}"
     if token.verified is True:
-        return Text.assemble(("✔ signature verified", "bold green"), f" with{where}")
+        return Text.assemble(("✔ signature verified", palette("ok", bold=True)), f" with{where}")
     if token.verified is False:
         return Text.assemble(
-            ("✘ signature did NOT verify", "bold red"), where and f" against{where}"
+            ("✘ signature did NOT verify", palette("error", bold=True)),
+            where and f" against{where}",
         )
     return Text.assemble(
-        ("? signature not checked", "bold yellow"), where and f" ({where.strip()})"
+        ("? signature not checked", palette("warn", bold=True)), where and f" ({where.strip()})"
     )
 
 
-def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType:
+def detail(
+    attempt: Attempt, now: datetime, tz: tzinfo | None, palette: Palette = PLAIN
+) -> RenderableType:
     """Everything about one attempt: request, verdicts, signature, header and claims."""
     rec = attempt.record
     when = local(rec.time, tz).strftime("%Y-%m-%d %H:%M:%S %Z") if rec.time else "unknown time"
     head = Text.assemble(
-        outcome_text(attempt.outcome),
+        outcome_text(attempt.outcome, palette),
         "  ",
         (shown_request(rec.method, rec.path), "bold"),
         f"  → {rec.status if rec.status is not None else '-'}",
@@ -324,9 +360,9 @@ def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType
     parts: list[RenderableType] = [head, Text("")]
     if attempt.verdicts:
         parts.append(Text("Verdicts", style="bold"))
-        parts.extend(verdict_block(v) for v in attempt.verdicts)
+        parts.extend(verdict_block(v, palette) for v in attempt.verdicts)
         parts.append(Text(""))
-    parts.append(signature_text(attempt))
+    parts.append(signature_text(attempt, palette))
     token = attempt.token
     if token is None and rec.authorization:
         # Basic credentials, an empty Bearer...: shown redacted, never decoded.
@@ -346,7 +382,7 @@ def detail(attempt: Attempt, now: datetime, tz: tzinfo | None) -> RenderableType
             )
         )
         if token.header:
-            parts.append(fields_table("Header", token.header, explain_header, now, tz))
+            parts.append(fields_table("Header", token.header, explain_header, now, tz, palette))
         if token.claims:
-            parts.append(fields_table("Claims", token.claims, explain_claim, now, tz))
+            parts.append(fields_table("Claims", token.claims, explain_claim, now, tz, palette))
     return Group(*parts)

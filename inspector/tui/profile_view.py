@@ -12,7 +12,7 @@ from rich.text import Text
 
 from inspector.judge.attempt import Attempt
 from inspector.judge.ords_objects import JwtProfile
-from inspector.tui.present import shown
+from inspector.tui.present import PLAIN, Palette, shown
 
 PROFILE_FIELDS = (
     ("issuer", "p_issuer"),
@@ -53,7 +53,10 @@ def _current(profile: JwtProfile | None) -> dict[str, str | None] | None:
 
 
 def profile_panel(
-    profile: JwtProfile | None, db_state: str, attempt: Attempt | None
+    profile: JwtProfile | None,
+    db_state: str,
+    attempt: Attempt | None,
+    palette: Palette = PLAIN,
 ) -> RenderableType:
     """Side-by-side table; rows where the token needs something else are highlighted."""
     current = _current(profile)
@@ -66,9 +69,13 @@ def profile_panel(
         if have is None and want is None:
             continue
         mark = (
-            ("≠ ", "bold red") if differs else ("= ", "green") if want is not None else ("  ", "")
+            ("≠ ", palette("error", bold=True))
+            if differs
+            else ("= ", palette("ok"))
+            if want is not None
+            else ("  ", "")
         )
-        lines.append(Text.assemble(mark, (label, "bold cyan")))
+        lines.append(Text.assemble(mark, (label, palette("info", bold=True))))
         lines.append(
             Text.assemble(
                 ("    database  ", "dim"), (shown(have), "") if have is not None else ("—", "dim")
@@ -78,13 +85,13 @@ def profile_panel(
             lines.append(
                 Text.assemble(
                     ("    token     ", "dim"),
-                    (shown(want), "bold red" if differs else "green")
+                    (shown(want), palette("error", bold=True) if differs else palette("ok"))
                     if want is not None
                     else ("—", "dim"),
                 )
             )
     if current is None:
-        note = Text(f"database: {shown(db_state)}", style="yellow")
+        note = Text(f"database: {shown(db_state)}", style=palette("warn"))
     else:
         note = Text(f"database: {shown(db_state)}", style="dim")
     if needed is None:
@@ -92,7 +99,7 @@ def profile_panel(
     elif current is not None and all(
         needed.get(n) is None or current.get(n) == needed.get(n) for n, _ in PROFILE_FIELDS
     ):
-        hint = Text("✔ the profile matches this token", style="bold green")
+        hint = Text("✔ the profile matches this token", style=palette("ok", bold=True))
     else:
         hint = Text("press a to apply the profile this token needs", style="bold")
     return Group(*lines, note, hint)

@@ -23,8 +23,9 @@ from textual.widgets import Button, Static
 
 from inspector.judge.attempt import Attempt
 from inspector.tui.feed import problem_text
-from inspector.tui.present import shown, shown_claim
+from inspector.tui.present import PLAIN, Palette, Role, shown, shown_claim
 from inspector.tui.session import ApplyOutcome, ApplyPlan, Session
+from inspector.tui.theme import app_palette
 
 UNVERIFIED_WARNING = (
     "The signature of this token was NOT verified against the issuer's published keys. "
@@ -43,14 +44,15 @@ def unanchored_warning(issuer: str) -> str:
     )
 
 
-def plan_renderable(plan: ApplyPlan) -> Group:
-    """Diff, pre-checks, risks and PL/SQL of a plan."""
+def plan_renderable(plan: ApplyPlan, palette: Palette = PLAIN, *, dark: bool = True) -> Group:
+    """Diff, pre-checks, risks and PL/SQL of a plan (the SQL coloured for a ``dark`` or a
+    light background)."""
     diff = Table(title="Profile", title_justify="left", expand=True, box=None)
-    diff.add_column("argument", style="bold cyan", no_wrap=True)
+    diff.add_column("argument", style=palette("info", bold=True), no_wrap=True)
     diff.add_column("now in database", ratio=1, overflow="fold")
     diff.add_column("proposed", ratio=1, overflow="fold")
     for row in plan.diff:
-        style = "bold yellow" if row.changed else "dim"
+        style = palette("warn", bold=True) if row.changed else "dim"
         diff.add_row(
             Text(row.name),  # a str cell would be read as Rich markup
             Text(shown_claim(row.current) if row.current is not None else "—"),
@@ -66,7 +68,7 @@ def plan_renderable(plan: ApplyPlan) -> Group:
         parts.append(
             Text(
                 f"Issuer {shown_claim(plan.proposed.issuer)} — NOT anchored ({signature})",
-                style="bold red",
+                style=palette("error", bold=True),
             )
         )
     parts += [diff, Text("")]
@@ -74,10 +76,12 @@ def plan_renderable(plan: ApplyPlan) -> Group:
         parts.append(Text("Pre-checks", style="bold"))
         parts.extend(Text(f"  {shown(line)}") for line in plan.prechecks)
     if plan.risks:
-        parts.append(Text("Risks", style="bold red"))
-        parts.extend(Text(f"  ⚠ {shown(line)}", style="yellow") for line in plan.risks)
+        parts.append(Text("Risks", style=palette("error", bold=True)))
+        parts.extend(Text(f"  ⚠ {shown(line)}", style=palette("warn")) for line in plan.risks)
     parts.append(Text("PL/SQL that will run", style="bold"))
-    parts.append(Syntax(plan.plsql, "sql", word_wrap=True, theme="ansi_dark"))
+    # The terminal's own ANSI colours, in the variant for the theme's background.
+    syntax_theme = "ansi_dark" if dark else "ansi_light"
+    parts.append(Syntax(plan.plsql, "sql", word_wrap=True, theme=syntax_theme))
     return Group(*parts)
 
 
@@ -107,6 +111,9 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
                 yield Button("Apply", id="apply-confirm", variant="error", disabled=True)
                 yield Button("Cancel", id="apply-cancel")
 
+    def _style(self, role: Role) -> str:
+        return app_palette(self.app)(role, bold=True)
+
     def on_mount(self) -> None:
         """Ask the configurator for its proposal in a worker (it reads the database)."""
         self._load_plan()
@@ -122,16 +129,19 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
 
     def _plan_failed(self, message: str) -> None:
         self.query_one("#plan", Static).update(
-            Text(f"Cannot prepare a proposal: {shown(message)}", style="bold red")
+            Text(f"Cannot prepare a proposal: {shown(message)}", style=self._style("error"))
         )
 
     def _show_plan(self, plan: ApplyPlan) -> None:
         self._plan = plan
-        self.query_one("#plan", Static).update(plan_renderable(plan))
+        dark = self.app.current_theme.dark
+        self.query_one("#plan", Static).update(
+            plan_renderable(plan, app_palette(self.app), dark=dark)
+        )
         button = self.query_one("#apply-confirm", Button)
         if plan.refusal:
             self.query_one("#confirm-warning", Static).update(
-                Text(f"Cannot apply: {shown(plan.refusal)}", style="bold red")
+                Text(f"Cannot apply: {shown(plan.refusal)}", style=self._style("error"))
             )
             return
         button.disabled = False
@@ -152,7 +162,9 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
             else:
                 warning = unanchored_warning(plan.proposed.issuer)
                 label = "Yes, trust this issuer"
-            self.query_one("#confirm-warning", Static).update(Text(warning, style="bold red"))
+            self.query_one("#confirm-warning", Static).update(
+                Text(warning, style=self._style("error"))
+            )
             self.query_one("#apply-confirm", Button).label = label
             return
         self._busy = True
@@ -180,7 +192,7 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
     def _finished(self, outcome: ApplyOutcome) -> None:
         self._busy = False
         self._outcome = outcome
-        style = "bold green" if outcome.ok else "bold red"
+        style = self._style("ok" if outcome.ok else "error")
         lines = [Text(("✔ " if outcome.ok else "✘ ") + shown(outcome.summary), style=style)]
         lines += [Text(f"  {shown(d)}") for d in outcome.details]
         self.query_one("#confirm-warning", Static).update(Group(*lines))

@@ -13,14 +13,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from inspector.tui.feed import problem_text
-from inspector.tui.present import shown
+from inspector.tui.present import Role, shown
 from inspector.tui.session import Session
+from inspector.tui.theme import app_palette
 
-STATUS_STYLE = {
-    "pass": ("✔", "green"),
-    "warn": ("▲", "yellow"),
-    "fail": ("✘", "red"),
-    "skip": ("·", "dim"),
+STATUS_STYLE: dict[str, tuple[str, Role | None]] = {
+    "pass": ("✔", "ok"),
+    "warn": ("▲", "warn"),
+    "fail": ("✘", "error"),
+    "skip": ("·", None),
 }
 
 
@@ -62,7 +63,8 @@ class DoctorScreen(ModalScreen[None]):
         self.app.call_from_thread(self._add, "skip", "done", "all checks finished")
 
     def _add(self, status: str, code: str, message: str) -> None:
-        symbol, style = STATUS_STYLE.get(status, ("?", ""))
+        symbol, role = STATUS_STYLE.get(status, ("?", None))
+        style = app_palette(self.app)(role) if role else "dim"
         # Findings quote what the IdP's and the server's documents say.
         self._lines.append(Text.assemble((f"{symbol} {shown(code)}", style), "  ", shown(message)))
         self.query_one("#findings", Static).update(Text("\n").join(self._lines))

@@ -13,6 +13,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from inspector.tui.theme import app_palette
+
 EXTRA_KEYS = (
     ("↑ ↓ PgUp PgDn", "move in the table (scrolling up stops following)"),
     ("Home  End", "oldest attempt / newest attempt (and follow again)"),
@@ -50,8 +52,9 @@ class HelpScreen(ModalScreen[None]):
         grid = Table.grid(padding=(0, 3))
         grid.add_column(no_wrap=True)
         grid.add_column(ratio=1)
+        key_style = app_palette(self.app)("info", bold=True)
         for key, meaning in rows:
-            grid.add_row(Text(key, style="bold cyan"), Text(meaning))
+            grid.add_row(Text(key, style=key_style), Text(meaning))
         with Vertical(id="help-box", classes="dialog help"):
             yield Static("Keys", classes="dialog-title")
             # Scrolls on a short terminal, so that the closing line stays in view.

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from inspector.judge.attempt import Attempt
+from inspector.tui.theme import app_palette
 from parsers.printable import printable
 
 WARNING = (
@@ -35,7 +36,7 @@ class RevealScreen(ModalScreen[None]):
         """Warning, hidden token, buttons."""
         with Vertical(classes="dialog reveal"):
             yield Static("Reveal token", classes="dialog-title")
-            yield Static(Text(WARNING, style="bold yellow"))
+            yield Static(Text(WARNING, style=app_palette(self.app)("warn", bold=True)))
             yield Static("", id="token-text")
             with Horizontal(classes="buttons"):
                 yield Button("Reveal", id="reveal", variant="warning")

@@ -13,7 +13,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
 from inspector.tui.model import Entry
-from inspector.tui.present import COLUMNS, Column, row_cells, table_columns
+from inspector.tui.present import COLUMNS, PLAIN, Column, Palette, row_cells, table_columns
 
 # Columns are laid out for this width until the table knows its own.
 FIRST_WIDTH = 156
@@ -39,6 +39,7 @@ class AttemptTable(DataTable[object]):
         self._entries: list[Entry] = []
         self._layout: tuple[Column, ...] = ()
         self._request_width: int | None = None
+        self._palette = PLAIN
         # Set when the user scrolls the view up with the mouse wheel: the cursor may still
         # sit on the newest row, but the user is reading older ones.
         self.scrolled_away = False
@@ -46,6 +47,14 @@ class AttemptTable(DataTable[object]):
     def on_mount(self) -> None:
         """Columns for a wide table; ``on_resize`` fits them to the real width."""
         self._lay_out(FIRST_WIDTH)
+
+    def set_palette(self, palette: Palette) -> None:
+        """Colour the rows with ``palette`` (the theme changed): every row is redrawn."""
+        if palette == self._palette:
+            return
+        self._palette = palette
+        entries, keep, follow = self._entries, self.selected_seq, self.following
+        self.rebuild(entries, None if follow else keep)
 
     def on_resize(self, _: events.Resize) -> None:
         """Fit the columns to the new width (the request column absorbs the change)."""
@@ -74,9 +83,8 @@ class AttemptTable(DataTable[object]):
         return tuple(c.key for c in self._layout)
 
     def _cells(self, entry: Entry) -> list[Text]:
-        cells = dict(
-            zip(COLUMNS, row_cells(entry.attempt, self._tz, self._request_width), strict=True)
-        )
+        shown = row_cells(entry.attempt, self._tz, self._request_width, self._palette)
+        cells = dict(zip(COLUMNS, shown, strict=True))
         return [cells[c.key] for c in self._layout]
 
     @property

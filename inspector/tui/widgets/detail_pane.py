@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from inspector.judge.attempt import Attempt
 from inspector.tui.present import Clock, detail
+from inspector.tui.theme import app_palette
 
 
 class DetailPane(VerticalScroll):
@@ -53,4 +54,4 @@ class DetailPane(VerticalScroll):
         if self._attempt is None:
             body.update("No attempt selected.")
             return
-        body.update(detail(self._attempt, self._clock(), self._tz))
+        body.update(detail(self._attempt, self._clock(), self._tz, app_palette(self.app)))

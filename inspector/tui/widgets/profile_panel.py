@@ -7,6 +7,7 @@ from textual.widgets import Static
 from inspector.judge.attempt import Attempt
 from inspector.judge.ords_objects import JwtProfile
 from inspector.tui.profile_view import profile_panel
+from inspector.tui.theme import app_palette
 
 
 class ProfilePanel(Static):
@@ -38,5 +39,10 @@ class ProfilePanel(Static):
         self._attempt = attempt
         self._render_panel()
 
+    def redraw(self) -> None:
+        """Render again (the theme changed)."""
+        self._render_panel()
+
     def _render_panel(self) -> None:
-        self.update(profile_panel(self._profile, self._db_state, self._attempt))
+        palette = app_palette(self.app)
+        self.update(profile_panel(self._profile, self._db_state, self._attempt, palette))

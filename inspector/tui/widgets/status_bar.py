@@ -10,7 +10,8 @@ from rich.text import Text
 from textual.widgets import Static
 
 from inspector.tui.model import Counters, Filter
-from inspector.tui.present import shown
+from inspector.tui.present import PLAIN, Palette, shown
+from inspector.tui.theme import app_palette
 
 
 @dataclass(slots=True)
@@ -28,7 +29,7 @@ class StatusInfo:
     last_parse_failure: str | None = None
 
 
-def status_text(info: StatusInfo) -> Text:
+def status_text(info: StatusInfo, palette: Palette = PLAIN) -> Text:
     """The status bar's two lines."""
     c = info.counters
     names = shown(", ".join(PurePath(f).name or f for f in info.files) or "no file")
@@ -40,9 +41,9 @@ def status_text(info: StatusInfo) -> Text:
         ("  attempts ", "dim"),
         f"{c.attempts:,}",
         ("  failed ", "dim"),
-        (f"{c.failures:,}", "red" if c.failures else ""),
+        (f"{c.failures:,}", palette("error") if c.failures else ""),
         ("  parse failures ", "dim"),
-        (f"{c.parse_failures:,}", "yellow" if c.parse_failures else ""),
+        (f"{c.parse_failures:,}", palette("warn") if c.parse_failures else ""),
         ("  rotations ", "dim"),
         f"{c.rotations + c.truncations}",
     )
@@ -54,29 +55,30 @@ def status_text(info: StatusInfo) -> Text:
             active.append("failures only")
         if info.filter.text:
             active.append(f"text {info.filter.text!r}")
-        line1.append(f"  filter: {shown(', '.join(active))}", style="bold magenta")
+        line1.append(f"  filter: {shown(', '.join(active))}", style=palette("accent", bold=True))
     if not info.following:
         line1.append("  (scrolled: not following)", style="dim")
     # Last, so that it is what an ellipsis cuts on a narrow terminal.
     if info.last_parse_failure and c.parse_failures:
         failure = shown(info.last_parse_failure, limit=80)
-        line1.append(f"  last parse failure {failure}", style="yellow")
+        line1.append(f"  last parse failure {failure}", style=palette("warn"))
     line2 = Text()
     line2.append("db ", style="dim")
-    line2.append(shown(info.database), style="red" if info.database.startswith("error") else "")
+    db_style = palette("error") if info.database.startswith("error") else ""
+    line2.append(shown(info.database), style=db_style)
     line2.append("  keys ", style="dim")
     if info.keys:
         for i, (issuer, state) in enumerate(sorted(info.keys.items())):
             if i:
                 line2.append(" · ")
-            style = "red" if state.startswith(("error", "unavailable")) else ""
+            style = palette("error") if state.startswith(("error", "unavailable")) else ""
             # The issuer is the token's claim and the state may quote a fetch error.
             line2.append(f"{shown(short_issuer(issuer))}: {shown(state)}", style=style)
     else:
         line2.append("none fetched yet")
     if info.problem:
-        line2.append("  ⚠ ", style="bold red")
-        line2.append(shown(info.problem), style="red")
+        line2.append("  ⚠ ", style=palette("error", bold=True))
+        line2.append(shown(info.problem), style=palette("error"))
     line2.truncate(400)
     return Text("\n").join([line1, line2])
 
@@ -100,4 +102,4 @@ class StatusBar(Static):
 
     def show(self, info: StatusInfo) -> None:
         """Re-render from ``info``."""
-        self.update(status_text(info))
+        self.update(status_text(info, app_palette(self.app)))
