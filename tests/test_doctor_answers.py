@@ -159,6 +159,7 @@ def test_cli_exits_1_on_an_answer_other_than_401(
     assert document["steps"][0]["findings"][1] == {
         "code": "challenge-not-401",
         "status": "fail",
+        "severity": "error",
         "message": "expected 401 for a request without a token, got 403",
         "observed": "403",
         "fix": "make the unauthenticated request reach ORDS, which answers 401",

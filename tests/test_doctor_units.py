@@ -100,11 +100,16 @@ def test_text_rendering_shows_fixes_for_problems_only() -> None:
 
 def test_json_rendering_shape() -> None:
     document = json.loads(render_json(_report()))
+    assert document["schema_version"] == 1
     assert document["status"] == "fail"
     assert document["steps"][0]["status"] == "warn"
+    # Status in the verdicts' words: fail is error, warn warn, pass and skip info.
+    severities = {f["status"]: f["severity"] for s in document["steps"] for f in s["findings"]}
+    assert severities == {"fail": "error", "warn": "warn", "pass": "info"}
     assert document["steps"][1]["findings"][0] == {
         "code": "jwks-no-usable-keys",
         "status": "fail",
+        "severity": "error",
         "message": "no RSA key",
         "observed": "kty=oct",
         "fix": "use RS256",
