@@ -112,3 +112,18 @@ async def test_palette_entries_carry_the_long_description_and_the_key() -> None:
     assert "reveal the selected token unredacted" in commands["Reveal token"]
     assert "(key t)" in commands["Reveal token"]
     assert "(key N)" in commands["Previous failure"]
+
+
+async def test_a_long_table_is_laid_out_again_once_the_width_settles() -> None:
+    app = make_app(ListSession(attempts=sample_attempts() * 100))
+    async with app.run_test(size=(200, 30)) as pilot:
+        await wait_for(pilot, lambda: app.table.row_count == 600)
+        app.table.move_cursor(row=10, animate=False)  # reading an old row: not following
+        await pilot.pause()
+        for width in (160, 120, 100, 80):
+            await pilot.resize_terminal(width, 30)
+        await wait_for(pilot, lambda: "subject" not in app.table.column_keys)
+        assert app.table.row_count == 600
+        assert app.table.cursor_row == 10  # the row the user was reading
+        request = str(app.table.get_row_at(10)[-1])
+        assert request.startswith("POST …") and request.endswith("/mcp/server")

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
+from textual.timer import Timer
 from textual.widgets import DataTable
 
 from inspector.tui.model import Entry
@@ -17,6 +18,9 @@ from inspector.tui.present import COLUMNS, PLAIN, Column, Palette, row_cells, ta
 
 # Columns are laid out for this width until the table knows its own.
 FIRST_WIDTH = 156
+# A table with this many rows waits for the width to settle before laying them out again.
+SETTLE_ROWS = 500
+SETTLE_SECONDS = 0.2
 
 
 class AttemptTable(DataTable[object]):
@@ -40,6 +44,7 @@ class AttemptTable(DataTable[object]):
         self._layout: tuple[Column, ...] = ()
         self._request_width: int | None = None
         self._palette = PLAIN
+        self._relayout: Timer | None = None
         # Set when the user scrolls the view up with the mouse wheel: the cursor may still
         # sit on the newest row, but the user is reading older ones.
         self.scrolled_away = False
@@ -61,6 +66,18 @@ class AttemptTable(DataTable[object]):
         # The event's size includes the border: the content's is what the columns share.
         # The vertical scrollbar's room is always reserved: a row more or less must not
         # change the layout (and rebuild every row).
+        if self._relayout is not None:
+            self._relayout.stop()
+            self._relayout = None
+        if len(self._entries) < SETTLE_ROWS:
+            self._fit_width()
+        else:
+            # Dragging a window edge sends a resize per column: rebuild many rows once,
+            # when the width has settled.
+            self._relayout = self.set_timer(SETTLE_SECONDS, self._fit_width)
+
+    def _fit_width(self) -> None:
+        self._relayout = None
         self._lay_out(self.size.width - self.styles.scrollbar_size_vertical)
 
     def _lay_out(self, available: int) -> None:
