@@ -165,19 +165,14 @@ class LogSettings:
 
 @dataclass(frozen=True, slots=True)
 class KeySettings:
-    """``[keys]`` and the key flags: offline key files, trusted issuers, fetch policy.
-
-    ``jwks_from`` / ``oidc_metadata_from`` say who named the file (``--jwks`` or
-    ``FILE: [keys] jwks``), for the "no such file" message.
-    """
+    """``[keys]`` and the key flags: offline key files (checked to exist), trusted
+    issuers, fetch policy."""
 
     jwks: Path | None = None
     oidc_metadata: Path | None = None
     trusted_issuers: tuple[str, ...] = ()
     http_timeout: float = DEFAULT_HTTP_TIMEOUT
     allow_private_issuers: bool = False
-    jwks_from: str = "[keys] jwks"
-    oidc_metadata_from: str = "[keys] oidc_metadata"
 
 
 EXPECT_FIELDS = (
@@ -416,16 +411,12 @@ def _logs(t: _Table) -> LogSettings:
 
 def _keys(t: _Table) -> KeySettings:
     t.only(("jwks", "oidc_metadata", "trusted_issuers", "http_timeout", "allow_private_issuers"))
-    where = _where(t.config, "keys", "jwks")
-    meta_where = _where(t.config, "keys", "oidc_metadata")
     return KeySettings(
         jwks=t.file("jwks"),
         oidc_metadata=t.file("oidc_metadata"),
         trusted_issuers=t.strings("trusted_issuers", "a list of issuer URLs"),
         http_timeout=t.positive("http_timeout", DEFAULT_HTTP_TIMEOUT),
         allow_private_issuers=t.boolean("allow_private_issuers"),
-        jwks_from=f"{where}[keys] jwks",
-        oidc_metadata_from=f"{meta_where}[keys] oidc_metadata",
     )
 
 

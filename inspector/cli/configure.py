@@ -100,7 +100,6 @@ def _keys(args: argparse.Namespace, base: KeySettings) -> KeySettings:
             if not path.is_file():
                 raise ConfigError(f"{flag} {path}: no such file")
             values[name] = path
-            values[f"{name}_from"] = flag
     trusted = _flag(args, "trusted_issuer")
     if trusted:
         values["trusted_issuers"] = tuple(trusted)
