@@ -49,7 +49,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(f"not run for want of: {tools}")
     terminalreporter.write_line(
         "install them (Debian: apt-get install nginx-light "
-        "libnginx-mod-http-headers-more-filter tmux; nginx lives in /usr/sbin) or run .ci/run"
+        "libnginx-mod-http-headers-more-filter tmux zsh; nginx lives in /usr/sbin) or run .ci/run"
     )
 
 

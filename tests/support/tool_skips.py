@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 import pytest
 
-TOOL_WORDS = ("nginx", "tmux", "headers-more")
+TOOL_WORDS = ("nginx", "tmux", "headers-more", "zsh")
 
 
 def missing_tool(report: pytest.TestReport) -> str | None:
