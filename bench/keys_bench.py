@@ -17,8 +17,8 @@ import jwt
 
 from inspector.demo.idp import LocalIdP
 from inspector.judge.expectations import ORDS_ALGORITHMS
-from inspector.keys.jwks import KeyStore
 from inspector.keys.signature import verify_signature
+from inspector.keys.store import KeyStore
 
 
 def rate(label: str, n: int, fn: Callable[[], object], baseline: float | None = None) -> float:

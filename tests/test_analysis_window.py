@@ -21,7 +21,7 @@ from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.attempt import Attempt
 from inspector.judge.expectations import Expectations
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from parsers.records import LogRecord, Source
 
 BASE = 1_772_366_400  # 2026-03-01T12:00:00Z

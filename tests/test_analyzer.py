@@ -15,7 +15,7 @@ from inspector.judge.analyzer import Analyzer
 from inspector.judge.clients import ClientTable
 from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
 from inspector.judge.verdicts import Outcome
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.ords.standin import InMemoryOrds
 from inspector.settings import ClientSettings, ConfigError
 from parsers.records import LogRecord, Source

@@ -19,7 +19,7 @@ from inspector.demo.idp import LocalIdP, generate_rsa_key
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.ords.apply import Progress, Result, Step, apply_proposal, replace_profile
 from inspector.ords.audit import AuditLog
 from inspector.ords.database import database_error

@@ -19,7 +19,7 @@ from inspector.demo.idp import generate_ec_key, generate_rsa_key
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.verdicts import Verdict
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from tests.support.faulty_idp import FaultyIdP
 
 

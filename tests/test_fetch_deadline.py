@@ -20,7 +20,7 @@ import requests
 import trustme
 
 from inspector.keys.http import Deadline, HttpClient, JsonFetch
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from tests.support.bounded import bounded as wait_bounded
 from tests.support.trickle import Mode, TrickleServer
 

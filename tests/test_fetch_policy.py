@@ -17,7 +17,7 @@ from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.judge.engine import build_analyzer
 from inspector.keys.http import ANY_ADDRESS, PUBLIC_ONLY, HttpClient, url_problem
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.settings import Config, ConfigError, Settings
 from tests.support.faulty_idp import FaultyIdP
 

@@ -13,7 +13,8 @@ import pytest
 import requests
 
 from inspector.demo.idp import generate_ec_key, generate_rsa_key, keys_from
-from inspector.keys.jwks import KeySet, KeyStore, KeysUnavailable, load_jwks, parse_jwks
+from inspector.keys.jwks import KeySet, KeysUnavailable, load_jwks, parse_jwks
+from inspector.keys.store import KeyStore
 from tests.support.faulty_idp import FaultyIdP
 
 # An upper bound for waits on events, never a delay anything depends on.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from inspector.keys.jwks import DEFAULT_MAX_SOURCES, KeyStore
+from inspector.keys.store import DEFAULT_MAX_SOURCES, KeyStore
 from tests.support.faulty_idp import FaultyIdP
 
 JUNK = 40

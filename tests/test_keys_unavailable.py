@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from inspector.keys.http import PUBLIC_ONLY, HttpClient, JsonFetch
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 
 ISSUER = "https://idp.example.test/tenant/v2.0"
 POLICY = PUBLIC_ONLY.describe()

@@ -14,7 +14,7 @@ from inspector.judge.analyzer import Analyzer
 from inspector.judge.attempt import TokenReport
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.ords.proposal import (
     HTTP_JWK_URL_NOTE,
     Proposal,

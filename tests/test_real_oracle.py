@@ -16,7 +16,7 @@ from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.ords.apply import Result, apply_proposal, replace_profile
 from inspector.ords.connection import ConnectionSettings
 from inspector.ords.database import OracleOrdsRepository, OrdsRepository

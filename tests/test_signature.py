@@ -13,13 +13,13 @@ import pytest
 
 from inspector.demo.idp import LocalIdP, SigningKey, generate_ec_key, generate_rsa_key
 from inspector.judge.expectations import ORDS_ALGORITHMS
-from inspector.keys.jwks import KeyLookup, KeyStore
 from inspector.keys.signature import (
     RECOGNISED_ALGORITHMS,
     check_signature,
     verify_signature,
     verify_with_candidates,
 )
+from inspector.keys.store import KeyLookup, KeyStore
 
 
 @pytest.fixture(scope="module")

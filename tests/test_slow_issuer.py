@@ -28,7 +28,7 @@ from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.tally import ScanReport
 from inspector.keys.http import CheckedAdapter
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.logs import bulkscan
 from parsers.nginx.log_format import compile_format, parse_log_format_string
 from parsers.nginx.time import format_time_local

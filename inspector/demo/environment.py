@@ -27,7 +27,7 @@ from inspector.demo.scenario import (
 from inspector.demo.tls import make_demo_tls
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.ords.audit import AuditLog
 from inspector.ords.proposal import ProposalOptions
 from inspector.ords.standin import InMemoryOrds

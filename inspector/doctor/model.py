@@ -13,7 +13,7 @@ from inspector.judge.verdicts import Severity
 
 if TYPE_CHECKING:
     from inspector.judge.expectations import Expectations
-    from inspector.keys.jwks import KeyStore
+    from inspector.keys.store import KeyStore
     from inspector.ords.schema import SchemaAuthorization
 
 # The MCP revision whose headers the probe sends; servers must accept older ones too.

@@ -18,7 +18,7 @@ from inspector.judge.attempt import Attempt
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.logs.follow import FollowEvent, StartAt
 from inspector.logs.selection import LogSelectionError, iter_records, select_logs
 from inspector.settings import LogSettings

@@ -28,8 +28,8 @@ from inspector.judge.clients import ClientTable
 from inspector.judge.expectations import ORDS_MAX_SKEW, Expectations
 from inspector.judge.idp import idp_family, subject_of
 from inspector.judge.verdicts import Outcome, Verdict, outcome_of
-from inspector.keys.jwks import KeyStore
 from inspector.keys.signature import check_signature
+from inspector.keys.store import KeyStore
 from parsers.authorization import Authorization, parse_authorization
 from parsers.records import LogRecord
 from parsers.redaction import redact_credential

@@ -15,7 +15,7 @@ from inspector.judge.analyzer import Analyzer
 from inspector.judge.clients import ClientTable
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.settings import ExpectSettings, KeySettings, Settings
 
 # The values whose origin a verdict quotes ("expected by the config").

@@ -23,7 +23,8 @@ from typing import Any
 import jwt
 
 from inspector.keys.http import one_line
-from inspector.keys.jwks import KeyLookup, key_limit_problem
+from inspector.keys.jwks import key_limit_problem
+from inspector.keys.store import KeyLookup
 from parsers import json_limits
 
 # The key type (and curve) each JWS algorithm needs (RFC 7518 section 3, RFC 8037).

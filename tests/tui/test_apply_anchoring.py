@@ -15,7 +15,7 @@ import pytest
 from inspector.demo.environment import DemoEnvironment
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.tui.app import InspectorApp
 from inspector.tui.screens.apply import ApplyScreen
 from tests.tui.conftest import SIZE, wait_for

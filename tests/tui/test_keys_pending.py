@@ -18,7 +18,7 @@ from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.verdicts import Outcome
-from inspector.keys.jwks import KeyStore
+from inspector.keys.store import KeyStore
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.model import Entry
