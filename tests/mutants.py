@@ -100,7 +100,7 @@ def _drop_verdict(constant: str) -> Callable[[str], str]:
 
 def _rule_constants() -> dict[str, str]:
     """Rule constant name -> verdict code, read from inspector/judge/rules.py."""
-    text = (ROOT / "inspector" / "rules.py").read_text()
+    text = (ROOT / "inspector" / "judge" / "rules.py").read_text()
     return dict(re.findall(r'^([A-Z_]+) = _rule\(\s*"([a-z0-9-]+)"', text, re.MULTILINE))
 
 
