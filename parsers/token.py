@@ -66,6 +66,11 @@ class DecodedToken:
         return self.kind in (TokenKind.JWS, TokenKind.JWE)
 
     @property
+    def signed_non_jwt(self) -> bool:
+        """True for a JWS whose payload is not a JSON object: a signature, but no claims."""
+        return self.kind is TokenKind.MALFORMED and self.segments == 3 and bool(self.header)
+
+    @property
     def alg(self) -> str | None:
         """The ``alg`` header as a string, None when missing or not a string."""
         value = self.header.get("alg")
@@ -204,10 +209,26 @@ def decode_token(token: str) -> DecodedToken:
                 raw_header_b64=parts[0],
                 segments=5,
             )
-        claims = json_object(b64url_decode(parts[1], name="payload"), name="payload")
+        payload = b64url_decode(parts[1], name="payload")
         b64url_decode(parts[2], name="signature")
     except _Unreadable as exc:
         return DecodedToken(TokenKind.MALFORMED, fp, length, segments=count, problem=str(exc))
+    try:
+        claims = json_object(payload, name="payload")
+    except _Unreadable as exc:
+        # A JWS may sign any bytes (RFC 7520 section 4.1 signs a sentence): its signature
+        # can still be checked, so the segments are kept; only the claims are missing.
+        return DecodedToken(
+            TokenKind.MALFORMED,
+            fp,
+            length,
+            header=header,
+            raw_header_b64=parts[0],
+            raw_payload_b64=parts[1],
+            raw_signature_b64=parts[2],
+            segments=3,
+            problem=f"payload is not a JWT: a JWS whose {exc}",
+        )
     return DecodedToken(
         TokenKind.JWS,
         fp,

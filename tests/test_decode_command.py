@@ -8,11 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jwt
 import pytest
 
 from inspector.cli.decode import read_token
 from inspector.cli.main import main
-from inspector.demo.idp import LocalIdP
+from inspector.demo.idp import LocalIdP, generate_rsa_key, keys_from
 from inspector.schema_version import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,3 +137,75 @@ def test_garbage_is_analysed_not_crashed(jwks: Path, capsys: pytest.CaptureFixtu
 def test_bad_at_is_a_usage_error(jwks: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["decode", "abc", "--at", "noon", *base(jwks)]) == 2
     assert capsys.readouterr().err.startswith("token-inspector decode: --at")
+
+
+# RFC 7520 section 4.1's payload: a JWS, but not a JWT (the payload is not JSON).
+RFC7520_PAYLOAD = (
+    "It\u2019s a dangerous business, Frodo, going out your door. You step onto the road, "
+    "and if you don't keep your feet, there\u2019s no knowing where you might be swept off to."
+)
+
+
+def test_a_signed_payload_that_is_not_json_is_verified_but_not_a_jwt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = generate_rsa_key(kid="bilbo.baggins@hobbiton.example")
+    header = {"alg": "RS256", "kid": key.kid}
+    token = jwt.api_jws.encode(
+        RFC7520_PAYLOAD.encode("utf-8"), key.private_key, algorithm="RS256", headers=header
+    )
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(keys_from([key])))
+    (tmp_path / "empty.toml").write_text("")
+    assert main(["decode", token, "--json", *base(path)]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["token"]["verified"] is True
+    assert doc["token"]["header"]["kid"] == key.kid
+    codes = [v["code"] for v in doc["verdicts"]]
+    assert codes == ["malformed-token"]
+    assert "not a JWT" in doc["verdicts"][0]["message"]
+    assert main(["decode", token, *base(path)]) == 1
+    out = capsys.readouterr().out
+    assert "signature verified" in out
+    assert "payload is not a JWT" in out
+
+
+def test_a_forged_non_json_payload_is_reported_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key, other = generate_rsa_key(kid="k1"), generate_rsa_key(kid="k1")
+    token = jwt.api_jws.encode(
+        RFC7520_PAYLOAD.encode("utf-8"),
+        other.private_key,
+        algorithm="RS256",
+        headers={"kid": "k1"},
+    )
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(keys_from([key])))
+    (tmp_path / "empty.toml").write_text("")
+    assert main(["decode", token, "--json", *base(path)]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["token"]["verified"] is False
+    assert {v["code"] for v in doc["verdicts"]} == {"malformed-token", "signature-invalid"}
+
+
+def test_no_aud_and_no_expected_audience_is_not_a_mismatch(
+    idp: LocalIdP, jwks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = idp.entra_v2_claims()
+    del claims["aud"]
+    main(["decode", idp.mint(claims), "--json", *base(jwks)])
+    doc = json.loads(capsys.readouterr().out)
+    assert "audience-mismatch" not in [v["code"] for v in doc["verdicts"]]
+
+
+def test_no_aud_with_an_expected_audience_says_so(
+    idp: LocalIdP, jwks: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    claims = idp.entra_v2_claims()
+    del claims["aud"]
+    main(["decode", idp.mint(claims), "--json", *base(jwks), "--expect-aud", "api-1"])
+    doc = json.loads(capsys.readouterr().out)
+    found = [v for v in doc["verdicts"] if v["code"] == "audience-mismatch"]
+    assert len(found) == 1
+    assert found[0]["message"].startswith('token has no aud; expected "api-1"')

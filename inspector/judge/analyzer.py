@@ -550,7 +550,7 @@ class Analyzer:
         self, token: str, decoded: DecodedToken, idp: str | None, wait: bool = True
     ) -> KeyCheck:
         kid = decoded.kid
-        if decoded.kind is not TokenKind.JWS:
+        if decoded.kind is not TokenKind.JWS and not decoded.signed_non_jwt:
             return KeyCheck("skipped", None, kid, detail=f"{decoded.kind.value} token")
         alg = decoded.alg
         if alg not in VERIFIABLE_ALGORITHMS:

@@ -250,15 +250,26 @@ def check_audience(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
     if exp.audience is None:
         if isinstance(aud, str) and aud:
             return [rules.PROFILE_AUDIENCE.verdict(aud=rules.quoted(aud))]
+        if aud is None:
+            # Nothing expected and nothing carried: no comparison to report.
+            return []
         return [
             rules.AUDIENCE_MISMATCH.verdict(
                 aud=rules.quoted(aud),
                 expected="a single audience string",
-                why=" (the token has no aud)" if aud is None else " (aud is not a string)",
+                why=" (aud is not a string)",
             )
         ]
     if aud == exp.audience:
         return []
+    if aud is None:
+        origin = exp.origin.get("audience")
+        return [
+            rules.AUDIENCE_ABSENT.verdict(
+                expected=rules.quoted(exp.audience),
+                why=f" [expected by {origin}]" if origin else "",
+            )
+        ]
     why, hint = "", None
     if not isinstance(aud, str):
         why = " (the token has no aud)" if aud is None else " (aud is not a string)"

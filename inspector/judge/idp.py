@@ -24,38 +24,88 @@ GRAPH_AUDIENCES = frozenset(
     }
 )
 
-IDP_FAMILIES = ("entra-v1", "entra-v2", "auth0", "okta", "oci-iam", "keycloak", "generic")
+# "entra": an Entra token whose version nothing settles (no ver, no v1/v2 issuer form,
+# no version-specific claims): never assumed to be v2.
+IDP_FAMILIES = (
+    "entra-v1",
+    "entra-v2",
+    "entra",
+    "auth0",
+    "okta",
+    "oci-iam",
+    "keycloak",
+    "generic",
+)
+# OCI IAM identity domains sign tokens with this issuer by default, whatever the domain
+# URL (https://idcs-....identity.oraclecloud.com) that serves their keys.
+OCI_IAM_DEFAULT_ISSUER = "https://identity.oraclecloud.com/"
 
 # Claims that name the human, best first: what an admin recognises in a list.
 SUBJECT_CLAIMS = ("upn", "preferred_username", "unique_name", "email", "sub")
+
+_ENTRA_HOSTS = (".microsoftonline.com", ".windows.net", ".microsoftonline.us")
 
 
 def idp_family(claims: Mapping[str, Any]) -> str:
     """One of ``IDP_FAMILIES``, from ``iss``/``ver``/``tid`` (``generic`` when unsure)."""
     iss = claims.get("iss")
-    ver = claims.get("ver")
     if not isinstance(iss, str):
         iss = ""
-    if ENTRA_V1_ISSUER.fullmatch(iss):
-        return "entra-v1"
-    if ENTRA_V2_ISSUER.fullmatch(iss):
-        return "entra-v2"
     host, path = _host_and_path(iss)
     if not iss.startswith(("https://", "http://")):
         host = ""
-    if host.endswith((".microsoftonline.com", ".windows.net", ".microsoftonline.us")) or (
-        "tid" in claims and ver in ("1.0", "2.0")
-    ):
-        return "entra-v1" if ver == "1.0" else "entra-v2"
+    entra = (
+        ENTRA_V1_ISSUER.fullmatch(iss) is not None
+        or ENTRA_V2_ISSUER.fullmatch(iss) is not None
+        or host == "login.microsoftonline.com"
+        or host.endswith(_ENTRA_HOSTS)
+        or ("tid" in claims and claims.get("ver") in ("1.0", "2.0"))
+    )
+    if entra:
+        return entra_version(claims)
     if host.endswith(".auth0.com"):
         return "auth0"
     if host.endswith((".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com")):
         return "okta"
-    if host.startswith("idcs-") and host.endswith(".identity.oraclecloud.com"):
+    if iss == OCI_IAM_DEFAULT_ISSUER or (
+        host.startswith("idcs-") and host.endswith(".identity.oraclecloud.com")
+    ):
         return "oci-iam"
     if "/realms/" in path:
         return "keycloak"
     return "generic"
+
+
+def entra_version(claims: Mapping[str, Any]) -> str:
+    """``entra-v1``, ``entra-v2`` or ``entra`` (unsettled) for an Entra token.
+
+    The issuer form (sts.windows.net vs login.microsoftonline.com/.../v2.0), ``ver`` and
+    the claim set (v1: ``appid``; v2: ``azp``) are weighed together; a majority decides
+    and a token that says nothing is not assumed to be v2.
+    """
+    iss = claims.get("iss")
+    votes: list[str] = []
+    if isinstance(iss, str):
+        if ENTRA_V1_ISSUER.fullmatch(iss):
+            # The issuer form is what ORDS compares: it counts twice.
+            votes += ["entra-v1", "entra-v1"]
+        elif ENTRA_V2_ISSUER.fullmatch(iss):
+            votes += ["entra-v2", "entra-v2"]
+    ver = claims.get("ver")
+    if ver == "1.0":
+        votes.append("entra-v1")
+    elif ver == "2.0":
+        votes.append("entra-v2")
+    if "appid" in claims and "azp" not in claims:
+        votes.append("entra-v1")
+    elif "azp" in claims and "appid" not in claims:
+        votes.append("entra-v2")
+    v1, v2 = votes.count("entra-v1"), votes.count("entra-v2")
+    if v1 > v2:
+        return "entra-v1"
+    if v2 > v1:
+        return "entra-v2"
+    return "entra"
 
 
 def _host_and_path(url: str) -> tuple[str, str]:

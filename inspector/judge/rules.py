@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from inspector.judge.verdicts import Severity, Verdict
@@ -393,6 +393,8 @@ AUDIENCE_MISMATCH = _rule(
     """Use the audience the tokens actually carry as p_audience, or make the client
     request the audience the profile names (RFC 8707 'resource' / scope of your API).""",
 )
+# The same code, worded for a token that has no 'aud' at all (no value to compare).
+AUDIENCE_ABSENT = replace(AUDIENCE_MISMATCH, message="token has no aud; expected {expected}{why}")
 PROFILE_AUDIENCE = _rule(
     "profile-audience",
     I,
