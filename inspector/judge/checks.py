@@ -214,7 +214,10 @@ def check_issuer(claims: Mapping[str, Any], exp: Expectations, idp: str | None =
         return out
     if iss == exp.issuer:
         if is_v1:
-            out.append(rules.ENTRA_V1_TOKEN.verdict(iss=iss))
+            # The profile names this v1 issuer: ORDS accepts the token; say so, not warn.
+            accepted = isinstance(iss, str) and ENTRA_V1_ISSUER.fullmatch(iss) is not None
+            rule = rules.ENTRA_V1_ACCEPTED if accepted else rules.ENTRA_V1_TOKEN
+            out.append(rule.verdict(iss=iss))
         return out
     why, hint = "", None
     if not isinstance(iss, str):
@@ -224,7 +227,10 @@ def check_issuer(claims: Mapping[str, Any], exp: Expectations, idp: str | None =
         if is_v1 and (ENTRA_V2_ISSUER.fullmatch(exp.issuer) or exp.issuer.endswith("/v2.0")):
             why = " (a v1 token where a v2 issuer is expected)"
         elif ENTRA_V2_ISSUER.fullmatch(iss) and ENTRA_V1_ISSUER.fullmatch(exp.issuer):
-            why = " (a v2 token where a v1 issuer is expected)"
+            why = (
+                " (a v2 token where a v1 issuer is expected: the profile accepts only v1.0 "
+                "tokens of its tenant)"
+            )
         hint = f"The tokens carry p_issuer => {rules.quoted(iss)}."
     origin = exp.origin.get("issuer")
     if origin:
@@ -561,8 +567,9 @@ def check_profile(exp: Expectations, idp: str | None = None) -> Verdicts:
     if idp == "entra-v1":
         # A profile made from this token would accept only v1 tokens.
         hint = (
-            "This is an Entra ID v1 token (see entra-v1-token): set accessTokenAcceptedVersion "
-            "to 2 first and create the profile from a v2 token."
+            "This is an Entra ID v1 token (see entra-v1-token): a profile made from it accepts "
+            "only v1.0 tokens. For v2, set api.requestedAccessTokenVersion (old manifest: "
+            "accessTokenAcceptedVersion) to 2 first and create the profile from a v2 token."
         )
     return [rules.NO_PROFILE.verdict(hint=hint)]
 

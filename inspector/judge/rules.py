@@ -115,11 +115,17 @@ NO_TOKEN = _rule(
     resource metadata and signs in. A client that keeps coming back without a token never
     got or never used that metadata (challenge rewritten away, metadata not reachable,
     'resource' not equal to the URL the connector was given, or sign-in failed at the
-    IdP).""",
-    """Check that the 401 carries WWW-Authenticate: Bearer resource_metadata="..." (and
-    scope="api://{app-id}/mcp:connect" for Entra), that the metadata URL answers from the
-    internet, and that its 'resource' equals the MCP URL configured in the connector; then
-    look at the IdP's sign-in log for an AADSTS error.""",
+    IdP). Entra ID's usual refusals: AADSTS9010010 (the client sends 'resource' = the MCP
+    URL, which is not the resource of the requested scope), AADSTS650053 (a bare scope on
+    reconnect resolved to Microsoft Graph), AADSTS90095 (the client asks for consent where
+    user consent is restricted: an admin must consent).""",
+    """Check that the 401 carries WWW-Authenticate: Bearer resource_metadata="..." and
+    scope="<MCP URL>/mcp:connect", that the metadata URL answers from the internet, and
+    that its 'resource' equals the MCP URL configured in the connector. For Entra ID the
+    API's App ID URI must be the MCP URL itself (https, on a verified domain, trailing
+    slash included), its scope <MCP URL>/mcp:connect, listed in scopes_supported: an
+    api://{app-id} URI with the app id as resource fails with AADSTS9010010. Then look at
+    the IdP's sign-in log for an AADSTS error (AADSTS90095: grant admin consent).""",
 )
 NOT_BEARER = _rule(
     "not-bearer",
@@ -144,8 +150,10 @@ OPAQUE_TOKEN = _rule(
     the request names no API: Auth0 does so when no 'audience' is requested, other IdPs
     for tokens meant only for their own userinfo endpoint.""",
     """Make the client request a token for your API: Auth0 'audience' parameter (or a
-    default audience on the tenant), Entra a fully-qualified scope
-    api://{app-id}/mcp:connect.""",
+    default audience on the tenant), Entra ID the fully-qualified scope
+    <MCP URL>/mcp:connect with the API's App ID URI equal to the MCP URL (on a verified
+    domain), so that the 'resource' MCP clients send is the scope's resource (otherwise
+    AADSTS9010010).""",
 )
 ENCRYPTED_TOKEN = _rule(
     "encrypted-token",
@@ -289,10 +297,13 @@ GRAPH_TOKEN = _rule(
     """The client asked Entra ID for a bare scope (such as 'mcp:connect' or 'openid') that
     resolved to Microsoft Graph, so the token's audience is Graph. Graph tokens carry a
     'nonce' header and are signed in a way only Graph can check: their signature never
-    verifies elsewhere and their audience never matches your API.""",
-    """Request the fully-qualified scope api://{app-id}/mcp:connect: advertise it in
-    scopes_supported of the protected resource metadata and in the scope= parameter of the
-    WWW-Authenticate challenge.""",
+    verifies elsewhere and their audience never matches your API. A client that sends the
+    bare scope on reconnect may instead be refused with AADSTS650053.""",
+    """Request the fully-qualified scope <MCP URL>/mcp:connect, with the API's App ID URI
+    equal to the MCP URL (https, on a verified domain): advertise it in scopes_supported
+    of the protected resource metadata and in the scope= parameter of the
+    WWW-Authenticate challenge. Since 2026 Entra refuses an api://{app-id} scope when the
+    client's 'resource' is the MCP URL (AADSTS9010010).""",
 )
 
 # --- Times -----------------------------------------------------------------------------------
@@ -389,7 +400,8 @@ AUDIENCE_MISMATCH = _rule(
     "aud {aud} differs from the expected {expected}{why}",
     """ORDS compares 'aud' with p_audience exactly. Entra v2 tokens always carry the API's
     application id (GUID); v1 tokens carry whatever resource was requested, often the App
-    ID URI api://{app-id}. A trailing slash or another API's id also fails.""",
+    ID URI (the MCP URL, or an older api://{app-id}). A trailing slash or another API's
+    id also fails.""",
     """Use the audience the tokens actually carry as p_audience, or make the client
     request the audience the profile names (RFC 8707 'resource' / scope of your API).""",
 )
@@ -426,13 +438,23 @@ ENTRA_V1_TOKEN = _rule(
     W,
     "Entra ID v1 token",
     "token is an Entra ID v1.0 token (iss {iss})",
-    """The API's app registration issues v1.0 tokens (manifest accessTokenAcceptedVersion
-    null or 1), whatever endpoint the client used. v1 tokens have the issuer
+    """The API's app registration issues v1.0 tokens (manifest
+    api.requestedAccessTokenVersion, accessTokenAcceptedVersion in the old AAD Graph
+    manifest, null or 1: the default), whatever endpoint the client used. v1 tokens have the issuer
     https://sts.windows.net/{tid}/, may carry the App ID URI as 'aud', and are signed
     with keys from the v1 JWKS. A profile written for v2 values rejects them.""",
-    """Set accessTokenAcceptedVersion to 2 in the API app's manifest and re-create the
+    """Set api.requestedAccessTokenVersion (old manifest: accessTokenAcceptedVersion) to
+    2 in the API app's manifest and re-create the
     profile with the v2 issuer the new tokens carry; or keep v1 and use exactly the
     observed iss and aud in the profile.""",
+)
+# The same code when the expected issuer is this v1 issuer: nothing fails, it only says
+# which token version the profile accepts (Entra issues v1 tokens by default).
+ENTRA_V1_ACCEPTED = replace(
+    ENTRA_V1_TOKEN,
+    severity=I,
+    message="token is an Entra ID v1.0 token (iss {iss}): the profile accepts v1.0 tokens "
+    "of this tenant",
 )
 
 # --- Authorization claims ---------------------------------------------------------------------
@@ -541,6 +563,99 @@ NO_PROFILE = _rule(
     """Create the profile from a token that passes every other check: select its attempt
     and press a in the live screen, or run token-inspector profile apply (or save the
     ORDS_SECURITY.CREATE_JWT_PROFILE script with profile sql and run it yourself).""",
+)
+
+# --- ORDS's own settings (--ords-config) -------------------------------------------------------
+
+ORDS_POOL_PROFILE = _rule(
+    "ords-pool-profile",
+    I,
+    "Pool-level JWT profile in use",
+    "ORDS pool {pool} validates tokens with its pool-level JWT profile ({setting}){schema}",
+    """ORDS 25.2 and later can define the JWT profile in its own settings (global/settings.xml
+    or databases/<pool>/pool.xml): security.jwt.profile.mode POOL with
+    security.jwt.profile.issuer, .audience, .jwk.url and .role.claim.name. In POOL mode the
+    schema's profile (USER_ORDS_JWT_PROFILE) is reportedly ignored (not confirmed by an
+    Oracle document): a schema without a profile is then not a failure, and creating one
+    changes nothing. Tokens are judged here against the pool settings.""",
+    """Change security.jwt.profile.* in the ORDS settings (ords --config DIR config --db-pool
+    POOL set KEY VALUE, then restart ORDS), not the schema's profile.""",
+)
+ORDS_PROFILES_DISABLED = _rule(
+    "ords-profiles-disabled",
+    E,
+    "JWT profiles disabled in the ORDS settings",
+    "ORDS settings say {setting}: ORDS validates no JWT, however good the token",
+    """security.jwt.profile.enabled=false in global/settings.xml or the pool's pool.xml
+    turns JWT profile validation off: every bearer token is refused with 401, whatever the
+    schema's or the pool's profile says.""",
+    """Set security.jwt.profile.enabled to true (or remove the entry) in the ORDS settings
+    and restart ORDS.""",
+)
+ORDS_JWK_URL_NOT_ALLOWED = _rule(
+    "ords-jwk-url-not-allowed",
+    W,
+    "JWK URL not admitted by the ORDS settings",
+    "JWK URL {jwk_url} is not admitted by {setting}",
+    """security.jwks.allowed.urls limits the URLs ORDS fetches signing keys from; a JWK URL
+    it does not admit cannot be fetched, so every token is refused with 401. ORDS does not
+    document the format of the list (unconfirmed): it is read here as comma-separated
+    entries, and an entry admits the URL when it equals it, is a prefix of it, or is a
+    regular expression matching it whole. Under the most lenient of these readings no
+    entry admits this URL.""",
+    """Add the JWK URL (the p_jwk_url of the profile, or security.jwt.profile.jwk.url) to
+    security.jwks.allowed.urls, or remove the setting, and restart ORDS.""",
+)
+ORDS_JWKS_TOO_LARGE = _rule(
+    "ords-jwks-too-large",
+    W,
+    "JWKS larger than ORDS accepts",
+    "the JWKS at {jwks_uri} is {size} bytes, above {setting}",
+    """ORDS reads at most security.jwks.size bytes of a JWK set (default 100000). The key
+    set fetched here from the same URL is larger, so ORDS likely cannot read it and
+    refuses every token with 401. The size is what this host received; ORDS's host may be
+    served another document.""",
+    """Raise security.jwks.size above the size of the key set (ords config set
+    security.jwks.size N), or point the profile at a smaller key set (Entra: the
+    tenant's own jwks_uri, not a multi-tenant one).""",
+)
+ORDS_JWKS_SLOW = _rule(
+    "ords-jwks-slow",
+    W,
+    "JWKS slower than ORDS waits",
+    "fetching the JWKS at {jwks_uri} took {elapsed} here; {setting}",
+    """ORDS gives up fetching the JWK set after security.jwks.connection.timeout to
+    connect and security.jwks.read.timeout to read (5 seconds each by default; a bare
+    number is read here as seconds, its unit in ORDS is unconfirmed). The fetch from this
+    host took longer, so ORDS probably times out too and refuses the token with 401. The
+    time is measured from this host, not from ORDS's.""",
+    """Make the JWK URL reachable quickly from the ORDS host (proxy, DNS, firewall), or
+    raise security.jwks.connection.timeout / security.jwks.read.timeout in the ORDS
+    settings.""",
+)
+ORDS_GLOBAL_AGE = _rule(
+    "ords-global-age",
+    E,
+    "Token older than ORDS's global allowed age",
+    "token was issued {age} before the request; {setting} applies (the profile sets no age)",
+    """When the profile's p_allowed_age is NULL (or, in POOL mode, always) ORDS applies its
+    global security.jwt.allowed.age: the seconds since 'iat' a token may have, whatever
+    'exp' says. A limit below the IdP's token lifetime rejects tokens that are still
+    valid.""",
+    """Raise or remove security.jwt.allowed.age in the ORDS settings, or set p_allowed_age
+    on the schema profile (it wins over the global value).""",
+)
+ORDS_GLOBAL_SKEW = _rule(
+    "ords-global-skew",
+    W,
+    "ORDS's global skew decides this time check",
+    "the time check used {setting} (the profile sets no skew); {hint_text}",
+    """When the profile's p_allowed_skew is NULL (or, in POOL mode, always) ORDS allows the
+    clock difference of its global security.jwt.allowed.skew (0 when unset or <= 0). This
+    token's time claims miss by less than the 60 seconds a profile may allow, so the global
+    setting is what rejects it.""",
+    """Synchronise the clocks (NTP); or set p_allowed_skew (at most 60) on the schema
+    profile, or raise security.jwt.allowed.skew in the ORDS settings.""",
 )
 
 # --- What the server did --------------------------------------------------------------------
