@@ -35,6 +35,10 @@ DEFAULT_HTTP_TIMEOUT = 5.0
 DEFAULT_CALL_TIMEOUT = 10.0
 ESCAPES = ("default", "json", "none")
 IDP_CHOICES = ("auto", "entra", "generic")
+# ORDS's rule for a pool folder name under databases/ (parsers.ords_config says the same).
+ORDS_POOL_NAME = re.compile(r"[a-z0-9_][a-z0-9._-]{0,127}")
+# MCP specification revisions the doctor judges against, newest first (the default).
+MCP_REVISIONS = ("2025-11-25", "2025-06-18")
 
 
 class InspectorError(Exception):
@@ -218,10 +222,14 @@ class DatabaseSettings:
 
 @dataclass(frozen=True, slots=True)
 class OrdsSettings:
-    """``[ords]``: defaults for the profiles the tool proposes."""
+    """``[ords]``: defaults for the profiles the tool proposes, and where ORDS's own
+    configuration lives (``config_dir``, the pool read from it)."""
 
     # p_jwk_url instead of the issuer's jwks_uri.
     jwk_url: str | None = None
+    # ORDS's --config directory (global/settings.xml, databases/<pool>/pool.xml).
+    config_dir: Path | None = None
+    pool: str = "default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +249,7 @@ class DoctorSettings:
     http_timeout: float = DEFAULT_HTTP_TIMEOUT
     allow_http: bool = False
     origin: str | None = None
+    mcp_revision: str = MCP_REVISIONS[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,8 +473,15 @@ def _database(t: _Table) -> DatabaseSettings:
 
 
 def _ords(t: _Table) -> OrdsSettings:
-    t.only(("jwk_url",))
-    return OrdsSettings(jwk_url=t.url("jwk_url", "an absolute http(s) URL (p_jwk_url)"))
+    t.only(("jwk_url", "config_dir", "pool"))
+    pool = t.string("pool") or "default"
+    if not ORDS_POOL_NAME.fullmatch(pool):
+        raise t.error("pool", "must be an ORDS pool name (lowercase a-z, digits, '-', '.', '_')")
+    return OrdsSettings(
+        jwk_url=t.url("jwk_url", "an absolute http(s) URL (p_jwk_url)"),
+        config_dir=t.path("config_dir"),
+        pool=pool,
+    )
 
 
 def _clients(t: _Table) -> ClientSettings:
@@ -482,13 +498,14 @@ def _clients(t: _Table) -> ClientSettings:
 
 
 def _doctor(t: _Table) -> DoctorSettings:
-    t.only(("url", "idp", "http_timeout", "allow_http", "origin"))
+    t.only(("url", "idp", "http_timeout", "allow_http", "origin", "mcp_revision"))
     return DoctorSettings(
         url=t.url("url", "the absolute http(s) URL of the MCP endpoint"),
         idp=t.choice("idp", IDP_CHOICES) or "auto",
         http_timeout=t.positive("http_timeout", DEFAULT_HTTP_TIMEOUT),
         allow_http=t.boolean("allow_http"),
         origin=t.url("origin", "an http(s) origin for the CORS probe"),
+        mcp_revision=t.choice("mcp_revision", MCP_REVISIONS) or MCP_REVISIONS[0],
     )
 
 

@@ -78,9 +78,13 @@ def test_without_allow_http_plain_http_fails(tmp_path: Path, idp: FaultyIdP) -> 
 
 def test_challenge_without_resource_metadata(tmp_path: Path, idp: FaultyIdP) -> None:
     report = run_variant(tmp_path, idp, SiteVariant(resource_metadata=False))
-    assert status_of(report, "challenge-no-resource-metadata") is Status.FAIL
+    # MCP 2025-11-25 (the default): the well-known URI alone is allowed, the header SHOULD.
+    assert status_of(report, "challenge-no-resource-metadata") is Status.WARN
     # The chain goes on with the well-known root, as a connector falling back would.
     assert status_of(report, "prm-reachable") is Status.PASS
+    with ReferenceSite(tmp_path / "old", idp, SiteVariant(resource_metadata=False)) as site:
+        older = doctor(site, mcp_revision="2025-06-18")
+    assert status_of(older, "challenge-no-resource-metadata") is Status.FAIL
 
 
 def test_bare_scope_with_entra(tmp_path: Path, idp: FaultyIdP) -> None:
@@ -201,7 +205,8 @@ def test_cors_missing(tmp_path: Path, idp: FaultyIdP) -> None:
 def test_scope_mismatch(tmp_path: Path, idp: FaultyIdP) -> None:
     variant = SiteVariant(scopes_supported=("api://{app}/other",))
     report = run_variant(tmp_path, idp, variant)
-    assert status_of(report, "prm-scope-mismatch") is Status.WARN
+    # MCP allows the challenge's scopes to differ from scopes_supported: information.
+    assert status_of(report, "prm-scope-mismatch") is Status.PASS
 
 
 def test_no_authorization_servers(tmp_path: Path, idp: FaultyIdP) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from inspector.settings import (
+    ORDS_POOL_NAME,
     ConfigError,
     DatabaseSettings,
     DoctorSettings,
@@ -133,11 +134,22 @@ def _database(args: argparse.Namespace, base: DatabaseSettings) -> DatabaseSetti
 
 
 def _ords(args: argparse.Namespace, base: OrdsSettings) -> OrdsSettings:
-    return replace(base, **_given(args, jwk_url="jwk_url"))
+    values = _given(args, jwk_url="jwk_url", config_dir="ords_config", pool="ords_pool")
+    if "config_dir" in values:
+        values["config_dir"] = Path(values["config_dir"])
+    pool = values.get("pool")
+    if pool is not None and not ORDS_POOL_NAME.fullmatch(pool):
+        raise ConfigError(
+            f"--ords-pool {pool!r}: an ORDS pool name holds only lowercase a-z, digits, "
+            "'-', '.' and '_'"
+        )
+    return replace(base, **values)
 
 
 def _doctor(args: argparse.Namespace, base: DoctorSettings) -> DoctorSettings:
-    values = _given(args, url="mcp_url", idp="idp", allow_http="allow_http")
+    values = _given(
+        args, url="mcp_url", idp="idp", allow_http="allow_http", mcp_revision="mcp_revision"
+    )
     # The doctor command's positional URL.
     if isinstance(_flag(args, "url"), str):
         values["url"] = args.url

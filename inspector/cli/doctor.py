@@ -10,7 +10,12 @@ from typing import Any
 
 from inspector.cli.configure import settings_from_args
 from inspector.cli.help import HelpFormatter, examples
-from inspector.cli.options import add_config_option, add_database_options, add_key_options
+from inspector.cli.options import (
+    add_config_option,
+    add_database_options,
+    add_key_options,
+    add_ords_config_options,
+)
 from inspector.doctor.model import DoctorOptions, Status, StepReport
 from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
 from inspector.doctor.runner import run_doctor
@@ -20,7 +25,7 @@ from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.connect import open_repository
 from inspector.ords.connection import settings_from
 from inspector.ords.schema import SchemaAuthorization, read_authorization
-from inspector.settings import ConfigError, DatabaseSettings, url_problem
+from inspector.settings import MCP_REVISIONS, ConfigError, DatabaseSettings, url_problem
 
 EPILOG = examples(
     "token-inspector doctor https://mcp.example.com/ords/hr/mcp/server",
@@ -63,6 +68,13 @@ def register(subparsers: Any) -> None:
         help="identity provider family for scope checks (default auto: recognise Entra ID)",
     )
     parser.add_argument(
+        "--mcp-revision",
+        choices=MCP_REVISIONS,
+        default=None,
+        help="MCP specification revision to judge against (default: [doctor] mcp_revision, "
+        f"else the newest, {MCP_REVISIONS[0]})",
+    )
+    parser.add_argument(
         "--log",
         action="append",
         type=Path,
@@ -79,6 +91,7 @@ def register(subparsers: Any) -> None:
     # checks verify signatures exactly as scan would.
     add_key_options(parser)
     add_database_options(parser)
+    add_ords_config_options(parser)
     add_config_option(parser)
     parser.set_defaults(func=run)
 
@@ -113,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         return 1 if report.failed else 0
     if options.allow_http:
         print(HTTP_BANNER, file=sys.stderr)
-    print(f"doctor {url}")
+    print(f"doctor {url} (MCP {options.mcp_revision})")
 
     def show(event: object) -> None:
         if isinstance(event, StepReport):

@@ -84,16 +84,7 @@ def check_authorization_server(
     issuer_str = issuer if isinstance(issuer, str) else None
     yield from _judge_issuer(issuer_str, server, claims)
     yield from _judge_registration(document)
-    methods = document.get("code_challenge_methods_supported")
-    if not (isinstance(methods, list) and "S256" in methods):
-        yield Finding(
-            "as-no-pkce-s256",
-            Status.WARN,
-            "code_challenge_methods_supported does not list S256: MCP clients must refuse "
-            "servers that do not advertise PKCE",
-            repr(methods) if methods is not None else None,
-            "use an IdP (or metadata) that advertises S256",
-        )
+    yield from _judge_pkce(document, is_entra(options, server, document))
     jwks_uri = document.get("jwks_uri")
     jwks_str = jwks_uri if isinstance(jwks_uri, str) and jwks_uri else None
     yield from _judge_jwks_uri(jwks_str, options)
@@ -182,6 +173,48 @@ def _judge_registration(document: Mapping[str, Any]) -> Generator[Finding]:
         "register a client app, add redirect URIs "
         + " and ".join(CONNECTOR_REDIRECTS)
         + ", create a secret and enter id and secret in the connector's advanced settings",
+    )
+
+
+# What the official Python SDK client does (mcp/client/auth/oauth2.py, checked 2026-08):
+# it always sends code_challenge_method=S256 and never reads the field.
+PKCE_CLIENTS = (
+    "clients that follow MCP strictly refuse the server before the authorization request "
+    "(MCP: clients MUST refuse an authorization server whose metadata lacks S256); the "
+    "official Python SDK client sends S256 without reading the field and proceeds"
+)
+
+
+def _judge_pkce(document: Mapping[str, Any], entra: bool) -> Generator[Finding]:
+    methods = document.get("code_challenge_methods_supported")
+    if isinstance(methods, list) and "S256" in methods:
+        yield Finding("as-pkce-s256", Status.PASS, "PKCE S256 advertised", " ".join(methods))
+        return
+    observed = repr(methods) if methods is not None else "(field absent)"
+    if entra and methods is None:
+        # A warning, not a failure: ChatGPT and Claude connect to Entra ID as it is, so
+        # failing every Entra set-up here would be confidently wrong.
+        yield Finding(
+            "as-pkce-not-advertised-entra",
+            Status.WARN,
+            "Entra ID supports PKCE S256 but its metadata has no "
+            "code_challenge_methods_supported: " + PKCE_CLIENTS,
+            observed,
+            "nothing to change in Entra or ORDS: use a client that accepts Entra's metadata "
+            "(or a proxy that serves the metadata with code_challenge_methods_supported "
+            '["S256"]); strict clients will keep refusing this server',
+        )
+        return
+    yield Finding(
+        "as-no-pkce-s256",
+        Status.FAIL,
+        "code_challenge_methods_supported does not list S256"
+        + (" (only plain)" if isinstance(methods, list) and methods else "")
+        + ": MCP clients MUST refuse this authorization server; "
+        + PKCE_CLIENTS,
+        observed,
+        "enable PKCE with S256 on the authorization server and advertise it in "
+        'code_challenge_methods_supported: ["S256"]',
     )
 
 

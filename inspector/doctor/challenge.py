@@ -63,10 +63,11 @@ def check_challenge(options: DoctorOptions) -> Generator[Finding, None, Challeng
             url,
             "terminate TLS in nginx and give connectors the https:// URL",
         )
+    protocol_version = options.protocol_version or options.mcp_revision
     headers = {
         "Content-Type": "application/json",
         "Accept": "application/json, text/event-stream",
-        "MCP-Protocol-Version": options.protocol_version,
+        "MCP-Protocol-Version": protocol_version,
         "Origin": options.origin,
     }
     try:
@@ -76,7 +77,7 @@ def check_challenge(options: DoctorOptions) -> Generator[Finding, None, Challeng
             timeout=options.timeout,
             policy=reach_of(options).policy(url),
             headers=headers,
-            body=initialize_body(options.protocol_version),
+            body=initialize_body(protocol_version),
         )
     except ProbeError as exc:
         yield Finding(
@@ -180,14 +181,7 @@ def _judge_challenge(
         )
     metadata_url = chosen.param("resource_metadata")
     if metadata_url is None:
-        yield Finding(
-            "challenge-no-resource-metadata",
-            Status.FAIL,
-            "the Bearer challenge has no resource_metadata: connectors cannot discover "
-            "the authorization server",
-            observed,
-            REWRITE_FIX,
-        )
+        yield _no_resource_metadata(observed, options)
     elif not urlsplit(metadata_url).netloc:
         yield Finding(
             "challenge-resource-metadata-invalid",
@@ -218,6 +212,31 @@ def _judge_challenge(
             'add scope="api://<app-id>/mcp:connect" to the challenge (MCP 2025-11-25 SHOULD)',
         )
     return ChallengeResult(probe.status, chosen, metadata_url, scopes)
+
+
+def _no_resource_metadata(observed: str, options: DoctorOptions) -> Finding:
+    """2025-06-18 requires ``resource_metadata`` in the challenge; 2025-11-25 lets the
+    server offer the metadata at the well-known URI instead (clients MUST try both), so
+    there it is advice and step 2 decides whether the well-known copy exists."""
+    if options.mcp_revision == "2025-06-18":
+        return Finding(
+            "challenge-no-resource-metadata",
+            Status.FAIL,
+            "the Bearer challenge has no resource_metadata: MCP 2025-06-18 requires it, "
+            "connectors of that revision cannot discover the authorization server",
+            observed,
+            REWRITE_FIX,
+        )
+    return Finding(
+        "challenge-no-resource-metadata",
+        Status.WARN,
+        f"the Bearer challenge has no resource_metadata: MCP {options.mcp_revision} "
+        "allows serving the metadata at the well-known URI instead (clients MUST try it; "
+        "step 2 checks it is there), but the header SHOULD name it and clients of "
+        "2025-06-18 need it",
+        observed,
+        REWRITE_FIX,
+    )
 
 
 def check_metadata_url(metadata_url: str, options: DoctorOptions) -> Generator[Finding, None, None]:

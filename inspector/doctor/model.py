@@ -10,14 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity
+from inspector.settings import MCP_REVISIONS
 
 if TYPE_CHECKING:
     from inspector.judge.expectations import Expectations
     from inspector.keys.store import KeyStore
     from inspector.ords.schema import SchemaAuthorization
 
-# The MCP revision whose headers the probe sends; servers must accept older ones too.
-MCP_PROTOCOL_VERSION = "2025-06-18"
+# The MCP revision the doctor judges against unless told otherwise: the newest.
+MCP_REVISION = MCP_REVISIONS[0]
+# Kept for callers that name the probe's version; the probe sends the judged revision.
+MCP_PROTOCOL_VERSION = MCP_REVISION
 
 
 class Status(StrEnum):
@@ -164,6 +167,8 @@ class DoctorOptions:
     ``allow_private`` widen which addresses the doctor contacts, as for key discovery:
     besides the MCP URL's host, only these issuers' hosts (or, with ``allow_private``,
     every host) may be loopback, private or plain http (``probe.Reach``).
+    ``mcp_revision`` is the MCP specification revision judged against (``2025-11-25``,
+    the newest, or ``2025-06-18``): it decides what is required and what is advice.
     """
 
     url: str
@@ -178,7 +183,9 @@ class DoctorOptions:
     nginx_conf: Path | None = None
     check_nginx: bool = True
     origin: str = "https://claude.ai"
-    protocol_version: str = MCP_PROTOCOL_VERSION
+    # None: the revision being judged (``mcp_revision``) is the version the probe sends.
+    protocol_version: str | None = None
+    mcp_revision: str = MCP_REVISION
     key_store: Callable[[Expectations], KeyStore] | None = None
     authorization_loader: Callable[[], SchemaAuthorization] | None = None
     anchored_issuers: tuple[str, ...] = ()

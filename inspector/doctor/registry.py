@@ -152,8 +152,11 @@ _check(
 _check(
     "1. Challenge",
     "challenge-no-resource-metadata",
-    "fail",
-    "connectors cannot find the metadata",
+    "warn under MCP 2025-11-25 (step 2 then fails if the well-known URI has no metadata); "
+    "fail under 2025-06-18",
+    "2025-06-18 requires `resource_metadata` in the challenge; 2025-11-25 lets the server "
+    "serve the metadata at the well-known URI instead (clients MUST try both) and SHOULD "
+    "name it in the header",
     '`resource_metadata="https://host/.well-known/oauth-protected-resource"`',
 )
 _check(
@@ -266,6 +269,16 @@ _check(
 )
 _check(
     "2. Protected-resource metadata",
+    "prm-resource-parent",
+    "warn",
+    "`resource` is the origin (or a parent path) of the MCP URL: right for the root "
+    "document by RFC 9728 section 3.3; the official Python SDK client accepts it (path "
+    "prefix, `check_resource_allowed`) and asks for tokens for that resource; clients "
+    "comparing exactly reject it",
+    "metadata for the MCP URL at the path-suffixed well-known URI, `resource` = MCP URL",
+)
+_check(
+    "2. Protected-resource metadata",
     "prm-resource-mismatch",
     "fail",
     "`resource` differs from the MCP URL (a trailing slash counts)",
@@ -297,9 +310,10 @@ _check(
 _check(
     "2. Protected-resource metadata",
     "prm-scope-mismatch",
-    "warn",
-    "the challenge's scope is not listed (Entra: AADSTS9010010)",
-    "make them agree",
+    "pass (information)",
+    "the challenge's scopes differ from `scopes_supported`: MCP 2025-11-25 allows a subset "
+    "or superset, and clients request the challenge's",
+    "",
 )
 _check("2. Protected-resource metadata", "prm-scopes", "pass", "", "")
 _check(
@@ -357,10 +371,20 @@ _check("3. Authorization server", "as-registration-endpoint", "pass", "", "")
 _check(
     "3. Authorization server",
     "as-no-pkce-s256",
-    "warn",
-    "`code_challenge_methods_supported` lacks `S256`",
-    "",
+    "fail",
+    "`code_challenge_methods_supported` lacks `S256` (only `plain`, or absent): MCP clients "
+    "MUST refuse the server (the official Python SDK client sends S256 without checking)",
+    'enable PKCE S256 and advertise `["S256"]`',
 )
+_check(
+    "3. Authorization server",
+    "as-pkce-not-advertised-entra",
+    "warn (Entra ID)",
+    "Entra ID supports PKCE S256 but its metadata has no `code_challenge_methods_supported`: "
+    "strict MCP clients refuse it, the official Python SDK client proceeds",
+    "nothing to change in Entra or ORDS; a client that accepts Entra's metadata",
+)
+_check("3. Authorization server", "as-pkce-s256", "pass", "", "")
 _check("3. Authorization server", "jwks-uri-missing", "fail", "no `jwks_uri`", "")
 _check(
     "3. Authorization server",

@@ -10,7 +10,13 @@ from inspector.doctor.challenge import ChallengeResult
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.probe import Probe, ProbeError, ProbeRefused, reach_of, refused, request
 from inspector.doctor.scopes import bare_scopes, is_entra_url
-from inspector.doctor.urls import is_https, prm_locations, same_resource
+from inspector.doctor.urls import (
+    is_https,
+    is_origin,
+    is_parent_resource,
+    prm_locations,
+    same_resource,
+)
 from parsers.redaction import redact_text
 
 PRM_FIX = (
@@ -195,6 +201,22 @@ def _judge_resource(document: Mapping[str, Any], options: DoctorOptions) -> Gene
             repr(resource) if resource is not None else None,
             f'"resource": "{options.url}"',
         )
+    elif resource != options.url and is_parent_resource(resource, options.url):
+        yield Finding(
+            "prm-resource-parent",
+            Status.WARN,
+            "resource is "
+            + ("the origin" if is_origin(resource) else "a parent path")
+            + " of the MCP URL, not the URL itself. RFC 9728 section 3.3 makes the origin "
+            "the right value for the root document (it is the resource its well-known URI "
+            "was built from), and the official Python SDK client accepts it "
+            "(mcp/shared/auth_utils.py check_resource_allowed: same origin, path prefix, "
+            "trailing slash ignored) and then requests tokens with resource = this value; "
+            "clients that compare resource with the MCP URL exactly reject the metadata",
+            f"{resource} vs {options.url}",
+            f'serve metadata for the MCP URL at {prm_locations(options.url)[0]} with "resource": '
+            f'"{options.url}" (Entra ID: the resource must also be the App ID URI)',
+        )
     elif not same_resource(resource, options.url):
         hint = ""
         if resource.rstrip("/") == options.url.rstrip("/"):
@@ -227,15 +249,17 @@ def _judge_scopes(
             None,
             '"scopes_supported": ["api://<app-id>/mcp:connect"]',
         )
-    elif challenge_scopes and not set(challenge_scopes) <= set(scopes):
-        missing = sorted(set(challenge_scopes) - set(scopes))
+    elif challenge_scopes and set(challenge_scopes) != set(scopes):
+        # MCP 2025-11-25: the challenge's scopes MAY be a subset or a superset of
+        # scopes_supported; clients use the challenge's. Information only (whether each
+        # scope's resource is right is the Entra resource check's business).
         yield Finding(
             "prm-scope-mismatch",
-            Status.WARN,
-            "the challenge asks for scopes that scopes_supported does not list "
-            "(Entra ID: AADSTS9010010 when scope and resource disagree)",
+            Status.PASS,
+            "the challenge's scopes differ from scopes_supported, which MCP allows (a subset "
+            "or superset); clients request the challenge's scopes",
             f"challenge {' '.join(challenge_scopes)} vs scopes_supported {' '.join(scopes)}",
-            f"list {' '.join(missing)} in scopes_supported, or fix the challenge's scope",
+            None,
         )
     else:
         yield Finding("prm-scopes", Status.PASS, "scopes_supported is consistent", " ".join(scopes))

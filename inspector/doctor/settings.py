@@ -6,6 +6,7 @@ doctor screen) can run without arguments on a host that has been set up once.
     idp = "entra"          # auto | entra | generic
     http_timeout = 5
     allow_http = false     # lab setups only
+    mcp_revision = "2025-11-25"   # or "2025-06-18": the MCP specification to judge against
 
 The table is validated with the others in ``inspector.settings`` (``DoctorSettings``);
 this module turns it into the doctor's own ``DoctorOptions``.
@@ -27,6 +28,7 @@ def doctor_values(doctor: DoctorSettings) -> dict[str, Any]:
         "idp": doctor.idp,
         "timeout": doctor.http_timeout,
         "allow_http": doctor.allow_http,
+        "mcp_revision": doctor.mcp_revision,
     }
     if doctor.origin is not None:
         values["origin"] = doctor.origin

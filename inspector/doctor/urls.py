@@ -49,3 +49,21 @@ def same_resource(a: str, b: str) -> bool:
         and pa.query == pb.query
         and pa.fragment == pb.fragment
     )
+
+
+def is_origin(url: str) -> bool:
+    """True for ``scheme://host[:port]`` with no path beyond ``/``, no query, no fragment."""
+    parts = urlsplit(url)
+    return parts.path in ("", "/") and not parts.query and not parts.fragment
+
+
+def is_parent_resource(parent: str, url: str) -> bool:
+    """True when ``parent`` is ``url``'s origin or a path prefix of it ending at a segment
+    boundary, the way the official MCP Python SDK client accepts a metadata ``resource``
+    (``check_resource_allowed``); an exact match is not a parent."""
+    pp, pu = urlsplit(parent), urlsplit(url)
+    if origin_of(parent) != origin_of(url) or pp.query or pp.fragment:
+        return False
+    parent_path = pp.path if pp.path.endswith("/") else pp.path + "/"
+    url_path = pu.path if pu.path.endswith("/") else pu.path + "/"
+    return url_path.startswith(parent_path) and url_path != parent_path
