@@ -241,6 +241,9 @@ def test_registration_endpoint_and_missing_pkce(server: ScriptedServer, idp: Fau
     del document["code_challenge_methods_supported"]
     idp.set_metadata_override(document)
     report = doctor(server)
-    assert status_of(report, "as-registration-endpoint") is Status.PASS
+    # The IdP has no /register: the advertised endpoint is probed (GET) and found missing.
+    assert status_of(report, "as-registration-endpoint-broken") is Status.WARN
+    idp.set_metadata_override(path="/register", status=405, body=b"")
+    assert status_of(doctor(server), "as-registration-endpoint") is Status.PASS
     # Entra ID's metadata omits the field although Entra supports S256: said exactly.
     assert status_of(report, "as-pkce-not-advertised-entra") is Status.WARN

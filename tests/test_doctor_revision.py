@@ -192,3 +192,49 @@ def test_entra_without_the_field_is_said_exactly(server: ScriptedServer, idp: Fa
 
 def test_s256_passes(server: ScriptedServer, idp: FaultyIdP) -> None:
     assert status_of(_pkce(server, idp, ["plain", "S256"]), "as-pkce-s256") is Status.PASS
+
+
+# -- client registration: three ways ---------------------------------------------------------
+
+
+def _registration(server: ScriptedServer, idp: FaultyIdP, **fields: object) -> DoctorReport:
+    serve(server, idp, f'Bearer resource_metadata="{server.origin}{PRM}", scope="a/b"')
+    document = idp.metadata()
+    document.update(fields)
+    idp.set_metadata_override(document)
+    return doctor(server)
+
+
+def test_an_advertised_registration_endpoint_that_is_404_is_caught(
+    server: ScriptedServer, idp: FaultyIdP
+) -> None:
+    # The scripted server answers 404 for any path it was not given.
+    report = _registration(server, idp, registration_endpoint=server.origin + "/register")
+    finding = report.finding("as-registration-endpoint-broken")
+    assert finding is not None and finding.status is Status.WARN
+    assert finding.observed is not None and "404" in finding.observed
+    assert status_of(report, "as-registration-endpoint") is None
+    # Pre-registration is still possible: a warning naming it, never "cannot register".
+    missing = report.finding("as-no-registration-endpoint")
+    assert missing is not None and missing.status is Status.WARN
+    assert "pre-registered" in missing.message
+    assert missing.fix is not None and "https://claude.com/api/mcp/auth_callback" in missing.fix
+
+
+def test_the_registration_probe_can_never_register_a_client(
+    server: ScriptedServer, idp: FaultyIdP
+) -> None:
+    server.routes["/register"] = Reply(405, [("Allow", "POST")], b"")
+    report = _registration(server, idp, registration_endpoint=server.origin + "/register")
+    assert status_of(report, "as-registration-endpoint") is Status.PASS
+    assert "as-no-registration-endpoint" not in report.codes()
+    probes = [s for s in server.seen if s.path == "/register"]
+    assert probes and all(s.method in ("GET", "OPTIONS") and not s.body for s in probes)
+
+
+def test_client_id_metadata_documents_are_a_way_to_register(
+    server: ScriptedServer, idp: FaultyIdP
+) -> None:
+    report = _registration(server, idp, client_id_metadata_document_supported=True)
+    assert status_of(report, "as-client-id-metadata-document") is Status.PASS
+    assert "as-no-registration-endpoint" not in report.codes()

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
-from inspector.doctor.probe import reach_of, refused
+from inspector.doctor.probe import ProbeError, ProbeRefused, reach_of, refused, request
 from inspector.doctor.resource_metadata import ResourceMetadata, check_scope_qualification
 from inspector.doctor.scopes import is_entra_url
 from inspector.doctor.urls import is_https
@@ -17,6 +17,13 @@ from inspector.keys.discovery import Discovery, discover, issuer_mismatch, resol
 CONNECTOR_REDIRECTS = (
     "https://chatgpt.com/connector_platform_oauth_redirect",
     "https://claude.ai/api/mcp/auth_callback",
+    "https://claude.com/api/mcp/auth_callback",
+)
+
+PRE_REGISTER = (
+    "register a client app, add redirect URIs "
+    + ", ".join(CONNECTOR_REDIRECTS)
+    + ", create a secret and enter id and secret in the connector's advanced settings"
 )
 
 
@@ -83,7 +90,7 @@ def check_authorization_server(
     issuer = document.get("issuer")
     issuer_str = issuer if isinstance(issuer, str) else None
     yield from _judge_issuer(issuer_str, server, claims)
-    yield from _judge_registration(document)
+    yield from _judge_registration(document, options, server)
     yield from _judge_pkce(document, is_entra(options, server, document))
     jwks_uri = document.get("jwks_uri")
     jwks_str = jwks_uri if isinstance(jwks_uri, str) and jwks_uri else None
@@ -155,25 +162,81 @@ def _judge_issuer(issuer: str | None, server: str, claims: Mapping[str, str]) ->
         )
 
 
-def _judge_registration(document: Mapping[str, Any]) -> Generator[Finding]:
-    if document.get("registration_endpoint"):
+def _judge_registration(
+    document: Mapping[str, Any], options: DoctorOptions, server: str
+) -> Generator[Finding]:
+    """Three ways a connector gets a client id (MCP 2025-11-25): pre-registration (always
+    possible for the admin), a Client ID Metadata Document, dynamic registration."""
+    cimd = document.get("client_id_metadata_document_supported") is True
+    if cimd:
         yield Finding(
-            "as-registration-endpoint",
+            "as-client-id-metadata-document",
             Status.PASS,
-            "dynamic client registration offered",
-            str(document["registration_endpoint"]),
+            "Client ID Metadata Documents supported: connectors can use their URL as client id",
+            "client_id_metadata_document_supported: true",
         )
+    endpoint = document.get("registration_endpoint")
+    dynamic = False
+    if isinstance(endpoint, str) and endpoint:
+        dynamic = yield from _probe_registration(endpoint, options, server)
+    if cimd or dynamic:
         return
     yield Finding(
         "as-no-registration-endpoint",
         Status.WARN,
-        "no registration_endpoint: connectors cannot register themselves (Entra ID never "
-        "offers it); give each connector a pre-registered client id and secret",
+        "no automatic client registration (no client_id_metadata_document_supported, no "
+        "working registration_endpoint; Entra ID offers neither): connectors need a "
+        "pre-registered client id (and secret), which the admin can always create",
         None,
-        "register a client app, add redirect URIs "
-        + " and ".join(CONNECTOR_REDIRECTS)
-        + ", create a secret and enter id and secret in the connector's advanced settings",
+        PRE_REGISTER,
     )
+
+
+def _probe_registration(
+    endpoint: str, options: DoctorOptions, server: str
+) -> Generator[Finding, None, bool]:
+    """Whether the advertised registration endpoint exists, asked with a GET: RFC 7591
+    registers only on POST with a body, so this can never register a client."""
+    try:
+        probe = request(
+            "GET",
+            endpoint,
+            timeout=options.timeout,
+            policy=reach_of(options).policy(endpoint, via=server),
+            headers={"Accept": "application/json"},
+        )
+    except ProbeRefused as exc:
+        yield refused("the registration_endpoint", endpoint, exc)
+        return False
+    except ProbeError as exc:
+        yield Finding(
+            "as-registration-endpoint-broken",
+            Status.WARN,
+            "registration_endpoint is advertised but did not answer: connectors that try "
+            "dynamic registration stop there",
+            f"GET {endpoint}: {exc}",
+            "fix or remove registration_endpoint; meanwhile " + PRE_REGISTER,
+        )
+        return False
+    if probe.status in (404, 410):
+        yield Finding(
+            "as-registration-endpoint-broken",
+            Status.WARN,
+            "registration_endpoint is advertised but does not exist: connectors that try "
+            "dynamic registration stop there",
+            f"GET {endpoint}: HTTP {probe.status}",
+            "fix or remove registration_endpoint; meanwhile " + PRE_REGISTER,
+        )
+        return False
+    # 405 (POST only), 400 or 401 (a body or an initial access token wanted): it exists.
+    yield Finding(
+        "as-registration-endpoint",
+        Status.PASS,
+        "dynamic client registration offered (the endpoint exists; probed with a GET, "
+        "which never registers a client)",
+        f"{endpoint} (GET: HTTP {probe.status})",
+    )
+    return True
 
 
 # What the official Python SDK client does (mcp/client/auth/oauth2.py, checked 2026-08):

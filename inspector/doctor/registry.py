@@ -362,12 +362,37 @@ _check(
     "3. Authorization server",
     "as-no-registration-endpoint",
     "warn",
-    "no dynamic client registration (Entra never has it)",
+    "no automatic client registration: neither Client ID Metadata Documents "
+    "(`client_id_metadata_document_supported`) nor a working `registration_endpoint` "
+    "(Entra offers neither); pre-registration, always possible for the admin, remains",
     "pre-register a client, add redirect URIs "
-    "`https://chatgpt.com/connector_platform_oauth_redirect` and "
-    "`https://claude.ai/api/mcp/auth_callback`, give id and secret to the connector",
+    "`https://chatgpt.com/connector_platform_oauth_redirect`, "
+    "`https://claude.ai/api/mcp/auth_callback` and "
+    "`https://claude.com/api/mcp/auth_callback`, give id and secret to the connector",
 )
-_check("3. Authorization server", "as-registration-endpoint", "pass", "", "")
+_check(
+    "3. Authorization server",
+    "as-client-id-metadata-document",
+    "pass",
+    "`client_id_metadata_document_supported`: connectors can use their metadata URL as client id",
+    "",
+)
+_check(
+    "3. Authorization server",
+    "as-registration-endpoint",
+    "pass",
+    "the advertised `registration_endpoint` exists (probed with a GET, which never "
+    "registers a client; 405, 400 or 401 count as existing)",
+    "",
+)
+_check(
+    "3. Authorization server",
+    "as-registration-endpoint-broken",
+    "warn",
+    "`registration_endpoint` is advertised but answers 404/410 or not at all: clients "
+    "trying dynamic registration stop there",
+    "fix or remove it; pre-register a client meanwhile",
+)
 _check(
     "3. Authorization server",
     "as-no-pkce-s256",
