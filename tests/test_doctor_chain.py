@@ -53,6 +53,7 @@ def test_reference_setup_has_no_failure(tmp_path: Path, idp: FaultyIdP) -> None:
         "as-metadata-found",
         "as-issuer",
         "challenge-scope-qualified",
+        "entra-resource-consistent",
         "jwks-usable-keys",
         "nginx-authorization-log",
         "nginx-log-private",
@@ -101,6 +102,24 @@ def test_bare_scope_is_fine_for_a_generic_idp(tmp_path: Path) -> None:
         report = run_variant(tmp_path, generic, variant)
     assert "challenge-bare-scope" not in report.codes()
     assert status_of(report, "as-metadata-found") is Status.PASS
+
+
+def test_the_2025_app_id_pattern_fails_the_entra_resource_rule(
+    tmp_path: Path, idp: FaultyIdP
+) -> None:
+    # The seed's set-up: scope api://<app-id>/mcp:connect while connectors send
+    # resource = the MCP URL. Entra answers AADSTS9010010 since 2026.
+    variant = SiteVariant(
+        scope="api://{app}/mcp:connect", scopes_supported=("api://{app}/mcp:connect",)
+    )
+    with ReferenceSite(tmp_path, idp, variant) as site:
+        report = doctor(site)
+        url = site.mcp_url
+    finding = report.finding("entra-resource-mismatch")
+    assert finding is not None and finding.status is Status.FAIL
+    assert "AADSTS9010010" in finding.message
+    assert finding.fix is not None and f"{url}/mcp:connect" in finding.fix
+    assert "api://" not in finding.fix
 
 
 def test_challenge_without_scope(tmp_path: Path, idp: FaultyIdP) -> None:

@@ -238,3 +238,81 @@ def test_client_id_metadata_documents_are_a_way_to_register(
     report = _registration(server, idp, client_id_metadata_document_supported=True)
     assert status_of(report, "as-client-id-metadata-document") is Status.PASS
     assert "as-no-registration-endpoint" not in report.codes()
+
+
+# -- Entra ID: the resource rule and the tenant ------------------------------------------------
+
+
+def _entra(server: ScriptedServer, idp: FaultyIdP, scope: str, **overrides: object) -> DoctorReport:
+    serve(
+        server,
+        idp,
+        f'Bearer resource_metadata="{server.origin}{PRM}", scope="{scope}"',
+        **overrides,
+    )
+    return doctor(server, idp="entra")
+
+
+def test_entra_resource_rule_passes_the_working_pattern(
+    server: ScriptedServer, idp: FaultyIdP
+) -> None:
+    url = server.origin + MCP
+    report = _entra(server, idp, f"{url}/mcp:connect", scopes_supported=[f"{url}/mcp:connect"])
+    assert status_of(report, "entra-resource-consistent") is Status.PASS
+    assert not report.failed, report.codes(Status.FAIL)
+
+
+@pytest.mark.parametrize(
+    ("scope", "supported", "resource"),
+    [
+        pytest.param("{url}/mcp:connect", "api://app/mcp:connect", "{url}", id="scopes-supported"),
+        pytest.param("api://app/mcp:connect", "{url}/mcp:connect", "{url}", id="challenge"),
+        pytest.param("{url}//mcp:connect", "{url}//mcp:connect", "{url}", id="trailing-slash"),
+        pytest.param("{url}/mcp:connect", "{url}/mcp:connect", "{url}/", id="prm-resource"),
+    ],
+)
+def test_entra_resource_rule_is_exact(
+    server: ScriptedServer, idp: FaultyIdP, scope: str, supported: str, resource: str
+) -> None:
+    url = server.origin + MCP
+    report = _entra(
+        server,
+        idp,
+        scope.format(url=url),
+        scopes_supported=[supported.format(url=url)],
+        resource=resource.format(url=url),
+    )
+    finding = report.finding("entra-resource-mismatch")
+    assert finding is not None and finding.status is Status.FAIL
+    assert finding.fix is not None and f"{url}/mcp:connect" in finding.fix
+
+
+def test_the_rule_is_for_entra_only(server: ScriptedServer) -> None:
+    with FaultyIdP(flavour="generic") as generic:
+        serve(server, generic, f'Bearer resource_metadata="{server.origin}{PRM}", scope="a/b"')
+        report = doctor(server)
+    assert "entra-resource-mismatch" not in report.codes()
+
+
+@pytest.mark.parametrize("tenant", ["common", "organizations"])
+def test_entra_multi_tenant_endpoint_fails_with_the_tenant_fix(
+    server: ScriptedServer, idp: FaultyIdP, tenant: str
+) -> None:
+    serve(
+        server,
+        idp,
+        f'Bearer resource_metadata="{server.origin}{PRM}", scope="a/b"',
+        authorization_servers=[f"{idp.base_url}/{tenant}/v2.0"],
+    )
+    report = doctor(server, idp="entra")
+    finding = report.finding("as-entra-multi-tenant")
+    assert finding is not None and finding.status is Status.FAIL
+    assert finding.fix is not None and f"{idp.base_url}/<tenant-id>/v2.0" in finding.fix
+
+
+def test_doctor_fix_texts_no_longer_recommend_the_app_id_scope(server: ScriptedServer) -> None:
+    server.routes[MCP] = Reply(401, [("WWW-Authenticate", "Bearer")], b"")
+    report = doctor(server, idp="entra")
+    fixes = " ".join(f.fix or "" for s in report.steps for f in s.findings)
+    assert "api://<app-id>" not in fixes
+    assert f"{server.origin}{MCP}/mcp:connect" in fixes

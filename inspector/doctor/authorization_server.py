@@ -9,7 +9,11 @@ from urllib.parse import urlsplit
 
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.probe import ProbeError, ProbeRefused, reach_of, refused, request
-from inspector.doctor.resource_metadata import ResourceMetadata, check_scope_qualification
+from inspector.doctor.resource_metadata import (
+    ResourceMetadata,
+    check_entra_resource,
+    check_scope_qualification,
+)
 from inspector.doctor.scopes import is_entra_url
 from inspector.doctor.urls import is_https
 from inspector.keys.discovery import Discovery, discover, issuer_mismatch, resolve_issuer_template
@@ -59,12 +63,13 @@ def check_authorization_server(
             " ".join(prm.authorization_servers),
             "list only the IdP whose tokens the ORDS profile accepts",
         )
+    yield from _judge_entra_tenant(server, options)
     claims = tenant_claims(server)
     reach = reach_of(options)
     refusal = reach.refusal(server)
     if refusal is not None:
         yield refused("the authorization server", server, refusal)
-        yield from check_scope_qualification(prm, is_entra(options, server, None))
+        yield from _entra_scope_checks(prm, options, is_entra(options, server, None))
         return None
     found = discover(server, claims=claims, http=reach.client(server, options.timeout))
     document, metadata_url = _document_of(found)
@@ -77,7 +82,7 @@ def check_authorization_server(
             "authorization_servers must hold the IdP's issuer exactly (Entra: "
             "https://login.microsoftonline.com/<tenant>/v2.0)",
         )
-        yield from check_scope_qualification(prm, is_entra(options, server, None))
+        yield from _entra_scope_checks(prm, options, is_entra(options, server, None))
         return None
     misses = [t for t in found.tried if t.url != metadata_url]
     yield Finding(
@@ -96,8 +101,42 @@ def check_authorization_server(
     jwks_str = jwks_uri if isinstance(jwks_uri, str) and jwks_uri else None
     yield from _judge_jwks_uri(jwks_str, options)
     entra = is_entra(options, server, document)
-    yield from check_scope_qualification(prm, entra)
+    yield from _entra_scope_checks(prm, options, entra)
     return AuthorizationServer(server, metadata_url, issuer_str, jwks_str, document, entra)
+
+
+def _entra_scope_checks(
+    prm: ResourceMetadata, options: DoctorOptions, entra: bool
+) -> Generator[Finding]:
+    yield from check_scope_qualification(prm, entra)
+    yield from check_entra_resource(prm, options.url, entra)
+
+
+ENTRA_MULTI_TENANT = ("common", "organizations", "consumers")
+
+
+def _judge_entra_tenant(server: str, options: DoctorOptions) -> Generator[Finding]:
+    """An Entra multi-tenant endpoint issues tokens whose ``iss`` names the user's own
+    tenant, never ``common``: the metadata's templated issuer cannot match, and an ORDS
+    profile needs one exact issuer."""
+    if not (options.idp == "entra" or (options.idp == "auto" and is_entra_url(server))):
+        return
+    segments = [s for s in urlsplit(server).path.split("/") if s]
+    if segments and segments[0].lower() in ENTRA_MULTI_TENANT:
+        parts = urlsplit(server)
+        rest = "/".join(segments[1:])
+        fixed = f"{parts.scheme}://{parts.netloc}/<tenant-id>" + (f"/{rest}" if rest else "")
+        yield Finding(
+            "as-entra-multi-tenant",
+            Status.FAIL,
+            f"the authorization server is Entra ID's multi-tenant '{segments[0]}' endpoint: "
+            "its metadata's issuer is a {tenantid} template no token carries, clients "
+            "validating the issuer (RFC 8414) reject it, and the ORDS profile needs the one "
+            "tenant's issuer",
+            server,
+            f"list the tenant-specific issuer in authorization_servers: {fixed} (the "
+            "Directory (tenant) ID from the app registration's overview)",
+        )
 
 
 def tenant_claims(server: str) -> dict[str, str]:

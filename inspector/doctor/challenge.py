@@ -19,7 +19,8 @@ REWRITE_FIX = (
     "in the MCP location: proxy_intercept_errors on; error_page 401 = @ords_401; and "
     "location @ords_401 { internal; more_clear_headers 'WWW-Authenticate'; add_header "
     "WWW-Authenticate 'Bearer resource_metadata=\"https://<host>/.well-known/"
-    'oauth-protected-resource",scope="api://<app-id>/mcp:connect"\' always; return 401; }'
+    'oauth-protected-resource",scope="<MCP URL>/mcp:connect"\' always; return 401; }'
+    " (Entra ID: the App ID URI is the MCP URL)"
 )
 
 
@@ -209,7 +210,8 @@ def _judge_challenge(
             "the challenge has no scope: clients guess one from scopes_supported or send "
             "none (Entra ID then resolves to Microsoft Graph, AADSTS650053)",
             observed,
-            'add scope="api://<app-id>/mcp:connect" to the challenge (MCP 2025-11-25 SHOULD)',
+            f'add scope="{options.url}/mcp:connect" to the challenge (MCP 2025-11-25 SHOULD; '
+            "Entra ID: the App ID URI is the MCP URL)",
         )
     return ChallengeResult(probe.status, chosen, metadata_url, scopes)
 

@@ -186,7 +186,7 @@ _check(
     "challenge-no-scope",
     "warn",
     "no `scope` (MCP 2025-11-25 SHOULD); Entra clients may end at Graph",
-    '`scope="api://<app-id>/mcp:connect"`',
+    '`scope="<MCP URL>/mcp:connect"` (Entra: App ID URI = MCP URL)',
 )
 _check("1. Challenge", "challenge-scope", "pass", "a scope is named", "")
 _check(
@@ -194,7 +194,7 @@ _check(
     "challenge-bare-scope",
     "fail (Entra ID, reported in step 3)",
     "e.g. `mcp:connect`: Entra resolves it against Microsoft Graph (AADSTS650053)",
-    "`api://<app-id>/mcp:connect`",
+    "`<MCP URL>/mcp:connect` (Entra: App ID URI = MCP URL)",
 )
 _check("1. Challenge", "challenge-scope-qualified", "pass (Entra ID)", "", "")
 _check(
@@ -305,7 +305,7 @@ _check(
     "prm-no-scopes-supported",
     "warn; fail for Entra ID without a challenge scope",
     "",
-    '`"scopes_supported": ["api://<app-id>/mcp:connect"]`',
+    '`"scopes_supported": ["<MCP URL>/mcp:connect"]`',
 )
 _check(
     "2. Protected-resource metadata",
@@ -324,6 +324,24 @@ _check(
     "fully qualified scopes",
 )
 _check("2. Protected-resource metadata", "prm-scope-qualified", "pass (Entra ID)", "", "")
+_check(
+    "2. Protected-resource metadata",
+    "entra-resource-mismatch",
+    "fail (Entra ID, reported in step 3)",
+    "the MCP URL, the metadata's `resource` and the resource part of every scope (challenge "
+    "and `scopes_supported`) are not equal character for character: connectors send "
+    "`resource` = the MCP URL and Entra answers AADSTS9010010 when it is not the scope's "
+    "resource (`api://<app-id>/mcp:connect` with the app id as resource no longer works)",
+    "App ID URI = the MCP URL (https, verified domain, trailing slash as used), scope "
+    "`<MCP URL>/mcp:connect` in the challenge and `scopes_supported`, `resource` = MCP URL",
+)
+_check(
+    "2. Protected-resource metadata",
+    "entra-resource-consistent",
+    "pass (Entra ID)",
+    "the MCP URL, `resource` and every scope's resource agree",
+    "",
+)
 _check(
     "2. Protected-resource metadata",
     "prm-bearer-methods",
@@ -358,6 +376,14 @@ _check(
     "set `authorization_servers` to the issuer",
 )
 _check("3. Authorization server", "as-issuer", "pass", "", "")
+_check(
+    "3. Authorization server",
+    "as-entra-multi-tenant",
+    "fail (Entra ID)",
+    "`authorization_servers` names Entra's `common`, `organizations` or `consumers` "
+    "endpoint: its issuer is the `{tenantid}` template, tokens carry the user's tenant",
+    "the tenant-specific issuer `https://login.microsoftonline.com/<tenant-id>/v2.0`",
+)
 _check(
     "3. Authorization server",
     "as-no-registration-endpoint",

@@ -9,7 +9,7 @@ from typing import Any
 from inspector.doctor.challenge import ChallengeResult
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.probe import Probe, ProbeError, ProbeRefused, reach_of, refused, request
-from inspector.doctor.scopes import bare_scopes, is_entra_url
+from inspector.doctor.scopes import bare_scopes, is_entra_url, is_qualified
 from inspector.doctor.urls import (
     is_https,
     is_origin,
@@ -17,6 +17,7 @@ from inspector.doctor.urls import (
     prm_locations,
     same_resource,
 )
+from parsers.challenge import OIDC_SCOPES
 from parsers.redaction import redact_text
 
 PRM_FIX = (
@@ -177,7 +178,7 @@ def _judge_document(
     scopes = (
         tuple(s for s in scopes_raw if isinstance(s, str)) if isinstance(scopes_raw, list) else ()
     )
-    yield from _judge_scopes(scopes, challenge.scopes, entra)
+    yield from _judge_scopes(scopes, challenge.scopes, entra, options.url)
     methods = document.get("bearer_methods_supported")
     if isinstance(methods, list) and "header" not in methods:
         yield Finding(
@@ -234,7 +235,7 @@ def _judge_resource(document: Mapping[str, Any], options: DoctorOptions) -> Gene
 
 
 def _judge_scopes(
-    scopes: tuple[str, ...], challenge_scopes: tuple[str, ...], entra: bool
+    scopes: tuple[str, ...], challenge_scopes: tuple[str, ...], entra: bool, options_url: str
 ) -> Generator[Finding]:
     if not scopes:
         yield Finding(
@@ -247,7 +248,7 @@ def _judge_scopes(
                 else ""
             ),
             None,
-            '"scopes_supported": ["api://<app-id>/mcp:connect"]',
+            f'"scopes_supported": ["{entra_scope(options_url)}"]',
         )
     elif challenge_scopes and set(challenge_scopes) != set(scopes):
         # MCP 2025-11-25: the challenge's scopes MAY be a subset or a superset of
@@ -281,7 +282,9 @@ def check_scope_qualification(metadata: ResourceMetadata, entra: bool) -> Genera
                 f"{label} has a bare scope: Entra ID resolves it against Microsoft Graph and "
                 "the token is for Graph (AADSTS650053 or an unverifiable token)",
                 " ".join(bare),
-                "use the fully qualified scope api://<app-id>/" + bare[0],
+                "use the fully qualified scope <App ID URI>/"
+                + bare[0]
+                + " (the App ID URI being the MCP URL: see entra-resource-mismatch)",
             )
         elif values:
             yield Finding(
@@ -290,3 +293,57 @@ def check_scope_qualification(metadata: ResourceMetadata, entra: bool) -> Genera
                 f"{label} is fully qualified for Entra ID",
                 " ".join(values),
             )
+
+
+def entra_scope(url: str) -> str:
+    """The scope that works with Entra ID today: the App ID URI is the MCP URL."""
+    return f"{url}/mcp:connect"
+
+
+ENTRA_RESOURCE_FIX = (
+    "set the API app's App ID URI to the MCP URL exactly ({url}; https on a verified "
+    "domain of the tenant, trailing slash as the connector uses it), expose the scope "
+    '{scope}, and use it in the challenge (scope="{scope}") and in scopes_supported; '
+    'keep "resource": "{url}" in the metadata'
+)
+
+
+def check_entra_resource(metadata: ResourceMetadata, url: str, entra: bool) -> Generator[Finding]:
+    """Entra ID only: connectors send ``resource`` = the MCP URL, and Entra answers
+    AADSTS9010010 unless that is the resource of every requested scope. The MCP URL, the
+    metadata's ``resource`` and each scope's resource part must be equal, character for
+    character (a trailing slash counts)."""
+    if not entra:
+        return
+    differing: list[str] = []
+    resource = metadata.document.get("resource")
+    if isinstance(resource, str) and resource != url:
+        differing.append(f"metadata resource {resource}")
+    for label, values in (
+        ("challenge scope", metadata.challenge_scopes),
+        ("scopes_supported", metadata.scopes_supported),
+    ):
+        for scope in values:
+            if scope in OIDC_SCOPES or not is_qualified(scope):
+                continue  # bare scopes have their own finding
+            scope_resource = scope.rpartition("/")[0]
+            if scope_resource != url:
+                differing.append(f"{label} {scope} (resource {scope_resource})")
+    if differing:
+        yield Finding(
+            "entra-resource-mismatch",
+            Status.FAIL,
+            "connectors send resource = the MCP URL and Entra ID rejects the token request "
+            "when that is not the resource of the requested scope (AADSTS9010010, enforced "
+            "since about March 2026; api://<app-id> scopes with the app id as resource no "
+            "longer work with Claude and ChatGPT)",
+            f"MCP URL {url} vs " + "; ".join(differing),
+            ENTRA_RESOURCE_FIX.format(url=url, scope=entra_scope(url)),
+        )
+    elif metadata.challenge_scopes or metadata.scopes_supported:
+        yield Finding(
+            "entra-resource-consistent",
+            Status.PASS,
+            "the MCP URL, the metadata's resource and every scope's resource agree",
+            url,
+        )

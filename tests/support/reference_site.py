@@ -48,13 +48,15 @@ EXTENDED_FORMAT = (
 class SiteVariant:
     """What differs from the reference; the defaults are the working setup.
 
-    ``scope`` and ``authorization_server`` may contain ``{app}`` / ``{issuer}``, filled
-    with the IdP's API app id and issuer. ``resource`` ``None`` means the MCP URL itself.
+    ``scope`` and ``authorization_server`` may contain ``{app}`` / ``{issuer}`` / ``{mcp}``,
+    filled with the IdP's API app id and issuer and the MCP URL. ``resource`` ``None``
+    means the MCP URL itself. The scope is Entra's working pattern since 2026: the App ID
+    URI is the MCP URL (``api://{app}/...`` now fails with AADSTS9010010).
     """
 
     resource_metadata: bool = True
-    scope: str | None = "api://{app}/mcp:connect"
-    scopes_supported: tuple[str, ...] | None = ("api://{app}/mcp:connect",)
+    scope: str | None = "{mcp}/mcp:connect"
+    scopes_supported: tuple[str, ...] | None = ("{mcp}/mcp:connect",)
     resource: str | None = None
     metadata_file: bool = True
     authorization_server: str = "{issuer}"
@@ -167,8 +169,12 @@ class ReferenceSite:
     # -- documents and configuration ---------------------------------------------------
 
     def fill(self, text: str) -> str:
-        """``{app}`` and ``{issuer}`` replaced with the IdP's values."""
-        return text.replace("{app}", self.idp.api_app_id).replace("{issuer}", self.idp.issuer)
+        """``{app}``, ``{issuer}`` and ``{mcp}`` replaced with the IdP's values and the MCP URL."""
+        return (
+            text.replace("{app}", self.idp.api_app_id)
+            .replace("{issuer}", self.idp.issuer)
+            .replace("{mcp}", self.mcp_url)
+        )
 
     def metadata_document(self) -> dict[str, Any]:
         """The protected-resource metadata the static file holds."""
