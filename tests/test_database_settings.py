@@ -184,9 +184,9 @@ class _Connection:
 
 
 def test_real_repository_sends_values_only_as_binds() -> None:
-    conn = _Connection()
+    conn = _Connection([[("ORDS_SECURITY",)]])
     OracleOrdsRepository(conn).create_profile(HOSTILE)
-    ((sql, binds),) = conn.executed
+    _detect, (sql, binds) = conn.executed
     assert HOSTILE.audience not in sql
     assert binds["audience"] == HOSTILE.audience
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from inspector.demo.idp import LocalIdP
-from tests.test_plsql import evaluate
+from tests.test_plsql import script_value
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_JWKS_URI = "https://keys.example/\ud800x\u2028y\u200cz"
@@ -62,9 +62,7 @@ def run(
 
 
 def jwk_url_of(script: str) -> str | None:
-    start = script.index("p_jwk_url => ") + len("p_jwk_url => ")
-    end = script.index(",\n", start)
-    return evaluate(script[start:end])
+    return script_value(script, "jwk_url")
 
 
 def test_profile_sql_to_stdout_spells_the_surrogate_out(workdir: Path, idp: LocalIdP) -> None:

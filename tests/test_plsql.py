@@ -175,6 +175,17 @@ def _argument(block: str, name: str) -> str | None:
     return evaluate(match.group(1)) if match else None
 
 
+def script_value(text: str, attr: str) -> str | None:
+    """The value a script passes for ``attr`` (``jwk_url``...): from the static call's
+    ``p_attr => ...`` or from the run-time form's ``l_attr varchar2(32767) := ...;``."""
+    static = _argument(text, f"p_{attr}")
+    if static is not None:
+        return static
+    # Raw newlines never occur inside a literal, so ";\n" then a declaration ends it.
+    found = re.search(rf"\n  l_{attr} varchar2\(32767\) := (.*?);\n(?=  l_|begin)", text, re.S)
+    return evaluate(found.group(1)) if found else None
+
+
 @pytest.mark.parametrize("style", ["doubled", "q"])
 def test_script_carries_hostile_claims_verbatim(style: str) -> None:
     profile = JwtProfile(

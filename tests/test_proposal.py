@@ -171,11 +171,36 @@ def test_allowed_age_below_the_token_age_fails_the_precheck(idp: LocalIdP) -> No
     assert [t.split(":")[0] for t in failed] == ["too-old"]
 
 
-def test_audience_array_is_refused_with_the_explanation(idp: LocalIdP) -> None:
+def test_audience_array_goes_ahead_with_the_expected_element_and_a_risk(
+    idp: LocalIdP,
+) -> None:
+    # No Oracle document says ORDS rejects an aud array: propose, and say what is reported.
+    proposal = _propose(
+        idp,
+        options=replace(HTTP, audience="api://one"),
+        aud=["https://idp/userinfo", "api://one"],
+    )
+    assert proposal.proposed.audience == "api://one"
+    [risk] = [r for r in proposal.risks if r.code == "audience-array"]
+    assert not risk.blocking
+    assert "reported to fail" in risk.message and "api://one" in risk.message
+    assert proposal.will_pass is True
+    assert [v.code for v in proposal.verdicts if v.code == "audience-array"] == ["audience-array"]
+
+
+def test_audience_array_without_an_expectation_takes_the_api_not_userinfo(
+    idp: LocalIdP,
+) -> None:
+    # Auth0's array: the API plus its /userinfo, which no API is.
+    proposal = _propose(idp, aud=["api://one", "https://idp/userinfo"])
+    assert proposal.proposed.audience == "api://one"
+
+
+def test_audience_array_with_no_element_to_choose_is_refused(idp: LocalIdP) -> None:
     with pytest.raises(ProposalError) as exc:
-        _propose(idp, aud=["api://one", "https://idp/userinfo"])
+        _propose(idp, aud=["api://one", "api://two"])
     assert exc.value.code == "audience-array"
-    assert "single string" in exc.value.message
+    assert "--expect-aud" in exc.value.message
     assert "openid" in exc.value.explanation
 
 
@@ -216,7 +241,9 @@ def test_without_a_database_there_is_no_diff_but_a_script(idp: LocalIdP) -> None
     assert "ORDS roles and privileges not read (no database, or another schema)" in [
         c.text for c in proposal.prechecks
     ]
-    assert "ords_security.create_jwt_profile(" in proposal.plsql
+    # No database, no --ords-version: the script finds ORDS_SECURITY or OAUTH when it runs.
+    assert "from all_procedures" in proposal.plsql
+    assert "'begin ' || l_package || '.create_jwt_profile(" in proposal.plsql
 
 
 def test_proposal_has_no_raw_token(idp: LocalIdP) -> None:

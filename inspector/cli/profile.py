@@ -21,6 +21,7 @@ from inspector.cli.options import (
     add_expectation_options,
     add_key_options,
     add_log_selection,
+    add_ords_config_options,
     add_output_options,
 )
 from inspector.cli.profile_apply import apply_profile
@@ -37,6 +38,7 @@ from inspector.cli.profile_steps import (
     repository,
 )
 from inspector.ords.audit import default_audit_path
+from inspector.ords.database import ROLE_CLAIM_SINCE, parse_ords_version
 from inspector.ords.errors import one_line
 from inspector.private_files import OutputExistsError, replace_private, write_new
 
@@ -77,6 +79,7 @@ def _common(
 ) -> None:
     add_config_option(parser)
     add_database_options(parser)
+    add_ords_config_options(parser)
     parser.add_argument(
         "--schema",
         metavar="NAME",
@@ -147,8 +150,8 @@ def register(subparsers: Any) -> None:
     sql = sub.add_parser(
         "sql",
         help="a reviewable PL/SQL script for a DBA (no database needed)",
-        description="Write the ORDS_SECURITY.CREATE_JWT_PROFILE script a token calls for, "
-        "for a DBA to review and run.",
+        description="Write the CREATE_JWT_PROFILE script (ORDS_SECURITY, or OAUTH before "
+        "ORDS 24.3) a token calls for, for a DBA to review and run.",
         epilog=SQL_EPILOG,
         formatter_class=HelpFormatter,
     )
@@ -164,6 +167,13 @@ def register(subparsers: Any) -> None:
         "--force",
         action="store_true",
         help="with -o: replace an existing FILE (a symbolic link there is replaced, not followed)",
+    )
+    sql.add_argument(
+        "--ords-version",
+        metavar="X.Y",
+        help="the ORDS release the script is for (e.g. 24.2: OAUTH.CREATE_JWT_PROFILE before "
+        "24.3, ORDS_SECURITY from 24.3); without it (and without --dsn) the script finds "
+        "the package when it runs",
     )
     sql.set_defaults(func=run_sql)
 
@@ -225,6 +235,7 @@ def _sql(args: argparse.Namespace) -> int:
                 raise
             except Exception as exc:
                 raise CommandError(one_line(exc)) from exc
+    _check_role_claim(args, proposal.proposed.role_claim_name)
     for risk in proposal.risks:
         emit(f"warning: {risk.message}", err=True)
     if args.output:
@@ -233,6 +244,17 @@ def _sql(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(proposal.plsql)
     return EXIT_OK
+
+
+def _check_role_claim(args: argparse.Namespace, role_claim: str | None) -> None:
+    """A role-based profile for a release before 25.1 would fail (PLS-00306): refused."""
+    if role_claim is None or args.ords_version is None:
+        return
+    if parse_ords_version(args.ords_version) < ROLE_CLAIM_SINCE:
+        raise CommandError(
+            f"--ords-version {args.ords_version}: p_role_claim_name needs ORDS 25.1 or "
+            "later; use --scope-based (scp names the privileges)"
+        )
 
 
 def _write_output(path: Path, text: str, *, force: bool) -> None:

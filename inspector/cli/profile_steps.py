@@ -23,7 +23,13 @@ from inspector.logs.follow import StartAt
 from inspector.logs.selection import iter_records, select_logs, start_from
 from inspector.ords.connect import open_repository
 from inspector.ords.connection import ConnectionSettings, settings_from
-from inspector.ords.database import OrdsRepository
+from inspector.ords.database import (
+    DBA_VIEWS_SINCE,
+    JwtApi,
+    OrdsRepository,
+    jwt_api_for_version,
+    parse_ords_version,
+)
 from inspector.ords.errors import one_line
 from inspector.ords.plsql import check_identifier
 from inspector.ords.proposal import (
@@ -152,7 +158,31 @@ def proposal_options(
         schema=schema,
         trusted_issuers=config.keys.trusted_issuers,
         anchored_issuers=anchored_issuers(config),
+        audience=config.expect.audience,
+        jwt_api=ords_version_api(args),
     )
+
+
+def ords_version_api(args: argparse.Namespace) -> JwtApi | None:
+    """The package ``--ords-version`` implies (``None`` without it: detected or picked at
+    run time); refused before 23.3 (no JWT profiles) and for ``--schema`` before 24.4 (the
+    script reads the DBA_ORDS_ views), since the script would fail there."""
+    text = getattr(args, "ords_version", None)
+    if text is None:
+        return None
+    try:
+        version = parse_ords_version(text)
+    except ValueError as exc:
+        raise CommandError(f"--ords-version: {exc}") from None
+    api = jwt_api_for_version(version)
+    if api is None:
+        raise CommandError(f"--ords-version {text}: JWT profiles need ORDS 23.3 or later")
+    if version < DBA_VIEWS_SINCE and getattr(args, "schema", None):
+        raise CommandError(
+            f"--ords-version {text}: --schema reads the DBA_ORDS_ views, which exist from "
+            "ORDS 24.4 (connect as the schema itself)"
+        )
+    return api
 
 
 def make_proposal(

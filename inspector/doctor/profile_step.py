@@ -64,7 +64,8 @@ def check_profile(
             Status.FAIL,
             "the schema has no JWT profile: ORDS rejects every bearer token",
             None,
-            "create it: token-inspector profile (or ORDS_SECURITY.CREATE_JWT_PROFILE)",
+            "create it: token-inspector profile apply (or ORDS_SECURITY.CREATE_JWT_PROFILE; "
+            "OAUTH.CREATE_JWT_PROFILE before ORDS 24.3)",
         )
     elif profile is None:
         yield Finding(

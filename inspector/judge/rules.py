@@ -220,7 +220,9 @@ KID_NOT_FOUND = _rule(
     signed with keys from .../discovery/keys, v2 tokens with .../discovery/v2.0/keys; an
     application with a custom signing key publishes its keys under ?appid=...), a key
     rollover the JWKS cache has not caught up with, or a token from another IdP or
-    tenant.""",
+    tenant. ORDS itself refetches the key set only every security.jwks.refresh.interval
+    (its settings), so right after a rollover it may refuse tokens signed with the new
+    key although this tool finds it.""",
     """Use the jwks_uri from the issuer's OpenID metadata as p_jwk_url, exactly. If the
     key was just rolled, wait for caches to refresh.""",
 )
@@ -384,14 +386,17 @@ PROFILE_ISSUER = _rule(
 )
 AUDIENCE_ARRAY = _rule(
     "audience-array",
-    E,
+    W,
     "Audience is an array",
-    "aud is an array {aud}; ORDS needs a single string",
-    """ORDS compares 'aud' with p_audience as one string and rejects an array, even when
-    the array contains the right value. Auth0 returns an array (your API plus its
-    /userinfo) when 'openid' is requested together with an audience.""",
-    """Change the token request so that the token has one audience (Auth0: do not request
-    'openid' in the connector's scopes, or use a separate API for the MCP server).""",
+    "aud is an array {aud}: reported to fail with ORDS{why}",
+    """ORDS compares 'aud' with p_audience. An array is reported to fail even when it
+    contains p_audience (one user report, Auth0, 2025); no Oracle document says ORDS
+    rejects arrays, so this is a likely cause, not a certainty. Auth0 returns an array
+    (your API plus its /userinfo) when 'openid' is requested together with an
+    audience.""",
+    """If such tokens get 401, change the token request so that the token has one audience
+    (Auth0: do not request 'openid' in the connector's scopes, or use a separate API for
+    the MCP server).""",
 )
 AUDIENCE_MISMATCH = _rule(
     "audience-mismatch",
@@ -530,12 +535,14 @@ ROLES_NOT_ARRAY = _rule(
 )
 UPN_MISSING = _rule(
     "upn-missing",
-    E,
+    W,
     "upn claim missing",
-    "token has no upn claim ({ver})",
-    """Entra v2 access tokens carry 'upn' only when it is configured as an optional claim.
-    Oracle Database's own Entra integration maps users by upn; without it (or an app role)
-    the user cannot be mapped.""",
+    "token has no upn claim ({ver}): required by your policy, not by ORDS",
+    """ORDS identifies the user by 'sub' and never reads 'upn': this is about your own
+    policy (--require-upn, [expect] require_upn), not about ORDS accepting the token.
+    Entra v2 access tokens carry 'upn' only when it is configured as an optional claim;
+    Oracle Database's own Entra integration (not ORDS) maps users by upn, and without it
+    (or an app role) the user cannot be mapped there.""",
     """In the API's app registration: Token configuration > Add optional claim > Access >
     upn.""",
 )
@@ -562,7 +569,8 @@ NO_PROFILE = _rule(
     from it would accept it.""",
     """Create the profile from a token that passes every other check: select its attempt
     and press a in the live screen, or run token-inspector profile apply (or save the
-    ORDS_SECURITY.CREATE_JWT_PROFILE script with profile sql and run it yourself).""",
+    CREATE_JWT_PROFILE script with profile sql and run it yourself: ORDS_SECURITY, or
+    OAUTH before ORDS 24.3).""",
 )
 
 # --- ORDS's own settings (--ords-config) -------------------------------------------------------
@@ -649,7 +657,7 @@ ORDS_GLOBAL_SKEW = _rule(
     "ords-global-skew",
     W,
     "ORDS's global skew decides this time check",
-    "the time check used {setting} (the profile sets no skew); {hint_text}",
+    "the time check used {setting} (the profile sets no skew); with 60 s it would pass",
     """When the profile's p_allowed_skew is NULL (or, in POOL mode, always) ORDS allows the
     clock difference of its global security.jwt.allowed.skew (0 when unset or <= 0). This
     token's time claims miss by less than the 60 seconds a profile may allow, so the global
@@ -669,11 +677,17 @@ REJECTED_BY_SERVER = _rule(
     the privilege protecting the module is not granted to the role in the token, the
     privilege does not cover this module or path pattern, the schema's JWT profile
     differs from the expectations used here (compare with USER_ORDS_JWT_PROFILE), the
-    role pointer lacks its leading '/', or ORDS cannot reach the JWK URL. A 403 means
-    authenticated but not authorized.""",
+    role pointer lacks its leading '/', or ORDS cannot reach the JWK URL. ORDS's own
+    settings can refuse a good token too: security.jwt.profile.enabled=false, a
+    pool-level profile (security.jwt.profile.mode POOL), security.jwks.allowed.urls not
+    admitting the JWK URL, a JWK set above security.jwks.size or slower than the JWKS
+    timeouts, the global security.jwt.allowed.skew/.age, and right after a key rollover
+    security.jwks.refresh.interval; with --ords-config the message names the suspects.
+    A 403 means authenticated but not authorized.""",
     """Compare USER_ORDS_JWT_PROFILE with the token (token-inspector profile), check
     USER_ORDS_PRIVILEGE_ROLES and USER_ORDS_PRIVILEGE_MODULES / _MAPPINGS for the
-    privilege that protects this path, and check the ORDS log for the JWK fetch.""",
+    privilege that protects this path, check the ORDS log for the JWK fetch, and pass
+    --ords-config DIR to check ORDS's settings.""",
 )
 ACCEPTED_DESPITE_ERRORS = _rule(
     "accepted-despite-errors",

@@ -276,7 +276,7 @@ def replace_profile(
             mismatches=mismatches,
             steps=tuple(run.events),
             warnings=tuple(warns),
-            restore_script=None if restored else _restore_script(previous, schema),
+            restore_script=None if restored else _restore_script(repo, previous, schema),
         )
     return ApplyResult(
         result=Result.APPLIED,
@@ -358,13 +358,20 @@ def _restore(
     return True, after, message
 
 
-def _restore_script(previous: JwtProfile | None, schema: str | None) -> str | None:
-    """PL/SQL a DBA can run by hand when the automatic restore failed."""
+def _restore_script(
+    repo: OrdsRepository, previous: JwtProfile | None, schema: str | None
+) -> str | None:
+    """PL/SQL a DBA can run by hand when the automatic restore failed, for the package this
+    database has (the script picks it at run time when even that cannot be read now)."""
+    try:
+        api = repo.jwt_api()
+    except Exception:  # the session may be gone: the script must still be usable
+        api = None
     if previous is None:
-        package = "ords_security" if schema is None else "ords_security_admin"
-        arg = "" if schema is None else f"(p_schema => {plsql.string_literal(schema.upper())})"
-        return f"begin {package}.delete_jwt_profile{arg}; commit; end;\n/\n"
-    return plsql.script(previous, schema=schema, header=["restore the previous JWT profile"])
+        return plsql.delete_block(schema=schema, api=api)
+    return plsql.script(
+        previous, schema=schema, header=["restore the previous JWT profile"], api=api
+    )
 
 
 def _audit(

@@ -5,7 +5,9 @@ Client install is needed; imported on first use). The rest of the tool sees the 
 ``OrdsRepository`` protocol, implemented here by ``OracleOrdsRepository`` and in
 ``inspector.ords.standin`` by ``InMemoryOrds``.
 
-Every statement uses bind variables; PL/SQL calls use named notation. Transactions are ours:
+Every statement uses bind variables; PL/SQL calls use named notation. JWT profiles live in
+``OAUTH`` / ``OAUTH_ADMIN`` (ORDS 23.3 to 25.2) or ``ORDS_SECURITY`` / ``ORDS_SECURITY_ADMIN``
+(24.3 on): the repository finds which once per connection. Transactions are ours:
 the ORDS documentation asks callers to ``COMMIT`` after ``ORDS_SECURITY.DELETE_JWT_PROFILE``
 and ``CREATE_JWT_PROFILE`` ("for this operation to take effect"), so the procedures do not
 commit themselves and a delete + create can be rolled back as one unit. ``inspector.ords.apply``
@@ -14,7 +16,8 @@ still verifies after a rollback and re-creates the old profile if an ORDS releas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 from typing import Any, Protocol
 
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
@@ -28,6 +31,64 @@ def _driver() -> Any:
     import oracledb
 
     return oracledb
+
+
+# (major, minor) of the ORDS releases that matter to JWT profiles (domain reference, section 3).
+JWT_PROFILES_SINCE = (23, 3)  # OAUTH.CREATE_JWT_PROFILE / OAUTH_ADMIN
+ORDS_SECURITY_SINCE = (24, 3)  # 24.2's documentation has OAUTH only; 24.3 deprecates it
+DBA_VIEWS_SINCE = (24, 4)  # DBA_ORDS_JWT_PROFILE, DBA_ORDS_SCHEMAS
+ROLE_CLAIM_SINCE = (25, 1)  # p_role_claim_name
+OAUTH_DESUPPORTED = (25, 3)  # OAUTH's JWT procedures are gone
+
+
+class JwtApi(StrEnum):
+    """The package family that creates JWT profiles (same parameters in both)."""
+
+    ORDS_SECURITY = "ords_security"
+    OAUTH = "oauth"
+
+    def package(self, schema: str | None = None) -> str:
+        """The package to call: the ``_ADMIN`` one for another schema."""
+        return self.value if schema is None else f"{self.value}_admin"
+
+    @property
+    def releases(self) -> str:
+        """The ORDS releases that have this package's JWT procedures."""
+        if self is JwtApi.ORDS_SECURITY:
+            return "ORDS 24.3 and later"
+        return "ORDS 23.3 to 25.2"
+
+
+def choose_jwt_api(packages: Iterable[str]) -> JwtApi | None:
+    """The family to use among the package names that have ``CREATE_JWT_PROFILE``:
+    ``ORDS_SECURITY`` when present (OAUTH is deprecated from 24.3), else ``OAUTH``."""
+    names = {name.upper() for name in packages}
+    for api in (JwtApi.ORDS_SECURITY, JwtApi.OAUTH):
+        if api.value.upper() in names:
+            return api
+    return None
+
+
+def parse_ords_version(text: str) -> tuple[int, int]:
+    """``"24.2"``, ``"25.1.0"`` or ``"26.x"`` as ``(major, minor)`` (``x`` counts as 1)."""
+    parts = text.strip().lower().split(".")
+    try:
+        major = int(parts[0])
+        minor = 1 if len(parts) < 2 or parts[1] == "x" else int(parts[1])
+    except ValueError:
+        raise ValueError(f"not an ORDS version: {text!r} (e.g. 24.2, 25.1)") from None
+    if not 0 <= minor <= 99 or not 0 <= major <= 99:
+        raise ValueError(f"not an ORDS version: {text!r} (e.g. 24.2, 25.1)")
+    return major, minor
+
+
+def jwt_api_for_version(version: tuple[int, int]) -> JwtApi | None:
+    """The family a release has (``None`` before 23.3: no JWT profiles at all)."""
+    if version >= ORDS_SECURITY_SINCE:
+        return JwtApi.ORDS_SECURITY
+    if version >= JWT_PROFILES_SINCE:
+        return JwtApi.OAUTH
+    return None
 
 
 class OrdsRepository(Protocol):
@@ -46,12 +107,20 @@ class OrdsRepository(Protocol):
         """The schema's JWT profile, or ``None`` when it has none."""
         ...
 
-    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
-        """``CREATE_JWT_PROFILE``; fails while a profile exists."""
+    def jwt_api(self) -> JwtApi | None:
+        """The JWT profile package family this database has (``None``: neither), found once
+        per connection."""
         ...
 
-    def delete_profile(self, schema: str | None = None) -> None:
-        """``DELETE_JWT_PROFILE``."""
+    def create_profile(
+        self, profile: JwtProfile, schema: str | None = None, *, api: JwtApi | None = None
+    ) -> None:
+        """``CREATE_JWT_PROFILE`` of ``api`` (default: ``jwt_api()``); fails while a profile
+        exists."""
+        ...
+
+    def delete_profile(self, schema: str | None = None, *, api: JwtApi | None = None) -> None:
+        """``DELETE_JWT_PROFILE`` of ``api`` (default: ``jwt_api()``)."""
         ...
 
     def roles(self) -> list[OrdsRole]:
@@ -126,8 +195,20 @@ _PROFILE_PARAMETERS = (
     "allowed_age",
     "role_claim_name",
 )
-_DELETE_SQL = "begin ords_security.delete_jwt_profile; end;"
-_DELETE_ADMIN_SQL = "begin ords_security_admin.delete_jwt_profile(p_schema => :schema_name); end;"
+# Which packages have CREATE_JWT_PROFILE, read from the dictionary rather than by trying:
+# a call has side effects and a compile-only probe block costs a round trip per package,
+# while ALL_PROCEDURES lists exactly what this session may execute (EXECUTE through PUBLIC
+# or ORDS_ADMINISTRATOR_ROLE), in one round trip. Naming the procedure also tells the OAUTH
+# package of releases before 23.3 (OAuth clients only) from the one that has JWT profiles.
+_JWT_API_SQL = (
+    "select distinct object_name from all_procedures"
+    " where object_name in (:ords_security, :oauth) and procedure_name = :procedure"
+)
+_JWT_API_BINDS = {
+    "ords_security": "ORDS_SECURITY",
+    "oauth": "OAUTH",
+    "procedure": "CREATE_JWT_PROFILE",
+}
 
 
 def profile_binds(profile: JwtProfile) -> dict[str, Any]:
@@ -140,17 +221,18 @@ def profile_binds(profile: JwtProfile) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-def create_statement(profile: JwtProfile, schema: str | None = None) -> tuple[str, dict[str, Any]]:
+def create_statement(
+    profile: JwtProfile, schema: str | None = None, api: JwtApi = JwtApi.ORDS_SECURITY
+) -> tuple[str, dict[str, Any]]:
     """The anonymous block and its binds for ``CREATE_JWT_PROFILE`` in named notation.
 
-    Only parameter names (our constants) are part of the text; values are bind variables.
+    Only parameter names and the package (our constants) are part of the text; values are
+    bind variables.
     """
     binds = profile_binds(profile)
     args = [f"p_{name} => :{name}" for name in binds]
-    if schema is None:
-        package = "ords_security"
-    else:
-        package = "ords_security_admin"
+    package = api.package(schema)
+    if schema is not None:
         args.insert(0, "p_schema => :schema_name")
         binds = {"schema_name": schema.upper(), **binds}
     return f"begin {package}.create_jwt_profile({', '.join(args)}); end;", binds
@@ -164,11 +246,15 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def delete_statement(schema: str | None = None) -> tuple[str, dict[str, Any]]:
+def delete_statement(
+    schema: str | None = None, api: JwtApi = JwtApi.ORDS_SECURITY
+) -> tuple[str, dict[str, Any]]:
     """The anonymous block and binds for ``DELETE_JWT_PROFILE``."""
+    package = api.package(schema)
     if schema is None:
-        return _DELETE_SQL, {}
-    return _DELETE_ADMIN_SQL, {"schema_name": schema.upper()}
+        return f"begin {package}.delete_jwt_profile; end;", {}
+    sql = f"begin {package}.delete_jwt_profile(p_schema => :schema_name); end;"
+    return sql, {"schema_name": schema.upper()}
 
 
 class OracleOrdsRepository:
@@ -176,6 +262,8 @@ class OracleOrdsRepository:
 
     def __init__(self, connection: Any) -> None:
         self._conn = connection
+        self._api: JwtApi | None = None
+        self._api_known = False
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> OracleOrdsRepository:
@@ -238,14 +326,30 @@ class OracleOrdsRepository:
             role_claim_name=_str_or_none(role_claim),
         )
 
-    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
-        """``ORDS_SECURITY(_ADMIN).CREATE_JWT_PROFILE`` with named-notation binds."""
-        sql, binds = create_statement(profile, schema)
+    def jwt_api(self) -> JwtApi | None:
+        """``ORDS_SECURITY`` or ``OAUTH``, read from ``ALL_PROCEDURES`` on first use."""
+        if not self._api_known:
+            rows = self._fetchall(_JWT_API_SQL, _JWT_API_BINDS)
+            self._api = choose_jwt_api(str(row[0]) for row in rows)
+            self._api_known = True
+        return self._api
+
+    def _api_for(self, api: JwtApi | None) -> JwtApi:
+        # Neither package visible: call ORDS_SECURITY anyway, so the database's own error
+        # (PLS-00201, explained by inspector.ords.errors) says what is missing.
+        return api or self.jwt_api() or JwtApi.ORDS_SECURITY
+
+    def create_profile(
+        self, profile: JwtProfile, schema: str | None = None, *, api: JwtApi | None = None
+    ) -> None:
+        """``ORDS_SECURITY(_ADMIN)`` or ``OAUTH(_ADMIN)`` ``.CREATE_JWT_PROFILE`` with
+        named-notation binds."""
+        sql, binds = create_statement(profile, schema, self._api_for(api))
         self._execute(sql, binds)
 
-    def delete_profile(self, schema: str | None = None) -> None:
-        """``ORDS_SECURITY(_ADMIN).DELETE_JWT_PROFILE``."""
-        self._execute(*delete_statement(schema))
+    def delete_profile(self, schema: str | None = None, *, api: JwtApi | None = None) -> None:
+        """``ORDS_SECURITY(_ADMIN)`` or ``OAUTH(_ADMIN)`` ``.DELETE_JWT_PROFILE``."""
+        self._execute(*delete_statement(schema, self._api_for(api)))
 
     def roles(self) -> list[OrdsRole]:
         """``USER_ORDS_ROLES``."""

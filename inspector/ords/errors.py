@@ -52,13 +52,27 @@ HINTS: dict[str, str] = {
     ),
     "ORA-00942": (
         "the ORDS views are not visible: ORDS not installed in this database, or --schema "
-        "used without access to the DBA_ORDS_ views"
+        "used on ORDS before 24.4 (no DBA_ORDS_ views) or without access to them"
     ),
 }
 
+# PLS-00201 names the identifier: the hint depends on which package was missing.
+_IDENTIFIER = re.compile(r"identifier '([A-Za-z0-9_$#.\"]+)' must be declared", re.I)
 _ORDS_SECURITY_MISSING = (
-    "ORDS_SECURITY is missing: ORDS is older than 23.3, or this schema is not REST-enabled "
+    "{package} is missing: it comes with ORDS 24.3 and later; 23.3 to 24.2 have "
+    "OAUTH.CREATE_JWT_PROFILE / OAUTH_ADMIN instead (used when the database shows them); "
+    "JWT profiles need ORDS 23.3 at least. Or this schema is not REST-enabled "
     "(ORDS.ENABLE_SCHEMA)"
+)
+_OAUTH_MISSING = (
+    "{package} has no JWT procedures here: they exist in ORDS 23.3 to 25.2 only (from 25.3 "
+    "use ORDS_SECURITY / ORDS_SECURITY_ADMIN, from 24.3 on). Or this schema is not "
+    "REST-enabled (ORDS.ENABLE_SCHEMA)"
+)
+_UNKNOWN_MISSING = (
+    "an identifier is not declared: ORDS is not installed here, the package does not exist "
+    "in this ORDS release (OAUTH JWT procedures 23.3 to 25.2, ORDS_SECURITY 24.3+), or "
+    "this schema is not REST-enabled"
 )
 _WRONG_ARGUMENTS = (
     "this ORDS does not accept p_role_claim_name (needs ORDS 25.1+): upgrade ORDS or use a "
@@ -76,6 +90,16 @@ class DbErrorInfo:
 
     def __str__(self) -> str:
         return f"{self.line} ({self.hint})" if self.hint else self.line
+
+
+def _missing_hint(pls: str) -> str:
+    match = _IDENTIFIER.search(pls)
+    package = match.group(1).replace('"', "").split(".")[0].upper() if match else ""
+    if package in ("ORDS_SECURITY", "ORDS_SECURITY_ADMIN"):
+        return _ORDS_SECURITY_MISSING.format(package=package)
+    if package in ("OAUTH", "OAUTH_ADMIN"):
+        return _OAUTH_MISSING.format(package=package)
+    return _UNKNOWN_MISSING
 
 
 def _full_message(exc: BaseException) -> tuple[str | None, str]:
@@ -104,7 +128,7 @@ def describe(exc: BaseException) -> DbErrorInfo:
     if pls is not None:
         line = pls
         if "PLS-00201" in pls:
-            hint = _ORDS_SECURITY_MISSING
+            hint = _missing_hint(pls)
         elif "PLS-00306" in pls:
             hint = _WRONG_ARGUMENTS
         code = pls.split(":", 1)[0]

@@ -16,6 +16,13 @@ survive both PL/SQL and the SQL*Plus client:
   script can always be written as UTF-8;
 - ``set define off`` stops SQL*Plus substitution of ``&name``.
 
+The package is ``ORDS_SECURITY`` (24.3+) or ``OAUTH`` (23.3 to 25.2) when the release is
+known (``api``); with ``api=None`` the block picks at run time: it looks the packages up in
+``ALL_PROCEDURES`` and calls the one found through ``EXECUTE IMMEDIATE``, whose text holds
+only our constants and whose values are bind variables (``USING`` locals assigned from the
+same literals), because a static call to a package the database lacks would stop the whole
+block from compiling.
+
 Comments only ever contain text we produced (fingerprints, dates, validated schema names).
 """
 
@@ -25,6 +32,7 @@ import re
 from collections.abc import Sequence
 
 from inspector.judge.ords_objects import JwtProfile
+from inspector.ords.database import JwtApi
 from parsers.printable import UNSAFE_CLASS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9_$#]{0,127}$")
@@ -135,33 +143,56 @@ def _arguments(profile: JwtProfile, style: str, schema: str | None) -> list[str]
     return args
 
 
-def create_call(profile: JwtProfile, *, schema: str | None = None, style: str = "doubled") -> str:
-    """``ords_security(_admin).create_jwt_profile(...)`` with literals, for display."""
-    package = "ords_security" if schema is None else "ords_security_admin"
+def create_call(
+    profile: JwtProfile,
+    *,
+    schema: str | None = None,
+    style: str = "doubled",
+    api: JwtApi = JwtApi.ORDS_SECURITY,
+) -> str:
+    """``ords_security(_admin)`` or ``oauth(_admin)`` ``.create_jwt_profile(...)`` with
+    literals, for display."""
+    package = api.package(schema)
     args = _arguments(profile, style, None if schema is None else check_identifier(schema))
     body = ",\n    ".join(args)
     return f"{package}.create_jwt_profile(\n    {body}\n  );"
 
 
-def apply_block(profile: JwtProfile, *, schema: str | None = None, style: str = "doubled") -> str:
+def _count_query(schema: str | None) -> str:
+    """The statement counting the target schema's profiles (0 or 1) into ``l_count``."""
+    if schema is None:
+        return "select count(*) into l_count from user_ords_jwt_profile;"
+    name = check_identifier(schema)
+    # Display text for a DBA: the schema name is a checked identifier, quoted as a literal.
+    return (
+        "select count(*) into l_count from dba_ords_jwt_profile p"  # noqa: S608
+        " join dba_ords_schemas s on s.id = p.schema_id"
+        f" where s.parsing_schema = {string_literal(name)};"
+    )
+
+
+def apply_block(
+    profile: JwtProfile,
+    *,
+    schema: str | None = None,
+    style: str = "doubled",
+    api: JwtApi | None = JwtApi.ORDS_SECURITY,
+) -> str:
     """One anonymous block: delete the profile if there is one, create, commit.
 
     A single block is atomic under ``whenever sqlerror ... rollback``: the procedures do not
-    commit, so a failed create leaves the old profile in place.
+    commit, so a failed create leaves the old profile in place. ``api`` ``None``: the
+    package is chosen when the block runs (see the module docstring).
     """
+    if api is None:
+        return _runtime_block(profile, schema=schema, style=style)
+    count = _count_query(schema)
     if schema is None:
-        count = "select count(*) into l_count from user_ords_jwt_profile;"
-        delete = "ords_security.delete_jwt_profile;"
+        delete = f"{api.package(None)}.delete_jwt_profile;"
     else:
         name = check_identifier(schema)
-        # Display text for a DBA: the schema name is a checked identifier, quoted as a literal.
-        count = (
-            "select count(*) into l_count from dba_ords_jwt_profile p"  # noqa: S608
-            " join dba_ords_schemas s on s.id = p.schema_id"
-            f" where s.parsing_schema = {string_literal(name)};"
-        )
-        delete = f"ords_security_admin.delete_jwt_profile(p_schema => {string_literal(name)});"
-    create = create_call(profile, schema=schema, style=style)
+        delete = f"{api.package(name)}.delete_jwt_profile(p_schema => {string_literal(name)});"
+    create = create_call(profile, schema=schema, style=style, api=api)
     return (
         "declare\n"
         "  l_count pls_integer;\n"
@@ -174,6 +205,105 @@ def apply_block(profile: JwtProfile, *, schema: str | None = None, style: str = 
         "  commit;\n"
         "end;\n"
         "/"
+    )
+
+
+def _runtime_block(profile: JwtProfile, *, schema: str | None, style: str) -> str:
+    """The apply block for an unknown release: finds the package, then calls it dynamically.
+
+    Values are assigned to locals from the same literals as the static form and passed with
+    ``USING``; the dynamic text is built from our constants only (package and parameter
+    names), so no value can change the statement. ``NULL`` values are left out as in the
+    static form (``USING`` cannot pass a bare ``NULL`` and ORDS before 25.1 has no
+    ``p_role_claim_name``).
+    """
+    suffix = "" if schema is None else "_ADMIN"
+    declarations = ["  l_count pls_integer;", "  l_package varchar2(30);"]
+    params: list[str] = []
+    using: list[str] = []
+    if schema is not None:
+        declarations.append(
+            f"  l_schema varchar2(128) := {string_literal(check_identifier(schema))};"
+        )
+        params.append("p_schema => :schema_name")
+        using.append("l_schema")
+    for param, attr in PROFILE_PARAMETERS:
+        value = getattr(profile, attr)
+        if value is None:
+            continue
+        if attr in ("allowed_skew", "allowed_age"):
+            declarations.append(f"  l_{attr} number := {number_literal(value)};")
+        else:
+            literal = string_literal(value, style=style)
+            declarations.append(f"  l_{attr} varchar2(32767) := {literal};")
+        params.append(f"{param} => :{attr}")
+        using.append(f"l_{attr}")
+    call = ", ".join(params)
+    delete_args = "" if schema is None else "(p_schema => :schema_name)"
+    delete_using = "" if schema is None else " using l_schema"
+    lines = [
+        "declare",
+        *declarations,
+        "begin",
+        f"  -- calls ords_security{suffix.lower()}.create_jwt_profile (ORDS 24.3+) or",
+        f"  -- oauth{suffix.lower()}.create_jwt_profile (ORDS 23.3 to 25.2), whichever exists",
+        "  select count(*) into l_count from all_procedures",
+        f"    where object_name = 'ORDS_SECURITY{suffix}'"
+        " and procedure_name = 'CREATE_JWT_PROFILE';",
+        "  if l_count > 0 then",
+        f"    l_package := 'ords_security{suffix.lower()}';",
+        "  else",
+        "    select count(*) into l_count from all_procedures",
+        f"      where object_name = 'OAUTH{suffix}' and procedure_name = 'CREATE_JWT_PROFILE';",
+        "    if l_count = 0 then",
+        "      raise_application_error(-20000, 'no ORDS_SECURITY or OAUTH JWT profile "
+        "package: JWT profiles need ORDS 23.3 or later');",
+        "    end if;",
+        f"    l_package := 'oauth{suffix.lower()}';",
+        "  end if;",
+        f"  {_count_query(schema)}",
+        "  if l_count > 0 then",
+        "    execute immediate",
+        f"      'begin ' || l_package || '.delete_jwt_profile{delete_args}; end;'{delete_using};",
+        "  end if;",
+        "  execute immediate",
+        f"    'begin ' || l_package || '.create_jwt_profile({call}); end;'",
+        f"    using {', '.join(using)};",
+        "  commit;",
+        "end;",
+        "/",
+    ]
+    return "\n".join(lines)
+
+
+def delete_block(*, schema: str | None = None, api: JwtApi | None = JwtApi.ORDS_SECURITY) -> str:
+    """``DELETE_JWT_PROFILE`` and commit as one block; ``api`` ``None``: whichever package
+    exists when it runs."""
+    target = "" if schema is None else f"(p_schema => {string_literal(check_identifier(schema))})"
+    if api is not None:
+        return f"begin {api.package(schema)}.delete_jwt_profile{target}; commit; end;\n/\n"
+    suffix = "" if schema is None else "_admin"
+    # Only our constants and a checked identifier: the text is fixed but for the schema.
+    call = "delete_jwt_profile" + ("" if schema is None else "(p_schema => :schema_name)")
+    using = "" if schema is None else f" using {string_literal(check_identifier(schema))}"
+    return "\n".join(
+        [
+            "declare",
+            "  l_count pls_integer;",
+            f"  l_package varchar2(30) := 'oauth{suffix}';",
+            "begin",
+            "  select count(*) into l_count from all_procedures",
+            f"    where object_name = 'ORDS_SECURITY{suffix.upper()}'"
+            " and procedure_name = 'DELETE_JWT_PROFILE';",
+            "  if l_count > 0 then",
+            f"    l_package := 'ords_security{suffix}';",
+            "  end if;",
+            f"  execute immediate 'begin ' || l_package || '.{call}; end;'{using};",
+            "  commit;",
+            "end;",
+            "/",
+            "",
+        ]
     )
 
 
@@ -196,11 +326,13 @@ def script(
     header: Sequence[str] = (),
     style: str = "doubled",
     previous: JwtProfile | None = None,
+    api: JwtApi | None = JwtApi.ORDS_SECURITY,
 ) -> str:
     """A complete SQLcl / SQL*Plus script: settings, the apply block, the verification query.
 
     ``header`` lines become ``--`` comments and must be our own text: any control character
     in them is refused. ``previous`` (when known) adds a commented-out restore block.
+    ``api`` names the package; ``None`` lets the script pick it when it runs.
     """
     for line in header:
         if _CONTROL.search(line):
@@ -211,12 +343,12 @@ def script(
         "set serveroutput on",
         "whenever sqlerror exit failure rollback",
         "",
-        apply_block(profile, schema=schema, style=style),
+        apply_block(profile, schema=schema, style=style, api=api),
         "",
         verification_query(schema),
     ]
     if previous is not None:
-        restore = apply_block(previous, schema=schema, style=style)
+        restore = apply_block(previous, schema=schema, style=style, api=api)
         out += [
             "",
             "-- To go back to the previous profile, run this block instead:",

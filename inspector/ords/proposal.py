@@ -9,9 +9,10 @@ PL/SQL. It never talks to the database itself: the caller passes what it read.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -21,7 +22,12 @@ from inspector.judge.expectations import ORDS_MAX_SKEW, Expectations
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
 from inspector.judge.verdicts import Severity, Verdict
 from inspector.ords import plsql
-from inspector.ords.database import OrdsRepository, create_statement, delete_statement
+from inspector.ords.database import (
+    JwtApi,
+    OrdsRepository,
+    create_statement,
+    delete_statement,
+)
 
 # Runs the analysis engine on the token under the given expectations.
 TokenCheck = Callable[[Expectations], tuple[TokenReport, Sequence[Verdict]]]
@@ -87,6 +93,12 @@ class ProposalOptions:
     trusted_issuers: tuple[str, ...] = ()
     # Issuers the user vouched for besides trusted ones (the expected issuer).
     anchored_issuers: tuple[str, ...] = ()
+    # The JWT profile package of the target database (``--ords-version`` or detected);
+    # None: unknown, the script picks it when it runs.
+    jwt_api: JwtApi | None = None
+    # The expected audience (--expect-aud, [expect], the current profile's): the element
+    # taken from a token whose 'aud' is an array.
+    audience: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +220,37 @@ def _audience_array_explanation() -> str:
         return "ORDS compares aud with p_audience as one string and rejects an array."
 
 
+def audience_from_array(aud: Sequence[Any], expected: str | None) -> str:
+    """The element of an ``aud`` array a profile names; ``ProposalError`` when none stands out.
+
+    The expected audience when the array holds it; else the one element that is not an
+    IdP's own userinfo endpoint (Auth0 adds it when 'openid' is requested).
+    """
+    values = [v for v in aud if isinstance(v, str) and v]
+    if expected is not None and expected in values:
+        return expected
+    apis = [v for v in values if not v.rstrip("/").endswith("/userinfo")]
+    if len(apis) == 1:
+        return apis[0]
+    wanted = f" (the expected {expected!r} is not among them)" if expected is not None else ""
+    raise ProposalError(
+        "audience-array",
+        f"the token's aud is an array ({len(aud)} values){wanted}: name the element the "
+        "profile should accept with --expect-aud",
+        _audience_array_explanation(),
+    )
+
+
+def _audience_array_risk(aud: Sequence[Any], chosen: str) -> Risk:
+    return Risk(
+        "audience-array",
+        f"the token's aud is an array ({len(aud)} values); the profile names {chosen!r}. "
+        "ORDS is reported to fail such tokens (one user report; no Oracle document says "
+        "so): if they still get 401, make the IdP issue one audience (Auth0: do not "
+        "request 'openid').",
+    )
+
+
 def _describe(client: str | None, fingerprint: str, when: datetime) -> str:
     # Only our own text: a client name from our table, a hex fingerprint and a date.
     who = re.sub(r"[^\w .()+-]", "", client or "")[:40].strip()
@@ -231,11 +274,7 @@ def profile_from_token(
     if not isinstance(iss, str) or not iss:
         raise ProposalError("no-issuer", "the token has no string 'iss' claim")
     if isinstance(aud, list):
-        raise ProposalError(
-            "audience-array",
-            f"the token's aud is an array ({len(aud)} values); ORDS needs a single string",
-            _audience_array_explanation(),
-        )
+        aud = audience_from_array(aud, options.audience)
     if not isinstance(aud, str) or not aud:
         raise ProposalError("no-audience", "the token has no string 'aud' claim")
     jwk_url = options.jwk_url or token.jwks_uri
@@ -405,6 +444,9 @@ def build_proposal(
                 confirmable=True,
             )
         )
+    aud = token.claims.get("aud")
+    if isinstance(aud, list):
+        risks.append(_audience_array_risk(aud, proposed.audience))
     if proposed.jwk_url.startswith("http://"):
         notes.append(HTTP_JWK_URL_NOTE)
         risks.append(Risk("http-jwk-url", HTTP_JWK_URL_NOTE))
@@ -456,6 +498,7 @@ def build_proposal(
         schema=opts.schema,
         header=header,
         previous=current if current_known else None,
+        api=opts.jwt_api,
     )
     return Proposal(
         proposed=proposed,
@@ -476,16 +519,20 @@ def build_proposal(
         reached_modules=_unique(m for p in reached for m in p.modules),
         reached_patterns=_unique(x for p in reached for x in p.patterns),
         notes=tuple(notes),
-        statements=_statements(proposed, opts.schema, current if current_known else None),
+        statements=_statements(
+            proposed, opts.schema, current if current_known else None, opts.jwt_api
+        ),
         anchored=anchored,
     )
 
 
 def _statements(
-    proposed: JwtProfile, schema: str | None, current: JwtProfile | None
+    proposed: JwtProfile, schema: str | None, current: JwtProfile | None, api: JwtApi | None
 ) -> tuple[str, ...]:
-    create = create_statement(proposed, schema)[0]
-    return (create,) if current is None else (delete_statement(schema)[0], create)
+    # Without a database nothing is sent; the repository falls back to ORDS_SECURITY too.
+    chosen = api or JwtApi.ORDS_SECURITY
+    create = create_statement(proposed, schema, chosen)[0]
+    return (create,) if current is None else (delete_statement(schema, chosen)[0], create)
 
 
 class _TokenAnalyzer(Protocol):
@@ -529,10 +576,16 @@ def propose(
     # The USER_ORDS_ views describe the connected schema only: for another schema (--schema)
     # its roles and privileges are unknown rather than those of the wrong schema.
     own = opts.schema is None or opts.schema.upper() == repo.current_schema().upper()
+    if opts.jwt_api is None:
+        opts = dataclasses.replace(opts, jwt_api=repo.jwt_api())
+    current = repo.get_profile(opts.schema)
+    if opts.audience is None and current is not None:
+        # An aud array keeps the audience ORDS already accepts.
+        opts = replace(opts, audience=current.audience)
     return build_proposal(
         token,
         options=opts,
-        current=repo.get_profile(opts.schema),
+        current=current,
         current_known=True,
         roles=repo.roles() if own else None,
         privileges=repo.privileges() if own else None,

@@ -12,6 +12,12 @@ Application code, not a test double: ``token-inspector demo`` applies profiles a
 - writes are transactional: nothing is visible to a new session until ``commit`` and
   ``rollback`` undoes them (``procedures_commit=True`` simulates a release whose procedures
   commit themselves, so restore logic is tested for that case too);
+- ``ords_version`` (or ``release`` in ``make_standin``: 23.3, 24.2, 24.4, 25.1, 25.2, 26.x)
+  decides what exists, as in the documentation of each release: ``OAUTH(_ADMIN)`` JWT
+  procedures 23.3 to 25.2, ``ORDS_SECURITY(_ADMIN)`` from 24.3, the ``DBA_ORDS_`` views
+  (``--schema`` reads) from 24.4, ``p_role_claim_name`` from 25.1, checked as a JSON pointer
+  at create time from 25.2 (25.1 stores what it is given). A missing package fails with
+  PLS-00201, a missing view with ORA-00942, an unknown parameter with PLS-00306;
 - failures are real ``oracledb.DatabaseError`` objects. ORDS raises application errors
   (ORA-20xxx) whose exact numbers and wording are not documented: the texts here are ours.
 
@@ -28,10 +34,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
-from inspector.ords.database import database_error
+from inspector.ords.database import (
+    DBA_VIEWS_SINCE,
+    JWT_PROFILES_SINCE,
+    OAUTH_DESUPPORTED,
+    ORDS_SECURITY_SINCE,
+    ROLE_CLAIM_SINCE,
+    JwtApi,
+    choose_jwt_api,
+    database_error,
+    parse_ords_version,
+)
 
 ORDS_APPLICATION_ERROR = 20001
 ORDS_MAX_ALLOWED_SKEW = 60
+# The releases the suite runs every ORDS path against (26.x: any release after 25.2).
+RELEASES = ("23.3", "24.2", "24.4", "25.1", "25.2", "26.x")
+# The role claim pointer is validated when the profile is created from this release on.
+POINTER_CHECKED_SINCE = (25, 2)
 
 
 def seeded_roles() -> list[OrdsRole]:
@@ -60,13 +80,19 @@ def application_error(text: str) -> Exception:
 
 
 def package_missing_error(package: str, procedure: str) -> Exception:
-    """What the database says when ``ORDS_SECURITY`` does not exist (ORDS before 23.3)."""
+    """What the database says when a package (``ORDS_SECURITY`` before 24.3, ``OAUTH``'s
+    JWT procedures outside 23.3 to 25.2) does not exist."""
     return database_error(
         "ORA-06550: line 1, column 7:\n"
         f"PLS-00201: identifier '{package}.{procedure}' must be declared\n"
         "ORA-06550: line 1, column 7:\nPL/SQL: Statement ignored",
         6550,
     )
+
+
+def view_missing_error() -> Exception:
+    """What the database says when a ``DBA_ORDS_`` view does not exist (ORDS before 24.4)."""
+    return database_error("ORA-00942: table or view does not exist", 942)
 
 
 def connection_lost_error() -> Exception:
@@ -82,8 +108,8 @@ class InMemoryOrds:
     rest_enabled: tuple[str, ...] = ("DEMO",)
     allow_http_jwk_url: bool = False
     procedures_commit: bool = False
-    # (major, minor) of the simulated ORDS: JWT profiles need 23.3, role claims 25.1.
-    ords_version: tuple[int, int] = (25, 1)
+    # (major, minor) of the simulated ORDS: what exists in it (see the module docstring).
+    ords_version: tuple[int, int] = (25, 2)
     # Whether the session holds ORDS_ADMINISTRATOR_ROLE (needed for ORDS_SECURITY_ADMIN).
     admin: bool = True
     _roles: list[OrdsRole] = field(default_factory=seeded_roles)
@@ -92,6 +118,8 @@ class InMemoryOrds:
     _pending: dict[str, JwtProfile] | None = None
     _closed: bool = False
     calls: list[str] = field(default_factory=list)
+    # The package procedures called, e.g. "OAUTH.CREATE_JWT_PROFILE" (also the refused ones).
+    procedures: list[str] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     # ------------------------------------------------------------------ seeding
@@ -137,10 +165,21 @@ class InMemoryOrds:
             self._pending = None
         self._save()
 
-    def _target(self, schema: str | None, procedure: str) -> str:
-        if self.ords_version < (23, 3):
-            package = "ORDS_SECURITY" if schema is None else "ORDS_SECURITY_ADMIN"
-            raise package_missing_error(package, procedure)
+    def packages(self) -> frozenset[str]:
+        """The JWT profile packages this release has (upper case, ``_ADMIN`` ones included)."""
+        version = self.ords_version
+        names: set[str] = set()
+        if JWT_PROFILES_SINCE <= version < OAUTH_DESUPPORTED:
+            names.add("OAUTH")
+        if version >= ORDS_SECURITY_SINCE:
+            names.add("ORDS_SECURITY")
+        return frozenset(names | {f"{name}_ADMIN" for name in names})
+
+    def _target(self, schema: str | None, procedure: str, api: JwtApi | None = None) -> str:
+        package = (api or choose_jwt_api(self.packages()) or JwtApi.ORDS_SECURITY).package(schema)
+        self.procedures.append(f"{package.upper()}.{procedure}")
+        if package.upper() not in self.packages():
+            raise package_missing_error(package.upper(), procedure)
         if schema is None:
             name = self.schema.upper()
         else:
@@ -173,13 +212,14 @@ class InMemoryOrds:
                 f"p_allowed_skew must not exceed {ORDS_MAX_ALLOWED_SKEW} seconds"
             )
         if profile.role_claim_name is not None:
-            if self.ords_version < (25, 1):
+            if self.ords_version < ROLE_CLAIM_SINCE:
                 raise database_error(
                     "ORA-06550: line 1, column 7:\nPLS-00306: wrong number or types of "
                     "arguments in call to 'CREATE_JWT_PROFILE'",
                     6550,
                 )
-            if not profile.role_claim_name.startswith("/"):
+            checked = self.ords_version >= POINTER_CHECKED_SINCE
+            if checked and not profile.role_claim_name.startswith("/"):
                 raise application_error(
                     "p_role_claim_name must be a JSON pointer starting with '/' (e.g. /roles)"
                 )
@@ -192,17 +232,31 @@ class InMemoryOrds:
             self._enter("current_schema")
             return self.schema.upper()
 
+    def jwt_api(self) -> JwtApi | None:
+        """The package family this release has (``ORDS_SECURITY`` when both exist).
+
+        Not a session call: the real repository reads it once and keeps it, so it is known
+        even after the session is lost (a restore script still names the right package)."""
+        return choose_jwt_api(self.packages())
+
     def get_profile(self, schema: str | None = None) -> JwtProfile | None:
-        """This session's view: committed state plus its own uncommitted writes."""
+        """This session's view: committed state plus its own uncommitted writes.
+
+        Another schema's profile is read from ``DBA_ORDS_JWT_PROFILE`` (ORDS 24.4+)."""
         with self._lock:
             self._enter("get_profile")
+            if schema is not None and self.ords_version < DBA_VIEWS_SINCE:
+                raise view_missing_error()
             return self._view().get((schema or self.schema).upper())
 
-    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
-        """``CREATE_JWT_PROFILE``: validated, refused while a profile exists."""
+    def create_profile(
+        self, profile: JwtProfile, schema: str | None = None, *, api: JwtApi | None = None
+    ) -> None:
+        """``CREATE_JWT_PROFILE`` of ``api`` (default: the one this release has): validated,
+        refused while a profile exists."""
         with self._lock:
             self._enter("create_profile")
-            name = self._target(schema, "CREATE_JWT_PROFILE")
+            name = self._target(schema, "CREATE_JWT_PROFILE", api)
             self._validate(profile)
             if name in self._view():
                 raise application_error(
@@ -221,11 +275,12 @@ class InMemoryOrds:
         """What the database keeps of ``profile`` (the tests' subclass may alter it)."""
         return profile
 
-    def delete_profile(self, schema: str | None = None) -> None:
-        """``DELETE_JWT_PROFILE``: removes the profile; nothing to do when there is none."""
+    def delete_profile(self, schema: str | None = None, *, api: JwtApi | None = None) -> None:
+        """``DELETE_JWT_PROFILE`` of ``api`` (default: the one this release has): removes
+        the profile; nothing to do when there is none."""
         with self._lock:
             self._enter("delete_profile")
-            name = self._target(schema, "DELETE_JWT_PROFILE")
+            name = self._target(schema, "DELETE_JWT_PROFILE", api)
             if name in self._view():
                 del self._writable()[name]
                 self._after_write()
@@ -280,9 +335,13 @@ def make_standin(
     profile: JwtProfile | None = None,
     roles: Iterable[str] | None = None,
     privileges: Iterable[OrdsPrivilege] | None = None,
+    release: str | None = None,
     **options: Any,
 ) -> InMemoryOrds:
-    """A stand-in with an optional existing profile and replacement roles/privileges."""
+    """A stand-in with an optional existing profile and replacement roles/privileges;
+    ``release`` (one of ``RELEASES``) sets ``ords_version``."""
+    if release is not None:
+        options["ords_version"] = parse_ords_version(release)
     repo = InMemoryOrds(**options)
     if roles is not None:
         repo._roles = [OrdsRole(name=r, id=10010 + i) for i, r in enumerate(roles)]

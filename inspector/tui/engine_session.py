@@ -309,11 +309,14 @@ class EngineSession:
         now = self._clock()
         current = None
         roles = privileges = None
+        options = self._anchored_options()
         repo = self._repository()
         if repo is not None:
             current = repo.get_profile(self._options.schema)
             roles = repo.roles()
             privileges = repo.privileges()
+            # The script shown names the package this database has (OAUTH before 24.3).
+            options = dataclasses.replace(options, jwt_api=repo.jwt_api())
         base = self._base
         known = (
             self._authorization.expectations()
@@ -328,7 +331,7 @@ class EngineSession:
 
         return build_proposal(
             attempt.token,
-            options=self._anchored_options(),
+            options=options,
             current=current,
             current_known=repo is not None,
             roles=roles,

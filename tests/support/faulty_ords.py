@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from inspector.judge.ords_objects import JwtProfile
+from inspector.ords.database import JwtApi
 from inspector.ords.standin import InMemoryOrds, connection_lost_error
 
 Change = Callable[[JwtProfile], JwtProfile]
@@ -102,7 +103,9 @@ class FaultyOrds(InMemoryOrds):
     def _stored(self, profile: JwtProfile) -> JwtProfile:
         return self.mangle(profile) if self.mangle else profile
 
-    def create_profile(self, profile: JwtProfile, schema: str | None = None) -> None:
+    def create_profile(
+        self, profile: JwtProfile, schema: str | None = None, *, api: JwtApi | None = None
+    ) -> None:
         """``CREATE_JWT_PROFILE``, storing a changed profile on the chosen call."""
         with self._lock:
             change = self._changes.get(self._counts["create_profile"] + 1)
@@ -110,7 +113,7 @@ class FaultyOrds(InMemoryOrds):
             if change is not None:
                 self.mangle = change
             try:
-                super().create_profile(profile, schema)
+                super().create_profile(profile, schema, api=api)
             finally:
                 self.mangle = saved
 
