@@ -204,6 +204,8 @@ async def test_d_runs_the_real_doctor_on_the_endpoint_and_the_log(
             print(text)
     assert [seen.path for seen in server.seen][:1] == [MCP_PATH]
     assert "✔ challenge-401" in text
-    assert "✘ challenge-no-resource-metadata" in text
+    # MCP 2025-11-25 (the default) allows the well-known URI alone; nothing is there.
+    assert "▲ challenge-no-resource-metadata" in text
+    assert "✘ prm-unreachable" in text
     # The doctor reads the log the screen follows, in the screen's format.
     assert "token-log-unusable" not in text and "token-none-in-log" not in text
