@@ -103,6 +103,19 @@ def test_audience_array_is_rejected_even_when_it_contains_the_audience() -> None
     assert "contains the expected audience" in verdict.fix
 
 
+def test_audience_array_is_a_warning_that_says_reported_to_fail() -> None:
+    # No Oracle document says ORDS rejects arrays: a likely cause, said as such.
+    [verdict] = checks.check_audience(AUTH0, Expectations())
+    assert verdict.code == "audience-array" and verdict.severity is Severity.WARN
+    assert "reported to fail" in verdict.message
+
+
+def test_audience_array_without_the_expected_audience_is_also_a_mismatch() -> None:
+    found = checks.check_audience(AUTH0, Expectations(audience="api://other"))
+    assert codes(found) == ["audience-array", "audience-mismatch"]
+    assert found[1].severity is Severity.ERROR
+
+
 def test_v1_app_id_uri_vs_guid(v1: dict[str, Any], idp: LocalIdP) -> None:
     [verdict] = checks.check_audience(v1, Expectations(audience=idp.api_app_id))
     assert verdict.code == "audience-mismatch"
@@ -220,6 +233,9 @@ def test_upn_missing_on_v2(v2: dict[str, Any], v1: dict[str, Any]) -> None:
     exp = Expectations(require_upn=True)
     [verdict] = checks.check_upn(v2, exp, "entra-v2")
     assert verdict.code == "upn-missing" and "v2.0" in verdict.message
+    # ORDS identifies the user by sub: upn is policy, a warning that says so.
+    assert verdict.severity is Severity.WARN
+    assert "not by ORDS" in verdict.message and "'sub'" in verdict.explanation
     assert checks.check_upn(v1, exp, "entra-v1") == []
     assert checks.check_upn(v2, Expectations(), "entra-v2") == []
 

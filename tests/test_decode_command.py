@@ -78,7 +78,8 @@ def test_human_output_explains_and_redacts(
     assert status == 1
     assert token not in out
     assert "signature verified" in out
-    assert "ERROR expired" in out and "ERROR upn-missing" in out
+    # upn is the admin's policy, never ORDS's: a warning.
+    assert "ERROR expired" in out and "WARN  upn-missing" in out
     assert "why: " in out and "fix: " in out
     assert "2001-09-09T01:46:40Z" in out  # iat shown as a time
     assert out.rstrip().endswith("outcome   FAIL")

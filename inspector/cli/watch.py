@@ -153,7 +153,9 @@ def build_session(args: argparse.Namespace, settings: Settings) -> Any:
         connect=connect,
         database_label=label,
         proposal_options=ProposalOptions(
-            jwk_url=settings.ords.jwk_url, trusted_issuers=settings.keys.trusted_issuers
+            jwk_url=settings.ords.jwk_url,
+            trusted_issuers=settings.keys.trusted_issuers,
+            audience=settings.expect.audience,
         ),
     )
     if settings.doctor.url:

@@ -249,10 +249,19 @@ def check_audience(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
     """``audience-array``, ``audience-mismatch`` or ``profile-audience``."""
     aud = claims.get("aud")
     if isinstance(aud, list):
+        if exp.audience is not None and exp.audience not in aud:
+            why = f" (and it lacks the expected {rules.quoted(exp.audience)})"
+            # Whatever ORDS does with arrays, this one cannot match the profile.
+            return [
+                rules.AUDIENCE_ARRAY.verdict(aud=aud, why=why),
+                rules.AUDIENCE_MISMATCH.verdict(
+                    aud=rules.quoted(aud), expected=rules.quoted(exp.audience), why=""
+                ),
+            ]
         hint = None
-        if exp.audience is not None and exp.audience in aud:
-            hint = "The array contains the expected audience, but ORDS still rejects it."
-        return [rules.AUDIENCE_ARRAY.verdict(aud=aud, hint=hint)]
+        if exp.audience is not None:
+            hint = "The array contains the expected audience; ORDS is reported to fail it still."
+        return [rules.AUDIENCE_ARRAY.verdict(aud=aud, why="", hint=hint)]
     if exp.audience is None:
         if isinstance(aud, str) and aud:
             return [rules.PROFILE_AUDIENCE.verdict(aud=rules.quoted(aud))]
