@@ -18,6 +18,7 @@ from inspector.cli.options import (
     add_config_option,
     add_expectation_options,
     add_key_options,
+    add_ords_config_options,
     add_output_options,
 )
 from inspector.cli.report import describe_claim, verdict_block
@@ -64,6 +65,7 @@ def register(subparsers: Any) -> None:
     )
     add_key_options(parser)
     add_expectation_options(parser)
+    add_ords_config_options(parser)
     add_config_option(parser)
     add_output_options(parser)
     parser.set_defaults(func=run)

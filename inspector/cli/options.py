@@ -115,3 +115,20 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print full bearer tokens (they are credentials: handle the output with care)",
     )
+
+
+def add_ords_config_options(parser: argparse.ArgumentParser) -> None:
+    """``--ords-config DIR`` and ``--ords-pool NAME``: read ORDS's own settings."""
+    group = parser.add_argument_group("ORDS settings")
+    group.add_argument(
+        "--ords-config",
+        type=Path,
+        metavar="DIR",
+        help="ORDS's configuration directory (its --config): judge tokens with the "
+        "settings of global/settings.xml and databases/POOL/pool.xml",
+    )
+    group.add_argument(
+        "--ords-pool",
+        metavar="NAME",
+        help="the pool under databases/ whose settings apply (default: default)",
+    )

@@ -24,6 +24,7 @@ from inspector.cli.options import (
     add_expectation_options,
     add_key_options,
     add_log_selection,
+    add_ords_config_options,
     add_output_options,
 )
 from inspector.cli.report import render_report
@@ -66,6 +67,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--since", metavar="TIME", help="skip lines before TIME (ISO or 10m/2h/1d)")
     add_key_options(parser)
     add_expectation_options(parser)
+    add_ords_config_options(parser)
     add_config_option(parser)
     add_output_options(parser)
     parser.set_defaults(func=run)

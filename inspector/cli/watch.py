@@ -19,6 +19,7 @@ from inspector.cli.options import (
     add_expectation_options,
     add_key_options,
     add_log_selection,
+    add_ords_config_options,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def register(subparsers: Any) -> None:
     add_key_options(parser)
     add_expectation_options(parser)
     add_database_options(parser)
+    add_ords_config_options(parser)
     add_config_option(parser)
     parser.add_argument(
         "--no-db", action="store_true", help="do not connect to the database (no apply)"

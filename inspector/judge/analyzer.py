@@ -161,7 +161,11 @@ class Analyzer:
         self._status_memo: dict[tuple[int, bool, tuple[str, ...] | None], tuple[Verdict, ...]] = {}
         self._skew = checks.effective_skew(expectations)
         age = expectations.allowed_age
+        if age is None:
+            age = checks.global_age(expectations)
         self._max_age = age if age is not None and age > 0 else None
+        # ORDS's global skew adds a verdict near the limits: no time windows then.
+        self._no_window = checks.global_skew_decides(expectations)
         # Settings under which check_times always has something to say: no fast path.
         self._slow_times = (
             expectations.allowed_skew is not None and expectations.allowed_skew > ORDS_MAX_SKEW
@@ -292,6 +296,8 @@ class Analyzer:
         """
         if facts.decoded.kind is not TokenKind.JWS:
             return -_INF, _INF
+        if self._no_window:
+            return _INF, -_INF
         start, end = _EXACT_FROM, _EXACT_TO
         expires, not_before, issued = facts.times
         skew = self._skew
@@ -477,6 +483,7 @@ class Analyzer:
         out.extend(checks.check_authorization_claims(claims, exp))
         out.extend(checks.check_upn(claims, exp, facts.idp))
         out.extend(checks.check_jwk_url(exp))
+        out.extend(checks.check_ords_settings(facts.key, exp))
         if (
             exp.jwk_url is None
             and facts.key.status == "verified"
@@ -576,14 +583,30 @@ class Analyzer:
                 result = check_signature(token, lookup, algorithms=VERIFIABLE_ALGORITHMS)
             else:
                 return KeyCheck(
-                    lookup.status, None, kid, lookup.jwks_uri, lookup.detail, lookup.source
+                    lookup.status,
+                    None,
+                    kid,
+                    lookup.jwks_uri,
+                    lookup.detail,
+                    lookup.source,
+                    lookup.jwks_size,
+                    lookup.jwks_seconds,
                 )
         except Exception as exc:  # key sources do I/O on hostile input: never stop a scan
             return KeyCheck("unavailable", None, kid, detail=_one_line(exc))
         status = {True: "verified", False: "signature-invalid", None: "skipped"}[result.verified]
         if result.limited:
             status = "keys-refused"
-        return KeyCheck(status, result.verified, kid, lookup.jwks_uri, result.detail, lookup.source)
+        return KeyCheck(
+            status,
+            result.verified,
+            kid,
+            lookup.jwks_uri,
+            result.detail,
+            lookup.source,
+            lookup.jwks_size,
+            lookup.jwks_seconds,
+        )
 
 
 _INF = math.inf

@@ -19,6 +19,7 @@ from inspector.judge.expectations import ORDS_ALGORITHMS, ORDS_MAX_SKEW, Expecta
 from inspector.judge.idp import ENTRA_V1_ISSUER, ENTRA_V2_ISSUER, idp_family, is_graph_audience
 from inspector.judge.verdicts import Severity, Verdict
 from parsers.authorization import Authorization
+from parsers.ords_config import url_admitted
 from parsers.redaction import MAX_SCHEME_CHARS
 from parsers.token import DecodedToken, TokenKind
 
@@ -48,6 +49,9 @@ class KeyCheck:
     jwks_uri: str | None = None  # a URL (what p_jwk_url names) or None, never a path
     detail: str = ""
     source: str | None = None  # where the keys were read: the URL or ``file:<path>``
+    # Bytes of the JWKS document fetched and seconds the fetch took (None: not fetched).
+    jwks_size: int | None = None
+    jwks_seconds: float | None = None
 
 
 def numeric_date(value: Any) -> float | None:
@@ -309,11 +313,32 @@ def check_audience(claims: Mapping[str, Any], exp: Expectations) -> Verdicts:
 
 
 def effective_skew(exp: Expectations) -> int:
-    """Seconds of tolerance ORDS applies: the profile's, else the global default; max 60."""
-    skew = exp.allowed_skew if exp.allowed_skew is not None else ORDS_DEFAULT_SKEW
-    if skew <= 0:
+    """Seconds of tolerance ORDS applies: the profile's, else the global setting (from
+    ``--ords-config``, else its default 0); max 60."""
+    skew = exp.allowed_skew if exp.allowed_skew is not None else _global_skew(exp)
+    if skew is None or skew <= 0:
         return 0
     return min(skew, ORDS_MAX_SKEW)
+
+
+def _global_skew(exp: Expectations) -> int | None:
+    """ORDS's ``security.jwt.allowed.skew`` when read and the profile sets no skew."""
+    if exp.allowed_skew is not None or exp.ords_config is None:
+        return None
+    return exp.ords_config.allowed_skew
+
+
+def global_age(exp: Expectations) -> int | None:
+    """ORDS's ``security.jwt.allowed.age`` when it applies (the profile sets no age)."""
+    if exp.allowed_age is not None or exp.ords_config is None:
+        return None
+    age = exp.ords_config.allowed_age
+    return age if age is not None and age > 0 else None
+
+
+def global_skew_decides(exp: Expectations) -> bool:
+    """True when a time verdict may depend on ORDS's global skew setting."""
+    return _global_skew(exp) is not None
 
 
 def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectations) -> Verdicts:
@@ -352,6 +377,38 @@ def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectation
             out.append(
                 rules.TOO_OLD.verdict(age=duration(now - issued), allowed=str(exp.allowed_age))
             )
+    out.extend(_global_time_checks(claims, now, exp, expires, not_before, skew))
+    return out
+
+
+def _global_time_checks(
+    claims: Mapping[str, Any],
+    now: float,
+    exp: Expectations,
+    expires: float | None,
+    not_before: float | None,
+    skew: int,
+) -> Verdicts:
+    """``ords-global-age`` and ``ords-global-skew``: ORDS's global time settings."""
+    out: Verdicts = []
+    config = exp.ords_config
+    if config is None:
+        return out
+    age = global_age(exp)
+    if age is not None:
+        issued = numeric_date(claims.get("iat"))
+        if issued is None:
+            out.append(rules.IAT_MISSING.verdict(allowed=str(age)))
+        elif now - issued > age + skew:
+            setting = config.where("security.jwt.allowed.age")
+            out.append(rules.ORDS_GLOBAL_AGE.verdict(age=duration(now - issued), setting=setting))
+    if _global_skew(exp) is not None:
+        # Only a miss that the largest skew a profile may set would forgive.
+        late = expires is not None and expires + skew <= now < expires + ORDS_MAX_SKEW
+        early = not_before is not None and not_before - ORDS_MAX_SKEW <= now < not_before - skew
+        if late or early:
+            setting = config.where("security.jwt.allowed.skew")
+            out.append(rules.ORDS_GLOBAL_SKEW.verdict(setting=setting))
     return out
 
 
@@ -426,8 +483,9 @@ def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> 
 
 
 def is_scope_based(exp: Expectations) -> bool:
-    """True when a JWT profile is known to exist and names no role claim."""
-    return exp.profile_state == "present" and exp.role_claim is None
+    """True when a JWT profile (the schema's, or the pool's in POOL mode) is known to
+    exist and names no role claim."""
+    return (exp.profile_state == "present" or exp.pool_mode) and exp.role_claim is None
 
 
 def _near_privileges(scope: str, names: Sequence[str]) -> list[tuple[str, str]]:
@@ -569,7 +627,23 @@ def _check_ords_roles(have: Sequence[str], ords_roles: Mapping[str, Sequence[str
 
 
 def check_profile(exp: Expectations, idp: str | None = None) -> Verdicts:
-    """``no-profile`` when a connected database says the schema has no JWT profile."""
+    """``no-profile`` when a connected database says the schema has no JWT profile;
+    ``ords-pool-profile`` instead in POOL mode, where the schema's profile is reportedly
+    ignored."""
+    if exp.ords_config is not None and exp.pool_mode:
+        config = exp.ords_config
+        schema = {
+            "absent": "; the schema has no profile, which does not matter in POOL mode "
+            "(reportedly)",
+            "present": "; the schema's own profile is reportedly ignored",
+        }.get(exp.profile_state, "")
+        return [
+            rules.ORDS_POOL_PROFILE.verdict(
+                pool=rules.quoted(config.pool),
+                setting=config.where("security.jwt.profile.mode"),
+                schema=schema,
+            )
+        ]
     if exp.profile_state != "absent":
         return []
     hint = None
@@ -601,6 +675,73 @@ def check_jwk_url(exp: Expectations) -> Verdicts:
     return []
 
 
+# --- ORDS's own settings -----------------------------------------------------------------------
+
+# Verdicts about ORDS's settings that name a suspect when ORDS refuses a good token.
+ORDS_SUSPECT_CODES = (
+    rules.ORDS_JWK_URL_NOT_ALLOWED.code,
+    rules.ORDS_JWKS_TOO_LARGE.code,
+    rules.ORDS_JWKS_SLOW.code,
+    rules.ORDS_GLOBAL_SKEW.code,
+)
+
+
+def check_ords_settings(key: KeyCheck, exp: Expectations) -> Verdicts:
+    """What ORDS's own settings (``--ords-config``) do to this token's validation:
+    ``ords-profiles-disabled``, ``ords-jwk-url-not-allowed``, ``ords-jwks-too-large``,
+    ``ords-jwks-slow``. Empty without the settings."""
+    config = exp.ords_config
+    if config is None:
+        return []
+    out: Verdicts = []
+    if config.profiles_enabled is False:
+        out.append(
+            rules.ORDS_PROFILES_DISABLED.verdict(
+                setting=config.where("security.jwt.profile.enabled")
+            )
+        )
+    # The URL ORDS fetches: the profile's (schema or pool), else where the keys were found.
+    jwk_url = exp.jwk_url or key.jwks_uri
+    allowed = config.allowed_urls
+    if jwk_url and allowed is not None and not url_admitted(allowed, jwk_url):
+        out.append(
+            rules.ORDS_JWK_URL_NOT_ALLOWED.verdict(
+                jwk_url=rules.quoted(jwk_url), setting=config.where("security.jwks.allowed.urls")
+            )
+        )
+    fetched_from = key.jwks_uri or "the JWK URL"
+    if key.jwks_size is not None and key.jwks_size > config.jwks_size:
+        setting = (
+            config.where("security.jwks.size")
+            if config.get("security.jwks.size")
+            else f"security.jwks.size (default {config.jwks_size} bytes)"
+        )
+        out.append(
+            rules.ORDS_JWKS_TOO_LARGE.verdict(
+                jwks_uri=fetched_from, size=str(key.jwks_size), setting=setting
+            )
+        )
+    if key.jwks_seconds is not None:
+        limits = [
+            (config.connect_timeout, "security.jwks.connection.timeout"),
+            (config.read_timeout, "security.jwks.read.timeout"),
+        ]
+        over = [(limit, name) for limit, name in limits if key.jwks_seconds > limit]
+        if over:
+            shown = ", ".join(
+                config.where(name) if config.get(name) else f"{name} (default {limit:g} s)"
+                for limit, name in over
+            )
+            out.append(
+                rules.ORDS_JWKS_SLOW.verdict(
+                    jwks_uri=fetched_from,
+                    elapsed=f"{key.jwks_seconds:.1f} s",
+                    setting=f"ORDS waits {shown}",
+                )
+            )
+    return out
+
+
 # --- The server's answer ------------------------------------------------------------------------
 
 
@@ -618,8 +759,18 @@ def check_status(
             notes.append("signature not checked")
         if exp.empty:
             notes.append("no expectations set: pass --expect-iss/--expect-aud or the profile")
+        suspects = [v.code for v in verdicts if v.code in ORDS_SUSPECT_CODES]
+        if suspects:
+            notes.append(f"suspects: {', '.join(dict.fromkeys(suspects))}")
+        hint = None
+        if exp.ords_config is not None and exp.ords_config.refresh_interval:
+            # The message is short; the fix sentence has room for the setting and file.
+            hint = (
+                "Right after a key rollover ORDS still uses its cached key set until "
+                f"{exp.ords_config.where('security.jwks.refresh.interval')} has passed."
+            )
         note = f" ({'; '.join(notes)})" if notes else ""
-        return [rules.REJECTED_BY_SERVER.verdict(status=f"{status}{note}")]
+        return [rules.REJECTED_BY_SERVER.verdict(status=f"{status}{note}", hint=hint)]
     if 200 <= status < 300 and errors:
         codes = ", ".join(dict.fromkeys(errors))
         return [rules.ACCEPTED_DESPITE_ERRORS.verdict(status=str(status), codes=codes)]

@@ -15,8 +15,10 @@ from inspector.judge.analyzer import Analyzer
 from inspector.judge.clients import ClientTable
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_settings import load_ords_config
 from inspector.keys.store import KeyStore
-from inspector.settings import ExpectSettings, KeySettings, Settings
+from inspector.settings import ExpectSettings, KeySettings, OrdsSettings, Settings
+from parsers.ords_config import OrdsConfig
 
 # The values whose origin a verdict quotes ("expected by the config").
 _TRACED = ("issuer", "audience", "roles", "scopes", "allowed_skew", "allowed_age")
@@ -101,13 +103,25 @@ def key_store_factory(keys: KeySettings) -> Callable[[Expectations], KeyStore]:
     return functools.partial(build_key_store, keys)
 
 
+def ords_config_from(ords: OrdsSettings) -> OrdsConfig | None:
+    """ORDS's own settings of the configured pool, when ``[ords] config_dir`` or
+    ``--ords-config`` names the directory (``ConfigError`` when it cannot be read)."""
+    if ords.config_dir is None:
+        return None
+    return load_ords_config(ords.config_dir, ords.pool)
+
+
 def build_analyzer(settings: Settings) -> Analyzer:
-    """The analysis engine as the settings describe it (no ORDS profile).
+    """The analysis engine as the settings describe it (no ORDS profile; ORDS's own
+    settings when ``settings.ords.config_dir`` names them).
 
     The one place commands get their expectations and keys from (``analyzer.keys`` is
     the ``KeyStore``): ``scan``, ``decode``, ``watch`` and ``profile`` call it.
     """
     expectations = build_expectations(settings.expect)
+    ords = ords_config_from(settings.ords)
+    if ords is not None:
+        expectations = expectations.with_ords_config(ords)
     return Analyzer(
         build_key_store(settings.keys, expectations),
         expectations,

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal
 
 from inspector.judge.ords_objects import JwtProfile
+from parsers.ords_config import OrdsConfig
 
 if TYPE_CHECKING:
     from inspector.judge.ords_objects import OrdsPrivilege, OrdsRole
@@ -89,8 +90,46 @@ class Expectations:
     # ORDS privilege -> modules and patterns it protects (see ``privilege_protects``);
     # None when not read. Like ``ords_roles``, compared but not hashed.
     ords_privileges: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # ORDS's own settings of the pool (``--ords-config``), None when not read. Like
+    # ``ords_roles``, compared but not hashed.
+    ords_config: OrdsConfig | None = field(default=None, hash=False)
     # Where the issuer/audience expectations came from: "config", "flags", "profile".
     origin: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def pool_mode(self) -> bool:
+        """True when ORDS's settings say ``security.jwt.profile.mode`` POOL."""
+        return self.ords_config is not None and self.ords_config.pool_mode
+
+    def with_ords_config(self, config: OrdsConfig) -> Expectations:
+        """These expectations under ORDS's settings ``config``.
+
+        In POOL mode ORDS validates against ``security.jwt.profile.*`` as a whole (its
+        unset values replace what the config or flags said, as a schema profile's NULLs
+        do); the skew and age then come from the global ``security.jwt.allowed.*``.
+        """
+        if not config.pool_mode:
+            return replace(self, ords_config=config)
+        origin = {k: v for k, v in self.origin.items() if k not in PROFILE_FIELDS}
+        shown = f"ORDS pool settings ({config.pool})"
+        values = {
+            "issuer": config.issuer,
+            "audience": config.audience,
+            "jwk_url": config.jwk_url,
+            "role_claim": config.role_claim_name,
+        }
+        origin.update({k: shown for k, v in values.items() if v is not None})
+        return replace(
+            self,
+            issuer=config.issuer,
+            audience=config.audience,
+            jwk_url=config.jwk_url,
+            role_claim=config.role_claim_name,
+            allowed_skew=None,
+            allowed_age=None,
+            ords_config=config,
+            origin=origin,
+        )
 
     @property
     def empty(self) -> bool:
@@ -109,6 +148,21 @@ class Expectations:
         A profile read from the database is the exception: ORDS enforces it as a whole, so
         its NULLs (no age limit, scope-based) replace what the config or flags said.
         """
+        if self.pool_mode and other.ords_config is None and other.profile_state != "unknown":
+            # POOL mode: the schema's profile is reportedly ignored; keep what the pool
+            # settings say and learn only whether the schema has one.
+            ignored = replace(
+                other,
+                issuer=None,
+                audience=None,
+                allowed_skew=None,
+                allowed_age=None,
+                role_claim=None,
+                jwk_url=None,
+                profile_state="unknown",
+                origin={k: v for k, v in other.origin.items() if k not in PROFILE_FIELDS},
+            )
+            return self.merged(ignored).with_state(other)
         origin = dict(self.origin)
         origin.update(other.origin)
         if other.profile_state == "present":
@@ -137,6 +191,7 @@ class Expectations:
             ords_privileges=(
                 other.ords_privileges if other.ords_privileges is not None else self.ords_privileges
             ),
+            ords_config=other.ords_config if other.ords_config is not None else self.ords_config,
             origin=origin,
         )
 

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -67,6 +67,9 @@ class JsonFetch:
     # True when the address policy refused the URL, a redirect target or an address the
     # name resolved to: nothing was sent there.
     refused: bool = False
+    # Bytes of the body received and seconds the whole fetch took (for a document).
+    size: int | None = None
+    elapsed: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -673,8 +676,11 @@ class HttpClient:
             outer.note_timeout()
             error = f"not fetched: the {outer.seconds:g} s deadline had passed"
             return JsonFetch(url, None, None, error, timed_out=True)
+        started = time.monotonic()
         with policy_in_force(self.policy), Deadline(self.timeout) as deadline:
             fetched = self._get_json(url, deadline)
+            if fetched.document is not None:
+                fetched = replace(fetched, elapsed=time.monotonic() - started)
             log.debug("GET %s: %s", shown_url(url), printable(fetched.describe(), limit=300))
             cut = fetched.status is None or 200 <= fetched.status < 300
             if deadline.expired and fetched.document is None and cut:
@@ -779,7 +785,7 @@ class HttpClient:
         if not isinstance(document, dict):
             kind = type(document).__name__
             return JsonFetch(url, status, None, f"JSON is a {kind}, not an object", final)
-        return JsonFetch(url, status, document, None, final)
+        return JsonFetch(url, status, document, None, final, size=len(body))
 
     def _too_big(self) -> str:
         return f"response larger than {self.max_bytes // 1024} KiB refused"

@@ -9,7 +9,7 @@ every failure a :class:`KeysUnavailable` value, never an exception. Caching and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,9 @@ class KeySet:
     source: str
     keys: tuple[JsonWebKey, ...]
     skipped: tuple[str, ...] = ()
+    # Bytes of the fetched document and seconds its fetch took (None for a file).
+    size: int | None = None
+    elapsed: float | None = None
 
     def with_kid(self, kid: str) -> list[JsonWebKey]:
         """Keys whose ``kid`` is ``kid`` (normally one)."""
@@ -162,7 +165,7 @@ def fetch_jwks(url: str, http: HttpClient | None = None) -> KeySet | KeysUnavail
         return KeysUnavailable(f"{fetch.error} ({one_line(url)})", refused=fetch.refused)
     parsed = parse_jwks(fetch.document, url)
     if isinstance(parsed, KeySet):
-        return parsed
+        return replace(parsed, size=fetch.size, elapsed=fetch.elapsed)
     return KeysUnavailable(f"{parsed} ({one_line(url)})")
 
 

@@ -78,6 +78,9 @@ class KeyLookup:
     discovery: Discovery | None = field(default=None, compare=False)
     # Where the keys were read: their URL, or ``file:<path>`` for an offline JWKS.
     source: str | None = None
+    # Bytes of the fetched JWKS and seconds its fetch took (None for a file).
+    jwks_size: int | None = None
+    jwks_seconds: float | None = None
 
     @property
     def found(self) -> bool:
@@ -776,6 +779,8 @@ def _attributed(entry: _Entry, found: KeyLookup) -> KeyLookup:
     ``jwks_uri`` when there is one, else unknown.
     """
     if entry.kind != "file":
-        return replace(found, source=found.jwks_uri)
+        keys = entry.keys
+        size, seconds = (keys.size, keys.elapsed) if keys is not None else (None, None)
+        return replace(found, source=found.jwks_uri, jwks_size=size, jwks_seconds=seconds)
     published = found.discovery.jwks_uri if found.discovery is not None else None
     return replace(found, jwks_uri=published, source=f"file:{entry.target}")
