@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
 from inspector.ords.connection import ConnectionSettings
-from inspector.ords.standin import InMemoryOrds, make_standin
+from inspector.ords.database import JwtApi
+from inspector.ords.errors import describe
+from inspector.ords.standin import RELEASES, InMemoryOrds, make_standin
 from tests.support.faulty_ords import FaultyOrds
 from tests.support.memory_db import open_memory_dsn, open_repository
 
@@ -194,3 +197,103 @@ def test_memory_dsn_without_a_file_starts_empty() -> None:
     repo = open_repository(ConnectionSettings(dsn="memory:"))
     assert repo.get_profile() is None
     assert repo.current_schema() == "DEMO"
+
+
+# -- releases: which JWT API, views and parameters exist ------------------------------------
+
+# release -> (packages with CREATE_JWT_PROFILE, the one used, DBA_ORDS_ views, role claim)
+RELEASE_FACTS = {
+    "23.3": ({"OAUTH"}, JwtApi.OAUTH, False, False),
+    "24.2": ({"OAUTH"}, JwtApi.OAUTH, False, False),
+    "24.4": ({"OAUTH", "ORDS_SECURITY"}, JwtApi.ORDS_SECURITY, True, False),
+    "25.1": ({"OAUTH", "ORDS_SECURITY"}, JwtApi.ORDS_SECURITY, True, True),
+    "25.2": ({"OAUTH", "ORDS_SECURITY"}, JwtApi.ORDS_SECURITY, True, True),
+    "26.x": ({"ORDS_SECURITY"}, JwtApi.ORDS_SECURITY, True, True),
+}
+SCOPE_BASED = JwtProfile(PROFILE.issuer, PROFILE.audience, PROFILE.jwk_url)
+
+
+def test_every_release_is_covered() -> None:
+    assert tuple(RELEASE_FACTS) == RELEASES
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_release_decides_which_packages_exist(release: str) -> None:
+    packages, api, _views, _roles = RELEASE_FACTS[release]
+    ords = make_standin(release=release, rest_enabled=("DEMO", "HR"))
+    assert ords.packages() == {*packages, *(f"{p}_ADMIN" for p in packages)}
+    assert ords.jwt_api() is api
+    ords.create_profile(SCOPE_BASED)
+    ords.delete_profile()
+    ords.create_profile(SCOPE_BASED, schema="hr")
+    package = api.value.upper()
+    assert ords.procedures == [
+        f"{package}.CREATE_JWT_PROFILE",
+        f"{package}.DELETE_JWT_PROFILE",
+        f"{package}_ADMIN.CREATE_JWT_PROFILE",
+    ]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+@pytest.mark.parametrize("api", list(JwtApi))
+@pytest.mark.parametrize("schema", [None, "HR"])
+def test_a_package_the_release_lacks_is_pls_00201(
+    release: str, api: JwtApi, schema: str | None
+) -> None:
+    packages = RELEASE_FACTS[release][0]
+    ords = make_standin(release=release, rest_enabled=("DEMO", "HR"))
+    if api.value.upper() in packages:
+        ords.create_profile(SCOPE_BASED, schema, api=api)
+        return
+    with pytest.raises(oracledb.DatabaseError) as exc:
+        ords.create_profile(SCOPE_BASED, schema, api=api)
+    package = api.package(schema).upper()
+    assert _code(exc) == "ORA-06550"
+    info = describe(exc.value)
+    assert info.line == f"PLS-00201: identifier '{package}.CREATE_JWT_PROFILE' must be declared"
+    # The hint names the releases of that very package, never "older than 23.3".
+    assert info.hint is not None and "older than 23.3" not in info.hint
+    assert ("24.3" if api is JwtApi.ORDS_SECURITY else "25.2") in info.hint
+    assert ords.committed_profile(schema) is None
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_dba_views_exist_from_24_4(release: str) -> None:
+    ords = make_standin(release=release, rest_enabled=("DEMO", "HR"))
+    if RELEASE_FACTS[release][2]:
+        assert ords.get_profile("HR") is None
+        return
+    with pytest.raises(oracledb.DatabaseError) as exc:
+        ords.get_profile("HR")
+    assert _code(exc) == "ORA-00942"
+    hint = describe(exc.value).hint
+    assert hint is not None and "24.4" in hint
+    assert ords.get_profile() is None  # the USER_ view is there
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_role_claim_from_25_1_pointer_checked_from_25_2(release: str) -> None:
+    ords = make_standin(release=release)
+    without_slash = dataclasses.replace(PROFILE, role_claim_name="roles")
+    if not RELEASE_FACTS[release][3]:
+        with pytest.raises(oracledb.DatabaseError) as exc:
+            ords.create_profile(PROFILE)
+        assert "PLS-00306" in str(exc.value)
+        hint = describe(exc.value).hint
+        assert hint is not None and "25.1" in hint
+    elif release == "25.1":
+        ords.create_profile(without_slash)  # stored as given; fails later, per request
+        assert ords.get_profile() == without_slash
+    else:
+        with pytest.raises(oracledb.DatabaseError) as exc:
+            ords.create_profile(without_slash)
+        assert "JSON pointer" in str(exc.value)
+        ords.create_profile(PROFILE)
+        assert ords.get_profile() == PROFILE
+
+
+def test_release_knob_reads_versions() -> None:
+    assert make_standin(release="26.x").ords_version == (26, 1)
+    assert make_standin(release="24.2").ords_version == (24, 2)
+    with pytest.raises(ValueError):
+        make_standin(release="latest")

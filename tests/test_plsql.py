@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from inspector.judge.ords_objects import JwtProfile
-from inspector.ords.plsql import apply_block, check_identifier, script, string_literal
+from inspector.ords.database import JwtApi
+from inspector.ords.plsql import apply_block, check_identifier, delete_block, script, string_literal
 from parsers.printable import is_printable
 
 Q_CLOSE = {"[": "]", "{": "}", "<": ">", "(": ")"}
@@ -252,3 +253,80 @@ def test_previous_profile_is_offered_as_a_commented_restore_block() -> None:
     assert all(line.startswith("-- ") for line in tail.splitlines())
     restored = "\n".join(line[3:] for line in tail.splitlines())
     assert _argument(restored, "p_issuer") == previous.issuer
+
+
+# -- the package: named for a known release, picked at run time otherwise -------------------
+
+RUNTIME_HOSTILE = JwtProfile(
+    issuer="https://evil/'); execute immediate 'drop user x'; --",
+    audience="api://x]'\n/\n&pwd",
+    jwk_url="https://k/keys?a=1&b=2\u202e",
+    description="multi\n\nline '; end;\n/\n",
+    allowed_skew=30,
+    allowed_age=600,
+    role_claim_name="/roles' using x; --",
+)
+RUNTIME_BENIGN = JwtProfile("a", "b", "c", "d", 1, 2, "e")
+
+
+@pytest.mark.parametrize("style", ["doubled", "q"])
+@pytest.mark.parametrize("schema", [None, "hr"])
+def test_runtime_block_passes_hostile_values_as_binds(style: str, schema: str | None) -> None:
+    block = apply_block(RUNTIME_HOSTILE, schema=schema, style=style, api=None)
+    for attr in ("issuer", "audience", "jwk_url", "description", "role_claim_name"):
+        assert script_value(block, attr) == getattr(RUNTIME_HOSTILE, attr)
+    assert "\n  l_allowed_skew number := 30;" in block
+    assert "\n  l_allowed_age number := 600;" in block
+    # Everything after the declarations is our text: the same whatever the values.
+    head, body = block.split("\nbegin\n", 1)
+    benign = apply_block(RUNTIME_BENIGN, schema=schema, style=style, api=None)
+    assert body == benign.split("\nbegin\n", 1)[1]
+    # Each placeholder of the dynamic call has its declared local in USING, in order.
+    create = re.search(r"\.create_jwt_profile\((.*?)\); end;'\n    using (.*?);\n", body)
+    assert create is not None
+    placeholders = re.findall(r"=> :(\w+)", create.group(1))
+    using = create.group(2).split(", ")
+    assert using == ["l_schema" if p == "schema_name" else f"l_{p}" for p in placeholders]
+    declared = re.findall(r"^  (l_\w+) ", head, re.M)
+    assert set(using) <= set(declared)
+    assert len(placeholders) == len(set(placeholders))
+    # PL/SQL shape and SQL*Plus safety: balanced ifs, no line that ends the block early.
+    assert block.startswith("declare\n") and block.endswith("\nend;\n/")
+    assert len(re.findall(r"^\s*if .* then$", body, re.M)) == body.count("end if;")
+    assert all(line.strip() not in ("", "/", ".") for line in block.splitlines()[:-1])
+    package = "ords_security" if schema is None else "ords_security_admin"
+    old = "oauth" if schema is None else "oauth_admin"
+    assert f"l_package := '{package}';" in body and f"l_package := '{old}';" in body
+    assert f"object_name = '{package.upper()}' and procedure_name = 'CREATE_JWT_PROFILE'" in body
+
+
+def test_runtime_script_is_printable_and_sets_define_off() -> None:
+    text = script(RUNTIME_HOSTILE, header=["generated"], api=None, previous=RUNTIME_BENIGN)
+    assert is_printable(text.replace("\n", ""))
+    assert text.index("set define off") < text.index("create_jwt_profile")
+    assert "-- To go back to the previous profile" in text
+
+
+@pytest.mark.parametrize("schema", [None, "hr"])
+def test_a_known_release_names_its_package(schema: str | None) -> None:
+    text = script(RUNTIME_BENIGN, schema=schema, api=JwtApi.OAUTH)
+    package = "oauth" if schema is None else "oauth_admin"
+    assert f"{package}.create_jwt_profile(" in text
+    assert f"    {package}.delete_jwt_profile" in text
+    assert "ords_security" not in text and "all_procedures" not in text
+
+
+def test_delete_block_for_a_known_and_an_unknown_release() -> None:
+    assert delete_block(api=JwtApi.OAUTH) == "begin oauth.delete_jwt_profile; commit; end;\n/\n"
+    admin = delete_block(schema="hr", api=JwtApi.ORDS_SECURITY)
+    assert admin == (
+        "begin ords_security_admin.delete_jwt_profile(p_schema => 'HR'); commit; end;\n/\n"
+    )
+    runtime = delete_block(schema="hr", api=None)
+    assert "l_package varchar2(30) := 'oauth_admin';" in runtime
+    assert "l_package := 'ords_security_admin';" in runtime
+    assert (
+        "execute immediate 'begin ' || l_package || "
+        "'.delete_jwt_profile(p_schema => :schema_name); end;' using 'HR';"
+    ) in runtime
+    assert runtime.endswith("\nend;\n/\n")

@@ -1,0 +1,90 @@
+"""A python-oracledb connection look-alike that answers the real repository's SQL from the stand-in.
+
+``OracleOrdsRepository(SqlStandin(InMemoryOrds(ords_version=...)))`` runs the product's own
+statements (the ALL_PROCEDURES detection, ``begin <package>.create_jwt_profile(...)`` with
+binds, the profile views) against a simulated ORDS release: a package the release lacks
+fails with PLS-00201, a missing DBA_ORDS_ view with ORA-00942, the role_claim_name column
+before 25.1 with ORA-00904, all as real ``oracledb`` exceptions. What the tool sends is
+recorded in ``executed``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from inspector.judge.ords_objects import JwtProfile
+from inspector.ords.database import ROLE_CLAIM_SINCE, JwtApi, database_error
+from inspector.ords.standin import InMemoryOrds
+
+_CALL = re.compile(r"^begin (\w+)\.(create|delete)_jwt_profile\b")
+_FIELDS = ("issuer", "audience", "jwk_url", "description", "allowed_skew", "allowed_age")
+
+
+class _Cursor:
+    def __init__(self, conn: SqlStandin) -> None:
+        self.conn = conn
+        self.rows: list[tuple[Any, ...]] = []
+
+    def __enter__(self) -> _Cursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def execute(self, sql: str, binds: dict[str, Any]) -> None:
+        self.conn.executed.append((sql, dict(binds)))
+        self.rows = self.conn.answer(sql, binds)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+class SqlStandin:
+    """Just enough of ``oracledb.Connection`` for ``OracleOrdsRepository``."""
+
+    def __init__(self, ords: InMemoryOrds) -> None:
+        self.ords = ords
+        self.executed: list[tuple[str, dict[str, Any]]] = []
+
+    def cursor(self) -> _Cursor:
+        return _Cursor(self)
+
+    def commit(self) -> None:
+        self.ords.commit()
+
+    def rollback(self) -> None:
+        self.ords.rollback()
+
+    def close(self) -> None:
+        self.ords.close()
+
+    def answer(self, sql: str, binds: dict[str, Any]) -> list[tuple[Any, ...]]:
+        text = sql.strip().lower()
+        call = _CALL.match(text)
+        if call:
+            package, action = call.groups()
+            api = JwtApi.OAUTH if package.startswith("oauth") else JwtApi.ORDS_SECURITY
+            schema = binds.get("schema_name") if package.endswith("_admin") else None
+            if action == "delete":
+                self.ords.delete_profile(schema, api=api)
+            else:
+                values = {name: binds.get(name) for name in _FIELDS}
+                profile = JwtProfile(**values, role_claim_name=binds.get("role_claim_name"))
+                self.ords.create_profile(profile, schema, api=api)
+            return []
+        if "from all_procedures" in text:
+            # Only names the statement asked for, by bind: the text names none.
+            wanted = {binds[k] for k in binds if k != "procedure"}
+            return [(name,) for name in sorted(self.ords.packages()) if name in wanted]
+        if text == "select user from dual":
+            return [(self.ords.current_schema(),)]
+        if "jwt_profile" in text:
+            if "role_claim_name" in text and self.ords.ords_version < ROLE_CLAIM_SINCE:
+                raise database_error('ORA-00904: "ROLE_CLAIM_NAME": invalid identifier', 904)
+            schema = binds.get("schema_name") if "dba_ords_jwt_profile" in text else None
+            profile = self.ords.get_profile(schema)
+            if profile is None:
+                return []
+            return [(*(getattr(profile, name) for name in _FIELDS), profile.role_claim_name)]
+        raise AssertionError(f"statement the stand-in does not know: {sql}")
