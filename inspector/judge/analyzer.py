@@ -479,6 +479,7 @@ class Analyzer:
         # The missing profile first: it is why ORDS said 401, whatever else is wrong.
         out: list[Verdict] = checks.check_profile(exp, facts.idp)
         out.extend(checks.check_issuer(claims, exp, facts.idp))
+        out.extend(checks.check_idp(claims, facts.idp))
         out.extend(checks.check_audience(claims, exp))
         out.extend(checks.check_authorization_claims(claims, exp))
         out.extend(checks.check_upn(claims, exp, facts.idp))

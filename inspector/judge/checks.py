@@ -144,13 +144,28 @@ def check_header(decoded: DecodedToken, idp: str | None = None) -> Verdicts:
     if alg is None or (isinstance(alg, str) and alg.lower() == "none"):
         out.append(rules.ALG_NONE.verdict(alg=alg if alg is not None else "missing"))
     elif alg not in ORDS_ALGORITHMS:
-        out.append(rules.ALG_UNSUPPORTED.verdict(alg=alg))
+        hint = None
+        if (idp or idp_family(decoded.claims)) == "auth0":
+            # Auth0 admins look for it on the application, where it does not apply.
+            hint = (
+                "Auth0: the signing algorithm is the API's setting (APIs > your API > "
+                "Settings > Signing Algorithm: RS256), not the application's."
+            )
+        out.append(rules.ALG_UNSUPPORTED.verdict(alg=alg, hint=hint))
     elif decoded.kid is None:
         out.append(rules.KID_MISSING.verdict())
     if is_graph_token(decoded, idp):
         nonce = ", nonce header" if "nonce" in decoded.header else ""
         out.append(rules.GRAPH_TOKEN.verdict(aud=decoded.claims.get("aud"), nonce=nonce))
     return out
+
+
+def check_idp(claims: Mapping[str, Any], idp: str | None) -> Verdicts:
+    """``okta-org-token``: an Okta token from the org authorization server (no /oauth2/)."""
+    iss = claims.get("iss")
+    if idp == "okta" and isinstance(iss, str) and "/oauth2/" not in iss:
+        return [rules.OKTA_ORG_TOKEN.verdict(iss=rules.quoted(iss))]
+    return []
 
 
 def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:

@@ -197,9 +197,10 @@ ALG_UNSUPPORTED = _rule(
     """ORDS verifies JWT signatures with RSA PKCS#1 v1.5 (RS256/RS384/RS512) keys from the
     profile's JWK URL. HMAC tokens (HS256) use a shared secret ORDS does not have; ES256,
     PS256 and EdDSA are other key types or padding schemes ORDS does not verify.""",
-    """Change the signing algorithm of the IdP application / authorization server to RS256
-    (Auth0: Advanced settings > OAuth > JSON Web Token signature algorithm; Keycloak: the
-    client's access token signature algorithm; Okta custom servers sign with RS256).""",
+    """Change the signing algorithm of the IdP's API / authorization server to RS256
+    (Auth0: the API's setting, APIs > Settings > Signing Algorithm, not the application's;
+    Keycloak: the client's access token signature algorithm; Okta custom servers sign
+    with RS256).""",
 )
 KID_MISSING = _rule(
     "kid-missing",
@@ -306,6 +307,20 @@ GRAPH_TOKEN = _rule(
     of the protected resource metadata and in the scope= parameter of the
     WWW-Authenticate challenge. Since 2026 Entra refuses an api://{app-id} scope when the
     client's 'resource' is the MCP URL (AADSTS9010010).""",
+)
+
+OKTA_ORG_TOKEN = _rule(
+    "okta-org-token",
+    E,
+    "Token from Okta's org authorization server",
+    "token is from Okta's org authorization server (iss {iss}, no /oauth2/): for Okta's own "
+    "APIs only",
+    """Okta's org authorization server (issuer https://{org}.okta.com, without
+    /oauth2/...) issues access tokens for Okta's own APIs. They are not meant to be
+    validated by anyone else, and their audience is Okta, not your API.""",
+    """Create (or use) a custom authorization server for the MCP API (Security > API >
+    Authorization Servers; 'default' works) and make the client use its issuer
+    https://{org}.okta.com/oauth2/{id}; the profile's p_issuer and p_jwk_url follow it.""",
 )
 
 # --- Times -----------------------------------------------------------------------------------
