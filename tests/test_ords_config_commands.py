@@ -16,9 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli.main import main
+from inspector.cli.configure import settings_from_args
+from inspector.cli.main import build_parser, main
+from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP
-from tests.support.command_run import write_bearer_log
+from tests.support.command_run import first_attempt, write_bearer_log
+from tests.support.https_keys import HttpsKeys, https_keys
 
 HEADER = (
     '<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n'
@@ -181,3 +184,86 @@ def test_profile_show_in_pool_mode_never_says_no_profile(
     judged = json.loads(out)["token"]
     assert "no-profile" not in [v["code"] for v in judged["errors"]], err
     assert judged["passes"] is True
+
+
+# --- no schema profile is offered in POOL mode ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def key_host(idp: LocalIdP, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HttpsKeys]:
+    with https_keys(idp.keys, tmp_path_factory.mktemp("key-host")) as served:
+        yield served
+
+
+def pool_dir(root: Path, idp: LocalIdP) -> Path:
+    return ords_dir(
+        root,
+        {},
+        {
+            "security.jwt.profile.mode": "POOL",
+            "security.jwt.profile.issuer": "https://old-issuer.example/",
+            "security.jwt.profile.audience": idp.api_app_id,
+        },
+    )
+
+
+def test_profile_apply_refuses_in_pool_mode_and_says_what_to_set(
+    idp: LocalIdP, key_host: HttpsKeys, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_host.trust(monkeypatch)
+    state = env / "ords.json"
+    state.write_text(json.dumps({"schema": "HR", "profiles": {}}))
+    before = state.read_text()
+    ords = pool_dir(env / "ords", idp)
+    token = idp.mint(idp.entra_v2_claims())
+    argv = ["profile", "apply", "--dsn", f"memory:{state}", "--token", "-", "--yes"]
+    argv += ["--jwk-url", key_host.url, "--allow-private-idp", "--ords-config", str(ords)]
+    status, out, err = run(argv, monkeypatch, token)
+    assert status != 0, out
+    assert "POOL mode ORDS reportedly ignores the schema's profile" in err
+    assert f'security.jwt.profile.issuer "{idp.issuer_v2}"' in err
+    assert "config --db-pool default set KEY VALUE" in err
+    assert state.read_text() == before  # nothing applied
+    assert token not in out + err
+    # The same apply without the ORDS settings goes through.
+    argv = argv[: argv.index("--ords-config")]
+    status, _, err = run(argv, monkeypatch, token)
+    assert status == 0, err
+    assert state.read_text() != before
+
+
+def test_live_screen_refuses_to_apply_in_pool_mode(
+    idp: LocalIdP, key_host: HttpsKeys, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_host.trust(monkeypatch)
+    state = env / "ords.json"
+    state.write_text(json.dumps({"schema": "HR", "profiles": {}}))
+    before = state.read_text()
+    ords = pool_dir(env / "ords", idp)
+    log = write_bearer_log(env, idp.mint(idp.entra_v2_claims()))
+    args = build_parser().parse_args(
+        ["watch", "--dsn", f"memory:{state}", "--from-start", "--nginx-conf",
+         str(log.nginx_conf), "--jwk-url", key_host.url, "--allow-private-idp",
+         "--ords-config", str(ords), str(log.log)]
+    )  # fmt: skip
+    session = build_session(args, settings_from_args(args))
+    attempt = first_attempt(session)
+    plan = session.plan(attempt)
+    assert "reportedly ignores the schema's profile" in (plan.refusal or "")
+    outcome = session.apply(plan, lambda *_: None)
+    assert not outcome.ok and "POOL mode" in outcome.summary
+    assert state.read_text() == before
+
+
+def test_profile_sql_warns_that_ords_would_ignore_the_script(
+    idp: LocalIdP, key_host: HttpsKeys, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_host.trust(monkeypatch)
+    ords = pool_dir(env / "ords", idp)
+    argv = ["profile", "sql", "--token", "-", "--jwk-url", key_host.url, "--allow-private-idp"]
+    status, out, err = run(
+        [*argv, "--ords-config", str(ords)], monkeypatch, idp.mint(idp.entra_v2_claims())
+    )
+    assert status == 0, err
+    assert "CREATE_JWT_PROFILE" in out.upper()
+    assert "warning: ORDS pool 'default' uses its pool-level JWT profile" in err

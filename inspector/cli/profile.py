@@ -24,7 +24,7 @@ from inspector.cli.options import (
     add_ords_config_options,
     add_output_options,
 )
-from inspector.cli.profile_apply import apply_profile
+from inspector.cli.profile_apply import apply_profile, pool_refusal
 from inspector.cli.profile_show import show_profile
 from inspector.cli.profile_steps import (
     EXIT_OK,
@@ -236,6 +236,10 @@ def _sql(args: argparse.Namespace) -> int:
             except Exception as exc:
                 raise CommandError(one_line(exc)) from exc
     _check_role_claim(args, proposal.proposed.role_claim_name)
+    refusal = pool_refusal(config, proposal)
+    if refusal is not None:
+        # The script is what was asked for; say that ORDS would ignore it.
+        emit(f"warning: {refusal.removeprefix('not applied: ')}", err=True)
     for risk in proposal.risks:
         emit(f"warning: {risk.message}", err=True)
     if args.output:

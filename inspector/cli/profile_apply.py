@@ -19,6 +19,8 @@ from inspector.cli.profile_steps import (
     make_proposal,
     repository,
 )
+from inspector.judge.engine import ords_config_from
+from inspector.judge.ords_settings import pool_mode_refusal
 from inspector.ords.apply import ApplyResult, Progress, Result, apply_proposal
 from inspector.ords.audit import AuditLog
 from inspector.ords.errors import one_line
@@ -29,6 +31,7 @@ from inspector.ords.proposal import (
     unanchored_warning,
 )
 from inspector.schema_version import SCHEMA_VERSION
+from inspector.settings import Settings
 from parsers.printable import printable
 
 
@@ -58,6 +61,22 @@ def unanchored_refusal(proposal: Proposal) -> str:
     )
 
 
+def pool_refusal(config: Settings, proposal: Proposal) -> str | None:
+    """Why no schema profile is offered: ORDS's settings say POOL mode (else None)."""
+    ords = ords_config_from(config.ords)
+    if ords is None or not ords.pool_mode:
+        return None
+    wanted = proposal.proposed
+    return pool_mode_refusal(
+        ords,
+        config.ords.config_dir,
+        issuer=wanted.issuer,
+        audience=wanted.audience,
+        jwk_url=wanted.jwk_url,
+        role_claim=wanted.role_claim_name,
+    )
+
+
 def print_progress(event: Progress) -> None:
     if event.status == "start":
         return
@@ -79,6 +98,9 @@ def apply_profile(args: argparse.Namespace) -> int:
             raise
         except Exception as exc:
             raise CommandError(one_line(exc)) from exc
+        refusal = pool_refusal(config, proposal)
+        if refusal is not None:
+            raise CommandError(refusal)
         if args.json and args.dry_run:
             doc = {"schema_version": SCHEMA_VERSION, **proposal_json(proposal)}
             emit(json.dumps(doc, indent=2, ensure_ascii=True))

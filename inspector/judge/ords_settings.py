@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from shlex import quote as shell_quote
 
+from inspector.judge import rules
 from inspector.settings import ConfigError
 from parsers.ords_config import (
     DEFAULT_POOL,
@@ -70,3 +72,45 @@ def _read(path: Path) -> dict[str, str] | None:
         return parse_properties(data, str(path))
     except OrdsConfigError as exc:
         raise ConfigError(str(exc)) from None
+
+
+def pool_mode_refusal(
+    config: OrdsConfig,
+    config_dir: Path | None = None,
+    *,
+    issuer: str | None = None,
+    audience: str | None = None,
+    jwk_url: str | None = None,
+    role_claim: str | None = None,
+) -> str:
+    """Why a schema profile is not offered in POOL mode, and which settings to change.
+
+    The proposed values (from a token: attacker-controlled) are quoted printable.
+    """
+    pool = config.pool
+    where = config.where("security.jwt.profile.mode")
+    wanted = [
+        (key, value)
+        for key, value in (
+            ("security.jwt.profile.issuer", issuer),
+            ("security.jwt.profile.audience", audience),
+            ("security.jwt.profile.jwk.url", jwk_url),
+            ("security.jwt.profile.role.claim.name", role_claim),
+        )
+        if value
+    ]
+    directory = shell_quote(str(config_dir)) if config_dir is not None else "DIR"
+    if wanted:
+        values = "; ".join(f"{key} {rules.quoted(value)}" for key, value in wanted)
+        change = f"set {values}"
+    else:
+        change = (
+            "set security.jwt.profile.issuer, .audience, .jwk.url (and .role.claim.name for "
+            "a role-based profile)"
+        )
+    return (
+        f"not applied: ORDS pool {pool!r} uses its pool-level JWT profile ({where}), and in "
+        "POOL mode ORDS reportedly ignores the schema's profile, so creating one would change "
+        f"nothing. Change the ORDS settings instead: {change} (ords --config {directory} "
+        f"config --db-pool {pool} set KEY VALUE), then restart ORDS."
+    )

@@ -26,6 +26,7 @@ from inspector.judge.analyzer import Analyzer, keys_pending
 from inspector.judge.attempt import Attempt
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_settings import pool_mode_refusal
 from inspector.ords.apply import Progress as ApplyProgress
 from inspector.ords.apply import apply_proposal
 from inspector.ords.audit import AuditLog
@@ -366,8 +367,8 @@ class EngineSession:
             verified = attempt.token.verified if attempt.token else None
             return ApplyPlan(None, None, (), (), (), "", verified, refusal=text)
         marks = {True: "✔", False: "✘", None: "·"}
-        refusal = None
-        if not self.has_database:
+        refusal = self._pool_refusal(proposal)
+        if refusal is None and not self.has_database:
             refusal = "no database connected: press s or c for the PL/SQL script instead"
         return ApplyPlan(
             current=proposal.current,
@@ -388,8 +389,26 @@ class EngineSession:
             anchored=proposal.anchored,
         )
 
+    def _pool_refusal(self, proposal: Proposal) -> str | None:
+        """In POOL mode ORDS reportedly ignores the schema's profile: none is offered."""
+        ords = self._base.expectations.ords_config
+        if ords is None or not ords.pool_mode:
+            return None
+        wanted = proposal.proposed
+        return pool_mode_refusal(
+            ords,
+            issuer=wanted.issuer,
+            audience=wanted.audience,
+            jwk_url=wanted.jwk_url,
+            role_claim=wanted.role_claim_name,
+        )
+
     def apply(self, plan: ApplyPlan, progress: Progress) -> ApplyOutcome:
         """Apply with the configurator (restore on failure), then re-read the profile."""
+        if isinstance(plan.handle, Proposal):
+            refused = self._pool_refusal(plan.handle)
+            if refused is not None:
+                return ApplyOutcome(False, refused)
         repo = self._repository()
         if repo is None:
             return ApplyOutcome(False, "no database connected")
