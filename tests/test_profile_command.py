@@ -549,3 +549,117 @@ def test_show_token_with_unreadable_privileges_loses_only_those_checks(
     assert "ORDS roles and privileges: (could not be read)" in out
     # Without the privileges the scope cannot be judged: the rest still is, and passes.
     assert "PASSES under this profile" in out
+
+
+# -- ORDS releases: the package, the views and the role claim each release has -------------
+
+RELEASES = ("23.3", "24.2", "24.4", "25.1", "25.2", "26.x")
+PACKAGE = {"23.3": "oauth", "24.2": "oauth"}  # ORDS_SECURITY from 24.3
+ROLE_CLAIM = ("25.1", "25.2", "26.x")
+
+
+def _kind(release: str) -> list[str]:
+    # p_role_claim_name exists from 25.1: before, a scope-based profile.
+    return [] if release in ROLE_CLAIM else ["--scope-based"]
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_apply_then_show_on_every_release(
+    release: str,
+    idp: LocalIdP,
+    tmp_path: Path,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    dsn = f"memory:release={release}:{tmp_path / 'ords.json'}"
+    argv = ["profile", "apply", "--dsn", dsn, "--token", "-", "--allow-http-jwk-url"]
+    status, out, err = _run([*argv, "--yes", *_kind(release)], monkeypatch, token)
+    assert status == 0, err
+    assert "applied: the profile now reads back as:" in out
+    # The PL/SQL shown is for the package this database has.
+    package = PACKAGE.get(release, "ords_security")
+    assert f"{package}.create_jwt_profile(" in out
+    assert "all_procedures" not in out
+    status, out, err = _run(["profile", "show", "--dsn", dsn, "--json"], monkeypatch)
+    assert status == 0, err
+    shown = json.loads(out)["profile"]
+    assert shown["issuer"] == idp.issuer_v2
+    assert shown["role_claim_name"] == ("/roles" if release in ROLE_CLAIM else None)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_show_for_another_schema_needs_the_dba_views_of_24_4(
+    release: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["profile", "show", "--dsn", f"memory:release={release}:", "--schema", "DEMO"]
+    status, _out, err = _run(argv, monkeypatch)
+    if release in ("23.3", "24.2"):
+        assert status == 2
+        assert "ORA-00942" in err and "24.4" in err
+    else:
+        assert status == 0, err
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_sql_for_a_given_release_names_its_package(
+    release: str, idp: LocalIdP, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = "api://x'); drop table t; --\n/\n&pw"
+    token = idp.mint(idp.entra_v2_claims(aud=hostile))
+    argv = ["profile", "sql", "--token", "-", "--allow-http-jwk-url", "--ords-version", release]
+    status, out, err = _run([*argv, *_kind(release)], monkeypatch, token)
+    assert status == 0, err
+    package = PACKAGE.get(release, "ords_security")
+    other = "ords_security" if package == "oauth" else "oauth"
+    assert f"  {package}.create_jwt_profile(" in out
+    assert f"{other}." not in out and "all_procedures" not in out
+    assert script_value(out, "audience") == hostile
+
+
+def test_sql_without_release_or_database_picks_the_package_when_it_runs(
+    idp: LocalIdP, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile = "api://x'); drop table t; --\n/\n&pw"
+    token = idp.mint(idp.entra_v2_claims(aud=hostile))
+    argv = ["profile", "sql", "--token", "-", "--allow-http-jwk-url"]
+    status, out, err = _run(argv, monkeypatch, token)
+    assert status == 0, err
+    assert "from all_procedures" in out
+    assert "l_package := 'ords_security';" in out and "l_package := 'oauth';" in out
+    assert "execute immediate\n    'begin ' || l_package || '.create_jwt_profile(" in out
+    assert hostile.split("\n")[0] not in out.split("\nbegin\n", 1)[1]
+    assert script_value(out, "audience") == hostile
+
+
+@pytest.mark.parametrize("release", ["23.3", "24.2", "26.x"])
+def test_sql_with_a_database_uses_the_package_it_has(
+    release: str, idp: LocalIdP, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    argv = ["profile", "sql", "--dsn", f"memory:release={release}:", "--token", "-"]
+    argv.append("--allow-http-jwk-url")
+    status, out, err = _run([*argv, *_kind(release)], monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 0, err
+    assert f"  {PACKAGE.get(release, 'ords_security')}.create_jwt_profile(" in out
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--ords-version", "24.4"], "p_role_claim_name needs ORDS 25.1"),
+        (["--ords-version", "23.2", "--scope-based"], "JWT profiles need ORDS 23.3"),
+        (["--ords-version", "24.2", "--scope-based", "--schema", "HR"], "24.4"),
+        (["--ords-version", "latest"], "not an ORDS version"),
+    ],
+)
+def test_sql_refuses_what_the_release_cannot_run(
+    extra: list[str],
+    fragment: str,
+    idp: LocalIdP,
+    env: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    argv = ["profile", "sql", "--token", "-", "--allow-http-jwk-url", *extra]
+    status, out, err = _run(argv, monkeypatch, idp.mint(idp.entra_v2_claims()))
+    assert status == 2
+    assert fragment in err and out == ""

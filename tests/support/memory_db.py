@@ -2,7 +2,8 @@
 
 The product knows no such DSN (the demo builds its stand-in itself). In tests,
 ``memory:`` names a fresh seeded stand-in and ``memory:FILE`` one whose committed
-profiles are kept in a JSON file, so that successive commands (``apply`` then ``show``)
+profiles are kept in a JSON file (``memory:release=24.2:FILE``: of that ORDS release),
+so that successive commands (``apply`` then ``show``)
 see each other's work; no user or password is needed for it. ``install`` routes the
 commands' ``settings_from`` and ``open_repository`` here (``tests/conftest.py`` does it
 for every test); ``python -m tests.support.memory_main`` does it for a child process.
@@ -20,11 +21,12 @@ from typing import Any
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords import connect, connection
 from inspector.ords.connection import ConnectionSettings
-from inspector.ords.database import OrdsRepository
+from inspector.ords.database import OrdsRepository, parse_ords_version
 from inspector.ords.standin import InMemoryOrds, application_error
 from inspector.settings import DatabaseSettings
 
 MEMORY_DSN_PREFIX = "memory:"
+RELEASE_PREFIX = "release="
 # Where the commands bound the two functions at import (watch imports them when it runs,
 # from the modules themselves).
 _SITES = ("inspector.cli.profile_steps", "inspector.cli.doctor")
@@ -63,8 +65,12 @@ def _profiles_from(data: Any) -> dict[str, JwtProfile]:
 
 
 def open_memory_dsn(dsn: str, **options: Any) -> InMemoryOrds:
-    """``memory:`` gives a fresh seeded stand-in; ``memory:PATH`` one kept in that file."""
+    """``memory:`` gives a fresh seeded stand-in; ``memory:PATH`` one kept in that file;
+    ``memory:release=24.2:`` (or ``memory:release=24.2:PATH``) one of that ORDS release."""
     path_text = dsn[len(MEMORY_DSN_PREFIX) :]
+    if path_text.startswith(RELEASE_PREFIX):
+        release, _, path_text = path_text[len(RELEASE_PREFIX) :].partition(":")
+        options["ords_version"] = parse_ords_version(release)
     if not path_text:
         return InMemoryOrds(**options)
     path = Path(path_text)
