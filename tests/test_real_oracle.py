@@ -1,7 +1,9 @@
 """Against a real Oracle Database with ORDS (see docs/oracle-free.md for Oracle Database Free).
 
 Runs when ORACLE_TEST_DSN, ORACLE_TEST_USER and ORACLE_TEST_PASSWORD are set (the user is a
-REST-enabled schema; ORDS 23.3+, 25.1+ for role claims). It replaces the schema's JWT profile
+REST-enabled schema; ORDS 23.3+: OAUTH.CREATE_JWT_PROFILE up to 24.2, ORDS_SECURITY from 24.3,
+found by the repository; 25.1+ for role claims). ORACLE_TEST_ORDS_VERSION (e.g. 24.2), when
+set, is checked against what the repository detects. It replaces the schema's JWT profile
 and always puts the original back, but use a test schema anyway.
 """
 
@@ -19,7 +21,12 @@ from inspector.judge.ords_objects import JwtProfile
 from inspector.keys.store import KeyStore
 from inspector.ords.apply import Result, apply_proposal, replace_profile
 from inspector.ords.connection import ConnectionSettings
-from inspector.ords.database import OracleOrdsRepository, OrdsRepository
+from inspector.ords.database import (
+    OracleOrdsRepository,
+    OrdsRepository,
+    jwt_api_for_version,
+    parse_ords_version,
+)
 from inspector.ords.proposal import ProposalOptions, check_with, propose
 
 REQUIRED = ("ORACLE_TEST_DSN", "ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD")
@@ -62,6 +69,16 @@ def repo() -> Iterator[OrdsRepository]:
                 replace_profile(conn, original)
         assert conn.get_profile() == original
         conn.close()
+
+
+def test_detects_the_jwt_api_the_database_has(repo: OrdsRepository) -> None:
+    api = repo.jwt_api()
+    assert api is not None, "neither ORDS_SECURITY nor OAUTH has CREATE_JWT_PROFILE (ORDS 23.3+)"
+    # Detected once per connection: asking again sends nothing and answers the same.
+    assert repo.jwt_api() is api
+    version = os.environ.get("ORACLE_TEST_ORDS_VERSION")
+    if version:
+        assert api is jwt_api_for_version(parse_ords_version(version))
 
 
 def test_reads_schema_roles_privileges(repo: OrdsRepository) -> None:
@@ -112,6 +129,11 @@ def test_apply_from_a_minted_token(repo: OrdsRepository) -> None:
             options=ProposalOptions(jwk_url="https://login.example.test/keys", scope_based=True),
             check=check_with(analyzer, token),
         )
+    api = repo.jwt_api()
+    assert api is not None
+    # The script shown is for the package this database has.
+    assert f"{api.value}.create_jwt_profile(" in proposal.plsql
+    assert all(f"begin {api.value}." in sql for sql in proposal.statements)
     result = apply_proposal(repo, proposal)
     assert result.result is Result.APPLIED, result.failure
     assert repo.get_profile() == proposal.proposed

@@ -87,4 +87,18 @@ class SqlStandin:
             if profile is None:
                 return []
             return [(*(getattr(profile, name) for name in _FIELDS), profile.role_claim_name)]
-        raise AssertionError(f"statement the stand-in does not know: {sql}")
+        return self._authorization(text)
+
+    def _authorization(self, text: str) -> list[tuple[Any, ...]]:
+        if "from user_ords_roles" in text:
+            return [(role.id, role.name) for role in self.ords.roles()]
+        privileges = self.ords.privileges()
+        if "from user_ords_privileges" in text:
+            return [(p.id, p.name, p.label, p.description) for p in privileges]
+        if "from user_ords_privilege_roles" in text:
+            return [(p.name, role) for p in privileges for role in p.roles]
+        if "from user_ords_privilege_modules" in text:
+            return [(p.name, module) for p in privileges for module in p.modules]
+        if "from user_ords_privilege_mappings" in text:
+            return [(p.name, pattern) for p in privileges for pattern in p.patterns]
+        raise AssertionError(f"statement the stand-in does not know: {text}")
