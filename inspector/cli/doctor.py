@@ -20,7 +20,7 @@ from inspector.doctor.model import DoctorOptions, Status, StepReport
 from inspector.doctor.report import HTTP_BANNER, finding_lines, render_json, step_header
 from inspector.doctor.runner import run_doctor
 from inspector.doctor.settings import doctor_values
-from inspector.judge.engine import anchored_issuers, key_store_factory
+from inspector.judge.engine import anchored_issuers, key_store_factory, ords_config_from
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.connect import open_repository
 from inspector.ords.connection import settings_from
@@ -118,6 +118,7 @@ def run(args: argparse.Namespace) -> int:
         # URLs the servers hand out are contacted under the key-discovery address policy.
         anchored_issuers=anchored_issuers(settings),
         allow_private=settings.keys.allow_private_issuers,
+        ords_config=ords_config_from(settings.ords),
         **doctor_values(settings.doctor),
     )
     if args.json:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity
 from inspector.settings import MCP_REVISIONS
+from parsers.ords_config import OrdsConfig
 
 if TYPE_CHECKING:
     from inspector.judge.expectations import Expectations
@@ -190,3 +191,5 @@ class DoctorOptions:
     authorization_loader: Callable[[], SchemaAuthorization] | None = None
     anchored_issuers: tuple[str, ...] = ()
     allow_private: bool = False
+    # ORDS's own settings (--ords-config): in POOL mode the pool's profile is compared.
+    ords_config: OrdsConfig | None = None

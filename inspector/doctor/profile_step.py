@@ -15,6 +15,7 @@ from inspector.doctor.urls import is_https
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.schema import SchemaAuthorization, schema_expectations, unreadable_note
+from parsers.ords_config import OrdsConfig
 from parsers.redaction import redact_text
 
 
@@ -48,7 +49,12 @@ def _schema(
 def check_profile(
     options: DoctorOptions, server: AuthorizationServer | None
 ) -> Generator[Finding, None, JwtProfile | None]:
-    """Compare the profile with the metadata, then (``--log``) the newest tokens with both."""
+    """Compare the profile with the metadata, then (``--log``) the newest tokens with both.
+
+    In POOL mode (``--ords-config``) the pool's profile takes the schema's place.
+    """
+    if options.ords_config is not None and options.ords_config.pool_mode:
+        return (yield from _check_pool(options, options.ords_config, server))
     profile, error = _load(options)
     if error is not None:
         yield Finding(
@@ -94,6 +100,49 @@ def check_profile(
                 "USER_ORDS_PRIVILEGES and their _ROLES/_MODULES/_MAPPINGS views)",
             )
         yield from check_tokens(options, profile, server, schema)
+    return profile
+
+
+def _check_pool(
+    options: DoctorOptions, config: OrdsConfig, server: AuthorizationServer | None
+) -> Generator[Finding, None, JwtProfile | None]:
+    """POOL mode: the schema's profile is reportedly ignored, so it is neither read nor
+    missed (never ``no-profile``); the pool's ``security.jwt.profile.*`` is compared."""
+    issuer, audience, jwk_url = config.issuer, config.audience, config.jwk_url
+    where = config.where("security.jwt.profile.mode")
+    missing = [
+        name
+        for name, value in (
+            ("security.jwt.profile.issuer", issuer),
+            ("security.jwt.profile.audience", audience),
+            ("security.jwt.profile.jwk.url", jwk_url),
+        )
+        if not value
+    ]
+    if missing or issuer is None or audience is None or jwk_url is None:
+        yield Finding(
+            "profile-pool",
+            Status.FAIL,
+            f"ORDS pool {config.pool!r} is in POOL mode but its profile lacks "
+            f"{', '.join(missing)}: ORDS has nothing to validate tokens with",
+            where,
+            "ords --config DIR config --db-pool POOL set KEY VALUE for each, then restart ORDS",
+        )
+        return None
+    profile = JwtProfile(
+        issuer=issuer, audience=audience, jwk_url=jwk_url, role_claim_name=config.role_claim_name
+    )
+    yield Finding(
+        "profile-pool",
+        Status.PASS,
+        f"ORDS pool {config.pool!r} validates tokens with its pool-level JWT profile; the "
+        "schema's profile is reportedly ignored in POOL mode, so it is not checked",
+        where,
+    )
+    if server is not None:
+        yield from _compare(profile, server, options)
+    if options.logs:
+        yield from check_tokens(options, profile, server, None)
     return profile
 
 

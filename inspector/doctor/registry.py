@@ -479,6 +479,15 @@ _check(
 )
 _check(
     "5. ORDS profile and tokens",
+    "profile-pool",
+    "pass; fail when the pool's profile lacks a value",
+    "with `--ords-config` in POOL mode (`security.jwt.profile.mode`): the pool's "
+    "`security.jwt.profile.*` is compared instead of the schema's profile, which ORDS "
+    "reportedly ignores (never `no-profile`)",
+    "set `security.jwt.profile.issuer`, `.audience`, `.jwk.url` in the pool's settings",
+)
+_check(
+    "5. ORDS profile and tokens",
     "profile-roles-unreadable",
     "skip",
     "with `--log`: the ORDS roles and privileges could not be read, so the tokens' role "
