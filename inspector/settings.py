@@ -177,6 +177,9 @@ class KeySettings:
     trusted_issuers: tuple[str, ...] = ()
     http_timeout: float = DEFAULT_HTTP_TIMEOUT
     allow_private_issuers: bool = False
+    # OCI IAM identity domain URL (https://idcs-....identity.oraclecloud.com): where
+    # tokens with OCI's shared issuer https://identity.oraclecloud.com/ get their keys.
+    oci_domain: str | None = None
 
 
 EXPECT_FIELDS = (
@@ -419,13 +422,23 @@ def _logs(t: _Table) -> LogSettings:
 
 
 def _keys(t: _Table) -> KeySettings:
-    t.only(("jwks", "oidc_metadata", "trusted_issuers", "http_timeout", "allow_private_issuers"))
+    t.only(
+        (
+            "jwks",
+            "oidc_metadata",
+            "trusted_issuers",
+            "http_timeout",
+            "allow_private_issuers",
+            "oci_domain",
+        )
+    )
     return KeySettings(
         jwks=t.file("jwks"),
         oidc_metadata=t.file("oidc_metadata"),
         trusted_issuers=t.strings("trusted_issuers", "a list of issuer URLs"),
         http_timeout=t.positive("http_timeout", DEFAULT_HTTP_TIMEOUT),
         allow_private_issuers=t.boolean("allow_private_issuers"),
+        oci_domain=t.string("oci_domain"),
     )
 
 

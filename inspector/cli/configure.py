@@ -92,6 +92,7 @@ def _keys(args: argparse.Namespace, base: KeySettings) -> KeySettings:
         oidc_metadata="oidc_metadata",
         allow_private_issuers="allow_private_idp",
         http_timeout="http_timeout",
+        oci_domain="oci_domain",
     )
     for name in ("jwks", "oidc_metadata"):
         if name in values:

@@ -75,6 +75,12 @@ def add_key_options(parser: argparse.ArgumentParser) -> None:
         help="deadline for each metadata or JWKS request, connect to last byte "
         "(default 5); one issuer's discovery and keys together get twice that",
     )
+    group.add_argument(
+        "--oci-domain",
+        metavar="URL",
+        help="OCI IAM identity domain URL (https://idcs-....identity.oraclecloud.com): "
+        "tokens whose iss is https://identity.oraclecloud.com/ get their keys from it",
+    )
 
 
 def add_expectation_options(parser: argparse.ArgumentParser) -> None:

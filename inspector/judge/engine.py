@@ -94,6 +94,7 @@ def build_key_store(keys: KeySettings, expectations: Expectations) -> KeyStore:
         timeout=keys.http_timeout,
         anchored_issuers=tuple(anchors),
         allow_private=keys.allow_private_issuers,
+        oci_domain=keys.oci_domain,
     )
 
 

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from inspector.keys.discovery import OCI_IAM_DEFAULT_ISSUER
+
 ENTRA_V1_ISSUER = re.compile(r"https://sts\.windows\.net/([0-9a-fA-F-]{36})/")
 ENTRA_V2_ISSUER = re.compile(r"https://login\.microsoftonline\.com/([0-9a-fA-F-]{36})/v2\.0")
 # Microsoft Graph's application id and resource URI: tokens for Graph cannot be verified
@@ -36,9 +38,6 @@ IDP_FAMILIES = (
     "keycloak",
     "generic",
 )
-# OCI IAM identity domains sign tokens with this issuer by default, whatever the domain
-# URL (https://idcs-....identity.oraclecloud.com) that serves their keys.
-OCI_IAM_DEFAULT_ISSUER = "https://identity.oraclecloud.com/"
 
 # Claims that name the human, best first: what an admin recognises in a list.
 SUBJECT_CLAIMS = ("upn", "preferred_username", "unique_name", "email", "sub")

@@ -31,6 +31,9 @@ ENTRA_LOGIN_HOSTS = frozenset(
 # v1 token issuers and the login host that serves their tenant's v1 document.
 ENTRA_V1_HOSTS = {ENTRA_V1_HOST: ENTRA_LOGIN_HOST, "sts.chinacloudapi.cn": "login.chinacloudapi.cn"}
 TENANT_TEMPLATE = "{tenantid}"
+# OCI IAM identity domains sign tokens with this issuer by default; their metadata and
+# keys are served under the domain URL (https://idcs-....identity.oraclecloud.com).
+OCI_IAM_DEFAULT_ISSUER = "https://identity.oraclecloud.com/"
 # Metadata documents are small; a local file bigger than this is not one.
 MAX_FILE_BYTES = 1024 * 1024
 
@@ -236,29 +239,36 @@ def discover(
     *,
     claims: Mapping[str, Any] | None = None,
     http: HttpClient | None = None,
+    base: str | None = None,
 ) -> Discovery:
     """Walk :func:`candidate_metadata_urls` until one answers with this issuer's metadata.
+
+    ``base`` is where the metadata lives when that is not the issuer (an OCI IAM domain
+    URL for tokens whose ``iss`` is the shared https://identity.oraclecloud.com/): its
+    candidate URLs are walked, and the document must still name ``issuer``.
 
     A transport failure (refused, timeout, TLS) ends the walk: every candidate is on the
     same host, so the others would only fail the same way, each after its own timeout.
     The whole walk ends within twice ``http``'s timeout.
     """
-    problem = issuer_problem(issuer)
+    problem = issuer_problem(base or issuer)
     if problem is not None:
         return Discovery(issuer, None, (), None, problem)
     client = http or HttpClient()
     # The candidates together get twice one fetch's timeout (inside any outer deadline,
     # such as the key store's for discovery and JWKS together).
     with Deadline(2 * client.timeout):
-        return _walk(issuer, claims, client)
+        return _walk(issuer, claims, client, base)
 
 
-def _walk(issuer: str, claims: Mapping[str, Any] | None, client: HttpClient) -> Discovery:
+def _walk(
+    issuer: str, claims: Mapping[str, Any] | None, client: HttpClient, base: str | None = None
+) -> Discovery:
     log.debug("discovering metadata for issuer %s", shown_url(issuer))
     tried: list[UrlOutcome] = []
     rejected: str | None = None
     rejected_doc: Mapping[str, Any] | None = None
-    for url in candidate_metadata_urls(issuer):
+    for url in candidate_metadata_urls(base or issuer):
         fetch = client.get_json(url)
         if fetch.error is not None:
             tried.append(_outcome(fetch, None))

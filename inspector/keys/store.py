@@ -24,7 +24,13 @@ from typing import Any, Literal
 import jwt
 import requests
 
-from inspector.keys.discovery import Discovery, discover, load_metadata, metadata_from_document
+from inspector.keys.discovery import (
+    OCI_IAM_DEFAULT_ISSUER,
+    Discovery,
+    discover,
+    load_metadata,
+    metadata_from_document,
+)
 from inspector.keys.http import (
     DEFAULT_TIMEOUT,
     PUBLIC_ONLY,
@@ -124,7 +130,12 @@ def _age(seconds: float | None) -> str:
     return f"{seconds / 3600:.0f} h"
 
 
-SourceKind = Literal["discover", "url", "file"]
+# "domain": metadata discovered under a configured OCI IAM domain URL (``target``).
+SourceKind = Literal["discover", "url", "file", "domain"]
+OCI_NO_DOMAIN = (
+    "OCI IAM keys live under the domain URL: name it with --oci-domain URL or "
+    "[keys] oci_domain, or give the JWK URL"
+)
 _Why = Literal["refreshed", "refresh-failed", "limited"]
 
 
@@ -191,8 +202,11 @@ class KeyStore:
         http: HttpClient | None = None,
         anchored_issuers: Sequence[str] = (),
         allow_private: bool = False,
+        oci_domain: str | None = None,
     ) -> None:
         self.offline_jwks = offline_jwks
+        # The user's OCI IAM domain URL: where tokens with OCI's shared issuer get keys.
+        self.oci_domain = oci_domain
         self.offline_metadata = offline_metadata
         self.trusted_issuers = tuple(trusted_issuers)
         self.anchored_issuers = tuple(anchored_issuers)
@@ -392,6 +406,12 @@ class KeyStore:
         if metadata_jwks is not None:
             got = self._entry_or_refusal(f"jwks:{metadata_jwks}", "url", metadata_jwks, issuer)
             return self._with(got, discovery)
+        if issuer == OCI_IAM_DEFAULT_ISSUER:
+            # Shared by every OCI domain: only the domain the user named can vouch.
+            if self.oci_domain is None:
+                return KeyLookup("unavailable", None, None, None, None, OCI_NO_DOMAIN, None)
+            domain = self.oci_domain
+            return self._with(self._entry_or_refusal(f"oci:{domain}", "domain", domain, issuer))
         if self.trusted_issuers and issuer not in self.trusted_issuers:
             log.debug("issuer %s is not a trusted issuer: not discovered", shown_url(issuer))
             return KeyLookup(
@@ -643,6 +663,17 @@ class KeyStore:
             return discovery, entry.target, load_jwks(Path(entry.target))
         if entry.kind == "url":
             return discovery, entry.target, fetch_jwks(entry.target, self.http)
+        if entry.kind == "domain":
+            # The user's own domain URL: no public-only policy, as for a key URL.
+            if rediscover or jwks_uri is None:
+                discovery = discover(
+                    OCI_IAM_DEFAULT_ISSUER, claims=claims, http=self.http, base=entry.target
+                )
+                jwks_uri = discovery.jwks_uri
+            if jwks_uri is None:
+                problem = (discovery.problem if discovery else None) or "no jwks_uri"
+                return discovery, None, KeysUnavailable(problem)
+            return discovery, jwks_uri, fetch_jwks(jwks_uri, self.http)
         # The jwks_uri of an unanchored issuer is as attacker-chosen as its iss.
         http = self._client_for(entry.target)
         if rediscover or jwks_uri is None:
