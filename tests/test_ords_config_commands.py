@@ -253,6 +253,10 @@ def test_live_screen_refuses_to_apply_in_pool_mode(
     outcome = session.apply(plan, lambda *_: None)
     assert not outcome.ok and "POOL mode" in outcome.summary
     assert state.read_text() == before
+    # The schema has no profile, and the status bar does not call that a problem.
+    session.current_profile()
+    assert "POOL mode: the pool's profile applies" in session.database_state()
+    assert "no-profile" not in [v.code for v in session.analyzer.analyze(attempt.record).verdicts]
 
 
 def test_profile_sql_warns_that_ords_would_ignore_the_script(

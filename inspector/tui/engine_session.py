@@ -297,6 +297,9 @@ class EngineSession:
         self._profile = profile
         self._profile_read = True
         have = "profile present" if profile is not None else "no JWT profile yet"
+        if self._base.expectations.pool_mode:
+            # ORDS reportedly ignores the schema's profile in POOL mode.
+            have = "POOL mode: the pool's profile applies"
         self._db_state = f"{self._db_label} ({have})"
         schema = schema_expectations(profile, self._authorization)
         self._analyzer = self._base.with_expectations(self._base.expectations.merged(schema))
