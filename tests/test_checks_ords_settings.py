@@ -195,3 +195,13 @@ def test_every_new_code_is_registered() -> None:
         "ords-global-skew",
     ):
         assert rules.get_rule(code).fix
+
+
+def test_kid_not_found_names_the_refresh_interval_when_set() -> None:
+    missing = KeyCheck("kid-not-found", None, "new-kid", JWKS, source=JWKS)
+    found = checks.check_keys(missing, "https://i/")
+    exp = under({"security.jwks.refresh.interval": "6h"})
+    hinted = checks.with_refresh_hint(found, exp)
+    assert codes(hinted) == ["kid-not-found"]
+    assert "security.jwks.refresh.interval=6h (global/settings.xml)" in hinted[0].fix
+    assert checks.with_refresh_hint(found, under({})) == found

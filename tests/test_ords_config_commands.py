@@ -19,7 +19,7 @@ import pytest
 from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser, main
 from inspector.cli.watch import build_session
-from inspector.demo.idp import LocalIdP
+from inspector.demo.idp import LocalIdP, generate_rsa_key, keys_from
 from tests.support.command_run import first_attempt, write_bearer_log
 from tests.support.https_keys import HttpsKeys, https_keys
 
@@ -271,3 +271,16 @@ def test_profile_sql_warns_that_ords_would_ignore_the_script(
     assert status == 0, err
     assert "CREATE_JWT_PROFILE" in out.upper()
     assert "warning: ORDS pool 'default' uses its pool-level JWT profile" in err
+
+
+def test_decode_kid_not_found_names_the_refresh_interval(
+    idp: LocalIdP, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ords = ords_dir(env / "ords", {"security.jwks.refresh.interval": "6h"})
+    jwks = env / "other-keys.json"
+    jwks.write_text(json.dumps(keys_from([generate_rsa_key(kid="someone-else")])))
+    token = idp.mint(idp.entra_v2_claims())
+    argv = ["decode", "-", "--json", "--jwks", str(jwks), "--ords-config", str(ords)]
+    _, out, err = run(argv, monkeypatch, token)
+    kid = next(v for v in json.loads(out)["verdicts"] if v["code"] == "kid-not-found")
+    assert "security.jwks.refresh.interval=6h" in kid["fix"], err

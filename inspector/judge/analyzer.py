@@ -356,7 +356,10 @@ class Analyzer:
     # -- internals -----------------------------------------------------------------------
 
     def _judge(self, token: str, facts: TokenFacts, at: datetime) -> list[Verdict]:
-        out = [*facts.verdicts, *self._claims_verdicts(token, facts)]
+        out = [
+            *checks.with_refresh_hint(facts.verdicts, self.expectations),
+            *self._claims_verdicts(token, facts),
+        ]
         if facts.decoded.kind is TokenKind.JWS:
             out.extend(self._times(facts, at))
         return out
@@ -389,7 +392,7 @@ class Analyzer:
         # Basic credentials are a password: never decoded, never shown.
         if token and auth.scheme in ("Bearer", "DPoP", None):
             facts = self._facts_for(token, wait)
-            verdicts.extend(facts.verdicts)
+            verdicts.extend(checks.with_refresh_hint(facts.verdicts, self.expectations))
             verdicts.extend(self._claims_verdicts(token, facts))
         final = tuple(verdicts)
         entry = _HeaderEntry(

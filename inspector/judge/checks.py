@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -755,6 +755,26 @@ def check_ords_settings(key: KeyCheck, exp: Expectations) -> Verdicts:
                 )
             )
     return out
+
+
+def with_refresh_hint(verdicts: Sequence[Verdict], exp: Expectations) -> Sequence[Verdict]:
+    """``verdicts`` with ``kid-not-found``'s fix naming ORDS's
+    ``security.jwks.refresh.interval`` when the settings set it (else unchanged)."""
+    config = exp.ords_config
+    if config is None or not config.refresh_interval:
+        return verdicts
+    if not any(v.code == rules.KID_NOT_FOUND.code for v in verdicts):
+        return verdicts
+    hint = rules.printable(
+        "ORDS itself refetches the key set only every "
+        f"{config.where('security.jwks.refresh.interval')}: right after a key rollover it "
+        "may refuse tokens signed with the new key until then.",
+        400,
+    )
+    return [
+        replace(v, fix=f"{hint} {v.fix}") if v.code == rules.KID_NOT_FOUND.code else v
+        for v in verdicts
+    ]
 
 
 # --- The server's answer ------------------------------------------------------------------------
