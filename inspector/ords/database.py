@@ -202,11 +202,11 @@ _PROFILE_PARAMETERS = (
 # package of releases before 23.3 (OAuth clients only) from the one that has JWT profiles.
 _JWT_API_SQL = (
     "select distinct object_name from all_procedures"
-    " where object_name in (:ords_security, :oauth) and procedure_name = :procedure"
+    " where object_name in (:new_package, :old_package) and procedure_name = :procedure"
 )
 _JWT_API_BINDS = {
-    "ords_security": "ORDS_SECURITY",
-    "oauth": "OAUTH",
+    "new_package": "ORDS_SECURITY",
+    "old_package": "OAUTH",
     "procedure": "CREATE_JWT_PROFILE",
 }
 
