@@ -170,6 +170,7 @@ def test_seeded_reference_roles_and_privileges() -> None:
         modules=("mcp",),
         patterns=("/mcp/*",),
         id=priv.id,
+        module_prefixes=("/mcp/",),
     )
 
 

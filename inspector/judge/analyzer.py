@@ -89,6 +89,13 @@ class _HeaderEntry:
         tuple[int, int],
         tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Verdict, ...], Outcome],
     ] = field(default_factory=dict)
+    # Privileges protecting a requested path -> the ORDS role/scope verdicts for it.
+    scoped: dict[frozenset[str], tuple[Verdict, ...]] = field(default_factory=dict)
+    # (id(time verdicts), id(scoped verdicts)) -> (those two, joined).
+    joined: dict[
+        tuple[int, int],
+        tuple[tuple[Verdict, ...], tuple[Verdict, ...], tuple[Verdict, ...]],
+    ] = field(default_factory=dict)
 
 
 class _LRU:
@@ -159,6 +166,12 @@ class Analyzer:
         self._headers_max = max(1, cache_size)
         self._client_names: dict[str | None, str] = {}
         self._status_memo: dict[tuple[int, bool, tuple[str, ...] | None], tuple[Verdict, ...]] = {}
+        # Role and scope checks follow the requested path when the privileges' paths are
+        # known: the token-level judgement then leaves the ORDS part to each request.
+        self._scoped = checks.path_scoped(expectations)
+        self._claims_exp = (
+            checks.without_ords_authorization(expectations) if self._scoped else expectations
+        )
         self._skew = checks.effective_skew(expectations)
         age = expectations.allowed_age
         if age is None:
@@ -223,6 +236,11 @@ class Analyzer:
                 if facts.decoded.kind is TokenKind.JWS:
                     at = record.time or now or self.clock()
                     timed = self._times_memo(entry, facts, at)
+                    if self._scoped:
+                        # Folded into the time verdicts: both are per request, not per token.
+                        scoped = self._scoped_memo(entry, facts, record.path)
+                        if scoped:
+                            timed = self._joined(entry, timed, scoped)
                     if timed:
                         final = final + timed
                         codes = codes + tuple(v.code for v in timed)
@@ -268,7 +286,8 @@ class Analyzer:
         retried.
         """
         attempt = self.analyze(record, now=now, wait=wait)
-        if record.time is None:
+        if record.time is None or self._scoped:
+            # Path-scoped verdicts depend on the request path, which no window covers.
             return attempt, _INF, -_INF
         auth = record.authorization
         entry = self._header_entry(auth, wait) if auth else None
@@ -361,8 +380,42 @@ class Analyzer:
             *self._claims_verdicts(token, facts),
         ]
         if facts.decoded.kind is TokenKind.JWS:
+            if self._scoped:
+                # No request: any protecting privilege counts.
+                claims = facts.decoded.claims
+                out.extend(checks.check_ords_authorization(claims, self.expectations, None))
             out.extend(self._times(facts, at))
         return out
+
+    def _scoped_memo(
+        self, entry: _HeaderEntry, facts: TokenFacts, path: str | None
+    ) -> tuple[Verdict, ...]:
+        paths = self.expectations.ords_paths or {}
+        allowed = None if path is None else checks.protecting_privileges(path, paths)
+        key = allowed if allowed is not None else _ANY_PATH
+        found = entry.scoped.get(key)
+        if found is None:
+            found = tuple(
+                checks.check_ords_authorization(facts.decoded.claims, self.expectations, allowed)
+            )
+            if len(entry.scoped) >= _FINALS_MAX:
+                entry.scoped.clear()
+            entry.scoped[key] = found
+        return found
+
+    @staticmethod
+    def _joined(
+        entry: _HeaderEntry, timed: tuple[Verdict, ...], scoped: tuple[Verdict, ...]
+    ) -> tuple[Verdict, ...]:
+        # The same pair gives the same tuple object: the finals memo is keyed on identity.
+        key = (id(timed), id(scoped))
+        found = entry.joined.get(key)
+        if found is None or found[0] is not timed or found[1] is not scoped:
+            if len(entry.joined) >= _FINALS_MAX:
+                entry.joined.clear()
+            found = (timed, scoped, scoped + timed)
+            entry.joined[key] = found
+        return found[2]
 
     def _claims_verdicts(self, token: str, facts: TokenFacts) -> tuple[Verdict, ...]:
         if facts.decoded.kind is not TokenKind.JWS:
@@ -484,7 +537,7 @@ class Analyzer:
         out.extend(checks.check_issuer(claims, exp, facts.idp))
         out.extend(checks.check_idp(claims, facts.idp))
         out.extend(checks.check_audience(claims, exp))
-        out.extend(checks.check_authorization_claims(claims, exp))
+        out.extend(checks.check_authorization_claims(claims, self._claims_exp))
         out.extend(checks.check_upn(claims, exp, facts.idp))
         out.extend(checks.check_jwk_url(exp))
         out.extend(checks.check_ords_settings(facts.key, exp))
@@ -614,6 +667,8 @@ class Analyzer:
 
 
 _INF = math.inf
+# The memo key of a record without a path: judged against every protecting privilege.
+_ANY_PATH = frozenset({"\0any path"})
 # Verdict combinations kept per Authorization value (time buckets x statuses).
 _FINALS_MAX = 64
 # Times in [2**30, 2**31) (2004-2038) are multiples of 2**-22 s: adding a minute to one,

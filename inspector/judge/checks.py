@@ -9,6 +9,7 @@ documented JWT profile validation (see docs/verdicts.md and the domain reference
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -495,6 +496,74 @@ def check_authorization_claims(claims: Mapping[str, Any], exp: Expectations) -> 
     if exp.ords_privileges is not None and is_scope_based(exp):
         out.extend(_check_scope_privileges(have, exp.ords_privileges))
     return out
+
+
+def _relative_paths(path: str) -> list[str]:
+    """Where ORDS's patterns could apply in a logged request path.
+
+    ``/ords/<schema alias>/rest``: ``/rest``. A path nginx rewrites into ORDS (``/mcp``
+    proxied to ``/ords/hr/mcp``) could start anywhere: every suffix at a '/'.
+    """
+    bare = path.split("?", 1)[0].split("#", 1)[0]
+    parts = bare.split("/")
+    if len(parts) >= 3 and parts[0] == "" and parts[1] == "ords":
+        return ["/" + "/".join(parts[3:])]
+    return ["/" + "/".join(parts[i:]) for i in range(1, len(parts))] or ["/"]
+
+
+def _glob_matches(glob: str, path: str) -> bool:
+    if glob.endswith("/*") and path == glob[:-2]:
+        return True  # the module's base path without its trailing slash
+    pattern = ".*".join(re.escape(piece) for piece in glob.split("*"))
+    return re.fullmatch(pattern, path) is not None
+
+
+def protecting_privileges(path: str, paths: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """The ORDS privileges whose modules or patterns cover the requested ``path``."""
+    candidates = _relative_paths(path)
+    return frozenset(
+        name
+        for name, globs in paths.items()
+        if any(_glob_matches(glob, rel) for glob in globs for rel in candidates)
+    )
+
+
+def path_scoped(exp: Expectations) -> bool:
+    """True when role and scope checks can follow the requested path (paths are known)."""
+    return bool(exp.ords_paths) and (exp.ords_roles is not None or exp.ords_privileges is not None)
+
+
+def without_ords_authorization(exp: Expectations) -> Expectations:
+    """``exp`` without the ORDS roles and privileges: the request-free part of the checks."""
+    return replace(exp, ords_roles=None, ords_privileges=None)
+
+
+def check_ords_authorization(
+    claims: Mapping[str, Any], exp: Expectations, allowed: frozenset[str] | None
+) -> Verdicts:
+    """The ORDS role/privilege verdicts for a request protected by ``allowed`` privileges.
+
+    ``allowed`` None: no request (any protecting privilege counts); empty: nothing protects
+    the request, so ORDS asks for no privilege at all.
+    """
+    if allowed is not None and not allowed:
+        return []
+    narrowed = exp
+    if allowed is not None:
+        # Privileges that protect other paths hold nothing for this request.
+        privileges, roles = exp.ords_privileges, exp.ords_roles
+        narrowed = replace(
+            exp,
+            ords_privileges=None
+            if privileges is None
+            else {n: (p if n in allowed else ()) for n, p in privileges.items()},
+            ords_roles=None
+            if roles is None
+            else {r: tuple(p for p in held if p in allowed) for r, held in roles.items()},
+        )
+    full = check_authorization_claims(claims, narrowed)
+    base = check_authorization_claims(claims, without_ords_authorization(narrowed))
+    return [v for v in full if v not in base]
 
 
 def is_scope_based(exp: Expectations) -> bool:

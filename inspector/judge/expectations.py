@@ -68,6 +68,26 @@ def privilege_protects(privileges: Iterable[OrdsPrivilege]) -> dict[str, tuple[s
     return {name: tuple(items) for name, items in protects.items()}
 
 
+def privilege_paths(privileges: Iterable[OrdsPrivilege]) -> dict[str, tuple[str, ...]]:
+    """ORDS privilege name -> path globs it protects, relative to the schema's URL.
+
+    A module's base path ``/mcp/`` becomes ``/mcp/*``; patterns stay as ORDS has them.
+    When any privilege protects a module whose base path is unknown the result is empty
+    (paths unknown), so a request is never judged against a partial picture.
+    """
+    paths: dict[str, list[str]] = {}
+    for privilege in privileges:
+        if len(privilege.module_prefixes) < len(privilege.modules):
+            return {}
+        globs = paths.setdefault(privilege.name, [])
+        for prefix in privilege.module_prefixes:
+            glob = "/" + prefix.strip("/") + "/*"
+            if glob not in globs:
+                globs.append(glob)
+        globs.extend(p for p in privilege.patterns if p not in globs)
+    return {name: tuple(globs) for name, globs in paths.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Expectations:
     """Expected token properties; ``None``/empty means "no expectation, report instead"."""
@@ -90,6 +110,9 @@ class Expectations:
     # ORDS privilege -> modules and patterns it protects (see ``privilege_protects``);
     # None when not read. Like ``ords_roles``, compared but not hashed.
     ords_privileges: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
+    # ORDS privilege -> path globs it protects (see ``privilege_paths``): what makes role
+    # and scope checks follow the requested path. None (or empty) when not known.
+    ords_paths: Mapping[str, tuple[str, ...]] | None = field(default=None, hash=False)
     # ORDS's own settings of the pool (``--ords-config``), None when not read. Like
     # ``ords_roles``, compared but not hashed.
     ords_config: OrdsConfig | None = field(default=None, hash=False)
@@ -191,6 +214,7 @@ class Expectations:
             ords_privileges=(
                 other.ords_privileges if other.ords_privileges is not None else self.ords_privileges
             ),
+            ords_paths=other.ords_paths if other.ords_paths is not None else self.ords_paths,
             ords_config=other.ords_config if other.ords_config is not None else self.ords_config,
             origin=origin,
         )
@@ -215,15 +239,19 @@ class Expectations:
         profile: JwtProfile | None,
         ords_roles: Mapping[str, tuple[str, ...]] | None = None,
         ords_privileges: Mapping[str, tuple[str, ...]] | None = None,
+        ords_paths: Mapping[str, tuple[str, ...]] | None = None,
     ) -> Expectations:
         """What a connected schema says: its profile (or that it has none), its roles and
         privileges.
 
         ``ords_roles`` is ``role_privileges(...)`` of the schema, ``ords_privileges``
-        ``privilege_protects(...)``; None when not read.
+        ``privilege_protects(...)``, ``ords_paths`` ``privilege_paths(...)``; None when
+        not read.
         """
         base = cls.from_profile(profile) if profile is not None else cls(profile_state="absent")
-        return replace(base, ords_roles=ords_roles, ords_privileges=ords_privileges)
+        return replace(
+            base, ords_roles=ords_roles, ords_privileges=ords_privileges, ords_paths=ords_paths
+        )
 
     def with_state(self, source: Expectations) -> Expectations:
         """A copy that takes ``source``'s profile state."""

@@ -51,3 +51,6 @@ class OrdsPrivilege:
     modules: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     id: int | None = None
+    # Base paths (USER_ORDS_MODULES.uri_prefix, e.g. '/mcp/') of ``modules``, where known:
+    # what maps a requested path to the module this privilege protects.
+    module_prefixes: tuple[str, ...] = ()

@@ -366,6 +366,12 @@ class OracleOrdsRepository:
             "select privilege_name, module_name from user_ords_privilege_modules"
         )
         patterns = self._grouped("select name, pattern from user_ords_privilege_mappings")
+        # Module base paths map a requested path to its module (request-scoped checks).
+        prefixes = {
+            str(name): str(prefix)
+            for name, prefix in self._fetchall("select name, uri_prefix from user_ords_modules")
+            if name is not None and prefix is not None
+        }
         return [
             OrdsPrivilege(
                 name=str(name),
@@ -375,6 +381,9 @@ class OracleOrdsRepository:
                 modules=tuple(modules.get(str(name), ())),
                 patterns=tuple(patterns.get(str(name), ())),
                 id=_int_or_none(pid),
+                module_prefixes=tuple(
+                    prefixes[m] for m in modules.get(str(name), ()) if m in prefixes
+                ),
             )
             for pid, name, label, description in base
         ]

@@ -13,7 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inspector.judge.expectations import Expectations, privilege_protects, role_privileges
+from inspector.judge.expectations import (
+    Expectations,
+    privilege_paths,
+    privilege_protects,
+    role_privileges,
+)
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords.errors import one_line
 from parsers.redaction import redact_text
@@ -29,6 +34,8 @@ class SchemaAuthorization:
 
     ords_roles: Mapping[str, tuple[str, ...]]
     ords_privileges: Mapping[str, tuple[str, ...]]
+    # Privilege -> path globs it protects (module base paths and patterns).
+    ords_paths: Mapping[str, tuple[str, ...]] | None = None
 
     @classmethod
     def of(
@@ -36,11 +43,19 @@ class SchemaAuthorization:
     ) -> SchemaAuthorization:
         """From the rows of ``USER_ORDS_ROLES`` and ``USER_ORDS_PRIVILEGES`` (with joins)."""
         privileges = list(privileges)
-        return cls(role_privileges(roles, privileges), privilege_protects(privileges))
+        return cls(
+            role_privileges(roles, privileges),
+            privilege_protects(privileges),
+            privilege_paths(privileges),
+        )
 
     def expectations(self) -> Expectations:
         """Only these facts, to merge into expectations judged under another profile."""
-        return Expectations(ords_roles=self.ords_roles, ords_privileges=self.ords_privileges)
+        return Expectations(
+            ords_roles=self.ords_roles,
+            ords_privileges=self.ords_privileges,
+            ords_paths=self.ords_paths,
+        )
 
 
 def read_authorization(repo: OrdsRepository) -> SchemaAuthorization:
@@ -55,7 +70,7 @@ def schema_expectations(
     if authorization is None:
         return Expectations.from_schema(profile)
     return Expectations.from_schema(
-        profile, authorization.ords_roles, authorization.ords_privileges
+        profile, authorization.ords_roles, authorization.ords_privileges, authorization.ords_paths
     )
 
 

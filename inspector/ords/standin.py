@@ -70,6 +70,7 @@ def seeded_privileges() -> list[OrdsPrivilege]:
             modules=("mcp",),
             patterns=("/mcp/*",),
             id=10002,
+            module_prefixes=("/mcp/",),
         )
     ]
 
