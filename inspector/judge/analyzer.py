@@ -18,7 +18,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inspector.judge import checks, rules
@@ -234,7 +234,7 @@ class Analyzer:
             if facts is not None:
                 report, subject = facts.report, facts.subject
                 if facts.decoded.kind is TokenKind.JWS:
-                    at = record.time or now or self.clock()
+                    at = request_start(record) or now or self.clock()
                     timed = self._times_memo(entry, facts, at)
                     if self._scoped:
                         # Folded into the time verdicts: both are per request, not per token.
@@ -286,8 +286,9 @@ class Analyzer:
         retried.
         """
         attempt = self.analyze(record, now=now, wait=wait)
-        if record.time is None or self._scoped:
-            # Path-scoped verdicts depend on the request path, which no window covers.
+        if record.time is None or self._scoped or _REQUEST_TIME in record.fields:
+            # Path-scoped verdicts depend on the request path, and times at the request's
+            # start on its $request_time: no window of log times covers either.
             return attempt, _INF, -_INF
         auth = record.authorization
         entry = self._header_entry(auth, wait) if auth else None
@@ -675,6 +676,31 @@ _FINALS_MAX = 64
 # or taking a whole-second claim below 2**31 from one, is exact. Windows stay in there.
 _EXACT_FROM = float(2**30)
 _EXACT_TO = float(2**31 - 2**20)
+
+
+_REQUEST_TIME = "request_time"
+# nginx's $request_time is seconds with milliseconds; a day bounds any real request.
+_MAX_REQUEST_SECONDS = 86400.0
+
+
+def request_start(record: LogRecord) -> datetime | None:
+    """When ORDS saw the request: the log time less ``$request_time`` when the format logs it.
+
+    nginx writes ``$time_local``/``$time_iso8601``/``$msec`` when the request ends; ORDS
+    checked the token at its start. A missing or absurd ``$request_time`` (it is text from
+    the log line) leaves the log time.
+    """
+    when = record.time
+    text = record.fields.get(_REQUEST_TIME)
+    if when is None or not text:
+        return when
+    try:
+        seconds = float(text)
+    except ValueError:
+        return when
+    if not 0 <= seconds <= _MAX_REQUEST_SECONDS:  # also refuses nan
+        return when
+    return when - timedelta(seconds=seconds)
 
 
 def keys_pending(attempt: Attempt) -> bool:
