@@ -87,6 +87,10 @@ class _Unreadable(Exception):
     """Internal: why a segment could not be read (becomes ``DecodedToken.problem``)."""
 
 
+class _TooDeep(_Unreadable):
+    """Internal: JSON nested beyond our limit (a refusal of ours, not a verdict on the JWT)."""
+
+
 def b64url_decode(segment: str, *, name: str) -> bytes:
     """Decode one base64url segment strictly (padding tolerated, nothing else)."""
     if not _B64URL.fullmatch(segment):
@@ -128,7 +132,7 @@ def json_object(data: bytes, *, name: str) -> dict[str, Any]:
         )
     except json_limits.JsonTooDeep:
         limit = json_limits.MAX_DEPTH
-        raise _Unreadable(f"{name} JSON is nested more than {limit} levels deep") from None
+        raise _TooDeep(f"{name} JSON is nested more than {limit} levels deep") from None
     except ValueError as exc:
         # json.JSONDecodeError is a ValueError; so are huge integers and our own refusals.
         raise _Unreadable(f"{name} is not valid JSON ({_short(str(exc))})") from None
@@ -215,6 +219,8 @@ def decode_token(token: str) -> DecodedToken:
         return DecodedToken(TokenKind.MALFORMED, fp, length, segments=count, problem=str(exc))
     try:
         claims = json_object(payload, name="payload")
+    except _TooDeep as exc:
+        return DecodedToken(TokenKind.MALFORMED, fp, length, segments=count, problem=str(exc))
     except _Unreadable as exc:
         # A JWS may sign any bytes (RFC 7520 section 4.1 signs a sentence): its signature
         # can still be checked, so the segments are kept; only the claims are missing.
