@@ -3,6 +3,7 @@ keys, quit cleanly. Skipped when tmux is not installed (CI installs it)."""
 
 from __future__ import annotations
 
+import re
 import shlex
 import shutil
 import subprocess
@@ -72,6 +73,14 @@ def tmux(tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
         subprocess.run([TMUX or "tmux", "-L", session.socket, "kill-server"], capture_output=True)
 
 
+def _signatures() -> list[str]:
+    """The signature segment of every JWS in the sample log."""
+    text = (ROOT / "samples" / "extended.log").read_text()
+    found = re.findall(r"eyJ[\w-]+\.[\w-]+\.([\w-]{16,})", text)
+    assert found, "the sample log holds no signed token"
+    return found
+
+
 def _shows(*wanted: str, absent: tuple[str, ...] = ()) -> Callable[[str], bool]:
     """A screen condition: every ``wanted`` text painted and no ``absent`` one."""
     return lambda s: all(w in s for w in wanted) and not any(a in s for a in absent)
@@ -80,10 +89,11 @@ def _shows(*wanted: str, absent: tuple[str, ...] = ()) -> Callable[[str], bool]:
 def test_watch_runs_in_a_real_terminal_and_quits_cleanly(tmux: tuple[Tmux, Path]) -> None:
     term, exit_file = tmux
     # Rows are painted in batches after the status bar: wait for exactly what is asserted.
-    # Tokens are credentials: the screen only ever shows them redacted (sha256: fingerprint).
-    term.wait_for(
-        _shows("lines 16", "ORDS Token Inspector", "Claude", "ChatGPT", "graph-token", "sha256:")
+    screen = term.wait_for(
+        _shows("lines 16", "ORDS Token Inspector", "Claude", "ChatGPT", "graph-token")
     )
+    # Tokens are credentials: no signature from the log ever reaches the screen.
+    assert not [s for s in _signatures() if s[:16] in screen]
 
     term.keys("f")
     term.wait_for(_shows("failures only", "graph-token", absent=("✔ ok",)))
