@@ -692,17 +692,11 @@ REJECTED_BY_SERVER = _rule(
     the privilege protecting the module is not granted to the role in the token, the
     privilege does not cover this module or path pattern, the schema's JWT profile
     differs from the expectations used here (compare with USER_ORDS_JWT_PROFILE), the
-    role pointer lacks its leading '/', or ORDS cannot reach the JWK URL. ORDS's own
-    settings can refuse a good token too: security.jwt.profile.enabled=false, a
-    pool-level profile (security.jwt.profile.mode POOL), security.jwks.allowed.urls not
-    admitting the JWK URL, a JWK set above security.jwks.size or slower than the JWKS
-    timeouts, the global security.jwt.allowed.skew/.age, and right after a key rollover
-    security.jwks.refresh.interval; with --ords-config the message names the suspects.
-    A 403 means authenticated but not authorized.""",
+    role pointer lacks its leading '/', or ORDS cannot reach the JWK URL. A 403 means
+    authenticated but not authorized.""",
     """Compare USER_ORDS_JWT_PROFILE with the token (token-inspector profile), check
     USER_ORDS_PRIVILEGE_ROLES and USER_ORDS_PRIVILEGE_MODULES / _MAPPINGS for the
-    privilege that protects this path, check the ORDS log for the JWK fetch, and pass
-    --ords-config DIR to check ORDS's settings.""",
+    privilege that protects this path, and check the ORDS log for the JWK fetch.""",
 )
 ACCEPTED_DESPITE_ERRORS = _rule(
     "accepted-despite-errors",
@@ -746,6 +740,10 @@ def markdown() -> str:
         "module (its base path, USER_ORDS_MODULES.uri_prefix) or pattern count, and a path",
         "no privilege protects needs none. Without a database these cases end as",
         "`rejected-by-server`.",
+        "",
+        "With `--ords-config DIR` (ORDS's own settings) the `ords-*` verdicts judge what",
+        "those settings do to a token, and `rejected-by-server` names them as suspects (and",
+        "`security.jwks.refresh.interval` in its fix, for 401s after a key rollover).",
         "",
         "| code | severity | title |",
         "|---|---|---|",
