@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from inspector.judge import checks, rules
 from inspector.judge.checks import KeyCheck
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_settings import pool_mode_refusal
 from inspector.judge.verdicts import Verdict
 from parsers.ords_config import merge
 
@@ -205,3 +207,12 @@ def test_kid_not_found_names_the_refresh_interval_when_set() -> None:
     assert codes(hinted) == ["kid-not-found"]
     assert "security.jwks.refresh.interval=6h (global/settings.xml)" in hinted[0].fix
     assert checks.with_refresh_hint(found, under({})) == found
+
+
+def test_pool_refusal_escapes_what_it_quotes() -> None:
+    config = merge({}, {"security.jwt.profile.mode": "pool"})
+    hostile = "https://evil/\x1b]0;pwned\x07"
+    text = pool_mode_refusal(config, Path("/etc/ords/con fig"), issuer=hostile, audience="aud")
+    assert "\x1b" not in text and "\x07" not in text
+    assert "security.jwt.profile.issuer" in text and "'/etc/ords/con fig'" in text
+    assert "reportedly" in text

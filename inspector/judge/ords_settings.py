@@ -108,9 +108,11 @@ def pool_mode_refusal(
             "set security.jwt.profile.issuer, .audience, .jwk.url (and .role.claim.name for "
             "a role-based profile)"
         )
-    return (
+    # Setting values come from a file and are shown as they are: escape them for a terminal.
+    return rules.printable(
         f"not applied: ORDS pool {pool!r} uses its pool-level JWT profile ({where}), and in "
         "POOL mode ORDS reportedly ignores the schema's profile, so creating one would change "
         f"nothing. Change the ORDS settings instead: {change} (ords --config {directory} "
-        f"config --db-pool {pool} set KEY VALUE), then restart ORDS."
+        f"config --db-pool {pool} set KEY VALUE), then restart ORDS.",
+        2000,
     )
