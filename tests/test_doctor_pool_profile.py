@@ -4,11 +4,16 @@ place, so a schema without a profile is never ``no-profile``."""
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
+from pathlib import Path
 
+from inspector.demo.idp import LocalIdP
 from inspector.doctor.model import DoctorOptions, Finding, Status
 from inspector.doctor.profile_step import check_profile
+from inspector.doctor.tokens_step import check_tokens
 from inspector.judge.ords_objects import JwtProfile
 from parsers.ords_config import merge
+from tests.support.command_run import write_bearer_log
 
 URL = "https://mcp.example.com/ords/hr/mcp"
 POOL = {
@@ -48,3 +53,16 @@ def test_a_pool_profile_missing_values_fails() -> None:
     findings, profile = drain(check_profile(DoctorOptions(URL, ords_config=config), None))
     assert [(f.code, f.status) for f in findings] == [("profile-pool", Status.FAIL)]
     assert "security.jwt.profile.issuer" in findings[0].message and profile is None
+
+
+def test_doctor_judges_logged_tokens_with_the_ords_settings(tmp_path: Path) -> None:
+    idp = LocalIdP()  # never started: it only signs
+    log = write_bearer_log(tmp_path, idp.mint(idp.entra_v2_claims()))
+    config = merge({"security.jwt.profile.enabled": "false"}, {})
+    profile = JwtProfile(issuer=idp.issuer_v2, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+    options = DoctorOptions(URL, logs=(log.log,), nginx_conf=log.nginx_conf, timeout=0.5)
+    plain = [f.code for f in check_tokens(options, profile, None)]
+    assert "token-ords-profiles-disabled" not in plain
+    with_settings = replace(options, ords_config=config)
+    found = {f.code: f for f in check_tokens(with_settings, profile, None)}
+    assert found["token-ords-profiles-disabled"].status is Status.FAIL

@@ -127,6 +127,9 @@ def check_tokens(
         )
         return
     expectations = expectations_for(profile, server, schema)
+    if options.ords_config is not None:
+        # ORDS's own settings (--ords-config) judge the tokens too (ords-* verdicts).
+        expectations = expectations.with_ords_config(options.ords_config)
     if options.key_store is not None:
         keys = options.key_store(expectations)
     else:
