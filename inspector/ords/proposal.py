@@ -217,7 +217,7 @@ def _audience_array_explanation() -> str:
         rule = get_rule("audience-array")
         return f"{rule.explanation} {rule.fix}"
     except (ImportError, KeyError):
-        return "ORDS compares aud with p_audience as one string and rejects an array."
+        return "ORDS compares aud with p_audience; an aud array is reported to fail (unconfirmed)."
 
 
 def audience_from_array(aud: Sequence[Any], expected: str | None) -> str:

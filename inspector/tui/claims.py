@@ -18,7 +18,7 @@ HEADER_FIELDS: dict[str, str] = {
 
 CLAIMS: dict[str, str] = {
     "iss": "issuer; must equal the ORDS profile's p_issuer exactly (trailing slash counts)",
-    "aud": "audience; must equal p_audience (one string: ORDS rejects an array)",
+    "aud": "audience; must equal p_audience (one string: an array is reported to fail)",
     "sub": "subject; ORDS uses it as the user name (pairwise per app in Entra)",
     "exp": "expiry time",
     "nbf": "not valid before this time",
