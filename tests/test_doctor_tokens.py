@@ -56,14 +56,34 @@ def test_matching_profile_passes(site: ReferenceSite, idp: LocalIdP) -> None:
     assert report.finding("jwk-url-not-https").status is Status.WARN  # type: ignore[union-attr]
 
 
-def test_profile_with_v1_issuer_and_keys(site: ReferenceSite, idp: LocalIdP) -> None:
+def test_a_v1_profile_of_the_same_tenant_is_not_a_failure(
+    site: ReferenceSite, idp: LocalIdP
+) -> None:
+    # Entra issues v1.0 tokens from the v2.0 endpoint unless the manifest asks for 2: a
+    # profile with the tenant's v1 issuer and v1 key URL works for those tokens.
     profile = JwtProfile(issuer=idp.issuer_v1, audience=idp.api_app_id, jwk_url=idp.jwks_uri_v1)
     report = doctor(site, profile=profile)
+    assert report.finding("profile-issuer-mismatch") is None
+    issuer = report.finding("profile-issuer-entra-v1")
+    assert issuer is not None and issuer.status is Status.PASS
+    assert "accepts v1.0 access tokens only" in issuer.message
+    assert "api.requestedAccessTokenVersion" in issuer.message
+    assert idp.issuer_v1 in (issuer.observed or "")
+    # Entra's v1 and v2 key URLs serve the same keys: compared by the keys, not the string.
+    assert report.finding("profile-jwk-url-mismatch") is None
+    same = report.finding("profile-jwk-url-same-keys")
+    assert same is not None and same.status is Status.PASS
+
+
+def test_another_tenant_or_other_keys_still_fail(site: ReferenceSite, idp: LocalIdP) -> None:
+    other = idp.issuer_v1.replace(idp.tenant_id, "99999999-8888-4777-8666-555555555555")
+    elsewhere = idp.jwks_uri.replace(idp.tenant_id, "99999999-8888-4777-8666-555555555555")
+    report = doctor(site, profile=JwtProfile(other, idp.api_app_id, elsewhere))
     issuer = report.finding("profile-issuer-mismatch")
     assert issuer is not None and issuer.status is Status.FAIL
-    assert idp.issuer_v1 in (issuer.observed or "")
     jwk = report.finding("profile-jwk-url-mismatch")
     assert jwk is not None and jwk.status is Status.FAIL
+    assert "keys not compared" in jwk.message or "not served there" in jwk.message
 
 
 def test_profile_trailing_slash_is_named(site: ReferenceSite, idp: LocalIdP) -> None:
@@ -158,7 +178,7 @@ def doctor_cli_with_state(
 def test_cli_reads_the_profile_from_the_database(
     site: ReferenceSite, idp: LocalIdP, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    wrong = JwtProfile(issuer=idp.issuer_v1, audience=idp.api_app_id, jwk_url=idp.jwks_uri)
+    wrong = JwtProfile(issuer=idp.issuer + "/", audience=idp.api_app_id, jwk_url=idp.jwks_uri)
     status, findings = doctor_cli_with_state(site, tmp_path, capsys, wrong)
     assert status == 1
     assert "profile-issuer-mismatch" in findings

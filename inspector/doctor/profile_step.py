@@ -6,14 +6,19 @@ that it has no profile at all, and its ORDS roles and privileges (role and scope
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Generator
 
 from inspector.doctor.authorization_server import AuthorizationServer, metadata_issuer
 from inspector.doctor.model import DoctorOptions, Finding, Status
+from inspector.doctor.probe import reach_of
 from inspector.doctor.tokens_step import check_tokens
 from inspector.doctor.urls import is_https
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
+from inspector.keys.jwks import KeySet, parse_jwks
+from inspector.keys.signature import jwk_data
 from inspector.ords.schema import SchemaAuthorization, schema_expectations, unreadable_note
 from parsers.ords_config import OrdsConfig
 from parsers.redaction import redact_text
@@ -146,11 +151,67 @@ def _check_pool(
     return profile
 
 
+# An Entra v2.0 issuer: ``{origin}/{tenant}/v2.0``. The same tenant's v1.0 document sits
+# at ``{origin}/{tenant}/.well-known/openid-configuration`` and names the v1 issuer
+# (``https://sts.windows.net/{tenant}/`` on Entra itself).
+_ENTRA_V2_ISSUER = re.compile(r"^(https?://[^/]+)/([0-9a-fA-F-]{36})/v2\.0$")
+
+
+def _entra_v1_issuer(issuer: str, options: DoctorOptions) -> str | None:
+    """The v1.0 issuer of the tenant whose v2.0 issuer is ``issuer``, read from Entra's
+    own v1 document (not guessed from the string), or None when there is none."""
+    match = _ENTRA_V2_ISSUER.match(issuer)
+    if match is None:
+        return None
+    url = f"{match.group(1)}/{match.group(2)}/.well-known/openid-configuration"
+    reach = reach_of(options)
+    if reach.refusal(url, via=issuer) is not None:
+        return None
+    fetched = reach.client(url, options.timeout, via=issuer).get_json(url)
+    found = fetched.document.get("issuer") if fetched.document is not None else None
+    return found if isinstance(found, str) and found != issuer else None
+
+
+def _key_material(url: str, options: DoctorOptions, via: str | None) -> frozenset[str] | str:
+    """The public keys ``url`` serves (each as its JWK members that define it), or why not."""
+    reach = reach_of(options)
+    refusal = reach.refusal(url, via=via)
+    if refusal is not None:
+        return refusal
+    fetched = reach.client(url, options.timeout, via=via).get_json(url)
+    if fetched.document is None:
+        return fetched.describe()
+    parsed = parse_jwks(fetched.document, url)
+    if not isinstance(parsed, KeySet):
+        return parsed.reason
+    # The kid names a key, the members below are the key: compare what verifies.
+    members = ("kty", "kid", "n", "e", "crv", "x", "y")
+    return frozenset(
+        json.dumps({m: jwk_data(k.key).get(m) for m in members}, sort_keys=True)
+        for k in parsed.keys
+    )
+
+
 def _compare(
     profile: JwtProfile, server: AuthorizationServer, options: DoctorOptions
 ) -> Generator[Finding]:
     issuer = metadata_issuer(server)
-    if issuer is not None and profile.issuer != issuer:
+    v1 = (
+        _entra_v1_issuer(issuer, options)
+        if issuer is not None and profile.issuer != issuer
+        else None
+    )
+    if issuer is not None and v1 is not None and profile.issuer == v1:
+        yield Finding(
+            "profile-issuer-entra-v1",
+            Status.PASS,
+            "the profile names this tenant's v1.0 issuer: it accepts v1.0 access tokens only "
+            "(what Entra issues, from either endpoint, while the API's manifest leaves "
+            "api.requestedAccessTokenVersion, formerly accessTokenAcceptedVersion, at null or "
+            "1); v2.0 tokens will be rejected",
+            f"{profile.issuer} (v2.0 metadata: {issuer})",
+        )
+    elif issuer is not None and profile.issuer != issuer:
         hint = (
             " (only a trailing slash differs, and ORDS compares exactly)"
             if profile.issuer.rstrip("/") == issuer.rstrip("/")
@@ -179,13 +240,7 @@ def _compare(
             "use the https jwks_uri from the IdP metadata",
         )
     if server.jwks_uri is not None and profile.jwk_url != server.jwks_uri:
-        yield Finding(
-            "profile-jwk-url-mismatch",
-            Status.FAIL,
-            "the profile's JWK URL is not the metadata's jwks_uri (wrong keys: kid not found)",
-            f"{profile.jwk_url} vs {server.jwks_uri}",
-            f"re-create the profile with p_jwk_url => '{server.jwks_uri}'",
-        )
+        yield _compare_keys(profile.jwk_url, server.jwks_uri, issuer, options)
     elif server.jwks_uri is not None:
         yield Finding(
             "profile-jwk-url-matches",
@@ -193,3 +248,33 @@ def _compare(
             "profile JWK URL is the metadata's",
             server.jwks_uri,
         )
+
+
+def _compare_keys(
+    jwk_url: str, jwks_uri: str, issuer: str | None, options: DoctorOptions
+) -> Finding:
+    """Two different URLs may serve the same keys (Entra's v1 and v2 key URLs do): what
+    counts for ORDS is whether the keys behind ``p_jwk_url`` verify the tokens."""
+    wanted = _key_material(jwks_uri, options, issuer)
+    served = _key_material(jwk_url, options, issuer)
+    observed = f"{jwk_url} vs {jwks_uri}"
+    if isinstance(served, frozenset) and isinstance(wanted, frozenset) and wanted <= served:
+        return Finding(
+            "profile-jwk-url-same-keys",
+            Status.PASS,
+            "the profile's JWK URL is not the metadata's jwks_uri, but it serves every key "
+            "the metadata's does",
+            observed,
+        )
+    if isinstance(served, frozenset) and isinstance(wanted, frozenset):
+        why = f"{len(wanted - served)} of the metadata's {len(wanted)} keys are not served there"
+    else:
+        why = f"keys not compared: {served if isinstance(served, str) else wanted}"
+    return Finding(
+        "profile-jwk-url-mismatch",
+        Status.FAIL,
+        "the profile's JWK URL is not the metadata's jwks_uri and does not serve its keys "
+        f"(kid not found for tokens signed with them; {redact_text(why)})",
+        observed,
+        f"re-create the profile with p_jwk_url => '{jwks_uri}'",
+    )

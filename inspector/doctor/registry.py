@@ -522,7 +522,7 @@ _check(
     "5. ORDS profile and tokens",
     "profile-jwk-url-mismatch",
     "fail",
-    "`p_jwk_url` is not the metadata's `jwks_uri` (e.g. v1 keys)",
+    "`p_jwk_url` is not the metadata's `jwks_uri` and does not serve its keys",
     "re-create with `jwks_uri`",
 )
 _check(
@@ -530,6 +530,23 @@ _check(
     "profile-jwk-url-matches",
     "pass",
     "`p_jwk_url` is the metadata's `jwks_uri`",
+    "",
+)
+_check(
+    "5. ORDS profile and tokens",
+    "profile-jwk-url-same-keys",
+    "pass",
+    "`p_jwk_url` is another URL that serves every key of the metadata's `jwks_uri` "
+    "(Entra's v1 and v2 key URLs do)",
+    "",
+)
+_check(
+    "5. ORDS profile and tokens",
+    "profile-issuer-entra-v1",
+    "pass",
+    "`p_issuer` is the tenant's v1.0 issuer (read from Entra's v1 document): the profile "
+    "accepts v1.0 tokens only, which is what Entra issues while the API's manifest leaves "
+    "`api.requestedAccessTokenVersion` (formerly `accessTokenAcceptedVersion`) at null or 1",
     "",
 )
 _check(

@@ -66,7 +66,8 @@ class SignatureResult:
     limited: bool = False
 
 
-def _jwk_data(key: jwt.PyJWK) -> dict[str, Any]:
+def jwk_data(key: jwt.PyJWK) -> dict[str, Any]:
+    """The JWK members ``key`` was built from (a copy; empty when pyjwt kept none)."""
     # PyJWK keeps the JWK it was built from; it is needed to rebuild the key for another
     # algorithm of the same family when the JWK does not state one.
     data = getattr(key, "_jwk_data", None)
@@ -134,7 +135,7 @@ def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -
         return SignatureResult(
             None, kid, alg, f"alg {alg!r} is not accepted ({accepted}): signature not checked"
         )
-    data = _jwk_data(key)
+    data = jwk_data(key)
     name = _key_name(key, data)
     problem = _family_problem(alg, data, name)
     if problem is not None:
@@ -194,7 +195,7 @@ def verify_with_candidates(
     for key in tried:
         result = verify_signature(token, key, algorithms=algorithms)
         if result.verified:
-            name = _key_name(key, _jwk_data(key))
+            name = _key_name(key, jwk_data(key))
             detail = f"signature verified with {name} ({result.alg}), tried {len(results) + 1}"
             detail += f" of {len(keys)} keys"
             return SignatureResult(True, result.kid, result.alg, detail)
