@@ -174,6 +174,9 @@ def test_cli_failure_exits_1_with_json(capsys: pytest.CaptureFixture[str]) -> No
         assert run_doctor_cli([url, "--json", "--no-nginx"]) == 1
         document = json.loads(capsys.readouterr().out)
         assert document["url"] == url
+        assert document["mcp_revision"] == "2025-11-25"  # what the findings were judged by
+        assert run_doctor_cli([url, "--json", "--no-nginx", "--mcp-revision", "2025-06-18"]) == 1
+        assert json.loads(capsys.readouterr().out)["mcp_revision"] == "2025-06-18"
         assert document["steps"][0]["findings"][0]["code"] == "mcp-url-not-https"
 
 

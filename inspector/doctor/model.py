@@ -116,6 +116,8 @@ class DoctorReport:
     url: str
     steps: tuple[StepReport, ...]
     allow_http: bool = False
+    # The MCP specification revision the run judged against (the findings depend on it).
+    mcp_revision: str | None = None
 
     @property
     def findings(self) -> tuple[Finding, ...]:
@@ -146,6 +148,7 @@ class DoctorReport:
             "url": self.url,
             "status": self.status.value,
             "allow_http": self.allow_http,
+            "mcp_revision": self.mcp_revision,
             "steps": [s.as_dict() for s in self.steps],
         }
 

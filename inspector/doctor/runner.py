@@ -171,7 +171,7 @@ def stream_doctor(options: DoctorOptions) -> Generator[Event, None, DoctorReport
     reports.append(step.report())
     yield reports[-1]
 
-    return DoctorReport(options.url, tuple(reports), options.allow_http)
+    return DoctorReport(options.url, tuple(reports), options.allow_http, options.mcp_revision)
 
 
 def run_doctor(
