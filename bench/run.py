@@ -2,10 +2,16 @@
 
 Each benchmark measures its own baseline in the same run, so figures from different
 machines are comparable by their ratios, not by absolute numbers.
+
+The scan bench runs once per workload: the friendly log (``--lines``, 300,000 by default)
+and the realistic ones with distinct tokens at 1%, 5% and 50% of lines (``--diverse-lines``,
+100,000 by default, one run each), sized so the whole run stays within a few minutes on
+two cores.
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +20,8 @@ HERE = Path(__file__).resolve().parent
 # The pipeline's order: start-up, reading, parsing, keys, the scan, the screen; any other
 # bench follows.
 ORDER = ("startup_bench", "follow_bench", "parser_bench", "keys_bench", "scan_bench", "tui_bench")
+# The realistic shapes beside the friendly one (bench.synthetic.WORKLOADS).
+DIVERSE = ("tokens-1pct", "tokens-5pct", "tokens-50pct")
 
 
 def bench_names() -> list[str]:
@@ -22,14 +30,36 @@ def bench_names() -> list[str]:
     return [n for n in ORDER if n in found] + sorted(found - set(ORDER))
 
 
-def main() -> int:
+def runs(name: str, lines: int | None, diverse_lines: int) -> list[list[str]]:
+    """The argument lists ``name`` is run with: one per workload for the scan bench."""
+    if name != "scan_bench":
+        return [[]]
+    friendly = ["--workload", "friendly"] + (["--lines", str(lines)] if lines else [])
+    return [friendly] + [
+        ["--workload", w, "--lines", str(diverse_lines), "--repeat", "1"] for w in DIVERSE
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
     """Run the known benchmarks that exist; exit non-zero if any of them failed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, help="lines of the friendly scan log (300,000)")
+    parser.add_argument(
+        "--diverse-lines", type=int, default=100_000, help="lines of each realistic scan log"
+    )
+    parser.add_argument("--only", nargs="*", help="run only these benches (e.g. scan_bench)")
+    opts = parser.parse_args(argv)
     failed = []
     for name in bench_names():
-        print(f"== {name}", flush=True)
-        result = subprocess.run([sys.executable, "-m", f"bench.{name}"], cwd=HERE.parent)
-        if result.returncode != 0:
-            failed.append(name)
+        if opts.only and name not in opts.only:
+            continue
+        for extra in runs(name, opts.lines, opts.diverse_lines):
+            print(f"== {name} {' '.join(extra)}".rstrip(), flush=True)
+            result = subprocess.run(
+                [sys.executable, "-m", f"bench.{name}", *extra], cwd=HERE.parent
+            )
+            if result.returncode != 0:
+                failed.append(" ".join([name, *extra]))
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0

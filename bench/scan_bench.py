@@ -16,7 +16,15 @@ without changing the work done. Peak memory is given per process: the bench itse
 Each contender runs ``--repeat`` times and its best wall time (and least CPU) is shown:
 other work on the machine only ever adds time.
 
-Run: ``python -m bench.scan_bench [--lines N] [--processes N] [--repeat N]``.
+``--workload`` picks the log's shape (``bench.synthetic.WORKLOADS``): ``friendly`` (the
+above: every cache hits) or ``tokens-1pct`` / ``tokens-5pct`` / ``tokens-50pct``, where
+distinct signed tokens number that share of the lines, every request line is unique and
+the timestamp moves every line (a second of log time). For those, a 1-process scan of a
+friendly log of the same length is timed too, and the difference divided by the extra
+distinct tokens is printed as the cost of one new token. Every figure line starts with the
+workload's description, counted from the generated file.
+
+Run: ``python -m bench.scan_bench [--lines N] [--processes N] [--repeat N] [--workload W]``.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.synthetic import EXTENDED_TEMPLATE, write_extended_log
+from bench.synthetic import EXTENDED_TEMPLATE, WORKLOADS, Workload, describe, write_extended_log
 from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
 from inspector.cli.scan import scan
@@ -56,21 +64,23 @@ _LINE = re.compile(
 _BEARER = re.compile(r'authorization:"Bearer ([^"]+)"')
 
 
-def signed_tokens(idp: LocalIdP, issued: float, count: int = 50) -> list[str]:
+def signed_tokens(
+    idp: LocalIdP, issued: float, count: int = 50, *, lifetime_s: int = 6 * 3600
+) -> list[str]:
     """``count`` distinct Entra-v2-shaped tokens of 1.2-1.6 KB, really signed.
 
-    Most stay valid for the whole log (as in a healthy deployment); every tenth expires
-    ten minutes in, so failure verdicts are part of the work measured.
+    Most stay valid for ``lifetime_s`` (the whole log, as in a healthy deployment); every
+    tenth expires ten minutes in, so failure verdicts are part of the work measured.
     """
     tokens = []
     for i in range(count):
-        iat = int(issued) - i
-        lifetime = 600 if i % 10 == 9 else 6 * 3600
+        iat = int(issued) - i % 3600
+        lifetime = 600 if i % 10 == 9 else lifetime_s
         claims = idp.entra_v2_claims(
             now=iat,
             exp=iat + lifetime,
             oid=f"{i:08d}-0000-4000-8000-000000000000",
-            pad="x" * (300 + 8 * i),
+            pad="x" * (300 + 8 * (i % 50)),
         )
         tokens.append(idp.mint(claims))
     return tokens
@@ -193,6 +203,32 @@ def as_subprocess(argv: list[str]) -> tuple[float, float, int, float]:
     return elapsed, cpu_seconds() - cpu, done.returncode, peak
 
 
+def write_workload(
+    root: Path, idp: LocalIdP, workload: Workload, lines: int, start: datetime
+) -> tuple[Path, int]:
+    """Sign the workload's tokens and write its log under ``root``; (path, bytes)."""
+    log = root / f"{workload.name}.log"
+    # Long enough for the whole log's time span, so expiry stays the tenth token's doing.
+    span = int(lines * workload.seconds_per_line) + 3600
+    tokens = signed_tokens(
+        idp,
+        start.timestamp() - 60,
+        workload.distinct_tokens(lines),
+        lifetime_s=max(6 * 3600, span),
+    )
+    size = write_extended_log(
+        log,
+        lines,
+        workload.token_ratio(),
+        tokens,
+        start=start,
+        unique_requests=workload.unique_requests,
+        seconds_per_line=workload.seconds_per_line,
+        every_token=workload.token_share is not None,
+    )
+    return log, size
+
+
 def main() -> int:
     """Write the log, run both contenders, print the figures; exit 1 if a scan broke."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -201,64 +237,86 @@ def main() -> int:
         "--processes", type=int, default=bulkscan.cpu_count(), help="scan processes (all CPUs)"
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender (best)")
+    parser.add_argument(
+        "--workload", choices=sorted(WORKLOADS), default="friendly", help="the log's shape"
+    )
     opts = parser.parse_args()
+    workload = WORKLOADS[opts.workload]
     repeat = max(1, opts.repeat)
     with tempfile.TemporaryDirectory(prefix="scan-bench-") as tmp:
         root = Path(tmp)
         idp = LocalIdP()
-        log, jwks, config = root / "extended.log", root / "jwks.json", root / "empty.toml"
+        jwks, config = root / "jwks.json", root / "empty.toml"
         start = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
-        tokens = signed_tokens(idp, start.timestamp() - 60)
-        size = write_extended_log(log, opts.lines, 1 / 3, tokens, start=start)
+        log, size = write_workload(root, idp, workload, opts.lines, start)
         jwks.write_text(json.dumps(idp.jwks()))
         config.write_text("")
-        print(f"log: {opts.lines:,} lines, {size / 2**20:.1f} MiB, 50 distinct signed tokens; "
-              f"{bulkscan.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+        label = describe(log, workload.name)
+
+        def say(text: str) -> None:
+            print(f"{label} {text}", flush=True)
+
+        say(f"log: {size / 2**20:.1f} MiB, tokens signed by the bench's offline key; "
+            f"{bulkscan.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
         naive_s = naive_cpu = float("inf")
         for _ in range(repeat):
             cpu = cpu_seconds()
             took, found = naive(log)
             naive_s, naive_cpu = min(naive_s, took), min(naive_cpu, cpu_seconds() - cpu)
-        print(f"(best of {repeat} runs each)")
-        print(f"naive loop        {naive_s:7.2f} s  {opts.lines / naive_s:>10,.0f} lines/s "
+        say(f"(best of {repeat} runs each)")
+        say(f"naive loop        {naive_s:7.2f} s  {opts.lines / naive_s:>10,.0f} lines/s "
               f"(cpu {naive_cpu:.2f} s; line regex, {found:,} payloads decoded, "
               f"nothing verified)")  # fmt: skip
         crude_s = naive_search(log)
-        print(f"token search      {crude_s:7.2f} s  {opts.lines / crude_s:>10,.0f} lines/s "
+        say(f"token search      {crude_s:7.2f} s  {opts.lines / crude_s:>10,.0f} lines/s "
               f"(token regex only, no line validated)")  # fmt: skip
 
         argv = scan_argv(log, jwks, config)
         parse_s = parse_only(argv)
-        print(f"parse, generic    {parse_s:7.2f} s  {opts.lines / parse_s:>10,.0f} lines/s "
+        say(f"parse, generic    {parse_s:7.2f} s  {opts.lines / parse_s:>10,.0f} lines/s "
               f"(iter_records: a record per line, no analysis)")  # fmt: skip
         bulk_s = bulk_parse_only(argv)
-        print(f"parse, bulk       {bulk_s:7.2f} s  {opts.lines / bulk_s:>10,.0f} lines/s "
+        say(f"parse, bulk       {bulk_s:7.2f} s  {opts.lines / bulk_s:>10,.0f} lines/s "
               f"(parse_block: every line matched, records for attempts only)")  # fmt: skip
 
         one_s, one_cpu, status = best(argv, 1, repeat)
-        print(f"scan, 1 process   {one_s:7.2f} s  {opts.lines / one_s:>10,.0f} lines/s "
+        say(f"scan, 1 process   {one_s:7.2f} s  {opts.lines / one_s:>10,.0f} lines/s "
               f"(cpu {one_cpu:.2f} s, exit {status}, {naive_s / one_s:.2f}x naive)")  # fmt: skip
         ratio = naive_s / one_s
         if opts.processes > 1:
             many_s, many_cpu, status = best(argv, opts.processes, repeat)
             ratio = naive_s / many_s
-            print(f"scan, {opts.processes} processes {many_s:7.2f} s  "
+            say(f"scan, {opts.processes} processes {many_s:7.2f} s  "
                   f"{opts.lines / many_s:>10,.0f} lines/s (cpu {many_cpu:.2f} s, exit {status}, "
                   f"{ratio:.2f}x naive)")  # fmt: skip
         worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
         sub_s, sub_cpu, sub_status, peak = as_subprocess(argv)
-        print(f"scan subprocess   {sub_s:7.2f} s  {opts.lines / sub_s:>10,.0f} lines/s "
+        say(f"scan subprocess   {sub_s:7.2f} s  {opts.lines / sub_s:>10,.0f} lines/s "
               f"(cpu {sub_cpu:.2f} s, exit {sub_status}, {naive_s / sub_s:.2f}x naive; "
               f"interpreter start and imports included)")  # fmt: skip
-        print(f"analysis + JSON output on top of bulk parsing: {one_s - bulk_s:.2f} s "
+        say(f"analysis + JSON output on top of bulk parsing: {one_s - bulk_s:.2f} s "
               f"({(one_s - bulk_s) / max(one_s, 1e-9):.0%} of the 1-process scan)")  # fmt: skip
         goal = "met" if ratio >= 2 else "NOT met"
-        print(f"goal (in-process scan >= 2x naive): {goal} ({ratio:.2f}x); "
+        say(f"goal (in-process scan >= 2x naive): {goal} ({ratio:.2f}x); "
               f"load average now {os.getloadavg()[0]:.2f}")  # fmt: skip
+        if workload.token_share is not None:
+            friendly = WORKLOADS["friendly"]
+            plain, _ = write_workload(root, idp, friendly, opts.lines, start)
+            plain_s, plain_cpu, _ = best(scan_argv(plain, jwks, config), 1, repeat)
+            extra = max(
+                1, workload.distinct_tokens(opts.lines) - friendly.distinct_tokens(opts.lines)
+            )
+            # CPU seconds as well as wall: on a shared machine wall time also counts waiting.
+            say(f"friendly log of the same length, 1 process {plain_s:.2f} s (cpu "
+                f"{plain_cpu:.2f} s); per extra distinct token "
+                f"{(one_s - plain_s) / extra * 1000:.3f} ms wall, "
+                f"{(one_cpu - plain_cpu) / extra * 1000:.3f} ms cpu "
+                f"((scan - friendly scan) / {extra:,}; unique requests and per-second "
+                f"timestamps included)")  # fmt: skip
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"peak RSS: this process {own:.0f} MiB (naive loop + in-process scans), "
+        say(f"peak RSS: this process {own:.0f} MiB (naive loop + in-process scans), "
               f"largest scan worker {worker_peak:.0f} MiB, subprocess scan "
               f"{max(peak, worker_peak):.0f} MiB (largest of it and its workers)")  # fmt: skip
     # The figures are the result; a failure is a scan that did not run to completion.

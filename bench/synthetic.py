@@ -12,6 +12,7 @@ import base64
 import json
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +37,69 @@ _OPEN_PATHS = (
     "/.well-known/oauth-authorization-server",
     "/ords/demo/mcp/",
 )
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The shape of a generated log: how many distinct tokens, requests and timestamps.
+
+    ``friendly`` is the original shape (50 tokens, a handful of request lines, a timestamp
+    shared by 20 lines) where every cache hits; the ``tokens-*`` ones are what a busy MCP
+    server sees: a new token per user per hour, a request id in every query string, a log
+    time that moves one second per line.
+    """
+
+    name: str
+    token_share: float | None  # distinct tokens as a share of lines; None: a fixed 50
+    unique_requests: bool
+    seconds_per_line: float
+
+    def distinct_tokens(self, lines: int) -> int:
+        """How many distinct tokens a log of ``lines`` lines gets (at least one)."""
+        if self.token_share is None:
+            return 50
+        return max(1, round(lines * self.token_share))
+
+    def token_ratio(self) -> float:
+        """The share of lines carrying a bearer token: enough lines for every distinct one."""
+        if self.token_share is None:
+            return 1 / 3
+        return max(1 / 3, min(1.0, self.token_share * 1.3))
+
+
+WORKLOADS = {
+    w.name: w
+    for w in (
+        Workload("friendly", None, False, 0.05),
+        Workload("tokens-1pct", 0.01, True, 1.0),
+        Workload("tokens-5pct", 0.05, True, 1.0),
+        Workload("tokens-50pct", 0.50, True, 1.0),
+    )
+}
+
+
+def describe(path: Path, workload: str) -> str:
+    """What a generated log holds, counted from the file: lines, distinct tokens and requests.
+
+    Counted rather than taken from the generator's parameters, so a figure's label says what
+    was really measured.
+    """
+    lines = 0
+    tokens: set[str] = set()
+    requests: set[str] = set()
+    stamps: set[str] = set()
+    with path.open(encoding="ascii") as text:
+        for line in text:
+            lines += 1
+            stamps.add(line[line.index("[") + 1 : line.index("]")])
+            requests.add(line.split('"', 2)[1])
+            auth = line.rsplit('authorization:"', 1)[1].split('"', 1)[0]
+            if auth.startswith("Bearer "):
+                tokens.add(auth)
+    return (
+        f"[{workload}: {lines:,} lines, {len(tokens):,} distinct tokens, "
+        f"{len(requests):,} distinct requests, {len(stamps):,} distinct timestamps]"
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -78,36 +142,67 @@ def write_extended_log(
     *,
     seed: int = 1,
     start: datetime | None = None,
+    unique_requests: bool = False,
+    seconds_per_line: float = 0.05,
+    every_token: bool = False,
 ) -> int:
     """Write ``lines`` lines in the reference ``extended`` format to ``path``; return bytes.
 
     A ``token_ratio`` share of the lines carry ``Authorization: Bearer <token>`` with a token
     drawn from ``tokens`` (default: ``fake_tokens()``); about one in ten of those is a 401,
     as are most token-less calls to the MCP endpoint.
+
+    ``unique_requests`` puts a request id in every request line's query string;
+    ``seconds_per_line`` is the log time between lines (the timestamp is recomputed on every
+    line once it is a second or more, otherwise every 20 lines); ``every_token`` makes each
+    of ``tokens`` appear at least once (as long as there are enough bearer lines), the rest
+    drawn at random.
     """
     rng = random.Random(seed)
     pool = list(tokens) if tokens else fake_tokens()
     agents = [escape_default(ua) for ua in USER_AGENTS]
     when = start or datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
-    step = timedelta(milliseconds=50)
+    step = timedelta(seconds=seconds_per_line)
+    stamp_every = 1 if seconds_per_line >= 1 else 20
+    # Each token once, introduced at a steady pace over the whole log (a new user's token
+    # turns up, then gets reused): the diverse workloads count on every one being present.
+    fresh = list(pool) if every_token else []
+    rng.shuffle(fresh)
+    used: list[str] = []
     written = 0
     with path.open("w", encoding="ascii", newline="\n") as out:
         chunk: list[str] = []
         stamp = format_time_local(when)
         for i in range(lines):
-            if i % 20 == 0:
+            if i % stamp_every == 0:
                 stamp = format_time_local(when + step * i)
             addr = rng.choice(CLIENT_ADDRESSES)
             ua = rng.choice(agents)
-            if rng.random() < token_ratio:
-                token = rng.choice(pool)
-                request = f"POST {rng.choice(_TOKEN_PATHS)} HTTP/1.1"
+            bearer = rng.random() < token_ratio
+            # Near the end, the tokens not yet seen get every remaining line.
+            if fresh and len(fresh) >= lines - i:
+                bearer = True
+            if bearer:
+                if every_token:
+                    ahead = max(1.0, (lines - i) * token_ratio)
+                    if fresh and (not used or rng.random() < len(fresh) / ahead):
+                        used.append(fresh.pop())
+                        token = used[-1]
+                    else:
+                        token = rng.choice(used)
+                else:
+                    token = rng.choice(pool)
+                target = rng.choice(_TOKEN_PATHS)
+                if unique_requests:
+                    target += f"?request_id={i:010d}"
+                request = f"POST {target} HTTP/1.1"
                 status = "401" if rng.random() < 0.1 else "200"
                 auth = f"Bearer {token}"
                 ctype, version, size = "application/json", "2025-06-18", rng.randint(80, 4000)
             else:
                 path_ = rng.choice(_OPEN_PATHS)
-                request = f"GET {path_} HTTP/1.1"
+                query = f"?request_id={i:010d}" if unique_requests else ""
+                request = f"GET {path_}{query} HTTP/1.1"
                 status = "401" if path_.startswith("/ords") else "200"
                 auth, ctype, version, size = "-", "-", "-", rng.randint(0, 900)
             referer = "-" if rng.random() < 0.8 else "https://chatgpt.com/"

@@ -40,3 +40,44 @@ def test_benchmark_runs_on_a_small_input(name: str) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip()
+
+
+@pytest.mark.parametrize("workload", ["tokens-1pct", "tokens-5pct", "tokens-50pct"])
+def test_scan_bench_runs_each_realistic_workload_and_labels_every_figure(workload: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scan_bench", "--lines", "1000", "--repeat", "1",
+         "--processes", "1", "--workload", workload],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert lines
+    assert all(line.startswith(f"[{workload}: 1,000 lines, ") for line in lines), lines
+    assert "1,000 distinct requests" in lines[0]
+    assert "per extra distinct token" in done.stdout
+
+
+def test_realistic_workloads_have_the_promised_diversity(tmp_path: Path) -> None:
+    from bench.synthetic import WORKLOADS, describe, fake_tokens, write_extended_log
+
+    for name, share in (("tokens-1pct", 0.01), ("tokens-5pct", 0.05), ("tokens-50pct", 0.5)):
+        shape = WORKLOADS[name]
+        log = tmp_path / f"{name}.log"
+        tokens = fake_tokens(shape.distinct_tokens(2000))
+        write_extended_log(
+            log, 2000, shape.token_ratio(), tokens, unique_requests=shape.unique_requests,
+            seconds_per_line=shape.seconds_per_line, every_token=True,
+        )  # fmt: skip
+        expected = round(2000 * share)
+        assert describe(log, name) == (
+            f"[{name}: 2,000 lines, {expected:,} distinct tokens, 2,000 distinct requests, "
+            f"2,000 distinct timestamps]"
+        )
+
+
+def test_run_gives_the_scan_bench_every_workload() -> None:
+    from bench.run import runs
+
+    workloads = [args[args.index("--workload") + 1] for args in runs("scan_bench", None, 500)]
+    assert workloads == ["friendly", "tokens-1pct", "tokens-5pct", "tokens-50pct"]
+    assert runs("keys_bench", None, 500) == [[]]
