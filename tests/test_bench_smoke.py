@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SMALL = {
     "follow_bench": ["--lines", "2000", "--big-mb", "2"],
     "parser_bench": ["--lines", "2000", "--rounds", "1"],
-    "keys_bench": [],
+    "keys_bench": ["--flood", "500", "--minutes", "2.5"],
     "scan_bench": ["--lines", "3000", "--repeat", "1"],
     "startup_bench": ["--repeat", "1"],
     "tui_bench": ["--lines", "10", "--rate", "200", "--big-mb", "2"],
@@ -81,3 +81,13 @@ def test_run_gives_the_scan_bench_every_workload() -> None:
     workloads = [args[args.index("--workload") + 1] for args in runs("scan_bench", None, 500)]
     assert workloads == ["friendly", "tokens-1pct", "tokens-5pct", "tokens-50pct"]
     assert runs("keys_bench", None, 500) == [[]]
+
+
+def test_keys_bench_counts_the_refreshes_of_a_flood_over_simulated_minutes() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.keys_bench", "--flood", "300", "--minutes", "3.5"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "over 3.5 simulated min" in done.stdout
+    assert "then 3 (at most 3: one per 60 s)" in done.stdout
