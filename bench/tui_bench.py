@@ -7,7 +7,10 @@
    ``RawLine`` received, with no parsing, analysis or UI. Goal: p95 under 250 ms.
 2. Time to first screen on a 1 GB log with the default backfill (the last 1000 lines):
    from creating the app to the first rows in the table, and to the whole backfill.
-   Baseline: the follower alone delivering those 1000 lines. Goal: under 1 s.
+   Baseline: the follower alone delivering those 1000 lines. The headline figure is the
+   one a user sees: ``watch`` started as a new process in a real terminal (tmux), from
+   exec (interpreter start and imports included) to the first row painted. Goal: under
+   1 s.
 
 Figures are printed, nothing is asserted. Run: ``python -m bench.tui_bench
 [--lines N] [--rate PER_SECOND] [--big-mb MB]``.
@@ -239,7 +242,8 @@ def main() -> None:
         ui_log = root / "extended.log"
         ui_log.write_text(line(token, -1))
         ui = run(ui_latency, ui_log, jwks, token, opts.lines, opts.rate)
-        print(f"latency, line written -> visible ({opts.lines} lines at {opts.rate:g}/s):")
+        workload = f"[{opts.lines} lines at {opts.rate:g}/s, 1 distinct token, unique requests]"
+        print(f"latency, line written -> visible {workload}:")
         print("  " + summary("baseline (follower only)", base))
         print("  " + summary("row in the table (watch)", ui))
         print("  goal: p95 < 250 ms")
@@ -247,17 +251,19 @@ def main() -> None:
         big = root / "big.log"
         size = make_big_log(big, opts.big_mb)
         first, whole, baseline = run(first_screen, big, jwks)
-        print(f"time to first screen on a {size / 2**30:.2f} GiB log (backfill: last 1000 lines):")
+        print(f"time to first screen [{size / 2**30:.2f} GiB friendly log, 50 distinct tokens; "
+              f"backfill: last 1000 lines]:")  # fmt: skip
         print(f"  baseline (follower delivers 1000 lines): {baseline * 1000:.0f} ms")
-        print(f"  first rows in the table: {first * 1000:.0f} ms")
-        print(f"  whole backfill in the table: {whole * 1000:.0f} ms")
+        print(f"  first rows in the table, app already running in this process (no interpreter "
+              f"start): {first * 1000:.0f} ms")  # fmt: skip
+        print(f"  whole backfill in the table, same: {whole * 1000:.0f} ms")
         terminal = terminal_first_screen(big, jwks)
-        if terminal is not None:
-            print(
-                f"  in a real terminal from process start (imports included): "
-                f"{terminal * 1000:.0f} ms"
-            )
-        print("  goal: < 1 s")
+        if terminal is None:
+            print("  first rows from exec: not measured (needs tmux)")
+        else:
+            print(f"  first rows painted in a real terminal, from exec (interpreter start and "
+                  f"imports included): {terminal * 1000:.0f} ms")  # fmt: skip
+        print("  goal (first rows from exec): < 1 s")
         big.unlink()
 
 
