@@ -30,6 +30,13 @@ _B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 # RFC 6750 b64token: what an opaque bearer credential may contain.
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
 
+# What the safe token log (parsers/nginx/safe_log.py) writes in place of what it drops: the
+# signature of a JWS, or a whole credential that is not a JWS. Brackets are not base64url,
+# so neither can be a real signature or token, nor be completed into one.
+SIGNATURE_NOT_LOGGED = "[signature-not-logged]"
+NOT_JWS_LOGGED = "[not-a-jws]"
+UNKNOWN_SCHEME_LOGGED = "[unknown-scheme]"
+
 
 class TokenKind(StrEnum):
     """What a credential looks like from its shape alone."""
@@ -59,6 +66,8 @@ class DecodedToken:
     raw_signature_b64: str = ""
     segments: int = 1
     problem: str | None = None
+    # False for a JWS read from the safe token log: header and claims, no signature.
+    signature_logged: bool = True
 
     @property
     def readable(self) -> bool:
@@ -183,6 +192,16 @@ def decode_token(token: str) -> DecodedToken:
         )
     if not token:
         return DecodedToken(TokenKind.MALFORMED, fp, 0, problem="empty token")
+    if token == NOT_JWS_LOGGED:
+        return DecodedToken(
+            TokenKind.MALFORMED,
+            fp,
+            length,
+            problem=(
+                "the safe token log kept only the scheme: the client sent a credential "
+                "that is not a signed JWT (a JWE, an opaque token or something else)"
+            ),
+        )
     parts = token.split(".")
     count = len(parts)
     if count == 1:
@@ -214,7 +233,9 @@ def decode_token(token: str) -> DecodedToken:
                 segments=5,
             )
         payload = b64url_decode(parts[1], name="payload")
-        b64url_decode(parts[2], name="signature")
+        unsigned = parts[2] == SIGNATURE_NOT_LOGGED
+        if not unsigned:
+            b64url_decode(parts[2], name="signature")
     except _Unreadable as exc:
         return DecodedToken(TokenKind.MALFORMED, fp, length, segments=count, problem=str(exc))
     try:
@@ -231,9 +252,10 @@ def decode_token(token: str) -> DecodedToken:
             header=header,
             raw_header_b64=parts[0],
             raw_payload_b64=parts[1],
-            raw_signature_b64=parts[2],
+            raw_signature_b64="" if unsigned else parts[2],
             segments=3,
             problem=f"payload is not a JWT: a JWS whose {exc}",
+            signature_logged=not unsigned,
         )
     return DecodedToken(
         TokenKind.JWS,
@@ -243,6 +265,7 @@ def decode_token(token: str) -> DecodedToken:
         claims=claims,
         raw_header_b64=parts[0],
         raw_payload_b64=parts[1],
-        raw_signature_b64=parts[2],
+        raw_signature_b64="" if unsigned else parts[2],
         segments=3,
+        signature_logged=not unsigned,
     )

@@ -5,9 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
+from inspector.demo.idp import generate_rsa_key
 from parsers.nginx.safe_log import (
     NOT_JWS_MARKER,
     SAFE_FORMAT_NAME,
@@ -15,9 +20,12 @@ from parsers.nginx.safe_log import (
     UNKNOWN_MARKER,
     safe_log_config,
 )
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import NginxServer, http_conf, requires_nginx
 
 pytestmark = [requires_nginx, pytest.mark.nginx]
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def b64(data: dict[str, object]) -> str:
@@ -129,3 +137,70 @@ def test_no_line_of_the_safe_log_can_be_replayed(logged: tuple[dict[str, str], l
     for marker in (SIGNATURE_MARKER, NOT_JWS_MARKER, UNKNOWN_MARKER):
         assert not re.fullmatch(r"[A-Za-z0-9_-]*", marker)
     assert sum(f'authorization:"Bearer {SIGNED_PART}"' in line for line in safe) == 3
+
+
+SCAN_SITE = (
+    safe_log_config()
+    + r"""
+server {
+    listen 127.0.0.1:@PORT@;
+    access_log @PREFIX@/logs/safe.log """
+    + SAFE_FORMAT_NAME
+    + r""";
+    location /ords/demo/mcp/ {
+        if ($http_authorization = "") { return 401; }
+        return 200 "ok";
+    }
+    location /ords/demo/reject/ { return 401; }
+}
+"""
+)
+
+
+def test_scan_judges_the_safe_log_written_by_nginx(tmp_path: Path, idp: FaultyIdP) -> None:
+    now = time.time()
+    good = idp.mint(idp.entra_v2_claims())
+    tokens = {
+        "good": good,
+        "expired": idp.mint(idp.entra_v2_claims(now=now - 7200)),
+        "forged": idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid=idp.keys[0].kid)),
+        "stranger": idp.mint(idp.entra_v2_claims(), key=generate_rsa_key(kid="unknown-kid")),
+    }
+    requests: list[tuple[str, dict[str, str]]] = [
+        ("/ords/demo/mcp/", {}),  # 1 no token, 401
+        ("/ords/demo/mcp/", {"Authorization": f"Bearer {good}"}),  # 2
+        ("/ords/demo/reject/", {"Authorization": f"Bearer {tokens['expired']}"}),  # 3
+        ("/ords/demo/reject/", {"Authorization": f"Bearer {tokens['forged']}"}),  # 4
+        ("/ords/demo/reject/", {"Authorization": f"Bearer {tokens['stranger']}"}),  # 5
+        ("/ords/demo/reject/", {"Authorization": "Bearer opaqueTokenWithoutDots"}),  # 6
+        ("/ords/demo/reject/", {"Authorization": "Basic dXNlcjpwYXNz"}),  # 7
+    ]
+    with NginxServer(tmp_path / "nginx") as server:
+        server.start(http_conf(SCAN_SITE))
+        for path, headers in requests:
+            server.request(path, method="POST", headers=headers)
+        log = server.prefix / "logs" / "safe.log"
+        server.wait_for_log(log, len(requests))
+        (tmp_path / "empty.toml").write_text("")
+        result = subprocess.run(
+            [sys.executable, "-m", "inspector", "scan", "--nginx-conf", str(server.conf_path),
+             "--json", "--config", str(tmp_path / "empty.toml"),
+             "--expect-iss", idp.issuer_v2, "--expect-aud", idp.api_app_id],
+            cwd=ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    rows = {r["line"]: r for r in map(json.loads, result.stdout.splitlines())}
+    codes = {line: [v["code"] for v in row["verdicts"]] for line, row in rows.items()}
+    assert sorted(rows) == [1, 2, 3, 4, 5, 6, 7]
+    assert codes[1] == ["no-token"]
+    assert codes[2] == ["signature-not-logged"] and rows[2]["outcome"] == "ok"
+    assert rows[2]["token"]["verified"] is None
+    assert "expired" in codes[3] and "signature-not-logged" in codes[3]
+    # A forged token is not called invalid: the log cannot tell.
+    assert codes[4] == ["signature-not-logged", "rejected-by-server"]
+    assert "kid-not-found" in codes[5]
+    assert codes[6][0] == "malformed-token"
+    assert "safe token log" in rows[6]["verdicts"][0]["message"]
+    assert codes[7] == ["not-bearer"] and "Basic" in rows[7]["verdicts"][0]["message"]
+    # The keys were fetched: the kid check needs them, the signature does not.
+    assert idp.count(idp.jwks_uri) == 1

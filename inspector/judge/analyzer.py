@@ -622,7 +622,10 @@ class Analyzer:
             return KeyCheck("skipped", None, kid, detail=f"alg {alg} cannot be verified")
         if checks.is_graph_token(decoded, idp):
             return KeyCheck("skipped", None, kid, detail="only Microsoft Graph can verify it")
+        unsigned = not decoded.signature_logged
         if self.keys is None:
+            if unsigned:
+                return KeyCheck("signature-not-logged", None, kid)
             return KeyCheck("no-keys", None, kid, detail="no key source configured")
         iss = decoded.claims.get("iss")
         x5t = decoded.header.get("x5t")
@@ -637,6 +640,20 @@ class Analyzer:
                 jwks_uri=self.expectations.jwk_url,
                 wait=wait,
             )
+            if unsigned and lookup.status in ("found", "no-kid-match", "untrusted-issuer"):
+                # The kid was looked up (kid-not-found and unreachable keys still say so);
+                # only the verification itself needs what the log dropped.
+                found = lookup.status == "found"
+                return KeyCheck(
+                    "signature-not-logged",
+                    None,
+                    kid,
+                    lookup.jwks_uri if found else None,
+                    "",
+                    lookup.source if found else None,
+                    lookup.jwks_size,
+                    lookup.jwks_seconds,
+                )
             if lookup.status in ("found", "no-kid-match"):
                 result = check_signature(token, lookup, algorithms=VERIFIABLE_ALGORITHMS)
             else:

@@ -39,9 +39,10 @@ class KeyCheck:
 
     ``status``: ``verified``, ``signature-invalid``, ``kid-not-found``, ``unavailable``,
     ``pending`` (keys still being fetched: judged again later), ``untrusted-issuer``,
-    ``no-keys`` (no key source configured), ``keys-refused`` (the candidate keys are
-    beyond the size or count limits) or ``skipped`` (not a verifiable JWS: opaque, JWE,
-    alg none/HMAC, Graph).
+    ``no-keys`` (no key source configured), ``signature-not-logged`` (a token from the
+    safe token log: its key was found, or no key source applies), ``keys-refused`` (the
+    candidate keys are beyond the size or count limits) or ``skipped`` (not a verifiable
+    JWS: opaque, JWE, alg none/HMAC, Graph).
     """
 
     status: str
@@ -175,6 +176,9 @@ def check_keys(key: KeyCheck, issuer: Any) -> Verdicts:
         return []
     if key.status == "signature-invalid":
         return [rules.SIGNATURE_INVALID.verdict(kid=key.kid, detail=key.detail or "mismatch")]
+    if key.status == "signature-not-logged":
+        found = f" (key {key.kid} found)" if key.kid and key.source else ""
+        return [rules.SIGNATURE_NOT_LOGGED.verdict(kid=found)]
     if key.status == "kid-not-found":
         return [
             rules.KID_NOT_FOUND.verdict(

@@ -292,6 +292,20 @@ SIGNATURE_UNCHECKED = _rule(
     """Pass --trusted-issuer ISS (or [keys] trusted_issuers in the config) to fetch the
     issuer's keys, or --jwks FILE for an offline key set.""",
 )
+SIGNATURE_NOT_LOGGED = _rule(
+    "signature-not-logged",
+    I,
+    "Signature not logged",
+    "signature not checked: the log keeps the token without its signature{kid}",
+    """The access log uses the safe token format: nginx recorded the token's header and
+    claims but replaced its signature with a marker, so nobody who reads the log can
+    replay the token. Every check that does not need the signature ran (claims, times,
+    alg, and whether the issuer publishes the kid); whether the signature itself verifies
+    cannot be told from this line.""",
+    """Nothing to do: this is the recommended way to log tokens. To check a signature
+    ORDS rejects, paste the full token into decode (from the client, not from a log), or
+    switch the log to full tokens briefly and back again right after.""",
+)
 GRAPH_TOKEN = _rule(
     "graph-token",
     E,

@@ -28,6 +28,17 @@ EXTENDED_TEMPLATE = (
 )
 ESCAPE_MODES = ("default", "json", "none")
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+# The variable the safe token log's map defines (parsers/nginx/safe_log.py): the
+# Authorization header without the JWS signature. Log readers take it for
+# $http_authorization, so every format recording it is read like one recording the header.
+SAFE_VARIABLE = "token_without_signature"
+VARIABLE_ALIASES = {SAFE_VARIABLE: "http_authorization"}
+
+
+def variable_name(name: str) -> str:
+    """The name log readers know a variable by: lower-cased, the safe token as the header."""
+    lowered = name.lower()
+    return VARIABLE_ALIASES.get(lowered, lowered)
 
 
 # Problem codes (``ConfigProblem.code``, ``NginxConfigError.code``); callers branch on
@@ -120,10 +131,13 @@ class LogFormat:
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """Variable names in order of first use, lower-cased (nginx ignores their case)."""
+        """Variable names in order of first use, lower-cased (nginx ignores their case).
+
+        The safe token log's variable is named ``http_authorization`` (``variable_name``).
+        """
         seen: dict[str, None] = {}
         for braced, plain in VARIABLE.findall(self.template):
-            seen.setdefault((braced or plain).lower(), None)
+            seen.setdefault(variable_name(braced or plain), None)
         return tuple(seen)
 
 

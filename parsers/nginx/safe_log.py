@@ -28,14 +28,23 @@ an empty third segment, which the map does not match: they are logged as not-a-J
 
 from __future__ import annotations
 
-from parsers.nginx.model import EXTENDED_TEMPLATE, LogFormat
+from parsers.nginx.model import EXTENDED_TEMPLATE, SAFE_VARIABLE, LogFormat
+from parsers.token import NOT_JWS_LOGGED as NOT_JWS_MARKER
+from parsers.token import SIGNATURE_NOT_LOGGED as SIGNATURE_MARKER
+from parsers.token import UNKNOWN_SCHEME_LOGGED as UNKNOWN_MARKER
 
-# The variable the map defines; the safe log_format records it instead of
-# $http_authorization.
-SAFE_VARIABLE = "token_without_signature"
-SIGNATURE_MARKER = "[signature-not-logged]"
-NOT_JWS_MARKER = "[not-a-jws]"
-UNKNOWN_MARKER = "[unknown-scheme]"
+__all__ = [
+    "NOT_JWS_MARKER",
+    "SAFE_FORMAT",
+    "SAFE_FORMAT_NAME",
+    "SAFE_LOG_MAP",
+    "SAFE_TEMPLATE",
+    "SAFE_VARIABLE",
+    "SIGNATURE_MARKER",
+    "UNKNOWN_MARKER",
+    "safe_log_config",
+    "safe_log_format_directive",
+]
 SAFE_FORMAT_NAME = "extended_safe"
 
 # base64url without padding: what each JWS compact segment is made of.
