@@ -9,6 +9,7 @@ checks still run on the rest.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import stat
@@ -28,8 +29,21 @@ from parsers.nginx.conf import (
     logs_recording_authorization,
     parse_config,
 )
+from parsers.nginx.safe_log import SAFE_FORMAT_NAME, SAFE_VARIABLE, records_raw_authorization
 
 HEADERS_MORE = "headers_more"
+# Where Debian, Ubuntu and RHEL packages put nginx's rotation; read only when a log holds
+# full tokens, to say how long they stay on disk.
+LOGROTATE_CONF = Path("/etc/logrotate.d/nginx")
+SAFE_LOG_FIX = (
+    "log tokens without their signature (nothing left to replay): in the http block add "
+    f"the map $http_authorization ${SAFE_VARIABLE} {{...}} and log_format "
+    f"{SAFE_FORMAT_NAME} of docs/safe-token-log.md, then access_log <this path> "
+    f"{SAFE_FORMAT_NAME}; and nginx -s reload. Every check but the signature still runs."
+)
+_LOGROTATE_BLOCK = re.compile(r"([^{}]*)\{([^{}]*)\}")
+_ROTATE = re.compile(r"^\s*rotate\s+(\d+)\s*$", re.MULTILINE)
+_PERIOD = re.compile(r"^\s*(hourly|daily|weekly|monthly|yearly)\s*$", re.MULTILINE)
 
 
 def check_nginx(options: DoctorOptions, origin: str) -> Generator[Finding]:
@@ -118,10 +132,60 @@ def _authorization_logs(config: NginxConfig, *, prefix_known: bool) -> Generator
             f"{log.path} ({log.format_name})"
             + (f", written as {log.written_path} under prefix {config.prefix}" if relative else ""),
         )
-        yield from _permissions(log, guessed_prefix=relative and not prefix_known)
+        fmt = config.log_formats.get(log.format_name)
+        replayable = fmt is None or records_raw_authorization(fmt)
+        if replayable:
+            where = f", {fmt.file}:{fmt.line}" if fmt is not None and fmt.file else ""
+            yield Finding(
+                "nginx-log-replayable-tokens",
+                Status.WARN,
+                "the token log records full bearer tokens: whoever reads it (or a backup "
+                "of it) can replay them until they expire",
+                f"{log.path} (log_format {log.format_name}{where} records $http_authorization)",
+                SAFE_LOG_FIX,
+            )
+            yield from _rotation(log)
+        else:
+            yield Finding(
+                "nginx-log-signature-free",
+                Status.PASS,
+                "the token log records tokens without their signature (safe token log)",
+                f"{log.path} ({log.format_name})",
+            )
+        yield from _permissions(
+            log, guessed_prefix=relative and not prefix_known, replayable=replayable
+        )
 
 
-def _permissions(log: AccessLog, *, guessed_prefix: bool) -> Generator[Finding]:
+def _rotation(log: AccessLog) -> Generator[Finding]:
+    """How many rotated copies of a full-token log logrotate keeps, when that is cheap to say."""
+    try:
+        text = LOGROTATE_CONF.read_text(encoding="utf-8", errors="replace")[:65536]
+    except OSError:
+        return
+    for match in _LOGROTATE_BLOCK.finditer(text):
+        patterns = match.group(1).split()
+        if not any(fnmatch.fnmatchcase(log.path, p.strip("\"'")) for p in patterns):
+            continue
+        rotate = _ROTATE.search(match.group(2))
+        if rotate is None:
+            return
+        period = _PERIOD.search(match.group(2))
+        every = f", rotated {period.group(1)}" if period else ""
+        yield Finding(
+            "nginx-log-rotation-keeps-tokens",
+            Status.WARN,
+            f"logrotate keeps {rotate.group(1)} old copies of the full-token log{every}: "
+            "each holds replayable tokens until they expire, and backups keep them longer",
+            f"{LOGROTATE_CONF}: rotate {rotate.group(1)}",
+            SAFE_LOG_FIX,
+        )
+        return
+
+
+def _permissions(
+    log: AccessLog, *, guessed_prefix: bool, replayable: bool = True
+) -> Generator[Finding]:
     path = Path(log.path)
     if not path.is_absolute():
         yield Finding(
@@ -151,8 +215,10 @@ def _permissions(log: AccessLog, *, guessed_prefix: bool) -> Generator[Finding]:
     if mode & stat.S_IROTH:
         yield Finding(
             "nginx-log-world-readable",
-            Status.FAIL,
-            "the log holds bearer tokens and every local user can read it",
+            Status.FAIL if replayable else Status.WARN,
+            "the log holds bearer tokens and every local user can read it"
+            if replayable
+            else "the log holds token claims (user names, e-mail) and every local user can read it",
             f"{path} {stat.filemode(mode)}",
             f"chmod o-r {path}; and in logrotate: create 0640 www-data adm",
         )

@@ -609,8 +609,23 @@ _check(
 _check("6. Local nginx", "nginx-authorization-log", "pass", "", "")
 _check(
     "6. Local nginx",
+    "nginx-log-replayable-tokens",
+    "warn",
+    "the token log's format records `$http_authorization` as sent: full, replayable tokens",
+    "the safe token log (docs/safe-token-log.md): the token without its signature",
+)
+_check("6. Local nginx", "nginx-log-signature-free", "pass", "", "")
+_check(
+    "6. Local nginx",
+    "nginx-log-rotation-keeps-tokens",
+    "warn",
+    "logrotate (`/etc/logrotate.d/nginx`) keeps `rotate N` old copies of a full-token log",
+    "the safe token log; or fewer rotations",
+)
+_check(
+    "6. Local nginx",
     "nginx-log-world-readable",
-    "fail",
+    "fail (warn: safe token log)",
     "the token log is readable by every local user",
     "`chmod o-r`, logrotate `create 0640`",
 )

@@ -28,7 +28,7 @@ an empty third segment, which the map does not match: they are logged as not-a-J
 
 from __future__ import annotations
 
-from parsers.nginx.model import EXTENDED_TEMPLATE, SAFE_VARIABLE, LogFormat
+from parsers.nginx.model import EXTENDED_TEMPLATE, SAFE_VARIABLE, VARIABLE, LogFormat
 from parsers.token import NOT_JWS_LOGGED as NOT_JWS_MARKER
 from parsers.token import SIGNATURE_NOT_LOGGED as SIGNATURE_MARKER
 from parsers.token import UNKNOWN_SCHEME_LOGGED as UNKNOWN_MARKER
@@ -42,6 +42,7 @@ __all__ = [
     "SAFE_VARIABLE",
     "SIGNATURE_MARKER",
     "UNKNOWN_MARKER",
+    "records_raw_authorization",
     "safe_log_config",
     "safe_log_format_directive",
 ]
@@ -89,3 +90,15 @@ def safe_log_format_directive(name: str = SAFE_FORMAT_NAME) -> str:
 def safe_log_config(name: str = SAFE_FORMAT_NAME) -> str:
     """The ``map`` and the ``log_format`` together, ready for the ``http`` context."""
     return SAFE_LOG_MAP + safe_log_format_directive(name)
+
+
+def records_raw_authorization(fmt: LogFormat) -> bool:
+    """Whether ``fmt`` writes the ``Authorization`` header as sent: replayable tokens.
+
+    ``LogFormat.variables`` names the safe variable ``http_authorization`` too (log readers
+    read both alike); this looks at the template as written.
+    """
+    return any(
+        (braced or plain).lower() == "http_authorization"
+        for braced, plain in VARIABLE.findall(fmt.template)
+    )
