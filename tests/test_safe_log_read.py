@@ -10,10 +10,12 @@ import pytest
 
 from inspector.cli.main import main
 from inspector.demo.idp import LocalIdP, generate_rsa_key
+from inspector.judge import checks
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
+from parsers.authorization import parse_authorization
 from parsers.nginx.log_format import compile_format
-from parsers.nginx.safe_log import NOT_JWS_MARKER, SAFE_FORMAT, SIGNATURE_MARKER
+from parsers.nginx.safe_log import NOT_JWS_MARKER, SAFE_FORMAT, SIGNATURE_MARKER, UNKNOWN_MARKER
 from parsers.records import LogRecord, Source
 from parsers.token import TokenKind, decode_token
 
@@ -126,3 +128,9 @@ def test_a_not_a_jws_line_says_what_the_client_sent(
     doc = decode_json(NOT_JWS_MARKER, jwks, capsys)
     (malformed,) = [v for v in doc["verdicts"] if v["code"] == "malformed-token"]
     assert "safe token log" in malformed["message"] and "not a signed JWT" in malformed["message"]
+
+
+def test_an_unknown_scheme_line_says_the_log_did_not_record_it() -> None:
+    (verdict,) = checks.check_credentials(parse_authorization(UNKNOWN_MARKER), 401)
+    assert verdict.code == "not-bearer"
+    assert "not recorded by the safe token log" in verdict.message

@@ -22,7 +22,7 @@ from inspector.judge.verdicts import Severity, Verdict
 from parsers.authorization import Authorization
 from parsers.ords_config import url_admitted
 from parsers.redaction import MAX_SCHEME_CHARS
-from parsers.token import DecodedToken, TokenKind
+from parsers.token import UNKNOWN_SCHEME_LOGGED, DecodedToken, TokenKind
 
 # ORDS's global `security.jwt.allowed.skew` applies when p_allowed_skew is NULL. We assume
 # its documented default, 0 (no tolerance); say otherwise with --allowed-skew or [expect].
@@ -99,6 +99,9 @@ def check_credentials(auth: Authorization, status: int | None) -> Verdicts:
         return []
     if auth.scheme is None:
         scheme = "missing (a bare credential)"
+    elif auth.scheme == UNKNOWN_SCHEME_LOGGED:
+        # The safe token log does not record an unknown scheme: it may be a credential.
+        scheme = "not recorded by the safe token log (an unknown scheme, or no scheme)"
     elif auth.scheme == "Bearer":
         scheme = "Bearer without a token"
     elif len(auth.scheme) > MAX_SCHEME_CHARS or "." in auth.scheme:
