@@ -7,16 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli.configure import settings_from_args
-from inspector.cli.main import build_parser
-from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP, generate_rsa_key
 from inspector.judge.verdicts import Outcome
-from inspector.settings import Settings
 from inspector.tui.app import InspectorApp
 from parsers.nginx.safe_log import SAFE_FORMAT_NAME, safe_log_config
-from tests.support.nginx import NginxServer, http_conf, requires_nginx
+from tests.support.nginx import NginxServer, requires_nginx
 from tests.tui.conftest import SIZE, plain, wait_for
+from tests.tui.nginx_watch import MCP_LOCATION, post, running_site, watch_session
 
 pytestmark = [pytest.mark.nginx, requires_nginx]
 
@@ -28,10 +25,9 @@ server {
     access_log @PREFIX@/logs/safe.log """
     + SAFE_FORMAT_NAME
     + r""";
-    location /ords/demo/mcp/ {
-        if ($http_authorization = "") { return 401; }
-        return 200 "ok";
-    }
+"""
+    + MCP_LOCATION
+    + r"""
 }
 """
 )
@@ -39,30 +35,15 @@ server {
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[LocalIdP, NginxServer]]:
-    with LocalIdP() as idp, NginxServer(tmp_path / "nginx") as server:
-        server.start(http_conf(SITE))
-        yield idp, server
-
-
-def post(server: NginxServer, token: str, agent: str) -> int:
-    headers = {"User-Agent": agent, "Authorization": f"Bearer {token}"}
-    status, _, _ = server.request("/ords/demo/mcp/", method="POST", headers=headers, body=b"{}")
-    return status
+    with running_site(tmp_path, SITE) as running:
+        yield running
 
 
 async def test_watch_judges_the_safe_log(
     site: tuple[LocalIdP, NginxServer], tmp_path: Path
 ) -> None:
     idp, server = site
-    config = tmp_path / "empty.toml"
-    config.write_text("")
-    args = build_parser().parse_args(
-        [
-            *("watch", "--no-db", "--nginx-conf", str(server.conf_path)),
-            *("--config", str(config), "--trusted-issuer", idp.issuer_v2),
-        ]
-    )
-    session = build_session(args, settings_from_args(args, base=Settings()))
+    session = watch_session(idp, server, tmp_path)
     assert session.files == (str(server.prefix / "logs" / "safe.log"),)
 
     app = InspectorApp(session, tick_seconds=0.1)
