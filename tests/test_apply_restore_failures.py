@@ -294,3 +294,7 @@ def test_cli_json_reports_the_failed_restore_with_exit_3(
         "status": "failed",
         "message": "restore read-back differs: audience, allowed_skew",
     }
+    # A script has what the text output prints: the schema's state and the way back.
+    assert report["final"] is not None and report["final"]["audience"] != OLD.audience
+    assert "create_jwt_profile" in report["restore_script"].lower()
+    assert OLD.audience in report["restore_script"]

@@ -198,6 +198,10 @@ def report_result(result: ApplyResult, as_json: bool) -> int:
                     "read_back": asdict(result.read_back) if result.read_back else None,
                     "failure": result.failure,
                     "restore": result.restore,
+                    # When the automatic restore failed: what the schema holds as far as
+                    # known, and the PL/SQL that puts the previous profile back by hand.
+                    "final": asdict(result.final) if result.final else None,
+                    "restore_script": result.restore_script,
                     "warnings": list(result.warnings),
                     "steps": [
                         {"step": e.step.value, "status": e.status, "message": e.message}
