@@ -2,7 +2,8 @@
 circle.
 
 Bottom to top: settings (with private_files) < parsers < logs | keys < judge < ords <
-doctor | tui | demo < cli (< ``python -m inspector``). Layers joined by ``|`` are
+doctor | demo < setup | tui < cli (< ``python -m inspector``). setup sits above doctor
+because it probes what it changed with doctor's own steps. Layers joined by ``|`` are
 independent of each other. Every ``import`` counts, including those inside functions: a
 lazy import is still a dependency.
 """
@@ -23,7 +24,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("inspector.logs", "inspector.keys"),
     ("inspector.judge",),
     ("inspector.ords",),
-    ("inspector.doctor", "inspector.tui", "inspector.demo"),
+    ("inspector.doctor", "inspector.demo"),
+    ("inspector.setup", "inspector.tui"),
     ("inspector.cli",),
     ("inspector.__main__",),
 )
@@ -163,7 +165,9 @@ def test_every_product_module_has_a_layer() -> None:
     [
         ("inspector.judge.checks", "inspector.ords.database", "up"),
         ("inspector.keys.http", "inspector.logs.follow", "sideways"),
-        ("inspector.tui.app", "inspector.doctor.runner", "sideways"),
+        ("inspector.tui.app", "inspector.setup.model", "sideways"),
+        ("inspector.doctor.runner", "inspector.demo.idp", "sideways"),
+        ("inspector.doctor.runner", "inspector.setup.model", "up"),
         ("parsers.token", "inspector.judge.rules", "up"),
     ],
 )
