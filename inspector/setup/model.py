@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +85,19 @@ class ProbeOutcome:
 Probe = Callable[[], ProbeOutcome]
 # Asked before each step that changes something; False stops there, nothing else changes.
 Confirm = Callable[[str], bool]
+
+
+ProgressStatus = Literal["start", "ok", "failed", "skipped", "warn"]
+
+
+@dataclass(frozen=True, slots=True)
+class SetupProgress:
+    """One step of an apply as it happens, for a live display (CLI lines, TUI log).
+
+    ``step`` names the step (``backup``, ``write``, ``nginx -t``, ``reload``, ``probe``,
+    ...); ``status`` is where it stands; ``message`` says what it did or why it failed.
+    """
+
+    step: str
+    status: ProgressStatus
+    message: str = ""
