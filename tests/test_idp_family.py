@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from inspector.judge.idp import idp_family
+from inspector.judge.idp import ISSUER_FAMILIES, idp_family, issuer_family
 
 TID = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 V1_ISS = f"https://sts.windows.net/{TID}/"
@@ -34,3 +34,25 @@ OTHER = f"https://login.microsoftonline.com/{TID}/"
 )
 def test_entra_version_uses_ver_issuer_form_and_claims(claims: dict[str, Any], family: str) -> None:
     assert idp_family(claims) == family
+
+
+@pytest.mark.parametrize(
+    ("issuer", "family"),
+    [
+        (V1_ISS, "entra"),
+        (V2_ISS, "entra"),
+        ("https://login.microsoftonline.com/common/v2.0", "entra"),
+        ("https://tenant.eu.auth0.com/", "auth0"),
+        ("https://acme.okta.com/oauth2/default", "okta"),
+        ("https://acme.okta.com", "okta"),
+        ("https://identity.oraclecloud.com/", "oci-iam"),
+        ("https://idcs-0a1b2c.identity.oraclecloud.com", "oci-iam"),
+        ("https://sso.example.com/realms/mcp", "keycloak"),
+        ("https://idp.example.com/", "generic"),
+        ("", "generic"),
+        ("http://[::1", "generic"),
+    ],
+)
+def test_issuer_family_reads_the_issuer_url_alone(issuer: str, family: str) -> None:
+    assert issuer_family(issuer) == family
+    assert family in ISSUER_FAMILIES

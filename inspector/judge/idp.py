@@ -39,6 +39,9 @@ IDP_FAMILIES = (
     "generic",
 )
 
+# What an issuer URL alone can tell (the token version needs the token).
+ISSUER_FAMILIES = ("entra", "auth0", "okta", "oci-iam", "keycloak", "generic")
+
 # Claims that name the human, best first: what an admin recognises in a list.
 SUBJECT_CLAIMS = ("upn", "preferred_username", "unique_name", "email", "sub")
 
@@ -73,6 +76,16 @@ def idp_family(claims: Mapping[str, Any]) -> str:
     if "/realms/" in path:
         return "keycloak"
     return "generic"
+
+
+def issuer_family(issuer: str) -> str:
+    """The IdP family of an issuer URL alone, Entra's versions folded into ``entra``.
+
+    For planning from a configured issuer before any token was seen (which admin steps
+    to print): one of ``ISSUER_FAMILIES``.
+    """
+    family = idp_family({"iss": issuer})
+    return "entra" if family.startswith("entra") else family
 
 
 def entra_version(claims: Mapping[str, Any]) -> str:
