@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from parsers.nginx.conf import COMBINED, EXTENDED
+from parsers.nginx.conf import COMBINED, EXTENDED, LogFormat
 from parsers.nginx.escape import escape_default, escape_json, unescape_default, unescape_json
 from parsers.nginx.log_format import (
     LineParser,
@@ -480,3 +480,18 @@ def test_hostile_long_lines_fail_cleanly(line: str) -> None:
     for fmt in formats:
         bad = failure(compile_format(fmt), line, truncated=True)
         assert bad.reason.startswith("line cut at the length limit")
+
+
+def test_a_format_recording_the_header_and_the_safe_token_reads_the_header() -> None:
+    # Both name the Authorization header for log readers; with both in one format the
+    # header as sent is the token and the safe value is a variable of its own name.
+    parser = compile_format(
+        LogFormat("both", "default", 'a:"$http_authorization" s:"$token_without_signature"')
+    )
+    assert parser.variables == ("http_authorization", "token_without_signature")
+    assert parser.format.variables == ("http_authorization", "token_without_signature")
+    safe = "Bearer e30.e30.[signature not logged]"
+    rec = record(parser, f'a:"Bearer {TOKEN}" s:"{safe}"')
+    assert rec.authorization == f"Bearer {TOKEN}"
+    alone = compile_format(LogFormat("safe", "default", "x $token_without_signature"))
+    assert alone.variables == ("http_authorization",)

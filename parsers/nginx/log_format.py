@@ -40,7 +40,7 @@ from parsers.nginx.conf import (
 )
 from parsers.nginx.escape import escape, unescape_default, unescape_json
 from parsers.nginx.line_codegen import ParsePlan, build_parsers
-from parsers.nginx.model import variable_name
+from parsers.nginx.model import template_aliases, variable_name
 from parsers.nginx.record_builder import RECORD_SHELL, SOURCE_SHELL
 from parsers.nginx.time import parse_msec, parse_time_iso8601, parse_time_local
 from parsers.records import LogRecord, ParseFailure, Source
@@ -92,14 +92,17 @@ def _spacey(name: str) -> bool:
 def split_template(template: str) -> list[str | tuple[str]]:
     """The template as literals (``str``) and variables (``(name,)``), names lower-cased.
 
-    The safe token log's variable comes back as ``http_authorization`` (``variable_name``).
+    The safe token log's variable comes back as ``http_authorization`` (``variable_name``)
+    unless the template records ``$http_authorization`` itself: then the header as sent is
+    the token and the safe variable keeps its own name (``template_aliases``).
     """
     out: list[str | tuple[str]] = []
     pos = 0
+    aliases = template_aliases(template)
     for match in _VARIABLE.finditer(template):
         if match.start() > pos:
             out.append(template[pos : match.start()])
-        out.append((variable_name(match.group(1) or match.group(2)),))
+        out.append((variable_name(match.group(1) or match.group(2), aliases),))
         pos = match.end()
     if pos < len(template):
         out.append(template[pos:])

@@ -35,10 +35,22 @@ SAFE_VARIABLE = "token_without_signature"
 VARIABLE_ALIASES = {SAFE_VARIABLE: "http_authorization"}
 
 
-def variable_name(name: str) -> str:
+def variable_name(name: str, aliases: Mapping[str, str] = VARIABLE_ALIASES) -> str:
     """The name log readers know a variable by: lower-cased, the safe token as the header."""
     lowered = name.lower()
-    return VARIABLE_ALIASES.get(lowered, lowered)
+    return aliases.get(lowered, lowered)
+
+
+def template_aliases(template: str) -> Mapping[str, str]:
+    """The aliases that apply to ``template``: none when it records the header as sent.
+
+    A format recording both ``$http_authorization`` and the safe variable would otherwise
+    name two different values alike (a line could never match). The header as sent wins:
+    it holds everything the safe value holds and the signature too; the safe value is then
+    an ordinary variable of its own name.
+    """
+    names = {(braced or plain).lower() for braced, plain in VARIABLE.findall(template)}
+    return {} if "http_authorization" in names else VARIABLE_ALIASES
 
 
 # Problem codes (``ConfigProblem.code``, ``NginxConfigError.code``); callers branch on
@@ -133,11 +145,13 @@ class LogFormat:
     def variables(self) -> tuple[str, ...]:
         """Variable names in order of first use, lower-cased (nginx ignores their case).
 
-        The safe token log's variable is named ``http_authorization`` (``variable_name``).
+        The safe token log's variable is named ``http_authorization`` (``variable_name``),
+        unless the format records the header as sent too (``template_aliases``).
         """
         seen: dict[str, None] = {}
+        aliases = template_aliases(self.template)
         for braced, plain in VARIABLE.findall(self.template):
-            seen.setdefault(variable_name(braced or plain), None)
+            seen.setdefault(variable_name(braced or plain, aliases), None)
         return tuple(seen)
 
 
