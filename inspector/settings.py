@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -266,6 +267,21 @@ class OutputSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SetupSettings:
+    """``[setup]``: where ``setup`` keeps backups and writes nginx snippets, and how it runs
+    nginx. Commands are argv lists (a string is split like a shell would, never run by
+    one); ``None`` means the default (``nginx -t -c CONF``, ``nginx -s reload -c CONF``,
+    snippets in a ``token-inspector`` directory beside the configuration, backups in the
+    state directory)."""
+
+    backup_dir: Path | None = None
+    snippet_dir: Path | None = None
+    nginx: str | None = None
+    test_command: tuple[str, ...] | None = None
+    reload_command: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, validated; engine code takes these, never flags."""
 
@@ -277,6 +293,7 @@ class Settings:
     clients: ClientSettings = field(default_factory=ClientSettings)
     doctor: DoctorSettings = field(default_factory=DoctorSettings)
     output: OutputSettings = field(default_factory=OutputSettings)
+    setup: SetupSettings = field(default_factory=SetupSettings)
     files: tuple[Path, ...] = ()
 
     @classmethod
@@ -298,6 +315,7 @@ class Settings:
             clients=_clients(_Table(config, "clients")),
             doctor=_doctor(_Table(config, "doctor")),
             output=_output(_Table(config, "output")),
+            setup=_setup(_Table(config, "setup")),
             files=config.paths,
         )
 
@@ -529,4 +547,46 @@ def _output(t: _Table) -> OutputSettings:
     )
 
 
-_SECTIONS = ("logs", "keys", "expect", "database", "ords", "clients", "doctor", "output")
+def _setup(t: _Table) -> SetupSettings:
+    t.only(("backup_dir", "snippet_dir", "nginx", "test_command", "reload_command"))
+
+    def command(key: str) -> tuple[str, ...] | None:
+        value = t.values.get(key)
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = shlex.split(value)
+            except ValueError as exc:
+                raise t.error(key, f"cannot be split into words: {exc}") from None
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v and "\x00" not in v for v in value)
+        ):
+            raise t.error(key, "must be a command: a list of words or a string")
+        return tuple(value)
+
+    nginx = t.string("nginx")
+    if nginx is not None and not Path(nginx).expanduser().is_absolute():
+        raise t.error("nginx", "must be the absolute path of the nginx binary")
+    return SetupSettings(
+        backup_dir=t.path("backup_dir"),
+        snippet_dir=t.path("snippet_dir"),
+        nginx=str(Path(nginx).expanduser()) if nginx else None,
+        test_command=command("test_command"),
+        reload_command=command("reload_command"),
+    )
+
+
+_SECTIONS = (
+    "logs",
+    "keys",
+    "expect",
+    "database",
+    "ords",
+    "clients",
+    "doctor",
+    "output",
+    "setup",
+)

@@ -101,6 +101,12 @@ def test_missing_default_files_are_normal(tmp_path: Path, monkeypatch: pytest.Mo
         ("[output]\ndir = 5\n", "[output] dir: must be a non-empty string"),
         ("[ords]\njwk_url = 'nope'\n", "[ords] jwk_url: must be an absolute http(s) URL"),
         ("[expct]\nissuer = 'x'\n", "unknown table [expct]"),
+        ("[setup]\nbackup = '/b'\n", "[setup] backup: unknown key"),
+        ("[setup]\nnginx = 'nginx'\n", "[setup] nginx: must be the absolute path"),
+        ("[setup]\ntest_command = []\n", "[setup] test_command: must be a command"),
+        ("[setup]\nreload_command = [1]\n", "[setup] reload_command: must be a command"),
+        ('[setup]\nreload_command = "a \'b"\n', "[setup] reload_command: cannot be split"),
+        ("[setup]\nsnippet_dir = ''\n", "[setup] snippet_dir: must be a non-empty string"),
     ],
 )
 def test_errors_name_file_table_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -141,3 +147,17 @@ def test_raw_config_remembers_origins(layers: dict[str, Path]) -> None:
     config = load_config()
     assert config.origins[("keys", "http_timeout")] == layers["user"]
     assert config.origins[("keys", "trusted_issuers")] == layers["system"]
+
+
+def test_setup_table_gives_directories_and_commands(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[setup]\nbackup_dir = '~/b'\nsnippet_dir = '/etc/nginx/ti'\nnginx = '/opt/ng'\n"
+        "test_command = 'sudo nginx -t'\nreload_command = ['systemctl', 'reload', 'nginx']\n"
+    )
+    setup = load_settings(path).setup
+    assert setup.backup_dir == Path("~/b").expanduser()
+    assert setup.snippet_dir == Path("/etc/nginx/ti") and setup.nginx == "/opt/ng"
+    assert setup.test_command == ("sudo", "nginx", "-t")
+    assert setup.reload_command == ("systemctl", "reload", "nginx")
+    assert Settings().setup.test_command is None
