@@ -225,7 +225,7 @@ def test_real_repository_other_errors_propagate() -> None:
 def test_real_repository_privileges_are_joined() -> None:
     conn = _Connection(
         [
-            [(1, "oracle.example.mcp", "MCP", None)],
+            [(1, "oracle.example.mcp", "MCP", None, "kept on redefine")],
             [("oracle.example.mcp", "ORDSUsers")],
             [("oracle.example.mcp", "mcp")],
             [("oracle.example.mcp", "/mcp/*")],
@@ -233,3 +233,4 @@ def test_real_repository_privileges_are_joined() -> None:
     )
     (priv,) = OracleOrdsRepository(conn).privileges()
     assert (priv.roles, priv.modules, priv.patterns) == (("ORDSUsers",), ("mcp",), ("/mcp/*",))
+    assert priv.comments == "kept on redefine"

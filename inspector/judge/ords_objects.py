@@ -1,4 +1,5 @@
-"""The ORDS objects tokens are judged against, as values: the JWT profile, roles, privileges.
+"""The ORDS objects tokens are judged against, as values: the JWT profile, roles, privileges,
+modules.
 
 What ``USER_ORDS_JWT_PROFILE``, ``USER_ORDS_ROLES`` and ``USER_ORDS_PRIVILEGES`` hold for one
 schema. The judge reads them; ``inspector.ords`` reads and writes them in the database.
@@ -54,3 +55,15 @@ class OrdsPrivilege:
     # Base paths (USER_ORDS_MODULES.uri_prefix, e.g. '/mcp/') of ``modules``, where known:
     # what maps a requested path to the module this privilege protects.
     module_prefixes: tuple[str, ...] = ()
+    # ``p_comments`` of ``ORDS.DEFINE_PRIVILEGE``: read so that redefining the privilege
+    # (which replaces it whole) keeps them; ``None`` where the view has no such column.
+    comments: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrdsModule:
+    """A row of ``USER_ORDS_MODULES``: a REST module and its base path (``/mcp/``)."""
+
+    name: str
+    uri_prefix: str | None = None
+    id: int | None = None

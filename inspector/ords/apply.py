@@ -34,6 +34,9 @@ class Step(StrEnum):
     READ_BACK = "read-back"
     COMMIT = "commit"
     ROLLBACK = "rollback"
+    # Role and privilege set-up (inspector.ords.grants), before the profile steps.
+    CREATE_ROLE = "create-role"
+    DEFINE_PRIVILEGE = "define-privilege"
     VERIFY_RESTORE = "verify-restore"
     RESTORE = "restore"
 
@@ -83,11 +86,22 @@ class ApplyResult:
         return self.result in (Result.APPLIED, Result.UNCHANGED)
 
 
-class _Failure(Exception):
-    def __init__(self, step: Step, message: str) -> None:
+class StepFailure(Exception):
+    """A step failed: the transaction must be undone (what the read-back saw, if it ran)."""
+
+    def __init__(
+        self,
+        step: Step,
+        message: str,
+        *,
+        read_back: JwtProfile | None = None,
+        mismatches: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(message)
         self.step = step
         self.message = message
+        self.read_back = read_back
+        self.mismatches = mismatches
 
 
 def _oracle_value(value: object) -> object:
@@ -113,7 +127,7 @@ def same_profile(a: JwtProfile | None, b: JwtProfile | None) -> bool:
     return not mismatched_fields(a, b)
 
 
-class _Run:
+class StepRun:
     """State of one apply: the event log and the progress callback."""
 
     def __init__(self, progress: ProgressFn | None) -> None:
@@ -145,7 +159,7 @@ def apply_proposal(
     untrusted or unanchored issuer) unless ``force_unverified`` (for an unanchored issuer
     alone: the user confirmed a second time that the issuer is trusted).
     """
-    run = _Run(progress)
+    run = StepRun(progress)
     warnings: list[str] = []
     blocking = proposal.blocking_risks
     if blocking and not force_unverified:
@@ -185,11 +199,11 @@ def replace_profile(
     *,
     schema: str | None = None,
     progress: ProgressFn | None = None,
-    run: _Run | None = None,
+    run: StepRun | None = None,
     warnings: list[str] | None = None,
 ) -> ApplyResult:
     """Delete + create + read back + commit, restoring the previous profile on any failure."""
-    run = run or _Run(progress)
+    run = run or StepRun(progress)
     warns = warnings if warnings is not None else []
     target = schema or "the connected schema"
 
@@ -232,51 +246,24 @@ def replace_profile(
         )
 
     read_back: JwtProfile | None = None
-    mismatches: tuple[str, ...] = ()
     try:
-        if previous is not None:
-            _step(
-                run,
-                Step.DELETE,
-                "deleting the current profile",
-                lambda: repo.delete_profile(schema),
-            )
-        else:
-            run.emit(Step.DELETE, "skipped", "nothing to delete")
-        _step(
-            run,
-            Step.CREATE,
-            "creating the new profile",
-            lambda: repo.create_profile(profile, schema),
-        )
-        run.emit(Step.READ_BACK, "start", "reading the new profile back")
-        try:
-            read_back = repo.get_profile(schema)
-        except Exception as exc:
-            raise _Failure(Step.READ_BACK, f"read-back failed: {one_line(exc)}") from exc
-        mismatches = mismatched_fields(profile, read_back)
-        if mismatches:
-            raise _Failure(
-                Step.READ_BACK,
-                "read-back differs from what was sent in: " + ", ".join(mismatches),
-            )
-        run.emit(Step.READ_BACK, "ok", "read-back matches")
-        _step(run, Step.COMMIT, "committing", repo.commit)
-    except _Failure as failure:
+        read_back = write_profile(repo, profile, previous, schema=schema, run=run)
+        run_step(run, Step.COMMIT, "committing", repo.commit)
+    except StepFailure as failure:
         run.emit(failure.step, "failed", failure.message)
         restored, final, restore_msg = _restore(repo, previous, schema, run)
         return ApplyResult(
             result=Result.FAILED_RESTORED if restored else Result.FAILED_RESTORE_FAILED,
             requested=profile,
             previous=previous,
-            read_back=read_back,
+            read_back=failure.read_back,
             final=final,
             failure=failure.message,
             restore=restore_msg,
-            mismatches=mismatches,
+            mismatches=failure.mismatches,
             steps=tuple(run.events),
             warnings=tuple(warns),
-            restore_script=None if restored else _restore_script(repo, previous, schema),
+            restore_script=None if restored else profile_restore_script(repo, previous, schema),
         )
     return ApplyResult(
         result=Result.APPLIED,
@@ -292,17 +279,63 @@ def replace_profile(
     )
 
 
-def _step(run: _Run, step: Step, message: str, action: Callable[[], None]) -> None:
+def write_profile(
+    repo: OrdsRepository,
+    profile: JwtProfile,
+    previous: JwtProfile | None,
+    *,
+    schema: str | None,
+    run: StepRun,
+) -> JwtProfile | None:
+    """Delete ``previous`` (if any), create ``profile``, read it back and compare, without
+    committing: the caller owns the transaction (commit, or undo on ``StepFailure``).
+
+    Returns the read-back profile (equal to ``profile`` as the database sees it).
+    """
+    if previous is not None:
+        run_step(
+            run,
+            Step.DELETE,
+            "deleting the current profile",
+            lambda: repo.delete_profile(schema),
+        )
+    else:
+        run.emit(Step.DELETE, "skipped", "nothing to delete")
+    run_step(
+        run,
+        Step.CREATE,
+        "creating the new profile",
+        lambda: repo.create_profile(profile, schema),
+    )
+    run.emit(Step.READ_BACK, "start", "reading the new profile back")
+    try:
+        read_back = repo.get_profile(schema)
+    except Exception as exc:
+        raise StepFailure(Step.READ_BACK, f"read-back failed: {one_line(exc)}") from exc
+    mismatches = mismatched_fields(profile, read_back)
+    if mismatches:
+        raise StepFailure(
+            Step.READ_BACK,
+            "read-back differs from what was sent in: " + ", ".join(mismatches),
+            read_back=read_back,
+            mismatches=mismatches,
+        )
+    run.emit(Step.READ_BACK, "ok", "read-back matches")
+    return read_back
+
+
+def run_step(run: StepRun, step: Step, message: str, action: Callable[[], None]) -> None:
+    """Emit ``start``, run ``action``, emit ``ok``; a failure becomes ``StepFailure``."""
     run.emit(step, "start", message)
     try:
         action()
     except Exception as exc:
-        raise _Failure(step, f"{step.value} failed: {one_line(exc)}") from exc
+        raise StepFailure(step, f"{step.value} failed: {one_line(exc)}") from exc
     run.emit(step, "ok", f"{step.value} done")
 
 
 def _restore(
-    repo: OrdsRepository, previous: JwtProfile | None, schema: str | None, run: _Run
+    repo: OrdsRepository, previous: JwtProfile | None, schema: str | None, run: StepRun
 ) -> tuple[bool, JwtProfile | None, str]:
     """Undo: rollback, verify, and re-create ``previous`` explicitly if still needed.
 
@@ -358,7 +391,7 @@ def _restore(
     return True, after, message
 
 
-def _restore_script(
+def profile_restore_script(
     repo: OrdsRepository, previous: JwtProfile | None, schema: str | None
 ) -> str | None:
     """PL/SQL a DBA can run by hand when the automatic restore failed, for the package this

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any, Protocol
 
-from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
+from inspector.judge.ords_objects import JwtProfile, OrdsModule, OrdsPrivilege, OrdsRole
 from inspector.ords.connection import ConnectionSettings
 
 
@@ -129,6 +129,27 @@ class OrdsRepository(Protocol):
 
     def privileges(self) -> list[OrdsPrivilege]:
         """ORDS privileges with their roles, modules and patterns."""
+        ...
+
+    def modules(self) -> list[OrdsModule]:
+        """REST modules of the connected schema with their base paths."""
+        ...
+
+    def create_role(self, name: str) -> None:
+        """``ORDS.CREATE_ROLE``: fails when the role exists."""
+        ...
+
+    def delete_role(self, name: str) -> None:
+        """``ORDS.DELETE_ROLE``."""
+        ...
+
+    def define_privilege(self, privilege: OrdsPrivilege) -> None:
+        """``ORDS.DEFINE_PRIVILEGE``: creates the privilege or replaces it whole, with exactly
+        the given roles, modules and patterns (merge before calling to keep what it had)."""
+        ...
+
+    def delete_privilege(self, name: str) -> None:
+        """``ORDS.DELETE_PRIVILEGE``."""
         ...
 
     def commit(self) -> None:
@@ -257,6 +278,67 @@ def delete_statement(
     return sql, {"schema_name": schema.upper()}
 
 
+# Roles and privileges: the ORDS package (connected schema only; ORDS_ADMIN would take a
+# p_schema). What the ORDS documentation confirms (search of the ORDS docs, 2026-12):
+# ORDS_ADMIN.CREATE_ROLE(p_schema, p_role_name), and "ORDS_ADMIN is identical to ORDS except
+# for ... a p_schema parameter", so ORDS.CREATE_ROLE(p_role_name); DEFINE_PRIVILEGE is shown
+# in Oracle's examples with p_privilege_name, p_roles, p_patterns, p_modules (owa.vc_arr),
+# p_label, p_description, p_comments. UNCONFIRMED (from memory of the package reference, not
+# found in the docs we could search): ORDS.DELETE_ROLE(p_role_name) and
+# ORDS.DELETE_PRIVILEGE(p_name), and that DEFINE_PRIVILEGE replaces an existing privilege's
+# role/module/pattern lists rather than adding to them (we merge anyway, so both are safe).
+_CREATE_ROLE_SQL = "begin ords.create_role(p_role_name => :role_name); end;"
+_DELETE_ROLE_SQL = "begin ords.delete_role(p_role_name => :role_name); end;"
+_DELETE_PRIVILEGE_SQL = "begin ords.delete_privilege(p_name => :privilege_name); end;"
+_PRIVILEGE_LISTS = (("roles", "role"), ("modules", "module"), ("patterns", "pattern"))
+
+
+def define_privilege_statement(privilege: OrdsPrivilege) -> tuple[str, dict[str, Any]]:
+    """The anonymous block and binds for ``ORDS.DEFINE_PRIVILEGE``.
+
+    The ``owa.vc_arr`` collections are filled element by element from bind variables
+    (``l_roles(1) := :role_1``): the text holds only our names and the element counts. An
+    array bind (``Cursor.arrayvar``) is documented for associative arrays with contiguous
+    keys, but whether the driver's array type is accepted where ``owa.vc_arr`` is expected is
+    unconfirmed, and scalar binds work in every mode.
+    """
+    binds: dict[str, Any] = {
+        "privilege_name": privilege.name,
+        "label": privilege.label,
+        "description": privilege.description,
+        "comments": privilege.comments,
+    }
+    lines = [
+        "declare",
+        "  l_roles owa.vc_arr;",
+        "  l_modules owa.vc_arr;",
+        "  l_patterns owa.vc_arr;",
+        "begin",
+    ]
+    for attr, bind in _PRIVILEGE_LISTS:
+        for index, value in enumerate(getattr(privilege, attr), start=1):
+            lines.append(f"  l_{attr}({index}) := :{bind}_{index};")
+            binds[f"{bind}_{index}"] = value
+    lines += [
+        "  ords.define_privilege(",
+        "    p_privilege_name => :privilege_name,",
+        "    p_roles => l_roles,",
+        "    p_patterns => l_patterns,",
+        "    p_modules => l_modules,",
+        "    p_label => :label,",
+        "    p_description => :description,",
+        "    p_comments => :comments);",
+        "end;",
+    ]
+    return "\n".join(lines), binds
+
+
+_MODULES_SQL = "select id, name, uri_prefix from user_ords_modules order by name"
+_PRIVILEGES_SQL = (
+    "select id, name, label, description{comments} from user_ords_privileges order by name"
+)
+
+
 class OracleOrdsRepository:
     """``OrdsRepository`` over a python-oracledb thin connection."""
 
@@ -358,9 +440,13 @@ class OracleOrdsRepository:
 
     def privileges(self) -> list[OrdsPrivilege]:
         """``USER_ORDS_PRIVILEGES`` joined in Python with its roles, modules and patterns."""
-        base = self._fetchall(
-            "select id, name, label, description from user_ords_privileges order by name"
-        )
+        try:
+            base = self._fetchall(_PRIVILEGES_SQL.format(comments=", comments"))
+        except _driver().DatabaseError as exc:
+            # The COMMENTS column is not in the documented column list: tolerate its absence.
+            if getattr(exc.args[0], "code", 0) != _INVALID_IDENTIFIER:
+                raise
+            base = [(*row, None) for row in self._fetchall(_PRIVILEGES_SQL.format(comments=""))]
         roles = self._grouped("select privilege_name, role_name from user_ords_privilege_roles")
         modules = self._grouped(
             "select privilege_name, module_name from user_ords_privilege_modules"
@@ -384,9 +470,33 @@ class OracleOrdsRepository:
                 module_prefixes=tuple(
                     prefixes[m] for m in modules.get(str(name), ()) if m in prefixes
                 ),
+                comments=_str_or_none(comments),
             )
-            for pid, name, label, description in base
+            for pid, name, label, description, comments in base
         ]
+
+    def modules(self) -> list[OrdsModule]:
+        """``USER_ORDS_MODULES``."""
+        return [
+            OrdsModule(name=str(name), uri_prefix=_str_or_none(prefix), id=_int_or_none(mid))
+            for mid, name, prefix in self._fetchall(_MODULES_SQL)
+        ]
+
+    def create_role(self, name: str) -> None:
+        """``ORDS.CREATE_ROLE`` with the name as a bind variable."""
+        self._execute(_CREATE_ROLE_SQL, {"role_name": name})
+
+    def delete_role(self, name: str) -> None:
+        """``ORDS.DELETE_ROLE`` (parameter name unconfirmed, see above)."""
+        self._execute(_DELETE_ROLE_SQL, {"role_name": name})
+
+    def define_privilege(self, privilege: OrdsPrivilege) -> None:
+        """``ORDS.DEFINE_PRIVILEGE`` with ``owa.vc_arr`` lists filled from binds."""
+        self._execute(*define_privilege_statement(privilege))
+
+    def delete_privilege(self, name: str) -> None:
+        """``ORDS.DELETE_PRIVILEGE`` (parameter name unconfirmed, see above)."""
+        self._execute(_DELETE_PRIVILEGE_SQL, {"privilege_name": name})
 
     def _grouped(self, sql: str) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -18,6 +18,13 @@ Application code, not a test double: ``token-inspector demo`` applies profiles a
   (``--schema`` reads) from 24.4, ``p_role_claim_name`` from 25.1, checked as a JSON pointer
   at create time from 25.2 (25.1 stores what it is given). A missing package fails with
   PLS-00201, a missing view with ORA-00942, an unknown parameter with PLS-00306;
+- roles, privileges and modules (``ORDS.CREATE_ROLE``, ``DELETE_ROLE``, ``DEFINE_PRIVILEGE``,
+  ``DELETE_PRIVILEGE``) are part of the same transaction as the profile. ``create_role`` of
+  an existing role fails (that ORDS refuses it, and how, is unconfirmed); ``define_privilege``
+  creates or replaces the privilege whole (its roles, modules and patterns are exactly the
+  ones given) and fails for a role or module the schema does not have; deleting an unknown
+  role or privilege fails, and so does deleting a role a privilege still names (what ORDS
+  does then is unconfirmed: refusing makes a wrong restore order visible in the tests);
 - failures are real ``oracledb.DatabaseError`` objects. ORDS raises application errors
   (ORA-20xxx) whose exact numbers and wording are not documented: the texts here are ours.
 
@@ -33,7 +40,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
+from inspector.judge.ords_objects import JwtProfile, OrdsModule, OrdsPrivilege, OrdsRole
 from inspector.ords.database import (
     DBA_VIEWS_SINCE,
     JWT_PROFILES_SINCE,
@@ -73,6 +80,11 @@ def seeded_privileges() -> list[OrdsPrivilege]:
             module_prefixes=("/mcp/",),
         )
     ]
+
+
+def seeded_modules() -> list[OrdsModule]:
+    """The reference set-up's MCP module, served under ``/mcp/``."""
+    return [OrdsModule(name="mcp", uri_prefix="/mcp/", id=10003)]
 
 
 def application_error(text: str) -> Exception:
@@ -115,8 +127,12 @@ class InMemoryOrds:
     admin: bool = True
     _roles: list[OrdsRole] = field(default_factory=seeded_roles)
     _privileges: list[OrdsPrivilege] = field(default_factory=seeded_privileges)
+    _modules: list[OrdsModule] = field(default_factory=seeded_modules)
     _committed: dict[str, JwtProfile] = field(default_factory=dict)
     _pending: dict[str, JwtProfile] | None = None
+    # This session's uncommitted roles and privileges (None: none written yet).
+    _pending_roles: list[OrdsRole] | None = None
+    _pending_privileges: list[OrdsPrivilege] | None = None
     _closed: bool = False
     calls: list[str] = field(default_factory=list)
     # The package procedures called, e.g. "OAUTH.CREATE_JWT_PROFILE" (also the refused ones).
@@ -164,7 +180,27 @@ class InMemoryOrds:
         if self._pending is not None:
             self._committed = self._pending
             self._pending = None
+        if self._pending_roles is not None:
+            self._roles = self._pending_roles
+            self._pending_roles = None
+        if self._pending_privileges is not None:
+            self._privileges = self._pending_privileges
+            self._pending_privileges = None
         self._save()
+
+    def _discard(self) -> None:
+        """Drop every uncommitted write (rollback, or a session that ended)."""
+        self._pending = None
+        self._pending_roles = None
+        self._pending_privileges = None
+
+    def _role_view(self) -> list[OrdsRole]:
+        return self._pending_roles if self._pending_roles is not None else self._roles
+
+    def _privilege_view(self) -> list[OrdsPrivilege]:
+        if self._pending_privileges is not None:
+            return self._pending_privileges
+        return self._privileges
 
     def packages(self) -> frozenset[str]:
         """The JWT profile packages this release has (upper case, ``_ADMIN`` ones included)."""
@@ -287,26 +323,129 @@ class InMemoryOrds:
                 self._after_write()
 
     def roles(self) -> list[OrdsRole]:
-        """Seeded (or added) ORDS roles."""
+        """This session's view of the ORDS roles."""
         with self._lock:
             self._enter("roles")
-            return list(self._roles)
+            return list(self._role_view())
 
     def privileges(self) -> list[OrdsPrivilege]:
-        """Seeded (or added) ORDS privileges."""
+        """This session's view of the ORDS privileges."""
         with self._lock:
             self._enter("privileges")
-            return list(self._privileges)
+            return list(self._privilege_view())
+
+    def modules(self) -> list[OrdsModule]:
+        """The REST modules: the seeded ones plus any a seeded privilege names with its base
+        path (so a stand-in built from privileges alone has their modules)."""
+        with self._lock:
+            self._enter("modules")
+            return self._all_modules()
+
+    def _all_modules(self) -> list[OrdsModule]:
+        known = {m.name: m for m in self._modules}
+        for privilege in [*self._privileges, *self._privilege_view()]:
+            pairs = zip(privilege.modules, privilege.module_prefixes, strict=False)
+            for name, prefix in pairs:
+                known.setdefault(name, OrdsModule(name=name, uri_prefix=prefix))
+        return sorted(known.values(), key=lambda m: m.name)
+
+    def create_role(self, name: str) -> None:
+        """``ORDS.CREATE_ROLE``: refused for an existing role (ORDS's error unconfirmed)."""
+        with self._lock:
+            self._enter("create_role")
+            self.procedures.append("ORDS.CREATE_ROLE")
+            if not name:
+                raise application_error("p_role_name must not be null")
+            roles = self._role_view()
+            if any(r.name == name for r in roles):
+                raise application_error(f"The role {name} already exists")
+            new_id = 10100 + len(roles) + len(self.procedures)
+            self._pending_roles = [*roles, OrdsRole(name=name, id=new_id)]
+            self._after_write()
+
+    def delete_role(self, name: str) -> None:
+        """``ORDS.DELETE_ROLE``: refused for an unknown role or one a privilege names."""
+        with self._lock:
+            self._enter("delete_role")
+            self.procedures.append("ORDS.DELETE_ROLE")
+            roles = self._role_view()
+            if not any(r.name == name for r in roles):
+                raise application_error(f"The role {name} does not exist")
+            users = [p.name for p in self._privilege_view() if name in p.roles]
+            if users:
+                raise application_error(
+                    f"The role {name} is granted privileges: {', '.join(users)}"
+                )
+            self._pending_roles = [r for r in roles if r.name != name]
+            self._after_write()
+
+    def define_privilege(self, privilege: OrdsPrivilege) -> None:
+        """``ORDS.DEFINE_PRIVILEGE``: creates or replaces the privilege whole."""
+        with self._lock:
+            self._enter("define_privilege")
+            self.procedures.append("ORDS.DEFINE_PRIVILEGE")
+            if not privilege.name:
+                raise application_error("p_privilege_name must not be null")
+            role_names = {r.name for r in self._role_view()}
+            for role in privilege.roles:
+                if role not in role_names:
+                    raise application_error(f"The role {role} does not exist")
+            modules = {m.name: m for m in self._all_modules()}
+            for module in privilege.modules:
+                if module not in modules:
+                    raise application_error(f"The module {module} does not exist")
+            current = self._privilege_view()
+            old = next((p for p in current if p.name == privilege.name), None)
+            stored = OrdsPrivilege(
+                name=privilege.name,
+                # Oracle stores '' as NULL.
+                label=privilege.label or None,
+                description=privilege.description or None,
+                roles=tuple(sorted(set(privilege.roles))),
+                modules=tuple(sorted(set(privilege.modules))),
+                patterns=tuple(sorted(set(privilege.patterns))),
+                id=old.id if old is not None else 10200 + len(current) + len(self.procedures),
+                module_prefixes=tuple(
+                    prefix
+                    for name in sorted(set(privilege.modules))
+                    if (prefix := modules[name].uri_prefix) is not None
+                ),
+                comments=privilege.comments or None,
+            )
+            kept = [p for p in current if p.name != privilege.name]
+            self._pending_privileges = sorted([*kept, stored], key=lambda p: p.name)
+            self._after_write()
+
+    def delete_privilege(self, name: str) -> None:
+        """``ORDS.DELETE_PRIVILEGE``: refused for an unknown privilege."""
+        with self._lock:
+            self._enter("delete_privilege")
+            self.procedures.append("ORDS.DELETE_PRIVILEGE")
+            current = self._privilege_view()
+            if not any(p.name == name for p in current):
+                raise application_error(f"The privilege {name} does not exist")
+            self._pending_privileges = [p for p in current if p.name != name]
+            self._after_write()
 
     def add_role(self, name: str) -> None:
-        """``ords.create_role``."""
+        """Seed a committed role (as if created earlier by someone else)."""
         with self._lock:
             self._roles.append(OrdsRole(name=name, id=10000 + len(self._roles) + 10))
 
     def add_privilege(self, privilege: OrdsPrivilege) -> None:
-        """``ords.define_privilege``."""
+        """Seed a committed privilege (as if defined earlier by someone else)."""
         with self._lock:
             self._privileges.append(privilege)
+
+    def add_module(self, module: OrdsModule) -> None:
+        """Seed a REST module."""
+        with self._lock:
+            self._modules.append(module)
+
+    def committed_authorization(self) -> tuple[list[OrdsRole], list[OrdsPrivilege]]:
+        """What another session would see: the committed roles and privileges."""
+        with self._lock:
+            return list(self._roles), list(self._privileges)
 
     def commit(self) -> None:
         """Make this session's writes visible to everyone (and persist a ``memory:FILE``)."""
@@ -318,12 +457,12 @@ class InMemoryOrds:
         """Drop this session's uncommitted writes."""
         with self._lock:
             self._enter("rollback")
-            self._pending = None
+            self._discard()
 
     def close(self) -> None:
         """End the session: uncommitted writes are rolled back, as Oracle does."""
         with self._lock:
-            self._pending = None
+            self._discard()
             self._closed = True
 
     def _save(self) -> None:
@@ -336,10 +475,11 @@ def make_standin(
     profile: JwtProfile | None = None,
     roles: Iterable[str] | None = None,
     privileges: Iterable[OrdsPrivilege] | None = None,
+    modules: Iterable[OrdsModule] | None = None,
     release: str | None = None,
     **options: Any,
 ) -> InMemoryOrds:
-    """A stand-in with an optional existing profile and replacement roles/privileges;
+    """A stand-in with an optional existing profile and replacement roles/privileges/modules;
     ``release`` (one of ``RELEASES``) sets ``ords_version``."""
     if release is not None:
         options["ords_version"] = parse_ords_version(release)
@@ -348,6 +488,8 @@ def make_standin(
         repo._roles = [OrdsRole(name=r, id=10010 + i) for i, r in enumerate(roles)]
     if privileges is not None:
         repo._privileges = list(privileges)
+    if modules is not None:
+        repo._modules = list(modules)
     if profile is not None:
         repo.set_profile(profile)
     return repo

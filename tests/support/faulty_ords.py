@@ -29,6 +29,11 @@ OPERATIONS = (
     "delete_profile",
     "roles",
     "privileges",
+    "modules",
+    "create_role",
+    "delete_role",
+    "define_privilege",
+    "delete_privilege",
     "commit",
     "rollback",
 )
@@ -87,7 +92,7 @@ class FaultyOrds(InMemoryOrds):
                 self.calls.append(operation)
                 # The server rolls back a dead session's transaction; the client sees only
                 # the error, then "not connected" on every later call.
-                self._pending = None
+                self._discard()
                 self._closed = True
                 raise connection_lost_error()
             super()._enter(operation)

@@ -13,11 +13,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
 from inspector.ords.database import ROLE_CLAIM_SINCE, JwtApi, database_error
 from inspector.ords.standin import InMemoryOrds
 
 _CALL = re.compile(r"^begin (\w+)\.(create|delete)_jwt_profile\b")
+# The role and privilege calls, exactly as the repository writes them (names as binds).
+_ROLE_CALLS = {
+    "begin ords.create_role(p_role_name => :role_name); end;": "create_role",
+    "begin ords.delete_role(p_role_name => :role_name); end;": "delete_role",
+    "begin ords.delete_privilege(p_name => :privilege_name); end;": "delete_privilege",
+}
+# ``l_roles(1) := :role_1;``: an owa.vc_arr element assigned from a bind variable.
+_ELEMENT = re.compile(r"^\s*l_(roles|modules|patterns)\((\d+)\) := :(\w+);$", re.MULTILINE)
 _FIELDS = ("issuer", "audience", "jwk_url", "description", "allowed_skew", "allowed_age")
 
 
@@ -73,6 +81,16 @@ class SqlStandin:
                 profile = JwtProfile(**values, role_claim_name=binds.get("role_claim_name"))
                 self.ords.create_profile(profile, schema, api=api)
             return []
+        if text in _ROLE_CALLS:
+            operation = _ROLE_CALLS[text]
+            if operation == "delete_privilege":
+                self.ords.delete_privilege(binds["privilege_name"])
+            else:
+                getattr(self.ords, operation)(binds["role_name"])
+            return []
+        if text.startswith("declare") and "ords.define_privilege(" in text:
+            self.ords.define_privilege(_privilege_from(sql, binds))
+            return []
         if "from all_procedures" in text:
             # Only names the statement asked for, by bind: the text names none.
             wanted = {binds[k] for k in binds if k != "procedure"}
@@ -94,6 +112,8 @@ class SqlStandin:
             return [(role.id, role.name) for role in self.ords.roles()]
         privileges = self.ords.privileges()
         if "from user_ords_privileges" in text:
+            if "comments" in text:
+                return [(p.id, p.name, p.label, p.description, p.comments) for p in privileges]
             return [(p.id, p.name, p.label, p.description) for p in privileges]
         if "from user_ords_privilege_roles" in text:
             return [(p.name, role) for p in privileges for role in p.roles]
@@ -101,8 +121,26 @@ class SqlStandin:
             return [(p.name, module) for p in privileges for module in p.modules]
         if "from user_ords_privilege_mappings" in text:
             return [(p.name, pattern) for p in privileges for pattern in p.patterns]
+        if text.startswith("select id, name, uri_prefix from user_ords_modules"):
+            return [(m.id, m.name, m.uri_prefix) for m in self.ords.modules()]
         if "from user_ords_modules" in text:
             # A module without a known base path is a row the view would not have.
             known = (zip(p.modules, p.module_prefixes, strict=False) for p in privileges)
             return sorted({module: prefix for pairs in known for module, prefix in pairs}.items())
         raise AssertionError(f"statement the stand-in does not know: {text}")
+
+
+def _privilege_from(sql: str, binds: dict[str, Any]) -> OrdsPrivilege:
+    """The privilege a ``DEFINE_PRIVILEGE`` block defines, read from its element assignments
+    and binds (so an element the block does not assign from a bind is not passed on)."""
+    lists: dict[str, list[tuple[int, Any]]] = {"roles": [], "modules": [], "patterns": []}
+    for attr, index, bind in _ELEMENT.findall(sql):
+        lists[attr].append((int(index), binds[bind]))
+    ordered = {attr: tuple(v for _, v in sorted(items)) for attr, items in lists.items()}
+    return OrdsPrivilege(
+        name=binds["privilege_name"],
+        label=binds.get("label"),
+        description=binds.get("description"),
+        comments=binds.get("comments"),
+        **ordered,
+    )
