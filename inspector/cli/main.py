@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "decode": "analyse one token (from stdin with '-')",
     "profile": "read the ORDS JWT profile, or create it from an observed token",
     "doctor": "check the whole discovery chain a connector walks",
+    "setup": "configure nginx, ORDS and the IdP for connectors: plan, confirm, apply",
     "demo": "try the live TUI on a replayed connector session (no nginx, IdP or database)",
     "rules": "explain a verdict or doctor code (all codes without one)",
     "completion": "print or install the bash or zsh completion script",

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from inspector.cli.configure import settings_from_args
 from inspector.judge.analyzer import Analyzer
+from inspector.judge.attempt import TokenReport
 from inspector.judge.engine import anchored_issuers, build_analyzer
 from inspector.judge.expectations import Expectations
 from inspector.judge.token_choice import ChosenToken, newest_verified
@@ -188,6 +189,15 @@ def ords_version_api(args: argparse.Namespace) -> JwtApi | None:
 def make_proposal(
     args: argparse.Namespace, config: Settings, repo: OrdsRepository | None
 ) -> tuple[Proposal, ChosenToken]:
+    proposal, chosen, _ = proposal_with_report(args, config, repo)
+    return proposal, chosen
+
+
+def proposal_with_report(
+    args: argparse.Namespace, config: Settings, repo: OrdsRepository | None
+) -> tuple[Proposal, ChosenToken, TokenReport]:
+    """As :func:`make_proposal`, with the chosen token's report (its claims, whether it
+    verified) for callers that plan from what the token says (``setup``)."""
     analyzer = build_analyzer(config)
     anchors = anchored_issuers(config, analyzer.expectations)
     if repo is not None:
@@ -220,7 +230,7 @@ def make_proposal(
         raise CommandError(
             f"cannot propose a profile ({exc.code}): {exc.message}.{extra}"
         ) from None
-    return proposal, chosen
+    return proposal, chosen, report
 
 
 def check_with_schema(

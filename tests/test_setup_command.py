@@ -1,0 +1,87 @@
+"""``token-inspector setup`` from the command line: where the plan's values come from,
+what --dry-run and --json print, and the one-line refusals."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from inspector.demo.idp import LocalIdP
+from inspector.schema_version import SCHEMA_VERSION
+from tests.support.command_run import isolate, run_cli
+
+MCP = "https://mcp.example.com/ords/hr/mcp/server"
+ENTRA = "https://login.microsoftonline.com/0b6f5c1e-0000-4000-8000-000000000001/v2.0"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate(tmp_path, monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[LocalIdP]:
+    with LocalIdP() as server:
+        yield server
+
+
+def test_dry_run_says_where_each_value_comes_from(monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["setup", MCP, "--issuer", ENTRA, "--role", "ORDSUsers", "--offline", "--dry-run"]
+    status, out, err = run_cli(argv, monkeypatch)
+    assert status == 0, err
+    assert f"issuer: {ENTRA} (--issuer)" in out
+    assert f"scopes: {MCP}/mcp:connect (Entra ID rule" in out
+    assert "role: ORDSUsers (--role)" in out
+    assert "dry run: nothing changed" in err
+
+
+def test_json_carries_the_schema_version_and_the_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["setup", MCP, "--issuer", ENTRA, "--offline", "--dry-run", "--json"]
+    status, out, err = run_cli(argv, monkeypatch)
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["schema_version"] == SCHEMA_VERSION
+    assert doc["facts"]["mcp_url"] == MCP and doc["facts"]["entra"] is True
+    assert doc["facts"]["scopes"] == [f"{MCP}/mcp:connect"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        (["setup", MCP + '";', "--issuer", ENTRA], "holds a quote"),
+        (["setup", MCP, "--issuer", "https://idp.example.com/x}"], "holds a quote"),
+        (["setup", MCP, "--issuer", ENTRA, "--role", "a;b"], "role"),
+        (["setup", MCP, "--issuer", ENTRA, "--scope", "a b"], "scope"),
+        (["setup", MCP], "no issuer"),
+        (["setup", MCP, "extra"], "unexpected argument"),
+    ],
+)
+def test_refusals_are_one_line_and_exit_2(
+    argv: list[str], fragment: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, out, err = run_cli([*argv, "--offline", "--dry-run"], monkeypatch)
+    assert status == 2 and out == ""
+    assert err.startswith("token-inspector setup: ") and fragment in err
+    assert err.count("\n") == 1
+
+
+def test_a_verified_token_supplies_issuer_audience_and_role(
+    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    token = idp.mint(idp.entra_v2_claims())
+    config = tmp_path / "config" / "token-inspector" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[keys]\ntrusted_issuers = ["{idp.issuer_v2}"]\n')
+    argv = ["setup", MCP, "--token", "-", "--offline", "--dry-run", "--json", "--allow-http"]
+    status, out, err = run_cli(argv, monkeypatch, stdin=token)
+    assert status == 0, err
+    facts = json.loads(out)["facts"]
+    claims = idp.entra_v2_claims()
+    assert facts["issuer"] == idp.issuer_v2
+    assert facts["audience"] == claims["aud"]
+    assert facts["role"] == "ORDSUsers"
+    assert "the verified token at standard input" in facts["sources"]["issuer"]
+    assert token not in out + err
