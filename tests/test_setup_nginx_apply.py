@@ -1,0 +1,369 @@
+"""The nginx applier of ``setup`` against a real nginx: write, test, reload, probe, restore.
+
+Every scenario plans the way the planner does (the main file gains an ``include`` line, a
+snippet goes into a new directory) and then checks what a user would: the files on disk
+byte for byte, and what nginx answers over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from inspector.setup.audit import SetupAudit
+from inspector.setup.backups import list_backups, read_backup_set
+from inspector.setup.model import FileChange, Probe, ProbeOutcome, SetupProgress
+from inspector.setup.nginx_apply import NginxResult, apply_nginx, rollback
+from inspector.setup.nginx_control import NginxControl
+from tests.support.nginx import NGINX, NginxServer, http_conf, requires_nginx
+
+MARKER = "# token-inspector: setup includes go here"
+OLD_SITE = f"""
+server {{
+    listen 127.0.0.1:@PORT@;
+    location / {{ return 200 "old\\n"; }}
+    {MARKER}
+}}
+"""
+NEW_SNIPPET = 'location = /new { return 200 "new\\n"; }\n'
+
+pytestmark = requires_nginx
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _status(server: NginxServer, path: str) -> tuple[int, bytes]:
+    status, _, body = server.request(path)
+    return status, body
+
+
+def _serves(server: NginxServer, path: str, body: bytes) -> Probe:
+    """A probe as doctor's steps would do it: one real HTTP request per call."""
+
+    def probe() -> ProbeOutcome:
+        status, got = _status(server, path)
+        if status == 200 and got == body:
+            return ProbeOutcome(True, passed=(f"{path} answers",))
+        return ProbeOutcome(False, failures=(f"{path} answered {status} {got!r}",))
+
+    return probe
+
+
+class Site:
+    """A running nginx with the old configuration, and the plan the tests apply to it."""
+
+    def __init__(self, server: NginxServer, tmp_path: Path) -> None:
+        self.server = server
+        self.conf = server.conf_path
+        self.snippet_dir = server.prefix / "conf" / "token-inspector"
+        self.snippet = self.snippet_dir / "mcp.conf"
+        self.backups = tmp_path / "backups"
+        self.audit = SetupAudit(tmp_path / "state" / "setup-audit.jsonl")
+        self.control = NginxControl.for_config(
+            self.conf, prefix=server.prefix, binary=NGINX, error_log=server.error_log
+        )
+        self.conf.chmod(0o640)
+        self.before = self.conf.read_bytes()
+
+    def plan(self, snippet: str = NEW_SNIPPET) -> tuple[FileChange, ...]:
+        text = self.conf.read_text()
+        return (
+            FileChange(self.conf, text, text.replace(MARKER, f"include {self.snippet};")),
+            FileChange(self.snippet, None, snippet, purpose="the new location"),
+        )
+
+    def assert_old_files(self) -> None:
+        assert self.conf.read_bytes() == self.before
+        assert stat.S_IMODE(self.conf.stat().st_mode) == 0o640
+        assert not self.snippet.exists()
+        assert not self.snippet_dir.exists()
+
+    def serves_old(self) -> bool:
+        return _status(self.server, "/new") == (200, b"old\n")
+
+    def serves_new(self) -> bool:
+        return _status(self.server, "/new") == (200, b"new\n")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Site]:
+    with NginxServer(tmp_path / "nginx") as server:
+        server.start(http_conf(OLD_SITE))
+        yield Site(server, tmp_path)
+
+
+def test_good_change_is_tested_reloaded_probed_backed_up_and_audited(site: Site) -> None:
+    events: list[SetupProgress] = []
+    asked: list[str] = []
+    changes = site.plan()
+    result = apply_nginx(
+        changes,
+        site.control,
+        backups=site.backups,
+        probe=_serves(site.server, "/new", b"new\n"),
+        confirm_reload=lambda q: asked.append(q) or True,
+        audit=site.audit,
+        progress=events.append,
+    )
+    assert result.result is NginxResult.APPLIED, result
+    assert result.ok and result.failure is None and result.probe is not None and result.probe.ok
+    # The probe passed on a new worker; old ones may still answer until they finish.
+    _wait_for(site.serves_new, "every worker to serve the new configuration")
+    assert site.conf.read_text() == changes[0].after
+    assert stat.S_IMODE(site.conf.stat().st_mode) == 0o640  # an existing file keeps its mode
+    assert site.snippet.read_text() == NEW_SNIPPET
+    assert stat.S_IMODE(site.snippet.stat().st_mode) == 0o644
+    assert stat.S_IMODE(site.snippet_dir.stat().st_mode) == 0o755
+    assert len(asked) == 1 and "reload" in asked[0].lower()
+    assert [e.step for e in events if e.status == "ok"] == [
+        "check",
+        "backup",
+        "write",
+        "nginx -t",
+        "confirm",
+        "reload",
+        "probe",
+    ]
+    assert tuple(events) == result.steps
+
+    assert result.backup is not None
+    assert stat.S_IMODE(result.backup.stat().st_mode) == 0o700
+    manifest = json.loads((result.backup / "manifest.json").read_text())
+    assert stat.S_IMODE((result.backup / "manifest.json").stat().st_mode) == 0o600
+    assert manifest["result"] == "applied"
+    assert manifest["created_dirs"] == [str(site.snippet_dir)]
+    by_path = {f["path"]: f for f in manifest["files"]}
+    assert by_path[str(site.snippet)]["existed"] is False
+    saved = by_path[str(site.conf)]
+    assert saved["existed"] is True and saved["mode"] == 0o640
+    assert (result.backup / saved["copy"]).read_bytes() == site.before
+
+    [record] = site.audit.read()
+    assert stat.S_IMODE(site.audit.path.stat().st_mode) == 0o600
+    assert record["result"] == "applied" and record["action"] == "nginx-apply"
+    assert record["config"] == str(site.conf) and record["backup"] == str(result.backup)
+    files = {f["path"]: f for f in record["files"]}
+    assert files[str(site.snippet)]["sha256_before"] is None
+    assert files[str(site.conf)]["sha256_before"] == saved["sha256_before"]
+
+    [listed] = list_backups(site.backups)
+    assert listed.directory == result.backup and listed.result == "applied"
+
+
+def test_broken_include_fails_the_test_restores_every_file_and_never_reloads(site: Site) -> None:
+    result = apply_nginx(
+        site.plan("location = /new { no_such_directive on; }\n"),
+        site.control,
+        backups=site.backups,
+        probe=_serves(site.server, "/new", b"new\n"),
+        audit=site.audit,
+    )
+    assert result.result is NginxResult.FAILED_RESTORED, result
+    assert result.failure is not None and result.failure.startswith("nginx -t failed:")
+    assert "no_such_directive" in result.failure
+    assert result.nginx_output is not None and "no_such_directive" in result.nginx_output
+    assert not any(s.step == "reload" for s in result.steps)
+    site.assert_old_files()
+    assert site.serves_old()
+    assert site.audit.read()[0]["result"] == "failed-restored"
+    assert read_backup_set(result.backup or Path()).result == "failed-restored"
+
+
+def test_failing_probe_restores_and_reloads_the_old_configuration(site: Site) -> None:
+    result = apply_nginx(
+        site.plan('location = /new { return 200 "wrong\\n"; }\n'),
+        site.control,
+        backups=site.backups,
+        probe=_serves(site.server, "/new", b"new\n"),
+        probe_window=1.0,
+    )
+    assert result.result is NginxResult.FAILED_RESTORED, result
+    assert result.probe is not None and not result.probe.ok
+    assert result.failure is not None and "probe failed" in result.failure
+    assert "answered" in result.failure
+    assert [s.step for s in result.steps if s.status == "ok"][-2:] == [
+        "restore: nginx -t",
+        "restore: reload",
+    ]
+    site.assert_old_files()
+    _wait_for(site.serves_old, "the old configuration to answer again")
+
+
+def test_declined_reload_restores_the_files_and_changes_nothing(site: Site) -> None:
+    result = apply_nginx(
+        site.plan(), site.control, backups=site.backups, confirm_reload=lambda _q: False
+    )
+    assert result.result is NginxResult.DECLINED, result
+    assert not result.ok
+    assert not any(s.step == "reload" for s in result.steps)
+    site.assert_old_files()
+    assert site.serves_old()
+
+
+def test_file_edited_since_planned_is_refused_and_nothing_written(site: Site) -> None:
+    changes = site.plan()
+    edited = site.conf.read_text() + "# the admin's own edit\n"
+    site.conf.write_text(edited)
+    result = apply_nginx(changes, site.control, backups=site.backups, audit=site.audit)
+    assert result.result is NginxResult.REFUSED, result
+    assert result.failure is not None and "changed since it was planned" in result.failure
+    assert site.conf.read_text() == edited
+    assert not site.snippet_dir.exists()
+    assert not site.backups.exists()
+    assert site.audit.read()[0]["result"] == "refused"
+
+
+def test_rollback_of_an_applied_change_brings_back_the_old_configuration(site: Site) -> None:
+    applied = apply_nginx(
+        site.plan(),
+        site.control,
+        backups=site.backups,
+        probe=_serves(site.server, "/new", b"new\n"),
+        audit=site.audit,
+    )
+    assert applied.result is NginxResult.APPLIED and applied.backup is not None
+    result = rollback(
+        applied.backup,
+        site.control,
+        probe=_serves(site.server, "/new", b"old\n"),
+        audit=site.audit,
+    )
+    assert result.result is NginxResult.APPLIED, result
+    site.assert_old_files()
+    _wait_for(site.serves_old, "every worker to serve the old configuration again")
+    newest, oldest = list_backups(site.backups)
+    assert newest.kind == "rollback" and newest.rolls_back == str(applied.backup)
+    assert oldest.directory == applied.backup
+    assert [r["action"] for r in site.audit.read()] == ["nginx-apply", "nginx-rollback"]
+    # Once rolled back, there is nothing left to do.
+    again = rollback(applied.backup, site.control)
+    assert again.result is NginxResult.UNCHANGED
+
+
+def test_symlink_planted_where_a_new_file_goes_is_refused(site: Site, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    changes = site.plan()
+    site.snippet_dir.mkdir()
+    site.snippet.symlink_to(victim)
+    result = apply_nginx(changes, site.control, backups=site.backups)
+    assert result.result is NginxResult.REFUSED, result
+    assert result.failure is not None and "symbolic link" in result.failure
+    assert victim.read_text() == "keep me\n"
+    assert site.conf.read_bytes() == site.before
+
+
+def test_symlink_planted_after_the_check_is_not_written_through(site: Site, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+
+    site.snippet_dir.mkdir()
+
+    def plant(event: SetupProgress) -> None:
+        # The race: between the check and the write, someone plants a link.
+        if event.step == "backup" and event.status == "ok":
+            site.snippet.symlink_to(victim)
+
+    result = apply_nginx(site.plan(), site.control, backups=site.backups, progress=plant)
+    assert result.result is NginxResult.FAILED_RESTORED, result
+    assert result.failure is not None and "symbolic link" in result.failure
+    assert victim.read_text() == "keep me\n"
+    assert site.conf.read_bytes() == site.before
+    assert not site.snippet.is_symlink() and not site.snippet.exists()
+    assert site.serves_old()
+
+
+def test_directory_link_planted_after_the_check_is_neither_written_nor_emptied(
+    site: Site, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "mcp.conf").write_text("someone else's file\n")
+
+    def plant(event: SetupProgress) -> None:
+        if event.step == "backup" and event.status == "ok":
+            site.snippet_dir.symlink_to(elsewhere, target_is_directory=True)
+
+    result = apply_nginx(site.plan(), site.control, backups=site.backups, progress=plant)
+    assert result.result is NginxResult.FAILED_RESTORED, result
+    # The restore removes what the run created, never what a planted link leads to.
+    assert (elsewhere / "mcp.conf").read_text() == "someone else's file\n"
+    assert not site.snippet_dir.is_symlink()
+    site.assert_old_files()
+
+
+def test_reload_failing_once_restores_and_reloads_the_old_files(site: Site, tmp_path: Path) -> None:
+    flag = tmp_path / "failed-once"
+    script = tmp_path / "reload.sh"
+    script.write_text(
+        f'#!/bin/sh\nif [ ! -e "{flag}" ]; then : > "{flag}"; echo "reload refused" >&2; '
+        f'exit 1; fi\nexec "$@"\n'
+    )
+    script.chmod(0o755)
+    control = NginxControl(
+        site.control.test, (str(script), *site.control.reload), site.control.config
+    )
+    result = apply_nginx(site.plan(), control, backups=site.backups)
+    assert result.result is NginxResult.FAILED_RESTORED, result
+    assert result.failure == "reload failed: exit status 1: reload refused"
+    assert result.nginx_output == "reload refused"
+    site.assert_old_files()
+    assert site.serves_old()
+
+
+def test_reload_always_failing_leaves_the_old_files_and_says_what_to_do(site: Site) -> None:
+    control = NginxControl(site.control.test, ("false",), site.control.config)
+    result = apply_nginx(site.plan(), control, backups=site.backups)
+    assert result.result is NginxResult.FAILED_RESTORE_FAILED, result
+    assert result.restore is not None and "reload by hand" in result.restore
+    site.assert_old_files()
+    assert site.serves_old()
+
+
+def test_nothing_to_change_is_unchanged(site: Site) -> None:
+    text = site.conf.read_text()
+    result = apply_nginx((FileChange(site.conf, text, text),), site.control, backups=site.backups)
+    assert result.result is NginxResult.UNCHANGED and result.ok
+    assert not site.backups.exists()
+
+
+def test_an_interrupt_at_the_prompt_restores_before_it_goes_up(site: Site) -> None:
+    def interrupted(_question: str) -> bool:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        apply_nginx(site.plan(), site.control, backups=site.backups, confirm_reload=interrupted)
+    site.assert_old_files()
+    [saved] = list_backups(site.backups)
+    assert saved.result == "interrupted"
+
+
+def test_an_interrupted_apply_can_be_rolled_back_from_its_manifest(site: Site) -> None:
+    """The manifest is on disk before anything changes: a run killed with the new files in
+    place (here: frozen at the prompt) is undone by ``rollback`` from its set alone."""
+    seen: list[NginxResult] = []
+
+    def crash_here(_question: str) -> bool:
+        [in_progress] = list_backups(site.backups)
+        assert in_progress.result == "in-progress"
+        assert site.snippet.exists()
+        undone = rollback(in_progress.directory, site.control)
+        seen.append(undone.result)
+        site.assert_old_files()
+        return False
+
+    result = apply_nginx(site.plan(), site.control, backups=site.backups, confirm_reload=crash_here)
+    assert seen == [NginxResult.APPLIED]
+    assert result.result is NginxResult.DECLINED
+    site.assert_old_files()
