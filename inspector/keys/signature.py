@@ -16,11 +16,15 @@ signature was not checked, rather than found invalid.
 from __future__ import annotations
 
 import base64
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from jwt.algorithms import Algorithm
+from jwt.warnings import InsecureKeyLengthWarning
 
 from inspector.keys.http import one_line
 from inspector.keys.jwks import key_limit_problem
@@ -49,6 +53,21 @@ RECOGNISED_ALGORITHMS = tuple(alg for alg, (kty, _) in _FAMILIES.items() if kty 
 # Verifications one token may cost. IdPs rotate two or three keys; a token without kid is
 # checked against the candidates up to this many, so CPU per token stays bounded.
 MAX_KEYS_TRIED = 8
+
+# A segment pyjwt reads as it is: base64url letters only, no padding.
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_-]*")
+# The last letter of a segment whose length leaves 2 or 3 letters in its last quantum
+# must carry no bits beyond the bytes (pyjwt refuses a non-canonical encoding).
+_CANONICAL_LAST = {
+    2: frozenset("AQgw"),
+    3: frozenset("AEIMQUYcgkosw048"),
+}
+# (id of the PyJWK, alg) -> (the PyJWK, pyjwt's algorithm, its prepared key, key-length
+# warning) or why pyjwt would not bind the key to that alg. The PyJWK is kept so its id
+# stays its own; a key set holds a handful of keys, so the map stays small.
+_Binding = tuple[jwt.PyJWK, Algorithm | None, Any, str | None]
+_BINDINGS: dict[tuple[int, str], tuple[jwt.PyJWK, _Binding | str]] = {}
+_MAX_BINDINGS = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +133,54 @@ def _header(token: str) -> dict[str, Any] | str:
     return header
 
 
+def _binding(key: jwt.PyJWK, data: dict[str, Any], alg: str) -> _Binding | str:
+    """``key`` bound to ``alg`` as pyjwt binds it (once per key and alg), or why not."""
+    cache_key = (id(key), alg)
+    found = _BINDINGS.get(cache_key)
+    if found is not None and found[0] is key:
+        return found[1]
+    verifier = key
+    bound: _Binding | str
+    try:
+        if key.algorithm_name != alg:
+            # The JWK states no alg (Entra's do not), so pyjwt guessed RS256/ES256 for
+            # it: bind the same key material to the token's algorithm of that family.
+            verifier = jwt.PyJWK(data, algorithm=alg)
+    except (jwt.PyJWKError, jwt.InvalidKeyError) as exc:
+        bound = one_line(str(exc), 120)
+    else:
+        algorithm = verifier.Algorithm
+        try:
+            prepared = algorithm.prepare_key(verifier.key)
+            bound = (verifier, algorithm, prepared, algorithm.check_key_length(prepared))
+        except Exception:  # pyjwt's own path raises it again, as it always did
+            bound = (verifier, None, None, None)
+    if len(_BINDINGS) >= _MAX_BINDINGS:
+        _BINDINGS.clear()
+    _BINDINGS[cache_key] = (key, bound)
+    return bound
+
+
+def _plain_parts(token: str) -> tuple[bytes, bytes] | None:
+    """(signing input, signature) when every segment is plain canonical base64url.
+
+    Such a token is read by pyjwt without an error: None sends anything else (padding,
+    other characters, a non-canonical last letter) through pyjwt itself.
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    for part in parts:
+        if not _PLAIN_SEGMENT.fullmatch(part):
+            return None
+        last = len(part) % 4
+        if last == 1 or (last and part[-1] not in _CANONICAL_LAST[last]):
+            return None
+    signature = parts[2]
+    raw = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
+    return token[: len(token) - len(signature) - 1].encode("ascii"), raw
+
+
 def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -> SignatureResult:
     """Verify ``token``'s signature with ``key`` if its ``alg`` is in ``algorithms``.
 
@@ -149,18 +216,29 @@ def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -
     if limit is not None:
         detail = f"{name} not used: {limit}"
         return SignatureResult(None, kid, alg, detail, limited=True)
-    verifier = key
-    if key.algorithm_name != alg:
-        # The JWK states no alg (Entra's do not), so pyjwt guessed RS256/ES256 for it:
-        # bind the same key material to the token's algorithm of that family.
-        try:
-            verifier = jwt.PyJWK(data, algorithm=alg)
-        except (jwt.PyJWKError, jwt.InvalidKeyError) as exc:
-            return SignatureResult(False, kid, alg, f"refused: {one_line(str(exc), 120)}")
+    binding = _binding(key, data, alg)
+    if isinstance(binding, str):
+        return SignatureResult(False, kid, alg, f"refused: {binding}")
+    signed = _plain_parts(token)
+    _, algorithm, prepared, short_key = binding
     try:
-        # PyJWS checks the signature only: the payload is not even parsed as claims, so
-        # no claim check (exp, aud, sub type...) can leak in here.
-        jwt.PyJWS().decode_complete(token, key=verifier, algorithms=[alg])
+        if (
+            signed is None
+            or algorithm is None
+            or "crit" in header
+            or "b64" in header
+            or not isinstance(header.get("kid", ""), str)
+        ):
+            # Anything unusual (padding, a header pyjwt has rules for) goes through
+            # pyjwt's own reading, which decides every refusal.
+            jwt.PyJWS().decode_complete(token, key=binding[0], algorithms=[alg])
+        else:
+            # The segments are what pyjwt reads without complaint and the header holds
+            # nothing it checks beyond kid: its verification, minus the re-parsing.
+            if short_key is not None:
+                warnings.warn(short_key, InsecureKeyLengthWarning, stacklevel=2)
+            if not algorithm.verify(signed[0], prepared, signed[1]):
+                raise jwt.InvalidSignatureError("Signature verification failed")
     except jwt.InvalidSignatureError:
         return SignatureResult(
             False,
