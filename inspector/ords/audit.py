@@ -1,5 +1,8 @@
 """The audit trail of profile changes: one JSON Lines record per apply, success or not.
 
+Role and privilege set-ups (``inspector.ords.grants``) are recorded in the same file, as
+records whose ``kind`` is ``ords-authorization``; profile records have no ``kind``.
+
 The file (default ``default_state_dir()/audit.jsonl``) is created with mode 0600 because it
 names issuers, audiences and users. It holds the token's fingerprint, never the token.
 """
@@ -16,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
 from inspector.private_files import open_private_append
 from inspector.settings import default_state_dir
 
@@ -76,6 +79,64 @@ class AuditRecord:
         }
 
 
+def privilege_dict(privilege: OrdsPrivilege | None) -> dict[str, Any] | None:
+    """A privilege as a JSON object: what ``DEFINE_PRIVILEGE`` takes (``None``: ``null``)."""
+    if privilege is None:
+        return None
+    return {
+        "name": privilege.name,
+        "label": privilege.label,
+        "description": privilege.description,
+        "comments": privilege.comments,
+        "roles": list(privilege.roles),
+        "modules": list(privilege.modules),
+        "patterns": list(privilege.patterns),
+    }
+
+
+AUTHORIZATION_KIND = "ords-authorization"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationAuditRecord:
+    """One role + privilege (+ profile) set-up as recorded: the role created, the privilege
+    before and as requested, the profile before and as requested, and how it ended
+    (``result`` as in ``AuditRecord``, plus ``unchanged``)."""
+
+    time: str
+    os_user: str
+    db_user: str | None
+    schema: str | None
+    role_created: str | None
+    old_privilege: OrdsPrivilege | None
+    new_privilege: OrdsPrivilege | None
+    old_profile: JwtProfile | None
+    new_profile: JwtProfile | None
+    token_fingerprint: str | None
+    result: str
+    detail: str = ""
+    database: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON object written to the file."""
+        return {
+            "kind": AUTHORIZATION_KIND,
+            "time": self.time,
+            "os_user": self.os_user,
+            "db_user": self.db_user,
+            "database": self.database,
+            "schema": self.schema,
+            "role_created": self.role_created,
+            "old_privilege": privilege_dict(self.old_privilege),
+            "new_privilege": privilege_dict(self.new_privilege),
+            "old_profile": profile_dict(self.old_profile),
+            "new_profile": profile_dict(self.new_profile),
+            "token_fingerprint": self.token_fingerprint,
+            "result": self.result,
+            "detail": self.detail,
+        }
+
+
 def now_iso() -> str:
     """UTC time in ISO 8601 with seconds."""
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -87,7 +148,7 @@ class AuditLog:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or default_audit_path()
 
-    def append(self, record: AuditRecord) -> None:
+    def append(self, record: AuditRecord | AuthorizationAuditRecord) -> None:
         """Write one line; the file is opened in append mode so concurrent runs interleave
         whole lines rather than overwrite each other.
         """
