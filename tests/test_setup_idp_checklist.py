@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from inspector.doctor.resource_metadata import entra_scope
+from inspector.setup import idp_doc
 from inspector.setup.idp_checklist import (
     ChecklistItem,
     IdpChecklist,
@@ -486,3 +487,17 @@ def test_checklist_json_keeps_repeated_fields_and_the_confirmed_flag() -> None:
         CLIENT_REDIRECTS["claude"]
     )
     assert all(i["confirmed"] is True for i in items)
+
+
+def test_docs_idp_setup_is_generated_from_the_code() -> None:
+    doc = Path(__file__).resolve().parent.parent / "docs" / "idp-setup.md"
+    assert doc.read_text(encoding="utf-8") == idp_doc.markdown(), (
+        "regenerate: python -m inspector.setup.idp_doc docs/idp-setup.md"
+    )
+    entra = idp_checklist(
+        ResourceFacts(idp_doc.SAMPLE_URL, ()),
+        issuer=idp_doc.SAMPLE_ISSUERS["entra"],
+        role=idp_doc.SAMPLE_ROLE,
+        app_id=idp_doc.SAMPLE_APP,
+    )
+    assert render_checklist(entra).rstrip("\n") in doc.read_text(encoding="utf-8")

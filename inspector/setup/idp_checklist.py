@@ -36,7 +36,7 @@ FAMILY_LABELS = {
     "auth0": "Auth0",
     "keycloak": "Keycloak",
     "oci-iam": "OCI IAM identity domain",
-    "generic": "an unrecognised identity provider",
+    "generic": "other IdP, generic steps",
 }
 
 
