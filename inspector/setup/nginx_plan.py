@@ -1,0 +1,359 @@
+"""Plan the nginx part of ``setup``: discovery documents, the 401 challenge, the token log.
+
+Pure planning: the configuration is read (already parsed), nothing is written and no
+process runs. The plan is new files in a directory of their own (``snippet_dir``), each
+included from the user's configuration by ONE added ``include`` line inside the block it
+belongs to (the ``http`` block, the server that serves the MCP URL, the location that
+serves its path), plus a ``load_module`` line when the headers-more module is needed
+and not loaded. Planning again once applied gives no change.
+
+What is already there is kept, never duplicated (``nginx -t`` would refuse a second exact
+location or a second ``error_page 401``): it is named in ``notes``, and in ``warnings``
+when it serves something else than the plan would.
+
+nginx's inheritance is respected: an ``access_log`` on a level stops the outer ones being
+inherited, so the ones the token log would cancel are repeated beside it; an
+``add_header`` in a location cancels the outer ones, so our locations repeat them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+from inspector.setup import nginx_checks as checks
+from inspector.setup import nginx_snippets as snippets
+from inspector.setup.model import FileChange, ResourceFacts
+from inspector.setup.nginx_checks import Findings, own, where
+from inspector.setup.nginx_locate import (
+    UrlTarget,
+    choose_server,
+    find_location,
+    location_spec,
+    url_target,
+)
+from inspector.setup.nginx_text import (
+    apply_insertions,
+    block_spans,
+    includes,
+    insertion_in_block,
+    quote,
+    span_of,
+)
+from parsers.nginx.model import Directive, NginxConfig
+
+NAMED_LOCATION = "@token_inspector_401"
+
+
+@dataclass(frozen=True, slots=True)
+class NginxPlanOptions:
+    """Choices the admin may make; the defaults fit a distribution's nginx layout."""
+
+    snippet_dir: Path | None = None
+    token_log: Path | None = None
+    full_tokens: bool = False
+    headers_more_module: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NginxPlan:
+    """What setup would change in nginx, and what it would then serve.
+
+    ``changes`` holds only files whose content changes; ``blockers`` non-empty means the
+    plan must not be applied (each says why and what to do).
+    """
+
+    changes: tuple[FileChange, ...]
+    documents: Mapping[str, Mapping[str, object]]
+    metadata_urls: tuple[str, ...]
+    challenge: str
+    token_log: Path | None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    blockers: tuple[str, ...] = ()
+
+
+def _slug(target_url: str) -> str:
+    parts = urlsplit(target_url)
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{parts.netloc}{parts.path}").strip("-").lower()
+    return slug[:80] or "root"
+
+
+def _strip_ours(directives: tuple[Directive, ...], ours: str) -> tuple[Directive, ...]:
+    """The user's own directives: what setup's files added is left out."""
+    out = []
+    for d in directives:
+        if checks.is_ours(d.file, ours):
+            continue
+        if d.block is not None:
+            d = replace(d, block=_strip_ours(d.block, ours))
+        out.append(d)
+    return tuple(out)
+
+
+def plan_nginx(
+    config: NginxConfig, facts: ResourceFacts, options: NginxPlanOptions | None = None
+) -> NginxPlan:
+    """Plan the nginx changes for ``facts`` in ``config`` (parsed with ``strict=False``).
+
+    Finds the server and location nginx serves the MCP URL with, and plans the metadata
+    documents at both well-known URIs, the 401 challenge rewrite, and the token log (the
+    signature-free format unless ``options.full_tokens``).
+    """
+    options = options or NginxPlanOptions()
+    found = Findings()
+    found.blockers.extend(checks.fact_refusals(facts))
+    urls = checks.metadata_urls(facts.mcp_url)
+    challenge = checks.challenge(urls[0], facts.scopes)
+    document = checks.document(facts)
+    documents = MappingProxyType(
+        {urlsplit(url).path: MappingProxyType(dict(document)) for url in urls}
+    )
+    snippet_dir = checks.absolute(options.snippet_dir or config.path.parent / "token-inspector")
+    for what, path in (
+        ("the snippet directory", snippet_dir),
+        ("the token log path", options.token_log),
+        ("the headers-more module path", options.headers_more_module),
+    ):
+        reason = None if path is None else checks.path_refusal(what, path)
+        if reason:
+            found.blockers.append(reason)
+
+    def result(token_log: Path | None = None, changes: tuple[FileChange, ...] = ()) -> NginxPlan:
+        return NginxPlan(
+            changes=changes,
+            documents=documents,
+            metadata_urls=urls,
+            challenge=challenge,
+            token_log=token_log,
+            notes=tuple(found.notes),
+            warnings=tuple(found.warnings),
+            blockers=tuple(found.blockers),
+        )
+
+    if found.blockers:
+        return result()
+    for problem in config.problems:
+        found.warnings.append(f"nginx -t would refuse the configuration as it is: {problem}")
+    tree = _strip_ours(config.directives, str(snippet_dir))
+    target = url_target(facts.mcp_url)
+    pick = _pick(tree, target, found)
+    if pick is None:
+        return result()
+    http, server, chain = pick
+    location = chain[-1]
+    slug = _slug(facts.mcp_url)
+    paths = _Paths(snippet_dir, slug)
+
+    server_parts: list[str] = []
+    location_lines: list[str] = []
+    http_headers = [d for d in http.block or () if d.name == "add_header"]
+    inherited_headers = own(server, "add_header") or http_headers
+
+    # -- metadata documents ----------------------------------------------------------------
+    wanted = [urlsplit(u).path for u in urls]
+    existing = {
+        location_spec(d).uri: d for d in own(server, "location") if location_spec(d).modifier == "="
+    }
+    serve_document = False
+    for uri, url in zip(wanted, urls, strict=True):
+        kept = existing.get(checks.decoded(uri))
+        if kept is not None:
+            checks.compare_kept_document(kept, document, config.prefix, found)
+            continue
+        serve_document = True
+        server_parts.append(
+            snippets.metadata_location(checks.decoded(uri), paths.document, inherited_headers)
+        )
+        found.notes.append(f"{url} will serve the protected-resource metadata")
+    if serve_document:
+        found.files[paths.document] = (
+            snippets.metadata_json(document),
+            "the protected-resource metadata document (RFC 9728)",
+        )
+
+    # -- the 401 challenge -----------------------------------------------------------------
+    named = checks.free_name(NAMED_LOCATION, server)
+    kept_401, inherited_pages = checks.error_pages(chain, server, http)
+    need_named = False
+    if kept_401 is not None:
+        checks.compare_kept_challenge(kept_401, server, challenge, found)
+    else:
+        intercept = own(location, "proxy_intercept_errors")
+        if intercept and intercept[-1].args[:1] != ("on",):
+            found.blockers.append(
+                f"{where(intercept[-1])}: proxy_intercept_errors is not on in the MCP "
+                "location, so nginx cannot replace ORDS's 401: change that line to "
+                "'proxy_intercept_errors on;' and plan again"
+            )
+        elif not intercept:
+            location_lines.append("proxy_intercept_errors on;")
+        if not own(location, "proxy_pass"):
+            found.warnings.append(
+                f"{where(location)}: the MCP location has no proxy_pass: "
+                "proxy_intercept_errors only rewrites a proxied 401"
+            )
+        location_lines.append(f"error_page 401 = {named};")
+        # An error_page here stops the location inheriting the outer ones: repeat them.
+        for page in inherited_pages:
+            location_lines.append(f"# repeated from {page.file} (an error_page here cancels it)")
+            location_lines.append(snippets.directive_line("error_page", page.args))
+        server_parts.append(snippets.challenge_location(named, challenge, inherited_headers))
+        need_named = True
+        if location_spec(location).uri != target.path:
+            found.notes.append(
+                f"{where(location)}: 'location {' '.join(location.args)}' serves other "
+                "paths too: their 401s get the same challenge"
+            )
+    if need_named:
+        checks.headers_more(tree, config, options.headers_more_module, found)
+
+    # -- the token log ---------------------------------------------------------------------
+    ours = str(snippet_dir)
+    formats = checks.log_formats(config, tree, ours, options.full_tokens, found)
+    log = checks.token_log(
+        config,
+        (http, server, chain),
+        formats,
+        options.token_log,
+        options.full_tokens,
+        ours,
+        found,
+    )
+    if log.level is not None:
+        lines = snippets.access_log_lines(log.path, formats.token_name, log.repeated)
+        if log.level is server:
+            server_parts.append(lines)
+        else:
+            location_lines.extend(lines.splitlines())
+    # -- files and includes ----------------------------------------------------------------
+    conf_dir = checks.absolute(config.path.parent)
+    if formats.http_text is not None:
+        _snippet(found, http, paths.http, formats.http_text, "http level: token log formats")
+    if server_parts:
+        text = snippets.HEADER.format(what="metadata, challenge, token log") + "\n".join(
+            server_parts
+        )
+        _snippet(found, server, paths.server, text, f"server serving {facts.mcp_url}")
+    if location_lines:
+        text = snippets.HEADER.format(what="the MCP location") + "\n".join(location_lines) + "\n"
+        _snippet(found, location, paths.location, text, f"location serving {target.path}")
+    _place_includes(found, conf_dir)
+    return result(log.path, _changes(found))
+
+
+@dataclass(frozen=True, slots=True)
+class _Paths:
+    root: Path
+    slug: str
+
+    @property
+    def http(self) -> Path:
+        return self.root / "http.conf"
+
+    @property
+    def server(self) -> Path:
+        return self.root / f"server-{self.slug}.conf"
+
+    @property
+    def location(self) -> Path:
+        return self.root / f"location-{self.slug}.conf"
+
+    @property
+    def document(self) -> Path:
+        return self.root / f"protected-resource-{self.slug}.json"
+
+
+def _snippet(found: Findings, block: Directive, path: Path, text: str, purpose: str) -> None:
+    found.files[path] = (text, purpose)
+    found.includes.append((block, path))
+    found.notes.append(f"{path}: {purpose}")
+
+
+def _place_includes(found: Findings, conf_dir: Path) -> None:
+    """One ``include`` line inside each block that does not include its file yet."""
+    for block, path in found.includes:
+        text = _read(block.file)
+        span = span_of(block_spans(text), block)
+        line = f"include {quote(str(path))};"
+        if span is None:
+            found.blockers.append(
+                f"{where(block)}: cannot find this block in the file: add '{line}' inside it"
+            )
+            continue
+        if includes(span, path, conf_dir):
+            found.notes.append(f"{where(block)}: already includes {path}")
+            continue
+        ins = insertion_in_block(text.splitlines(), span, line)
+        if ins is None:
+            found.blockers.append(
+                f"{where(block)}: its braces share lines with other directives, so one "
+                f"added line cannot go inside it: add '{line}' inside the block yourself"
+            )
+            continue
+        found.insertions.setdefault(block.file, []).append(ins)
+
+
+def _read(path: str | Path) -> str:
+    return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+
+
+def _changes(found: Findings) -> tuple[FileChange, ...]:
+    out: list[FileChange] = []
+    for file, insertions in sorted(found.insertions.items()):
+        before = _read(file)
+        after = apply_insertions(before, insertions)
+        if after != before:
+            added = " ".join(i.text.strip() for i in sorted(insertions, key=lambda i: i.index))
+            out.append(FileChange(Path(file), before, after, purpose=f"lines added: {added}"))
+    for path, (text, purpose) in sorted(found.files.items()):
+        old = _read(path) if path.exists() else None
+        change = FileChange(path, old, text, purpose=purpose)
+        if change.changed:
+            out.append(change)
+    return tuple(out)
+
+
+def _pick(
+    tree: tuple[Directive, ...], target: UrlTarget, found: Findings
+) -> tuple[Directive, Directive, tuple[Directive, ...]] | None:
+    servers: list[tuple[Directive, Directive]] = [
+        (http, d)
+        for http in tree
+        if http.name == "http"
+        for d in http.block or ()
+        if d.name == "server"
+    ]
+    choice = choose_server((s for _, s in servers), target)
+    if choice.server is None:
+        found.blockers.append(
+            f"no server block serves {target.scheme}://{target.host}:{target.port}: "
+            f"{choice.reason}; add one (listen {target.port}"
+            f"{' ssl' if target.scheme == 'https' else ''}; server_name {target.host};) "
+            "or pass the nginx.conf that has it"
+        )
+        return None
+    http = next(h for h, s in servers if s is choice.server)
+    server = choice.server
+    found.notes.append(f"{where(server)}: server block chosen ({choice.reason})")
+    listens = [d for d in server.block or () if d.name == "listen"]
+    if target.scheme == "https" and listens and not any("ssl" in d.args for d in listens):
+        found.warnings.append(
+            f"{where(server)}: the MCP URL is https but this server listens without ssl "
+            "(TLS ended in front of nginx?)"
+        )
+    chain = find_location(server.block or (), target.path)
+    if not chain:
+        found.blockers.append(
+            f"{where(server)}: no location in this server serves {target.path}: add one "
+            f"(e.g. 'location {target.path} {{ proxy_pass ...; }}') and plan again"
+        )
+        return None
+    found.notes.append(
+        f"{where(chain[-1])}: 'location {' '.join(chain[-1].args)}' serves {target.path}"
+    )
+    return http, server, chain

@@ -1,0 +1,133 @@
+"""The nginx plan applied to a bare reference-like configuration, run by a real nginx.
+
+The test applies the plan's FileChanges itself (the applier is tested elsewhere), checks
+the result with ``nginx -t``, starts nginx and asks it for what the plan says it serves:
+both metadata URIs (with CORS and the preflight), the challenge on ORDS's 401, a token
+log line without the signature, and the user's own http-level log still written.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from inspector.setup.model import FileChange, ResourceFacts, unified_diff
+from inspector.setup.nginx_plan import NginxPlanOptions, plan_nginx
+from parsers.nginx.conf import parse_config
+from parsers.nginx.safe_log import SIGNATURE_MARKER
+from tests.support.nginx import (
+    HEADERS_MORE_MODULE,
+    NginxServer,
+    check_config,
+    free_port,
+    main_conf,
+    requires_headers_more,
+)
+from tests.support.reference_site import ORDS_CHALLENGE, OrdsStandIn
+
+pytestmark = [requires_headers_more, pytest.mark.nginx]
+
+MCP_PATH = "/ords/hr/mcp/server"
+ISSUER = "https://login.example/tenant/v2.0"
+
+
+def b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+HEADER = b64({"alg": "RS256", "kid": "k1", "typ": "JWT"})
+PAYLOAD = b64({"iss": ISSUER, "sub": "alice", "aud": "ords"})
+SIGNATURE = "c2lnbmF0dXJlLXRoYXQtbXVzdC1uZXZlci1iZS1sb2dnZWQ" * 2
+
+
+def bare_conf(backend_port: int) -> str:
+    """The reference without metadata, challenge rewrite or token log; an http-level log."""
+    return main_conf(
+        textwrap.dedent(
+            f"""
+            http {{
+                client_body_temp_path @PREFIX@/tmp/body;
+                proxy_temp_path @PREFIX@/tmp/proxy;
+                log_format main '$remote_addr "$request" $status';
+                access_log @PREFIX@/logs/main.log main;
+                server {{
+                    listen 127.0.0.1:@PORT@;
+                    server_name localhost;
+                    location /ords/ {{
+                        proxy_pass http://127.0.0.1:{backend_port};
+                    }}
+                }}
+            }}
+            """
+        )
+    )
+
+
+def apply(changes: tuple[FileChange, ...]) -> None:
+    for change in changes:
+        change.path.parent.mkdir(parents=True, exist_ok=True)
+        change.path.write_text(change.after, encoding="utf-8", errors="surrogateescape")
+
+
+def test_bare_configuration_serves_what_the_plan_says(tmp_path: Path) -> None:
+    backend = OrdsStandIn()
+    backend.start()
+    try:
+        with NginxServer(tmp_path / "nginx", port=free_port()) as server:
+            conf = server.write_conf(bare_conf(backend.port))
+            mcp_url = f"http://127.0.0.1:{server.port}{MCP_PATH}"
+            scope = f"{mcp_url}/mcp:connect"
+            facts = ResourceFacts(mcp_url, (ISSUER,), (scope,), "HR on ORDS")
+            token_log = server.prefix / "logs" / "mcp-tokens.log"
+            options = NginxPlanOptions(token_log=token_log, headers_more_module=HEADERS_MORE_MODULE)
+            config = parse_config(conf, strict=False, prefix=server.prefix)
+            plan = plan_nginx(config, facts, options)
+            assert plan.blockers == ()
+            apply(plan.changes)
+
+            checked = check_config(conf, server.prefix)
+            assert checked.returncode == 0, checked.stderr
+            again = plan_nginx(
+                parse_config(conf, strict=False, prefix=server.prefix), facts, options
+            )
+            assert again.changes == (), unified_diff(again.changes)
+            assert again.blockers == ()
+
+            server.start(conf.read_text())
+            status, headers, body = server.request(
+                MCP_PATH,
+                method="POST",
+                headers={"Authorization": f"Bearer {HEADER}.{PAYLOAD}.{SIGNATURE}"},
+                body=b"{}",
+            )
+            assert status == 401
+            assert headers["www-authenticate"] == plan.challenge
+            assert ORDS_CHALLENGE not in str(headers)
+            assert headers["access-control-expose-headers"] == "WWW-Authenticate"
+
+            for url in plan.metadata_urls:
+                path = url.removeprefix(f"http://127.0.0.1:{server.port}")
+                status, headers, body = server.request(
+                    path, headers={"Origin": "https://claude.ai"}
+                )
+                assert status == 200, (path, body)
+                assert headers["content-type"] == "application/json"
+                assert headers["access-control-allow-origin"] == "*"
+                assert json.loads(body) == plan.documents[path]
+                assert json.loads(body)["resource"] == mcp_url
+                status, headers, _ = server.request(path, method="OPTIONS")
+                assert status == 204
+                assert "GET" in headers["access-control-allow-methods"]
+            server.stop()
+
+            logged = token_log.read_text()
+            assert f"Bearer {HEADER}.{PAYLOAD}.{SIGNATURE_MARKER}" in logged
+            assert SIGNATURE not in logged
+            main_log = (server.prefix / "logs" / "main.log").read_text().splitlines()
+            assert len(main_log) == 5  # POST, two GETs, two OPTIONS: the user's log kept
+    finally:
+        backend.stop()
