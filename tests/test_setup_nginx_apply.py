@@ -7,7 +7,10 @@ byte for byte, and what nginx answers over HTTP.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import shutil
 import stat
 import time
 from collections.abc import Callable, Iterator
@@ -15,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from inspector.setup import backups as backups_module
 from inspector.setup.audit import SetupAudit
-from inspector.setup.backups import list_backups, read_backup_set
+from inspector.setup.backups import exclusive, list_backups, read_backup_set
 from inspector.setup.model import FileChange, Probe, ProbeOutcome, SetupProgress
 from inspector.setup.nginx_apply import NginxResult, apply_nginx, rollback
 from inspector.setup.nginx_control import NginxControl
@@ -74,6 +78,9 @@ class Site:
             self.conf, prefix=server.prefix, binary=NGINX, error_log=server.error_log
         )
         self.conf.chmod(0o640)
+        if os.geteuid() == 0:  # an owner of its own, to see it kept (only root can give away)
+            os.chown(self.conf, 65534, 65534)
+        self.owner = (self.conf.stat().st_uid, self.conf.stat().st_gid)
         self.before = self.conf.read_bytes()
 
     def plan(self, snippet: str = NEW_SNIPPET) -> tuple[FileChange, ...]:
@@ -86,6 +93,7 @@ class Site:
     def assert_old_files(self) -> None:
         assert self.conf.read_bytes() == self.before
         assert stat.S_IMODE(self.conf.stat().st_mode) == 0o640
+        assert (self.conf.stat().st_uid, self.conf.stat().st_gid) == self.owner
         assert not self.snippet.exists()
         assert not self.snippet_dir.exists()
 
@@ -121,7 +129,9 @@ def test_good_change_is_tested_reloaded_probed_backed_up_and_audited(site: Site)
     # The probe passed on a new worker; old ones may still answer until they finish.
     _wait_for(site.serves_new, "every worker to serve the new configuration")
     assert site.conf.read_text() == changes[0].after
-    assert stat.S_IMODE(site.conf.stat().st_mode) == 0o640  # an existing file keeps its mode
+    # An existing file keeps its mode and owner.
+    assert stat.S_IMODE(site.conf.stat().st_mode) == 0o640
+    assert (site.conf.stat().st_uid, site.conf.stat().st_gid) == site.owner
     assert site.snippet.read_text() == NEW_SNIPPET
     assert stat.S_IMODE(site.snippet.stat().st_mode) == 0o644
     assert stat.S_IMODE(site.snippet_dir.stat().st_mode) == 0o755
@@ -220,7 +230,7 @@ def test_file_edited_since_planned_is_refused_and_nothing_written(site: Site) ->
     assert result.failure is not None and "changed since it was planned" in result.failure
     assert site.conf.read_text() == edited
     assert not site.snippet_dir.exists()
-    assert not site.backups.exists()
+    assert list_backups(site.backups) == []
     assert site.audit.read()[0]["result"] == "refused"
 
 
@@ -335,7 +345,7 @@ def test_nothing_to_change_is_unchanged(site: Site) -> None:
     text = site.conf.read_text()
     result = apply_nginx((FileChange(site.conf, text, text),), site.control, backups=site.backups)
     assert result.result is NginxResult.UNCHANGED and result.ok
-    assert not site.backups.exists()
+    assert list_backups(site.backups) == []
 
 
 def test_an_interrupt_at_the_prompt_restores_before_it_goes_up(site: Site) -> None:
@@ -349,21 +359,107 @@ def test_an_interrupt_at_the_prompt_restores_before_it_goes_up(site: Site) -> No
     assert saved.result == "interrupted"
 
 
-def test_an_interrupted_apply_can_be_rolled_back_from_its_manifest(site: Site) -> None:
+def test_an_interrupted_apply_can_be_rolled_back_from_its_manifest(
+    site: Site, tmp_path: Path
+) -> None:
     """The manifest is on disk before anything changes: a run killed with the new files in
-    place (here: frozen at the prompt) is undone by ``rollback`` from its set alone."""
-    seen: list[NginxResult] = []
+    place (here: at the prompt) is undone by ``rollback`` from its backup set alone."""
+    crashed = tmp_path / "crashed"
+    disk: dict[Path, bytes] = {}
 
-    def crash_here(_question: str) -> bool:
+    def kill_here(_question: str) -> bool:
+        # What a kill -9 at this moment leaves: the set as it is and the files as they are.
         [in_progress] = list_backups(site.backups)
         assert in_progress.result == "in-progress"
-        assert site.snippet.exists()
-        undone = rollback(in_progress.directory, site.control)
-        seen.append(undone.result)
-        site.assert_old_files()
+        shutil.copytree(in_progress.directory, crashed)
+        disk.update({p: p.read_bytes() for p in (site.conf, site.snippet)})
         return False
 
-    result = apply_nginx(site.plan(), site.control, backups=site.backups, confirm_reload=crash_here)
-    assert seen == [NginxResult.APPLIED]
-    assert result.result is NginxResult.DECLINED
+    apply_nginx(site.plan(), site.control, backups=site.backups, confirm_reload=kill_here)
+    site.snippet_dir.mkdir()
+    for path, data in disk.items():
+        path.write_bytes(data)
+
+    result = rollback(crashed, site.control)
+    assert result.result is NginxResult.APPLIED, result
     site.assert_old_files()
+
+
+def test_a_second_run_meanwhile_is_refused(site: Site) -> None:
+    with exclusive(site.backups) as busy:
+        assert busy is None
+        result = apply_nginx(site.plan(), site.control, backups=site.backups)
+    assert result.result is NginxResult.REFUSED, result
+    assert result.failure is not None and "another setup run" in result.failure
+    site.assert_old_files()
+
+
+def test_a_linked_configuration_file_is_written_where_the_link_points(
+    site: Site, tmp_path: Path
+) -> None:
+    """Debian's sites-enabled/x -> ../sites-available/x: the link stays a link."""
+    available = site.server.prefix / "conf" / "sites-available"
+    available.mkdir()
+    real = available / "site.conf"
+    real.write_text("# site\n")
+    link = site.server.prefix / "conf" / "enabled.conf"
+    link.symlink_to(real)
+    change = FileChange(link, "# site\n", "# site, changed\n")
+    result = apply_nginx((change,), site.control, backups=site.backups)
+    assert result.result is NginxResult.APPLIED, result
+    assert link.is_symlink() and real.read_text() == "# site, changed\n"
+    undone = rollback(result.backup or Path(), site.control)
+    assert undone.result is NginxResult.APPLIED, undone
+    assert link.is_symlink() and real.read_text() == "# site\n"
+
+
+def test_a_backup_that_cannot_be_made_stops_everything(site: Site, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    result = apply_nginx(site.plan(), site.control, backups=blocker / "backups")
+    assert result.result is NginxResult.REFUSED, result
+    assert result.failure is not None and "cannot use the backup directory" in result.failure
+    site.assert_old_files()
+
+
+def test_a_set_whose_copy_name_leaves_it_is_refused(site: Site) -> None:
+    applied = apply_nginx(site.plan(), site.control, backups=site.backups)
+    assert applied.backup is not None
+    manifest = applied.backup / "manifest.json"
+    raw = json.loads(manifest.read_text())
+    for item in raw["files"]:
+        if item["existed"]:
+            item["copy"] = "../../elsewhere"
+    manifest.write_text(json.dumps(raw))
+    result = rollback(applied.backup, site.control)
+    assert result.result is NginxResult.REFUSED, result
+    assert site.snippet.exists()  # nothing was touched
+
+
+def test_control_for_config_names_the_real_configuration(tmp_path: Path) -> None:
+    conf = tmp_path / "nginx.conf"
+    control = NginxControl.for_config(
+        conf, prefix=tmp_path, binary="/opt/nginx", error_log=tmp_path / "e.log"
+    )
+    where = ("-p", str(tmp_path), "-e", str(tmp_path / "e.log"))
+    assert control.test == ("/opt/nginx", "-t", *where, "-c", str(conf))
+    assert control.reload == ("/opt/nginx", "-s", "reload", *where, "-c", str(conf))
+    assert control.config == conf
+    plain = NginxControl.for_config(conf, binary="/opt/nginx")
+    assert plain.test == ("/opt/nginx", "-t", "-c", str(conf))
+
+
+def test_a_backup_copy_that_fails_leaves_no_set_and_writes_nothing(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(backups_module, "create_private_copy", disk_full)
+    result = apply_nginx(site.plan(), site.control, backups=site.backups, audit=site.audit)
+    assert result.result is NginxResult.FAILED_UNCHANGED, result
+    assert result.failure == "backup failed, nothing written: No space left on device"
+    site.assert_old_files()
+    assert list_backups(site.backups) == []
+    assert [p.name for p in site.backups.iterdir()] == [".lock"]
+    assert site.audit.read()[0]["result"] == "failed-unchanged"

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inspector.private_files import replace_private
+from inspector.private_files import open_private_append, replace_private
 from inspector.settings import default_state_dir
 from inspector.setup.audit import os_user
 from inspector.setup.config_files import (
@@ -34,6 +35,7 @@ from inspector.setup.config_files import (
 )
 
 MANIFEST_NAME = "manifest.json"
+LOCK_NAME = ".lock"
 MANIFEST_VERSION = 1
 IN_PROGRESS = "in-progress"
 
@@ -137,6 +139,32 @@ class PlannedFile:
     path: Path
     target: Path
     after: bytes | None
+
+
+@contextlib.contextmanager
+def exclusive(backups: Path) -> Iterator[str | None]:
+    """Hold the backups directory's lock while the block runs.
+
+    Yields ``None`` when held, else (at once, without waiting) why not: another run holds
+    it, or the directory cannot be made. Two runs writing the same files would each back
+    up the other's half-written state; the lock goes with the process, so a killed run
+    leaves none behind.
+    """
+    try:
+        backups.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = open_private_append(backups / LOCK_NAME)
+    except OSError as exc:
+        yield f"cannot use the backup directory {backups}: {exc.strerror or exc}"
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield f"another setup run holds {backups / LOCK_NAME}"
+            return
+        yield None
+    finally:
+        os.close(fd)
 
 
 def _now() -> datetime:

@@ -28,6 +28,7 @@ from inspector.setup.backups import (
     BackupSet,
     PlannedFile,
     create_backup_set,
+    exclusive,
     finish,
     list_backups,
     read_backup_set,
@@ -257,6 +258,32 @@ def apply_nginx(
     for at most ``probe_window`` seconds after the reload.
     """
     run = _Run(progress)
+    with exclusive(backups) as busy:
+        if busy is not None:
+            return _busy(run, audit, "nginx-apply", control, busy)
+        return _apply_locked(
+            changes, control, backups, probe, confirm_reload, audit, run, probe_window
+        )
+
+
+def _busy(
+    run: _Run, audit: SetupAudit | None, action: str, control: NginxControl, why: str
+) -> NginxApplyResult:
+    message = f"refused, nothing written: {why}"
+    run.emit(NginxStep.CHECK, "failed", message)
+    return _audit(audit, action, control, [], _result(run, NginxResult.REFUSED, message))
+
+
+def _apply_locked(
+    changes: Sequence[FileChange],
+    control: NginxControl,
+    backups: Path,
+    probe: Probe | None,
+    confirm_reload: Confirm | None,
+    audit: SetupAudit | None,
+    run: _Run,
+    probe_window: float,
+) -> NginxApplyResult:
     ops, problems = _plan_ops(changes)
     if problems:
         message = "refused, nothing written: " + "; ".join(problems)
@@ -302,6 +329,21 @@ def rollback(
     rolls back the same way.
     """
     run = _Run(progress)
+    with exclusive(backup.parent) as busy:
+        if busy is not None:
+            return _busy(run, audit, "nginx-rollback", control, busy)
+        return _rollback_locked(backup, control, probe, audit, run, force, probe_window)
+
+
+def _rollback_locked(
+    backup: Path,
+    control: NginxControl,
+    probe: Probe | None,
+    audit: SetupAudit | None,
+    run: _Run,
+    force: bool,
+    probe_window: float,
+) -> NginxApplyResult:
     try:
         saved = read_backup_set(backup)
     except ValueError as exc:
