@@ -35,7 +35,14 @@ from inspector.ords.errors import one_line
 from inspector.ords.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
 from inspector.ords.schema import SchemaAuthorization, read_authorization, schema_expectations
 from inspector.tui.feed import AttemptUpdate, FeedProblem, problem_text
-from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
+from inspector.tui.session import (
+    ApplyOutcome,
+    ApplyPlan,
+    DiffRow,
+    Progress,
+    SetupEmit,
+    SetupView,
+)
 from parsers.authorization import parse_authorization
 from parsers.records import LogRecord
 from parsers.redaction import redact_text
@@ -46,6 +53,9 @@ MAX_PENDING = 10_000
 _END = object()
 _WAKE = object()
 DoctorFn = Callable[[Callable[[str, str, str], None]], None]
+# Injected by the command line (the TUI may not import inspector.setup: same layer).
+SetupPlanFn = Callable[[], SetupView]
+SetupApplyFn = Callable[[SetupView, SetupEmit], ApplyOutcome]
 Clock = Callable[[], datetime]
 
 
@@ -94,6 +104,7 @@ class EngineSession:
         self._options = proposal_options or ProposalOptions()
         self._audit = audit
         self._doctor = doctor
+        self._setup: tuple[SetupPlanFn, SetupApplyFn] | None = None
         self._demo = demo
         self._clock = clock
         self._on_close = on_close
@@ -467,6 +478,30 @@ class EngineSession:
             )
             return
         self._doctor(emit)
+
+    def set_setup(self, plan: SetupPlanFn, apply: SetupApplyFn) -> None:
+        """Give the session the server-side setup (built by the command line, like the doctor)."""
+        self._setup = (plan, apply)
+
+    def setup_plan(self) -> SetupView:
+        """The setup plan, or a view saying how to get one."""
+        setup = self._setup
+        if setup is None:
+            return SetupView(
+                "Setup plans nginx, ORDS and the IdP for the MCP URL: start with --mcp-url "
+                "https://HOST/ords/SCHEMA/mcp/ (or run: token-inspector setup URL --dry-run)",
+                refusal="no MCP URL",
+            )
+        view: SetupView = setup[0]()
+        return view
+
+    def setup_apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
+        """Apply ``view``'s plan (nginx, then ORDS) with progress through ``emit``."""
+        setup = self._setup
+        if setup is None or view.refusal is not None:
+            return ApplyOutcome(False, view.refusal or "no setup plan")
+        outcome: ApplyOutcome = setup[1](view, emit)
+        return outcome
 
     def close(self) -> None:
         """Stop what the session started (follower, IdP of the demo, database)."""

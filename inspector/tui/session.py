@@ -68,6 +68,24 @@ class ApplyOutcome:
     profile: JwtProfile | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SetupView:
+    """The server-side setup plan as the setup screen shows it (from the doctor screen).
+
+    ``text`` is the plan already rendered by the engine (escaped, no token in it);
+    ``refusal`` says why nothing can be applied (``None``: the plan may be applied);
+    ``handle`` is the engine's plan, handed back to ``Session.setup_apply``.
+    """
+
+    text: str
+    refusal: str | None = None
+    handle: object = field(default=None, compare=False, repr=False)
+
+
+# (step, status, message): one line per step of a setup apply as it happens.
+SetupEmit = Callable[[str, str, str], None]
+
+
 class Session(Protocol):
     """The engine as the UI sees it."""
 
@@ -120,6 +138,14 @@ class Session(Protocol):
 
     def doctor(self, emit: Callable[[str, str, str], None]) -> None:
         """Run the doctor, calling ``emit(status, code, message)`` per finding (blocks)."""
+        ...
+
+    def setup_plan(self) -> SetupView:
+        """The server-side setup plan for the session's MCP URL (blocks: probes, reads)."""
+        ...
+
+    def setup_apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
+        """Apply the plan's nginx and ORDS parts, each step through ``emit`` (blocks)."""
         ...
 
     def close(self) -> None:

@@ -17,7 +17,14 @@ from inspector.judge.checks import check_status
 from inspector.judge.expectations import Expectations
 from inspector.judge.ords_objects import JwtProfile
 from inspector.judge.verdicts import Severity, Verdict, outcome_of
-from inspector.tui.session import ApplyOutcome, ApplyPlan, DiffRow, Progress
+from inspector.tui.session import (
+    ApplyOutcome,
+    ApplyPlan,
+    DiffRow,
+    Progress,
+    SetupEmit,
+    SetupView,
+)
 from parsers.records import LogRecord, Source
 
 NOW = datetime(2026, 11, 21, 10, 0, 0, tzinfo=UTC)
@@ -178,6 +185,9 @@ class ListSession:
     fail_apply: bool = False
     fail_items: bool = False
     fail_refresh: bool = False
+    # "plan" or "apply": that setup call raises (the screen must show it, not crash).
+    fail_setup: str | None = None
+    setup_applied: int = 0
     applied: list[JwtProfile] = field(default_factory=list)
     title: str = "/var/log/nginx/extended.log"
     files: tuple[str, ...] = ("/var/log/nginx/extended.log",)
@@ -243,6 +253,20 @@ class ListSession:
     def doctor(self, emit: Callable[[str, str, str], None]) -> None:
         emit("pass", "challenge-ok", "the 401 challenge names resource_metadata")
         emit("fail", "jwks-unreachable", "JWKS could not be fetched")
+
+    def setup_plan(self) -> SetupView:
+        if self.fail_setup == "plan":
+            raise ConnectionError("MCP URL unreachable")
+        text = "setup plan for https://mcp.example.com/ords/hr/mcp/server\n1. nginx\n+ location"
+        return SetupView(text, handle="plan")
+
+    def setup_apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
+        emit("nginx -t", "ok", "configuration test passed")
+        if self.fail_setup == "apply":
+            raise RuntimeError("reload failed")
+        emit("reload", "ok", "nginx reloaded")
+        self.setup_applied += 1
+        return ApplyOutcome(True, "nginx and ORDS set up", ("probe passed",))
 
     def close(self) -> None:
         pass

@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from inspector.tui.feed import problem_text
 from inspector.tui.present import Role, shown
+from inspector.tui.screens.setup import SetupScreen
 from inspector.tui.session import Session
 from inspector.tui.theme import app_palette
 
@@ -31,6 +32,7 @@ class DoctorScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),
+        Binding("s", "setup", "Set up"),
     ]
 
     def __init__(self, session: Session) -> None:
@@ -44,7 +46,7 @@ class DoctorScreen(ModalScreen[None]):
             yield Static("Doctor: the discovery chain a connector walks", classes="dialog-title")
             with VerticalScroll():
                 yield Static("Running checks…", id="findings")
-            yield Static("Escape closes.", classes="dim")
+            yield Static("s plans the server-side setup. Escape closes.", classes="dim")
 
     def on_mount(self) -> None:
         """Start the checks."""
@@ -72,3 +74,7 @@ class DoctorScreen(ModalScreen[None]):
     def action_close(self) -> None:
         """Close."""
         self.dismiss(None)
+
+    def action_setup(self) -> None:
+        """Plan (and on confirmation apply) the server side for the session's MCP URL."""
+        self.app.push_screen(SetupScreen(self._session))

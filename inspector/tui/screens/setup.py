@@ -1,0 +1,157 @@
+"""``s`` on the doctor screen: the server-side setup plan, then nginx and ORDS applied on
+confirmation with each step shown as it happens.
+
+Nothing is changed before the plan is on screen and the user pressed Apply twice (the
+second press confirms). A failure is shown in the dialog, never raised: the engine has
+already rolled back what it changed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+from inspector.tui.feed import problem_text
+from inspector.tui.present import Role, shown
+from inspector.tui.session import ApplyOutcome, Session, SetupView
+from inspector.tui.theme import app_palette
+from parsers.printable import printable
+from parsers.redaction import redact_text
+
+CONFIRM_TEXT = (
+    "This writes the nginx files above (nginx -t first), reloads nginx, and applies the "
+    "ORDS changes; any failure restores the previous state. Press Apply again to go ahead."
+)
+# Statuses an applier reports, with the doctor screen's marks.
+MARKS: dict[str, tuple[str, Role | None]] = {
+    "ok": ("✔", "ok"),
+    "warn": ("▲", "warn"),
+    "failed": ("✘", "error"),
+    "skipped": ("·", None),
+}
+
+
+class SetupScreen(ModalScreen[ApplyOutcome | None]):
+    """Shows ``Session.setup_plan`` and applies it with ``Session.setup_apply``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self._session = session
+        self._view: SetupView | None = None
+        self._armed = False
+        self._busy = False
+        self._outcome: ApplyOutcome | None = None
+        self._steps: list[Text] = []
+
+    def compose(self) -> ComposeResult:
+        """Plan (filled by a worker), confirmation, progress, buttons."""
+        with Vertical(classes="dialog setup"):
+            yield Static("Set up the server side: nginx, ORDS, IdP", classes="dialog-title")
+            with VerticalScroll(id="setup-scroll"):
+                yield Static("Planning…", id="setup-plan")
+            yield Static("", id="setup-confirm")
+            yield Static("", id="setup-progress")
+            with Horizontal(classes="buttons"):
+                yield Button("Apply", id="setup-apply", variant="error", disabled=True)
+                yield Button("Cancel", id="setup-cancel")
+
+    def _style(self, role: Role) -> str:
+        return app_palette(self.app)(role, bold=True)
+
+    def on_mount(self) -> None:
+        """Plan in a worker (it probes the server and reads the database)."""
+        self._load()
+
+    @work(thread=True, exit_on_error=False, name="setup-plan")
+    def _load(self) -> None:
+        try:
+            view = self._session.setup_plan()
+        except Exception as exc:  # shown in the dialog; the app goes on
+            view = SetupView(f"Cannot plan: {problem_text(exc)}", refusal=problem_text(exc))
+        self.app.call_from_thread(self._show, view)
+
+    def _show(self, view: SetupView) -> None:
+        self._view = view
+        # The engine rendered and escaped the plan; it is escaped again for the screen.
+        text = printable(redact_text(view.text), keep_newline=True)
+        self.query_one("#setup-plan", Static).update(Text(text))
+        if view.refusal is not None:
+            self.query_one("#setup-confirm", Static).update(
+                Text(f"Cannot apply: {shown(view.refusal)}", style=self._style("error"))
+            )
+            return
+        button = self.query_one("#setup-apply", Button)
+        button.disabled = False
+        button.focus()
+
+    @on(Button.Pressed, "#setup-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    @on(Button.Pressed, "#setup-apply")
+    def _apply_pressed(self) -> None:
+        view = self._view
+        if view is None or self._busy:
+            return
+        if self._outcome is not None:
+            self.dismiss(self._outcome)
+            return
+        if not self._armed:
+            self._armed = True
+            self.query_one("#setup-confirm", Static).update(
+                Text(CONFIRM_TEXT, style=self._style("warn"))
+            )
+            self.query_one("#setup-apply", Button).label = "Yes, apply"
+            return
+        self._busy = True
+        self.query_one("#setup-apply", Button).disabled = True
+        self.query_one("#setup-cancel", Button).disabled = True
+        self._run(view)
+
+    @work(thread=True, exit_on_error=False, name="setup-apply")
+    def _run(self, view: SetupView) -> None:
+        try:
+            outcome = self._session.setup_apply(
+                view,
+                lambda step, status, message: self.app.call_from_thread(
+                    self._progress, step, status, message
+                ),
+            )
+        except Exception as exc:  # the engine rolls back; we only say what happened
+            outcome = ApplyOutcome(ok=False, summary=f"setup failed: {problem_text(exc)}")
+        self.app.call_from_thread(self._finished, outcome)
+
+    def _progress(self, step: str, status: str, message: str) -> None:
+        if status == "start":
+            return
+        symbol, role = MARKS.get(status, ("?", None))
+        style = app_palette(self.app)(role) if role else "dim"
+        self._steps.append(Text.assemble((f"{symbol} {shown(step)}", style), "  ", shown(message)))
+        self.query_one("#setup-progress", Static).update(Text("\n").join(self._steps[-8:]))
+
+    def _finished(self, outcome: ApplyOutcome) -> None:
+        self._busy = False
+        self._outcome = outcome
+        style = self._style("ok" if outcome.ok else "error")
+        lines = [Text(("✔ " if outcome.ok else "✘ ") + shown(outcome.summary), style=style)]
+        lines += [Text(f"  {shown(d)}") for d in outcome.details]
+        self.query_one("#setup-confirm", Static).update(Group(*lines))
+        button = self.query_one("#setup-apply", Button)
+        button.label = "Close"
+        button.disabled = False
+        self.query_one("#setup-cancel", Button).disabled = False
+
+    def action_cancel(self) -> None:
+        """Close, unless an apply is running (it must finish or roll back first)."""
+        if not self._busy:
+            self.dismiss(self._outcome)
