@@ -9,15 +9,17 @@ and always puts the original back, but use a test schema anyway.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.expectations import Expectations
-from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
 from inspector.keys.store import KeyStore
 from inspector.ords.apply import Result, apply_proposal, replace_profile
 from inspector.ords.connection import ConnectionSettings
@@ -27,6 +29,7 @@ from inspector.ords.database import (
     jwt_api_for_version,
     parse_ords_version,
 )
+from inspector.ords.grants import apply_authorization, plan_authorization
 from inspector.ords.proposal import ProposalOptions, check_with, propose
 
 REQUIRED = ("ORACLE_TEST_DSN", "ORACLE_TEST_USER", "ORACLE_TEST_PASSWORD")
@@ -137,3 +140,78 @@ def test_apply_from_a_minted_token(repo: OrdsRepository) -> None:
     result = apply_proposal(repo, proposal)
     assert result.result is Result.APPLIED, result.failure
     assert repo.get_profile() == proposal.proposed
+
+
+class _FailsAfterDefine(OracleOrdsRepository):
+    """The real repository whose first DEFINE_PRIVILEGE runs and then reports a failure
+    (the restore's own call, needed when the release committed, succeeds)."""
+
+    failed = False
+
+    def define_privilege(self, privilege: OrdsPrivilege) -> None:
+        super().define_privilege(privilege)
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("injected failure after define_privilege")
+
+
+def test_role_and_privilege_set_up_applies_and_a_failure_restores(repo: OrdsRepository) -> None:
+    assert isinstance(repo, OracleOrdsRepository)
+    role_and_privilege_round_trip(repo, _connect)
+
+
+def role_and_privilege_round_trip(
+    repo: OracleOrdsRepository, connect: Callable[[], OracleOrdsRepository]
+) -> None:
+    """Plan, apply, check from another session, fail after DEFINE_PRIVILEGE and check the
+    restore, then clean up. Unique names: a module of our own (ORDS.DEFINE_MODULE), its new
+    privilege, two roles, all removed afterwards whatever happens; the profile is not touched.
+    The suite also runs this against the stand-in through the same SQL.
+    """
+    tag = secrets.token_hex(4)
+    module, role, second = f"ti_mcp_{tag}", f"TIUsers_{tag}", f"TIOther_{tag}"
+    privilege = f"{module}.access"
+    statements = {
+        "module": "begin ords.define_module(p_module_name => :n, p_base_path => :p); end;",
+        "drop_module": "begin ords.delete_module(p_module_name => :n); end;",
+    }
+    repo._execute(statements["module"], {"n": module, "p": f"/{module}/"})
+    repo.commit()
+    try:
+        plan = plan_authorization(
+            repo, role=role, privilege=None, module=None, mcp_path=f"/ords/x/{module}/"
+        )
+        assert plan.blockers == ()
+        assert plan.privilege_after is not None and plan.privilege_after.name == privilege
+        result = apply_authorization(repo, plan, proposal=None)
+        assert result.result is Result.APPLIED, (result.failure, result.steps)
+        other = connect()
+        try:
+            assert role in {r.name for r in other.roles()}
+            (seen,) = [p for p in other.privileges() if p.name == privilege]
+            assert (seen.roles, seen.modules) == ((role,), (module,))
+        finally:
+            other.close()
+        # A failure after DEFINE_PRIVILEGE ran: the role and the extension are undone.
+        failing = _FailsAfterDefine(repo._conn)
+        plan2 = plan_authorization(
+            failing, role=second, privilege=None, module=module, mcp_path=None
+        )
+        failed = apply_authorization(failing, plan2, proposal=None)
+        assert failed.result is Result.FAILED_RESTORED, (failed.failure, failed.restore)
+        assert second not in {r.name for r in repo.roles()}
+        (kept,) = [p for p in repo.privileges() if p.name == privilege]
+        assert kept.roles == (role,)
+    finally:
+        repo.rollback()
+        cleanup: list[Callable[[], None]] = [
+            lambda: repo.delete_privilege(privilege),
+            lambda: repo.delete_role(role),
+            lambda: repo.delete_role(second),
+            lambda: repo._execute(statements["drop_module"], {"n": module}),
+        ]
+        for step in cleanup:
+            # Each may be absent already (a failure before it was made).
+            with contextlib.suppress(Exception):
+                step()
+        repo.commit()

@@ -38,6 +38,7 @@ from inspector.ords.proposal import Proposal, Risk, diff_rows
 from inspector.ords.standin import InMemoryOrds, make_standin
 from tests.support.faulty_ords import FaultyOrds
 from tests.support.sql_standin import SqlStandin
+from tests.test_real_oracle import role_and_privilege_round_trip
 
 OLD = JwtProfile("https://old.example/", "api://old", "https://old.example/keys")
 NEW = JwtProfile(
@@ -322,6 +323,28 @@ def test_through_the_real_repository_every_value_is_a_bind() -> None:
     assert ("begin ords.create_role(p_role_name => :role_name); end;", {"role_name": HOSTILE}) in (
         conn.executed
     )
+
+
+class _OtherSession(SqlStandin):
+    """A second connection to the same stand-in (it sees what was committed); closing it
+    leaves the first one open."""
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("procedures_commit", [False, True])
+def test_real_database_round_trip_runs_against_the_standin(procedures_commit: bool) -> None:
+    # The env-gated test's body, through the same SQL: proves it is sound where it cannot run.
+    ords = make_standin(procedures_commit=procedures_commit)
+    before = _committed(ords)
+    conn = SqlStandin(ords)
+    role_and_privilege_round_trip(
+        OracleOrdsRepository(conn), lambda: OracleOrdsRepository(_OtherSession(ords))
+    )
+    assert _committed(ords) == before
+    assert [m.name for m in ords.modules()] == ["mcp"]
+    assert any("ords.define_privilege(" in sql for sql, _ in conn.executed)
 
 
 def test_define_privilege_statement_holds_names_and_counts_only() -> None:

@@ -647,16 +647,17 @@ def _restore(
     except Exception as exc:
         # A dead session is rolled back by the database itself; verification decides.
         run.emit(Step.ROLLBACK, "failed", f"rollback failed: {one_line(exc)}")
-    run.emit(Step.VERIFY_RESTORE, "start", "checking the previous role, privilege and profile")
+    run.emit(Step.VERIFY_RESTORE, "start", "checking the previous state is in place")
     try:
         now = _read_state(repo, plan.role, after.name, with_profile=with_profile)
     except Exception as exc:
         message = f"could not verify the previous state is in place: {one_line(exc)}"
         run.emit(Step.VERIFY_RESTORE, "failed", message)
         return False, None, message
+    what = "role, privilege and profile" if with_profile else "role and privilege"
     differences = _state_differences(previous, now, with_profile=with_profile)
     if not differences:
-        message = "previous role, privilege and profile in place (rolled back)"
+        message = f"previous {what} in place (rolled back)"
         run.emit(Step.VERIFY_RESTORE, "ok", message)
         return True, now, message
     run.emit(
@@ -691,7 +692,7 @@ def _restore(
         message = "restore read-back differs: " + "; ".join(left)
         run.emit(Step.RESTORE, "failed", message)
         return False, restored, message
-    message = "previous role, privilege and profile restored"
+    message = f"previous {what} restored"
     run.emit(Step.RESTORE, "ok", message)
     return True, restored, message
 

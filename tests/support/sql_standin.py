@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
+from inspector.judge.ords_objects import JwtProfile, OrdsModule, OrdsPrivilege
 from inspector.ords.database import ROLE_CLAIM_SINCE, JwtApi, database_error
 from inspector.ords.standin import InMemoryOrds
 
@@ -23,6 +23,12 @@ _ROLE_CALLS = {
     "begin ords.create_role(p_role_name => :role_name); end;": "create_role",
     "begin ords.delete_role(p_role_name => :role_name); end;": "delete_role",
     "begin ords.delete_privilege(p_name => :privilege_name); end;": "delete_privilege",
+}
+# What the env-gated real-database test sends to make a module of its own (the product never
+# defines modules); here outside any transaction.
+_MODULE_CALLS = {
+    "begin ords.define_module(p_module_name => :n, p_base_path => :p); end;": "define",
+    "begin ords.delete_module(p_module_name => :n); end;": "delete",
 }
 # ``l_roles(1) := :role_1;``: an owa.vc_arr element assigned from a bind variable.
 _ELEMENT = re.compile(r"^\s*l_(roles|modules|patterns)\((\d+)\) := :(\w+);$", re.MULTILINE)
@@ -88,6 +94,9 @@ class SqlStandin:
             else:
                 getattr(self.ords, operation)(binds["role_name"])
             return []
+        if text in _MODULE_CALLS:
+            self._module_call(_MODULE_CALLS[text], binds)
+            return []
         if text.startswith("declare") and "ords.define_privilege(" in text:
             self.ords.define_privilege(_privilege_from(sql, binds))
             return []
@@ -106,6 +115,12 @@ class SqlStandin:
                 return []
             return [(*(getattr(profile, name) for name in _FIELDS), profile.role_claim_name)]
         return self._authorization(text)
+
+    def _module_call(self, action: str, binds: dict[str, Any]) -> None:
+        if action == "define":
+            self.ords.add_module(OrdsModule(name=binds["n"], uri_prefix=binds["p"]))
+        else:
+            self.ords._modules = [m for m in self.ords._modules if m.name != binds["n"]]
 
     def _authorization(self, text: str) -> list[tuple[Any, ...]]:
         if "from user_ords_roles" in text:
