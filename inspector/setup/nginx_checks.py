@@ -322,15 +322,17 @@ def headers_more(
         )
         return
     main = str(config.path)
-    line = first_token_line(_read(main))
+    line = first_token_line(read_text(main))
     found.insertions.setdefault(main, []).append(
         Insertion(line - 1, f"load_module {quote(str(module))};")
     )
     found.notes.append(f"{main}: load_module {module} added (headers-more, for the 401 rewrite)")
 
 
-def _read(path: str | Path) -> str:
-    return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+def read_text(path: str | Path) -> str:
+    """A file's text exactly as stored: line endings kept (CRLF files stay CRLF)."""
+    with Path(path).open(encoding="utf-8", errors="surrogateescape", newline="") as f:
+        return f.read()
 
 
 # -- the token log -------------------------------------------------------------------------

@@ -299,7 +299,7 @@ def _place_includes(found: Findings, conf_dir: Path) -> None:
 
 
 def _read(path: str | Path) -> str:
-    return Path(path).read_text(encoding="utf-8", errors="surrogateescape")
+    return checks.read_text(path)
 
 
 def _changes(found: Findings) -> tuple[FileChange, ...]:
