@@ -81,6 +81,9 @@ _JSON_SPACE = b" \t\r\n"
 _REDACTED = "…[sha256:"
 _LONG_RUN = re.compile(r"[A-Za-z0-9_\-+=~]{32}")
 _HINT_WORDS = ("bearer", "basic", "dpop", "negotiate", "authorization")
+# What claim text (``opaque=False``) needs for anything to be redacted, besides two dots:
+# an escape (%, \\), a parameter (=), a JSON member ("), or a scheme or header name.
+_CLAIM_MAY_HOLD = re.compile(r'[%\\="]|(?i:bearer|basic|dpop|negotiate|authorization)')
 _HAS_UPPER = re.compile(r"[A-Z]")
 _HAS_LOWER = re.compile(r"[a-z]")
 _HAS_DIGIT = re.compile(r"[0-9]")
@@ -281,6 +284,24 @@ def _may_hold_credential(text: str) -> bool:
     return any(word in lowered for word in _HINT_WORDS)
 
 
+def _claim_is_quiet(text: str) -> bool:
+    """True when no rule but the (claim-kept) long run can match ``text``."""
+    if text.isascii():
+        # Plain substring tests, much quicker than the pattern; for ASCII text they
+        # find exactly what its case-insensitive words find.
+        if "=" in text or '"' in text or "%" in text or "\\" in text:
+            return False
+        lowered = text.lower()
+        return not (
+            "bearer" in lowered
+            or "basic" in lowered
+            or "dpop" in lowered
+            or "negotiate" in lowered
+            or "authorization" in lowered
+        )
+    return _CLAIM_MAY_HOLD.search(text) is None
+
+
 def redact_text(text: str, *, opaque: bool = True) -> str:
     """Replace every credential in free text (a path, a user agent, a raw line, an error).
 
@@ -289,6 +310,9 @@ def redact_text(text: str, *, opaque: bool = True) -> str:
     where such runs are identifiers (Entra's pairwise ``sub``, ``aio``, ``uti``).
     Idempotent: redacted output has nothing left to redact.
     """
+    if not opaque and text.count(".") < 2 and _claim_is_quiet(text):
+        # Most claim values (names, ids, URLs with one dot): no rule can change them.
+        return text
     # JWTs first and on their own: a rule that starts earlier (a long run from ``name=``,
     # a JSON value cut at a backslash) must never take the header and leave the rest.
     text = _redact_jose(text)

@@ -179,3 +179,24 @@ def test_a_key_bound_once_per_alg_is_the_key_it_was_bound_for(
     # Another key object (another key) is never verified by the first one's binding.
     other = jwt.PyJWK(dict(generate_rsa_key("rsa-1").public_jwk))
     assert verify_signature(token, other, algorithms=ALGORITHMS).verified is False
+
+
+def test_key_limits_are_worked_out_once_per_key_object(
+    keys: dict[str, SigningKey], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inspector.keys import jwks
+
+    calls: list[jwt.PyJWK] = []
+    real = jwks._limit_problem
+
+    def counted(key: jwt.PyJWK) -> str | None:
+        calls.append(key)
+        return real(key)
+
+    monkeypatch.setattr(jwks, "_limit_problem", counted)
+    idp = LocalIdP(keys=[keys["rsa"]])
+    key = jwt.PyJWK(dict(keys["rsa"].public_jwk))
+    for i in range(5):
+        token = idp.mint(idp.entra_v2_claims(oid=str(i)))
+        assert verify_signature(token, key, algorithms=ALGORITHMS).verified is True
+    assert calls == [key]

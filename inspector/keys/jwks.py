@@ -77,12 +77,30 @@ RSA_MAX_EXPONENT_BITS = 32
 _CURVES = frozenset({"secp256r1", "secp384r1", "secp521r1", "secp256k1"})
 
 
+# id(PyJWK) -> (the PyJWK, its key_limit_problem): checked before every verification,
+# answered once per key object (kept, so its id stays its own). Key sets are small.
+_LIMITS: dict[int, tuple[jwt.PyJWK, str | None]] = {}
+_MAX_LIMITS = 1024
+
+
 def key_limit_problem(key: jwt.PyJWK) -> str | None:
     """Why the inspector refuses to verify with ``key`` (absurd size, exponent or curve).
 
-    Cheap (no cryptographic operation): checked before every verification, so a hostile
-    key set costs a comparison per key, not seconds of CPU per token.
+    Cheap (no cryptographic operation, and worked out once per key object): checked
+    before every verification, so a hostile key set costs a comparison per key, not
+    seconds of CPU per token.
     """
+    found = _LIMITS.get(id(key))
+    if found is not None and found[0] is key:
+        return found[1]
+    problem = _limit_problem(key)
+    if len(_LIMITS) >= _MAX_LIMITS:
+        _LIMITS.clear()
+    _LIMITS[id(key)] = (key, problem)
+    return problem
+
+
+def _limit_problem(key: jwt.PyJWK) -> str | None:
     material = key.key
     if isinstance(material, rsa.RSAPublicKey):
         bits = material.key_size
