@@ -19,7 +19,20 @@ SMALL = {
     "keys_bench": ["--flood", "500", "--minutes", "2.5"],
     "scan_bench": ["--lines", "3000", "--repeat", "1"],
     "startup_bench": ["--repeat", "1"],
-    "tui_bench": ["--lines", "10", "--rate", "200", "--big-mb", "2"],
+    "tui_bench": [
+        "--seconds",
+        "0.5",
+        "--throughput-rate",
+        "400",
+        "--throughput-seconds",
+        "0.5",
+        "--burst",
+        "200",
+        "--duration",
+        "2",
+        "--big-mb",
+        "2",
+    ],
 }
 
 
@@ -91,3 +104,18 @@ def test_keys_bench_counts_the_refreshes_of_a_flood_over_simulated_minutes() -> 
     assert done.returncode == 0, done.stderr[-2000:]
     assert "over 3.5 simulated min" in done.stdout
     assert "then 3 (at most 3: one per 60 s)" in done.stdout
+
+
+def test_tui_bench_times_rows_painted_on_a_terminal_and_labels_every_figure() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.tui_bench", "--seconds", "0.5", "--skip", "throughput",
+         "memory", "--big-mb", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = done.stdout
+    workload = "[100 lines at 200/s, each with a new signed token"
+    assert f"latency, line written -> visible {workload}" in out
+    assert "row painted (watch on a terminal), n=" in out
+    assert "first rows [" in out and "from exec (interpreter start and imports included)" in out
+    assert "nothing painted" not in out
