@@ -501,3 +501,12 @@ def test_docs_idp_setup_is_generated_from_the_code() -> None:
         app_id=idp_doc.SAMPLE_APP,
     )
     assert render_checklist(entra).rstrip("\n") in doc.read_text(encoding="utf-8")
+
+
+def test_render_wraps_prose_but_never_a_value() -> None:
+    long_url = "https://mcp.example.com/" + "segment/" * 25 + "mcp"
+    text = render_checklist(idp_checklist(_facts(long_url), issuer=V2))
+    assert any(line.endswith("  " + long_url) for line in text.splitlines())
+    prose = [line for line in text.splitlines() if line.startswith("    ") and "  " not in line[4:]]
+    # Only a line holding the unbreakable URL may run longer.
+    assert prose and all(len(line) <= 92 or long_url in line for line in prose)

@@ -19,6 +19,7 @@ and appRoleAssignedTo pages. An item whose behaviour no source we have confirms 
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,8 @@ from inspector.setup.model import ResourceFacts
 from parsers.challenge import OIDC_SCOPES
 from parsers.printable import printable
 
+# Prose is wrapped to this width; values and commands are never wrapped.
+WIDTH = 92
 FAMILY_LABELS = {
     "entra": "Microsoft Entra ID",
     "okta": "Okta",
@@ -104,14 +107,15 @@ def render_checklist(checklist: IdpChecklist) -> str:
     for number, item in enumerate(checklist.items, 1):
         mark = "" if item.confirmed else "  [unconfirmed: no source we have confirms this]"
         lines.append(f"{number:>2}. {printable(item.title)}{mark}")
-        lines.append(f"    {printable(item.detail)}")
+        lines.extend(_wrap(printable(item.detail), "    ", "    "))
         width = max((len(printable(field)) for field, _ in item.values), default=0)
         for field, value in item.values:
             lines.append(f"      {printable(field):<{width}}  {printable(value)}")
         lines.append("")
     if checklist.caveats:
         lines.append("Caveats:")
-        lines.extend(f"  - {printable(caveat)}" for caveat in checklist.caveats)
+        for caveat in checklist.caveats:
+            lines.extend(_wrap(printable(caveat), "  - ", "    "))
         lines.append("")
     if checklist.commands:
         lines.append(
@@ -160,3 +164,15 @@ def _scope_name(mcp_url: str, scope: str | None, advertised: tuple[str, ...]) ->
     if chosen.startswith(prefix) and len(chosen) > len(prefix):
         return chosen[len(prefix) :]
     return chosen
+
+
+def _wrap(text: str, first: str, rest: str) -> list[str]:
+    # URLs and values are never split: a copied value must stay whole.
+    return textwrap.wrap(
+        text,
+        width=WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )

@@ -631,7 +631,7 @@ def oci_iam(plan: Plan) -> Steps:
                     ("Allowed grant types", "Authorization code"),
                     *(("Redirect URL", uri) for uri in CLIENT_REDIRECTS[client]),
                     (
-                        "Token issuance policy > Add resources",
+                        "Token issuance policy > Add scope",
                         f"{plan.mcp_url} ({plan.scope_name})",
                     ),
                 ),
