@@ -463,3 +463,28 @@ def test_a_backup_copy_that_fails_leaves_no_set_and_writes_nothing(
     assert list_backups(site.backups) == []
     assert [p.name for p in site.backups.iterdir()] == [".lock"]
     assert site.audit.read()[0]["result"] == "failed-unchanged"
+
+
+def test_warnings_of_a_passing_test_are_shown_before_the_reload(site: Site) -> None:
+    text = site.conf.read_text()
+    # Two servers named "twin" on one port: nginx -t passes and warns.
+    twin = f"server {{ listen 127.0.0.1:{site.server.port}; server_name twin; }}\n"
+    end_of_http = text.rindex("}")
+    after = text[:end_of_http] + twin + twin + text[end_of_http:]
+    events: list[SetupProgress] = []
+    at_prompt: list[SetupProgress] = []
+
+    def decline(_question: str) -> bool:
+        at_prompt.extend(events)
+        return False
+
+    result = apply_nginx(
+        (FileChange(site.conf, text, after),),
+        site.control,
+        backups=site.backups,
+        confirm_reload=decline,
+        progress=events.append,
+    )
+    assert result.result is NginxResult.DECLINED, result
+    warned = [e for e in at_prompt if e.step == "nginx -t" and e.status == "warn"]
+    assert warned and "conflicting server name" in warned[0].message

@@ -516,6 +516,11 @@ def _forward(
     tested = control.run_test()
     if not tested.ok:
         raise _Failed(NginxStep.TEST, f"nginx -t failed: {_first_error(tested)}", tested.output)
+    # nginx -t passes with warnings (a conflicting server name, ignored directives): the
+    # reload would too, so they are shown before the user is asked, not swallowed.
+    for line in tested.output.splitlines():
+        if "[warn]" in line:
+            run.emit(NginxStep.TEST, "warn", line.strip())
     run.emit(NginxStep.TEST, "ok", "the configuration test passed")
 
     if confirm_reload is not None:
