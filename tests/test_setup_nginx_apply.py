@@ -488,3 +488,46 @@ def test_warnings_of_a_passing_test_are_shown_before_the_reload(site: Site) -> N
     assert result.result is NginxResult.DECLINED, result
     warned = [e for e in at_prompt if e.step == "nginx -t" and e.status == "warn"]
     assert warned and "conflicting server name" in warned[0].message
+
+
+def test_bytes_that_are_no_utf8_and_crlf_lines_survive_a_change_and_its_restore(
+    site: Site,
+) -> None:
+    extra = site.server.prefix / "conf" / "legacy.conf"
+    original = b"# caf\xe9 (latin-1)\r\n# line two\r\n"
+    extra.write_bytes(original)
+    # Read as the planner does: surrogate escapes, line endings kept.
+    before = original.decode("utf-8", "surrogateescape")
+    after = before + "# added\r\n"
+    applied = apply_nginx((FileChange(extra, before, after),), site.control, backups=site.backups)
+    assert applied.result is NginxResult.APPLIED, applied
+    assert extra.read_bytes() == original + b"# added\r\n"
+    undone = rollback(applied.backup or Path(), site.control)
+    assert undone.result is NginxResult.APPLIED, undone
+    assert extra.read_bytes() == original
+
+
+def test_a_restore_that_fails_says_what_is_left_and_rollback_finishes_it(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def read_only(path: Path, data: bytes, **_: int) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    monkeypatch.setattr(backups_module, "replace_file", read_only)
+    result = apply_nginx(
+        site.plan("location = /new { no_such_directive on; }\n"),
+        site.control,
+        backups=site.backups,
+    )
+    assert result.result is NginxResult.FAILED_RESTORE_FAILED, result
+    assert result.failure is not None and result.failure.startswith("nginx -t failed:")
+    assert result.restore is not None and result.backup is not None
+    assert f"{site.conf}: Read-only file system" in result.restore
+    assert f"token-inspector setup rollback {result.backup}" in result.restore
+    assert read_backup_set(result.backup).result == "failed-restore-failed"
+
+    monkeypatch.undo()
+    finished = rollback(result.backup, site.control)
+    assert finished.result is NginxResult.APPLIED, finished
+    site.assert_old_files()
+    assert site.serves_old()
