@@ -234,3 +234,20 @@ def test_real_repository_privileges_are_joined() -> None:
     (priv,) = OracleOrdsRepository(conn).privileges()
     assert (priv.roles, priv.modules, priv.patterns) == (("ORDSUsers",), ("mcp",), ("/mcp/*",))
     assert priv.comments == "kept on redefine"
+
+
+def test_real_repository_reads_privileges_without_a_comments_column() -> None:
+    # COMMENTS is not in the documented column list of USER_ORDS_PRIVILEGES: its absence
+    # costs only the comments.
+    conn = _Connection([[(1, "p", "L", "D")], [("p", "R")]])
+    conn.errors.append(database_error('ORA-00904: "COMMENTS": invalid identifier', 904))
+    (priv,) = OracleOrdsRepository(conn).privileges()
+    assert (priv.name, priv.label, priv.description, priv.comments, priv.roles) == (
+        "p",
+        "L",
+        "D",
+        None,
+        ("R",),
+    )
+    assert ", comments from user_ords_privileges" in conn.executed[0][0]
+    assert "comments" not in conn.executed[1][0]

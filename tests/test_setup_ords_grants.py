@@ -37,6 +37,7 @@ from inspector.ords.grants import (
 from inspector.ords.proposal import Proposal, Risk, diff_rows
 from inspector.ords.standin import InMemoryOrds, make_standin
 from tests.support.faulty_ords import FaultyOrds
+from tests.support.memory_db import open_memory_dsn
 from tests.support.sql_standin import SqlStandin
 from tests.test_real_oracle import role_and_privilege_round_trip
 
@@ -583,3 +584,17 @@ def test_standin_role_and_privilege_semantics() -> None:
     assert repo.privileges()[0].roles == ("ORDSUsers",)
     with pytest.raises(oracledb.DatabaseError, match="privilege nope does not exist"):
         repo.delete_privilege("nope")
+
+
+def test_memory_file_keeps_roles_and_privileges_between_commands(tmp_path: Path) -> None:
+    # ``--dsn memory:FILE``: a later command (another process) sees the set-up.
+    dsn = f"memory:{tmp_path / 'ords.json'}"
+    first = open_memory_dsn(dsn)
+    plan = _plan(first, role="MCPUsers", mcp_path="/mcp/")
+    assert apply_authorization(first, plan, proposal=None).result is Result.APPLIED
+    second = open_memory_dsn(dsn)
+    assert {r.name for r in second.roles()} == {"ORDSUsers", "MCPUsers"}
+    (privilege,) = second.privileges()
+    assert privilege.roles == ("MCPUsers", "ORDSUsers")
+    assert privilege.module_prefixes == ("/mcp/",)
+    assert not _plan(second, role="MCPUsers", mcp_path="/mcp/").changed

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege, OrdsRole
 from inspector.ords import connect, connection
 from inspector.ords.connection import ConnectionSettings
 from inspector.ords.database import OrdsRepository, parse_ords_version
@@ -37,7 +37,8 @@ _product_open_repository = connect.open_repository
 
 @dataclass
 class PersistentOrds(InMemoryOrds):
-    """The stand-in keeping its committed profiles in ``state_path`` (mode 0600)."""
+    """The stand-in keeping its committed profiles, roles and privileges in ``state_path``
+    (mode 0600)."""
 
     state_path: Path | None = None
 
@@ -47,6 +48,8 @@ class PersistentOrds(InMemoryOrds):
         data = {
             "schema": self.schema,
             "profiles": {name: asdict(p) for name, p in self._committed.items()},
+            "roles": [asdict(r) for r in self._roles],
+            "privileges": [asdict(p) for p in self._privileges],
         }
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -62,6 +65,11 @@ def _profiles_from(data: Any) -> dict[str, JwtProfile]:
             if isinstance(raw, dict):
                 profiles[str(name).upper()] = JwtProfile(**raw)
     return profiles
+
+
+def _privilege_from(raw: dict[str, Any]) -> OrdsPrivilege:
+    lists = ("roles", "modules", "patterns", "module_prefixes")
+    return OrdsPrivilege(**{k: tuple(v) if k in lists else v for k, v in raw.items()})
 
 
 def open_memory_dsn(dsn: str, **options: Any) -> InMemoryOrds:
@@ -81,6 +89,11 @@ def open_memory_dsn(dsn: str, **options: Any) -> InMemoryOrds:
             repo.schema = str(data.get("schema", repo.schema))
             repo.rest_enabled = tuple({*repo.rest_enabled, repo.schema.upper()})
             repo._committed = _profiles_from(data.get("profiles"))
+            # Files written before roles and privileges were kept have none: keep the seeds.
+            if isinstance(data.get("roles"), list):
+                repo._roles = [OrdsRole(**raw) for raw in data["roles"]]
+            if isinstance(data.get("privileges"), list):
+                repo._privileges = [_privilege_from(raw) for raw in data["privileges"]]
         except (OSError, ValueError, TypeError) as exc:
             raise application_error(f"stand-in state {path} is unreadable: {exc}") from exc
     return repo
