@@ -453,6 +453,8 @@ def test_one_line_blocks_get_the_include_before_the_closing_brace(tmp_path: Path
         (ResourceFacts(MCP + "/../etc", (ISSUER,)), "normalises"),
         (ResourceFacts("https://user:pw@mcp.example.com/x", (ISSUER,)), "credentials"),
         (ResourceFacts(MCP, ()), "no authorization server"),
+        (ResourceFacts("mcp.example.com/x", (ISSUER,)), "not an http(s) URL"),
+        (ResourceFacts("https://mcp.example.com:99999/x", (ISSUER,)), "invalid port"),
         (ResourceFacts(MCP, ("https://idp\r\n/",)), "control character"),
         (ResourceFacts(MCP, (ISSUER,), (), "name\nwith newline"), "control character"),
     ],

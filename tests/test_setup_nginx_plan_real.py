@@ -12,11 +12,12 @@ import base64
 import json
 import textwrap
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from inspector.setup.model import FileChange, ResourceFacts, unified_diff
-from inspector.setup.nginx_plan import NginxPlanOptions, plan_nginx
+from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
 from parsers.nginx.conf import parse_config
 from parsers.nginx.safe_log import SIGNATURE_MARKER
 from tests.support.nginx import (
@@ -71,6 +72,72 @@ def apply(changes: tuple[FileChange, ...]) -> None:
     for change in changes:
         change.path.parent.mkdir(parents=True, exist_ok=True)
         change.path.write_text(change.after, encoding="utf-8", errors="surrogateescape")
+
+
+def planned(server: NginxServer, conf_text: str, facts: ResourceFacts, **kw: object) -> NginxPlan:
+    """Write ``conf_text``, plan, apply the plan's changes and check them with nginx -t."""
+    conf = server.write_conf(conf_text)
+    options = NginxPlanOptions(
+        token_log=server.prefix / "logs" / "mcp-tokens.log",
+        headers_more_module=HEADERS_MORE_MODULE,
+        **kw,  # type: ignore[arg-type]
+    )
+    plan = plan_nginx(parse_config(conf, strict=False, prefix=server.prefix), facts, options)
+    assert plan.blockers == ()
+    apply(plan.changes)
+    checked = check_config(conf, server.prefix)
+    assert checked.returncode == 0, checked.stderr
+    return plan
+
+
+VARIANTS = {
+    "server-log-off": ("server_name localhost;", "server_name localhost; access_log off;"),
+    "inherited-headers-and-error-page": (
+        "server_name localhost;",
+        "server_name localhost; add_header X-Frame-Options DENY; error_page 502 /50x.html;",
+    ),
+    "location-log": (
+        "proxy_pass",
+        "access_log @PREFIX@/logs/ords.log main; proxy_pass",
+    ),
+}
+
+
+@pytest.mark.parametrize("full_tokens", [False, True], ids=["safe", "full"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_variants_pass_nginx_t_and_answer_the_challenge(
+    tmp_path: Path, variant: str, full_tokens: bool
+) -> None:
+    old, new = VARIANTS[variant]
+    backend = OrdsStandIn()
+    backend.start()
+    try:
+        with NginxServer(tmp_path / "nginx", port=free_port()) as server:
+            text = bare_conf(backend.port).replace(old, new, 1)
+            # A quote and an encoded space in the path: quoted for nginx, matched decoded.
+            mcp_url = f"http://127.0.0.1:{server.port}/ords/o'brien%20x/mcp"
+            facts = ResourceFacts(mcp_url, (ISSUER,), ("api://o'brien/mcp:connect",))
+            plan = planned(server, text, facts, full_tokens=full_tokens)
+            server.start(server.conf_path.read_text())
+            status, headers, _ = server.request("/ords/o'brien%20x/mcp", method="POST", body=b"{}")
+            assert status == 401
+            assert headers["www-authenticate"] == plan.challenge
+            path = urlsplit(plan.metadata_urls[0]).path
+            status, headers, body = server.request(path)
+            assert status == 200, body
+            if variant == "inherited-headers-and-error-page":
+                # Repeated in our location (its own add_header cancels the server's).
+                assert headers["x-frame-options"] == "DENY"
+            assert json.loads(body)["resource"] == mcp_url
+            assert plan.token_log is not None
+            server.stop()
+            assert "POST /ords/o'brien%20x/mcp" in plan.token_log.read_text()
+            if variant == "location-log":
+                # The user's location log still gets the rewritten 401.
+                ords_log = (server.prefix / "logs" / "ords.log").read_text()
+                assert "POST /ords/o'brien%20x/mcp" in ords_log
+    finally:
+        backend.stop()
 
 
 def test_bare_configuration_serves_what_the_plan_says(tmp_path: Path) -> None:

@@ -401,11 +401,19 @@ def find_format(config: NginxConfig, name: str) -> LogFormat | None:
 
 @dataclass(frozen=True, slots=True)
 class TokenLog:
-    """Where the token log goes: ``level`` (server or location) gets ``access_log``."""
+    """Where the token log goes: ``level`` (server or location) gets ``access_log``.
+
+    ``repeated``: the inherited logs repeated beside it on that level. ``written``: the
+    user's logs the MCP location writes when the token log is placed there; the named
+    location the 401 is rewritten in finishes the request, and nginx logs with the
+    configuration of the location that finishes it, so that location repeats them (and
+    the token log) too.
+    """
 
     path: Path | None
     level: Directive | None
     repeated: tuple[Directive, ...] = ()
+    written: tuple[Directive, ...] = ()
 
 
 def token_log(
@@ -488,8 +496,10 @@ def token_log(
             )
             return TokenLog(None, None)
         return TokenLog(path, location)
-    if level is server or level is location:
+    if level is server:
         return TokenLog(path, level)
+    if level is location:
+        return TokenLog(path, level, (), tuple(logs))
     for d in logs:
         found.notes.append(f"{where(d)}: inherited access_log repeated beside the token log")
-    return TokenLog(path, location, tuple(logs))
+    return TokenLog(path, location, tuple(logs), tuple(logs))

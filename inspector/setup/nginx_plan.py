@@ -108,7 +108,7 @@ def plan_nginx(
     found = Findings()
     found.blockers.extend(checks.fact_refusals(facts))
     urls = checks.metadata_urls(facts.mcp_url)
-    challenge = checks.challenge(urls[0], facts.scopes)
+    challenge = checks.challenge(urls[0], facts.scopes) if urls else ""
     document = checks.document(facts)
     documents = MappingProxyType(
         {urlsplit(url).path: MappingProxyType(dict(document)) for url in urls}
@@ -180,6 +180,7 @@ def plan_nginx(
     named = checks.free_name(NAMED_LOCATION, server)
     kept_401, inherited_pages = checks.error_pages(chain, server, http)
     need_named = False
+    named_at = 0
     if kept_401 is not None:
         checks.compare_kept_challenge(kept_401, server, challenge, found)
     else:
@@ -202,8 +203,8 @@ def plan_nginx(
         for page in inherited_pages:
             location_lines.append(f"# repeated from {page.file} (an error_page here cancels it)")
             location_lines.append(snippets.directive_line("error_page", page.args))
-        server_parts.append(snippets.challenge_location(named, challenge, inherited_headers))
         need_named = True
+        named_at = len(server_parts)
         if location_spec(location).uri != target.path:
             found.notes.append(
                 f"{where(location)}: 'location {' '.join(location.args)}' serves other "
@@ -224,12 +225,25 @@ def plan_nginx(
         ours,
         found,
     )
+    named_logs = ""
     if log.level is not None:
         lines = snippets.access_log_lines(log.path, formats.token_name, log.repeated)
         if log.level is server:
             server_parts.append(lines)
         else:
             location_lines.extend(lines.splitlines())
+            named_logs = snippets.access_log_lines(log.path, formats.token_name, log.written)
+            if kept_401 is not None:
+                found.warnings.append(
+                    f"{where(kept_401)}: the 401 goes to a location of yours, which does not "
+                    f"write the token log {log.path} (it is in the MCP location): add "
+                    f"'access_log {quote(str(log.path))} {formats.token_name};' there"
+                )
+    if need_named:
+        server_parts.insert(
+            named_at,
+            snippets.challenge_location(named, challenge, inherited_headers, named_logs),
+        )
     # -- files and includes ----------------------------------------------------------------
     conf_dir = checks.absolute(config.path.parent)
     if formats.http_text is not None:

@@ -71,8 +71,14 @@ def metadata_location(uri_path: str, document_file: Path, inherited: list[Direct
     return _block(f"location = {quote(uri_path)}", body)
 
 
-def challenge_location(name: str, challenge: str, inherited: list[Directive]) -> str:
-    """The named location the 401 is rewritten in: ORDS's challenge replaced by ours."""
+def challenge_location(
+    name: str, challenge: str, inherited: list[Directive], logs: str = ""
+) -> str:
+    """The named location the 401 is rewritten in: ORDS's challenge replaced by ours.
+
+    ``logs``: ``access_log`` lines (``access_log_lines``) for when the MCP location logs
+    differently from the server: the request is logged with this location's settings.
+    """
     names = ["WWW-Authenticate", *(n for n, _ in _CORS_CHALLENGE)]
     body = [
         "internal;",
@@ -80,6 +86,7 @@ def challenge_location(name: str, challenge: str, inherited: list[Directive]) ->
         directive_line("add_header", ("WWW-Authenticate", challenge, "always")),
         *_add_headers(_CORS_CHALLENGE),
         *inherited_headers(inherited, names),
+        *logs.splitlines(),
         "return 401;",
     ]
     return _block(f"location {name}", body)
