@@ -487,3 +487,24 @@ def test_quotes_in_accepted_values_are_escaped(tmp_path: Path) -> None:
     document = json.loads(site.change(plan, "protected-resource-").after)
     assert document["authorization_servers"] == ['https://idp.example/"x"']
     assert document["resource_name"] == 'name "quoted"'
+
+
+def test_a_second_mcp_url_on_the_same_server_plans_no_duplicate(tmp_path: Path) -> None:
+    site = Site(tmp_path, BARE)
+    site.apply(site.plan())
+    other = ResourceFacts("https://mcp.example.com/ords/sales/mcp", (ISSUER,), ("s",))
+    plan = site.plan(other)
+    assert plan.blockers == ()
+    server = site.change(plan, "server-mcp-example-com-ords-sales").after
+    # The first URL's root document stays (with a warning); only the path-suffixed is new.
+    assert "location = /.well-known/oauth-protected-resource/ords/sales/mcp {" in server
+    assert "location = /.well-known/oauth-protected-resource {" not in server
+    assert any("different document" in w for w in plan.warnings)
+    # Both URLs are served by 'location /ords/': its 401 rewrite is the first plan's,
+    # kept, with a warning that it names the other URL's metadata.
+    assert "location @" not in server
+    assert any("error_page 401" in w and "/ords/sales/mcp" in w for w in plan.warnings)
+    # The first plan's token log is there already: kept, not written twice.
+    assert "access_log" not in server.replace("access_log_", "")
+    assert plan.token_log == Path("/var/log/nginx/mcp-tokens.log")
+    assert site.plan().changes == ()  # the first URL's plan is still applied as it was

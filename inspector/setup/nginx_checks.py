@@ -68,9 +68,10 @@ def own(block: Directive, name: str) -> list[Directive]:
     return [d for d in block.block or () if d.name == name]
 
 
-def is_ours(file: str, ours: str) -> bool:
-    """Whether ``file`` is one of setup's own files (in the snippet directory)."""
-    return str(absolute(file).parent) == ours
+def is_ours(file: str, ours: frozenset[str]) -> bool:
+    """Whether ``file`` is one this plan writes (files for other MCP URLs are not ours:
+    what they serve, this plan must see, or it would plan a duplicate location)."""
+    return str(absolute(file)) in ours
 
 
 def absolute(path: str | Path) -> Path:
@@ -348,7 +349,11 @@ class LogFormats:
 
 
 def log_formats(
-    config: NginxConfig, tree: tuple[Directive, ...], ours: str, full: bool, found: Findings
+    config: NginxConfig,
+    tree: tuple[Directive, ...],
+    ours: frozenset[str],
+    full: bool,
+    found: Findings,
 ) -> LogFormats:
     """The safe map and format (and the full format on request), reusing the user's own."""
     user = {
@@ -422,7 +427,7 @@ def token_log(
     formats: LogFormats,
     wanted: Path | None,
     full: bool,
-    ours: str,
+    ours: frozenset[str],
     found: Findings,
 ) -> TokenLog:
     """Place the token log so no log the user has stops being written."""

@@ -83,7 +83,7 @@ def _slug(target_url: str) -> str:
     return slug[:80] or "root"
 
 
-def _strip_ours(directives: tuple[Directive, ...], ours: str) -> tuple[Directive, ...]:
+def _strip_ours(directives: tuple[Directive, ...], ours: frozenset[str]) -> tuple[Directive, ...]:
     """The user's own directives: what setup's files added is left out."""
     out = []
     for d in directives:
@@ -139,15 +139,15 @@ def plan_nginx(
         return result()
     for problem in config.problems:
         found.warnings.append(f"nginx -t would refuse the configuration as it is: {problem}")
-    tree = _strip_ours(config.directives, str(snippet_dir))
+    paths = _Paths(snippet_dir, _slug(facts.mcp_url))
+    ours = frozenset(str(p) for p in (paths.http, paths.server, paths.location, paths.document))
+    tree = _strip_ours(config.directives, ours)
     target = url_target(facts.mcp_url)
     pick = _pick(tree, target, found)
     if pick is None:
         return result()
     http, server, chain = pick
     location = chain[-1]
-    slug = _slug(facts.mcp_url)
-    paths = _Paths(snippet_dir, slug)
 
     server_parts: list[str] = []
     location_lines: list[str] = []
@@ -214,7 +214,6 @@ def plan_nginx(
         checks.headers_more(tree, config, options.headers_more_module, found)
 
     # -- the token log ---------------------------------------------------------------------
-    ours = str(snippet_dir)
     formats = checks.log_formats(config, tree, ours, options.full_tokens, found)
     log = checks.token_log(
         config,
