@@ -135,6 +135,8 @@ def test_without_default_server_the_first_on_the_port_is_chosen() -> None:
     text = "http { server { listen 80; server_name a; } server { listen 80; server_name b; } }"
     assert chosen(text, "http://c/x") == 0
     assert chosen("http { server { server_name a; } }", "http://c/x") == 0  # listen *:80
+    on_localhost = "http { server { listen 80; } server { listen localhost:80; } }"
+    assert chosen(on_localhost, "http://127.0.0.1/x") == 1
 
 
 # -- finding the location ------------------------------------------------------------------

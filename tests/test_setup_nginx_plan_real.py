@@ -198,3 +198,44 @@ def test_bare_configuration_serves_what_the_plan_says(tmp_path: Path) -> None:
             assert len(main_log) == 5  # POST, two GETs, two OPTIONS: the user's log kept
     finally:
         backend.stop()
+
+
+def test_debian_layout_edits_the_file_each_block_is_in(tmp_path: Path) -> None:
+    """nginx.conf + modules-enabled + sites-enabled: each include goes into its block's file."""
+    with NginxServer(tmp_path / "nginx", port=free_port()) as server:
+        conf_dir = server.prefix / "conf"
+        for sub in ("modules-enabled", "sites-enabled"):
+            (conf_dir / sub).mkdir(parents=True)
+        (conf_dir / "modules-enabled" / "50-mod-http-headers-more-filter.conf").write_text(
+            f"load_module {HEADERS_MORE_MODULE};\n"
+        )
+        site = conf_dir / "sites-enabled" / "default"
+        site.write_text(
+            server.render(
+                "server {\n"
+                "\tlisten 127.0.0.1:@PORT@ default_server;\n"
+                "\tserver_name _;\n"
+                "\tlocation / {\n"
+                "\t\tproxy_pass http://127.0.0.1:9;\n"
+                "\t}\n"
+                "}\n"
+            )
+        )
+        text = main_conf(
+            "http {\n"
+            "    proxy_temp_path @PREFIX@/tmp/proxy;\n"
+            "    access_log @PREFIX@/logs/access.log;\n"
+            "    include sites-enabled/*;\n"
+            "}\n"
+        )
+        text = "include modules-enabled/*.conf;\n" + text
+        facts = ResourceFacts(f"http://127.0.0.1:{server.port}/mcp", (ISSUER,))
+        plan = planned(server, text, facts)
+        edited = {c.path.name for c in plan.changes if c.before is not None}
+        assert edited == {"nginx.conf", "default"}
+        assert "load_module" not in server.conf_path.read_text().replace(
+            "include modules-enabled", ""
+        )
+        lines = site.read_text().splitlines()
+        assert lines[1].startswith("\tinclude ") and lines[5].startswith("\t\tinclude ")
+        assert 'resource_metadata="' in plan.challenge and "scope=" not in plan.challenge

@@ -88,6 +88,9 @@ def parse_listen(args: Sequence[str]) -> Listen | None:
         return None
     if address in ("*", "::", "0.0.0.0"):  # noqa: S104 - reading a config, binding nothing
         address = None
+    if address is not None and address.lower() == "localhost":
+        # The one name whose address is known without asking a resolver.
+        address = "127.0.0.1"
     flags = args[1:]
     default = "default_server" in flags or "default" in flags
     return Listen(address and address.lower(), port, "ssl" in flags, default)
