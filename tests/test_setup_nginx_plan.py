@@ -510,3 +510,13 @@ def test_a_second_mcp_url_on_the_same_server_plans_no_duplicate(tmp_path: Path) 
     assert "access_log" not in server.replace("access_log_", "")
     assert plan.token_log == Path("/var/log/nginx/mcp-tokens.log")
     assert site.plan().changes == ()  # the first URL's plan is still applied as it was
+
+
+def test_server_level_return_and_auth_are_warned_about(tmp_path: Path) -> None:
+    text = BARE.replace(
+        "server_name mcp.example.com;",
+        "server_name mcp.example.com;\n auth_basic 'staff';\n return 301 https://x/;",
+    )
+    warnings = Site(tmp_path, text).plan().warnings
+    assert any("'return' at server level" in w for w in warnings)
+    assert any("auth_basic applies to the metadata" in w for w in warnings)

@@ -359,6 +359,17 @@ def _pick(
             f"{where(server)}: the MCP URL is https but this server listens without ssl "
             "(TLS ended in front of nginx?)"
         )
+    for d in own(server, "return"):
+        found.warnings.append(
+            f"{where(d)}: 'return' at server level answers every request before any "
+            "location is chosen: the metadata and the challenge will not be served"
+        )
+    for d in (*own(http, "auth_basic"), *own(server, "auth_basic"), *own(server, "auth_request")):
+        if d.args[:1] != ("off",):
+            found.warnings.append(
+                f"{where(d)}: {d.name} applies to the metadata locations too, and clients "
+                "fetch the metadata without credentials: turn it off there"
+            )
     chain = find_location(server.block or (), target.path)
     if not chain:
         found.blockers.append(
