@@ -18,7 +18,6 @@ inherited, so the ones the token log would cancel are repeated beside it; an
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,6 +28,13 @@ from inspector.setup import nginx_checks as checks
 from inspector.setup import nginx_snippets as snippets
 from inspector.setup.model import FileChange, ResourceFacts
 from inspector.setup.nginx_checks import Findings, own, where
+from inspector.setup.nginx_files import (
+    SnippetPaths,
+    add_snippet,
+    file_changes,
+    place_includes,
+    slug,
+)
 from inspector.setup.nginx_locate import (
     UrlTarget,
     choose_server,
@@ -36,14 +42,7 @@ from inspector.setup.nginx_locate import (
     location_spec,
     url_target,
 )
-from inspector.setup.nginx_text import (
-    apply_insertions,
-    block_spans,
-    includes,
-    insertion_in_block,
-    quote,
-    span_of,
-)
+from inspector.setup.nginx_text import quote
 from parsers.nginx.model import Directive, NginxConfig
 
 NAMED_LOCATION = "@token_inspector_401"
@@ -51,7 +50,14 @@ NAMED_LOCATION = "@token_inspector_401"
 
 @dataclass(frozen=True, slots=True)
 class NginxPlanOptions:
-    """Choices the admin may make; the defaults fit a distribution's nginx layout."""
+    """Choices the admin may make; the defaults fit a distribution's nginx layout.
+
+    ``snippet_dir``: where the new files go (default: ``token-inspector`` beside
+    nginx.conf). ``token_log``: the token log's path (default: next to an existing token
+    log, else ``/var/log/nginx/mcp-tokens.log``). ``full_tokens``: log the Authorization
+    header as sent (to debug a signature failure; warned about). ``headers_more_module``:
+    the ``.so`` to load when headers-more is not loaded (default: the distribution's).
+    """
 
     snippet_dir: Path | None = None
     token_log: Path | None = None
@@ -75,12 +81,6 @@ class NginxPlan:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     blockers: tuple[str, ...] = ()
-
-
-def _slug(target_url: str) -> str:
-    parts = urlsplit(target_url)
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{parts.netloc}{parts.path}").strip("-").lower()
-    return slug[:80] or "root"
 
 
 def _strip_ours(directives: tuple[Directive, ...], ours: frozenset[str]) -> tuple[Directive, ...]:
@@ -139,7 +139,7 @@ def plan_nginx(
         return result()
     for problem in config.problems:
         found.warnings.append(f"nginx -t would refuse the configuration as it is: {problem}")
-    paths = _Paths(snippet_dir, _slug(facts.mcp_url))
+    paths = SnippetPaths(snippet_dir, slug(facts.mcp_url))
     ours = frozenset(str(p) for p in (paths.http, paths.server, paths.location, paths.document))
     tree = _strip_ours(config.directives, ours)
     target = url_target(facts.mcp_url)
@@ -246,89 +246,17 @@ def plan_nginx(
     # -- files and includes ----------------------------------------------------------------
     conf_dir = checks.absolute(config.path.parent)
     if formats.http_text is not None:
-        _snippet(found, http, paths.http, formats.http_text, "http level: token log formats")
+        add_snippet(found, http, paths.http, formats.http_text, "http level: token log formats")
     if server_parts:
         text = snippets.HEADER.format(what="metadata, challenge, token log") + "\n".join(
             server_parts
         )
-        _snippet(found, server, paths.server, text, f"server serving {facts.mcp_url}")
+        add_snippet(found, server, paths.server, text, f"server serving {facts.mcp_url}")
     if location_lines:
         text = snippets.HEADER.format(what="the MCP location") + "\n".join(location_lines) + "\n"
-        _snippet(found, location, paths.location, text, f"location serving {target.path}")
-    _place_includes(found, conf_dir)
-    return result(log.path, _changes(found))
-
-
-@dataclass(frozen=True, slots=True)
-class _Paths:
-    root: Path
-    slug: str
-
-    @property
-    def http(self) -> Path:
-        return self.root / "http.conf"
-
-    @property
-    def server(self) -> Path:
-        return self.root / f"server-{self.slug}.conf"
-
-    @property
-    def location(self) -> Path:
-        return self.root / f"location-{self.slug}.conf"
-
-    @property
-    def document(self) -> Path:
-        return self.root / f"protected-resource-{self.slug}.json"
-
-
-def _snippet(found: Findings, block: Directive, path: Path, text: str, purpose: str) -> None:
-    found.files[path] = (text, purpose)
-    found.includes.append((block, path))
-    found.notes.append(f"{path}: {purpose}")
-
-
-def _place_includes(found: Findings, conf_dir: Path) -> None:
-    """One ``include`` line inside each block that does not include its file yet."""
-    for block, path in found.includes:
-        text = _read(block.file)
-        span = span_of(block_spans(text), block)
-        line = f"include {quote(str(path))};"
-        if span is None:
-            found.blockers.append(
-                f"{where(block)}: cannot find this block in the file: add '{line}' inside it"
-            )
-            continue
-        if includes(span, path, conf_dir):
-            found.notes.append(f"{where(block)}: already includes {path}")
-            continue
-        ins = insertion_in_block(text.splitlines(), span, line)
-        if ins is None:
-            found.blockers.append(
-                f"{where(block)}: its braces share lines with other directives, so one "
-                f"added line cannot go inside it: add '{line}' inside the block yourself"
-            )
-            continue
-        found.insertions.setdefault(block.file, []).append(ins)
-
-
-def _read(path: str | Path) -> str:
-    return checks.read_text(path)
-
-
-def _changes(found: Findings) -> tuple[FileChange, ...]:
-    out: list[FileChange] = []
-    for file, insertions in sorted(found.insertions.items()):
-        before = _read(file)
-        after = apply_insertions(before, insertions)
-        if after != before:
-            added = " ".join(i.text.strip() for i in sorted(insertions, key=lambda i: i.index))
-            out.append(FileChange(Path(file), before, after, purpose=f"lines added: {added}"))
-    for path, (text, purpose) in sorted(found.files.items()):
-        old = _read(path) if path.exists() else None
-        change = FileChange(path, old, text, purpose=purpose)
-        if change.changed:
-            out.append(change)
-    return tuple(out)
+        add_snippet(found, location, paths.location, text, f"location serving {target.path}")
+    place_includes(found, conf_dir)
+    return result(log.path, file_changes(found))
 
 
 def _pick(
