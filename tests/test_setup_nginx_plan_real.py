@@ -16,10 +16,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from inspector.doctor import DoctorOptions, Status, run_doctor
 from inspector.setup.model import FileChange, ResourceFacts, unified_diff
 from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
 from parsers.nginx.conf import parse_config
 from parsers.nginx.safe_log import SIGNATURE_MARKER
+from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import (
     HEADERS_MORE_MODULE,
     NginxServer,
@@ -239,3 +241,36 @@ def test_debian_layout_edits_the_file_each_block_is_in(tmp_path: Path) -> None:
         lines = site.read_text().splitlines()
         assert lines[1].startswith("\tinclude ") and lines[5].startswith("\t\tinclude ")
         assert 'resource_metadata="' in plan.challenge and "scope=" not in plan.challenge
+
+
+def test_doctor_passes_challenge_metadata_and_log_steps_on_the_plan(tmp_path: Path) -> None:
+    backend = OrdsStandIn()
+    backend.start()
+    try:
+        with FaultyIdP() as idp, NginxServer(tmp_path / "nginx", port=free_port()) as server:
+            mcp_url = f"http://127.0.0.1:{server.port}{MCP_PATH}"
+            facts = ResourceFacts(mcp_url, (idp.issuer,), (f"{mcp_url}/mcp:connect",), "HR")
+            planned(server, bare_conf(backend.port), facts)
+            server.start(server.conf_path.read_text())
+            # nginx creates the log with its umask; a token log should not be world-readable.
+            (server.prefix / "logs" / "mcp-tokens.log").chmod(0o640)
+            options = DoctorOptions(mcp_url, allow_http=True, nginx_conf=server.conf_path)
+            report = run_doctor(options)
+        assert not report.failed, report.codes(Status.FAIL)
+        passed = set(report.codes(Status.PASS))
+        assert {
+            "challenge-401",
+            "challenge-no-ords-realm",
+            "challenge-resource-metadata",
+            "challenge-scope",
+            "cors-present",
+            "prm-reachable",
+            "prm-resource",
+            "prm-authorization-servers",
+            "prm-scopes",
+            "nginx-authorization-log",
+            "nginx-log-signature-free",
+            "nginx-headers-more-loaded",
+        } <= passed
+    finally:
+        backend.stop()
