@@ -30,22 +30,27 @@ def idp() -> Iterator[LocalIdP]:
 
 def test_dry_run_says_where_each_value_comes_from(monkeypatch: pytest.MonkeyPatch) -> None:
     argv = ["setup", MCP, "--issuer", ENTRA, "--role", "ORDSUsers", "--offline", "--dry-run"]
+    argv += ["--only", "idp"]
     status, out, err = run_cli(argv, monkeypatch)
     assert status == 0, err
     assert f"issuer: {ENTRA} (--issuer)" in out
     assert f"scopes: {MCP}/mcp:connect (Entra ID rule" in out
     assert "role: ORDSUsers (--role)" in out
+    assert "3. Identity provider" in out and "1. nginx" not in out
+    assert "Application ID URI" in out
     assert "dry run: nothing changed" in err
 
 
 def test_json_carries_the_schema_version_and_the_facts(monkeypatch: pytest.MonkeyPatch) -> None:
-    argv = ["setup", MCP, "--issuer", ENTRA, "--offline", "--dry-run", "--json"]
+    argv = ["setup", MCP, "--issuer", ENTRA, "--offline", "--dry-run", "--json", "--only", "idp"]
     status, out, err = run_cli(argv, monkeypatch)
     assert status == 0, err
     doc = json.loads(out)
     assert doc["schema_version"] == SCHEMA_VERSION
     assert doc["facts"]["mcp_url"] == MCP and doc["facts"]["entra"] is True
     assert doc["facts"]["scopes"] == [f"{MCP}/mcp:connect"]
+    assert doc["parts"] == ["idp"] and doc["idp"]["family"] == "entra"
+    assert doc["nginx"] is None and doc["ords"] is None
 
 
 @pytest.mark.parametrize(
@@ -76,6 +81,7 @@ def test_a_verified_token_supplies_issuer_audience_and_role(
     config.parent.mkdir(parents=True)
     config.write_text(f'[keys]\ntrusted_issuers = ["{idp.issuer_v2}"]\n')
     argv = ["setup", MCP, "--token", "-", "--offline", "--dry-run", "--json", "--allow-http"]
+    argv += ["--only", "idp"]
     status, out, err = run_cli(argv, monkeypatch, stdin=token)
     assert status == 0, err
     facts = json.loads(out)["facts"]

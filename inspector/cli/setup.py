@@ -96,6 +96,20 @@ def register(subparsers: Any) -> None:
         help="where the new files go (default: [setup] snippet_dir, else beside nginx.conf)",
     )
     nginx.add_argument(
+        "--token-log",
+        type=Path,
+        metavar="PATH",
+        help="the token log file (default: beside the log that records tokens now, else "
+        "the distribution's log directory)",
+    )
+    nginx.add_argument(
+        "--headers-more-module",
+        type=Path,
+        metavar="SO",
+        help="the headers-more module to load when it is not loaded (default: the "
+        "distribution's path)",
+    )
+    nginx.add_argument(
         "--full-token-log",
         action="store_true",
         help="DEBUGGING ONLY: log whole bearer tokens (replayable credentials) instead of "
@@ -131,7 +145,11 @@ def register(subparsers: Any) -> None:
         "--mcp-revision", choices=MCP_REVISIONS, default=None, help="MCP revision probed against"
     )
     run.add_argument(
-        "--audit-file", type=Path, metavar="FILE", help="JSON Lines audit trail of setup"
+        "--audit-file",
+        type=Path,
+        metavar="FILE",
+        help="JSON Lines audit trail of the nginx changes (default: setup-audit.jsonl in "
+        "the state directory; ORDS changes go to profile apply's audit file)",
     )
     add_key_options(parser)
     add_database_options(parser)
@@ -160,14 +178,10 @@ def run_setup(args: argparse.Namespace) -> int:
     # A lab's http:// URLs: the IdP's JWK URL too (real ORDS refuses it).
     args.allow_http_jwk_url = bool(args.allow_http)
     # Imported here: each path needs only its own modules.
-    if action == "history":
-        from inspector.cli.setup_apply import run_history
+    if action is not None:
+        from inspector.cli.setup_backups import run_history, run_rollback
 
-        return run_history(args)
-    if action == "rollback":
-        from inspector.cli.setup_apply import run_rollback
-
-        return run_rollback(args)
+        return run_history(args) if action == "history" else run_rollback(args)
     from inspector.cli.setup_apply import run_plan
 
     return run_plan(args)

@@ -1,21 +1,58 @@
-"""``setup``'s runs: the plan, then each part on confirmation; ``rollback``; ``history``."""
+"""``setup``'s run: plan, show, then each part on confirmation, stopping at the first
+failure (what failed is already rolled back by its applier)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from contextlib import ExitStack
+from typing import Any
 
+from inspector.cli.profile_apply import confirm
 from inspector.cli.profile_steps import (
+    EXIT_FAILED,
     EXIT_OK,
-    CommandError,
+    EXIT_RESTORE_FAILED,
     config_of,
     connection_settings,
     emit,
     repository,
 )
-from inspector.cli.setup_steps import parts_of, start
-from inspector.setup.plan import SetupPlan, plan_json, render_plan
+from inspector.cli.setup_steps import Start, nginx_control, parts_of, plan_for, start
+from inspector.ords.apply import Progress, Result
+from inspector.ords.audit import AuditLog
+from inspector.ords.connection import ConnectionSettings
+from inspector.ords.database import OrdsRepository
+from inspector.ords.grants import AuthorizationResult, apply_authorization
+from inspector.settings import Settings
+from inspector.setup.audit import SetupAudit
+from inspector.setup.backups import default_backup_dir
+from inspector.setup.model import SetupProgress
+from inspector.setup.nginx_apply import NginxApplyResult, NginxResult, apply_nginx
+from inspector.setup.plan import SetupPlan
+from inspector.setup.plan_output import line, plan_json, render_plan, scrub
+from inspector.setup.probe import doctor_probe
+
+_NGINX_STATUS = {
+    NginxResult.APPLIED: EXIT_OK,
+    NginxResult.UNCHANGED: EXIT_OK,
+    NginxResult.FAILED_RESTORE_FAILED: EXIT_RESTORE_FAILED,
+}
+_ORDS_STATUS = {
+    Result.APPLIED: EXIT_OK,
+    Result.UNCHANGED: EXIT_OK,
+    Result.FAILED_RESTORE_FAILED: EXIT_RESTORE_FAILED,
+}
+
+
+def _show_nginx_step(event: SetupProgress) -> None:
+    if event.status != "start":
+        emit(f"  [nginx: {event.step}] {event.status}: {line(event.message)}", err=True)
+
+
+def _show_ords_step(event: Progress) -> None:
+    if event.status != "start":
+        emit(f"  [ords: {event.step.value}] {event.status}: {line(event.message)}", err=True)
 
 
 def run_plan(args: argparse.Namespace) -> int:
@@ -26,26 +63,134 @@ def run_plan(args: argparse.Namespace) -> int:
     with ExitStack() as stack:
         repo = stack.enter_context(repository(db, args)) if db is not None else None
         begun = start(args, config, repo)
-        skipped = {}
-        if "ords" in parts and repo is None:
-            skipped["ords"] = "no database: give --dsn and --user"
-        plan = SetupPlan(begun.facts, parts, skipped)
-        if args.json:
-            emit(json.dumps(plan_json(plan), indent=2, ensure_ascii=True))
-        else:
+        plan = plan_for(args, config, begun, repo)
+        if not args.json:
             emit(render_plan(plan))
+            emit("")
         if args.dry_run:
-            if not args.json:
+            if args.json:
+                emit(json.dumps(plan_json(plan), indent=2, ensure_ascii=True))
+            else:
                 emit("dry run: nothing changed", err=True)
             return EXIT_OK
-    raise CommandError("applying is not available yet: use --dry-run")
+        results: dict[str, Any] = {}
+        status = _apply_parts(args, config, begun, plan, repo, db, results)
+    if args.json:
+        doc = {**plan_json(plan), "results": scrub(results)}
+        emit(json.dumps(doc, indent=2, ensure_ascii=True))
+    return status
 
 
-def run_rollback(args: argparse.Namespace) -> int:
-    """``setup rollback [BACKUP]``."""
-    raise CommandError("setup rollback is not available yet")
+def _asked(args: argparse.Namespace, question: str) -> bool:
+    return bool(args.yes) or confirm(question)
 
 
-def run_history(args: argparse.Namespace) -> int:
-    """``setup history``."""
-    raise CommandError("setup history is not available yet")
+def _apply_parts(
+    args: argparse.Namespace,
+    config: Settings,
+    begun: Start,
+    plan: SetupPlan,
+    repo: OrdsRepository | None,
+    db: ConnectionSettings | None,
+    results: dict[str, Any],
+) -> int:
+    blockers = plan.blockers
+    for blocker in blockers:
+        emit(f"refused: {line(blocker)}", err=True)
+    status = EXIT_FAILED if blockers else EXIT_OK
+    if plan.nginx_applicable:
+        assert plan.nginx is not None and plan.nginx_conf is not None
+        if not _asked(args, "Write these nginx files and test them with nginx -t? [y/N] "):
+            emit("not applied: nothing changed", err=True)
+            results["nginx"] = {"result": "declined"}
+            return EXIT_FAILED
+        done = apply_nginx(
+            plan.nginx.changes,
+            nginx_control(config, plan.nginx_conf),
+            backups=config.setup.backup_dir or default_backup_dir(),
+            probe=doctor_probe(begun.probe_options),
+            confirm_reload=None if args.yes else lambda q: confirm(f"{q} [y/N] "),
+            audit=SetupAudit(args.audit_file),
+            progress=None if args.json else _show_nginx_step,
+        )
+        results["nginx"] = _nginx_json(done)
+        _report("nginx", done.result.value, done.failure, done.restore, done.nginx_output)
+        if not done.ok:
+            return _NGINX_STATUS.get(done.result, EXIT_FAILED)
+    if plan.ords_applicable and repo is not None and db is not None:
+        assert plan.ords is not None
+        profile = plan.profile
+        if profile is not None and profile.blocking_risks and not args.force_unverified:
+            for risk in profile.blocking_risks:
+                emit(f"refused: {line(risk.message)}", err=True)
+            emit(
+                "refused: the ORDS part would make ORDS trust what this token says; anchor "
+                "its issuer (--trusted-issuer) or pass --force-unverified",
+                err=True,
+            )
+            results["ords"] = {"result": "refused"}
+            return EXIT_FAILED
+        if not _asked(args, "Apply the ORDS role, privilege and profile above? [y/N] "):
+            emit("ORDS not applied", err=True)
+            results["ords"] = {"result": "declined"}
+            return EXIT_FAILED
+        granted = apply_authorization(
+            repo,
+            plan.ords,
+            proposal=profile,
+            force_unverified=bool(args.force_unverified),
+            progress=None if args.json else _show_ords_step,
+            audit=AuditLog(None),
+            db_user=db.user,
+            database=db.dsn,
+        )
+        results["ords"] = _ords_json(granted)
+        _report("ords", granted.result.value, granted.failure, granted.restore, None)
+        if granted.restore_script:
+            emit("run this to restore the previous state by hand:", err=True)
+            emit(granted.restore_script, err=True)
+        if not granted.ok:
+            return _ORDS_STATUS.get(granted.result, EXIT_FAILED)
+    return status
+
+
+def _report(
+    part: str, result: str, failure: str | None, restore: str | None, output: str | None
+) -> None:
+    emit(f"{part}: {result}" + (f": {line(failure)}" if failure else ""), err=True)
+    if output:
+        emit(f"{part}: nginx said: {line(output)}", err=True)
+    if restore:
+        emit(f"{part}: restore: {line(restore)}", err=True)
+
+
+def _nginx_json(done: NginxApplyResult) -> dict[str, Any]:
+    return {
+        "result": done.result.value,
+        "backup": str(done.backup) if done.backup else None,
+        "failure": done.failure,
+        "nginx_output": done.nginx_output,
+        "restore": done.restore,
+        "probe": None
+        if done.probe is None
+        else {
+            "ok": done.probe.ok,
+            "passed": list(done.probe.passed),
+            "failures": list(done.probe.failures),
+        },
+        "warnings": list(done.warnings),
+        "steps": [{"step": s.step, "status": s.status, "message": s.message} for s in done.steps],
+    }
+
+
+def _ords_json(granted: AuthorizationResult) -> dict[str, Any]:
+    return {
+        "result": granted.result.value,
+        "failure": granted.failure,
+        "restore": granted.restore,
+        "restore_script": granted.restore_script,
+        "warnings": list(granted.warnings),
+        "steps": [
+            {"step": e.step.value, "status": e.status, "message": e.message} for e in granted.steps
+        ],
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from inspector.cli.profile_steps import proposal_with_report
 from inspector.doctor.model import DoctorOptions
@@ -15,6 +16,9 @@ from inspector.ords.database import OrdsRepository
 from inspector.ords.proposal import Proposal
 from inspector.settings import Settings
 from inspector.setup.facts import FactInputs, Observed, ObservedToken, SetupFacts, derive_facts
+from inspector.setup.nginx_control import NginxControl
+from inspector.setup.nginx_plan import NginxPlanOptions
+from inspector.setup.plan import OrdsChoices, SetupPlan, build_plan
 from inspector.setup.probe import ProbeRun, probe_server
 
 
@@ -75,3 +79,34 @@ def start(args: argparse.Namespace, config: Settings, repo: OrdsRepository | Non
     observed = replace(seen.observed(), token=token) if seen is not None else Observed(token=token)
     facts = derive_facts(inputs, observed)
     return Start(config, facts, options, seen, proposal, chosen)
+
+
+def plan_for(
+    args: argparse.Namespace, config: Settings, begun: Start, repo: OrdsRepository | None
+) -> SetupPlan:
+    """The plan of every part asked for, from ``begun``'s facts and the flags."""
+    return build_plan(
+        begun.facts,
+        parts_of(args),
+        nginx_conf=config.logs.nginx_conf,
+        nginx_options=NginxPlanOptions(
+            snippet_dir=args.snippet_dir or config.setup.snippet_dir,
+            token_log=args.token_log,
+            full_tokens=bool(args.full_token_log),
+            headers_more_module=args.headers_more_module,
+        ),
+        repo=repo,
+        ords=OrdsChoices(privilege=args.privilege, module=args.module),
+        profile=begun.proposal,
+    )
+
+
+def nginx_control(config: Settings, conf: Path) -> NginxControl:
+    """How nginx is tested and reloaded: ``[setup]``'s commands, else ``nginx -t -c CONF``
+    and ``nginx -s reload -c CONF`` with ``[setup] nginx`` (or the one on the PATH)."""
+    usual = NginxControl.for_config(conf, binary=config.setup.nginx)
+    return NginxControl(
+        test=config.setup.test_command or usual.test,
+        reload=config.setup.reload_command or usual.reload,
+        config=conf,
+    )

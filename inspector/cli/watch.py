@@ -162,6 +162,11 @@ def build_session(args: argparse.Namespace, settings: Settings) -> Any:
     )
     if settings.doctor.url:
         session.set_doctor(doctor_runner(settings, session))
+        # The doctor dialog's setup action: the same planners and appliers as `setup`.
+        from inspector.cli.setup_tui import TuiSetup
+
+        setup = TuiSetup(settings, connect)
+        session.set_setup(setup.plan, setup.apply)
     return session
 
 

@@ -1,96 +1,147 @@
-"""The whole setup plan, and how it reads: text for a terminal, JSON for scripts.
+"""The whole setup plan: the facts, then nginx, ORDS and the IdP checklist, each planned by
+its own module. Nothing here writes or runs anything; a part that cannot be planned is
+``skipped`` with the reason, and a part whose planner found blockers is not applied.
 
-Sections in the order they are applied: 1 nginx (a unified diff of the files written,
-then notes, warnings and blockers), 2 ORDS (the PL/SQL a DBA would read), 3 the IdP
-admin's checklist (with ``az`` commands for Entra ID). Nothing here holds a secret: tokens
-appear only as fingerprints, and every value from a token, a server or a file is escaped
-for the terminal and scrubbed of anything shaped like a credential.
+Rendering (text and JSON) is in ``inspector.setup.plan_output``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
 
-from inspector.schema_version import SCHEMA_VERSION
+from inspector.logs.nginx_host import find_config_path, find_prefix
+from inspector.ords.database import OrdsRepository
+from inspector.ords.grants import AuthorizationPlan, authorization_script, plan_authorization
+from inspector.ords.proposal import Proposal
 from inspector.setup.facts import SetupFacts
-from parsers.printable import printable
-from parsers.redaction import redact_text
+from inspector.setup.idp_checklist import IdpChecklist, idp_checklist
+from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
+from parsers.nginx.conf import NginxConfig, NginxConfigError, parse_config
 
 PARTS = ("nginx", "ords", "idp")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+@dataclass(frozen=True, slots=True)
+class OrdsChoices:
+    """What the ORDS part is asked for beyond the facts (``--privilege``, ``--module``)."""
+
+    privilege: str | None = None
+    module: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SetupPlan:
-    """What setup will do: the facts it works from, the parts planned, and why a part
-    is left out (``skipped``: part name -> one line)."""
+    """What setup will do.
+
+    ``nginx_conf`` is the configuration the nginx plan is for; ``ords_script`` the PL/SQL
+    preview of the role, privilege and (with ``profile``) the JWT profile; ``skipped``
+    maps a part left out to the one-line reason.
+    """
 
     facts: SetupFacts
     parts: tuple[str, ...] = PARTS
+    nginx: NginxPlan | None = None
+    nginx_conf: Path | None = None
+    ords: AuthorizationPlan | None = None
+    profile: Proposal | None = None
+    ords_script: str | None = None
+    checklist: IdpChecklist | None = None
     skipped: Mapping[str, str] = field(default_factory=dict)
-    notes: tuple[str, ...] = ()
+
+    @property
+    def nginx_applicable(self) -> bool:
+        """The nginx part has changes and nothing blocks them."""
+        return self.nginx is not None and not self.nginx.blockers and bool(self.nginx.changes)
+
+    @property
+    def ords_applicable(self) -> bool:
+        """The ORDS part changes the role, privilege or profile, and nothing blocks it."""
+        if self.ords is None or self.ords.blockers:
+            return False
+        return self.ords.changed or (self.profile is not None and self.profile.changed)
+
+    @property
+    def blockers(self) -> tuple[str, ...]:
+        """Every blocker of the planned parts, prefixed with its part."""
+        found = [f"nginx: {b}" for b in (self.nginx.blockers if self.nginx else ())]
+        found += [f"ords: {b}" for b in (self.ords.blockers if self.ords else ())]
+        return tuple(found)
 
 
-def safe(text: str) -> str:
-    """``text`` with credential-shaped runs redacted and terminal controls escaped
-    (newlines kept: diffs and scripts are multi-line)."""
-    return printable(redact_text(text), keep_newline=True)
+def load_nginx_config(explicit: Path | None) -> tuple[Path, NginxConfig | str]:
+    """The configuration file (``--nginx-conf``, ``nginx -V``, the default) and its parse,
+    or the one-line reason it cannot be read."""
+    path, how = find_config_path(explicit)
+    try:
+        return path, parse_config(path, strict=False, prefix=find_prefix(path))
+    except NginxConfigError as exc:
+        return path, f"cannot read the nginx configuration {path} ({how}): {exc}"
 
 
-def _facts_lines(facts: SetupFacts) -> list[str]:
-    lines = ["Working from:"]
-    lines += [f"  {note}" for note in facts.notes]
-    lines += [f"  warning: {w}" for w in facts.warnings]
-    return lines
+def scope_privilege_name(facts: SetupFacts) -> str | None:
+    """For a scope-based profile (no role): the scope value tokens carry, which names the
+    privilege. Entra's ``scp`` holds the name without the resource."""
+    if facts.role is not None or not facts.scopes:
+        return None
+    scope = facts.scopes[0]
+    return scope.rpartition("/")[2] if facts.entra else scope
 
 
-def render_plan(plan: SetupPlan) -> str:
-    """The plan as a terminal reads it (escaped, redacted)."""
-    lines = [f"setup plan for {plan.facts.mcp_url}", ""]
-    lines += _facts_lines(plan.facts)
-    for number, part in enumerate(PARTS, start=1):
-        if part in plan.skipped:
-            lines += ["", f"{number}. {part}: skipped ({plan.skipped[part]})"]
-    lines += [f"note: {n}" for n in plan.notes]
-    return safe("\n".join(lines))
-
-
-def facts_json(facts: SetupFacts) -> dict[str, Any]:
-    """The facts for ``setup --json``."""
-    return {
-        "mcp_url": facts.mcp_url,
-        "issuer": facts.issuer,
-        "authorization_servers": list(facts.resource.authorization_servers),
-        "scopes": list(facts.scopes),
-        "role": facts.role,
-        "audience": facts.audience,
-        "jwks_uri": facts.jwks_uri,
-        "entra": facts.entra,
-        "sources": {name: where for name, where in facts.sources},
-        "warnings": list(facts.warnings),
-    }
-
-
-def plan_json(plan: SetupPlan) -> dict[str, Any]:
-    """The plan for ``setup --json`` (``schema_version`` first, like every command)."""
-    doc: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "facts": facts_json(plan.facts),
-        "parts": list(plan.parts),
-        "skipped": dict(plan.skipped),
-        "notes": list(plan.notes),
-    }
-    scrubbed: dict[str, Any] = _scrub(doc)
-    return scrubbed
-
-
-def _scrub(value: Any) -> Any:
-    # Values come from tokens and servers: nothing credential-shaped leaves in JSON either.
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: _scrub(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
-    return value
+def build_plan(
+    facts: SetupFacts,
+    parts: tuple[str, ...] = PARTS,
+    *,
+    nginx_conf: Path | None = None,
+    nginx_options: NginxPlanOptions | None = None,
+    repo: OrdsRepository | None = None,
+    ords: OrdsChoices | None = None,
+    profile: Proposal | None = None,
+) -> SetupPlan:
+    """Plan every part in ``parts`` (reads the nginx configuration and the schema)."""
+    skipped: dict[str, str] = {}
+    nginx_plan = conf_path = None
+    if "nginx" in parts:
+        conf_path, parsed = load_nginx_config(nginx_conf)
+        if isinstance(parsed, str):
+            skipped["nginx"] = parsed
+        else:
+            nginx_plan = plan_nginx(parsed, facts.resource, nginx_options)
+    grants = script = None
+    if "ords" in parts:
+        if repo is None:
+            skipped["ords"] = "no database: give --dsn and --user to plan the role and privilege"
+        else:
+            choices = ords or OrdsChoices()
+            grants = plan_authorization(
+                repo,
+                role=facts.role,
+                privilege=choices.privilege,
+                module=choices.module,
+                mcp_path=facts.mcp_path,
+                scope=scope_privilege_name(facts),
+            )
+            script = authorization_script(grants, profile)
+    checklist = None
+    if "idp" in parts:
+        app_id = facts.audience if facts.entra and facts.audience else None
+        checklist = idp_checklist(
+            facts.resource,
+            issuer=facts.issuer,
+            role=facts.role,
+            app_id=app_id if app_id and _GUID.match(app_id) else None,
+        )
+    return SetupPlan(
+        facts=facts,
+        parts=parts,
+        nginx=nginx_plan,
+        nginx_conf=conf_path,
+        ords=grants,
+        profile=profile if "ords" in parts and repo is not None else None,
+        ords_script=script,
+        checklist=checklist,
+        skipped=skipped,
+    )

@@ -1,0 +1,92 @@
+"""The doctor dialog's setup (``d`` then ``s``) with the real engine, as ``watch`` injects
+it: a bare nginx on loopback is set up and the ORDS role lands in the stand-in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button
+
+from inspector.cli.configure import settings_from_args
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
+from inspector.demo.idp import LocalIdP
+from inspector.doctor import DoctorOptions, Status, run_doctor
+from inspector.settings import DoctorSettings, ExpectSettings, Settings, SetupSettings
+from inspector.tui.app import InspectorApp
+from inspector.tui.screens.doctor import DoctorScreen
+from inspector.tui.screens.setup import SetupScreen
+from parsers.nginx.conf import EXTENDED_TEMPLATE
+from tests.support.memory_db import open_memory_dsn
+from tests.support.nginx import NGINX, NginxServer, free_port, requires_headers_more
+from tests.support.reference_site import OrdsStandIn
+from tests.test_setup_e2e_nginx import MCP_PATH, bare_conf
+from tests.tui.conftest import SIZE, plain, wait_for
+
+pytestmark = [requires_headers_more, pytest.mark.nginx]
+ROLE = "MCPUsers"
+
+
+@pytest.fixture
+def backend() -> Iterator[OrdsStandIn]:
+    server = OrdsStandIn()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_setup_from_the_doctor_dialog_sets_up_nginx_and_ords(
+    tmp_path: Path, backend: OrdsStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    with LocalIdP() as idp, NginxServer(tmp_path / "nginx", port=free_port()) as nginx:
+        nginx.start(bare_conf(backend.port))
+        url = f"http://127.0.0.1:{nginx.port}{MCP_PATH}"
+        where = ("-p", str(nginx.prefix), "-e", str(nginx.error_log), "-c", str(nginx.conf_path))
+        base = Settings(
+            doctor=DoctorSettings(allow_http=True, idp="entra"),
+            expect=ExpectSettings(issuer=idp.issuer_v2, roles=(ROLE,)),
+            setup=SetupSettings(
+                backup_dir=tmp_path / "backups",
+                snippet_dir=nginx.prefix / "conf" / "token-inspector",
+                test_command=(str(NGINX), "-t", *where),
+                reload_command=(str(NGINX), "-s", "reload", *where),
+            ),
+        )
+        log = tmp_path / "extended.log"
+        log.write_text("")
+        state = tmp_path / "ords.json"
+        args = build_parser().parse_args(
+            ["watch", "--dsn", f"memory:{state}", "--from-start", "--log-format",
+             EXTENDED_TEMPLATE, "--mcp-url", url, "--nginx-conf", str(nginx.conf_path),
+             str(log)]
+        )  # fmt: skip
+        session = build_session(args, settings_from_args(args, base=base))
+        app = InspectorApp(session, tick_seconds=3600)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen))
+            await pilot.press("s")
+            await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+            screen = app.screen
+            button = screen.query_one("#setup-apply", Button)
+            await wait_for(pilot, lambda: not button.disabled, timeout=20)
+            shown = plain(screen.query_one("#setup-plan"))
+            assert "+++ b" in shown and "ords.create_role" in shown
+            await pilot.click("#setup-apply")
+            await wait_for(pilot, lambda: not button.has_class("-active"))
+            await pilot.click("#setup-apply")
+            await wait_for(pilot, lambda: str(button.label) == "Close", timeout=30)
+            outcome = plain(screen.query_one("#setup-confirm"))
+            assert "server side set up" in outcome, outcome
+            assert "nginx: probe" in plain(screen.query_one("#setup-progress"))
+        report = run_doctor(DoctorOptions(url, allow_http=True, nginx_conf=nginx.conf_path))
+        for step in report.steps:
+            if step.id in ("challenge", "resource-metadata", "nginx"):
+                assert step.status is not Status.FAIL, step
+        roles = [r.name for r in open_memory_dsn(f"memory:{state}").roles()]
+        assert ROLE in roles
+        assert json.loads(state.read_text())["roles"]
