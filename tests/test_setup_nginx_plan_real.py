@@ -76,9 +76,15 @@ def apply(changes: tuple[FileChange, ...]) -> None:
         change.path.write_text(change.after, encoding="utf-8", errors="surrogateescape")
 
 
-def planned(server: NginxServer, conf_text: str, facts: ResourceFacts, **kw: object) -> NginxPlan:
-    """Write ``conf_text``, plan, apply the plan's changes and check them with nginx -t."""
-    conf = server.write_conf(conf_text)
+def planned(
+    server: NginxServer, facts: ResourceFacts, *, conf_text: str | None = None, **kw: object
+) -> NginxPlan:
+    """Plan, apply the plan's changes, check them with nginx -t, reload a running nginx.
+
+    With ``conf_text`` the configuration is written first and nginx is not running. Else
+    nginx runs already: it holds its port, so the port in the planned URLs stays its own.
+    """
+    conf = server.write_conf(conf_text) if conf_text is not None else server.conf_path
     options = NginxPlanOptions(
         token_log=server.prefix / "logs" / "mcp-tokens.log",
         headers_more_module=HEADERS_MORE_MODULE,
@@ -89,6 +95,8 @@ def planned(server: NginxServer, conf_text: str, facts: ResourceFacts, **kw: obj
     apply(plan.changes)
     checked = check_config(conf, server.prefix)
     assert checked.returncode == 0, checked.stderr
+    if conf_text is None:
+        server.reload(conf.read_text())
     return plan
 
 
@@ -114,13 +122,12 @@ def test_variants_pass_nginx_t_and_answer_the_challenge(
     backend = OrdsStandIn()
     backend.start()
     try:
-        with NginxServer(tmp_path / "nginx", port=free_port()) as server:
-            text = bare_conf(backend.port).replace(old, new, 1)
+        with NginxServer(tmp_path / "nginx") as server:
+            server.start(bare_conf(backend.port).replace(old, new, 1))
             # A quote and an encoded space in the path: quoted for nginx, matched decoded.
             mcp_url = f"http://127.0.0.1:{server.port}/ords/o'brien%20x/mcp"
             facts = ResourceFacts(mcp_url, (ISSUER,), ("api://o'brien/mcp:connect",))
-            plan = planned(server, text, facts, full_tokens=full_tokens)
-            server.start(server.conf_path.read_text())
+            plan = planned(server, facts, full_tokens=full_tokens)
             status, headers, _ = server.request("/ords/o'brien%20x/mcp", method="POST", body=b"{}")
             assert status == 401
             assert headers["www-authenticate"] == plan.challenge
@@ -146,8 +153,9 @@ def test_bare_configuration_serves_what_the_plan_says(tmp_path: Path) -> None:
     backend = OrdsStandIn()
     backend.start()
     try:
-        with NginxServer(tmp_path / "nginx", port=free_port()) as server:
-            conf = server.write_conf(bare_conf(backend.port))
+        with NginxServer(tmp_path / "nginx") as server:
+            server.start(bare_conf(backend.port))
+            conf = server.conf_path
             mcp_url = f"http://127.0.0.1:{server.port}{MCP_PATH}"
             scope = f"{mcp_url}/mcp:connect"
             facts = ResourceFacts(mcp_url, (ISSUER,), (scope,), "HR on ORDS")
@@ -166,7 +174,7 @@ def test_bare_configuration_serves_what_the_plan_says(tmp_path: Path) -> None:
             assert again.changes == (), unified_diff(again.changes)
             assert again.blockers == ()
 
-            server.start(conf.read_text())
+            server.reload(conf.read_text())
             status, headers, body = server.request(
                 MCP_PATH,
                 method="POST",
@@ -232,7 +240,7 @@ def test_debian_layout_edits_the_file_each_block_is_in(tmp_path: Path) -> None:
         )
         text = "include modules-enabled/*.conf;\n" + text
         facts = ResourceFacts(f"http://127.0.0.1:{server.port}/mcp", (ISSUER,))
-        plan = planned(server, text, facts)
+        plan = planned(server, facts, conf_text=text)
         edited = {c.path.name for c in plan.changes if c.before is not None}
         assert edited == {"nginx.conf", "default"}
         assert "load_module" not in server.conf_path.read_text().replace(
@@ -247,11 +255,11 @@ def test_doctor_passes_challenge_metadata_and_log_steps_on_the_plan(tmp_path: Pa
     backend = OrdsStandIn()
     backend.start()
     try:
-        with FaultyIdP() as idp, NginxServer(tmp_path / "nginx", port=free_port()) as server:
+        with FaultyIdP() as idp, NginxServer(tmp_path / "nginx") as server:
+            server.start(bare_conf(backend.port))
             mcp_url = f"http://127.0.0.1:{server.port}{MCP_PATH}"
             facts = ResourceFacts(mcp_url, (idp.issuer,), (f"{mcp_url}/mcp:connect",), "HR")
-            planned(server, bare_conf(backend.port), facts)
-            server.start(server.conf_path.read_text())
+            planned(server, facts)
             # nginx creates the log with its umask; a token log should not be world-readable.
             (server.prefix / "logs" / "mcp-tokens.log").chmod(0o640)
             options = DoctorOptions(mcp_url, allow_http=True, nginx_conf=server.conf_path)
