@@ -41,7 +41,13 @@ from parsers.token import DecodedToken, TokenKind, decode_token
 VERIFIABLE_ALGORITHMS = (
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
 )  # fmt: skip
-DEFAULT_CACHE_SIZE = 4096
+# Distinct tokens whose judgement is kept (decode, key check, verdicts, per Authorization
+# value): a busy server sees thousands a day, each reused for an hour, and a cache
+# smaller than the tokens in use recomputes every one of them on nearly every line.
+# About 15 KB each at most: bounded, whatever the number of tokens in a log.
+DEFAULT_CACHE_SIZE = 16384
+# Memos of small values (status and client verdicts).
+_SMALL_MEMO = 4096
 # A key lookup that failed for a transient reason (keys unreachable, or a kid the IdP
 # may publish soon after a rollover) is retried after this many seconds. The KeyStore
 # rate-limits the fetches behind it.
@@ -148,9 +154,11 @@ class Analyzer:
         *,
         clock: Callable[[], datetime] = _utcnow,
         clients: ClientTable | None = None,
-        cache_size: int = DEFAULT_CACHE_SIZE,
+        cache_size: int | None = None,
         _facts: _LRU | None = None,
     ) -> None:
+        if cache_size is None:
+            cache_size = DEFAULT_CACHE_SIZE
         self.keys = keys
         self.expectations = expectations
         self.clock = clock
@@ -457,9 +465,15 @@ class Analyzer:
             outcome_of(final),
             auth.scheme is None and auth.credentials is None,
         )
-        if len(self._headers) >= self._headers_max:
-            self._headers.clear()
-        self._headers[authorization] = entry
+        headers = self._headers
+        if len(headers) >= self._headers_max:
+            # The oldest goes (dicts keep insertion order): emptying it all would judge
+            # every token in use again at once.
+            try:
+                del headers[next(iter(headers))]
+            except (StopIteration, KeyError, RuntimeError):
+                headers.clear()  # another thread changed it meanwhile
+        headers[authorization] = entry
         return entry
 
     def _times_memo(
@@ -499,7 +513,7 @@ class Analyzer:
                     status, verdicts, has_token=has_token, exp=self.expectations
                 )
             )
-            if len(self._status_memo) > DEFAULT_CACHE_SIZE:
+            if len(self._status_memo) > _SMALL_MEMO:
                 self._status_memo.clear()
             self._status_memo[key] = found
         return found
@@ -508,7 +522,7 @@ class Analyzer:
         name = self._client_names.get(user_agent)
         if name is None:
             name = self.clients.classify(user_agent)
-            if len(self._client_names) > DEFAULT_CACHE_SIZE:
+            if len(self._client_names) > _SMALL_MEMO:
                 self._client_names.clear()
             self._client_names[user_agent] = name
         return name

@@ -14,12 +14,14 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from inspector.judge.analyzer import Analyzer, keys_pending
+from inspector.judge.analyzer import DEFAULT_CACHE_SIZE, Analyzer, keys_pending
 from inspector.judge.attempt import Attempt, TokenReport, redaction_of
 from inspector.judge.verdicts import Outcome, Verdict
 from inspector.logs import bulkscan
 from inspector.schema_version import SCHEMA_VERSION
+from parsers.nginx.log_format import split_request
 from parsers.nginx.time import parse_msec, parse_time_iso8601, parse_time_local
 from parsers.records import LogRecord, Source
 
@@ -55,6 +57,8 @@ class JsonLines:
     """
 
     MAX_ENTRIES = 8192
+    # Per token (its report, its verdicts): as many as the analyzer keeps tokens.
+    MAX_TOKENS = DEFAULT_CACHE_SIZE
 
     def __init__(self) -> None:
         self._tokens: dict[int, tuple[TokenReport, str]] = {}
@@ -174,8 +178,8 @@ class JsonLines:
             return hit[2]
         listed = ", ".join([self._verdict(v) for v in verdicts])
         text = f', "verdicts": [{listed}], "outcome": "{outcome.value}"}}\n'
-        if len(self._tails) >= self.MAX_ENTRIES:
-            self._tails.clear()
+        if len(self._tails) >= self.MAX_TOKENS:
+            _drop_oldest(self._tails)
         self._tails[id(verdicts)] = (verdicts, outcome, text)
         return text
 
@@ -184,8 +188,8 @@ class JsonLines:
         if hit is not None and hit[0] is report:
             return hit[1]
         text = json.dumps(report.as_dict(), default=str)
-        if len(self._tokens) >= self.MAX_ENTRIES:
-            self._tokens.clear()
+        if len(self._tokens) >= self.MAX_TOKENS:
+            _drop_oldest(self._tokens)
         self._tokens[id(report)] = (report, text)
         return text
 
@@ -209,6 +213,18 @@ _TIME_FIELDS: tuple[tuple[str, Callable[[str], datetime | None]], ...] = (
     ("msec", parse_msec),
 )
 _MEMO_LIMIT = 8192
+# Answers per (Authorization, status, user agent): as many as the analyzer keeps tokens.
+_HITS_LIMIT = DEFAULT_CACHE_SIZE
+
+
+def _drop_oldest(memo: dict[Any, Any]) -> None:
+    """Forget the oldest entry of ``memo`` (dicts keep insertion order).
+
+    Emptying a full memo at once would recompute every entry still in use.
+    """
+    del memo[next(iter(memo))]
+
+
 # What a time text stands for: (timestamp, JSON "time" value, before --since, datetime).
 _Moment = tuple[float, str, bool, datetime]
 # Characters at the end of an Authorization value that, with its length, find its entry.
@@ -293,6 +309,7 @@ class Answers:
         fields = self.fields
         learn_line = self.learn_line
         learn_time = self.learn_time
+        learn_request = self.learn_request
         statuses_get = self.statuses.get
         agents_get = self.agents.get
         analyzer = self.analyzer
@@ -334,6 +351,9 @@ class Answers:
                 if moment is not None:
                     when = learn_time(clock, moment)
             members = requests_get(request)
+            if members is None and (request is None or "\\" not in request):
+                # A new request line without escapes: split as the parser splits it.
+                members = learn_request(request)
             if when is None or members is None:
                 if hit is None:
                     return None
@@ -436,6 +456,16 @@ class Answers:
                 self.requests.clear()
             self.requests[request] = self.encoder.request(record.method, record.path)
 
+    def learn_request(self, request: str | None) -> str:
+        """The method and path members of a request line without escapes (``None``: the
+        line logged ``-``), split as the parser splits it for a record."""
+        method, path, _ = (None, None, None) if request is None else split_request(request)
+        members = self.encoder.request(method, path)
+        if len(self.requests) >= _MEMO_LIMIT:
+            self.requests.clear()
+        self.requests[request] = members
+        return members
+
     def learn_time(self, clock: str | None, when: datetime) -> _Moment:
         """Remember what the time text ``clock`` stands for."""
         if len(self.times) >= _MEMO_LIMIT:
@@ -475,8 +505,8 @@ class Answers:
             pieces: list[str] = []
             self.encoder.rest_into(attempt, pieces)
             rest = "".join(pieces)
-        if len(self.hits) >= _MEMO_LIMIT:
-            self.hits.clear()
+        if len(self.hits) >= _HITS_LIMIT:
+            _drop_oldest(self.hits)
         self.hits[key] = (
             auth,
             (start, stop, rest.encode("ascii"), attempt.outcome is Outcome.FAIL),
