@@ -17,6 +17,7 @@ from inspector.setup.nginx_locate import choose_server, find_location, url_targe
 from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
 from parsers.nginx.conf import parse_config, parse_config_text
 from parsers.nginx.model import Directive
+from parsers.nginx.safe_log import safe_log_config
 
 MCP = "https://mcp.example.com/ords/hr/mcp/server"
 ISSUER = "https://login.example/tenant/v2.0"
@@ -406,11 +407,15 @@ def test_full_tokens_logs_the_header_with_a_warning(tmp_path: Path) -> None:
 
 
 def test_existing_safe_format_name_is_reused_or_avoided(tmp_path: Path) -> None:
-    from parsers.nginx.safe_log import safe_log_config
-
-    site = Site(tmp_path, BARE.replace("http {", "http {\n" + safe_log_config(), 1))
+    text = BARE.replace("http {", "http {\n" + safe_log_config(), 1).replace(
+        "/var/log/nginx/main.log main", "logs/safe.log extended_safe"
+    )
+    site = Site(tmp_path, text)
     plan = site.plan()
     assert not any(c.path.name == "http.conf" for c in plan.changes)  # all there already
+    # The user's own safe log is the token log: none is added, its path is resolved.
+    assert plan.token_log == tmp_path / "logs" / "safe.log"
+    assert "mcp-tokens" not in site.change(plan, "server-").after
     other = BARE.replace("http {", "http {\n log_format extended_safe '$status';", 1)
     site = Site(tmp_path, other)
     plan = site.plan()

@@ -471,7 +471,10 @@ def token_log(
                 and not records_raw_authorization(fmt)
             ):
                 found.notes.append(f"{where(d)}: a signature-free token log is written: kept")
-                return TokenLog(Path(d.args[0]), None)
+                kept = Path(d.args[0])
+                if not kept.is_absolute() and config.prefix is not None:
+                    kept = config.prefix / kept  # nginx: relative to its prefix
+                return TokenLog(kept, None)
     if full:
         found.warnings.append(
             f"the token log {path} will record full bearer tokens (format {formats.token_name}): "
