@@ -91,3 +91,20 @@ def test_a_verified_token_supplies_issuer_audience_and_role(
     assert facts["role"] == "ORDSUsers"
     assert "the verified token at standard input" in facts["sources"]["issuer"]
     assert token not in out + err
+
+
+def test_a_blocked_part_changes_nothing_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf = tmp_path / "nginx.conf"
+    text = "events {}\nhttp {\n  server { listen 8080; location / { return 200; } }\n}\n"
+    conf.write_text(text)
+    argv = ["setup", MCP, "--issuer", ENTRA, "--offline", "--nginx-conf", str(conf)]
+    argv += ["--only", "nginx", "--snippet-dir", str(tmp_path / "snippets")]
+    status, out, err = run_cli([*argv, "--dry-run"], monkeypatch)
+    assert status == 0, err
+    assert "BLOCKED: no server block serves https://mcp.example.com:443" in out
+    status, out, err = run_cli([*argv, "--yes"], monkeypatch)
+    assert status == 1
+    assert "refused: nginx: no server block" in err and "nothing changed" in err
+    assert conf.read_text() == text and not (tmp_path / "snippets").exists()

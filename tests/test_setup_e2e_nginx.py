@@ -15,7 +15,7 @@ import hashlib
 import json
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,10 +136,22 @@ class Site:
         status, headers, _ = self.nginx.request(MCP_PATH, method="POST", body=b"{}")
         return status == 401 and headers.get("www-authenticate") == ORDS_CHALLENGE
 
+    def answers_new(self) -> bool:
+        status, headers, _ = self.nginx.request(MCP_PATH, method="POST", body=b"{}")
+        return status == 401 and "resource_metadata=" in headers.get("www-authenticate", "")
+
     def comes_to_answer_old(self, timeout: float = 10.0) -> bool:
         """After a reload the old workers may answer a moment: wait for the new ones."""
+        return self._eventually(self.answers_old, timeout)
+
+    def comes_to_answer_new(self, timeout: float = 10.0) -> bool:
+        """The probe passed on a new worker; an old one may still take a connection or two."""
+        return self._eventually(lambda: self.answers_new() and self.answers_new(), timeout)
+
+    @staticmethod
+    def _eventually(condition: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        while not self.answers_old():
+        while not condition():
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
@@ -185,6 +197,7 @@ def test_bare_configuration_is_set_up_until_doctor_passes(
     assert status == 0, err
     assert "nginx: applied" in err and "ords: applied" in err
     assert token not in out + err
+    assert site.comes_to_answer_new()
     after = site.doctor()
     for step in after.steps:
         if step.id in SET_UP_STEPS:

@@ -94,10 +94,15 @@ def _apply_parts(
     db: ConnectionSettings | None,
     results: dict[str, Any],
 ) -> int:
-    blockers = plan.blockers
-    for blocker in blockers:
-        emit(f"refused: {line(blocker)}", err=True)
-    status = EXIT_FAILED if blockers else EXIT_OK
+    # A blocked part would leave the server half set up: nothing is applied then.
+    if plan.blockers:
+        for blocker in plan.blockers:
+            emit(f"refused: {line(blocker)}", err=True)
+        emit("nothing changed: fix what blocks, or leave that part out with --only", err=True)
+        results["refused"] = list(plan.blockers)
+        return EXIT_FAILED
+    if not (plan.nginx_applicable or plan.ords_applicable):
+        emit("nothing to change", err=True)
     if plan.nginx_applicable:
         assert plan.nginx is not None and plan.nginx_conf is not None
         if not _asked(args, "Write these nginx files and test them with nginx -t? [y/N] "):
@@ -151,7 +156,7 @@ def _apply_parts(
             emit(granted.restore_script, err=True)
         if not granted.ok:
             return _ORDS_STATUS.get(granted.result, EXIT_FAILED)
-    return status
+    return EXIT_OK
 
 
 def _report(
