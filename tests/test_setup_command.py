@@ -108,3 +108,16 @@ def test_a_blocked_part_changes_nothing_and_exits_1(
     assert status == 1
     assert "refused: nginx: no server block" in err and "nothing changed" in err
     assert conf.read_text() == text and not (tmp_path / "snippets").exists()
+
+
+def test_history_and_rollback_without_backups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, out, err = run_cli(["setup", "history"], monkeypatch)
+    assert status == 0 and "no setup backups in" in out
+    status, out, err = run_cli(["setup", "history", "--json"], monkeypatch)
+    assert status == 0 and json.loads(out) == {"schema_version": SCHEMA_VERSION, "backups": []}
+    status, out, err = run_cli(["setup", "rollback", "--yes"], monkeypatch)
+    assert status == 2 and "no applied setup to roll back" in err
+    status, out, err = run_cli(["setup", "rollback", "20260101-nope", "--yes"], monkeypatch)
+    assert status == 2 and "no backup '20260101-nope'" in err and "setup history" in err

@@ -290,7 +290,10 @@ def test_rollback_restores_the_previous_files(site: Site, monkeypatch: pytest.Mo
     assert site.files() != files
     status, out, err = run_cli(["setup", "history"], monkeypatch)
     assert status == 0 and " apply applied: " in out
-    status, out, err = run_cli(["setup", "rollback", "--yes"], monkeypatch)
+    status, out, err = run_cli(["setup", "history", "--json"], monkeypatch)
+    (backup,) = json.loads(out)["backups"]
+    assert backup["kind"] == "apply" and str(site.conf) in backup["files"]
+    status, out, err = run_cli(["setup", "rollback", backup["backup"], "--yes"], monkeypatch)
     assert status == 0, err
     assert "rollback: applied" in out
     assert site.files() == files
