@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,10 +101,11 @@ class JsonLines:
         """Append the part of the line from ``"status"`` on (what the analysis decides)."""
         rec = attempt.record
         status = self._statuses.get(rec.status) or self._status(rec.status)
-        pieces.append(
-            f'"status": {status}, "client": {self.string(attempt.client)}, '
-            f'"subject": {self.claim(attempt.subject)}, "token": '
-        )
+        # The client is a piece of its own: Answers keeps the rest per Authorization
+        # and status, and the client per user agent.
+        pieces.append(f'"status": {status}, "client": ')
+        pieces.append(self.string(attempt.client))
+        pieces.append(f', "subject": {self.claim(attempt.subject)}, "token": ')
         report = attempt.token
         if report is None:
             pieces.append("null")
@@ -241,12 +242,15 @@ class Answers:
 
     ``Analyzer.analyze_window`` says over which times an analysis holds for every line
     with the same Authorization, status and user agent (all ``analyze`` reads besides the
-    time); the encoded part of the JSON from ``"status"`` on is kept per such key with
-    that window. A line whose key is known, whose time lies in the window and whose other
-    raw values (time, request, address) were seen before is written from the groups; any
-    other line takes the record path, which teaches the memos. Everything is keyed by
-    raw group text: a record's fields are a function of those groups (an escaped value
-    is unescaped the same way whatever line it is on). Only the address is written from
+    time); the user agent decides the client alone, so the encoded part of the JSON from
+    ``"status"`` on is kept in two: the client per user agent, the rest per
+    Authorization and status with that window (a new token is judged once per status,
+    not once per status and client). A line whose key and user agent are known, whose
+    time lies in the window and whose other raw values (time, request, address) were
+    seen before is written from the groups; any other line is judged from its groups
+    or takes the record path, which teaches the memos. Everything is keyed by raw group
+    text: a record's fields are a function of those groups (an escaped value is
+    unescaped the same way whatever line it is on). Only the address is written from
     its group as it is, so a line whose address holds an escape takes the record path.
     """
 
@@ -263,12 +267,14 @@ class Answers:
         self.since = since
         self.only_failures = only_failures
         self.judge_all = judge_all
-        # (last characters and length of the authorization, status, user agent) ->
-        # (authorization, (start, end, encoded rest, failed))
+        # (last characters and length of the authorization, status) -> (authorization,
+        # (start, end, JSON up to the client, JSON after the client, failed))
         self.hits: dict[
-            tuple[str | None, int, str | None, str | None],
-            tuple[str | None, tuple[float, float, bytes, bool]],
+            tuple[str | None, int, str | None],
+            tuple[str | None, tuple[float, float, bytes, bytes, bool]],
         ] = {}
+        # user agent as logged -> the client's JSON string
+        self.clients: dict[str | None, bytes] = {}
         self.times: dict[str | None, _Moment] = {}
         self.statuses: dict[str | None, int | None] = {}  # status text -> record status
         self.agents: dict[str, str | None] = {}  # escaped user agent -> record user agent
@@ -312,6 +318,7 @@ class Answers:
         learn_request = self.learn_request
         statuses_get = self.statuses.get
         agents_get = self.agents.get
+        clients_get = self.clients.get
         analyzer = self.analyzer
         judge_all = self.judge_all
 
@@ -338,11 +345,13 @@ class Answers:
             status, agent, addr, request, clock = match.group(*last_names[1:])
             # _probe, inline.
             tail = None if begin < 0 else text[end - _TAIL if end - begin > _TAIL else begin : end]
-            found = hits_get((tail, end - begin, status, agent))
+            found = hits_get((tail, end - begin, status))
             hit = None
+            client = None
             if found is not None:
                 auth, hit = found
-                if auth is not None and not text.startswith(auth, begin):
+                client = clients_get(agent)
+                if client is None or (auth is not None and not text.startswith(auth, begin)):
                     hit = None
             when = times_get(clock)
             if when is None and clock is not None:
@@ -372,25 +381,24 @@ class Answers:
                 return b""
             if file is not last_file:
                 last_file, file_text = file, encoder.string(file)
-            if hit is None or not hit[0] <= when[0] < hit[1]:
-                rest = judge(match, file, line, offset, (begin, end), status, agent, when)
-                if not rest:
-                    return rest
-            elif hit[3]:
-                self.any_error = True
-                rest = hit[2]
-            elif only_failures:
-                return b""
-            else:
-                rest = hit[2]
             # JSON text is ASCII (ensure_ascii): the head encodes as it is.
             head = (
                 f'{{"schema_version": {SCHEMA_VERSION}, '
                 f'"file": {file_text}, "line": {line}, "time": {when[1]}, '
                 f'"remote_addr": {redacted_get(addr) or redacted(addr)}, {members}, '
-            )
+            ).encode("ascii")
+            if hit is None or client is None or not hit[0] <= when[0] < hit[1]:
+                rest = judge(match, file, line, offset, (begin, end), status, agent, when)
+                if not rest:
+                    return rest
+                self.given += 1
+                return head + rest
+            if hit[4]:
+                self.any_error = True
+            elif only_failures:
+                return b""
             self.given += 1
-            return head.encode("ascii") + rest
+            return b"".join((head, hit[2], client, hit[3]))
 
         def judge(
             match: re.Match[str],
@@ -427,7 +435,7 @@ class Answers:
             pieces: list[str] = []
             encoder.rest_into(attempt, pieces)
             rest = "".join(pieces)
-            self.learn_answer(match, attempt, start, stop, rest)
+            self.learn_answer(match, attempt, start, stop, pieces)
             if attempt.outcome is Outcome.FAIL:
                 self.any_error = True
             elif only_failures:
@@ -489,25 +497,38 @@ class Answers:
         attempt: Attempt,
         start: float,
         stop: float,
-        rest: str | None = None,
+        rest: Sequence[str] | None = None,
     ) -> None:
         """Remember the analysis of a line for the times ``[start, stop)``.
 
-        ``rest`` is its JSON from ``"status"`` on, when already encoded.
+        ``rest`` is its JSON from ``"status"`` on as ``JsonLines.rest_into`` gives it
+        (pieces: up to the client, the client, the rest), when already encoded.
         """
         names = self.fields(match.re)
         if names is None or start >= stop:
             return
         begin, end = match.span(names[0])
         auth, status, agent = match.group(*names[:3])
-        key = (_probe(match.string, begin, end), end - begin, status, agent)
+        key = (_probe(match.string, begin, end), end - begin, status)
         if rest is None:
             pieces: list[str] = []
             self.encoder.rest_into(attempt, pieces)
-            rest = "".join(pieces)
-        if len(self.hits) >= _HITS_LIMIT:
-            _drop_oldest(self.hits)
-        self.hits[key] = (
+            rest = pieces
+        clients = self.clients
+        if agent not in clients:
+            if len(clients) >= _MEMO_LIMIT:
+                clients.clear()
+            clients[agent] = rest[1].encode("ascii")
+        hits = self.hits
+        if len(hits) >= _HITS_LIMIT:
+            _drop_oldest(hits)
+        hits[key] = (
             auth,
-            (start, stop, rest.encode("ascii"), attempt.outcome is Outcome.FAIL),
+            (
+                start,
+                stop,
+                rest[0].encode("ascii"),
+                "".join(rest[2:]).encode("ascii"),
+                attempt.outcome is Outcome.FAIL,
+            ),
         )

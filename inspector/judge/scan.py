@@ -181,7 +181,7 @@ class _Judge:
                     pieces.append("".join(text).encode("utf-8"))
                     if lazy is not None and answers is not None and window is not None:
                         # encode_into's first piece is the head; the rest is the key's.
-                        answers.learn_answer(lazy, attempt, *window, "".join(text[1:]))
+                        answers.learn_answer(lazy, attempt, *window, text[1:])
                     text.clear()
             elif isinstance(item, ParseFailure):
                 report.add_failure(item)
