@@ -121,3 +121,20 @@ def test_history_and_rollback_without_backups(
     assert status == 2 and "no applied setup to roll back" in err
     status, out, err = run_cli(["setup", "rollback", "20260101-nope", "--yes"], monkeypatch)
     assert status == 2 and "no backup '20260101-nope'" in err and "setup history" in err
+
+
+def test_a_token_from_an_issuer_nobody_anchored_supplies_nothing(
+    idp: LocalIdP, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its keys are found (--allow-private-idp) and it verifies, but anyone can sign a token
+    # that verifies against their own keys: it must not name the authorization server.
+    token = idp.mint(idp.entra_v2_claims())
+    argv = ["setup", MCP, "--token", "-", "--offline", "--dry-run", "--allow-http"]
+    argv += ["--allow-private-idp", "--only", "idp"]
+    status, out, err = run_cli(argv, monkeypatch, stdin=token)
+    assert status == 2 and "no issuer" in err
+    status, out, err = run_cli([*argv, "--issuer", ENTRA, "--json"], monkeypatch, stdin=token)
+    assert status == 0, err
+    facts = json.loads(out)["facts"]
+    assert facts["issuer"] == ENTRA and facts["audience"] is None and facts["role"] is None
+    assert any("not anchored" in w for w in facts["warnings"])

@@ -58,9 +58,10 @@ def start(args: argparse.Namespace, config: Settings, repo: OrdsRepository | Non
     token = None
     if args.from_log or args.token:
         proposal, chosen, report = proposal_with_report(args, config, repo)
-        token = ObservedToken(
-            report.claims, report.verified is True, chosen.source, report.jwks_uri
-        )
+        # Only a token whose issuer is anchored may name the authorization server nginx
+        # advertises: anyone can sign a token that verifies against their own keys.
+        usable = report.verified is True and proposal.anchored
+        token = ObservedToken(report.claims, usable, chosen.source, report.jwks_uri)
     inputs = FactInputs(
         mcp_url=url,
         issuer=args.issuer,

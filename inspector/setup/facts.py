@@ -55,7 +55,8 @@ class FactInputs:
 
 @dataclass(frozen=True, slots=True)
 class ObservedToken:
-    """The token chosen from the log: its claims, whether it verified, and where it was."""
+    """The token chosen from the log: its claims, whether it may be used (its signature
+    verified and its issuer is anchored), and where it was."""
 
     claims: Mapping[str, Any]
     verified: bool
@@ -227,7 +228,8 @@ def derive_facts(inputs: FactInputs, observed: Observed | None = None) -> SetupF
     token = seen.token if seen.token is not None and seen.token.verified else None
     if seen.token is not None and token is None:
         warnings.append(
-            f"the token at {seen.token.source} did not verify: none of its values are used"
+            f"the token at {seen.token.source} did not verify or its issuer is not anchored "
+            "(--trusted-issuer): none of its values are used"
         )
 
     issuer, where = _issuer(inputs, token, seen)
