@@ -255,6 +255,11 @@ def test_dry_run_changes_nothing(site: Site, monkeypatch: pytest.MonkeyPatch) ->
     assert status == 0, err
     assert "+++ b" in out and "ords.create_role" in out
     assert "dry run: nothing changed" in err
+    assert "extended_safe" in out and "full bearer tokens" not in out
+    argv = site.argv("--dry-run", "--full-token-log")
+    status, out, err = run_cli(argv, monkeypatch, stdin=site.token())
+    assert status == 0, err
+    assert "will record full bearer tokens" in out and "switch back" in out
     assert site.files() == files
     assert not site.state.exists() and not site.backups.exists()
     assert site.answers_old()
