@@ -81,6 +81,15 @@ _JSON_SPACE = b" \t\r\n"
 _REDACTED = "…[sha256:"
 _LONG_RUN = re.compile(r"[A-Za-z0-9_\-+=~]{32}")
 _HINT_WORDS = ("bearer", "basic", "dpop", "negotiate", "authorization")
+# Every name in _CREDENTIAL_KEYS contains one of these.
+_CREDENTIAL_WORDS = (
+    "token", "client_secret", "assertion", "code", "passw", "pwd", "api_key", "apikey",
+    "sig", "jwt",
+)  # fmt: skip
+# For ASCII text, where case-insensitive means what lower() gives: one search instead
+# of a test per word.
+_ASCII_CREDENTIAL_WORD = re.compile("|".join(_CREDENTIAL_WORDS), re.IGNORECASE | re.ASCII)
+_ASCII_HINT_WORD = re.compile("|".join(_HINT_WORDS), re.IGNORECASE | re.ASCII)
 # What claim text (``opaque=False``) needs for anything to be redacted, besides two dots:
 # an escape (%, \\), a parameter (=), a JSON member ("), or a scheme or header name.
 _CLAIM_MAY_HOLD = re.compile(r'[%\\="]|(?i:bearer|basic|dpop|negotiate|authorization)')
@@ -278,8 +287,12 @@ def _replace(match: re.Match[str], *, opaque: bool) -> str:
 def _may_hold_credential(text: str) -> bool:
     # Most paths and user agents hold none of the shapes: skip the full pattern for them
     # (scan redacts the path of every attempt).
-    if "=" in text or text.count(".") >= 2 or _LONG_RUN.search(text):
+    if "=" in text and not (text.isascii() and _plain_parameters(text)):
         return True
+    if text.count(".") >= 2 or _LONG_RUN.search(text):
+        return True
+    if text.isascii():
+        return _ASCII_HINT_WORD.search(text) is not None
     lowered = text.lower()
     return any(word in lowered for word in _HINT_WORDS)
 
@@ -300,6 +313,16 @@ def _claim_is_quiet(text: str) -> bool:
             or "authorization" in lowered
         )
     return _CLAIM_MAY_HOLD.search(text) is None
+
+
+def _plain_parameters(text: str) -> bool:
+    """True when ASCII ``text``'s "=" can start no credential: no credential parameter
+    name in it, and no quote (a JSON member or an authorization value).
+
+    The pattern's other rules need a scheme or header word, two dots or a long run,
+    which are looked for apart.
+    """
+    return '"' not in text and _ASCII_CREDENTIAL_WORD.search(text) is None
 
 
 def redact_text(text: str, *, opaque: bool = True) -> str:

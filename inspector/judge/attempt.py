@@ -93,12 +93,31 @@ def redacted_json(value: Any) -> Any:
     any claim.
     """
     if isinstance(value, str):
-        return redact_text(value, opaque=False)
+        return _claim_text(value)
     if isinstance(value, Mapping):
-        return {redact_text(str(k), opaque=False): redacted_json(v) for k, v in value.items()}
+        return {_claim_text(str(k)): redacted_json(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redacted_json(item) for item in value]
     return value
+
+
+# Claim names and most claim values (issuer, audience, tenant, scopes) repeat from token
+# to token: each is redacted once while it keeps coming back.
+_CLAIM_TEXTS: dict[str, str] = {}
+_CLAIM_TEXTS_MAX = 8192
+_CLAIM_TEXT_MAX_CHARS = 256
+
+
+def _claim_text(text: str) -> str:
+    """``redact_text(text, opaque=False)``, memoised for short text."""
+    found = _CLAIM_TEXTS.get(text)
+    if found is None:
+        found = redact_text(text, opaque=False)
+        if len(text) <= _CLAIM_TEXT_MAX_CHARS:
+            if len(_CLAIM_TEXTS) >= _CLAIM_TEXTS_MAX:
+                _CLAIM_TEXTS.clear()
+            _CLAIM_TEXTS[text] = found
+    return found
 
 
 def redaction_of(value: str | None, *, claim: bool = False) -> str | None:

@@ -23,9 +23,24 @@ from parsers.redaction import redact_text
 MAX_SHOWN_CHARS = 120
 
 
+# (text, limit) -> printable text: verdicts quote the same issuer, audience and key URL
+# for thousands of tokens, and redaction is the dearest part of building one.
+_PRINTABLE: dict[tuple[str, int], str] = {}
+_PRINTABLE_MAX = 4096
+_PRINTABLE_MAX_CHARS = 1024
+
+
 def printable(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
     """``text`` safe for a terminal and free of credentials: escaped, redacted, capped."""
-    return terminal_safe(redact_text(text, opaque=False), limit=limit)
+    key = (text, limit)
+    found = _PRINTABLE.get(key)
+    if found is None:
+        found = terminal_safe(redact_text(text, opaque=False), limit=limit)
+        if len(text) <= _PRINTABLE_MAX_CHARS:
+            if len(_PRINTABLE) >= _PRINTABLE_MAX:
+                _PRINTABLE.clear()
+            _PRINTABLE[key] = found
+    return found
 
 
 def quoted(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
