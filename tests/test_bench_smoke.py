@@ -92,7 +92,9 @@ def test_run_gives_the_scan_bench_every_workload() -> None:
     from bench.run import runs
 
     workloads = [args[args.index("--workload") + 1] for args in runs("scan_bench", None, 500)]
-    assert workloads == ["friendly", "tokens-1pct", "tokens-5pct", "tokens-50pct"]
+    assert workloads == ["friendly", "tokens-1pct", "tokens-5pct", "tokens-50pct", "tokens-10k"]
+    goal = runs("scan_bench", None, 500)[-1]
+    assert goal[goal.index("--lines") + 1] == "300000"
     assert runs("keys_bench", None, 500) == [[]]
 
 
