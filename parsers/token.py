@@ -9,6 +9,7 @@ Nothing here verifies a signature: claims are what the token *says*, not what is
 from __future__ import annotations
 
 import binascii
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 # base64url to the standard alphabet, and the padding a length needs (by length % 4).
-_STANDARD = str.maketrans("-_", "+/")
+_STANDARD = bytes.maketrans(b"-_", b"+/")
 _PADDING = ("", "===", "==", "=")
 # RFC 6750 b64token: what an opaque bearer credential may contain.
 _TOKEN68 = re.compile(r"[A-Za-z0-9._~+/-]+=*")
@@ -122,7 +123,8 @@ def b64url_decode(segment: str, *, name: str) -> bytes:
     stripped = b64url_check(segment, name=name)
     try:
         # The alphabet was checked: straight to the C decoder, padding added.
-        return binascii.a2b_base64((stripped + _PADDING[len(stripped) % 4]).translate(_STANDARD))
+        data = (stripped + _PADDING[len(stripped) % 4]).encode("ascii")
+        return binascii.a2b_base64(data.translate(_STANDARD))
     except (binascii.Error, ValueError) as exc:
         raise _Unreadable(f"{name} is not base64url ({exc})") from None
 
@@ -142,6 +144,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+
+
 def json_object(data: bytes, *, name: str) -> dict[str, Any]:
     """Parse ``data`` as a UTF-8 JSON object, or explain why it is not one."""
     try:
@@ -150,9 +155,15 @@ def json_object(data: bytes, *, name: str) -> dict[str, Any]:
         raise _Unreadable(f"{name} is not UTF-8") from None
     try:
         # One fixed depth limit, whatever the caller's stack: decode and scan agree.
-        value = json_limits.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        # json_limits.loads, with the decoder built once rather than per call.
+        json_limits.check_depth(text)
+        if text.startswith("\ufeff"):
+            # What json.loads says before decoding (JSONDecoder.decode does not check).
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        try:
+            value = _DECODER.decode(text)
+        except RecursionError:
+            raise json_limits.JsonTooDeep("JSON nested too deeply for the stack left") from None
     except json_limits.JsonTooDeep:
         limit = json_limits.MAX_DEPTH
         raise _TooDeep(f"{name} JSON is nested more than {limit} levels deep") from None

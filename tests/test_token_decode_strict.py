@@ -36,10 +36,22 @@ def old_check(segment: str, *, name: str) -> str:
     return segment.rstrip("=")
 
 
+class OldDecoder:
+    """json.loads with the hooks, a decoder built per call (as json_limits.loads did)."""
+
+    def decode(self, text: str) -> object:
+        return json.loads(
+            text,
+            object_pairs_hook=token_module._no_duplicates,
+            parse_constant=token_module._reject_constant,
+        )
+
+
 def as_before(token: str) -> DecodedToken:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(token_module, "b64url_decode", old_b64url_decode)
         patch.setattr(token_module, "b64url_check", old_check)
+        patch.setattr(token_module, "_DECODER", OldDecoder())
         return decode_token(token)
 
 
@@ -60,6 +72,18 @@ def seeds() -> list[str]:
         f"{head}.e30.[signature-not-logged]",
         f"{head}.{b64(b'k')}.{b64(b'iv')}.{b64(b'c')}.{b64(b't')}",
         "opaque-token_value~+/=",
+    ] + [
+        f"{head}.{b64(payload)}.c2ln"
+        for payload in (
+            b'{"a": 1, "a": 2}',
+            b'{"a": NaN}',
+            b'{"a": ' + b"[" * 70 + b"]" * 70 + b"}",
+            b'{"a": "\\ud800"}',
+            b"\xef\xbb\xbf{}",
+            b'{"a": 1e999999}',
+            b"\xff{}",
+            b'"text"',
+        )
     ]
 
 
