@@ -52,8 +52,8 @@ class JsonLines:
 
     A token report (header, claims: most of each line) and most verdicts are shared by
     thousands of attempts; their JSON is encoded once. Entries keep their object alive,
-    so an ``id`` in the cache always names the object it was computed for. Short strings
-    (addresses, paths, client names) and times are memoised by value.
+    so an ``id`` in the cache always names the object it was computed for. Verdicts,
+    short strings (addresses, paths, client names) and times are memoised by value.
     """
 
     MAX_ENTRIES = 8192
@@ -62,7 +62,9 @@ class JsonLines:
 
     def __init__(self) -> None:
         self._tokens: dict[int, tuple[TokenReport, str]] = {}
-        self._verdicts: dict[int, tuple[Verdict, str]] = {}
+        # By what the JSON shows (code, severity, message): claim verdicts are new
+        # objects for every token, with the same text for most of them.
+        self._verdicts: dict[tuple[str, str, str], str] = {}
         self._times: dict[datetime, str] = {}
         self._tails: dict[int, tuple[tuple[Verdict, ...], Outcome, str]] = {}
         self._strings: dict[str | None, str] = {None: "null"}
@@ -195,13 +197,13 @@ class JsonLines:
         return text
 
     def _verdict(self, verdict: Verdict) -> str:
-        hit = self._verdicts.get(id(verdict))
-        if hit is not None and hit[0] is verdict:
-            return hit[1]
-        text = json.dumps(verdict.as_dict())
-        if len(self._verdicts) >= self.MAX_ENTRIES:
-            self._verdicts.clear()
-        self._verdicts[id(verdict)] = (verdict, text)
+        key = (verdict.code, verdict.severity.value, verdict.message)
+        text = self._verdicts.get(key)
+        if text is None:
+            text = json.dumps(verdict.as_dict())
+            if len(self._verdicts) >= self.MAX_ENTRIES:
+                self._verdicts.clear()
+            self._verdicts[key] = text
         return text
 
 
@@ -509,6 +511,10 @@ class Answers:
             return
         begin, end = match.span(names[0])
         auth, status, agent = match.group(*names[:3])
+        if auth is not None and auth == attempt.record.authorization:
+            # The analyzer keys its entry by the record's string: one copy of a long
+            # token, not two.
+            auth = attempt.record.authorization
         key = (_probe(match.string, begin, end), end - begin, status)
         if rest is None:
             pieces: list[str] = []
