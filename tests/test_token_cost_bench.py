@@ -34,3 +34,22 @@ def test_make_bench_runs_token_cost() -> None:
     assert "token_cost" in names
     assert names.index("token_cost") < names.index("scan_bench")
     assert runs("token_cost", None, 500) == [[]]
+
+
+def test_million_tokens_bench_runs_on_a_small_log_and_reuses_it(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "bench.million_tokens", "--tokens", "60", "--dir",
+               str(tmp_path), "--processes", "1", "--modes", "json", "report"]  # fmt: skip
+    first = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    lines = first.stdout.strip().splitlines()
+    assert all(line.startswith("[60 lines, 60 distinct signed tokens]") for line in lines)
+    assert "generated in" in lines[0]
+    assert "scan --json:" in first.stdout and "scan (report):" in first.stdout
+    assert sum(1 for _ in (tmp_path / "million.log").open()) == 60
+    again = subprocess.run(
+        command[:-1], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "reused from an earlier run" in again.stdout
