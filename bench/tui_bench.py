@@ -159,6 +159,12 @@ class Terminal:
                     return int(row.split()[1]) / 1024
         return float("nan")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the ``watch`` process has used so far."""
+        with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         """Quit with ``q``; kill the process group if it does not go."""
         try:
@@ -230,8 +236,10 @@ def latency(root: Path, jwks: Path, tokens: list[str], rate: float, seconds: flo
     base = baseline_latency(root, lines[: min(count, 2000)], rate)
     term, log = start_watch(root, jwks, tokens)
     try:
+        cpu, wall = term.cpu_seconds(), time.monotonic()
         written = paced_write(log, lines, rate)
         term.wait_painted(count - 1, 30)
+        cpu, wall = term.cpu_seconds() - cpu, time.monotonic() - wall
         time.sleep(0.5)
         got = {n: t - written[n] for n, t in term.painted.items() if 0 <= n < count}
     finally:
@@ -241,6 +249,8 @@ def latency(root: Path, jwks: Path, tokens: list[str], rate: float, seconds: flo
     print(f"  row painted (watch on a terminal), n={len(got)}: {ms_summary(list(got.values()))}")
     if len(got) < count:
         print(f"  rows never painted: {count - len(got):,} of {count:,}")
+    print(f"  watch used {cpu:.1f} CPU s in {wall:.1f} s ({cpu / wall:.0%} of a core; the "
+          f"machine's load average was {os.getloadavg()[0]:.1f})")  # fmt: skip
     print("  goal: p95 < 100 ms")
 
 
