@@ -10,6 +10,8 @@ turn ``[@click=app.quit]`` into a live action and ``x[/]`` into an exception.
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Iterable
 from datetime import tzinfo
 from functools import partial
@@ -23,6 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import Theme
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
@@ -47,6 +50,14 @@ from inspector.tui.widgets.status_bar import StatusBar, StatusInfo
 
 # Rebuild the table (dropping rows the store no longer keeps) when it holds this many more.
 TRIM_SLACK = 0.1
+# The feed's batches reach the screen at most this often: lines arriving faster become one
+# table update, one detail render and one status line per frame, not one per batch.
+FRAME_SECONDS = 1 / 30
+# While the feed adds more rows than this a second and the table follows them, the detail
+# pane (Rich tables of claims: the costliest part of a frame) shows the newest attempt at
+# most every DETAIL_SECONDS rather than on every frame, and always ends on the newest one.
+BUSY_ROWS_PER_SECOND = 50
+DETAIL_SECONDS = 0.25
 
 
 class InspectorApp(App[int]):
@@ -110,6 +121,14 @@ class InspectorApp(App[int]):
         self.profile: JwtProfile | None = None
         self._tick_seconds = tick_seconds
         self._pump: Pump | None = None
+        # Batches from the feed not shown yet, and the timer that shows them.
+        self._inbox: list[Batch] = []
+        self._flush_timer: Timer | None = None
+        self._last_flush = 0.0
+        # (when, how many) rows the feed added in the last second; the detail pane's timer.
+        self._recent_rows: deque[tuple[float, int]] = deque()
+        self._last_detail = 0.0
+        self._detail_timer: Timer | None = None
         self._event_problem: str | None = None
         # Kept as attributes: queries would search the active screen, which may be a modal.
         self.table = AttemptTable(tz=tz, id="attempts")
@@ -173,14 +192,44 @@ class InspectorApp(App[int]):
 
         def emit(batch: Batch) -> None:
             try:
-                self.call_from_thread(self.ingest, batch)
+                self.call_from_thread(self._receive, batch)
             except RuntimeError:  # the app is closing: nobody left to show the batch to
                 pump.stop()
 
         pump.run(emit)
 
+    def _receive(self, batch: Batch) -> None:
+        """A batch from the feed: shown now if the last frame is old enough, else with the
+        next frame (with whatever else arrives until then)."""
+        self._inbox.append(batch)
+        if self._flush_timer is not None:
+            return
+        wait = self._last_flush + FRAME_SECONDS - time.monotonic()
+        if wait <= 0:
+            self._show_inbox()
+        else:
+            self._flush_timer = self.set_timer(wait, self._show_inbox)
+
     def ingest(self, batch: Batch) -> None:
-        """Take one batch from the feed into the store, the table and the status bar."""
+        """Show one batch now (with any batch of the feed still waiting for its frame)."""
+        self._inbox.append(batch)
+        self._show_inbox()
+
+    def _show_inbox(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        self._last_flush = time.monotonic()
+        if not self._inbox:
+            return
+        batches, self._inbox = self._inbox, []
+        batch = batches[0]
+        for later in batches[1:]:
+            batch.merge(later)
+        self._show(batch)
+
+    def _show(self, batch: Batch) -> None:
+        """Take one batch into the store, the table and the status bar."""
         counters = self.store.counters
         counters.lines += batch.lines
         counters.parse_failures += batch.parse_failures
@@ -228,9 +277,13 @@ class InspectorApp(App[int]):
         limit = self.store.max_attempts
         if table.row_count + len(shown) > limit * (1 + TRIM_SLACK):
             keep = before if table.following is False else None
-            table.rebuild(self.store.visible(self.filter), keep)
+            table.trim(self.store.oldest_seq, shown, keep)
         else:
             table.append(shown)
+        now = time.monotonic()
+        self._recent_rows.append((now, len(entries)))
+        while self._recent_rows[0][0] < now - 1:
+            self._recent_rows.popleft()
         self._selection_changed()
         self.post_message(AttemptsAdded(len(entries), len(self.store)))
 
@@ -269,12 +322,36 @@ class InspectorApp(App[int]):
             self._selection_changed()
 
     def _selection_changed(self) -> None:
-        attempt = self.selected
-        detail = self.detail
-        if attempt is not detail.attempt:
-            detail.show(attempt)
-            self.profile_panel.set_attempt(attempt)
         self.status_info.following = self.table.following
+        if self.selected is self.detail.attempt:
+            return
+        now = time.monotonic()
+        if (
+            now - self._last_detail < DETAIL_SECONDS
+            and self.table.following
+            and self._feed_busy(now)
+        ):
+            if self._detail_timer is None:
+                wait = self._last_detail + DETAIL_SECONDS - now
+                self._detail_timer = self.set_timer(wait, self._show_selected)
+            return
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        """The detail pane and the profile panel show the highlighted attempt."""
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+            self._detail_timer = None
+        self._last_detail = time.monotonic()
+        attempt = self.selected
+        if attempt is not self.detail.attempt:
+            self.detail.show(attempt)
+            self.profile_panel.set_attempt(attempt)
+
+    def _feed_busy(self, now: float) -> bool:
+        """More than ``BUSY_ROWS_PER_SECOND`` rows came from the feed in the last second."""
+        recent = sum(count for when, count in self._recent_rows if when >= now - 1)
+        return recent > BUSY_ROWS_PER_SECOND
 
     def _tick(self) -> None:
         self.detail.tick()

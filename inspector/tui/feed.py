@@ -81,6 +81,18 @@ class Batch:
         elif isinstance(item, FollowNotice):
             self.events.append(item)
 
+    def merge(self, later: Batch) -> None:
+        """Take in ``later`` (the next batch from the feed), as if it had come in this one."""
+        self.attempts += later.attempts
+        self.updates += later.updates
+        self.lines += later.lines
+        self.parse_failures += later.parse_failures
+        if later.last_failure is not None:
+            self.last_failure = later.last_failure
+        self.events += later.events
+        self.problems += later.problems
+        self.finished = self.finished or later.finished
+
     def __len__(self) -> int:
         return (
             len(self.attempts)

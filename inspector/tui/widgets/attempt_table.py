@@ -1,17 +1,34 @@
-"""The live table of attempts: newest at the bottom, followed unless the user moved away."""
+"""The live table of attempts: newest at the bottom, followed unless the user moved away.
+
+Rows arrive by the thousand on a busy log, so what ``DataTable`` does per row and per change
+is kept to the rows on screen. Its generic paths cost a pass over every row, or a Rich
+render of every cell, for each row added: measuring each new cell for column widths (ours
+are fixed), listing all rows and their line offsets again after any change (ours are all
+one line, appended, never sorted), and re-rendering every visible cell after any change
+(its cell cache is keyed by a change counter). The overrides below keep its behaviour and
+drop that work; they lean on ``DataTable``'s internals, which the table's tests and the
+screen's snapshots pin.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual._two_way_dict import TwoWayDict
+from textual._types import SegmentLines
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.coordinate import Coordinate
+from textual.geometry import Size
 from textual.timer import Timer
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, CellType, ColumnKey, DuplicateKey, Row, RowKey
 
 from inspector.tui.model import Entry
 from inspector.tui.present import COLUMNS, PLAIN, Column, Palette, row_cells, table_columns
@@ -21,6 +38,52 @@ FIRST_WIDTH = 156
 # A table with this many rows waits for the width to settle before laying them out again.
 SETTLE_ROWS = 500
 SETTLE_SECONDS = 0.2
+# Rendered cells kept across changes: a screenful of rows is a few hundred.
+CELL_CACHE = 4096
+
+
+class _RowCells:
+    """A row's cells, made when the row is first drawn or read: on a busy log most rows
+    scroll past unseen, and making the cells (redaction, escaping, styles) is most of
+    what a row costs."""
+
+    __slots__ = ("_cells", "_entry", "_make")
+
+    def __init__(self, make: Callable[[Entry], list[Text]], entry: Entry) -> None:
+        self._make: Callable[[Entry], list[Text]] | None = make
+        self._entry: Entry | None = entry
+        self._cells: list[Text] = []
+
+    def cells(self) -> list[Text]:
+        """The row's cells, made on the first call."""
+        if self._make is not None and self._entry is not None:
+            self._cells = self._make(self._entry)
+            self._make = self._entry = None
+        return self._cells
+
+
+class _LazyCell:
+    """One cell of a ``_RowCells``; ``AttemptTable.get_row`` hands out the real ``Text``."""
+
+    __slots__ = ("index", "row")
+
+    def __init__(self, row: _RowCells, index: int) -> None:
+        self.row = row
+        self.index = index
+
+    def text(self) -> Text:
+        """The cell's ``Text``."""
+        return self.row.cells()[self.index]
+
+    def __rich__(self) -> Text:
+        return self.text()
+
+    def __str__(self) -> str:
+        return str(self.text())
+
+
+def _real(cell: object) -> object:
+    return cell.text() if isinstance(cell, _LazyCell) else cell
 
 
 class AttemptTable(DataTable[object]):
@@ -36,6 +99,10 @@ class AttemptTable(DataTable[object]):
     """
 
     def __init__(self, *, tz: tzinfo | None, id: str | None = None) -> None:
+        # Set before DataTable's own set-up, which may already list the rows.
+        self._ordered: list[Row] = []
+        self._cell_cache: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(CELL_CACHE)
+        self._cells_version = 0
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tz = tz
         self._seqs: list[int] = []
@@ -94,12 +161,155 @@ class AttemptTable(DataTable[object]):
         entries, self._entries, self._seqs = self._entries, [], []
         self.rebuild(entries, None if follow else keep)
 
+    # ---- DataTable's per-row costs, kept to the rows on screen ------------------------------
+
+    @property
+    def ordered_rows(self) -> list[Row]:
+        """The rows top to bottom, kept up to date as rows come and go (never sorted)."""
+        return self._ordered
+
+    def add_row(
+        self,
+        *cells: CellType,
+        height: int | None = 1,
+        key: str | None = None,
+        label: Text | str | None = None,
+    ) -> RowKey:
+        """``DataTable.add_row`` for one-line rows without label (what the overrides assume)."""
+        if height != 1 or label is not None:
+            raise ValueError("an AttemptTable row is one line, without label")
+        row_key = super().add_row(*cells, height=1, key=key)
+        self._ordered.append(self.rows[row_key])
+        return row_key
+
+    def clear(self, columns: bool = False) -> AttemptTable:
+        """``DataTable.clear``, and the row list with it."""
+        self._ordered = []
+        super().clear(columns)
+        return self
+
+    def get_row(self, row_key: RowKey | str) -> list[object]:
+        """``DataTable.get_row``: the row's cells as ``Text`` (what the table draws)."""
+        return [_real(cell) for cell in super().get_row(row_key)]
+
+    def get_cell(self, row_key: RowKey | str, column_key: ColumnKey | str) -> object:
+        """``DataTable.get_cell``, as ``Text``."""
+        return _real(super().get_cell(row_key, column_key))
+
+    def _add_rows(self, entries: Sequence[Entry]) -> None:
+        """``add_row`` for each entry, with the cells made when first drawn, and the
+        cursor bookkeeping ``add_row`` does per row done once."""
+        columns = self.ordered_columns
+        start = self.row_count
+        make = self._cells
+        for offset, entry in enumerate(entries):
+            row_key = RowKey(entry.key)
+            if row_key in self._row_locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            cells = _RowCells(make, entry)
+            self._row_locations[row_key] = start + offset
+            self._data[row_key] = {
+                column.key: _LazyCell(cells, index) for index, column in enumerate(columns)
+            }
+            row = Row(row_key, 1)
+            self.rows[row_key] = row
+            self._new_rows.add(row_key)
+            self._ordered.append(row)
+            self._seqs.append(entry.seq)
+            self._entries.append(entry)
+        if not entries:
+            return
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate
+        if start == 0 and columns and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self._update_count += 1
+        self.check_idle()
+
+    @property
+    def _total_row_height(self) -> int:
+        return self.row_count  # every row is one line
+
+    def _get_offsets(self, y: int) -> tuple[RowKey, int]:
+        if self.show_header:
+            if y < self.header_height:
+                return self._header_row_key, y
+            y -= self.header_height
+        if not 0 <= y < len(self._ordered):
+            raise LookupError(f"Y coord {y!r} is greater than total height")
+        return self._ordered[y].key, 0
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_dimensions(new_rows)
+            return
+        # Fixed widths: the new cells need no measuring, only the scrollable size changes.
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        header = self.header_height if self.show_header else 0
+        self.virtual_size = Size(width + self._row_label_column_width, self.row_count + header)
+
+    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
+        if any(column.auto_width for column in self.columns.values()):
+            super()._update_column_widths(updated_cells)
+            return
+        self._require_update_dimensions = True
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> SegmentLines:
+        # DataTable's own cache is keyed by its change counter, which every added row moves:
+        # here a cell is rendered again only when it, its place or its look changed.
+        row_key = self._row_locations.get_key(row_index) if row_index >= 0 else None
+        key = (
+            row_key, row_index, column_index, base_style, width, cursor, hover,
+            self._show_hover_cursor, self.show_cursor, self.cursor_type,
+            self._pseudo_class_state, self._cells_version,
+        )  # fmt: skip
+        lines = self._cell_cache.get(key)
+        if lines is None:
+            lines = super()._render_cell(
+                row_index, column_index, base_style, width, cursor=cursor, hover=hover
+            )
+            self._cell_cache[key] = lines
+        return lines
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._cell_cache.clear()
+
+    def notify_style_update(self) -> None:
+        """The styles changed: every cell is rendered again."""
+        self._cell_cache.clear()
+        super().notify_style_update()
+
+    def _drop_first(self, count: int) -> None:
+        """Remove the top ``count`` rows in one pass (``remove_row`` is a pass per row)."""
+        gone, self._ordered = self._ordered[:count], self._ordered[count:]
+        for row in gone:
+            del self.rows[row.key]
+            for column_key in self._data.pop(row.key):
+                self._updated_cells.discard(CellKey(row.key, column_key))
+        self._row_locations = TwoWayDict({row.key: i for i, row in enumerate(self._ordered)})
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.check_idle()
+        self.refresh()
+
+    # ---- attempts ---------------------------------------------------------------------------
+
     @property
     def column_keys(self) -> tuple[str, ...]:
         """Keys of the columns shown, left to right (a subset of ``COLUMNS``)."""
         return tuple(c.key for c in self._layout)
 
     def _cells(self, entry: Entry) -> list[Text]:
+        """The row of ``entry`` in the columns shown, as laid out and coloured now."""
         shown = row_cells(entry.attempt, self._tz, self._request_width, self._palette)
         cells = dict(zip(COLUMNS, shown, strict=True))
         return [cells[c.key] for c in self._layout]
@@ -127,6 +337,11 @@ class AttemptTable(DataTable[object]):
         super().watch_cursor_coordinate(old, new)
         self.scrolled_away = False
 
+    def _row_of(self, seq: int) -> int | None:
+        """The row showing ``seq``, if any (rows are in ``seq`` order)."""
+        row = bisect_left(self._seqs, seq)
+        return row if row < len(self._seqs) and self._seqs[row] == seq else None
+
     @property
     def selected_seq(self) -> int | None:
         """Sequence number of the highlighted attempt, if any."""
@@ -144,10 +359,7 @@ class AttemptTable(DataTable[object]):
         if not entries:
             return
         follow = self.following
-        for entry in entries:
-            self.add_row(*self._cells(entry), key=entry.key)
-            self._seqs.append(entry.seq)
-            self._entries.append(entry)
+        self._add_rows(entries)
         if follow:
             self.move_cursor(row=self.row_count - 1, animate=False)
 
@@ -156,29 +368,44 @@ class AttemptTable(DataTable[object]):
         self.clear()
         self._seqs = []
         self._entries = []
-        for entry in entries:
-            self.add_row(*self._cells(entry), key=entry.key)
-            self._seqs.append(entry.seq)
-            self._entries.append(entry)
+        self._add_rows(entries)
         if not self._seqs:
             return
-        target = len(self._seqs) - 1
-        if keep is not None and keep in self._seqs:
-            target = self._seqs.index(keep)
-        self.move_cursor(row=target, animate=False)
+        kept = None if keep is None else self._row_of(keep)
+        self.move_cursor(row=len(self._seqs) - 1 if kept is None else kept, animate=False)
+
+    def trim(self, oldest: int, entries: Sequence[Entry], keep: int | None) -> None:
+        """Drop the rows of attempts older than ``oldest``, then append ``entries`` (those
+        still kept): the same rows and selection as ``rebuild`` with what is kept, without
+        laying out every row again."""
+        follow = self.following
+        count = bisect_left(self._seqs, oldest)
+        if count:
+            self._drop_first(count)
+            del self._seqs[:count]
+            del self._entries[:count]
+        self.append([e for e in entries if e.seq >= oldest])
+        if follow or not self._seqs:
+            self.move_cursor(row=len(self._seqs) - 1, animate=False)
+            return
+        kept = None if keep is None else self._row_of(keep)
+        self.move_cursor(row=len(self._seqs) - 1 if kept is None else kept, animate=False)
 
     def update(self, entry: Entry) -> None:
         """Show ``entry`` in the row of its ``seq`` (an attempt judged again); no-op if hidden."""
-        if entry.seq not in self._seqs:
+        row = self._row_of(entry.seq)
+        if row is None:
             return
-        self._entries[self._seqs.index(entry.seq)] = entry
+        self._entries[row] = entry
+        self._cells_version += 1
         for column, value in zip(self._layout, self._cells(entry), strict=True):
             self.update_cell(entry.key, column.key, value)
 
     def select_seq(self, seq: int) -> None:
         """Move the cursor to the row of ``seq`` (no-op when it is hidden)."""
-        if seq in self._seqs:
-            self.move_cursor(row=self._seqs.index(seq), animate=False)
+        row = self._row_of(seq)
+        if row is not None:
+            self.move_cursor(row=row, animate=False)
 
     def action_follow(self) -> None:
         """End: jump to the newest attempt and follow again."""

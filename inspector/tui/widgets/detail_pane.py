@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import tzinfo
 
+from rich.console import Console, ConsoleOptions, RenderableType
+from rich.measure import Measurement
+from rich.segment import Segment
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -11,6 +14,37 @@ from textual.widgets import Static
 from inspector.judge.attempt import Attempt
 from inspector.tui.present import Clock, detail
 from inspector.tui.theme import app_palette
+
+
+class RenderedOnce:
+    """``renderable`` rendered once per width and reused.
+
+    Textual renders a ``Static``'s content to learn its height, then again to draw it; the
+    detail's Rich tables are the costliest part of a frame on a busy log. The height Textual
+    passes the second time is left out of the key: neither ``Text`` nor ``Table`` (what
+    ``detail`` is made of) reads it.
+    """
+
+    def __init__(self, renderable: RenderableType) -> None:
+        self.renderable = renderable
+        self._key: tuple[object, ...] | None = None  # the console's id is in it: kept alive
+        self._console: Console | None = None
+        self._segments: list[Segment] = []
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> list[Segment]:
+        key = (
+            id(console), options.max_width, options.min_width, options.justify, options.overflow,
+            options.no_wrap, options.highlight, options.markup, options.is_terminal,
+            options.encoding,
+        )  # fmt: skip
+        if key != self._key:
+            self._segments = list(console.render(self.renderable, options))
+            self._key = key
+            self._console = console
+        return self._segments
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.renderable)
 
 
 class DetailPane(VerticalScroll):
@@ -54,4 +88,5 @@ class DetailPane(VerticalScroll):
         if self._attempt is None:
             body.update("No attempt selected.")
             return
-        body.update(detail(self._attempt, self._clock(), self._tz, app_palette(self.app)))
+        shown = detail(self._attempt, self._clock(), self._tz, app_palette(self.app))
+        body.update(RenderedOnce(shown))

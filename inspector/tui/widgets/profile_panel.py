@@ -6,7 +6,7 @@ from textual.widgets import Static
 
 from inspector.judge.attempt import Attempt
 from inspector.judge.ords_objects import JwtProfile
-from inspector.tui.profile_view import profile_panel
+from inspector.tui.profile_view import needed_by, profile_panel
 from inspector.tui.theme import app_palette
 
 
@@ -23,6 +23,9 @@ class ProfilePanel(Static):
         self._profile: JwtProfile | None = None
         self._db_state = "not connected"
         self._attempt: Attempt | None = None
+        # What the panel shows was drawn from this: a new attempt needing the same values
+        # (every row of a busy log, mostly) leaves it as it is.
+        self._drawn: tuple[object, ...] | None = None
 
     def on_mount(self) -> None:
         """First render."""
@@ -45,4 +48,8 @@ class ProfilePanel(Static):
 
     def _render_panel(self) -> None:
         palette = app_palette(self.app)
+        drawn = (self._profile, self._db_state, needed_by(self._attempt), palette)
+        if drawn == self._drawn:
+            return
+        self._drawn = drawn
         self.update(profile_panel(self._profile, self._db_state, self._attempt, palette))

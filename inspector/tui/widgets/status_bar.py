@@ -102,4 +102,5 @@ class StatusBar(Static):
 
     def show(self, info: StatusInfo) -> None:
         """Re-render from ``info``."""
-        self.update(status_text(info, app_palette(self.app)))
+        # Two lines, always: the screen's layout does not change with their text.
+        self.update(status_text(info, app_palette(self.app)), layout=False)

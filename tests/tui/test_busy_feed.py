@@ -1,0 +1,239 @@
+"""A busy log on the live screen: work per frame and per row stays bounded, what is shown
+stays the same as one row at a time would show it.
+
+Nothing here is timed: the tests count work (rows laid out, detail renders, batches shown)
+and compare what is drawn. Speed is measured by ``bench/tui_bench.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+from textual.widgets import Static
+
+from inspector.tui.app import BUSY_ROWS_PER_SECOND, DETAIL_SECONDS, InspectorApp
+from inspector.tui.feed import Batch
+from inspector.tui.messages import AttemptsAdded
+from inspector.tui.present import detail
+from inspector.tui.widgets.attempt_table import AttemptTable
+from inspector.tui.widgets.detail_pane import RenderedOnce
+from tests.tui.conftest import SIZE, make_app, wait_for
+from tests.tui.fixtures import ListSession, fixed_clock, sample_attempts
+
+
+def quiet_app(**kwargs: Any) -> InspectorApp:
+    """The app with a feed that brings nothing: the test adds the attempts."""
+    return make_app(ListSession(attempts=[]), **kwargs)
+
+
+def batch_of(count: int) -> Batch:
+    batch = Batch()
+    while len(batch.attempts) < count:
+        for attempt in sample_attempts()[: count - len(batch.attempts)]:
+            batch.add(attempt)
+    return batch
+
+
+def table_lines(table: AttemptTable) -> list[str]:
+    """The table as drawn: every visible line's text and styles."""
+    return [
+        "".join(f"{seg.text}|{seg.style}" for seg in table.render_line(y))
+        for y in range(table.size.height)
+    ]
+
+
+async def test_rows_are_laid_out_only_when_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    real = AttemptTable._cells
+
+    def counting(self: AttemptTable, entry: Any) -> Any:
+        made.append(entry.seq)
+        return real(self, entry)
+
+    monkeypatch.setattr(AttemptTable, "_cells", counting)
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(50):
+            app.add_attempts(sample_attempts() * 10)
+        await wait_for(pilot, lambda: app.table.row_count == 3000)
+        await pilot.pause()
+        # A few screenfuls, not 3,000: the rows that scrolled past were never laid out.
+        assert 0 < len(made) <= 3 * app.table.size.height < 100
+        assert max(made) == 2999
+        # Read through the table's API, a row's cells are its Text as ever.
+        assert str(app.table.get_row_at(0)[1]) == "✘ fail"
+        assert str(app.table.get_cell("0", "outcome")) == "✘ fail"
+
+
+async def test_feed_batches_within_a_frame_are_shown_together() -> None:
+    app = quiet_app()
+    added: list[int] = []
+
+    async with app.run_test(size=SIZE, message_hook=lambda m: _count(m, added)) as pilot:
+        await pilot.pause()
+        for _ in range(10):
+            app._receive(batch_of(3))  # what the feed's worker does, ten times in a row
+        await wait_for(pilot, lambda: app.table.row_count == 30)
+        await pilot.pause()
+        # The first batch at once, the nine that came before the next frame together.
+        assert added == [3, 27]
+        assert app.store.counters.attempts == 30
+        assert app.table.selected_seq == 29
+
+
+def _count(message: object, added: list[int]) -> None:
+    if isinstance(message, AttemptsAdded):
+        added.append(message.count)
+
+
+async def test_a_busy_feed_renders_the_detail_a_few_times_a_second_and_ends_on_the_newest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shows: list[object] = []
+    app = quiet_app()
+    real = app.detail.show
+
+    def counting(attempt: Any) -> None:
+        shows.append(attempt)
+        real(attempt)
+
+    monkeypatch.setattr(app.detail, "show", counting)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        started = time.monotonic()
+        for _ in range(40):
+            app.ingest(batch_of(6))  # 240 rows: far over BUSY_ROWS_PER_SECOND
+        elapsed = time.monotonic() - started
+        newest = app.store.get(239)
+        assert newest is not None
+        await wait_for(pilot, lambda: app.detail.attempt is newest.attempt)
+        # Every batch until the feed is busy, then once per DETAIL_SECONDS at most, and
+        # the last: not 40 times.
+        before_busy = BUSY_ROWS_PER_SECOND / 6 + 1
+        assert len(shows) <= before_busy + 1 + elapsed / DETAIL_SECONDS < 40
+        assert app.profile_panel._attempt is newest.attempt
+        # The user moving away is shown at once, busy feed or not.
+        await pilot.press("home")
+        await pilot.pause()
+        first = app.store.get(0)
+        assert first is not None and app.detail.attempt is first.attempt
+
+
+async def test_a_quiet_feed_shows_every_selection_at_once() -> None:
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for n in range(6):
+            app.ingest(batch_of(1))
+            entry = app.store.get(n)
+            assert entry is not None and app.detail.attempt is entry.attempt
+
+
+async def test_trimming_old_rows_draws_what_a_rebuild_draws() -> None:
+    app = quiet_app(max_attempts=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(20):
+            app.ingest(batch_of(5))
+        await pilot.pause()
+        table = app.table
+        assert [e.seq for e in app.store] == list(range(60, 100))
+        assert table.seqs == list(range(60, 100))
+        assert table.selected_seq == 99
+        trimmed = table_lines(table)
+        table.rebuild(list(app.store), None)
+        await pilot.pause()
+        assert table_lines(table) == trimmed
+
+
+async def test_trimming_keeps_the_row_the_user_is_reading() -> None:
+    app = quiet_app(max_attempts=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(8):
+            app.ingest(batch_of(5))
+        await pilot.pause()
+        table = app.table
+        table.select_seq(30)
+        await pilot.pause()
+        assert not table.following
+        for _ in range(3):
+            app.ingest(batch_of(5))
+            await pilot.pause()
+            assert table.selected_seq == 30
+        assert table.seqs == list(range(app.store.oldest_seq, 55))
+        assert app.store.oldest_seq == 15
+        visible = table.size.height - 1  # below the header
+        assert table.scroll_y <= table.cursor_row < table.scroll_y + visible
+        first = app.store.get(30)
+        assert first is not None and app.detail.attempt is first.attempt
+
+
+async def test_the_profile_panel_is_drawn_again_only_when_what_it_shows_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        panel = app.profile_panel
+        updates: list[object] = []
+        real = panel.update
+
+        def counting(*args: Any, **kwargs: Any) -> None:
+            updates.append(args)
+            real(*args, **kwargs)
+
+        monkeypatch.setattr(panel, "update", counting)
+        attempts = sample_attempts()
+        panel.set_attempt(attempts[4])
+        panel.set_attempt(attempts[5])  # another token needing the same profile values
+        assert len(updates) == 1
+        panel.set_attempt(attempts[1])  # a v1 token: another issuer
+        assert len(updates) == 2
+
+
+def test_rendered_once_draws_what_the_renderable_draws() -> None:
+    shown = detail(sample_attempts()[3], fixed_clock(), None)
+    console = Console(width=120, file=io.StringIO(), color_system="truecolor", record=True)
+    once = RenderedOnce(shown)
+    direct = list(console.render(shown, console.options))
+    assert list(console.render(once, console.options)) == direct
+    # Textual draws with the height it measured; the detail does not read it.
+    assert list(console.render(shown, console.options.update(height=5))) == direct
+    assert list(console.render(once, console.options.update(height=5))) == direct
+    narrow = console.options.update_width(60)
+    assert list(console.render(once, narrow)) == list(console.render(shown, narrow)) != direct
+
+
+class CountingText:
+    """A renderable that counts how often Rich renders it."""
+
+    def __init__(self) -> None:
+        self.renders = 0
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        self.renders += 1
+        yield from console.render(Text("line one\nline two"), options)
+
+
+async def test_the_detail_body_is_rendered_once_to_measure_and_draw_it() -> None:
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        body = app.detail.query_one("#detail-body", Static)
+        bare = CountingText()
+        body.update(bare)
+        await pilot.pause()
+        assert bare.renders >= 2  # Textual: for the height, then to draw
+        once = CountingText()
+        body.update(RenderedOnce(once))
+        await pilot.pause()
+        assert once.renders == 1
+        app.ingest(batch_of(4))
+        await pilot.pause()
+        assert isinstance(body.content, RenderedOnce)
