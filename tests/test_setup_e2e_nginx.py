@@ -132,6 +132,14 @@ class Site:
         )
         return report
 
+    def role_protects_the_module(self) -> bool:
+        """What the stand-in ORDS decides by: a committed privilege carries the role."""
+        try:
+            privileges = json.loads(self.state.read_text())["privileges"]
+        except FileNotFoundError:
+            return False
+        return any(ROLE in p["roles"] for p in privileges)
+
     def answers_old(self) -> bool:
         status, headers, _ = self.nginx.request(MCP_PATH, method="POST", body=b"{}")
         return status == 401 and headers.get("www-authenticate") == ORDS_CHALLENGE
@@ -305,12 +313,47 @@ def test_rollback_restores_the_previous_files(site: Site, monkeypatch: pytest.Mo
     assert site.comes_to_answer_old()
 
 
+def test_ords_goes_first_so_a_module_not_protected_yet_gets_its_challenge(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ORDS answers without a token until setup's privilege protects the module: nginx's
+    # probe can only pass once the ORDS part is done.
+    site.backend.protected = site.role_protects_the_module
+    status, _, _ = site.nginx.request(MCP_PATH, method="POST", body=b"{}")
+    assert status == 200
+    # A first setup: no connector token yet (it only gets one after the challenge).
+    argv = [a for a in site.argv("--yes") if a not in ("--token", "-")]
+    argv += ["--issuer", site.idp.issuer_v2]
+    status, out, err = run_cli(argv, monkeypatch)
+    assert status == 0, err
+    assert err.index("ords: applied") < err.index("nginx: applied")
+    assert out.index("1. ORDS") < out.index("2. nginx")
+    assert site.comes_to_answer_new()
+    assert site.role_protects_the_module()
+    assert open_memory_dsn(f"memory:{site.state}").get_profile() is None  # no token, no profile
+
+
+def test_nginx_alone_on_an_unprotected_module_says_to_set_up_ords_first(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.backend.protected = site.role_protects_the_module
+    files = site.files()
+    argv = site.argv("--yes", "--only", "nginx", "--json")
+    status, out, err = run_cli(argv, monkeypatch, stdin=site.token())
+    assert status == 1, err
+    nginx = json.loads(out)["results"]["nginx"]
+    assert nginx["result"] == "refused" and nginx["backup"] is None
+    assert "ORDS does not protect the MCP module" in nginx["failure"]
+    assert "--only ords" in nginx["failure"]
+    assert site.files() == files and not site.backups.exists()
+
+
 @pytest.mark.parametrize(
     ("answers", "result"),
-    [([False], "declined"), ([True, False], "declined"), ([True, True, False], "applied")],
+    [([False], None), ([True, False], "declined"), ([True, True, False], "declined")],
 )
 def test_each_step_is_asked_for_and_a_no_stops_there(
-    answers: list[bool], result: str, site: Site, monkeypatch: pytest.MonkeyPatch
+    answers: list[bool], result: str | None, site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asked: list[str] = []
 
@@ -323,13 +366,17 @@ def test_each_step_is_asked_for_and_a_no_stops_there(
     status, out, err = run_cli(site.argv("--json"), monkeypatch, stdin=site.token())
     assert status == 1, err
     assert len(asked) == len(answers)
-    assert json.loads(out)["results"]["nginx"]["result"] == result
-    assert "nginx -t" in asked[0]
+    results = json.loads(out)["results"]
+    assert "ORDS" in asked[0]
     if len(answers) > 1:
-        assert "reload" in asked[1].lower()
+        assert "nginx -t" in asked[1]
     if len(answers) > 2:
-        assert "ORDS" in asked[2]
-        assert site.files() != files  # nginx was set up, ORDS was not
+        assert "reload" in asked[2].lower()
+    if result is None:
+        assert results["ords"]["result"] == "declined" and "nginx" not in results
+        assert not site.state.exists()  # nothing committed to the stand-in
     else:
-        assert site.files() == files and site.comes_to_answer_old()
-    assert not site.state.exists()  # nothing committed to the stand-in
+        assert results["ords"]["result"] == "applied"
+        assert results["nginx"]["result"] == result
+        assert site.role_protects_the_module()  # ORDS was set up, nginx was not
+    assert site.files() == files and site.comes_to_answer_old()

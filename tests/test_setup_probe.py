@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from inspector.doctor import DoctorOptions
-from inspector.setup.probe import doctor_probe, probe_server
+from inspector.setup.probe import UNPROTECTED, doctor_probe, probe_server
 from tests.support.scripted_http import Reply, ScriptedServer
 
 MCP = "/ords/hr/mcp/server"
@@ -65,6 +65,18 @@ def test_an_endpoint_that_does_not_answer_fails(server: ScriptedServer) -> None:
     outcome = doctor_probe(options(server.origin + MCP))()  # 404 everywhere
     assert not outcome.ok and outcome.failures[0].startswith("challenge: challenge-not-401")
     assert not any(s.path.startswith(PRM) for s in server.seen)
+
+
+def test_an_endpoint_answering_without_a_token_says_ords_does_not_protect_it(
+    server: ScriptedServer,
+) -> None:
+    server.routes[MCP] = Reply.json({"jsonrpc": "2.0", "id": 1, "result": {}})
+    run = probe_server(options(server.origin + MCP))
+    assert run.unprotected
+    outcome = run.outcome()
+    assert not outcome.ok and outcome.failures[0] == UNPROTECTED
+    assert "ORDS does not protect the MCP module" in UNPROTECTED and "--only ords" in UNPROTECTED
+    assert any(line.startswith("challenge: challenge-not-401") for line in outcome.failures)
 
 
 def test_the_address_policy_holds(server: ScriptedServer) -> None:

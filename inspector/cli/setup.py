@@ -21,11 +21,13 @@ from inspector.cli.options import (
 from inspector.cli.profile_steps import EXIT_USAGE, CommandError
 from inspector.settings import IDP_CHOICES, MCP_REVISIONS
 
-PARTS = ("nginx", "ords", "idp")
+PARTS = ("ords", "nginx", "idp")
 ACTIONS = ("rollback", "history")
 NOTES = (
-    "Without --yes every change is asked for: the nginx files (then nginx -t), the "
-    "reload, the ORDS role, privilege and profile. A failed test, reload or probe puts "
+    "ORDS is set up first (the privilege makes ORDS answer 401, which nginx turns into "
+    "the challenge), then nginx. Without --yes every change is asked for: the ORDS role, "
+    "privilege and profile, the nginx files (then nginx -t), the reload. nginx is not "
+    "written while the MCP module answers without a token. A failed test, reload or probe puts "
     "the previous nginx files back and reloads; a failed ORDS step restores the previous "
     "role, privilege and profile. The token log holds tokens without their signature "
     "unless --full-token-log. Exit status: 0 done (or nothing to change), 1 declined, "

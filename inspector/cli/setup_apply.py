@@ -18,7 +18,8 @@ from inspector.cli.profile_steps import (
     emit,
     repository,
 )
-from inspector.cli.setup_steps import Start, nginx_control, parts_of, plan_for, start
+from inspector.cli.setup_parts import apply_in_order, apply_nginx_part
+from inspector.cli.setup_steps import parts_of, plan_for, start
 from inspector.ords.apply import Progress, Result
 from inspector.ords.audit import AuditLog
 from inspector.ords.connection import ConnectionSettings
@@ -26,12 +27,10 @@ from inspector.ords.database import OrdsRepository
 from inspector.ords.grants import AuthorizationResult, apply_authorization
 from inspector.settings import Settings
 from inspector.setup.audit import SetupAudit
-from inspector.setup.backups import default_backup_dir
 from inspector.setup.model import SetupProgress
-from inspector.setup.nginx_apply import NginxApplyResult, NginxResult, apply_nginx
+from inspector.setup.nginx_apply import NginxApplyResult, NginxResult
 from inspector.setup.plan import SetupPlan
 from inspector.setup.plan_output import line, plan_json, render_plan, scrub
-from inspector.setup.probe import doctor_probe
 
 _NGINX_STATUS = {
     NginxResult.APPLIED: EXIT_OK,
@@ -74,7 +73,7 @@ def run_plan(args: argparse.Namespace) -> int:
                 emit("dry run: nothing changed", err=True)
             return EXIT_OK
         results: dict[str, Any] = {}
-        status = _apply_parts(args, config, begun, plan, repo, db, results)
+        status = _apply_parts(args, config, plan, repo, db, results)
     if args.json:
         doc = {**plan_json(plan), "results": scrub(results)}
         emit(json.dumps(doc, indent=2, ensure_ascii=True))
@@ -88,7 +87,6 @@ def _asked(args: argparse.Namespace, question: str) -> bool:
 def _apply_parts(
     args: argparse.Namespace,
     config: Settings,
-    begun: Start,
     plan: SetupPlan,
     repo: OrdsRepository | None,
     db: ConnectionSettings | None,
@@ -103,60 +101,84 @@ def _apply_parts(
         return EXIT_FAILED
     if not (plan.nginx_applicable or plan.ords_applicable):
         emit("nothing to change", err=True)
-    if plan.nginx_applicable:
-        assert plan.nginx is not None and plan.nginx_conf is not None
-        if not _asked(args, "Write these nginx files and test them with nginx -t? [y/N] "):
-            emit("not applied: nothing changed", err=True)
-            results["nginx"] = {"result": "declined"}
-            return EXIT_FAILED
-        done = apply_nginx(
-            plan.nginx.changes,
-            nginx_control(config, plan.nginx_conf),
-            backups=config.setup.backup_dir or default_backup_dir(),
-            probe=doctor_probe(begun.probe_options),
-            confirm_reload=None if args.yes else lambda q: confirm(f"{q} [y/N] "),
-            audit=SetupAudit(args.audit_file),
-            progress=None if args.json else _show_nginx_step,
+    status = EXIT_OK
+
+    def ords_part() -> bool:
+        nonlocal status
+        if repo is None or db is None:
+            return True
+        status = _apply_ords(args, plan, repo, db, results)
+        return status == EXIT_OK
+
+    def nginx_part() -> bool:
+        nonlocal status
+        status = _apply_nginx(args, config, plan, results)
+        return status == EXIT_OK
+
+    # ORDS first: see inspector/cli/setup_parts.py for why.
+    apply_in_order(plan, ords=ords_part, nginx=nginx_part)
+    return status
+
+
+def _apply_nginx(
+    args: argparse.Namespace, config: Settings, plan: SetupPlan, results: dict[str, Any]
+) -> int:
+    if not _asked(args, "Write these nginx files and test them with nginx -t? [y/N] "):
+        emit("nginx not applied: nothing changed in nginx", err=True)
+        results["nginx"] = {"result": "declined"}
+        return EXIT_FAILED
+    done = apply_nginx_part(
+        config,
+        plan,
+        confirm_reload=None if args.yes else lambda q: confirm(f"{q} [y/N] "),
+        audit=SetupAudit(args.audit_file),
+        progress=None if args.json else _show_nginx_step,
+    )
+    results["nginx"] = _nginx_json(done)
+    _report("nginx", done.result.value, done.failure, done.restore, done.nginx_output)
+    return EXIT_OK if done.ok else _NGINX_STATUS.get(done.result, EXIT_FAILED)
+
+
+def _apply_ords(
+    args: argparse.Namespace,
+    plan: SetupPlan,
+    repo: OrdsRepository,
+    db: ConnectionSettings,
+    results: dict[str, Any],
+) -> int:
+    assert plan.ords is not None
+    profile = plan.profile
+    if profile is not None and profile.blocking_risks and not args.force_unverified:
+        for risk in profile.blocking_risks:
+            emit(f"refused: {line(risk.message)}", err=True)
+        emit(
+            "refused: the ORDS part would make ORDS trust what this token says; anchor "
+            "its issuer (--trusted-issuer) or pass --force-unverified",
+            err=True,
         )
-        results["nginx"] = _nginx_json(done)
-        _report("nginx", done.result.value, done.failure, done.restore, done.nginx_output)
-        if not done.ok:
-            return _NGINX_STATUS.get(done.result, EXIT_FAILED)
-    if plan.ords_applicable and repo is not None and db is not None:
-        assert plan.ords is not None
-        profile = plan.profile
-        if profile is not None and profile.blocking_risks and not args.force_unverified:
-            for risk in profile.blocking_risks:
-                emit(f"refused: {line(risk.message)}", err=True)
-            emit(
-                "refused: the ORDS part would make ORDS trust what this token says; anchor "
-                "its issuer (--trusted-issuer) or pass --force-unverified",
-                err=True,
-            )
-            results["ords"] = {"result": "refused"}
-            return EXIT_FAILED
-        if not _asked(args, "Apply the ORDS role, privilege and profile above? [y/N] "):
-            emit("ORDS not applied", err=True)
-            results["ords"] = {"result": "declined"}
-            return EXIT_FAILED
-        granted = apply_authorization(
-            repo,
-            plan.ords,
-            proposal=profile,
-            force_unverified=bool(args.force_unverified),
-            progress=None if args.json else _show_ords_step,
-            audit=AuditLog(None),
-            db_user=db.user,
-            database=db.dsn,
-        )
-        results["ords"] = _ords_json(granted)
-        _report("ords", granted.result.value, granted.failure, granted.restore, None)
-        if granted.restore_script:
-            emit("run this to restore the previous state by hand:", err=True)
-            emit(granted.restore_script, err=True)
-        if not granted.ok:
-            return _ORDS_STATUS.get(granted.result, EXIT_FAILED)
-    return EXIT_OK
+        results["ords"] = {"result": "refused"}
+        return EXIT_FAILED
+    what = "role, privilege and profile" if profile is not None else "role and privilege"
+    if not _asked(args, f"Apply the ORDS {what} above? [y/N] "):
+        emit("ORDS not applied: nothing changed", err=True)
+        results["ords"] = {"result": "declined"}
+        return EXIT_FAILED
+    granted = apply_authorization(
+        repo,
+        plan.ords,
+        proposal=profile,
+        force_unverified=bool(args.force_unverified),
+        progress=None if args.json else _show_ords_step,
+        audit=AuditLog(None),
+        db_user=db.user,
+        database=db.dsn,
+    )
+    results["ords"] = _ords_json(granted)
+    _report("ords", granted.result.value, granted.failure, granted.restore, None)
+    if granted.restore_script:
+        emit("run this to restore the previous state by hand:", err=True)
+        emit(granted.restore_script, err=True)
+    return EXIT_OK if granted.ok else _ORDS_STATUS.get(granted.result, EXIT_FAILED)
 
 
 def _report(

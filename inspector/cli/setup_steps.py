@@ -18,7 +18,7 @@ from inspector.settings import Settings
 from inspector.setup.facts import FactInputs, Observed, ObservedToken, SetupFacts, derive_facts
 from inspector.setup.nginx_control import NginxControl
 from inspector.setup.nginx_plan import NginxPlanOptions
-from inspector.setup.plan import OrdsChoices, SetupPlan, build_plan
+from inspector.setup.plan import PARTS, OrdsChoices, SetupPlan, build_plan
 from inspector.setup.probe import ProbeRun, probe_server
 
 
@@ -35,9 +35,9 @@ class Start:
 
 
 def parts_of(args: argparse.Namespace) -> tuple[str, ...]:
-    """The parts to plan (``--only``, else all three), in plan order."""
+    """The parts to plan (``--only``, else all three), in the order they are applied."""
     only = set(args.only or ())
-    return tuple(p for p in ("nginx", "ords", "idp") if not only or p in only)
+    return tuple(p for p in PARTS if not only or p in only)
 
 
 def probe_options(config: Settings, url: str) -> DoctorOptions:

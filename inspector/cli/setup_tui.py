@@ -4,8 +4,8 @@ into its session, as it does the doctor.
 
 The plan starts from what the screen was started with (``--mcp-url``, ``[expect]``'s
 issuer and single role, ``[setup]``) and what doctor sees at the URL; the apply writes
-nginx (tested, reloaded, probed, rolled back on failure) and then the ORDS role and
-privilege, each step reported to the dialog.
+the ORDS role and privilege, then nginx (tested, reloaded, probed, rolled back on
+failure), in the command's order (``setup_parts``), each step reported to the dialog.
 """
 
 from __future__ import annotations
@@ -13,19 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from inspector.cli.setup_steps import nginx_control, probe_options
+from inspector.cli.setup_parts import apply_in_order, apply_nginx_part
+from inspector.cli.setup_steps import probe_options
 from inspector.ords.database import OrdsRepository
 from inspector.ords.grants import apply_authorization
 from inspector.settings import Settings
 from inspector.setup.audit import SetupAudit
-from inspector.setup.backups import default_backup_dir
 from inspector.setup.facts import FactInputs, derive_facts
 from inspector.setup.model import SetupProgress
-from inspector.setup.nginx_apply import apply_nginx
+from inspector.setup.nginx_apply import NginxResult
 from inspector.setup.nginx_plan import NginxPlanOptions
 from inspector.setup.plan import SetupPlan, build_plan
 from inspector.setup.plan_output import line, render_plan
-from inspector.setup.probe import doctor_probe, probe_server
+from inspector.setup.probe import probe_server
 from inspector.tui.session import ApplyOutcome, SetupEmit, SetupView
 
 Connect = Callable[[], OrdsRepository]
@@ -74,34 +74,22 @@ class TuiSetup:
         return SetupView(render_plan(plan), refusal=refusal, handle=plan)
 
     def apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
-        """nginx, then ORDS; stops at the first failure (already rolled back)."""
+        """ORDS, then nginx (see ``setup_parts``); stops at the first failure (already
+        rolled back)."""
         plan = view.handle
         assert isinstance(plan, SetupPlan)
         details: list[str] = []
+        failed: list[str] = []
 
         def nginx_step(event: SetupProgress) -> None:
             emit(f"nginx: {event.step}", event.status, line(event.message))
 
-        if plan.nginx_applicable:
-            assert plan.nginx is not None and plan.nginx_conf is not None
-            url = plan.facts.mcp_url
-            done = apply_nginx(
-                plan.nginx.changes,
-                nginx_control(self.settings, plan.nginx_conf),
-                backups=self.settings.setup.backup_dir or default_backup_dir(),
-                probe=doctor_probe(probe_options(self.settings, url)),
-                audit=SetupAudit(None),
-                progress=nginx_step,
-            )
-            details.append(f"nginx: {done.result.value}")
-            if not done.ok:
-                details += [line(x) for x in (done.failure, done.restore) if x]
-                return ApplyOutcome(
-                    False, "nginx not set up (previous files restored)", tuple(details)
-                )
-        if plan.ords_applicable and plan.ords is not None and self.connect is not None:
+        def ords_part() -> bool:
+            if plan.ords is None or self.connect is None:
+                return True
             repo = self.connect()
             try:
+                # No token here: the role and privilege, which protect the module.
                 granted = apply_authorization(
                     repo,
                     plan.ords,
@@ -111,7 +99,31 @@ class TuiSetup:
             finally:
                 repo.close()
             details.append(f"ords: {granted.result.value}")
-            if not granted.ok:
-                details += [line(x) for x in (granted.failure, granted.restore) if x]
-                return ApplyOutcome(False, "ORDS role and privilege not set up", tuple(details))
+            if granted.ok:
+                return True
+            details.extend(line(x) for x in (granted.failure, granted.restore) if x)
+            failed.append("ORDS role and privilege not set up (previous state restored)")
+            return False
+
+        def nginx_part() -> bool:
+            done = apply_nginx_part(
+                self.settings,
+                plan,
+                confirm_reload=None,
+                audit=SetupAudit(None),
+                progress=nginx_step,
+            )
+            details.append(f"nginx: {done.result.value}")
+            if done.ok:
+                return True
+            details.extend(line(x) for x in (done.failure, done.restore) if x)
+            failed.append(
+                "nginx not set up (nothing written)"
+                if done.result is NginxResult.REFUSED
+                else "nginx not set up (previous files restored)"
+            )
+            return False
+
+        if not apply_in_order(plan, ords=ords_part, nginx=nginx_part):
+            return ApplyOutcome(False, failed[0], tuple(details))
         return ApplyOutcome(True, "server side set up", tuple(details))

@@ -1,4 +1,4 @@
-"""The whole setup plan: the facts, then nginx, ORDS and the IdP checklist, each planned by
+"""The whole setup plan: the facts, then ORDS, nginx and the IdP checklist, each planned by
 its own module. Nothing here writes or runs anything; a part that cannot be planned is
 ``skipped`` with the reason, and a part whose planner found blockers is not applied.
 
@@ -21,7 +21,8 @@ from inspector.setup.idp_checklist import IdpChecklist, idp_checklist
 from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
 from parsers.nginx.conf import NginxConfig, NginxConfigError, parse_config
 
-PARTS = ("nginx", "ords", "idp")
+# In the order they are applied: ORDS protects the module before nginx rewrites its 401.
+PARTS = ("ords", "nginx", "idp")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 

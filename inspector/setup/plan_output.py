@@ -1,7 +1,7 @@
 """How a setup plan reads: text for a terminal, JSON for scripts.
 
-Text sections in the order they are applied: 1 nginx (a unified diff of the files written,
-then notes, warnings and blockers), 2 ORDS (the PL/SQL a DBA would read), 3 the IdP
+Text sections in the order they are applied: 1 ORDS (the PL/SQL a DBA would read), 2 nginx
+(a unified diff of the files written, then notes, warnings and blockers), 3 the IdP
 admin's checklist (with ``az`` commands for Entra ID). No token appears anywhere (only a
 profile proposal's fingerprint); free-text lines are scrubbed of anything credential-shaped
 and everything is escaped for the terminal. Diffs and scripts are generated from checked
@@ -142,8 +142,8 @@ def plan_json(plan: SetupPlan) -> dict[str, Any]:
         "facts": facts_json(plan.facts),
         "parts": list(plan.parts),
         "skipped": dict(plan.skipped),
-        "nginx": None,
         "ords": None,
+        "nginx": None,
         "idp": checklist_json(plan.checklist) if plan.checklist is not None else None,
         "blockers": list(plan.blockers),
     }

@@ -29,6 +29,13 @@ T = TypeVar("T")
 # The steps a setup changes, by doctor's step ids.
 PROBED_STEPS = ("challenge", "resource-metadata", "nginx")
 MAX_LINE = 300
+# Why nginx's part cannot pass while the module answers without a token, and the fix.
+UNPROTECTED = (
+    "ORDS does not protect the MCP module: it answered a request without a token, so there "
+    "is no 401 for nginx to turn into the challenge; run setup's ORDS part first (setup "
+    "--only ords with --dsn/--user, or all parts: it creates the role and the privilege "
+    "protecting the module), then the nginx part"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +46,18 @@ class ProbeRun:
     challenge: ChallengeResult | None
     metadata: ResourceMetadata | None
 
+    @property
+    def unprotected(self) -> bool:
+        """The MCP endpoint answered a request without a token with 2xx: nothing in front of
+        ORDS, nor ORDS itself, asks for a token, so there is no 401 for nginx to rewrite."""
+        status = self.challenge.status if self.challenge is not None else None
+        return status is not None and 200 <= status < 300
+
     def outcome(self) -> ProbeOutcome:
         """Passed when no probed check failed; one line per failure (code: message: seen)."""
         failures = tuple(_line(f) for f in self.findings if f.status is Status.FAIL)
+        if self.unprotected:
+            failures = (UNPROTECTED, *failures)
         passed = tuple(f.code for f in self.findings if f.status is Status.PASS)
         return ProbeOutcome(ok=not failures, passed=passed, failures=failures)
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -70,10 +71,15 @@ class SiteVariant:
 
 
 class OrdsStandIn:
-    """A backend answering every request like ORDS without a valid token: 401 + realm."""
+    """A backend answering every request like ORDS without a valid token: 401 + realm.
 
-    def __init__(self) -> None:
+    ``protected`` (asked on each request) False answers 200 instead, as ORDS does for a
+    module no privilege protects.
+    """
+
+    def __init__(self, protected: Callable[[], bool] | None = None) -> None:
         self.requests: list[tuple[str, str, str | None]] = []
+        self.protected = protected
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -82,9 +88,20 @@ class OrdsStandIn:
                 if length:
                     self.rfile.read(length)
                 owner.requests.append((self.command, self.path, self.headers.get("Authorization")))
+                if owner.protected is not None and not owner.protected():
+                    self._open()
+                    return
                 body = b'{"code":"Unauthorized","message":"Unauthorized"}'
                 self.send_response(401)
                 self.send_header("WWW-Authenticate", ORDS_CHALLENGE)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _open(self) -> None:
+                body = b'{"jsonrpc":"2.0","id":1,"result":{}}'
+                self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
