@@ -51,12 +51,20 @@ EXPECTED_WARNINGS = {
 }
 
 
-def bare_conf(backend_port: int, *, load_headers_more: bool = True) -> str:
+def bare_conf(
+    backend_port: int,
+    *,
+    load_headers_more: bool = True,
+    http_extra: str = "",
+    server_extra: str = "",
+) -> str:
     """The reference without metadata, challenge rewrite or token log."""
     body = f"""
+        {http_extra}
         server {{
             listen 127.0.0.1:@PORT@;
             server_name localhost;
+            {server_extra}
             location /ords/ {{
                 proxy_pass http://127.0.0.1:{backend_port};
             }}
@@ -242,6 +250,35 @@ def test_a_broken_change_rolls_back_and_nginx_serves_the_old_configuration(
     assert "nginx: failed-restored" in err
     assert site.files() == files
     assert site.answers_old()
+
+
+def test_an_nginx_failure_that_was_there_before_does_not_roll_back_the_change(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another log, world-readable and full of bearer tokens: doctor's nginx step fails on
+    # it before setup and after, and setup does not touch it.
+    other = site.nginx.prefix / "logs" / "other.log"
+    other.touch()
+    other.chmod(0o644)
+    site.nginx.reload(
+        bare_conf(
+            site.backend.port,
+            http_extra="log_format with_auth '$request $http_authorization';",
+            server_extra=f"access_log {other} with_auth;",
+        )
+    )
+    assert site.comes_to_answer_old()
+    failing = {(f.code, f.observed) for f in site.doctor().findings if f.status is Status.FAIL}
+    assert ("nginx-log-world-readable", f"{other} -rw-r--r--") in failing
+    argv = site.argv("--yes", "--only", "nginx", "--json")
+    status, out, err = run_cli(argv, monkeypatch, stdin=site.token())
+    assert status == 0, err
+    nginx = json.loads(out)["results"]["nginx"]
+    assert nginx["result"] == "applied", nginx
+    (kept,) = nginx["probe"]["preexisting"]
+    assert kept.startswith("pre-existing, not caused by setup: nginx: nginx-log-world-readable")
+    assert str(other) in kept and nginx["probe"]["failures"] == []
+    assert site.comes_to_answer_new()
 
 
 def test_an_ords_failure_restores_the_schema(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:

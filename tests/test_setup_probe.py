@@ -4,11 +4,13 @@ doctor's address policy, and what it saw as the facts' observations."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
 from inspector.doctor import DoctorOptions
-from inspector.setup.probe import UNPROTECTED, doctor_probe, probe_server
+from inspector.doctor.model import Finding, Status
+from inspector.setup.probe import UNPROTECTED, ProbeRun, doctor_probe, probe_server
 from tests.support.scripted_http import Reply, ScriptedServer
 
 MCP = "/ords/hr/mcp/server"
@@ -95,3 +97,26 @@ def test_plain_http_fails_without_allow_http(server: ScriptedServer) -> None:
     outcome = doctor_probe(options(server.origin + MCP, allow_http=False))()
     assert not outcome.ok
     assert any("mcp-url-not-https" in line for line in outcome.failures)
+
+
+def _run(*findings: Finding) -> ProbeRun:
+    return ProbeRun(findings, None, None)
+
+
+def test_the_baseline_excuses_only_nginx_failures_it_had_with_the_same_subject() -> None:
+    old_log = Finding(
+        "nginx-log-world-readable", Status.FAIL, "m", "/a.log -rw-r--r--", None, "nginx"
+    )
+    new_log = replace(old_log, observed="/b.log -rw-r--r--")
+    leak = Finding("challenge-ords-realm-leak", Status.FAIL, "m", None, None, "challenge")
+    baseline = _run(old_log, leak)
+    outcome = _run(old_log, new_log).outcome(baseline)
+    assert not outcome.ok
+    assert outcome.failures == ("nginx: nginx-log-world-readable: m (/b.log -rw-r--r--)",)
+    assert outcome.preexisting == (
+        "pre-existing, not caused by setup: nginx: nginx-log-world-readable: m (/a.log -rw-r--r--)",
+    )
+    assert _run(old_log).outcome(baseline).ok
+    # What setup is there to fix counts even when it failed before.
+    assert not _run(leak).outcome(baseline).ok
+    assert not _run(old_log).outcome().ok

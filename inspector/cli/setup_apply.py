@@ -204,6 +204,7 @@ def _nginx_json(done: NginxApplyResult) -> dict[str, Any]:
             "ok": done.probe.ok,
             "passed": list(done.probe.passed),
             "failures": list(done.probe.failures),
+            "preexisting": list(done.probe.preexisting),
         },
         "warnings": list(done.warnings),
         "steps": [{"step": s.step, "status": s.status, "message": s.message} for s in done.steps],

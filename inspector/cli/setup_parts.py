@@ -12,7 +12,6 @@ the fix (setup's ORDS part) instead of a failed probe.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
 from inspector.cli.setup_steps import nginx_control, probe_options
 from inspector.settings import Settings
@@ -51,14 +50,16 @@ def apply_nginx_part(
     assert plan.nginx is not None and plan.nginx_conf is not None
     options = probe_options(settings, plan.facts.mcp_url)
     control = nginx_control(settings, plan.nginx_conf)
-    before = probe_server(replace(options, check_nginx=False))
+    # The baseline, nginx step included: what fails already and setup does not touch must
+    # not roll back the change (``ProbeRun.outcome``).
+    before = probe_server(options)
     if before.unprotected:
         return _refused(UNPROTECTED, progress)
     return apply_nginx(
         plan.nginx.changes,
         control,
         backups=settings.setup.backup_dir or default_backup_dir(),
-        probe=doctor_probe(options),
+        probe=doctor_probe(options, before),
         confirm_reload=confirm_reload,
         audit=audit,
         progress=progress,

@@ -74,11 +74,14 @@ class ProbeOutcome:
     """What a check of the running server found after a change.
 
     ``ok`` is True when every probed step passed; ``failures`` are one line each.
+    ``preexisting`` are failures the check before the change saw too, in a part setup does
+    not touch: reported, not counted against the change.
     """
 
     ok: bool
     passed: tuple[str, ...] = ()
     failures: tuple[str, ...] = ()
+    preexisting: tuple[str, ...] = ()
 
 
 # Called after a reload to see whether the server now answers as planned.

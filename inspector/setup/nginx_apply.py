@@ -548,6 +548,8 @@ def _forward(
         reasons = "; ".join(outcome.failures) or "the probe did not pass"
         raise _ProbeFailed(outcome, f"probe failed after the reload: {reasons}")
     run.emit(NginxStep.PROBE, "ok", "; ".join(outcome.passed) or "the probe passed")
+    for line in outcome.preexisting:
+        run.emit(NginxStep.PROBE, "warn", line)
     return outcome
 
 

@@ -29,6 +29,11 @@ T = TypeVar("T")
 # The steps a setup changes, by doctor's step ids.
 PROBED_STEPS = ("challenge", "resource-metadata", "nginx")
 MAX_LINE = 300
+# Steps whose failures a baseline may excuse: the local nginx checks cover every log and
+# module of the configuration, most of which setup does not touch. The challenge and
+# metadata steps are what setup is there to fix.
+BASELINED_STEPS = frozenset({"nginx"})
+PREEXISTING = "pre-existing, not caused by setup"
 # Why nginx's part cannot pass while the module answers without a token, and the fix.
 UNPROTECTED = (
     "ORDS does not protect the MCP module: it answered a request without a token, so there "
@@ -53,13 +58,39 @@ class ProbeRun:
         status = self.challenge.status if self.challenge is not None else None
         return status is not None and 200 <= status < 300
 
-    def outcome(self) -> ProbeOutcome:
-        """Passed when no probed check failed; one line per failure (code: message: seen)."""
-        failures = tuple(_line(f) for f in self.findings if f.status is Status.FAIL)
-        if self.unprotected:
-            failures = (UNPROTECTED, *failures)
+    def outcome(self, baseline: ProbeRun | None = None) -> ProbeOutcome:
+        """Passed when no probed check failed; one line per failure (code: message: seen).
+
+        With the ``baseline`` taken before the change, an nginx-step failure it had too
+        (same code, same subject) is pre-existing: setup neither caused nor fixes it, so it
+        is listed apart instead of failing (and rolling back) the change. Failures of the
+        challenge and metadata steps, which setup is there to fix, always count.
+        """
+        before = baseline.nginx_failures() if baseline is not None else frozenset()
+        failures: list[str] = [UNPROTECTED] if self.unprotected else []
+        preexisting: list[str] = []
+        for finding in self.findings:
+            if finding.status is not Status.FAIL:
+                continue
+            if finding.step in BASELINED_STEPS and _subject(finding) in before:
+                preexisting.append(f"{PREEXISTING}: {_line(finding)}")
+            else:
+                failures.append(_line(finding))
         passed = tuple(f.code for f in self.findings if f.status is Status.PASS)
-        return ProbeOutcome(ok=not failures, passed=passed, failures=failures)
+        return ProbeOutcome(
+            ok=not failures,
+            passed=passed,
+            failures=tuple(failures),
+            preexisting=tuple(preexisting),
+        )
+
+    def nginx_failures(self) -> frozenset[tuple[str, str, str | None]]:
+        """The failures of the steps a baseline excuses, by (step, code, subject)."""
+        return frozenset(
+            _subject(f)
+            for f in self.findings
+            if f.status is Status.FAIL and f.step in BASELINED_STEPS
+        )
 
     def observed(self) -> Observed:
         """What doctor saw that the plan's facts may start from."""
@@ -72,6 +103,12 @@ class ProbeRun:
             metadata_servers=self.metadata.authorization_servers,
             metadata_scopes=self.metadata.scopes_supported,
         )
+
+
+def _subject(finding: Finding) -> tuple[str, str, str | None]:
+    # doctor's observed value names what a finding is about (a log file and its mode, the
+    # configuration's path): the same code about the same thing is the same problem.
+    return finding.step, finding.code, finding.observed
 
 
 def _line(finding: Finding) -> str:
@@ -117,10 +154,11 @@ def probe_server(options: DoctorOptions) -> ProbeRun:
     return ProbeRun(tuple(findings), challenge, metadata)
 
 
-def doctor_probe(options: DoctorOptions) -> Probe:
-    """The probe an applier calls after a reload: doctor's steps, as a ``ProbeOutcome``."""
+def doctor_probe(options: DoctorOptions, baseline: ProbeRun | None = None) -> Probe:
+    """The probe an applier calls after a reload: doctor's steps, as a ``ProbeOutcome``,
+    nginx-step failures already in ``baseline`` (the probe before the change) set apart."""
 
     def probe() -> ProbeOutcome:
-        return probe_server(options).outcome()
+        return probe_server(options).outcome(baseline)
 
     return probe
