@@ -138,3 +138,27 @@ def test_a_token_from_an_issuer_nobody_anchored_supplies_nothing(
     facts = json.loads(out)["facts"]
     assert facts["issuer"] == ENTRA and facts["audience"] is None and facts["role"] is None
     assert any("not anchored" in w for w in facts["warnings"])
+
+
+def test_a_part_that_cannot_be_planned_blocks_and_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "nonexistent.conf"
+    argv = ["setup", MCP, "--issuer", ENTRA, "--offline", "--nginx-conf", str(missing)]
+    status, out, err = run_cli([*argv, "--only", "nginx", "--yes"], monkeypatch)
+    assert status == 1, err
+    (refusal,) = [x for x in err.splitlines() if x.startswith("refused: ")]
+    assert f"nginx: cannot read the nginx configuration {missing}" in refusal
+    assert "give --nginx-conf" in refusal and "nothing to change" not in err
+    assert f"BLOCKED: cannot read the nginx configuration {missing}" in out
+    status, out, err = run_cli([*argv, "--only", "nginx", "--dry-run", "--json"], monkeypatch)
+    (blocker,) = json.loads(out)["blockers"]
+    assert blocker.startswith(f"nginx: cannot read the nginx configuration {missing}")
+    # ORDS, asked for by default, cannot be planned without a database either.
+    status, out, err = run_cli([*argv, "--dry-run", "--json"], monkeypatch)
+    blockers = json.loads(out)["blockers"]
+    assert [b.split(":")[0] for b in blockers] == ["ords", "nginx"]
+    assert "give --dsn and --user" in blockers[0]
+    # A part left out is no blocker.
+    status, out, err = run_cli([*argv, "--only", "idp", "--dry-run", "--json"], monkeypatch)
+    assert status == 0 and json.loads(out)["blockers"] == []

@@ -62,6 +62,8 @@ class TuiSetup:
                 nginx_conf=config.logs.nginx_conf,
                 nginx_options=NginxPlanOptions(snippet_dir=config.setup.snippet_dir),
                 repo=repo,
+                # Without a configured database the screen sets up nginx alone.
+                optional=("ords",) if repo is None else (),
             )
         finally:
             if repo is not None:

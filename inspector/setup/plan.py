@@ -1,6 +1,8 @@
 """The whole setup plan: the facts, then ORDS, nginx and the IdP checklist, each planned by
-its own module. Nothing here writes or runs anything; a part that cannot be planned is
-``skipped`` with the reason, and a part whose planner found blockers is not applied.
+its own module. Nothing here writes or runs anything. A part that cannot be planned is
+``skipped`` with the reason; unless the caller marked it ``optional`` that reason is a
+blocker (the user asked for the part, so "nothing to change" would be a lie), and a plan
+with blockers is not applied.
 
 Rendering (text and JSON) is in ``inspector.setup.plan_output``.
 """
@@ -8,7 +10,7 @@ Rendering (text and JSON) is in ``inspector.setup.plan_output``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,7 +42,8 @@ class SetupPlan:
 
     ``nginx_conf`` is the configuration the nginx plan is for; ``ords_script`` the PL/SQL
     preview of the role, privilege and (with ``profile``) the JWT profile; ``skipped``
-    maps a part left out to the one-line reason.
+    maps a part that could not be planned to the one-line reason; ``optional`` names the
+    parts whose skipping blocks nothing (every other skipped part is a blocker).
     """
 
     facts: SetupFacts
@@ -52,6 +55,11 @@ class SetupPlan:
     ords_script: str | None = None
     checklist: IdpChecklist | None = None
     skipped: Mapping[str, str] = field(default_factory=dict)
+    optional: frozenset[str] = frozenset()
+
+    def blocked(self, part: str) -> bool:
+        """``part`` was asked for and could not be planned."""
+        return part in self.skipped and part not in self.optional
 
     @property
     def nginx_applicable(self) -> bool:
@@ -68,7 +76,8 @@ class SetupPlan:
     @property
     def blockers(self) -> tuple[str, ...]:
         """Every blocker of the planned parts, prefixed with its part."""
-        found = [f"nginx: {b}" for b in (self.nginx.blockers if self.nginx else ())]
+        found = [f"{part}: {self.skipped[part]}" for part in PARTS if self.blocked(part)]
+        found += [f"nginx: {b}" for b in (self.nginx.blockers if self.nginx else ())]
         found += [f"ords: {b}" for b in (self.ords.blockers if self.ords else ())]
         return tuple(found)
 
@@ -80,7 +89,10 @@ def load_nginx_config(explicit: Path | None) -> tuple[Path, NginxConfig | str]:
     try:
         return path, parse_config(path, strict=False, prefix=find_prefix(path))
     except NginxConfigError as exc:
-        return path, f"cannot read the nginx configuration {path} ({how}): {exc}"
+        return path, (
+            f"cannot read the nginx configuration {path} ({how}): {exc}; give --nginx-conf "
+            "with the file nginx runs with, or leave nginx out with --only"
+        )
 
 
 def scope_privilege_name(facts: SetupFacts) -> str | None:
@@ -101,8 +113,12 @@ def build_plan(
     repo: OrdsRepository | None = None,
     ords: OrdsChoices | None = None,
     profile: Proposal | None = None,
+    optional: Collection[str] = (),
 ) -> SetupPlan:
-    """Plan every part in ``parts`` (reads the nginx configuration and the schema)."""
+    """Plan every part in ``parts`` (reads the nginx configuration and the schema).
+
+    A part in ``parts`` that cannot be planned is a blocker unless it is in ``optional``
+    (the live screen plans ORDS only when a database is configured)."""
     skipped: dict[str, str] = {}
     nginx_plan = conf_path = None
     if "nginx" in parts:
@@ -114,7 +130,10 @@ def build_plan(
     grants = script = None
     if "ords" in parts:
         if repo is None:
-            skipped["ords"] = "no database: give --dsn and --user to plan the role and privilege"
+            skipped["ords"] = (
+                "no database: give --dsn and --user to plan the role and privilege, or "
+                "leave ORDS out with --only"
+            )
         else:
             choices = ords or OrdsChoices()
             grants = plan_authorization(
@@ -145,4 +164,5 @@ def build_plan(
         ords_script=script,
         checklist=checklist,
         skipped=skipped,
+        optional=frozenset(optional),
     )

@@ -97,7 +97,8 @@ def render_plan(plan: SetupPlan) -> str:
             continue
         out += ["", f"{number}. {TITLES[part]}"]
         if part in plan.skipped:
-            out.append(f"  skipped: {line(plan.skipped[part])}")
+            label = "BLOCKED" if plan.blocked(part) else "skipped"
+            out.append(f"  {label}: {line(plan.skipped[part])}")
         elif part == "nginx" and plan.nginx is not None:
             out += _nginx_lines(plan)
         elif part == "ords" and plan.ords is not None:
