@@ -126,3 +126,11 @@ def test_http_only_with_allow_http() -> None:
     url = "http://127.0.0.1:8080/ords/hr/mcp/server"
     facts = derive_facts(FactInputs(url, issuer="http://127.0.0.1:9/idp", allow_http=True))
     assert facts.mcp_path == "/ords/hr/mcp/server"
+
+
+def test_the_resource_note_states_the_rule_not_an_internal_document() -> None:
+    facts = derive_facts(FactInputs(MCP, issuer=ENTRA))
+    (resource,) = [where for name, where in facts.sources if name == "resource"]
+    assert "domain.md" not in " ".join(facts.notes)
+    assert resource.startswith(f"{MCP} (the MCP URL: RFC 9728's resource is the URL connectors")
+    assert "App ID URI to equal it" in resource

@@ -33,6 +33,11 @@ _UNSAFE_IN_CONFIG = re.compile(r"[\s\"'\\$;{}`<>|]|[^\x21-\x7e]")
 _ROLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,127}$")
 MAX_VALUE_CHARS = 400
 ENTRA_SCOPE_NAME = "mcp:connect"
+# Why the resource is the MCP URL, said to the user (the rule itself, not where we keep it).
+RESOURCE_RULE = (
+    "the MCP URL: RFC 9728's resource is the URL connectors are given, and Entra ID "
+    "(since 2026) needs the API's App ID URI to equal it"
+)
 
 
 class FactsError(InspectorError):
@@ -221,9 +226,7 @@ def derive_facts(inputs: FactInputs, observed: Observed | None = None) -> SetupF
     if not inputs.mcp_url:
         raise FactsError("give the MCP URL connectors are given (or set [doctor] url)")
     mcp_url = check_mcp_url(inputs.mcp_url, allow_http=allow_http)
-    sources: list[tuple[str, str]] = [
-        ("resource", f"{mcp_url} (the MCP URL, as domain.md's rule says)")
-    ]
+    sources: list[tuple[str, str]] = [("resource", f"{mcp_url} ({RESOURCE_RULE})")]
     warnings: list[str] = []
     token = seen.token if seen.token is not None and seen.token.verified else None
     if seen.token is not None and token is None:
