@@ -162,3 +162,22 @@ def test_a_part_that_cannot_be_planned_blocks_and_says_what_to_do(
     # A part left out is no blocker.
     status, out, err = run_cli([*argv, "--only", "idp", "--dry-run", "--json"], monkeypatch)
     assert status == 0 and json.loads(out)["blockers"] == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["setup", "http://user:s3cret@mcp.example.com/ords/hr/mcp/server", "--issuer", ENTRA],
+        ["setup", "http://user:s3cret@mcp.example.com/ords/hr/mcp/server", "--allow-http"],
+        ["setup", "https://user:s3cret@mcp.example.com/ords/hr/mcp/server?q", "--issuer", ENTRA],
+        ["setup", "https://user:s3/cr#et@mcp.example.com:99999/ords/x", "--issuer", ENTRA],
+        ["setup", "https:user:s3cret@mcp.example.com/x", "--issuer", ENTRA],
+        ["setup", MCP, "--issuer", "https://admin:s3cret@idp.example.com/t"],
+    ],
+)
+def test_a_password_in_a_url_is_not_repeated(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    status, out, err = run_cli([*argv, "--offline", "--dry-run"], monkeypatch)
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert "s3" not in err and "***@" in err

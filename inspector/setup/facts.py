@@ -120,10 +120,30 @@ class SetupFacts:
         )
 
 
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def shown_url(url: str) -> str:
+    """``url`` for a message: a user name and password it carries replaced by ``***``,
+    unprintable characters escaped, at most 120 characters.
+
+    Everything from the scheme's ``//`` (or its ``:`` when there is none) to the last ``@``
+    goes: a password may itself hold ``/``, ``?``, ``#`` or ``:``, so no narrower cut is
+    safe (a path holding ``@`` is cut too, which only costs a message some detail)."""
+    at = url.rfind("@")
+    if at >= 0:
+        head = url[:at]
+        slashes = head.find("//")
+        scheme = _SCHEME.match(head)
+        keep = head[: slashes + 2] if slashes >= 0 else (scheme.group(0) if scheme else "")
+        url = f"{keep}***{url[at:]}"
+    return printable(url, limit=120)
+
+
 def check_url(what: str, url: str, *, allow_http: bool) -> str:
     """``url`` if it is an absolute https URL (http with ``allow_http``) safe to write into
     nginx configuration and JSON, else ``FactsError`` naming ``what``."""
-    shown = printable(url, limit=120)
+    shown = shown_url(url)
     if len(url) > MAX_VALUE_CHARS:
         raise FactsError(f"{what}: longer than {MAX_VALUE_CHARS} characters")
     if _UNSAFE_IN_CONFIG.search(url):
@@ -153,10 +173,10 @@ def check_mcp_url(url: str, *, allow_http: bool) -> str:
     checked = check_url("MCP URL", url, allow_http=allow_http)
     parts = urlsplit(checked)
     if parts.query:
-        raise FactsError(f"MCP URL {printable(url, limit=120)!r}: must not have a query")
+        raise FactsError(f"MCP URL {shown_url(url)!r}: must not have a query")
     if not parts.path or parts.path == "/":
         raise FactsError(
-            f"MCP URL {printable(url, limit=120)!r}: needs the module's path "
+            f"MCP URL {shown_url(url)!r}: needs the module's path "
             "(e.g. https://host/ords/hr/mcp/server)"
         )
     return checked
