@@ -200,6 +200,25 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Header segment -> its object: an IdP signs thousands of tokens under a handful of
+# headers. Only readable headers are kept; each caller gets its own copy.
+_HEADERS: dict[str, dict[str, Any]] = {}
+_HEADERS_MAX = 1024
+_HEADER_MAX_CHARS = 512
+
+
+def _header(segment: str) -> dict[str, Any]:
+    """The header segment decoded (``_Unreadable`` when it cannot be), memoised."""
+    found = _HEADERS.get(segment)
+    if found is None:
+        found = json_object(b64url_decode(segment, name="header"), name="header")
+        if len(segment) <= _HEADER_MAX_CHARS:
+            if len(_HEADERS) >= _HEADERS_MAX:
+                _HEADERS.clear()
+            _HEADERS[segment] = found
+    return dict(found)
+
+
 def decode_token(token: str) -> DecodedToken:
     """Classify and split ``token``; never raises.
 
@@ -247,7 +266,7 @@ def decode_token(token: str) -> DecodedToken:
             problem=f"{count} dot-separated segments (a JWS has 3, a JWE 5)",
         )
     try:
-        header = json_object(b64url_decode(parts[0], name="header"), name="header")
+        header = _header(parts[0])
         if count == 5:
             return DecodedToken(
                 TokenKind.JWE,

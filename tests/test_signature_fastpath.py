@@ -1,6 +1,7 @@
-"""The verification fast path (pyjwt's algorithm called on segments read once) gives the
-very same results as pyjwt's full decode, on a varied corpus and on thousands of
-mutated tokens: every accept, every refusal, every detail text."""
+"""The verification fast path (pyjwt's algorithm called on segments read once, headers
+memoised) gives the very same results as pyjwt's full decode of a header read afresh,
+on a varied corpus and on thousands of mutated tokens: every accept, every refusal,
+every detail text."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def slow(token: str, key: jwt.PyJWK, monkeypatch: pytest.MonkeyPatch) -> Signatu
     """The path the fast one replaces: pyjwt's decode_complete reads the whole token."""
     with monkeypatch.context() as patch:
         patch.setattr(signature, "_plain_parts", lambda token: None)
+        patch.setattr(signature, "_HEADERS", {})  # the header read afresh, not memoised
         return verify_signature(token, key, algorithms=ALGORITHMS)
 
 

@@ -52,6 +52,8 @@ def as_before(token: str) -> DecodedToken:
         patch.setattr(token_module, "b64url_decode", old_b64url_decode)
         patch.setattr(token_module, "b64url_check", old_check)
         patch.setattr(token_module, "_DECODER", OldDecoder())
+        patch.setattr(token_module, "_HEADERS", {})
+        patch.setattr(token_module, "_HEADERS_MAX", 0)  # nothing kept: decoded every time
         return decode_token(token)
 
 

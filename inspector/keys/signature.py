@@ -116,6 +116,11 @@ def _family_problem(alg: str, data: dict[str, Any], name: str) -> str | None:
     return None
 
 
+# Header segment -> what _header makes of it: tokens of one IdP share a few headers.
+_HEADERS: dict[str, dict[str, Any] | str] = {}
+_HEADERS_MAX = 1024
+
+
 def _header(token: str) -> dict[str, Any] | str:
     # pyjwt parses the whole token again in decode_complete (and slowly: a per-character
     # check in Python), so only the header is read here, strictly.
@@ -123,6 +128,18 @@ def _header(token: str) -> dict[str, Any] | str:
     if len(parts) != 3:
         return f"{len(parts)} segments, a JWS has 3"
     segment = parts[0]
+    found = _HEADERS.get(segment)
+    if found is None:
+        found = _read_header(segment)
+        if len(segment) <= 512:
+            if len(_HEADERS) >= _HEADERS_MAX:
+                _HEADERS.clear()
+            _HEADERS[segment] = found
+    # Callers only read it; a copy all the same, so no caller can change another's.
+    return dict(found) if isinstance(found, dict) else found
+
+
+def _read_header(segment: str) -> dict[str, Any] | str:
     try:
         raw = base64.b64decode(segment + "=" * (-len(segment) % 4), altchars=b"-_", validate=True)
         header = json_limits.loads(raw)
