@@ -79,6 +79,28 @@ def test_entra_token_scp_names_get_the_mcp_url_as_resource() -> None:
     seen = Observed(token=token(iss=ENTRA, aud="5f0c", scp="mcp:connect"))
     facts = derive_facts(FactInputs(MCP), seen)
     assert facts.scopes == (f"{MCP}/mcp:connect",) and facts.audience == "5f0c"
+    # Entra always writes the bare name in scp: a normal token is not a mistake.
+    assert facts.warnings == ()
+    # The same with --idp entra and an issuer on another host.
+    seen = Observed(token=token(iss=OKTA, aud="5f0c", scp="mcp:connect openid"))
+    facts = derive_facts(FactInputs(MCP, idp="entra"), seen)
+    assert facts.scopes == (f"{MCP}/mcp:connect",) and facts.warnings == ()
+
+
+def test_entra_scopes_on_another_resource_still_warn_from_every_source() -> None:
+    other = "api://1234/mcp:connect"
+    for seen in (
+        Observed(challenge_scopes=(other,)),
+        Observed(metadata_scopes=(other,)),
+        Observed(metadata_scopes=("mcp:connect",)),
+        Observed(token=token(iss=ENTRA, scp=other)),
+    ):
+        facts = derive_facts(FactInputs(MCP, issuer=ENTRA), seen)
+        assert facts.scopes == (f"{MCP}/mcp:connect",), seen
+        (warning,) = facts.warnings
+        assert "AADSTS9010010" in warning, seen
+    facts = derive_facts(FactInputs(MCP, issuer=ENTRA, scopes=("mcp:connect",)))
+    assert facts.scopes == ("mcp:connect",) and "AADSTS9010010" in facts.warnings[0]
 
 
 def test_several_roles_in_the_token_need_role() -> None:

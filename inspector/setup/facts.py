@@ -203,23 +203,31 @@ def check_role(role: str) -> str:
 
 
 def _entra_scopes(
-    candidates: Sequence[str], mcp_url: str, where: str, *, fix: bool = True
+    candidates: Sequence[str],
+    mcp_url: str,
+    where: str,
+    *,
+    fix: bool = True,
+    names: bool = False,
 ) -> tuple[tuple[str, ...], list[str]]:
     """Scopes on the MCP URL's resource: qualified on another resource, the name is kept
     and the resource replaced (Entra answers AADSTS9010010 otherwise). Without ``fix``
-    (the user typed them) the scopes stay as given and only the warnings are made."""
+    (the user typed them) the scopes stay as given and only the warnings are made.
+    ``names``: the candidates are a token's ``scp``, where Entra always writes the bare
+    name of a scope it granted: qualifying it is the rule, not a correction."""
     out: list[str] = []
     warnings: list[str] = []
     for scope in candidates:
         if scope in OIDC_SCOPES:
             continue
-        if not is_qualified(scope):
+        bare = not is_qualified(scope)
+        if bare:
             fixed = f"{mcp_url}/{scope}"
         elif scope.rpartition("/")[0] != mcp_url:
             fixed = f"{mcp_url}/{scope.rpartition('/')[2]}"
         else:
             fixed = scope
-        if fixed != scope:
+        if fixed != scope and not (bare and names):
             warnings.append(
                 f"{where} {scope!r} is not on the MCP URL's resource; Entra ID rejects it "
                 f"(AADSTS9010010): " + (f"using {fixed!r}" if fix else f"the rule gives {fixed!r}")
@@ -260,9 +268,10 @@ def derive_facts(inputs: FactInputs, observed: Observed | None = None) -> SetupF
     sources.append(("issuer", f"{issuer} ({where})"))
     entra = inputs.idp == "entra" or (inputs.idp == "auto" and is_entra_url(issuer))
 
-    scopes, where = _scopes(inputs, token, seen, entra)
+    scopes, where, from_token = _scopes(inputs, token, seen, entra)
     if entra:
-        scopes, fixed = _entra_scopes(scopes, mcp_url, where, fix=where != "--scope")
+        fix = where != "--scope"
+        scopes, fixed = _entra_scopes(scopes, mcp_url, where, fix=fix, names=from_token)
         warnings.extend(fixed)
         if not scopes:
             scopes, where = (entra_scope(mcp_url),), "Entra ID rule: <MCP URL>/mcp:connect"
@@ -317,21 +326,25 @@ def _issuer(inputs: FactInputs, token: ObservedToken | None, seen: Observed) -> 
 
 def _scopes(
     inputs: FactInputs, token: ObservedToken | None, seen: Observed, entra: bool
-) -> tuple[tuple[str, ...], str]:
+) -> tuple[tuple[str, ...], str, bool]:
+    """The scopes, where they came from, and whether that was the token's claim."""
     if inputs.scopes:
-        return tuple(inputs.scopes), "--scope"
+        return tuple(inputs.scopes), "--scope", False
     if seen.challenge_scopes:
-        return seen.challenge_scopes, "the 401 challenge's scope= doctor saw"
+        return seen.challenge_scopes, "the 401 challenge's scope= doctor saw", False
     if seen.metadata_scopes:
-        return seen.metadata_scopes, "scopes_supported in the served metadata"
+        return seen.metadata_scopes, "scopes_supported in the served metadata", False
     if token is not None:
         # Entra's scp holds the scope names without their resource; the rule adds it.
         names = _claim_strings(token.claims, "scp" if entra else "scope")
         if not names and not entra:
             names = _claim_strings(token.claims, "scp")
+        if names and entra:
+            where = f"the token's scp at {token.source}, names on the MCP URL's resource"
+            return names, where, True
         if names:
-            return names, f"the token's {'scp' if entra else 'scope'} at {token.source}"
-    return (), "none given or seen: give --scope"
+            return names, f"the token's scope at {token.source}", True
+    return (), "none given or seen: give --scope", False
 
 
 def _role(inputs: FactInputs, token: ObservedToken | None) -> tuple[str | None, str]:
