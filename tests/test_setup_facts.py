@@ -156,3 +156,19 @@ def test_the_resource_note_states_the_rule_not_an_internal_document() -> None:
     assert "domain.md" not in " ".join(facts.notes)
     assert resource.startswith(f"{MCP} (the MCP URL: RFC 9728's resource is the URL connectors")
     assert "App ID URI to equal it" in resource
+
+
+def test_a_v1_entra_issuer_advertises_the_v2_authorization_server() -> None:
+    tid = "0b6f5c1e-0000-4000-8000-000000000001"
+    v1 = f"https://sts.windows.net/{tid}/"
+    seen = Observed(token=token(iss=v1, aud="api://5f0c", scp="mcp:connect", ver="1.0"))
+    for facts in (derive_facts(FactInputs(MCP), seen), derive_facts(FactInputs(MCP, issuer=v1))):
+        assert facts.entra
+        assert facts.resource.authorization_servers == (ENTRA,)
+        assert facts.issuer == v1  # the ORDS profile's p_issuer: the tokens issued now
+        (note,) = [where for name, where in facts.sources if name == "authorization server"]
+        assert f"p_issuer {v1}" in note and "run setup again" in note
+    # A v2 issuer is advertised as it is, with no such note.
+    facts = derive_facts(FactInputs(MCP, issuer=ENTRA))
+    assert facts.resource.authorization_servers == (ENTRA,)
+    assert all(name != "authorization server" for name, _ in facts.sources)

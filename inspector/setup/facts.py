@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from inspector.doctor.resource_metadata import entra_scope
 from inspector.doctor.scopes import is_entra_url, is_qualified
+from inspector.judge.idp import ENTRA_V1_ISSUER
 from inspector.settings import InspectorError
 from inspector.setup.model import ResourceFacts
 from parsers.challenge import OIDC_SCOPES
@@ -84,8 +85,11 @@ class Observed:
 class SetupFacts:
     """The values the plan is built from, and one note per value saying where it came from.
 
-    ``role`` is the ORDS role the tokens carry (role-based profiles), ``audience`` the
-    token's ``aud`` (known only from a token), ``jwks_uri`` the issuer's keys when seen.
+    ``issuer`` is the tokens' issuer (the ORDS profile's ``p_issuer``); the metadata
+    advertises ``resource.authorization_servers``, which differs for Entra ID's v1 issuer
+    (the v2 endpoint of the same tenant is advertised). ``role`` is the ORDS role the
+    tokens carry (role-based profiles), ``audience`` the token's ``aud`` (known only from a
+    token), ``jwks_uri`` the issuer's keys when seen.
     """
 
     resource: ResourceFacts
@@ -296,7 +300,23 @@ def derive_facts(inputs: FactInputs, observed: Observed | None = None) -> SetupF
         jwks_uri = check_url("jwks_uri", jwks_uri, allow_http=allow_http)
         sources.append(("jwks_uri", f"{jwks_uri} (the issuer's metadata)"))
 
-    resource = ResourceFacts(mcp_url, (issuer,), scopes)
+    servers = (issuer,)
+    v1 = ENTRA_V1_ISSUER.fullmatch(issuer) if entra else None
+    if v1 is not None:
+        # Clients discover the authorization server's endpoints from this URL: the v1
+        # issuer would lead them to v1 endpoints, against the checklist's switch to v2.
+        # ORDS compares p_issuer with the tokens' iss, so the profile keeps the v1 issuer.
+        v2 = f"https://login.microsoftonline.com/{v1.group(1)}/v2.0"
+        servers = (v2,)
+        sources.append(
+            (
+                "authorization server",
+                f"{v2} (Entra ID's v2 endpoint of the tenant, advertised to clients; the "
+                f"tokens are v1, so the ORDS profile keeps p_issuer {issuer}: once the app "
+                "issues v2 tokens, run setup again to re-create the profile with the v2 issuer)",
+            )
+        )
+    resource = ResourceFacts(mcp_url, servers, scopes)
     return SetupFacts(
         resource=resource,
         issuer=issuer,
