@@ -95,3 +95,26 @@ def test_rotation_of_other_files_is_not_reported(tmp_path: Path, _no_logrotate: 
 def test_the_safe_log_page_holds_the_product_configuration() -> None:
     page = (ROOT / "docs" / "safe-token-log.md").read_text(encoding="utf-8")
     assert safe_log_config() in page
+
+
+OLD_SAFE = (
+    'map $http_authorization $token_without_signature { default "-"; }\n'
+    'log_format old_safe \'$remote_addr [$time_local] "$request" $status '
+    'referer:"$http_referer" authorization:"$token_without_signature"\';\n'
+    'log_format by_arg \'$remote_addr $arg_access_token "$request_without_token" '
+    'authorization:"$token_without_signature"\';\n'
+)
+
+
+def test_a_safe_authorization_next_to_a_raw_query_is_not_signature_free(tmp_path: Path) -> None:
+    found = run(tmp_path, OLD_SAFE, "old_safe")
+    warning = found["nginx-log-query-tokens"]
+    assert warning.status is Status.WARN
+    assert "?access_token=" in warning.message and "replayable" in warning.message
+    assert "$request, $http_referer" in (warning.observed or "")
+    assert "$request_without_token" in (warning.fix or "")
+    assert "nginx-log-signature-free" not in found
+    assert "nginx-log-replayable-tokens" not in found
+    by_arg = run(tmp_path, OLD_SAFE, "by_arg")
+    assert "$arg_access_token" in (by_arg["nginx-log-query-tokens"].observed or "")
+    assert "nginx-log-signature-free" not in by_arg

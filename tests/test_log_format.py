@@ -18,6 +18,7 @@ from parsers.nginx.log_format import (
     split_template,
 )
 from parsers.nginx.record_builder import RECORD_SHELL, new_record
+from parsers.nginx.safe_log import SAFE_FORMAT
 from parsers.nginx.time import format_time_local, parse_time_local
 from parsers.records import LogRecord, ParseFailure, Source
 
@@ -495,3 +496,25 @@ def test_a_format_recording_the_header_and_the_safe_token_reads_the_header() -> 
     assert rec.authorization == f"Bearer {TOKEN}"
     alone = compile_format(LogFormat("safe", "default", "x $token_without_signature"))
     assert alone.variables == ("http_authorization",)
+
+
+def test_the_safe_request_and_referer_are_read_as_request_and_referer() -> None:
+    parser = compile_format(SAFE_FORMAT)
+    line = (
+        '127.0.0.1 - - [03/Dec/2026:10:00:00 +0000] "POST /ords/demo/mcp/?[query-not-logged] '
+        'HTTP/1.1" 401 0 referer:"https://a.example/?[query-not-logged]" ua:"c" '
+        'content-type:"-" authorization:"-" mcp-protocol-version:"-"'
+    )
+    record = parser.parse(line, Source("x", 1, 0))
+    assert isinstance(record, LogRecord)
+    assert (record.method, record.path, record.protocol) == (
+        "POST",
+        "/ords/demo/mcp/?[query-not-logged]",
+        "HTTP/1.1",
+    )
+    assert record.fields["http_referer"] == "https://a.example/?[query-not-logged]"
+    # A format writing $request as sent keeps the safe one under its own name.
+    mixed = compile_format(
+        parse_log_format_string('"$request" "$request_without_token" $referer_without_token')
+    )
+    assert mixed.variables == ("request", "request_without_token", "http_referer")

@@ -29,7 +29,14 @@ from parsers.nginx.conf import (
     logs_recording_authorization,
     parse_config,
 )
-from parsers.nginx.safe_log import SAFE_FORMAT_NAME, SAFE_VARIABLE, records_raw_authorization
+from parsers.nginx.safe_log import (
+    REFERER_VARIABLE,
+    REQUEST_VARIABLE,
+    SAFE_FORMAT_NAME,
+    SAFE_VARIABLE,
+    raw_query_variables,
+    records_raw_authorization,
+)
 
 HEADERS_MORE = "headers_more"
 # Where Debian, Ubuntu and RHEL packages put nginx's rotation; read only when a log holds
@@ -40,6 +47,11 @@ SAFE_LOG_FIX = (
     f"the map $http_authorization ${SAFE_VARIABLE} {{...}} and log_format "
     f"{SAFE_FORMAT_NAME} of docs/safe-token-log.md, then access_log <this path> "
     f"{SAFE_FORMAT_NAME}; and nginx -s reload. Every check but the signature still runs."
+)
+QUERY_LOG_FIX = (
+    f"log ${REQUEST_VARIABLE} and ${REFERER_VARIABLE} instead (the maps of "
+    f"docs/safe-token-log.md write them without the query and without a token-sized path), "
+    f"e.g. the log_format {SAFE_FORMAT_NAME} there, and nginx -s reload"
 )
 _LOGROTATE_BLOCK = re.compile(r"([^{}]*)\{([^{}]*)\}")
 _ROTATE = re.compile(r"^\s*rotate\s+(\d+)\s*$", re.MULTILINE)
@@ -145,11 +157,29 @@ def _authorization_logs(config: NginxConfig, *, prefix_known: bool) -> Generator
                 SAFE_LOG_FIX,
             )
             yield from _rotation(log)
+        elif fmt is not None and (raw := raw_query_variables(fmt)):
+            # Not a pass: the Authorization field is safe, but a client that sends its token
+            # in the query (MCP forbids it: a broken or hostile client) or a Referer that
+            # holds one leaves it whole in the line. Warn, as for a full-token log: either
+            # way the file can hold a replayable token, and the fix is a copy-paste.
+            where = f", {fmt.file}:{fmt.line}" if fmt.file else ""
+            yield Finding(
+                "nginx-log-query-tokens",
+                Status.WARN,
+                "the token log records the Authorization header without its signature, "
+                "but the query string or referer as sent: a token a client puts in the "
+                "URL (?access_token=) or a Referer holding one is logged whole, replayable",
+                f"{log.path} (log_format {log.format_name}{where} records "
+                + ", ".join(f"${name}" for name in raw)
+                + ")",
+                QUERY_LOG_FIX,
+            )
         else:
             yield Finding(
                 "nginx-log-signature-free",
                 Status.PASS,
-                "the token log records tokens without their signature (safe token log)",
+                "the token log records tokens without their signature, and the request "
+                "line and referer without their query (safe token log)",
                 f"{log.path} ({log.format_name})",
             )
         yield from _permissions(

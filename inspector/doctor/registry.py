@@ -614,6 +614,15 @@ _check(
     "the token log's format records `$http_authorization` as sent: full, replayable tokens",
     "the safe token log (docs/safe-token-log.md): the token without its signature",
 )
+_check(
+    "6. Local nginx",
+    "nginx-log-query-tokens",
+    "warn",
+    "the token log drops the token's signature but records the query string or referer "
+    "as sent (`$request`, `$request_uri`, `$args`, `$arg_*`, `$http_referer`): a token "
+    "a client sends in the URL (MCP forbids it) is logged whole",
+    "`$request_without_token` and `$referer_without_token` (docs/safe-token-log.md)",
+)
 _check("6. Local nginx", "nginx-log-signature-free", "pass", "", "")
 _check(
     "6. Local nginx",

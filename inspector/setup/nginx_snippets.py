@@ -12,7 +12,7 @@ from pathlib import Path
 
 from inspector.setup.nginx_text import quote
 from parsers.nginx.model import EXTENDED_TEMPLATE, Directive
-from parsers.nginx.safe_log import SAFE_LOG_MAP, safe_log_format_directive
+from parsers.nginx.safe_log import SAFE_LOG_MAP, SAFE_REQUEST_MAPS, safe_log_format_directive
 
 FULL_FORMAT_NAME = "token_inspector_full"
 HEADER = "# Written by token-inspector setup ({what}). Running setup again rewrites this file.\n"
@@ -117,6 +117,9 @@ def http_file(*, safe_map: bool, safe_format: str | None, full_format: str | Non
     if safe_map:
         parts.append(SAFE_LOG_MAP)
     if safe_format is not None:
+        # The format names them; a user's map of the same variable is harmless (nginx
+        # lets a later map redefine it) and the user's own format was not reused.
+        parts.append(SAFE_REQUEST_MAPS)
         parts.append(safe_log_format_directive(safe_format))
     if full_format is not None:
         parts.append(directive_line("log_format", (full_format, EXTENDED_TEMPLATE)) + "\n")

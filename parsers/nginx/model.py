@@ -32,7 +32,15 @@ VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 # Authorization header without the JWS signature. Log readers take it for
 # $http_authorization, so every format recording it is read like one recording the header.
 SAFE_VARIABLE = "token_without_signature"
-VARIABLE_ALIASES = {SAFE_VARIABLE: "http_authorization"}
+# The safe log's request line and referer (no query, no token-sized path): read as the
+# variables they stand for, so the method and path come out of the request line as usual.
+REQUEST_VARIABLE = "request_without_token"
+REFERER_VARIABLE = "referer_without_token"
+VARIABLE_ALIASES = {
+    SAFE_VARIABLE: "http_authorization",
+    REQUEST_VARIABLE: "request",
+    REFERER_VARIABLE: "http_referer",
+}
 
 
 def variable_name(name: str, aliases: Mapping[str, str] = VARIABLE_ALIASES) -> str:
@@ -42,15 +50,17 @@ def variable_name(name: str, aliases: Mapping[str, str] = VARIABLE_ALIASES) -> s
 
 
 def template_aliases(template: str) -> Mapping[str, str]:
-    """The aliases that apply to ``template``: none when it records the header as sent.
+    """The aliases that apply to ``template``: each but those whose variable it records as sent.
 
     A format recording both ``$http_authorization`` and the safe variable would otherwise
-    name two different values alike (a line could never match). The header as sent wins:
+    name two different values alike (a line could never match). The value as sent wins:
     it holds everything the safe value holds and the signature too; the safe value is then
-    an ordinary variable of its own name.
+    an ordinary variable of its own name. Likewise ``$request`` and ``$http_referer``.
     """
     names = {(braced or plain).lower() for braced, plain in VARIABLE.findall(template)}
-    return {} if "http_authorization" in names else VARIABLE_ALIASES
+    if not names.intersection(VARIABLE_ALIASES.values()):
+        return VARIABLE_ALIASES
+    return {alias: name for alias, name in VARIABLE_ALIASES.items() if name not in names}
 
 
 # Problem codes (``ConfigProblem.code``, ``NginxConfigError.code``); callers branch on
