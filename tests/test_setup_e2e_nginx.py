@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import textwrap
 import time
 from collections.abc import Callable, Iterator
@@ -42,12 +44,11 @@ pytestmark = [requires_headers_more, pytest.mark.nginx]
 MCP_PATH = "/ords/hr/mcp/server"
 ROLE = "MCPUsers"
 SET_UP_STEPS = ("challenge", "resource-metadata", "nginx")
-# What a loopback site without TLS cannot avoid, and the mode nginx creates its log with.
+# What a loopback site without TLS cannot avoid.
 EXPECTED_WARNINGS = {
     "mcp-url-not-https",
     "challenge-resource-metadata-not-https",
     "prm-authorization-server-not-https",
-    "nginx-log-world-readable",
 }
 
 
@@ -99,6 +100,10 @@ class Site:
     def backups(self) -> Path:
         return self.root / "backups"
 
+    @property
+    def token_log(self) -> Path:
+        return self.nginx.prefix / "logs" / "mcp-tokens.log"
+
     def argv(self, *extra: str, dsn: str | None = None) -> list[str]:
         return [
             "setup",
@@ -108,7 +113,7 @@ class Site:
             "--snippet-dir",
             str(self.nginx.prefix / "conf" / "token-inspector"),
             "--token-log",
-            str(self.nginx.prefix / "logs" / "mcp-tokens.log"),
+            str(self.token_log),
             "--role",
             ROLE,
             "--token",
@@ -223,6 +228,12 @@ def test_bare_configuration_is_set_up_until_doctor_passes(
     assert {"challenge-401", "prm-reachable", "nginx-log-signature-free"} <= set(
         after.codes(Status.PASS)
     )
+    # Created by setup before nginx could create it world-readable.
+    assert "nginx-log-world-readable" not in after.codes()
+    assert "nginx-log-private" in after.codes(Status.PASS)
+    log = site.token_log.stat()
+    assert stat.S_IMODE(log.st_mode) == 0o640
+    assert (log.st_uid, log.st_gid) == (os.geteuid(), site.token_log.parent.stat().st_gid)
     repo = open_memory_dsn(f"memory:{site.state}")
     assert ROLE in [r.name for r in repo.roles()]
     privilege = next(p for p in repo.privileges() if "mcp" in p.modules)
@@ -250,6 +261,7 @@ def test_a_broken_change_rolls_back_and_nginx_serves_the_old_configuration(
     assert "nginx: failed-restored" in err
     assert site.files() == files
     assert site.answers_old()
+    assert not site.token_log.exists()  # created empty by this run, removed with it
 
 
 def test_an_nginx_failure_that_was_there_before_does_not_roll_back_the_change(

@@ -531,3 +531,49 @@ def test_a_restore_that_fails_says_what_is_left_and_rollback_finishes_it(
     assert finished.result is NginxResult.APPLIED, finished
     site.assert_old_files()
     assert site.serves_old()
+
+
+def test_the_new_token_log_is_created_private_before_nginx_opens_it(site: Site) -> None:
+    logs = site.server.prefix / "logs"
+    if os.geteuid() == 0:  # the directory's group is given to it (Debian: root:adm)
+        os.chown(logs, -1, 65534)
+    log = logs / "mcp-tokens.log"
+    snippet = f'access_log {log};\nlocation = /new {{ return 200 "new\\n"; }}\n'
+    result = apply_nginx(
+        site.plan(snippet), site.control, backups=site.backups, new_log=log, probe_window=0
+    )
+    assert result.result is NginxResult.APPLIED, result
+    info = log.lstat()
+    assert stat.S_ISREG(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o640
+    assert (info.st_uid, info.st_gid) == (os.geteuid(), logs.stat().st_gid)
+    _wait_for(site.serves_new, "the new configuration")
+    _wait_for(lambda: log.stat().st_size > 0, "nginx writing the token log")
+    assert stat.S_IMODE(log.stat().st_mode) == 0o640  # nginx kept the file as it was
+
+
+def test_a_failed_apply_removes_the_empty_token_log_it_created(site: Site) -> None:
+    log = site.server.prefix / "logs" / "mcp-tokens.log"
+    events: list[SetupProgress] = []
+    result = apply_nginx(
+        site.plan(f"access_log {log};\nno_such_directive on;\n"),
+        site.control,
+        backups=site.backups,
+        new_log=log,
+        progress=events.append,
+    )
+    assert result.result is NginxResult.FAILED_RESTORED, result
+    assert not log.exists()
+    assert any("created empty, mode 0640" in e.message for e in events)
+    site.assert_old_files()
+
+
+def test_a_token_log_planted_as_a_link_is_not_written_through(site: Site, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    log = site.server.prefix / "logs" / "mcp-tokens.log"
+    log.symlink_to(elsewhere)
+    result = apply_nginx(
+        site.plan(), site.control, backups=site.backups, new_log=log, probe_window=0
+    )
+    assert result.result is NginxResult.APPLIED, result
+    assert log.is_symlink() and not elsewhere.exists()
+    assert any("already there, left as it is" in s.message for s in result.steps)

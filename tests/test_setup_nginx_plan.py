@@ -525,3 +525,16 @@ def test_server_level_return_and_auth_are_warned_about(tmp_path: Path) -> None:
     warnings = Site(tmp_path, text).plan().warnings
     assert any("'return' at server level" in w for w in warnings)
     assert any("auth_basic applies to the metadata" in w for w in warnings)
+
+
+def test_a_token_log_that_does_not_exist_yet_is_named_for_the_applier_to_create(
+    tmp_path: Path,
+) -> None:
+    site = Site(tmp_path, BARE)
+    log = tmp_path / "logs" / "mcp-tokens.log"
+    plan = site.plan(token_log=log)
+    assert plan.token_log == log and plan.new_token_log == log
+    assert any(f"{log}: created empty" in note for note in plan.notes)
+    log.parent.mkdir()
+    log.touch()
+    assert site.plan(token_log=log).new_token_log is None  # already there: left alone

@@ -63,6 +63,7 @@ def apply_nginx_part(
         confirm_reload=confirm_reload,
         audit=audit,
         progress=progress,
+        new_log=plan.nginx.new_token_log,
     )
 
 

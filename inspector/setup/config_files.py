@@ -160,3 +160,48 @@ def remove_path(path: Path) -> None:
     """Remove the file (or the link itself) at ``path``; nothing there is fine."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
+
+
+LOG_MODE = 0o640
+
+
+def create_log_file(path: Path) -> str | None:
+    """Create the empty log file ``path``: mode 0640, owned by us, in the group of its
+    directory when we may give it that group (Debian's ``/var/log/nginx`` is ``root:adm``,
+    and logrotate recreates the logs ``0640 www-data adm``).
+
+    Never through a link (``O_EXCL | O_NOFOLLOW``: ``FileExistsError`` when anything is
+    there). Returns a note when the group could not be set.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    note = None
+    try:
+        group = path.parent.stat().st_gid
+        try:
+            os.fchown(fd, -1, group)
+        except PermissionError:
+            note = (
+                f"{path}: kept group {os.getegid()}: not allowed to give it the group "
+                f"{group} of its directory"
+            )
+        os.fchmod(fd, LOG_MODE)  # after chown, which may clear set-id bits
+    except BaseException:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    _sync_directory(path.parent)
+    return note
+
+
+def remove_if_empty(path: Path) -> bool:
+    """Remove the regular file ``path`` when it is still empty; True when removed."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(info.st_mode) or info.st_size:
+        return False
+    path.unlink()
+    return True

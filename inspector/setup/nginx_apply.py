@@ -36,10 +36,12 @@ from inspector.setup.backups import (
 )
 from inspector.setup.config_files import (
     create_file,
+    create_log_file,
     encode,
     make_directory,
     missing_directories,
     read_state,
+    remove_if_empty,
     remove_path,
     replace_file,
     sha256,
@@ -147,6 +149,8 @@ class _Run:
         # Set once the reload command ran (even if it failed: nginx may have had the
         # signal): from then on a restore must reload the previous files too.
         self.reload_sent = False
+        # The token log this run created: a restore removes it while it is still empty.
+        self.created_log: Path | None = None
 
     def emit(self, step: NginxStep, status: ProgressStatus, message: str) -> None:
         event = SetupProgress(step.value, status, message)
@@ -248,6 +252,7 @@ def apply_nginx(
     audit: SetupAudit | None = None,
     progress: ProgressFn | None = None,
     probe_window: float = 10.0,
+    new_log: Path | None = None,
 ) -> NginxApplyResult:
     """Write ``changes`` into the real configuration, test it, reload nginx, probe it.
 
@@ -255,14 +260,16 @@ def apply_nginx(
     edited it since the plan) or something now stands where a new file goes. Otherwise a
     backup set is made under ``backups`` first; every failure after that restores it.
     ``confirm_reload`` is asked once ``nginx -t`` passed (``None``: yes); ``probe`` is polled
-    for at most ``probe_window`` seconds after the reload.
+    for at most ``probe_window`` seconds after the reload. ``new_log`` (the plan's new token
+    log) is created empty and private before ``nginx -t``, which would otherwise create it
+    with nginx's umask; a failed run removes it again while it is still empty.
     """
     run = _Run(progress)
     with exclusive(backups) as busy:
         if busy is not None:
             return _busy(run, audit, "nginx-apply", control, busy)
         return _apply_locked(
-            changes, control, backups, probe, confirm_reload, audit, run, probe_window
+            changes, control, backups, probe, confirm_reload, audit, run, probe_window, new_log
         )
 
 
@@ -283,6 +290,7 @@ def _apply_locked(
     audit: SetupAudit | None,
     run: _Run,
     probe_window: float,
+    new_log: Path | None = None,
 ) -> NginxApplyResult:
     ops, problems = _plan_ops(changes)
     if problems:
@@ -307,6 +315,7 @@ def _apply_locked(
         audit=audit,
         run=run,
         probe_window=probe_window,
+        new_log=new_log,
     )
 
 
@@ -424,6 +433,7 @@ def _transaction(
     probe_window: float,
     rolls_back: str | None = None,
     action: str = "nginx-apply",
+    new_log: Path | None = None,
 ) -> NginxApplyResult:
     run.emit(NginxStep.BACKUP, "start", f"saving the current files under {backups}")
     try:
@@ -445,7 +455,7 @@ def _transaction(
 
     try:
         outcome = _forward(
-            ops, make_dirs, remove_dirs, control, probe, confirm_reload, run, probe_window
+            ops, make_dirs, remove_dirs, control, probe, confirm_reload, run, probe_window, new_log
         )
     except _Failed as failed:
         declined = failed.step is NginxStep.CONFIRM
@@ -497,6 +507,7 @@ def _forward(
     confirm_reload: Confirm | None,
     run: _Run,
     probe_window: float,
+    new_log: Path | None = None,
 ) -> ProbeOutcome | None:
     """Write, test, confirm, reload, probe; raise ``_Failed`` at the first failure."""
     run.emit(NginxStep.WRITE, "start", f"writing {len(ops)} file(s)")
@@ -511,6 +522,8 @@ def _forward(
         where = f"{exc.filename}: " if exc.filename else ""
         raise _Failed(NginxStep.WRITE, f"writing failed: {where}{_reason(exc)}") from exc
     run.emit(NginxStep.WRITE, "ok", ", ".join(str(op.target) for op in ops))
+    if new_log is not None:
+        _create_log(new_log, run)
 
     run.emit(NginxStep.TEST, "start", shlex.join(control.test))
     tested = control.run_test()
@@ -551,6 +564,40 @@ def _forward(
     for line in outcome.preexisting:
         run.emit(NginxStep.PROBE, "warn", line)
     return outcome
+
+
+def _create_log(path: Path, run: _Run) -> None:
+    """The token log, before ``nginx -t`` opens (and so creates) it with nginx's umask."""
+    try:
+        note = create_log_file(path)
+    except FileExistsError:
+        run.emit(NginxStep.WRITE, "skipped", f"{path}: already there, left as it is")
+        return
+    except FileNotFoundError:
+        # Its directory is missing: nginx -t says so, with nginx's own words.
+        run.emit(NginxStep.WRITE, "skipped", f"{path}: its directory does not exist")
+        return
+    except OSError as exc:
+        raise _Failed(NginxStep.WRITE, f"creating {path} failed: {_reason(exc)}") from exc
+    run.created_log = path
+    run.emit(NginxStep.WRITE, "ok", f"{path}: created empty, mode 0640")
+    if note is not None:
+        run.emit(NginxStep.WRITE, "warn", note)
+
+
+def _remove_created_log(run: _Run) -> None:
+    path = run.created_log
+    if path is None:
+        return
+    try:
+        removed = remove_if_empty(path)
+    except OSError as exc:
+        run.emit(NginxStep.RESTORE, "warn", f"{path}: not removed: {_reason(exc)}")
+        return
+    if removed:
+        run.emit(NginxStep.RESTORE, "ok", f"{path}: the token log this run created is removed")
+    else:
+        run.emit(NginxStep.RESTORE, "warn", f"{path}: kept, nginx wrote to it meanwhile")
 
 
 def _poll(probe: Probe, window: float) -> ProbeOutcome:
@@ -603,6 +650,7 @@ def _undo(saved: BackupSet, control: NginxControl, run: _Run, *, reload: bool) -
         return False, message
     run.emit(NginxStep.RESTORE, "ok", "every file is byte for byte as before")
     if not reload:
+        _remove_created_log(run)
         return True, "files restored"
     run.emit(NginxStep.RESTORE_TEST, "start", shlex.join(control.test))
     tested = control.run_test()
@@ -626,6 +674,8 @@ def _undo(saved: BackupSet, control: NginxControl, run: _Run, *, reload: bool) -
         run.emit(NginxStep.RESTORE_RELOAD, "failed", message)
         return False, message
     run.emit(NginxStep.RESTORE_RELOAD, "ok", "nginx was told to reload the previous configuration")
+    # Only now: while the new configuration might still run, nginx may hold the file open.
+    _remove_created_log(run)
     return True, "files restored and reloaded"
 
 

@@ -18,6 +18,7 @@ inherited, so the ones the token log would cancel are repeated beside it; an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -70,7 +71,9 @@ class NginxPlan:
     """What setup would change in nginx, and what it would then serve.
 
     ``changes`` holds only files whose content changes; ``blockers`` non-empty means the
-    plan must not be applied (each says why and what to do).
+    plan must not be applied (each says why and what to do). ``new_token_log`` is the
+    token log when the plan writes its ``access_log`` and the file does not exist yet: the
+    applier creates it private (nginx would create it readable by every local user).
     """
 
     changes: tuple[FileChange, ...]
@@ -81,6 +84,7 @@ class NginxPlan:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     blockers: tuple[str, ...] = ()
+    new_token_log: Path | None = None
 
 
 def _strip_ours(directives: tuple[Directive, ...], ours: frozenset[str]) -> tuple[Directive, ...]:
@@ -123,7 +127,11 @@ def plan_nginx(
         if reason:
             found.blockers.append(reason)
 
-    def result(token_log: Path | None = None, changes: tuple[FileChange, ...] = ()) -> NginxPlan:
+    def result(
+        token_log: Path | None = None,
+        changes: tuple[FileChange, ...] = (),
+        new_token_log: Path | None = None,
+    ) -> NginxPlan:
         return NginxPlan(
             changes=changes,
             documents=documents,
@@ -133,6 +141,7 @@ def plan_nginx(
             notes=tuple(found.notes),
             warnings=tuple(found.warnings),
             blockers=tuple(found.blockers),
+            new_token_log=new_token_log,
         )
 
     if found.blockers:
@@ -225,7 +234,14 @@ def plan_nginx(
         found,
     )
     named_logs = ""
+    new_log = None
     if log.level is not None:
+        if log.path is not None and log.path.is_absolute() and not os.path.lexists(log.path):
+            new_log = log.path
+            found.notes.append(
+                f"{log.path}: created empty before nginx is tested, mode 0640, group of its "
+                "directory (nginx would create it readable by every local user)"
+            )
         lines = snippets.access_log_lines(log.path, formats.token_name, log.repeated)
         if log.level is server:
             server_parts.append(lines)
@@ -256,7 +272,8 @@ def plan_nginx(
         text = snippets.HEADER.format(what="the MCP location") + "\n".join(location_lines) + "\n"
         add_snippet(found, location, paths.location, text, f"location serving {target.path}")
     place_includes(found, conf_dir)
-    return result(log.path, file_changes(found))
+    changes = file_changes(found)
+    return result(log.path, changes, new_log if changes else None)
 
 
 def _pick(

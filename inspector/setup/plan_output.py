@@ -165,6 +165,7 @@ def plan_json(plan: SetupPlan) -> dict[str, Any]:
             "metadata_urls": list(nginx.metadata_urls),
             "challenge": nginx.challenge,
             "token_log": str(nginx.token_log) if nginx.token_log else None,
+            "new_token_log": str(nginx.new_token_log) if nginx.new_token_log else None,
             "notes": list(nginx.notes),
             "warnings": list(nginx.warnings),
             "blockers": list(nginx.blockers),
