@@ -11,6 +11,7 @@ configuration; an ORDS failure restores the schema; ``--dry-run`` changes nothin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -179,14 +180,25 @@ class Site:
         return True
 
 
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+@contextlib.contextmanager
+def running_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, workers: str | None = None
+) -> Iterator[Site]:
+    """The bare site; ``workers`` (``"nobody nogroup"``) runs nginx's workers as that user,
+    in a prefix of its own under the temporary directory they can enter."""
     isolate(tmp_path, monkeypatch)
     backend = OrdsStandIn()
     backend.start()
+    conf = bare_conf(backend.port)
+    prefix: Path | None = tmp_path / "nginx"
+    if workers is not None:
+        conf = conf.replace("user root;", f"user {workers};")
+        prefix = None
     try:
-        with LocalIdP() as idp, NginxServer(tmp_path / "nginx", port=free_port()) as nginx:
-            nginx.start(bare_conf(backend.port))
+        with LocalIdP() as idp, NginxServer(prefix, port=free_port()) as nginx:
+            if workers is not None:
+                nginx.prefix.chmod(0o711)  # mkdtemp's 0700 would keep the workers out
+            nginx.start(conf)
             where = (
                 "-p",
                 str(nginx.prefix),
@@ -206,6 +218,12 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
             yield Site(nginx, backend, idp, tmp_path)
     finally:
         backend.stop()
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
+    with running_site(tmp_path, monkeypatch) as running:
+        yield running
 
 
 def test_bare_configuration_is_set_up_until_doctor_passes(
@@ -291,6 +309,29 @@ def test_an_nginx_failure_that_was_there_before_does_not_roll_back_the_change(
     assert kept.startswith("pre-existing, not caused by setup: nginx: nginx-log-world-readable")
     assert str(other) in kept and nginx["probe"]["failures"] == []
     assert site.comes_to_answer_new()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs nginx's workers as another user")
+def test_under_a_restrictive_umask_nginx_workers_still_read_the_new_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # sudo on a hardened host: umask 077. The workers (nobody) must still read what setup
+    # writes, or the metadata answers 403.
+    with running_site(tmp_path, monkeypatch, workers="nobody nogroup") as site:
+        argv = site.argv("--yes", "--only", "nginx")
+        old = os.umask(0o077)
+        try:
+            status, _, err = run_cli(argv, monkeypatch, stdin=site.token())
+        finally:
+            os.umask(old)
+        assert status == 0, err
+        snippets = site.nginx.prefix / "conf" / "token-inspector"
+        assert stat.S_IMODE(snippets.stat().st_mode) == 0o755
+        assert {stat.S_IMODE(f.stat().st_mode) for f in snippets.iterdir()} == {0o644}
+        assert site.comes_to_answer_new()
+        status, _, body = site.nginx.request(f"/.well-known/oauth-protected-resource{MCP_PATH}")
+        assert status == 200, body
+        assert json.loads(body)["resource"] == site.mcp_url
 
 
 def test_an_ords_failure_restores_the_schema(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
