@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from jwt.algorithms import RSAAlgorithm
 from inspector.cli.main import main
 from inspector.demo.idp import LocalIdP, generate_ec_key, generate_rsa_key
 from inspector.judge import rules
+from inspector.keys import signature
 from inspector.keys.jwks import MAX_JWKS_KEYS, KeySet, key_limit_problem, parse_jwks
 from inspector.keys.signature import MAX_KEYS_TRIED, verify_with_candidates
 
@@ -61,6 +62,22 @@ def verifications(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         return bool(real(self, msg, key, sig))
 
     monkeypatch.setattr(RSAAlgorithm, "verify", counted)
+    # The verification fast path calls the key through the verifier bound once per key.
+    bound = signature._verifier
+
+    def counting(algorithm: Any, key: Any) -> Callable[[bytes, bytes], bool]:
+        inner = bound(algorithm, key)
+
+        def verify(msg: bytes, sig: bytes) -> bool:
+            calls.append(1)
+            if key.public_numbers().e != 65537:
+                return False
+            return inner(msg, sig)
+
+        return verify
+
+    monkeypatch.setattr(signature, "_verifier", counting)
+    monkeypatch.setattr(signature, "_BINDINGS", {})
     yield calls
 
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519, padding
 from jwt.algorithms import OKPAlgorithm
 
 from inspector.demo.idp import LocalIdP, SigningKey, generate_ec_key, generate_rsa_key
@@ -97,6 +98,12 @@ def corpus(
     yield idp.mint(claims, key=rsa, header={"kid": None}), "rsa"
     # A payload that is not JSON: signed bytes all the same.
     yield hand_signed({"alg": "RS256", "kid": "rsa-1"}, b64(b"a sentence, signed"), rsa), "rsa"
+    # PS256 with a salt longer than the hash: RFC 7518 wants the hash's length, and so
+    # does pyjwt, which refuses this one.
+    text = f"{b64(json.dumps({'alg': 'PS256', 'kid': 'rsa-1'}).encode())}.{body}"
+    long_salt = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
+    signed = rsa.private_key.sign(text.encode(), long_salt, hashes.SHA256())
+    yield f"{text}.{b64(signed)}", "rsa"
 
 
 def hand_signed(header: dict[str, object], body: str, key: SigningKey) -> str:

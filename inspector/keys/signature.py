@@ -18,12 +18,15 @@ from __future__ import annotations
 import base64
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from jwt.algorithms import Algorithm
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from jwt.algorithms import Algorithm, ECAlgorithm, RSAAlgorithm, RSAPSSAlgorithm
+from jwt.utils import raw_to_der_signature
 from jwt.warnings import InsecureKeyLengthWarning
 
 from inspector.keys.http import one_line
@@ -65,7 +68,9 @@ _CANONICAL_LAST = {
 # (id of the PyJWK, alg) -> (the PyJWK, pyjwt's algorithm, its prepared key, key-length
 # warning) or why pyjwt would not bind the key to that alg. The PyJWK is kept so its id
 # stays its own; a key set holds a handful of keys, so the map stays small.
-_Binding = tuple[jwt.PyJWK, Algorithm | None, Any, str | None]
+# (message, signature) -> whether the key signed it.
+_Verify = Callable[[bytes, bytes], bool]
+_Binding = tuple[jwt.PyJWK, _Verify | None, Any, str | None]
 _BINDINGS: dict[tuple[int, str], tuple[jwt.PyJWK, _Binding | str]] = {}
 _MAX_BINDINGS = 1024
 
@@ -169,13 +174,60 @@ def _binding(key: jwt.PyJWK, data: dict[str, Any], alg: str) -> _Binding | str:
         algorithm = verifier.Algorithm
         try:
             prepared = algorithm.prepare_key(verifier.key)
-            bound = (verifier, algorithm, prepared, algorithm.check_key_length(prepared))
+            short = algorithm.check_key_length(prepared)
+            bound = (verifier, _verifier(algorithm, prepared), prepared, short)
         except Exception:  # pyjwt's own path raises it again, as it always did
             bound = (verifier, None, None, None)
     if len(_BINDINGS) >= _MAX_BINDINGS:
         _BINDINGS.clear()
     _BINDINGS[cache_key] = (key, bound)
     return bound
+
+
+def _verifier(algorithm: Algorithm, key: Any) -> _Verify:
+    """What ``algorithm.verify(message, key, signature)`` does, with the padding and hash
+    objects built once: the cryptography key object, the algorithm fixed by the binding."""
+    kind = type(algorithm)
+    if kind in (RSAAlgorithm, RSAPSSAlgorithm) and isinstance(key, rsa.RSAPublicKey):
+        digest = algorithm.hash_alg()  # type: ignore[attr-defined]
+        scheme: padding.AsymmetricPadding = (
+            padding.PKCS1v15()
+            if kind is RSAAlgorithm
+            else padding.PSS(mgf=padding.MGF1(digest), salt_length=digest.digest_size)
+        )
+        verify_rsa = key.verify
+
+        def rsa_verify(message: bytes, signature: bytes) -> bool:
+            try:
+                verify_rsa(signature, message, scheme, digest)
+            except InvalidSignature:
+                return False
+            return True
+
+        return rsa_verify
+    if kind is ECAlgorithm and isinstance(key, ec.EllipticCurvePublicKey):
+        curve = key.curve
+        ecdsa = ec.ECDSA(algorithm.hash_alg())  # type: ignore[attr-defined]
+        verify_ec = key.verify
+
+        def ec_verify(message: bytes, signature: bytes) -> bool:
+            try:
+                # JOSE sends r || s; cryptography takes DER (a wrong length is no match).
+                der = raw_to_der_signature(signature, curve)
+            except ValueError:
+                return False
+            try:
+                verify_ec(der, message, ecdsa)
+            except InvalidSignature:
+                return False
+            return True
+
+        return ec_verify
+
+    def other(message: bytes, signature: bytes) -> bool:
+        return bool(algorithm.verify(message, key, signature))
+
+    return other
 
 
 def _plain_parts(token: str) -> tuple[bytes, bytes] | None:
@@ -237,11 +289,11 @@ def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -
     if isinstance(binding, str):
         return SignatureResult(False, kid, alg, f"refused: {binding}")
     signed = _plain_parts(token)
-    _, algorithm, prepared, short_key = binding
+    _, verify, _, short_key = binding
     try:
         if (
             signed is None
-            or algorithm is None
+            or verify is None
             or "crit" in header
             or "b64" in header
             or not isinstance(header.get("kid", ""), str)
@@ -254,7 +306,7 @@ def verify_signature(token: str, key: jwt.PyJWK, *, algorithms: Sequence[str]) -
             # nothing it checks beyond kid: its verification, minus the re-parsing.
             if short_key is not None:
                 warnings.warn(short_key, InsecureKeyLengthWarning, stacklevel=2)
-            if not algorithm.verify(signed[0], prepared, signed[1]):
+            if not verify(signed[0], signed[1]):
                 raise jwt.InvalidSignatureError("Signature verification failed")
     except jwt.InvalidSignatureError:
         return SignatureResult(
