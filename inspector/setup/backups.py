@@ -6,15 +6,22 @@ copy of each file that existed (0600, since configuration may hold secrets) and
 the result ``in-progress``, and rewritten with the result at the end: a run killed
 halfway leaves a set that ``restore_files`` (``setup rollback``) can still undo, because it
 lists every file and directory the run was about to create or change.
+
+A manifest says which file to write, with which mode and owner: as root, whoever could
+plant one could write any file. So a set is read only when its directory, manifest and
+copies belong to the running user (or root) and nobody else can write them, and a mode
+with a setuid, setgid or sticky bit is refused (setup never writes one).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import fcntl
 import json
 import os
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,15 +98,23 @@ class BackupSet:
         return self.directory / MANIFEST_NAME
 
     def copy_data(self, entry: BackedUpFile) -> bytes:
-        """The saved content of ``entry``, checked against its recorded hash."""
+        """The saved content of ``entry``, checked against its recorded hash.
+
+        The copy is read like the manifest: through the checked directory, never through
+        a link, and only when the user (or root) owns it and nobody else can write it.
+        """
         if entry.copy is None:
             raise ValueError(f"{entry.path} did not exist before: no copy")
-        state = read_state(self.directory / entry.copy)
-        if state is None:
+        dir_fd = _open_set_directory(self.directory)
+        try:
+            data = _read_trusted(dir_fd, entry.copy, self.directory)
+        finally:
+            os.close(dir_fd)
+        if data is None:
             raise FileNotFoundError(f"the backup copy of {entry.path} is missing")
-        if sha256(state.data) != entry.sha256_before:
+        if sha256(data) != entry.sha256_before:
             raise ValueError(f"the backup copy of {entry.path} does not match its hash")
-        return state.data
+        return data
 
     def as_dict(self) -> dict[str, Any]:
         """The manifest's JSON object."""
@@ -275,12 +290,86 @@ def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def read_backup_set(directory: Path) -> BackupSet:
-    """The set in ``directory``; ``ValueError`` when its manifest is missing or malformed."""
+def _untrusted(info: os.stat_result) -> str | None:
+    """Why a file or directory of a set cannot be trusted, or ``None``."""
+    if info.st_uid not in (os.geteuid(), 0):
+        return f"belongs to uid {info.st_uid}, neither this user nor root"
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"others can write it ({stat.filemode(info.st_mode)})"
+    return None
+
+
+def _open_set_directory(directory: Path) -> int:
+    """A descriptor on the set's directory, once it is known to be trustworthy."""
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     try:
-        raw = json.loads((directory / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{directory} holds no readable {MANIFEST_NAME}: {exc}") from exc
+        fd = os.open(directory, flags)
+    except OSError as exc:
+        raise ValueError(f"{directory}: not a readable directory ({_reason(exc)})") from exc
+    problem = _untrusted(os.fstat(fd))
+    if problem is not None:
+        os.close(fd)
+        raise ValueError(f"{directory} {problem}: refused")
+    return fd
+
+
+def _read_trusted(dir_fd: int, name: str, directory: Path) -> bytes | None:
+    """The file ``name`` of the set (``None`` when missing); ``ValueError`` when untrusted."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(name, flags, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EMLINK):
+            raise ValueError(f"{directory / name} is a symbolic link: refused") from exc
+        raise ValueError(f"{directory / name}: {_reason(exc)}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError(f"{directory / name} is not a regular file: refused")
+        problem = _untrusted(info)
+        if problem is not None:
+            raise ValueError(f"{directory / name} {problem}: refused")
+        chunks: list[bytes] = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _mode_or_none(value: object, where: Path) -> int | None:
+    mode = _int_or_none(value)
+    # Setup copies permission bits only: a setuid, setgid or sticky bit (or anything
+    # beyond them) never comes from one of its runs.
+    if mode is not None and not 0 <= mode <= 0o777:
+        raise ValueError(f"{where}: mode {mode:#o} is not plain permission bits: refused")
+    return mode
+
+
+def read_backup_set(directory: Path) -> BackupSet:
+    """The set in ``directory``; ``ValueError`` when its manifest is missing or malformed,
+    or when the directory, the manifest or a copy is not the user's (or root's) alone."""
+    dir_fd = _open_set_directory(directory)
+    try:
+        manifest = _read_trusted(dir_fd, MANIFEST_NAME, directory)
+        if manifest is None:
+            raise ValueError(f"{directory} holds no {MANIFEST_NAME}")
+        try:
+            raw = json.loads(manifest.decode("utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{directory} holds no readable {MANIFEST_NAME}: {exc}") from exc
+        backup = _parse_manifest(directory, raw)
+        for entry in backup.files:
+            if entry.copy is not None:
+                _read_trusted(dir_fd, entry.copy, directory)
+    finally:
+        os.close(dir_fd)
+    return backup
+
+
+def _parse_manifest(directory: Path, raw: object) -> BackupSet:
     if not isinstance(raw, Mapping) or raw.get("version") != MANIFEST_VERSION:
         raise ValueError(f"{directory / MANIFEST_NAME} is not a setup backup manifest")
     files: list[BackedUpFile] = []
@@ -300,7 +389,7 @@ def read_backup_set(directory: Path) -> BackupSet:
                 target=target,
                 existed=existed,
                 copy=copy if existed else None,
-                mode=_int_or_none(item.get("mode")),
+                mode=_mode_or_none(item.get("mode"), directory / MANIFEST_NAME),
                 uid=_int_or_none(item.get("uid")),
                 gid=_int_or_none(item.get("gid")),
                 sha256_before=_str_or_none(item.get("sha256_before")),
