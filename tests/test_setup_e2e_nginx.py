@@ -376,7 +376,15 @@ def test_json_describes_the_plan_then_the_results(
     # Kept exact: redaction would have rewritten the safe format's own text.
     assert 'authorization:"$token_without_signature"' in diffs
     assert plan["ords"]["role_to_create"] == ROLE
-    assert plan["idp"]["family"] == "generic" and "results" not in plan
+    # --idp entra: Entra's checklist, naming the audience the planned profile is made with.
+    assert plan["idp"]["family"] == "entra" and "results" not in plan
+    audiences = [
+        v["value"]
+        for item in plan["idp"]["items"]
+        for v in item["values"]
+        if v["field"] == "ORDS profile p_audience"
+    ]
+    assert audiences == [plan["ords"]["profile"]["proposed"]["audience"]]
     status, out, err = run_cli(site.argv("--yes", "--json"), monkeypatch, stdin=site.token())
     assert status == 0, err
     done = json.loads(out)

@@ -510,3 +510,52 @@ def test_render_wraps_prose_but_never_a_value() -> None:
     prose = [line for line in text.splitlines() if line.startswith("    ") and "  " not in line[4:]]
     # Only a line holding the unbreakable URL may run longer.
     assert prose and all(len(line) <= 92 or long_url in line for line in prose)
+
+
+# --- The values the rest of the plan uses ----------------------------------------------------
+
+
+def test_a_family_given_wins_over_the_issuers_host() -> None:
+    custom = "https://login.example.com/tenant/v2.0"
+    assert idp_checklist(_facts(), issuer=custom).family == "generic"
+    checklist = idp_checklist(
+        _facts(scopes=(f"{URL}/mcp:connect",)), issuer=custom, family="entra", app_id=APP
+    )
+    assert checklist.family == "entra" and checklist.commands
+    values = _all_values(checklist)
+    assert values["Scope name"] == ["mcp:connect"]
+    assert values["Full scope (requested by clients)"] == [f"{URL}/mcp:connect"]
+    assert values["ORDS profile p_audience"] == [APP]
+    with pytest.raises(ValueError, match="unknown IdP family"):
+        idp_checklist(_facts(), issuer=custom, family="nope")
+
+
+@pytest.mark.parametrize(
+    ("issuer", "fields"),
+    [
+        ("https://idp.example.net/", ("Audience",)),
+        ("https://acme.okta.com/oauth2/aus1", ("Audience",)),
+        ("https://t.eu.auth0.com/", ("Identifier",)),
+        ("https://sso.example.com/realms/mcp", ("Included Custom Audience",)),
+        ("https://idcs-0a1b2c.identity.oraclecloud.com", ("Primary audience",)),
+    ],
+)
+def test_a_planned_audience_is_the_one_every_value_names(
+    issuer: str, fields: tuple[str, ...]
+) -> None:
+    checklist = idp_checklist(_facts(), issuer=issuer, audience="api://mcp-orders")
+    values = _all_values(checklist)
+    assert values["ORDS profile p_audience"] == ["api://mcp-orders"]
+    for field in fields:
+        assert values[field] == ["api://mcp-orders"]
+    assert any("aud api://mcp-orders, not the MCP URL" in c for c in checklist.caveats)
+    # Without one, the rule: the MCP URL, and no such caveat.
+    plain = idp_checklist(_facts(), issuer=issuer)
+    assert _all_values(plain)["ORDS profile p_audience"] == [URL]
+    assert not any("not the MCP URL" in c for c in plain.caveats)
+
+
+def test_outside_entra_the_scope_is_defined_as_advertised() -> None:
+    qualified = f"{URL}/mcp:connect"
+    checklist = idp_checklist(_facts(scopes=(qualified,)), issuer="https://idp.example.net/")
+    assert _all_values(checklist)["Scope"] == [qualified]

@@ -66,31 +66,40 @@ def idp_checklist(
     app_id: str | None = None,
     tenant: str | None = None,
     clients: Sequence[str] = ("chatgpt", "claude"),
+    family: str | None = None,
+    audience: str | None = None,
 ) -> IdpChecklist:
     """The IdP admin's checklist for ``facts.mcp_url`` at the IdP that ``issuer`` names.
 
     ``role`` is the ORDS role a role-based profile expects (None: a scope-based profile);
     ``scope`` the scope's name (``mcp:connect`` by default, or the one ``facts.scopes``
-    advertises; a fully-qualified ``<MCP URL>/name`` is reduced to its name); ``app_id``
-    the Entra API app's application (client) id when it exists; ``tenant`` the Entra
-    tenant id when the issuer does not carry it; ``clients`` the connectors to register
-    (keys of ``CLIENT_REDIRECTS``). Raises ValueError for an unknown client.
+    advertises; for Entra ID a fully-qualified ``<MCP URL>/name`` is reduced to its
+    name); ``app_id`` the Entra API app's application (client) id when it exists;
+    ``tenant`` the Entra tenant id when the issuer does not carry it; ``clients`` the
+    connectors to register (keys of ``CLIENT_REDIRECTS``); ``family`` the IdP family
+    when the caller knows it (``--idp``; default: from the issuer's host); ``audience``
+    the ``aud`` the planned ORDS profile expects (default: the MCP URL, the rule), so the
+    checklist names the value the profile is created with. Raises ValueError for an
+    unknown client or family.
     """
     unknown = [c for c in clients if c not in CLIENT_REDIRECTS]
     if unknown:
         known = ", ".join(CLIENT_REDIRECTS)
         raise ValueError(f"unknown client {unknown[0]!r} (known: {known})")
-    family = issuer_family(issuer)
+    if family is not None and family not in idp_steps.BUILDERS:
+        raise ValueError(f"unknown IdP family {family!r} (known: {', '.join(idp_steps.BUILDERS)})")
+    family = family or issuer_family(issuer)
     advertised = tuple(s for s in facts.scopes if s not in OIDC_SCOPES)
     plan = Plan(
         mcp_url=facts.mcp_url,
         issuer=issuer,
-        scope_name=_scope_name(facts.mcp_url, scope, advertised),
+        scope_name=_scope_name(facts.mcp_url, scope, advertised, entra=family == "entra"),
         advertised=advertised,
         role=role or None,
         app_id=app_id or None,
         tenant=tenant or entra_tenant({"iss": issuer}),
         clients=tuple(dict.fromkeys(clients)),
+        audience=audience or None,
     )
     builder = idp_steps.BUILDERS.get(family, idp_steps.generic)
     items, caveats = builder(plan)
@@ -155,8 +164,13 @@ def checklist_json(checklist: IdpChecklist) -> dict[str, object]:
     }
 
 
-def _scope_name(mcp_url: str, scope: str | None, advertised: tuple[str, ...]) -> str:
-    # The name the API defines; Entra puts this name (not the full URI) in scp.
+def _scope_name(
+    mcp_url: str, scope: str | None, advertised: tuple[str, ...], *, entra: bool
+) -> str:
+    # Entra: the name the API defines (Entra puts it, not the full URI, in scp). Elsewhere
+    # the scope is defined as the value clients request: the one advertised, as it is.
+    if not entra:
+        return scope or next(iter(advertised), DEFAULT_SCOPE)
     chosen = (
         scope or next((s for s in advertised if s.startswith(mcp_url + "/")), None) or DEFAULT_SCOPE
     )

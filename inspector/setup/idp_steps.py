@@ -57,6 +57,18 @@ class Plan:
     app_id: str | None
     tenant: str | None
     clients: tuple[str, ...]
+    # The aud the plan's ORDS profile is created with (the connector token's), when known.
+    audience: str | None = None
+
+    @property
+    def aud(self) -> str:
+        """The audience every value names: the planned one, else the MCP URL (the rule)."""
+        return self.audience or self.mcp_url
+
+    @property
+    def aud_words(self) -> str:
+        """``the MCP URL``, or the planned audience when it is something else."""
+        return "the MCP URL" if self.aud == self.mcp_url else self.aud
 
     @property
     def host(self) -> str:
@@ -78,6 +90,24 @@ def _slash_note(url: str) -> str:
     if url.endswith("/"):
         return "The MCP URL ends with '/', and so must this value."
     return "The MCP URL has no trailing '/', and neither may this value."
+
+
+def _aud_note(plan: Plan) -> str:
+    if plan.aud == plan.mcp_url:
+        return _slash_note(plan.mcp_url)
+    return "It is the aud of the tokens seen, which the planned ORDS profile expects."
+
+
+def _audience_caveat(plan: Plan) -> list[str]:
+    """Outside Entra ID: a planned audience that is not the MCP URL, said once."""
+    if plan.aud == plan.mcp_url:
+        return []
+    return [
+        f"The tokens seen carry aud {plan.aud}, not the MCP URL: the planned ORDS profile "
+        "uses it (p_audience) so ORDS accepts them. To follow MCP's rule (aud = the MCP URL "
+        "clients send as resource), change the audience at the IdP, then run setup again to "
+        "re-create the profile."
+    ]
 
 
 def _redirect_values(plan: Plan, field: str) -> tuple[tuple[str, str], ...]:
@@ -405,9 +435,9 @@ def okta(plan: Plan) -> Steps:
             ),
         ),
         ChecklistItem(
-            "Set the authorization server's audience to the MCP URL",
-            f"ORDS compares aud with p_audience exactly. {_slash_note(plan.mcp_url)}",
-            (("Audience", plan.mcp_url), ("ORDS profile p_audience", plan.mcp_url)),
+            f"Set the authorization server's audience to {plan.aud_words}",
+            f"ORDS compares aud with p_audience exactly. {_aud_note(plan)}",
+            (("Audience", plan.aud), ("ORDS profile p_audience", plan.aud)),
         ),
         ChecklistItem(
             f"Add the scope {plan.scope_name}",
@@ -450,6 +480,7 @@ def okta(plan: Plan) -> Steps:
             "your API come from a custom one, and the ORDS profile must use its issuer."
         ]
     )
+    caveats += _audience_caveat(plan)
     if not plan.role:
         caveats.append(_scope_based_caveat(plan, "scp"))
     return items, caveats
@@ -459,23 +490,23 @@ def auth0(plan: Plan) -> Steps:
     """An API whose identifier is the MCP URL, RS256, permissions, a default audience."""
     items = [
         ChecklistItem(
-            "Create an API whose Identifier is the MCP URL, signed with RS256",
+            f"Create an API whose Identifier is {plan.aud_words}, signed with RS256",
             "The Identifier becomes the token's aud; ORDS verifies RS256/384/512 only and the "
             f"signing algorithm is the API's setting, not the application's. "
-            f"{_slash_note(plan.mcp_url)}",
+            f"{_aud_note(plan)}",
             (
                 ("Dashboard", "Applications > APIs > Create API"),
-                ("Identifier", plan.mcp_url),
+                ("Identifier", plan.aud),
                 ("Signing Algorithm", "RS256"),
-                ("ORDS profile p_audience", plan.mcp_url),
+                ("ORDS profile p_audience", plan.aud),
                 ("ORDS profile p_issuer", plan.issuer),
             ),
         ),
         ChecklistItem(
-            "Set the tenant's Default Audience to the MCP URL",
+            f"Set the tenant's Default Audience to {plan.aud_words}",
             "A request without 'audience' otherwise gets an opaque token ORDS cannot read. "
             "It applies to every application of the tenant.",
-            (("Settings > API Authorization Settings > Default Audience", plan.mcp_url),),
+            (("Settings > API Authorization Settings > Default Audience", plan.aud),),
         ),
         ChecklistItem(
             f"Add the permission {plan.scope_name} to the API",
@@ -514,6 +545,7 @@ def auth0(plan: Plan) -> Steps:
             f"Auth0 issuers end with '/': check the issuer given ({plan.issuer}) against a "
             "token's iss."
         )
+    caveats += _audience_caveat(plan)
     if not plan.role:
         caveats.append(_scope_based_caveat(plan, "scope"))
     return items, caveats
@@ -523,17 +555,18 @@ def keycloak(plan: Plan) -> Steps:
     """A client scope with an audience mapper, realm roles as a top-level roles claim."""
     items = [
         ChecklistItem(
-            f"Create the client scope {plan.scope_name} with an Audience mapper for the MCP URL",
+            f"Create the client scope {plan.scope_name} with an Audience mapper for "
+            f"{plan.aud_words}",
             "Keycloak puts no API in aud by itself; the Audience mapper with a custom audience "
-            f"adds the MCP URL to tokens requested with this scope. {_slash_note(plan.mcp_url)}",
+            f"adds it to tokens requested with this scope. {_aud_note(plan)}",
             (
                 ("Client scopes > Create client scope: Name", plan.scope_name),
                 ("Protocol", "OpenID Connect"),
                 ("Include in token scope", "On"),
                 ("Mappers > By configuration", "Audience"),
-                ("Included Custom Audience", plan.mcp_url),
+                ("Included Custom Audience", plan.aud),
                 ("Add to access token", "On"),
-                ("ORDS profile p_audience", plan.mcp_url),
+                ("ORDS profile p_audience", plan.aud),
             ),
         ),
     ]
@@ -579,7 +612,9 @@ def keycloak(plan: Plan) -> Steps:
                 ),
             )
         )
-    caveats = [] if plan.role else [_scope_based_caveat(plan, "scope")]
+    caveats = _audience_caveat(plan)
+    if not plan.role:
+        caveats.append(_scope_based_caveat(plan, "scope"))
     return items, caveats
 
 
@@ -598,13 +633,13 @@ def oci_iam(plan: Plan) -> Steps:
     items = [
         ChecklistItem(
             "Configure a confidential application as the resource server of the MCP URL",
-            f"The primary audience becomes the token's aud. {_slash_note(plan.mcp_url)}",
+            f"The primary audience becomes the token's aud. {_aud_note(plan)}",
             (
                 ("Integrated applications > Add application", "Confidential Application"),
                 ("OAuth configuration", "Configure this application as a resource server now"),
-                ("Primary audience", plan.mcp_url),
+                ("Primary audience", plan.aud),
                 ("Scope", plan.scope_name),
-                ("ORDS profile p_audience", plan.mcp_url),
+                ("ORDS profile p_audience", plan.aud),
             ),
         ),
         ChecklistItem(
@@ -632,7 +667,7 @@ def oci_iam(plan: Plan) -> Steps:
                     *(("Redirect URL", uri) for uri in CLIENT_REDIRECTS[client]),
                     (
                         "Token issuance policy > Add scope",
-                        f"{plan.mcp_url} ({plan.scope_name})",
+                        f"{plan.aud} ({plan.scope_name})",
                     ),
                 ),
             )
@@ -647,7 +682,9 @@ def oci_iam(plan: Plan) -> Steps:
                 confirmed=False,
             )
         )
-    caveats = [] if plan.role else [_scope_based_caveat(plan, "scope")]
+    caveats = _audience_caveat(plan)
+    if not plan.role:
+        caveats.append(_scope_based_caveat(plan, "scope"))
     return items, caveats
 
 
@@ -655,10 +692,10 @@ def generic(plan: Plan) -> Steps:
     """What any IdP must do for ORDS and the MCP connectors."""
     items = [
         ChecklistItem(
-            "Issue JWT access tokens whose aud is the MCP URL",
+            f"Issue JWT access tokens whose aud is {plan.aud_words}",
             "ORDS compares aud with p_audience exactly (a single string is safest); MCP "
-            f"clients send resource=<MCP URL>. {_slash_note(plan.mcp_url)}",
-            (("Audience", plan.mcp_url), ("ORDS profile p_audience", plan.mcp_url)),
+            f"clients send resource=<MCP URL>. {_aud_note(plan)}",
+            (("Audience", plan.aud), ("ORDS profile p_audience", plan.aud)),
         ),
         ChecklistItem(
             f"Define the scope {plan.scope_name}",
@@ -685,7 +722,9 @@ def generic(plan: Plan) -> Steps:
             )
         )
     items += _web_clients(plan, "Client registration", False)
-    caveats = [] if plan.role else [_scope_based_caveat(plan, "scope")]
+    caveats = _audience_caveat(plan)
+    if not plan.role:
+        caveats.append(_scope_based_caveat(plan, "scope"))
     return items, caveats
 
 

@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inspector.judge.idp import issuer_family
 from inspector.logs.nginx_host import find_config_path, find_prefix
 from inspector.ords.database import OrdsRepository
 from inspector.ords.grants import AuthorizationPlan, authorization_script, plan_authorization
@@ -145,14 +146,24 @@ def build_plan(
                 scope=scope_privilege_name(facts),
             )
             script = authorization_script(grants, profile)
+    planned_profile = profile if "ords" in parts and repo is not None else None
     checklist = None
     if "idp" in parts:
-        app_id = facts.audience if facts.entra and facts.audience else None
+        # The same values as the rest of the plan: the family the facts settled on
+        # (--idp counts), the aud the ORDS profile is created with.
+        audience = planned_profile.proposed.audience if planned_profile else facts.audience
+        family = issuer_family(facts.issuer)
+        if facts.entra:
+            family = "entra"
+        elif family == "entra":
+            family = "generic"  # --idp generic for an issuer on Entra's hosts
         checklist = idp_checklist(
             facts.resource,
             issuer=facts.issuer,
             role=facts.role,
-            app_id=app_id if app_id and _GUID.match(app_id) else None,
+            app_id=audience if facts.entra and audience and _GUID.match(audience) else None,
+            family=family,
+            audience=None if facts.entra else audience,
         )
     return SetupPlan(
         facts=facts,
@@ -160,7 +171,7 @@ def build_plan(
         nginx=nginx_plan,
         nginx_conf=conf_path,
         ords=grants,
-        profile=profile if "ords" in parts and repo is not None else None,
+        profile=planned_profile,
         ords_script=script,
         checklist=checklist,
         skipped=skipped,
