@@ -13,10 +13,13 @@ to.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 PRIVATE_MODE = 0o600
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -63,6 +66,32 @@ def open_private_append(path: Path) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def append_json_line(path: Path, value: Mapping[str, Any]) -> None:
+    """Append ``value`` as one JSON line to ``path`` (0600; its directory made 0700).
+
+    One write in append mode: concurrent writers interleave whole lines, never overwrite
+    each other. ASCII JSON: values from tokens, fetched documents or paths may hold a lone
+    surrogate, which no UTF-8 writer accepts; escaped, every value is recorded exactly and
+    the line is always written. Raises ``OSError`` when the file cannot be written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    line = json.dumps(value, ensure_ascii=True, sort_keys=True) + "\n"
+    fd = open_private_append(path)
+    try:
+        _write_all(fd, line.encode("ascii"))
+    finally:
+        os.close(fd)
+
+
+def read_json_lines(path: Path) -> list[Mapping[str, Any]]:
+    """Every JSON line of ``path``, oldest first (none when the file is not there)."""
+    if not path.exists():
+        return []
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def _write_all(fd: int, data: bytes) -> None:

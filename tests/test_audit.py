@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from inspector.judge.ords_objects import JwtProfile
-from inspector.ords.audit import AuditLog, AuditRecord, default_audit_path, now_iso
+from inspector.ords.audit import AuditLog, AuditRecord, audit_detail, default_audit_path, now_iso
+from inspector.setup.audit import SetupAudit, SetupAuditRecord
 
 
 def _record(result: str = "applied") -> AuditRecord:
@@ -89,3 +90,32 @@ def test_a_fifo_or_directory_is_refused(tmp_path: Path) -> None:
     directory.mkdir()
     with pytest.raises(OSError):
         AuditLog(directory).append(_record())
+
+
+def test_both_audit_trails_append_private_json_lines(tmp_path: Path) -> None:
+    """The ORDS trail and setup's write through one appender: same file, same lines."""
+    trail = tmp_path / "state" / "setup-audit.jsonl"
+    record = SetupAuditRecord("t", "alice", "nginx-apply", "/etc/nginx/\udcff.conf", (), None, "ok")
+    SetupAudit(trail).append(record)
+    SetupAudit(trail).append(record)
+    assert stat.S_IMODE(trail.stat().st_mode) == 0o600
+    assert stat.S_IMODE(trail.parent.stat().st_mode) == 0o700
+    lines = trail.read_bytes().splitlines()
+    assert lines[0] == lines[1] and lines[0].isascii() and b"\\udcff" in lines[0]
+    assert SetupAudit(trail).read() == [record.as_dict(), record.as_dict()]
+    assert SetupAudit(tmp_path / "none.jsonl").read() == []
+
+
+def test_an_unwritable_trail_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    (tmp_path / "dir.jsonl").mkdir()
+    log = AuditLog(tmp_path / "dir.jsonl")
+    warning = log.append_or_warning(_record())
+    assert warning is not None and f"could not write the audit file {log.path}" in warning
+    assert AuditLog(tmp_path / "ok.jsonl").append_or_warning(_record()) is None
+
+
+def test_the_detail_names_what_was_forced_first() -> None:
+    assert audit_detail("it failed", "restored", ["unverified-token"]) == (
+        "forced despite: unverified-token; it failed; restored"
+    )
+    assert audit_detail(None, None) == ""

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from inspector.judge.ords_objects import JwtProfile
 from inspector.ords import plsql
-from inspector.ords.audit import AuditLog, AuditRecord, now_iso, os_user
+from inspector.ords.audit import AuditLog, AuditRecord, audit_detail, now_iso, os_user
 from inspector.ords.database import OrdsRepository
 from inspector.ords.errors import one_line
 from inspector.ords.proposal import FORCE_UNVERIFIED_WARNING, Proposal, unanchored_warning
@@ -417,9 +417,7 @@ def _audit(
     """Append the audit line; a failed write becomes a warning on the result."""
     if audit is None:
         return result
-    parts = [x for x in (result.failure, result.restore) if x]
-    if proposal.blocking_risks and result.result is not Result.REFUSED:
-        parts.insert(0, "forced despite: " + "; ".join(r.code for r in proposal.blocking_risks))
+    forced = () if result.result is Result.REFUSED else proposal.blocking_risks
     record = AuditRecord(
         time=now_iso(),
         os_user=os_user(),
@@ -430,12 +428,10 @@ def _audit(
         new_profile=result.requested,
         token_fingerprint=proposal.token_fingerprint,
         result=result.result.value,
-        detail="; ".join(parts),
+        detail=audit_detail(result.failure, result.restore, [r.code for r in forced]),
         database=database,
     )
-    try:
-        audit.append(record)
-    except OSError as exc:
-        warning = f"could not write the audit file {audit.path}: {exc.strerror}"
-        return dataclasses.replace(result, warnings=(*result.warnings, warning))
-    return result
+    warning = audit.append_or_warning(record)
+    if warning is None:
+        return result
+    return dataclasses.replace(result, warnings=(*result.warnings, warning))

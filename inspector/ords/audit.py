@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from inspector.judge.ords_objects import JwtProfile, OrdsPrivilege
-from inspector.private_files import open_private_append
+from inspector.private_files import append_json_line, read_json_lines
 from inspector.settings import default_state_dir
 
 AUDIT_FILE_NAME = "audit.jsonl"
@@ -152,23 +151,25 @@ class AuditLog:
         """Write one line; the file is opened in append mode so concurrent runs interleave
         whole lines rather than overwrite each other.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # ASCII JSON: values from tokens and fetched metadata may hold a lone surrogate
-        # ("\\ud800" in a JSON string), which no UTF-8 writer accepts; escaped, every value
-        # is recorded exactly and the line is always written.
-        line = json.dumps(record.as_dict(), ensure_ascii=True, sort_keys=True) + "\n"
-        fd = open_private_append(self.path)
+        append_json_line(self.path, record.as_dict())
+
+    def append_or_warning(self, record: AuditRecord | AuthorizationAuditRecord) -> str | None:
+        """``append``; a file that cannot be written gives the warning to show instead."""
         try:
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
+            self.append(record)
+        except OSError as exc:
+            return f"could not write the audit file {self.path}: {exc.strerror}"
+        return None
 
     def read(self) -> list[Mapping[str, Any]]:
         """All records (for tests and ``profile show --audit``-style tools)."""
-        if not self.path.exists():
-            return []
-        out: list[Mapping[str, Any]] = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                out.append(json.loads(line))
-        return out
+        return read_json_lines(self.path)
+
+
+def audit_detail(failure: str | None, restore: str | None, forced: Sequence[str] = ()) -> str:
+    """An audit record's detail: the failure, the restore, and the risks a run was forced
+    past (``forced``: their codes; empty when nothing was forced or the run was refused)."""
+    parts = [x for x in (failure, restore) if x]
+    if forced:
+        parts.insert(0, "forced despite: " + "; ".join(forced))
+    return "; ".join(parts)

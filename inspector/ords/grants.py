@@ -42,7 +42,13 @@ from inspector.ords.apply import (
     same_profile,
     write_profile,
 )
-from inspector.ords.audit import AuditLog, AuthorizationAuditRecord, now_iso, os_user
+from inspector.ords.audit import (
+    AuditLog,
+    AuthorizationAuditRecord,
+    audit_detail,
+    now_iso,
+    os_user,
+)
 from inspector.ords.database import OrdsRepository
 from inspector.ords.errors import one_line
 from inspector.ords.proposal import FORCE_UNVERIFIED_WARNING, Proposal, unanchored_warning
@@ -707,9 +713,11 @@ def _audit(
     """Append the audit line; a failed write becomes a warning on the result."""
     if audit is None:
         return result
-    parts = [x for x in (result.failure, result.restore) if x]
-    if proposal is not None and proposal.blocking_risks and result.result is not Result.REFUSED:
-        parts.insert(0, "forced despite: " + "; ".join(r.code for r in proposal.blocking_risks))
+    forced = (
+        proposal.blocking_risks
+        if proposal is not None and result.result is not Result.REFUSED
+        else ()
+    )
     previous = result.previous
     record = AuthorizationAuditRecord(
         time=now_iso(),
@@ -723,12 +731,10 @@ def _audit(
         new_profile=result.requested_profile,
         token_fingerprint=proposal.token_fingerprint if proposal is not None else None,
         result=result.result.value,
-        detail="; ".join(parts),
+        detail=audit_detail(result.failure, result.restore, [r.code for r in forced]),
         database=database,
     )
-    try:
-        audit.append(record)
-    except OSError as exc:
-        warning = f"could not write the audit file {audit.path}: {exc.strerror}"
-        return dataclasses.replace(result, warnings=(*result.warnings, warning))
-    return result
+    warning = audit.append_or_warning(record)
+    if warning is None:
+        return result
+    return dataclasses.replace(result, warnings=(*result.warnings, warning))

@@ -7,15 +7,13 @@ it names configuration paths and users. It holds hashes of the files, never thei
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inspector.ords.audit import now_iso, os_user
-from inspector.private_files import open_private_append
+from inspector.private_files import append_json_line, read_json_lines
 from inspector.settings import default_state_dir
 
 SETUP_AUDIT_FILE_NAME = "setup-audit.jsonl"
@@ -91,22 +89,8 @@ class SetupAudit:
     def append(self, record: SetupAuditRecord) -> None:
         """Write one whole line in append mode (concurrent runs interleave lines, never
         overwrite each other). Raises ``OSError`` when the file cannot be written."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # ASCII JSON: a path may hold bytes that are no UTF-8 (surrogate escapes); escaped,
-        # every value is recorded exactly and the line is always written.
-        line = json.dumps(record.as_dict(), ensure_ascii=True, sort_keys=True) + "\n"
-        fd = open_private_append(self.path)
-        try:
-            os.write(fd, line.encode("utf-8"))
-        finally:
-            os.close(fd)
+        append_json_line(self.path, record.as_dict())
 
     def read(self) -> list[Mapping[str, Any]]:
         """All records, oldest first."""
-        if not self.path.exists():
-            return []
-        return [
-            json.loads(line)
-            for line in self.path.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        return read_json_lines(self.path)
