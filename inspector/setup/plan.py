@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.judge.idp import issuer_family
+from inspector.judge.ords_objects import OrdsPrivilege, OrdsRole
 from inspector.logs.nginx_host import find_config_path, find_prefix
 from inspector.ords.database import OrdsRepository
 from inspector.ords.grants import AuthorizationPlan, authorization_script, plan_authorization
-from inspector.ords.proposal import Proposal
+from inspector.ords.proposal import Proposal, judged_against
 from inspector.setup.facts import SetupFacts
 from inspector.setup.idp_checklist import IdpChecklist, idp_checklist
 from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
@@ -96,6 +97,20 @@ def load_nginx_config(explicit: Path | None) -> tuple[Path, NginxConfig | str]:
         )
 
 
+def planned_schema(
+    repo: OrdsRepository, grants: AuthorizationPlan
+) -> tuple[list[OrdsRole], list[OrdsPrivilege]]:
+    """The schema's roles and privileges as they will be once ``grants`` is applied."""
+    roles = list(repo.roles())
+    if grants.role_to_create is not None and all(r.name != grants.role_to_create for r in roles):
+        roles.append(OrdsRole(grants.role_to_create))
+    privileges = list(repo.privileges())
+    after = grants.privilege_after
+    if after is not None:
+        privileges = [p for p in privileges if p.name != after.name] + [after]
+    return roles, privileges
+
+
 def scope_privilege_name(facts: SetupFacts) -> str | None:
     """For a scope-based profile (no role): the scope value tokens carry, which names the
     privilege. Entra's ``scp`` holds the name without the resource."""
@@ -145,6 +160,10 @@ def build_plan(
                 mcp_path=facts.mcp_path,
                 scope=scope_privilege_name(facts),
             )
+            if profile is not None and not grants.blockers:
+                # The profile is applied after the role and privilege: judged against
+                # the schema as it will be then, not as it is now.
+                profile = judged_against(profile, *planned_schema(repo, grants))
             script = authorization_script(grants, profile)
     planned_profile = profile if "ords" in parts and repo is not None else None
     checklist = None
