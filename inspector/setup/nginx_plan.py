@@ -192,6 +192,14 @@ def plan_nginx(
     named_at = 0
     if kept_401 is not None:
         checks.compare_kept_challenge(kept_401, server, challenge, found)
+        # Their error_page only sees ORDS's 401 when nginx intercepts it: when nothing in
+        # the chain says so (setup's own location file did, before the user took over),
+        # the line stays in setup's file.
+        levels = (http, server, *chain)
+        if own(location, "proxy_pass") and not any(
+            own(level, "proxy_intercept_errors") for level in levels
+        ):
+            location_lines.append("proxy_intercept_errors on;")
     else:
         intercept = own(location, "proxy_intercept_errors")
         if intercept and intercept[-1].args[:1] != ("on",):
@@ -261,6 +269,7 @@ def plan_nginx(
         )
     # -- files and includes ----------------------------------------------------------------
     conf_dir = checks.absolute(config.path.parent)
+    _empty_unneeded(found, paths, facts.mcp_url)
     if formats.http_text is not None:
         add_snippet(found, http, paths.http, formats.http_text, "http level: token log formats")
     if server_parts:
@@ -274,6 +283,28 @@ def plan_nginx(
     place_includes(found, conf_dir)
     changes = file_changes(found)
     return result(log.path, changes, new_log if changes else None)
+
+
+def _empty_unneeded(found: Findings, paths: SnippetPaths, mcp_url: str) -> None:
+    """Setup's own server or location file that this plan no longer needs is emptied.
+
+    The user took over what it added (their own ``error_page 401``, metadata locations,
+    token log): left as it was, it would conflict (nginx -t refuses a second exact
+    location or a missing named one; a second ``error_page 401`` shadows one of them).
+    Emptied, not removed: the user's file still includes it, and a comment is all it holds.
+    """
+    for path, what in ((paths.server, "server"), (paths.location, "MCP location")):
+        if path in found.files or not path.is_file():
+            continue
+        text = snippets.HEADER.format(what=f"the {what}") + (
+            "# Nothing to add here any more: your configuration does it itself. The include\n"
+            "# line that pulls this file in may be removed.\n"
+        )
+        found.files[path] = (text, f"emptied: the {what} of {mcp_url} needs nothing from setup")
+        found.notes.append(
+            f"{path}: what it added is now in your configuration: emptied so the two do "
+            "not conflict"
+        )
 
 
 def _pick(
