@@ -18,7 +18,14 @@ from inspector.cli.profile_steps import (
     emit,
     repository,
 )
-from inspector.cli.setup_parts import apply_in_order, apply_nginx_part
+from inspector.cli.setup_parts import (
+    NGINX_DECLINED,
+    NGINX_QUESTION,
+    ORDS_DECLINED,
+    apply_in_order,
+    apply_nginx_part,
+    ords_question,
+)
 from inspector.cli.setup_steps import parts_of, plan_for, start
 from inspector.ords.apply import Progress, Result
 from inspector.ords.audit import AuditLog
@@ -123,8 +130,8 @@ def _apply_parts(
 def _apply_nginx(
     args: argparse.Namespace, config: Settings, plan: SetupPlan, results: dict[str, Any]
 ) -> int:
-    if not _asked(args, "Write these nginx files and test them with nginx -t? [y/N] "):
-        emit("nginx not applied: nothing changed in nginx", err=True)
+    if not _asked(args, f"{NGINX_QUESTION} [y/N] "):
+        emit(NGINX_DECLINED, err=True)
         results["nginx"] = {"result": "declined"}
         return EXIT_FAILED
     done = apply_nginx_part(
@@ -158,9 +165,8 @@ def _apply_ords(
         )
         results["ords"] = {"result": "refused"}
         return EXIT_FAILED
-    what = "role, privilege and profile" if profile is not None else "role and privilege"
-    if not _asked(args, f"Apply the ORDS {what} above? [y/N] "):
-        emit("ORDS not applied: nothing changed", err=True)
+    if not _asked(args, f"{ords_question(with_profile=profile is not None)} [y/N] "):
+        emit(ORDS_DECLINED, err=True)
         results["ords"] = {"result": "declined"}
         return EXIT_FAILED
     granted = apply_authorization(

@@ -24,6 +24,19 @@ from inspector.setup.probe import UNPROTECTED, doctor_probe, probe_server
 
 # The parts in the order they are applied; each step returns False to stop there.
 ORDER = ("ords", "nginx")
+# What the command and the live screen ask before each part (the reload is asked by
+# ``apply_nginx`` once nginx -t passed), and what they say when the answer is no.
+NGINX_QUESTION = "Write these nginx files and test them with nginx -t?"
+NGINX_DECLINED = "nginx not applied: nothing changed in nginx"
+ORDS_DECLINED = "ORDS not applied: nothing changed"
+
+
+def ords_question(*, with_profile: bool) -> str:
+    """The question before the ORDS part (the profile only when a token was given)."""
+    what = "role, privilege and profile" if with_profile else "role and privilege"
+    return f"Apply the ORDS {what} above?"
+
+
 PartStep = Callable[[], bool]
 
 

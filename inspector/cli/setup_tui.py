@@ -5,7 +5,8 @@ into its session, as it does the doctor.
 The plan starts from what the screen was started with (``--mcp-url``, ``[expect]``'s
 issuer and single role, ``[setup]``) and what doctor sees at the URL; the apply writes
 the ORDS role and privilege, then nginx (tested, reloaded, probed, rolled back on
-failure), in the command's order (``setup_parts``), each step reported to the dialog.
+failure), in the command's order (``setup_parts``), each step reported to the dialog and
+each part and the reload asked first with the command's questions.
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from inspector.cli.setup_parts import apply_in_order, apply_nginx_part
+from inspector.cli.setup_parts import (
+    NGINX_DECLINED,
+    NGINX_QUESTION,
+    ORDS_DECLINED,
+    apply_in_order,
+    apply_nginx_part,
+    ords_question,
+)
 from inspector.cli.setup_steps import probe_options
 from inspector.ords.database import OrdsRepository
 from inspector.ords.grants import apply_authorization
@@ -26,7 +34,7 @@ from inspector.setup.nginx_plan import NginxPlanOptions
 from inspector.setup.plan import SetupPlan, build_plan
 from inspector.setup.plan_output import line, render_plan
 from inspector.setup.probe import probe_server
-from inspector.tui.session import ApplyOutcome, SetupEmit, SetupView
+from inspector.tui.session import ApplyOutcome, SetupAsk, SetupEmit, SetupView
 
 Connect = Callable[[], OrdsRepository]
 
@@ -75,9 +83,9 @@ class TuiSetup:
             refusal = "nothing to change"
         return SetupView(render_plan(plan), refusal=refusal, handle=plan)
 
-    def apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
-        """ORDS, then nginx (see ``setup_parts``); stops at the first failure (already
-        rolled back)."""
+    def apply(self, view: SetupView, emit: SetupEmit, ask: SetupAsk) -> ApplyOutcome:
+        """ORDS, then nginx (see ``setup_parts``), each part and the reload after a yes to
+        ``ask``; stops at the first failure (already rolled back) or no."""
         plan = view.handle
         assert isinstance(plan, SetupPlan)
         details: list[str] = []
@@ -89,6 +97,9 @@ class TuiSetup:
         def ords_part() -> bool:
             if plan.ords is None or self.connect is None:
                 return True
+            if not ask(ords_question(with_profile=False)):
+                failed.append(ORDS_DECLINED)
+                return False
             repo = self.connect()
             try:
                 # No token here: the role and privilege, which protect the module.
@@ -108,10 +119,13 @@ class TuiSetup:
             return False
 
         def nginx_part() -> bool:
+            if not ask(NGINX_QUESTION):
+                failed.append(NGINX_DECLINED)
+                return False
             done = apply_nginx_part(
                 self.settings,
                 plan,
-                confirm_reload=None,
+                confirm_reload=ask,
                 audit=SetupAudit(None),
                 progress=nginx_step,
             )

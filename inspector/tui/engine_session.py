@@ -40,6 +40,7 @@ from inspector.tui.session import (
     ApplyPlan,
     DiffRow,
     Progress,
+    SetupAsk,
     SetupEmit,
     SetupView,
 )
@@ -55,7 +56,7 @@ _WAKE = object()
 DoctorFn = Callable[[Callable[[str, str, str], None]], None]
 # Injected by the command line (the TUI may not import inspector.setup: same layer).
 SetupPlanFn = Callable[[], SetupView]
-SetupApplyFn = Callable[[SetupView, SetupEmit], ApplyOutcome]
+SetupApplyFn = Callable[[SetupView, SetupEmit, SetupAsk], ApplyOutcome]
 Clock = Callable[[], datetime]
 
 
@@ -495,12 +496,13 @@ class EngineSession:
         view: SetupView = setup[0]()
         return view
 
-    def setup_apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
-        """Apply ``view``'s plan (nginx, then ORDS) with progress through ``emit``."""
+    def setup_apply(self, view: SetupView, emit: SetupEmit, ask: SetupAsk) -> ApplyOutcome:
+        """Apply ``view``'s plan (ORDS, then nginx) with progress through ``emit``, asking
+        ``ask`` before each part and the reload."""
         setup = self._setup
         if setup is None or view.refusal is not None:
             return ApplyOutcome(False, view.refusal or "no setup plan")
-        outcome: ApplyOutcome = setup[1](view, emit)
+        outcome: ApplyOutcome = setup[1](view, emit, ask)
         return outcome
 
     def close(self) -> None:

@@ -84,6 +84,9 @@ class SetupView:
 
 # (step, status, message): one line per step of a setup apply as it happens.
 SetupEmit = Callable[[str, str, str], None]
+# A yes/no question asked before a step of a setup apply changes anything (the same ones
+# the command asks); blocks until the user answers, False for no.
+SetupAsk = Callable[[str], bool]
 
 
 class Session(Protocol):
@@ -144,8 +147,9 @@ class Session(Protocol):
         """The server-side setup plan for the session's MCP URL (blocks: probes, reads)."""
         ...
 
-    def setup_apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
-        """Apply the plan's nginx and ORDS parts, each step through ``emit`` (blocks)."""
+    def setup_apply(self, view: SetupView, emit: SetupEmit, ask: SetupAsk) -> ApplyOutcome:
+        """Apply the plan's ORDS and nginx parts, each step through ``emit``, each part and
+        the reload only once ``ask`` said yes (blocks)."""
         ...
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from inspector.tui.session import (
     ApplyPlan,
     DiffRow,
     Progress,
+    SetupAsk,
     SetupEmit,
     SetupView,
 )
@@ -188,6 +189,10 @@ class ListSession:
     # "plan" or "apply": that setup call raises (the screen must show it, not crash).
     fail_setup: str | None = None
     setup_applied: int = 0
+    # The questions the setup apply asked, with the answers (the engine's order and texts).
+    setup_answers: list[tuple[str, bool]] = field(default_factory=list)
+    # Steps the setup apply carried out (after a yes), in order.
+    setup_done: list[str] = field(default_factory=list)
     applied: list[JwtProfile] = field(default_factory=list)
     title: str = "/var/log/nginx/extended.log"
     files: tuple[str, ...] = ("/var/log/nginx/extended.log",)
@@ -260,11 +265,22 @@ class ListSession:
         text = "setup plan for https://mcp.example.com/ords/hr/mcp/server\n1. nginx\n+ location"
         return SetupView(text, handle="plan")
 
-    def setup_apply(self, view: SetupView, emit: SetupEmit) -> ApplyOutcome:
-        emit("nginx -t", "ok", "configuration test passed")
-        if self.fail_setup == "apply":
-            raise RuntimeError("reload failed")
-        emit("reload", "ok", "nginx reloaded")
+    def setup_apply(self, view: SetupView, emit: SetupEmit, ask: SetupAsk) -> ApplyOutcome:
+        # The questions of inspector/cli/setup_parts.py and apply_nginx, in their order.
+        steps = (
+            ("Apply the ORDS role and privilege above?", "ords", "role and privilege set"),
+            ("Write these nginx files and test them with nginx -t?", "nginx -t", "test passed"),
+            ("Reload nginx now?", "reload", "nginx reloaded"),
+        )
+        for question, step, message in steps:
+            answer = ask(question)
+            self.setup_answers.append((question, answer))
+            if not answer:
+                return ApplyOutcome(False, f"{step}: declined")
+            if self.fail_setup == "apply" and step == "reload":
+                raise RuntimeError("reload failed")
+            self.setup_done.append(step)
+            emit(step, "ok", message)
         self.setup_applied += 1
         return ApplyOutcome(True, "nginx and ORDS set up", ("probe passed",))
 

@@ -1,9 +1,11 @@
 """The doctor dialog's setup (``d`` then ``s``) with the real engine, as ``watch`` injects
-it: a bare nginx on loopback is set up and the ORDS role lands in the stand-in."""
+it: a bare nginx on loopback is set up and the ORDS role lands in the stand-in, each step
+(ORDS, the nginx files, the reload) after its own question."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from textual.widgets import Button
 
 from inspector.cli.configure import settings_from_args
 from inspector.cli.main import build_parser
+from inspector.cli.setup_parts import NGINX_QUESTION, ords_question
 from inspector.cli.watch import build_session
 from inspector.demo.idp import LocalIdP
 from inspector.doctor import DoctorOptions, Status, run_doctor
@@ -25,9 +28,15 @@ from tests.support.nginx import NGINX, NginxServer, free_port, requires_headers_
 from tests.support.reference_site import OrdsStandIn
 from tests.test_setup_e2e_nginx import MCP_PATH, bare_conf
 from tests.tui.conftest import SIZE, plain, wait_for
+from tests.tui.test_setup_screen import answer
 
 pytestmark = [requires_headers_more, pytest.mark.nginx]
 ROLE = "MCPUsers"
+
+
+def answers_new(nginx: NginxServer) -> bool:
+    status, headers, _ = nginx.request(MCP_PATH, method="POST", body=b"{}")
+    return status == 401 and "resource_metadata=" in headers.get("www-authenticate", "")
 
 
 @pytest.fixture
@@ -80,14 +89,27 @@ async def test_setup_from_the_doctor_dialog_sets_up_nginx_and_ords(
             shown = plain(screen.query_one("#setup-plan"))
             assert "+++ b" in shown and "ords.create_role" in shown
             await pilot.click("#setup-apply")
-            await wait_for(pilot, lambda: not button.has_class("-active"))
-            await pilot.click("#setup-apply")
+            # The command's questions, one per step; nothing of a step happens before.
+            await answer(pilot, screen, ords_question(with_profile=False), yes=True, timeout=20)
+            assert backend.protected()  # the role and privilege are in
+            before = nginx.conf_path.read_text()
+            await answer(pilot, screen, NGINX_QUESTION, yes=True, timeout=20)
+            assert nginx.conf_path.read_text() != before  # written and tested...
+            _, headers, _ = nginx.request(MCP_PATH)
+            # ... but not reloaded: nginx still serves the bare configuration.
+            assert "resource_metadata" not in headers.get("www-authenticate", "")
+            await answer(pilot, screen, "Reload nginx now (", yes=True, timeout=20)
             await wait_for(pilot, lambda: str(button.label) == "Close", timeout=30)
             outcome = plain(screen.query_one("#setup-confirm"))
             assert "server side set up" in outcome, outcome
             progress = plain(screen.query_one("#setup-progress"))
             assert "nginx: probe" in progress
             assert progress.index("ords: ") < progress.index("nginx: ")
+        # The probe passed on a new worker; an old one may still take a connection or two.
+        deadline = time.monotonic() + 10
+        while not (answers_new(nginx) and answers_new(nginx)):
+            assert time.monotonic() < deadline, "nginx's new workers never answered"
+            time.sleep(0.05)
         report = run_doctor(DoctorOptions(url, allow_http=True, nginx_conf=nginx.conf_path))
         for step in report.steps:
             if step.id in ("challenge", "resource-metadata", "nginx"):

@@ -1,13 +1,16 @@
-"""``s`` on the doctor screen: the server-side setup plan, then nginx and ORDS applied on
-confirmation with each step shown as it happens.
+"""``s`` on the doctor screen: the server-side setup plan, then ORDS and nginx applied
+step by step, each step shown as it happens.
 
-Nothing is changed before the plan is on screen and the user pressed Apply twice (the
-second press confirms). A failure is shown in the dialog, never raised: the engine has
-already rolled back what it changed.
+Nothing is changed before the plan is on screen and the user pressed Apply; then the
+engine asks, as the command does, before each part (the ORDS role and privilege; writing
+and testing the nginx files) and again before nginx is reloaded: each question waits in
+the dialog for Yes or No (Escape: no). A failure or a no is shown in the dialog, never
+raised: the engine has already rolled back what it changed.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import ClassVar
 
 from rich.console import Group
@@ -26,9 +29,9 @@ from inspector.tui.theme import app_palette
 from parsers.printable import printable
 from parsers.redaction import redact_text
 
-CONFIRM_TEXT = (
-    "This writes the nginx files above (nginx -t first), reloads nginx, and applies the "
-    "ORDS changes; any failure restores the previous state. Press Apply again to go ahead."
+START_TEXT = (
+    "Apply asks before each step: the ORDS role and privilege, writing and testing the "
+    "nginx files, and reloading nginx; a failure restores the previous state."
 )
 # Statuses an applier reports, with the doctor screen's marks.
 MARKS: dict[str, tuple[str, Role | None]] = {
@@ -48,8 +51,12 @@ class SetupScreen(ModalScreen[ApplyOutcome | None]):
         super().__init__()
         self._session = session
         self._view: SetupView | None = None
-        self._armed = False
         self._busy = False
+        # The question the engine waits on (asked from its worker thread), and the answer.
+        self._question: str | None = None
+        self._answered = threading.Event()
+        self._answer = False
+        self._closing = False
         self._outcome: ApplyOutcome | None = None
         self._steps: list[Text] = []
 
@@ -90,6 +97,7 @@ class SetupScreen(ModalScreen[ApplyOutcome | None]):
                 Text(f"Cannot apply: {shown(view.refusal)}", style=self._style("error"))
             )
             return
+        self.query_one("#setup-confirm", Static).update(Text(START_TEXT, style="dim"))
         button = self.query_one("#setup-apply", Button)
         button.disabled = False
         button.focus()
@@ -101,22 +109,23 @@ class SetupScreen(ModalScreen[ApplyOutcome | None]):
     @on(Button.Pressed, "#setup-apply")
     def _apply_pressed(self) -> None:
         view = self._view
+        if self._question is not None:
+            self._reply(True)
+            return
         if view is None or self._busy:
             return
         if self._outcome is not None:
             self.dismiss(self._outcome)
             return
-        if not self._armed:
-            self._armed = True
-            self.query_one("#setup-confirm", Static).update(
-                Text(CONFIRM_TEXT, style=self._style("warn"))
-            )
-            self.query_one("#setup-apply", Button).label = "Yes, apply"
-            return
         self._busy = True
-        self.query_one("#setup-apply", Button).disabled = True
-        self.query_one("#setup-cancel", Button).disabled = True
+        self._buttons(enabled=False)
         self._run(view)
+
+    def _buttons(self, *, enabled: bool, yes: str = "Apply", no: str = "Cancel") -> None:
+        apply = self.query_one("#setup-apply", Button)
+        cancel = self.query_one("#setup-cancel", Button)
+        apply.label, cancel.label = yes, no
+        apply.disabled = cancel.disabled = not enabled
 
     @work(thread=True, exit_on_error=False, name="setup-apply")
     def _run(self, view: SetupView) -> None:
@@ -126,10 +135,46 @@ class SetupScreen(ModalScreen[ApplyOutcome | None]):
                 lambda step, status, message: self.app.call_from_thread(
                     self._progress, step, status, message
                 ),
+                self._ask,
             )
         except Exception as exc:  # the engine rolls back; we only say what happened
             outcome = ApplyOutcome(ok=False, summary=f"setup failed: {problem_text(exc)}")
         self.app.call_from_thread(self._finished, outcome)
+
+    def _ask(self, question: str) -> bool:
+        """From the engine's thread: show ``question`` and wait for Yes or No."""
+        self._answered.clear()
+        self.app.call_from_thread(self._show_question, question)
+        # Bounded waits: a screen closed while asking (the app quitting) answers no.
+        while not self._answered.wait(0.5):
+            if self._closing:
+                return False
+        return self._answer
+
+    def _show_question(self, question: str) -> None:
+        self._question = question
+        self.query_one("#setup-confirm", Static).update(
+            Text(shown(question), style=self._style("warn"))
+        )
+        self._buttons(enabled=True, yes="Yes", no="No")
+        self.query_one("#setup-apply", Button).focus()
+
+    def _reply(self, answer: bool) -> None:
+        question = self._question
+        self._question = None
+        self._buttons(enabled=False)
+        mark = "yes" if answer else "no"
+        self.query_one("#setup-confirm", Static).update(
+            Text(f"{shown(question or '')} {mark}", style="dim")
+        )
+        self._answer = answer
+        self._answered.set()
+
+    def on_unmount(self) -> None:
+        """A question still open when the screen goes is answered no."""
+        self._closing = True
+        self._answer = False
+        self._answered.set()
 
     def _progress(self, step: str, status: str, message: str) -> None:
         if status == "start":
@@ -146,12 +191,12 @@ class SetupScreen(ModalScreen[ApplyOutcome | None]):
         lines = [Text(("✔ " if outcome.ok else "✘ ") + shown(outcome.summary), style=style)]
         lines += [Text(f"  {shown(d)}") for d in outcome.details]
         self.query_one("#setup-confirm", Static).update(Group(*lines))
-        button = self.query_one("#setup-apply", Button)
-        button.label = "Close"
-        button.disabled = False
-        self.query_one("#setup-cancel", Button).disabled = False
+        self._buttons(enabled=True, yes="Close")
 
     def action_cancel(self) -> None:
-        """Close, unless an apply is running (it must finish or roll back first)."""
-        if not self._busy:
+        """No to an open question; else close, unless an apply is running (it must finish
+        or roll back first)."""
+        if self._question is not None:
+            self._reply(False)
+        elif not self._busy:
             self.dismiss(self._outcome)
