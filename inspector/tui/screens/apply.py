@@ -15,15 +15,12 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from inspector.judge.attempt import Attempt
 from inspector.tui.feed import problem_text
-from inspector.tui.present import PLAIN, Palette, Role, shown, shown_claim
+from inspector.tui.present import PLAIN, Palette, shown, shown_claim
+from inspector.tui.screens.plan_dialog import DialogParts, PlanDialog
 from inspector.tui.session import ApplyOutcome, ApplyPlan, Session
 from inspector.tui.theme import app_palette
 
@@ -85,34 +82,26 @@ def plan_renderable(plan: ApplyPlan, palette: Palette = PLAIN, *, dark: bool = T
     return Group(*parts)
 
 
-class ApplyScreen(ModalScreen[ApplyOutcome | None]):
+class ApplyScreen(PlanDialog):
     """Dismisses with the outcome after an apply, or None when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    PARTS: ClassVar[DialogParts] = DialogParts(
+        title="Apply ORDS JWT profile",
+        kind="apply",
+        loading="Preparing the proposal…",
+        scroll="plan-scroll",
+        plan="plan",
+        confirm="confirm-warning",
+        progress="progress",
+        apply="apply-confirm",
+        cancel="apply-cancel",
+    )
 
     def __init__(self, session: Session, attempt: Attempt) -> None:
-        super().__init__()
-        self._session = session
+        super().__init__(session)
         self._attempt = attempt
         self._plan: ApplyPlan | None = None
         self._armed = False
-        self._busy = False
-        self._outcome: ApplyOutcome | None = None
-
-    def compose(self) -> ComposeResult:
-        """Plan (filled by a worker), progress, buttons."""
-        with Vertical(classes="dialog apply"):
-            yield Static("Apply ORDS JWT profile", classes="dialog-title")
-            with VerticalScroll(id="plan-scroll"):
-                yield Static("Preparing the proposal…", id="plan")
-            yield Static("", id="confirm-warning")
-            yield Static("", id="progress")
-            with Horizontal(classes="buttons"):
-                yield Button("Apply", id="apply-confirm", variant="error", disabled=True)
-                yield Button("Cancel", id="apply-cancel")
-
-    def _style(self, role: Role) -> str:
-        return app_palette(self.app)(role, bold=True)
 
     def on_mount(self) -> None:
         """Ask the configurator for its proposal in a worker (it reads the database)."""
@@ -190,16 +179,8 @@ class ApplyScreen(ModalScreen[ApplyOutcome | None]):
         )
 
     def _finished(self, outcome: ApplyOutcome) -> None:
-        self._busy = False
-        self._outcome = outcome
-        style = self._style("ok" if outcome.ok else "error")
-        lines = [Text(("✔ " if outcome.ok else "✘ ") + shown(outcome.summary), style=style)]
-        lines += [Text(f"  {shown(d)}") for d in outcome.details]
-        self.query_one("#confirm-warning", Static).update(Group(*lines))
-        button = self.query_one("#apply-confirm", Button)
-        button.label = "Close"
+        button = self._show_outcome(outcome)
         button.variant = "success" if outcome.ok else "default"
-        button.disabled = False
         button.focus()
 
     @on(Button.Pressed, "#apply-cancel")

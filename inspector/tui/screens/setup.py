@@ -13,17 +13,13 @@ from __future__ import annotations
 import threading
 from typing import ClassVar
 
-from rich.console import Group
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from inspector.tui.feed import problem_text
 from inspector.tui.present import Role, shown
+from inspector.tui.screens.plan_dialog import DialogParts, PlanDialog
 from inspector.tui.session import ApplyOutcome, Session, SetupView
 from inspector.tui.theme import app_palette
 from parsers.printable import printable
@@ -42,38 +38,30 @@ MARKS: dict[str, tuple[str, Role | None]] = {
 }
 
 
-class SetupScreen(ModalScreen[ApplyOutcome | None]):
+class SetupScreen(PlanDialog):
     """Shows ``Session.setup_plan`` and applies it with ``Session.setup_apply``."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    PARTS: ClassVar[DialogParts] = DialogParts(
+        title="Set up the server side: nginx, ORDS, IdP",
+        kind="setup",
+        loading="Planning…",
+        scroll="setup-scroll",
+        plan="setup-plan",
+        confirm="setup-confirm",
+        progress="setup-progress",
+        apply="setup-apply",
+        cancel="setup-cancel",
+    )
 
     def __init__(self, session: Session) -> None:
-        super().__init__()
-        self._session = session
+        super().__init__(session)
         self._view: SetupView | None = None
-        self._busy = False
         # The question the engine waits on (asked from its worker thread), and the answer.
         self._question: str | None = None
         self._answered = threading.Event()
         self._answer = False
         self._closing = False
-        self._outcome: ApplyOutcome | None = None
         self._steps: list[Text] = []
-
-    def compose(self) -> ComposeResult:
-        """Plan (filled by a worker), confirmation, progress, buttons."""
-        with Vertical(classes="dialog setup"):
-            yield Static("Set up the server side: nginx, ORDS, IdP", classes="dialog-title")
-            with VerticalScroll(id="setup-scroll"):
-                yield Static("Planning…", id="setup-plan")
-            yield Static("", id="setup-confirm")
-            yield Static("", id="setup-progress")
-            with Horizontal(classes="buttons"):
-                yield Button("Apply", id="setup-apply", variant="error", disabled=True)
-                yield Button("Cancel", id="setup-cancel")
-
-    def _style(self, role: Role) -> str:
-        return app_palette(self.app)(role, bold=True)
 
     def on_mount(self) -> None:
         """Plan in a worker (it probes the server and reads the database)."""
@@ -185,12 +173,7 @@ class SetupScreen(ModalScreen[ApplyOutcome | None]):
         self.query_one("#setup-progress", Static).update(Text("\n").join(self._steps[-8:]))
 
     def _finished(self, outcome: ApplyOutcome) -> None:
-        self._busy = False
-        self._outcome = outcome
-        style = self._style("ok" if outcome.ok else "error")
-        lines = [Text(("✔ " if outcome.ok else "✘ ") + shown(outcome.summary), style=style)]
-        lines += [Text(f"  {shown(d)}") for d in outcome.details]
-        self.query_one("#setup-confirm", Static).update(Group(*lines))
+        self._show_outcome(outcome)
         self._buttons(enabled=True, yes="Close")
 
     def action_cancel(self) -> None:
