@@ -175,3 +175,25 @@ def test_tail_reads_the_method_and_path(site: tuple[Path, list[str]], tmp_path: 
         ), case
         assert row["fields"].get("http_referer") == referer, case
     assert rows[1]["path"] == QUERIED and rows[1]["status"] == 200
+
+
+def test_scan_reads_the_method_and_path(site: tuple[Path, list[str]], tmp_path: Path) -> None:
+    conf, _ = site
+    (tmp_path / "empty.toml").write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "inspector", "scan", "--json", "--nginx-conf", str(conf),
+         "--config", str(tmp_path / "empty.toml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode in (0, 1), result.stderr
+    rows = {row["line"]: row for row in map(json.loads, result.stdout.splitlines())}
+    # The garbage line is a 400 before nginx read any header: no token, not an attempt.
+    garbage = [c for c, *_ in CASES].index("garbage") + 1
+    assert sorted(rows) == [n for n in range(1, len(CASES) + 1) if n != garbage]
+    for line, (case, _, _, request, _) in enumerate(CASES, start=1):
+        if line == garbage:
+            continue
+        method, _, rest = request.partition(" ")
+        path = rest.rpartition(" ")[0]
+        assert (rows[line]["method"], rows[line]["path"]) == (method, path), case
+    assert SIGNATURE not in result.stdout
