@@ -53,11 +53,22 @@ TRIM_SLACK = 0.1
 # The feed's batches reach the screen at most this often: lines arriving faster become one
 # table update, one detail render and one status line per frame, not one per batch.
 FRAME_SECONDS = 1 / 30
+# Under load frames come less often, so that drawing them takes at most about half of
+# the CPU: the rest is left to the threads that read, parse and judge the log (they share
+# one interpreter lock with the screen).
+UI_SHARE = 1 / 2
+MAX_FRAME_SECONDS = 0.25
 # While the feed adds more rows than this a second and the table follows them, the detail
 # pane (Rich tables of claims: the costliest part of a frame) shows the newest attempt at
 # most every DETAIL_SECONDS rather than on every frame, and always ends on the newest one.
 BUSY_ROWS_PER_SECOND = 50
 DETAIL_SECONDS = 0.25
+
+
+def frame_interval(cpu_per_frame: float) -> float:
+    """Seconds until the next frame when the last one cost ``cpu_per_frame`` CPU seconds
+    of the UI thread: ``FRAME_SECONDS``, longer when frames cost more than ``UI_SHARE``."""
+    return min(MAX_FRAME_SECONDS, max(FRAME_SECONDS, cpu_per_frame / UI_SHARE))
 
 
 class InspectorApp(App[int]):
@@ -125,6 +136,8 @@ class InspectorApp(App[int]):
         self._inbox: list[Batch] = []
         self._flush_timer: Timer | None = None
         self._last_flush = 0.0
+        self._frame_seconds = FRAME_SECONDS
+        self._last_cpu = time.thread_time()
         # (when, how many) rows the feed added in the last second; the detail pane's timer.
         self._recent_rows: deque[tuple[float, int]] = deque()
         self._last_detail = 0.0
@@ -204,7 +217,7 @@ class InspectorApp(App[int]):
         self._inbox.append(batch)
         if self._flush_timer is not None:
             return
-        wait = self._last_flush + FRAME_SECONDS - time.monotonic()
+        wait = self._last_flush + self._frame_seconds - time.monotonic()
         if wait <= 0:
             self._show_inbox()
         else:
@@ -220,6 +233,10 @@ class InspectorApp(App[int]):
             self._flush_timer.stop()
             self._flush_timer = None
         self._last_flush = time.monotonic()
+        # The UI thread's CPU since the last batch shown: drawing that frame, mostly.
+        cpu = time.thread_time()
+        self._frame_seconds = frame_interval(cpu - self._last_cpu)
+        self._last_cpu = cpu
         if not self._inbox:
             return
         batches, self._inbox = self._inbox, []

@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import tzinfo
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.padding import Padding
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -26,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
+from textual.renderables.styled import Styled
 from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, CellType, ColumnKey, DuplicateKey, Row, RowKey
@@ -40,6 +44,9 @@ SETTLE_ROWS = 500
 SETTLE_SECONDS = 0.2
 # Rendered cells kept across changes: a screenful of rows is a few hundred.
 CELL_CACHE = 4096
+# Rendered cell contents, whatever their row: outcome, cause, status, client, IdP (and the
+# time, within a second) repeat from row to row on a busy log.
+CONTENT_CACHE = 4096
 
 
 class _RowCells:
@@ -102,6 +109,7 @@ class AttemptTable(DataTable[object]):
         # Set before DataTable's own set-up, which may already list the rows.
         self._ordered: list[Row] = []
         self._cell_cache: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(CELL_CACHE)
+        self._content_cache: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(CONTENT_CACHE)
         self._cells_version = 0
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tz = tz
@@ -273,19 +281,120 @@ class AttemptTable(DataTable[object]):
         )  # fmt: skip
         lines = self._cell_cache.get(key)
         if lines is None:
-            lines = super()._render_cell(
-                row_index, column_index, base_style, width, cursor=cursor, hover=hover
+            lines = self._render_data_cell(
+                row_index, column_index, base_style, width, cursor, hover
             )
+            if lines is None:
+                lines = super()._render_cell(
+                    row_index, column_index, base_style, width, cursor=cursor, hover=hover
+                )
             self._cell_cache[key] = lines
         return lines
+
+    def _render_data_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> SegmentLines | None:
+        """A one-line ``Text`` cell as ``DataTable._render_cell`` renders it, its content
+        rendered once for every row showing the same text; None for any other cell.
+
+        ``DataTable`` adds the cell's coordinates to the style as metadata (for the mouse)
+        before rendering; here they are added to the rendered segments, which gives the
+        same segments: the metadata holds no colour or attribute to combine.
+        """
+        if row_index < 0 or column_index < 0 or row_index < self.fixed_rows:
+            return None
+        if column_index < self.fixed_columns:
+            return None
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        if not isinstance(cell, Text) or "\n" in cell.plain:
+            return None
+        component_style, post_style = self._get_styles_to_render_cell(
+            False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+            self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+        )  # fmt: skip
+        pre_style = base_style + component_style
+        key = (
+            cell.plain, tuple(cell.spans), cell.style, cell.justify, cell.overflow, cell.no_wrap,
+            cell.end, cell.tab_size, width, pre_style, post_style, self.cell_padding,
+        )  # fmt: skip
+        content = self._content_cache.get(key)
+        if content is None:
+            content = self._from_probe(cell, width, pre_style, post_style)
+        if content is None:
+            content = self._render_text(cell, width, pre_style, post_style)
+            self._content_cache[key] = content
+        meta = Style.from_meta({"row": row_index, "column": column_index})
+        return [
+            [
+                Segment(text, style + meta if style else meta, control)
+                for text, style, control in line
+            ]
+            for line in content
+        ]
+
+    def _render_text(
+        self, cell: Text, width: int, pre_style: Style, post_style: Style
+    ) -> SegmentLines:
+        """``cell`` as ``DataTable._render_cell`` renders a one-line cell (without metadata)."""
+        options = self.app.console_options.update_dimensions(width, 1).update(no_wrap=True)
+        padded = Padding(cell, (0, self.cell_padding))
+        styled = Styled(padded, pre_style=pre_style, post_style=post_style)
+        return self.app.console.render_lines(styled, options)
+
+    def _from_probe(
+        self, cell: Text, width: int, pre_style: Style, post_style: Style
+    ) -> SegmentLines | None:
+        """A short plain cell (one style over all its text) as its probe renders: the same
+        cell with the text ``x`` gives the styles of the padding, the text and the filling;
+        only the text and the filling's length differ. None for any other cell."""
+        plain = cell.plain
+        text_width = width - 2 * self.cell_padding
+        used = cell_len(plain)
+        if not plain or used > text_width - 1 or not plain.isprintable():
+            return None
+        spans = cell.spans
+        if spans and (len(spans) > 1 or spans[0].start != 0 or spans[0].end != len(plain)):
+            return None
+        probe_spans = tuple((0, 1, span.style) for span in spans)
+        key = ("probe", probe_spans, cell.style, cell.justify, cell.overflow, cell.no_wrap,
+               cell.end, width, pre_style, post_style, self.cell_padding)  # fmt: skip
+        probe = self._content_cache.get(key)
+        if probe is None:
+            text = Text("x", style=cell.style, justify=cell.justify, overflow=cell.overflow,
+                        no_wrap=cell.no_wrap, end=cell.end)  # fmt: skip
+            for start, end, style in probe_spans:
+                text.stylize(style, start, end)
+            probe = self._render_text(text, width, pre_style, post_style)
+            self._content_cache[key] = probe
+        if len(probe) != 1:
+            return None
+        line = probe[0]
+        pad = self.cell_padding
+        expected = [" " * pad, "x", " " * (text_width - 1), " " * pad] if pad else []
+        if [segment.text for segment in line] != expected:
+            return None
+        left, shown, fill, right = line
+        out = [left, Segment(plain, shown.style, shown.control)]
+        if used < text_width:
+            out.append(Segment(" " * (text_width - used), fill.style, fill.control))
+        out.append(right)
+        return [out]
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
         self._cell_cache.clear()
+        self._content_cache.clear()
 
     def notify_style_update(self) -> None:
         """The styles changed: every cell is rendered again."""
         self._cell_cache.clear()
+        self._content_cache.clear()
         super().notify_style_update()
 
     def _drop_first(self, count: int) -> None:
