@@ -8,7 +8,8 @@ the realistic ones with distinct tokens at 1%, 5% and 50% of lines (``--diverse-
 100,000 by default, one run each) and the issue's goal workload (300,000 lines with 10,000
 distinct tokens), sized so the whole run stays within a few minutes on two cores.
 ``token_cost`` (the CPU cost of one new token against a bare RS256 verification) runs
-before the scan bench.
+before the scan bench. The TUI bench's memory figure comes from a short run (60 s, which
+it says); the issue's 10 minutes: ``python -m bench.tui_bench --duration 600``.
 """
 
 from __future__ import annotations
