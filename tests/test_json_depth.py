@@ -158,13 +158,18 @@ def test_get_json_of_a_100000_deep_document_is_an_error_value() -> None:
 
 @pytest.mark.parametrize("flag", ["--jwks", "--oidc-metadata"])
 def test_a_deep_offline_file_is_one_error_line(
-    tmp_path: Path, flag: str, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    flag: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    deep = tmp_path / "deep.json"
-    deep.write_text('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    # A relative name: the message is cut to a fixed length, so a long temporary
+    # directory (pytest-1000 and up) would push the reason out of it.
+    monkeypatch.chdir(tmp_path)
+    Path("deep.json").write_text('{"keys": ' + "[" * 100_000 + "]" * 100_000 + "}")
     claims = {"iss": "https://i/", "aud": "a", "exp": 4_000_000_000}
     token = f"{_b64({'alg': 'RS256', 'kid': 'k'})}.{_b64(claims)}.c2ln"
-    status = main(["decode", token, "--json", flag, str(deep)])
+    status = main(["decode", token, "--json", flag, "deep.json"])
     out = capsys.readouterr().out
     assert status == 0
     [unavailable] = [v for v in json.loads(out)["verdicts"] if v["code"] == "jwks-unavailable"]
