@@ -288,7 +288,7 @@ def test_mcp_location_access_log_off_means_no_token_log(tmp_path: Path) -> None:
     assert any("access_log off" in w for w in plan.warnings)
 
 
-def test_inherited_add_header_and_error_page_are_repeated(tmp_path: Path) -> None:
+def test_inherited_add_header_is_repeated_and_error_page_is_not(tmp_path: Path) -> None:
     text = BARE.replace(
         "server_name mcp.example.com;",
         "server_name mcp.example.com;\n"
@@ -302,7 +302,81 @@ def test_inherited_add_header_and_error_page_are_repeated(tmp_path: Path) -> Non
     # Each of our three locations repeats the server's header; our own CORS one wins.
     assert server.count("add_header Strict-Transport-Security max-age=63072000 always;") == 3
     assert "one.example" not in server
-    assert "error_page 502 /50x.html;" in site.change(plan, "location-").after
+    # Repeated beside setup's error_page 401 (with interception on), the page would
+    # replace ORDS's own 502s too: not repeated, and the note says what that costs.
+    location = site.change(plan, "location-").after
+    assert "error_page 401 = @token_inspector_401;" in location
+    assert "502" not in location
+    (note,) = [n for n in plan.notes if "no longer applies" in n]
+    assert "nginx.conf:" in note and "error_page for 502" in note and "built-in" in note
+    assert not any("error_page" in w for w in plan.warnings)
+    site.apply(plan)
+    assert site.plan().changes == ()
+
+
+INTERCEPTING_SERVER = BARE.replace(
+    "server_name mcp.example.com;",
+    "server_name mcp.example.com;\n"
+    "        proxy_intercept_errors on;\n"
+    "        error_page 404 /404.html;\n"
+    "        error_page 500 502 =503 /50x.html;",
+)
+
+
+def test_pages_inherited_with_interception_on_already_are_repeated(tmp_path: Path) -> None:
+    site = Site(tmp_path, INTERCEPTING_SERVER)
+    plan = site.plan()
+    location = site.change(plan, "location-").after
+    # Interception was on: ORDS's 404/5xx were replaced already, and still are.
+    assert "error_page 404 /404.html;" in location
+    assert "error_page 500 502 =503 /50x.html;" in location
+    (warning,) = [w for w in plan.warnings if "error_page" in w or "error pages" in w]
+    assert "404, 500, 502 responses" in warning and "changes nothing" in warning
+    assert "repeats them" in warning
+    site.apply(plan)
+    assert site.plan().changes == ()
+
+
+def test_own_pages_of_an_intercepting_location_are_named(tmp_path: Path) -> None:
+    text = BARE.replace(
+        "proxy_pass", "proxy_intercept_errors on;\n error_page 404 /404.html;\n proxy_pass"
+    )
+    site = Site(tmp_path, text)
+    plan = site.plan()
+    location = site.change(plan, "location-").after
+    assert "404" not in location and "proxy_intercept_errors" not in location
+    (warning,) = [w for w in plan.warnings if "error pages" in w]
+    assert "ORDS's own 404 responses" in warning and "changes nothing" in warning
+    assert "repeats" not in warning
+
+
+def test_own_pages_of_the_location_are_warned_about_when_setup_intercepts(
+    tmp_path: Path,
+) -> None:
+    site = Site(tmp_path, BARE.replace("proxy_pass", "error_page 500 /50x.html;\n proxy_pass"))
+    plan = site.plan()
+    location = site.change(plan, "location-").after
+    assert "proxy_intercept_errors on;" in location and "500" not in location
+    (warning,) = [w for w in plan.warnings if "error_page" in w]
+    assert "nginx.conf:" in warning and "ORDS's own 500 responses" in warning
+    assert "remove those codes" in warning
+
+
+def test_a_kept_error_page_401_with_other_codes_is_warned_about(tmp_path: Path) -> None:
+    """The user's own ``error_page 401`` relies on setup's interception: their other codes
+    in the same list would be intercepted too."""
+    text = BARE.replace(
+        "server_name mcp.example.com;",
+        "server_name mcp.example.com;\n"
+        "        error_page 401 404 = @mine;\n"
+        "        location @mine { return 401; }",
+    )
+    site = Site(tmp_path, text)
+    plan = site.plan()
+    location = site.change(plan, "location-").after
+    assert "proxy_intercept_errors on;" in location and "error_page" not in location
+    (warning,) = [w for w in plan.warnings if "ORDS's own" in w]
+    assert "ORDS's own 404 responses" in warning and "sees ORDS's 401" in warning
 
 
 def test_existing_metadata_location_is_kept_and_compared(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import base64
 import json
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -282,3 +285,139 @@ def test_doctor_passes_challenge_metadata_and_log_steps_on_the_plan(tmp_path: Pa
         } <= passed
     finally:
         backend.stop()
+
+
+# ORDS's own error answers through the MCP location: what an MCP client must get unchanged.
+ORDS_404 = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"no such tool"}}'
+ORDS_500 = b'{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"ORA-00942"}}'
+
+
+class ErrorsUpstream:
+    """ORDS answering 404 (``.../missing``) and 500 (``.../boom``) with JSON-RPC error
+    bodies, and 401 with its realm challenge for anything else."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                if self.path.endswith("/missing"):
+                    status, body, extra = 404, ORDS_404, ()
+                elif self.path.endswith("/boom"):
+                    status, body, extra = 500, ORDS_500, ()
+                else:
+                    status, body = 401, b'{"code":"Unauthorized"}'
+                    extra = (("WWW-Authenticate", ORDS_CHALLENGE),)
+                self.send_response(status)
+                for name, value in extra:
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        self.port = int(self._server.server_address[1])
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Stop answering: the port is closed, so nginx makes its own 502."""
+        if not self._stopped:
+            self._stopped = True
+            self._server.shutdown()
+            self._server.server_close()
+
+
+SITE_404 = b"the site's own 404 page\n"
+SITE_50X = b"the site's own 50x page\n"
+
+
+def pages_conf(backend_port: int, intercept: bool) -> str:
+    """A server with the usual error pages at server level (a distribution's default)."""
+    return main_conf(
+        textwrap.dedent(
+            f"""
+            http {{
+                client_body_temp_path @PREFIX@/tmp/body;
+                proxy_temp_path @PREFIX@/tmp/proxy;
+                access_log off;
+                server {{
+                    listen 127.0.0.1:@PORT@;
+                    server_name localhost;
+                    root @PREFIX@/html;
+                    error_page 404 /404.html;
+                    error_page 500 502 503 504 /50x.html;
+                    location /ords/ {{
+                        {"proxy_intercept_errors on;" if intercept else ""}
+                        proxy_pass http://127.0.0.1:{backend_port};
+                    }}
+                }}
+            }}
+            """
+        )
+    )
+
+
+@pytest.mark.parametrize("intercept", [False, True], ids=["not-intercepting", "intercepting"])
+def test_interception_for_the_401_leaves_ords_other_errors_as_they_were(
+    tmp_path: Path, intercept: bool
+) -> None:
+    """Only the 401 changes: ORDS's own 404 and 500 reach the client as before setup."""
+    upstream = ErrorsUpstream()
+    try:
+        with NginxServer(tmp_path / "nginx") as server:
+            html = server.prefix / "html"
+            html.mkdir(parents=True)
+            (html / "404.html").write_bytes(SITE_404)
+            (html / "50x.html").write_bytes(SITE_50X)
+            server.start(pages_conf(upstream.port, intercept))
+            paths = ("/ords/hr/mcp/missing", "/ords/hr/mcp/boom", "/no-such-file")
+            before = [server.request(p, method="POST" if "ords" in p else "GET") for p in paths]
+            if intercept:
+                assert [(s, b) for s, _, b in before[:2]] == [(404, SITE_404), (500, SITE_50X)]
+            else:
+                assert [(s, b) for s, _, b in before[:2]] == [(404, ORDS_404), (500, ORDS_500)]
+            assert before[2][0] == 404 and before[2][2] == SITE_404
+
+            mcp_url = f"http://127.0.0.1:{server.port}/ords/hr/mcp"
+            plan = planned(server, ResourceFacts(mcp_url, (ISSUER,), ("mcp:connect",)))
+
+            status, headers, _ = server.request("/ords/hr/mcp", method="POST", body=b"{}")
+            assert status == 401
+            assert headers["www-authenticate"] == plan.challenge
+            after = [server.request(p, method="POST" if "ords" in p else "GET") for p in paths]
+            # Status, body and content type exactly as before setup, for every path.
+            assert [(s, h.get("content-type"), b) for s, h, b in after] == [
+                (s, h.get("content-type"), b) for s, h, b in before
+            ]
+            if intercept:
+                (warning,) = [w for w in plan.warnings if "proxy_intercept_errors is on" in w]
+                assert "404, 500, 502, 503, 504" in warning and "changes nothing" in warning
+                assert not any("no longer applies" in n for n in plan.notes)
+            else:
+                (note,) = [n for n in plan.notes if "no longer applies" in n]
+                assert "404, 500, 502, 503, 504" in note and "built-in page" in note
+                assert not any("error_page" in w for w in plan.warnings)
+
+            # An error nginx makes itself in the MCP location: ORDS is down.
+            upstream.stop()
+            status, _, body = server.request("/ords/hr/mcp/x", method="POST", body=b"{}")
+            assert status == 502
+            if intercept:
+                assert body == SITE_50X  # repeated beside setup's error_page 401
+            else:
+                # As the note says: nginx's built-in page, no longer the site's.
+                assert body != SITE_50X and b"502 Bad Gateway" in body
+    finally:
+        upstream.stop()

@@ -244,24 +244,49 @@ def free_name(base: str, server: Directive) -> str:
     return name
 
 
-def error_pages(
-    chain: tuple[Directive, ...], server: Directive, http: Directive
-) -> tuple[Directive | None, list[Directive]]:
-    """An ``error_page`` for 401 in force in the MCP location, and what it inherits.
+@dataclass(frozen=True, slots=True)
+class ErrorPages:
+    """The ``error_page`` lines in force in the MCP location.
 
-    nginx inherits ``error_page`` as a whole list, only into a level without its own:
-    the second value is the list an ``error_page`` added in the location would cancel.
+    ``page_401``: the one for 401, if any. ``in_force``: the whole list the location uses,
+    its own or the nearest outer level's (nginx inherits the list only into a level with
+    no ``error_page`` of its own). ``inherited``: that list comes from an outer level, so
+    an ``error_page`` added in the location cancels it.
     """
+
+    page_401: Directive | None
+    in_force: tuple[Directive, ...]
+    inherited: bool
+
+
+def error_pages(chain: tuple[Directive, ...], server: Directive, http: Directive) -> ErrorPages:
+    """The ``error_page`` list in force in the MCP location (``chain[-1]``)."""
     location = chain[-1]
     for level in (*reversed(chain), server, http):
-        pages = own(level, "error_page")
+        pages = tuple(own(level, "error_page"))
         if not pages:
             continue
-        for page in pages:
-            if "401" in page.args[:-1]:
-                return page, []
-        return None, [] if level is location else pages
-    return None, []
+        page_401 = next((p for p in pages if "401" in p.args[:-1]), None)
+        return ErrorPages(page_401, pages, level is not location)
+    return ErrorPages(None, (), False)
+
+
+def other_codes(pages: tuple[Directive, ...], but: str = "401") -> list[str]:
+    """The status codes ``pages`` handle, less ``but`` (``=code`` replacements left out)."""
+    codes = {a for p in pages for a in p.args[:-1] if not a.startswith("=") and a != but}
+    return sorted(codes, key=lambda c: (len(c), c))
+
+
+def intercepts(levels: tuple[Directive, ...]) -> bool:
+    """Whether ``proxy_intercept_errors`` is on for the innermost of ``levels`` (outer first).
+
+    The innermost level that sets it decides (nginx's default is off).
+    """
+    for level in reversed(levels):
+        found = own(level, "proxy_intercept_errors")
+        if found:
+            return found[-1].args[:1] == ("on",)
+    return False
 
 
 def compare_kept_challenge(page: Directive, server: Directive, value: str, found: Findings) -> None:

@@ -13,7 +13,10 @@ when it serves something else than the plan would.
 
 nginx's inheritance is respected: an ``access_log`` on a level stops the outer ones being
 inherited, so the ones the token log would cancel are repeated beside it; an
-``add_header`` in a location cancels the outer ones, so our locations repeat them.
+``add_header`` in a location cancels the outer ones, so our locations repeat them. An
+``error_page`` cancels the outer ones too, but those are NOT repeated unless nginx
+intercepted ORDS's errors already: with ``proxy_intercept_errors on`` (which the 401
+needs) a repeated page would replace ORDS's own 404s and 5xx as well.
 """
 
 from __future__ import annotations
@@ -187,7 +190,12 @@ def plan_nginx(
 
     # -- the 401 challenge -----------------------------------------------------------------
     named = checks.free_name(NAMED_LOCATION, server)
-    kept_401, inherited_pages = checks.error_pages(chain, server, http)
+    pages = checks.error_pages(chain, server, http)
+    kept_401 = pages.page_401
+    levels = (http, server, *chain)
+    # What nginx did with ORDS's error responses before setup: interception decides
+    # whether the error_pages in force replace them or only nginx's own errors.
+    intercepted = checks.intercepts(levels)
     need_named = False
     named_at = 0
     if kept_401 is not None:
@@ -195,11 +203,11 @@ def plan_nginx(
         # Their error_page only sees ORDS's 401 when nginx intercepts it: when nothing in
         # the chain says so (setup's own location file did, before the user took over),
         # the line stays in setup's file.
-        levels = (http, server, *chain)
         if own(location, "proxy_pass") and not any(
             own(level, "proxy_intercept_errors") for level in levels
         ):
             location_lines.append("proxy_intercept_errors on;")
+            _other_pages_intercepted(pages, found, by=kept_401)
     else:
         intercept = own(location, "proxy_intercept_errors")
         if intercept and intercept[-1].args[:1] != ("on",):
@@ -216,10 +224,7 @@ def plan_nginx(
                 "proxy_intercept_errors only rewrites a proxied 401"
             )
         location_lines.append(f"error_page 401 = {named};")
-        # An error_page here stops the location inheriting the outer ones: repeat them.
-        for page in inherited_pages:
-            location_lines.append(f"# repeated from {page.file} (an error_page here cancels it)")
-            location_lines.append(snippets.directive_line("error_page", page.args))
+        location_lines.extend(_inherited_pages(pages, intercepted, found))
         need_named = True
         named_at = len(server_parts)
         if location_spec(location).uri != target.path:
@@ -283,6 +288,73 @@ def plan_nginx(
     place_includes(found, conf_dir)
     changes = file_changes(found)
     return result(log.path, changes, new_log if changes else None)
+
+
+def _inherited_pages(pages: checks.ErrorPages, intercepted: bool, found: Findings) -> list[str]:
+    """What setup's ``error_page 401`` does to the other error_pages in force, and the lines
+    (if any) that repeat them beside it.
+
+    With interception on, nginx replaces every proxied response of 300 or more that has
+    an ``error_page`` in force. Setup turns interception on for the 401 only: the other
+    pages must not start replacing ORDS's own 404s and 5xx (its JSON-RPC error bodies).
+    An inherited list is therefore repeated only when interception was on already (then
+    nothing changes for those codes); else it is cancelled by setup's error_page.
+    """
+    codes = checks.other_codes(pages.in_force)
+    if not codes:
+        return []
+    shown = ", ".join(codes)
+    source = ", ".join(sorted({where(p) for p in pages.in_force}))
+    if intercepted:
+        found.warnings.append(
+            f"{source}: proxy_intercept_errors is on already in the MCP location, so "
+            f"nginx replaces ORDS's own {shown} responses (its JSON-RPC error bodies) with "
+            "these error pages; setup changes nothing about that"
+            + (
+                " (it repeats them beside its error_page 401, which would cancel them)"
+                if pages.inherited
+                else ""
+            )
+        )
+        if not pages.inherited:
+            return []
+        lines: list[str] = []
+        for page in pages.in_force:
+            lines.append(f"# repeated from {page.file} (an error_page here cancels it)")
+            lines.append(snippets.directive_line("error_page", page.args))
+        return lines
+    if pages.inherited:
+        found.notes.append(
+            f"{source}: error_page for {shown} no longer applies in the MCP location: "
+            "nginx inherits error_page only into a level without one of its own, and "
+            "setup's error_page 401 is one. Not repeated on purpose: with "
+            "proxy_intercept_errors on, a repeated page would also replace ORDS's own "
+            f"{shown} responses (its JSON-RPC error bodies), which pass through "
+            "unchanged as before. Errors nginx makes itself there (502/504 when ORDS "
+            "is down or slow) get nginx's built-in page instead of yours"
+        )
+        return []
+    _other_pages_intercepted(pages, found, by=None)
+    return []
+
+
+def _other_pages_intercepted(
+    pages: checks.ErrorPages, found: Findings, by: Directive | None
+) -> None:
+    """Warn that the user's own error_pages will now replace ORDS's responses too."""
+    codes = checks.other_codes(pages.in_force)
+    if not codes:
+        return
+    shown = ", ".join(codes)
+    source = ", ".join(sorted({where(p) for p in pages.in_force}))
+    why = f"so that {where(by)} sees ORDS's 401" if by is not None else "for ORDS's 401"
+    found.warnings.append(
+        f"{source}: these error_page lines are in force in the MCP location and setup "
+        f"turns proxy_intercept_errors on there {why}: nginx will then also replace "
+        f"ORDS's own {shown} responses (its JSON-RPC error bodies) with these pages, "
+        "where today they apply only to errors nginx makes itself. To keep ORDS's "
+        "answers, remove those codes from the error_page lines the MCP location uses"
+    )
 
 
 def _empty_unneeded(found: Findings, paths: SnippetPaths, mcp_url: str) -> None:
