@@ -314,6 +314,22 @@ def test_inherited_add_header_is_repeated_and_error_page_is_not(tmp_path: Path) 
     assert site.plan().changes == ()
 
 
+def test_pages_repeated_by_an_earlier_setup_are_taken_out(tmp_path: Path) -> None:
+    """Setup's location file as an earlier version wrote it (pages repeated beside the
+    error_page 401): planning again drops them, so ORDS's own 502s pass through again."""
+    text = BARE.replace(
+        "server_name mcp.example.com;",
+        "server_name mcp.example.com;\n        error_page 502 /50x.html;",
+    )
+    site = Site(tmp_path, text)
+    site.apply(site.plan())
+    (location,) = site.snippets.glob("location-*.conf")
+    location.write_text(location.read_text() + "error_page 502 /50x.html;\n")
+    again = site.plan()
+    assert "502" not in site.change(again, "location-").after
+    assert any("no longer applies" in n for n in again.notes)
+
+
 INTERCEPTING_SERVER = BARE.replace(
     "server_name mcp.example.com;",
     "server_name mcp.example.com;\n"

@@ -304,7 +304,7 @@ def _inherited_pages(pages: checks.ErrorPages, intercepted: bool, found: Finding
     if not codes:
         return []
     shown = ", ".join(codes)
-    source = ", ".join(sorted({where(p) for p in pages.in_force}))
+    source = ", ".join(dict.fromkeys(where(p) for p in pages.in_force))
     if intercepted:
         found.warnings.append(
             f"{source}: proxy_intercept_errors is on already in the MCP location, so "
@@ -330,7 +330,7 @@ def _inherited_pages(pages: checks.ErrorPages, intercepted: bool, found: Finding
             "setup's error_page 401 is one. Not repeated on purpose: with "
             "proxy_intercept_errors on, a repeated page would also replace ORDS's own "
             f"{shown} responses (its JSON-RPC error bodies), which pass through "
-            "unchanged as before. Errors nginx makes itself there (502/504 when ORDS "
+            "unchanged, as without setup. Errors nginx makes itself there (502/504 when ORDS "
             "is down or slow) get nginx's built-in page instead of yours"
         )
         return []
@@ -346,13 +346,14 @@ def _other_pages_intercepted(
     if not codes:
         return
     shown = ", ".join(codes)
-    source = ", ".join(sorted({where(p) for p in pages.in_force}))
+    source = ", ".join(dict.fromkeys(where(p) for p in pages.in_force))
     why = f"so that {where(by)} sees ORDS's 401" if by is not None else "for ORDS's 401"
     found.warnings.append(
         f"{source}: these error_page lines are in force in the MCP location and setup "
         f"turns proxy_intercept_errors on there {why}: nginx will then also replace "
         f"ORDS's own {shown} responses (its JSON-RPC error bodies) with these pages, "
-        "where today they apply only to errors nginx makes itself. To keep ORDS's "
+        "where without interception they apply only to errors nginx makes itself. To "
+        "keep ORDS's "
         "answers, remove those codes from the error_page lines the MCP location uses"
     )
 
