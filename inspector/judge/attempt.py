@@ -95,7 +95,22 @@ def redacted_json(value: Any) -> Any:
     if isinstance(value, str):
         return _claim_text(value)
     if isinstance(value, Mapping):
-        return {_claim_text(str(k)): redacted_json(v) for k, v in value.items()}
+        # A claim set is mostly flat strings and numbers: those are done here, without
+        # a call per member (this runs once for every new token a scan meets).
+        memo = _CLAIM_TEXTS.get
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            name = memo(key) if type(key) is str else None
+            if name is None:
+                name = _claim_text(str(key))
+            kind = type(item)
+            if kind is str:
+                out[name] = memo(item) or _claim_text(item)
+            elif kind is int or kind is float or kind is bool or item is None:
+                out[name] = item
+            else:
+                out[name] = redacted_json(item)
+        return out
     if isinstance(value, list | tuple):
         return [redacted_json(item) for item in value]
     return value
