@@ -17,7 +17,7 @@ from inspector.setup.nginx_locate import choose_server, find_location, url_targe
 from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
 from parsers.nginx.conf import parse_config, parse_config_text
 from parsers.nginx.model import Directive
-from parsers.nginx.safe_log import safe_log_config
+from parsers.nginx.safe_log import SAFE_LOG_MAP, safe_log_config
 
 MCP = "https://mcp.example.com/ords/hr/mcp/server"
 ISSUER = "https://login.example/tenant/v2.0"
@@ -482,6 +482,47 @@ def test_raw_token_log_is_left_with_a_warning(tmp_path: Path) -> None:
     assert f"{site.conf}:4" in warning and "extended_safe" in warning
     assert plan.token_log == Path("/srv/logs/mcp-tokens.log")  # next to the existing one
     assert "access_log /srv/logs/extended.log extended;" in site.change(plan, "nginx.conf").after
+
+
+@pytest.mark.parametrize(
+    ("recorded", "named"),
+    [
+        ('"$request" referer:"$http_referer"', "$request, $http_referer"),
+        ("$request_uri", "$request_uri"),
+        ("$args", "$args"),
+        ("$query_string", "$query_string"),
+        ("${arg_access_token}", "$arg_access_token"),
+    ],
+)
+def test_kept_safe_log_that_records_the_query_is_warned_about(
+    tmp_path: Path, recorded: str, named: str
+) -> None:
+    # An older "safe" format: the signature is dropped, the query and referer are not.
+    text = BARE.replace(
+        "    access_log /var/log/nginx/main.log main;",
+        "    " + SAFE_LOG_MAP.replace("\n", "\n    ") + "\n"
+        f"    log_format mysafe '{recorded} a:\"$token_without_signature\"';\n"
+        "    access_log logs/safe.log mysafe;",
+    )
+    site = Site(tmp_path, text)
+    plan = site.plan(token_log=None)
+    line = site.conf.read_text().splitlines().index("    access_log logs/safe.log mysafe;") + 1
+    fmt_line = line - 1
+    (warning,) = [w for w in plan.warnings if "?access_token=" in w]
+    assert warning.startswith(f"{site.conf}:{line}: access_log ")
+    assert f"log_format mysafe at {site.conf}:{fmt_line} records {named} as sent" in warning
+    assert "Fix: 'access_log logs/safe.log extended_safe;'" in warning
+    # The log is still the token log (nothing is added); the fix's format is defined.
+    assert plan.token_log == tmp_path / "logs" / "safe.log"
+    assert "log_format extended_safe '" in site.change(plan, "http.conf").after
+
+
+def test_safe_log_without_raw_query_gets_no_query_warning(tmp_path: Path) -> None:
+    text = BARE.replace("http {", "http {\n" + safe_log_config(), 1).replace(
+        "/var/log/nginx/main.log main", "logs/safe.log extended_safe"
+    )
+    plan = Site(tmp_path, text).plan()
+    assert not [w for w in plan.warnings if "?access_token=" in w]
 
 
 def test_full_tokens_logs_the_header_with_a_warning(tmp_path: Path) -> None:

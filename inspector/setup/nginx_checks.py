@@ -26,7 +26,12 @@ from parsers.nginx.model import (
     NginxConfig,
     walk_tree,
 )
-from parsers.nginx.safe_log import SAFE_FORMAT_NAME, SAFE_TEMPLATE, records_raw_authorization
+from parsers.nginx.safe_log import (
+    SAFE_FORMAT_NAME,
+    SAFE_TEMPLATE,
+    raw_query_variables,
+    records_raw_authorization,
+)
 
 WELL_KNOWN = "/.well-known/oauth-protected-resource"
 DEFAULT_TOKEN_LOG = Path("/var/log/nginx/mcp-tokens.log")
@@ -476,6 +481,23 @@ def token_log(
                 f"'access_log {quote(log.written_path or log.path)} {formats.safe_name};' "
                 "(the safe format setup defines) or remove that line, then delete the "
                 "files that hold tokens"
+            )
+        elif raw := raw_query_variables(fmt):
+            # Safe Authorization field, but a token sent as ?access_token= (MCP forbids it:
+            # a broken or hostile client) or in a Referer is logged whole: as replayable
+            # as a full-token log, so warned about the same way (doctor:
+            # nginx-log-query-tokens).
+            at = f" at {fmt.file}:{fmt.line}" if fmt.file else ""
+            found.warnings.append(
+                f"{log.file}:{log.line}: access_log {log.path} drops the token's signature "
+                f"but its log_format {log.format_name}{at} records "
+                + ", ".join(f"${name}" for name in raw)
+                + " as sent: a token a client puts in the URL (?access_token=) or a "
+                "Referer holding one is logged whole, replayable. Fix: "
+                f"'access_log {quote(log.written_path or log.path)} {formats.safe_name};' "
+                "(the safe format setup defines: request line and referer without their "
+                "query or a token-sized path) instead of that line, then delete the files "
+                "that may hold tokens"
             )
     path = wanted
     if path is None:
