@@ -23,7 +23,12 @@ from inspector.doctor import DoctorOptions, Status, run_doctor
 from inspector.setup.model import FileChange, ResourceFacts, unified_diff
 from inspector.setup.nginx_plan import NginxPlan, NginxPlanOptions, plan_nginx
 from parsers.nginx.conf import parse_config
-from parsers.nginx.safe_log import SIGNATURE_MARKER
+from parsers.nginx.safe_log import (
+    QUERY_MARKER,
+    SAFE_LOG_MAP,
+    SAFE_REQUEST_MAPS,
+    SIGNATURE_MARKER,
+)
 from tests.support.faulty_idp import FaultyIdP
 from tests.support.nginx import (
     HEADERS_MORE_MODULE,
@@ -421,3 +426,83 @@ def test_interception_for_the_401_leaves_ords_other_errors_as_they_were(
                 assert body != SITE_50X and b"502 Bad Gateway" in body
     finally:
         upstream.stop()
+
+
+# What a user's http block may define already under the names setup's http file uses.
+_OWN_MAPS = SAFE_LOG_MAP + SAFE_REQUEST_MAPS
+_RAW_REQUEST_MAP = "map $request $Request_Without_Token { default $request; }\n"
+NAME_CLASHES = {
+    # Formats of the same names with other templates: setup's get other names.
+    "formats": ("log_format extended_safe '$status';\nlog_format token_inspector_full '$uri';\n"),
+    # The user's copies of setup's maps: kept, not defined a second time.
+    "same-maps": _OWN_MAPS + "log_format extended_safe '$status';\n",
+    # A map of one of the names that writes something else: kept, with a warning.
+    "other-map": _RAW_REQUEST_MAP,
+}
+
+
+def with_http_extra(backend_port: int, extra: str) -> str:
+    """The bare configuration with ``extra`` at the top of its http block."""
+    indented = textwrap.indent(extra, "    ")
+    return bare_conf(backend_port).replace("http {\n", "http {\n" + indented, 1)
+
+
+@pytest.mark.parametrize("clash", sorted(NAME_CLASHES))
+def test_user_definitions_of_setup_names_pass_nginx_t(tmp_path: Path, clash: str) -> None:
+    with NginxServer(tmp_path / "nginx") as server:
+        facts = ResourceFacts(f"http://127.0.0.1:{server.port}{MCP_PATH}", (ISSUER,))
+        text = with_http_extra(9, NAME_CLASHES[clash])
+        plan = planned(server, facts, conf_text=text, full_tokens=True)  # runs nginx -t
+        (http,) = [c.after for c in plan.changes if c.path.name == "http.conf"]
+        again = plan_nginx(
+            parse_config(server.conf_path, strict=False, prefix=server.prefix),
+            facts,
+            NginxPlanOptions(
+                token_log=server.prefix / "logs" / "mcp-tokens.log",
+                headers_more_module=HEADERS_MORE_MODULE,
+                full_tokens=True,
+            ),
+        )
+        assert again.changes == (), unified_diff(again.changes)
+    maps = {line.split()[2] for line in http.splitlines() if line.startswith("map ")}
+    if clash == "formats":
+        assert "log_format extended_safe_2 '" in http
+        assert "log_format token_inspector_full_2 '" in http
+        assert maps == {
+            "$token_without_signature",
+            "$request_without_token",
+            "$referer_without_token",
+        }
+    elif clash == "same-maps":
+        assert "log_format extended_safe_2 '" in http
+        assert maps == set()
+        assert sum("is kept (the same)" in n for n in plan.notes) == 3
+    else:
+        assert maps == {"$token_without_signature", "$referer_without_token"}
+        (warning,) = [w for w in plan.warnings if "$request_without_token" in w]
+        assert f"{server.conf_path}:" in warning and "docs/safe-token-log.md" in warning
+
+
+def test_users_own_safe_maps_log_no_query_token(tmp_path: Path) -> None:
+    backend = OrdsStandIn()
+    backend.start()
+    try:
+        with NginxServer(tmp_path / "nginx") as server:
+            server.start(with_http_extra(backend.port, NAME_CLASHES["same-maps"]))
+            facts = ResourceFacts(f"http://127.0.0.1:{server.port}{MCP_PATH}", (ISSUER,))
+            planned(server, facts)
+            token = f"{HEADER}.{PAYLOAD}.{SIGNATURE}"
+            status, _, _ = server.request(
+                f"{MCP_PATH}?access_token={token}",
+                method="POST",
+                headers={"Authorization": f"Bearer {token}"},
+                body=b"{}",
+            )
+            assert status == 401
+            server.stop()
+        logged = (server.prefix / "logs" / "mcp-tokens.log").read_text()
+    finally:
+        backend.stop()
+    assert f"{MCP_PATH}?{QUERY_MARKER}" in logged
+    assert f"Bearer {HEADER}.{PAYLOAD}.{SIGNATURE_MARKER}" in logged
+    assert SIGNATURE not in logged

@@ -18,6 +18,7 @@ from inspector.setup import nginx_snippets as snippets
 from inspector.setup.model import ResourceFacts
 from inspector.setup.nginx_locate import location_spec
 from inspector.setup.nginx_text import Insertion, first_token_line, quote, refusal
+from parsers.nginx.conf import parse_config_text
 from parsers.nginx.model import (
     EXTENDED_TEMPLATE,
     SAFE_VARIABLE,
@@ -27,7 +28,10 @@ from parsers.nginx.model import (
     walk_tree,
 )
 from parsers.nginx.safe_log import (
+    REFERER_VARIABLE,
+    REQUEST_VARIABLE,
     SAFE_FORMAT_NAME,
+    SAFE_MAPS,
     SAFE_TEMPLATE,
     raw_query_variables,
     records_raw_authorization,
@@ -402,28 +406,77 @@ def log_formats(
             name = f"{preferred}_{n}"
         return name, True
 
-    user_map = next(
-        (
-            d
-            for d in walk_tree(tree, "map")
-            if len(d.args) == 2 and d.args[1].lower() == f"${SAFE_VARIABLE}"
-        ),
-        None,
-    )
-    if user_map is not None:
-        found.notes.append(f"{where(user_map)}: the map defining ${SAFE_VARIABLE} is kept")
     safe_name, define_safe = name_for(SAFE_FORMAT_NAME, SAFE_TEMPLATE)
     full_name, define_full = (
         name_for(snippets.FULL_FORMAT_NAME, EXTENDED_TEMPLATE) if full else (safe_name, False)
     )
+    # The token map serves the full format's switch back too; the request and referer maps
+    # only the safe format setup defines (a reused one has them already).
+    wanted = (
+        (SAFE_VARIABLE, REQUEST_VARIABLE, REFERER_VARIABLE) if define_safe else (SAFE_VARIABLE,)
+    )
+    maps = [v for v in wanted if not _kept_definition(tree, v, found)]
     text = None
-    if user_map is None or define_safe or define_full:
+    if maps or define_safe or define_full:
         text = snippets.http_file(
-            safe_map=user_map is None,
+            maps=maps,
             safe_format=safe_name if define_safe else None,
             full_format=full_name if define_full else None,
         )
     return LogFormats(text, safe_name, full_name if full else safe_name)
+
+
+# Directives that define a variable for the whole http context, and where they name it.
+_DEFINERS = {"map": -1, "geo": -1, "split_clients": -1, "perl_set": 0, "js_set": 0}
+
+
+def _kept_definition(tree: tuple[Directive, ...], variable: str, found: Findings) -> bool:
+    """Whether the user's configuration defines ``$variable`` (one of the safe log's): it
+    is then kept, not defined twice.
+
+    nginx accepts a second map of a variable and the later one wins, so setup's include
+    before the user's map would silently log what theirs writes. A definition that
+    differs from setup's map is kept with a warning: it decides what the safe format
+    logs for that field.
+    """
+    wanted = f"${variable}".lower()
+    defined = next(
+        (
+            d
+            for d in walk_tree(tree, None)
+            if d.name in _DEFINERS and d.args and d.args[_DEFINERS[d.name]].lower() == wanted
+        ),
+        None,
+    )
+    if defined is None:
+        return False
+    if _same(defined, _SAFE_MAP_DIRECTIVES[variable]):
+        found.notes.append(f"{where(defined)}: the map defining ${variable} is kept (the same)")
+        return True
+    what = (
+        "the token's signature" if variable == SAFE_VARIABLE else "the query and token-sized paths"
+    )
+    found.warnings.append(
+        f"{where(defined)}: your {defined.name} defines ${variable}, which the safe log "
+        "format writes, and differs from setup's map: setup keeps yours (a second "
+        "definition would make whichever nginx reads last decide). Check that it drops "
+        f"{what}, or replace it with the map of docs/safe-token-log.md and plan again"
+    )
+    return True
+
+
+def _same(a: Directive, b: Directive) -> bool:
+    """Same directive, arguments and block, wherever each is written."""
+    if a.name != b.name or a.args != b.args or (a.block is None) != (b.block is None):
+        return False
+    inner_a, inner_b = a.block or (), b.block or ()
+    return len(inner_a) == len(inner_b) and all(map(_same, inner_a, inner_b))
+
+
+_SAFE_MAP_DIRECTIVES = {
+    variable: parse_config_text(text, strict=False).directives[0]
+    for variable, text in SAFE_MAPS.items()
+}
 
 
 def find_format(config: NginxConfig, name: str) -> LogFormat | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from inspector.setup.nginx_text import quote
 from parsers.nginx.model import EXTENDED_TEMPLATE, Directive
-from parsers.nginx.safe_log import SAFE_LOG_MAP, SAFE_REQUEST_MAPS, safe_log_format_directive
+from parsers.nginx.safe_log import SAFE_MAPS, safe_log_format_directive
 
 FULL_FORMAT_NAME = "token_inspector_full"
 HEADER = "# Written by token-inspector setup ({what}). Running setup again rewrites this file.\n"
@@ -111,15 +111,12 @@ def access_log_lines(
     return "\n".join(out) + "\n" if out else ""
 
 
-def http_file(*, safe_map: bool, safe_format: str | None, full_format: str | None) -> str:
-    """The http-level file: the safe log's map and format (and the full one on request)."""
+def http_file(*, maps: Iterable[str], safe_format: str | None, full_format: str | None) -> str:
+    """The http-level file: the safe log's maps (``maps``: the variables of ``SAFE_MAPS``
+    to define) and format, and the full format on request."""
     parts = [HEADER.format(what="http level: token log formats")]
-    if safe_map:
-        parts.append(SAFE_LOG_MAP)
+    parts.extend(SAFE_MAPS[variable] for variable in maps)
     if safe_format is not None:
-        # The format names them; a user's map of the same variable is harmless (nginx
-        # lets a later map redefine it) and the user's own format was not reused.
-        parts.append(SAFE_REQUEST_MAPS)
         parts.append(safe_log_format_directive(safe_format))
     if full_format is not None:
         parts.append(directive_line("log_format", (full_format, EXTENDED_TEMPLATE)) + "\n")

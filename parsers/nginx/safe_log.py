@@ -45,6 +45,9 @@ that puts its own token there is hostile, and nobody else's token can get there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from parsers.nginx.model import (
     EXTENDED_TEMPLATE,
     REFERER_VARIABLE,
@@ -68,6 +71,7 @@ __all__ = [
     "SAFE_FORMAT",
     "SAFE_FORMAT_NAME",
     "SAFE_LOG_MAP",
+    "SAFE_MAPS",
     "SAFE_REQUEST_MAPS",
     "SAFE_TEMPLATE",
     "SAFE_VARIABLE",
@@ -122,6 +126,13 @@ def _map_lines() -> list[str]:
 def _request_map_lines() -> list[str]:
     # Named captures are global nginx variables: tis_ prefixed, like the token map's.
     return [
+        *_request_line_map_lines(),
+        *_referer_map_lines(),
+    ]
+
+
+def _request_line_map_lines() -> list[str]:
+    return [
         f"map $request ${REQUEST_VARIABLE} {{",
         '    default "-";',
         f'    "~^{_METHOD} (?<tis_rp>(?:{_PATH_CHAR})+)[?#][^ ]*{_VERSION}$"'
@@ -130,6 +141,11 @@ def _request_map_lines() -> list[str]:
         f'    "~^{_METHOD} [^ ]+{_VERSION}$" "$tis_rm {PATH_MARKER}$tis_rv";',
         f'    "~." "{REQUEST_MARKER}";',
         "}",
+    ]
+
+
+def _referer_map_lines() -> list[str]:
+    return [
         f"map $http_referer ${REFERER_VARIABLE} {{",
         '    default "-";',
         f'    "~^(?<tis_fu>(?:{_REFERER_CHAR})*)[?#]" "$tis_fu?{QUERY_MARKER}";',
@@ -143,6 +159,14 @@ def _request_map_lines() -> list[str]:
 SAFE_LOG_MAP = "\n".join(_map_lines()) + "\n"
 # The request line and the referer without a query or a token-sized path (same context).
 SAFE_REQUEST_MAPS = "\n".join(_request_map_lines()) + "\n"
+# Each variable the safe format uses and the map defining it, in the order written.
+SAFE_MAPS: Mapping[str, str] = MappingProxyType(
+    {
+        SAFE_VARIABLE: SAFE_LOG_MAP,
+        REQUEST_VARIABLE: "\n".join(_request_line_map_lines()) + "\n",
+        REFERER_VARIABLE: "\n".join(_referer_map_lines()) + "\n",
+    }
+)
 
 # The reference extended format with the signature-less token in the authorization field,
 # and the request line and referer without what could carry a token.
