@@ -12,6 +12,7 @@ to.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -100,6 +101,65 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
+def sync_directory(directory: Path) -> None:
+    """Make a new or renamed entry of ``directory`` durable (best effort).
+
+    A crash must not bring back the old name (or lose the new file) after we reported
+    success; some filesystems refuse, which is ignored.
+    """
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | _CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _give(fd: int, owner: tuple[int, int] | None) -> bool:
+    # Only root may give a file away (-1 keeps that id); refused, the file stays ours.
+    if owner is None:
+        return True
+    try:
+        os.fchown(fd, *owner)
+    except PermissionError:
+        return False
+    return True
+
+
+def create_new(
+    path: Path, data: bytes, *, mode: int = PRIVATE_MODE, owner: tuple[int, int] | None = None
+) -> bool:
+    """Create ``path`` holding ``data``; refuse any name that is already taken.
+
+    Opened ``O_CREAT | O_EXCL | O_NOFOLLOW`` with mode 0600 (nobody else can open it while
+    it is written), then given ``owner`` (uid, gid; -1 keeps one) and ``mode`` whatever the
+    umask, written, synced, and its directory entry synced. Returns False when ``owner``
+    could not be given (not allowed: the file stays ours), else True.
+
+    Raises ``OutputExistsError`` when a file, directory or symbolic link (even a dangling
+    one) has the name, and ``OSError`` for the rest (missing directory, permission). A
+    half-written file we created is removed before the error goes up.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
+    try:
+        fd = os.open(path, flags, PRIVATE_MODE)
+    except FileExistsError:
+        raise _exists_error(path) from None
+    try:
+        given = _give(fd, owner)
+        os.fchmod(fd, mode)  # after chown, which may clear set-id bits
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        # We created it (O_EXCL): a half-written script or configuration must not stay.
+        path.unlink(missing_ok=True)
+        raise
+    os.close(fd)
+    sync_directory(path.parent)
+    return given
+
+
 def write_new(path: Path, text: str) -> None:
     """Create ``path`` (mode 0600) holding ``text``; refuse any name that is already taken.
 
@@ -107,39 +167,25 @@ def write_new(path: Path, text: str) -> None:
     one) has the name, and ``OSError`` for the rest (missing directory, permission).
     ``text`` is encoded before the file is created, so an unencodable text leaves nothing.
     """
-    data = text.encode("utf-8")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
-    try:
-        fd = os.open(path, flags, PRIVATE_MODE)
-    except FileExistsError:
-        raise _exists_error(path) from None
-    try:
-        # The umask may have taken bits away, never added any: 0600 holds, set it anyway.
-        os.fchmod(fd, PRIVATE_MODE)
-        _write_all(fd, data)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        # We created it (O_EXCL): a half-written script must not be left to run.
-        path.unlink(missing_ok=True)
-        raise
-    os.close(fd)
+    create_new(path, text.encode("utf-8"))
 
 
-def replace_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` (mode 0600), replacing what is there in one rename.
+def replace_whole(
+    path: Path, data: bytes, *, mode: int = PRIVATE_MODE, owner: tuple[int, int] | None = None
+) -> None:
+    """Put ``data`` under ``path`` in one rename, with ``mode`` (and ``owner`` when allowed).
 
-    The text goes to a new temporary file in the same directory, then a rename
-    puts it under the name: a symbolic link there is replaced, never followed, and a
-    reader sees the old file or the new one, never half of it. A directory is refused
-    (``IsADirectoryError``).
+    The data goes to a new temporary file in the same directory (``.name.XXXX.tmp``,
+    which no ``include *.conf`` matches), written and synced, then a rename puts it under
+    the name: a symbolic link there is replaced, never followed, and a reader sees the old
+    file or the new one, never half of it. A directory is refused (``IsADirectoryError``).
+    The temporary file is removed on any failure.
     """
-    data = text.encode("utf-8")
-    directory = path.parent
-    fd, temporary = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         try:
-            os.fchmod(fd, PRIVATE_MODE)
+            _give(fd, owner)
+            os.fchmod(fd, mode)  # after chown, which may clear set-id bits
             _write_all(fd, data)
             os.fsync(fd)
         finally:
@@ -148,6 +194,13 @@ def replace_private(path: Path, text: str) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    sync_directory(path.parent)
+
+
+def replace_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (mode 0600), replacing what is there in one rename
+    (``replace_whole``)."""
+    replace_whole(path, text.encode("utf-8"))
 
 
 def free_name(path: Path, *, tries: int = 100) -> Path:

@@ -20,7 +20,14 @@ import pytest
 from inspector.cli.main import main
 from inspector.demo.idp import LocalIdP
 from inspector.ords.audit import AuditLog, AuditRecord, now_iso
-from inspector.private_files import OutputExistsError, free_name, replace_private, write_new
+from inspector.private_files import (
+    OutputExistsError,
+    create_new,
+    free_name,
+    replace_private,
+    write_new,
+)
+from inspector.setup.config_files import create_log_file, create_private_copy
 
 PRECIOUS = "precious: must survive\n"
 
@@ -93,6 +100,47 @@ def test_replace_private_refuses_a_directory(tmp_path: Path) -> None:
     with pytest.raises(IsADirectoryError):
         replace_private(tmp_path / "out.sql", "x")
     assert [p.name for p in tmp_path.iterdir()] == ["out.sql"]  # no temporary file left
+
+
+def test_create_new_sets_mode_and_group_before_writing(tmp_path: Path) -> None:
+    target = tmp_path / "token.log"
+    old = os.umask(0o077)  # a strict umask must not narrow the mode asked for either
+    try:
+        given = create_new(target, b"x", mode=0o640, owner=(-1, os.getegid()))
+    finally:
+        os.umask(old)
+    assert given and target.read_bytes() == b"x" and mode_of(target) == 0o640
+
+
+def test_create_new_reports_an_owner_it_may_not_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(fd: int, uid: int, gid: int) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "fchown", refuse)
+    target = tmp_path / "nginx.conf"
+    assert create_new(target, b"x", mode=0o644, owner=(0, 0)) is False
+    assert target.read_bytes() == b"x" and mode_of(target) == 0o644
+
+
+@pytest.mark.parametrize("dangling", [False, True])
+def test_setup_config_files_refuse_a_link_like_output_files(
+    tmp_path: Path, victim: Path, dangling: bool
+) -> None:
+    # Setup's new configuration files, backup copies and token log go through the same
+    # creation as output files: a planted link is refused with the same error.
+    for make in (
+        lambda path: create_private_copy(path, b"copy"),
+        lambda path: create_log_file(path),
+    ):
+        link = tmp_path / "planted"
+        link.unlink(missing_ok=True)
+        link.symlink_to(tmp_path / "nowhere" if dangling else victim)
+        with pytest.raises(OutputExistsError) as caught:
+            make(link)
+        assert caught.value.link
+        assert victim.read_text() == PRECIOUS and link.is_symlink()
 
 
 def test_free_name_skips_files_and_links(tmp_path: Path, victim: Path) -> None:

@@ -3,7 +3,7 @@
 An existing file is replaced by a rename from a temporary file in its own directory (a
 reader, nginx included, sees the old text or the new one, never half), keeping its mode and
 owner. A new file is created with ``O_EXCL | O_NOFOLLOW``: a name that something took since
-the plan, a symbolic link above all, is refused instead of written through (compare
+the plan, a symbolic link above all, is refused instead of written through (both through
 ``inspector/private_files.py``). Texts are encoded with ``surrogateescape`` so a file read
 with that handler (bytes that are no UTF-8) is written back byte for byte.
 """
@@ -15,9 +15,10 @@ import errno
 import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from inspector.private_files import create_new, replace_whole
 
 DIRECTORY_MODE = 0o755
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
@@ -64,80 +65,18 @@ def read_state(path: Path) -> FileState | None:
     return FileState(b"".join(chunks), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _chown(fd: int, uid: int, gid: int) -> None:
-    # Only root may give a file away; an unprivileged user's files are theirs anyway.
-    with contextlib.suppress(PermissionError):
-        os.fchown(fd, uid, gid)
-
-
-def _sync_directory(directory: Path) -> None:
-    # The rename is durable once the directory entry is: a crash must not bring back the
-    # old name after we reported success (best effort: some filesystems refuse).
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | _CLOEXEC)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def replace_file(path: Path, data: bytes, *, mode: int, uid: int, gid: int) -> None:
-    """Put ``data`` under ``path`` in one rename, with the given mode and owner.
-
-    The temporary file (``.name.XXXX.tmp``, which no ``include *.conf`` matches) is
-    written and synced before the rename and removed on any failure.
-    """
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        try:
-            _chown(fd, uid, gid)
-            os.fchmod(fd, mode)  # after chown, which may clear set-id bits
-            _write_all(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _sync_directory(path.parent)
-
-
-def create_file(path: Path, data: bytes, *, mode: int) -> None:
-    """Create ``path`` holding ``data``; refuse any name already taken (a link above all).
-
-    Raises ``FileExistsError`` (with a message naming a link when it is one) or
-    ``OSError``. A half-written file we created is removed before the error goes up.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
-    try:
-        fd = os.open(path, flags, 0o600)
-    except FileExistsError:
-        what = "a symbolic link" if path.is_symlink() else "something"
-        raise FileExistsError(
-            errno.EEXIST, f"{what} is already there (refused, not written through)", str(path)
-        ) from None
-    try:
-        os.fchmod(fd, mode)
-        _write_all(fd, data)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        path.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    _sync_directory(path.parent)
+    """Put ``data`` under ``path`` in one rename, with the given mode and owner (the owner
+    only where we may give it): ``private_files.replace_whole``."""
+    replace_whole(path, data, mode=mode, owner=(uid, gid))
 
 
 def create_private_copy(path: Path, data: bytes) -> None:
-    """A backup copy: a new file, mode 0600 (configuration files may hold secrets)."""
-    create_file(path, data, mode=0o600)
+    """A backup copy: a new file, mode 0600 (configuration files may hold secrets).
+
+    Refused (``OutputExistsError``, a ``FileExistsError``) when anything has the name.
+    """
+    create_new(path, data)
 
 
 def missing_directories(path: Path) -> list[Path]:
@@ -170,29 +109,16 @@ def create_log_file(path: Path) -> str | None:
     directory when we may give it that group (Debian's ``/var/log/nginx`` is ``root:adm``,
     and logrotate recreates the logs ``0640 www-data adm``).
 
-    Never through a link (``O_EXCL | O_NOFOLLOW``: ``FileExistsError`` when anything is
-    there). Returns a note when the group could not be set.
+    Never through a link (``create_new``: ``FileExistsError`` when anything is there).
+    Returns a note when the group could not be set.
     """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _CLOEXEC
-    fd = os.open(path, flags, 0o600)
-    note = None
-    try:
-        group = path.parent.stat().st_gid
-        try:
-            os.fchown(fd, -1, group)
-        except PermissionError:
-            note = (
-                f"{path}: kept group {os.getegid()}: not allowed to give it the group "
-                f"{group} of its directory"
-            )
-        os.fchmod(fd, LOG_MODE)  # after chown, which may clear set-id bits
-    except BaseException:
-        os.close(fd)
-        path.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    _sync_directory(path.parent)
-    return note
+    group = path.parent.stat().st_gid
+    if create_new(path, b"", mode=LOG_MODE, owner=(-1, group)):
+        return None
+    return (
+        f"{path}: kept group {os.getegid()}: not allowed to give it the group "
+        f"{group} of its directory"
+    )
 
 
 def remove_if_empty(path: Path) -> bool:

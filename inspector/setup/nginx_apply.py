@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from inspector.private_files import create_new
 from inspector.setup.audit import AuditedFile, SetupAudit, SetupAuditRecord, now_iso, os_user
 from inspector.setup.backups import (
     BackupSet,
@@ -35,7 +36,6 @@ from inspector.setup.backups import (
     restore_files,
 )
 from inspector.setup.config_files import (
-    create_file,
     create_log_file,
     encode,
     make_directory,
@@ -622,11 +622,10 @@ def _write(op: _Op) -> None:
     current = None if op.target.is_symlink() else read_state(op.target)
     if current is None:
         # New: O_EXCL | O_NOFOLLOW, so a link planted since the check is refused.
-        mode = op.keep[0] if op.keep is not None else op.mode
-        create_file(op.target, op.data, mode=mode)
         if op.keep is not None:
-            with contextlib.suppress(PermissionError):
-                os.chown(op.target, op.keep[1], op.keep[2], follow_symlinks=False)
+            create_new(op.target, op.data, mode=op.keep[0], owner=(op.keep[1], op.keep[2]))
+        else:
+            create_new(op.target, op.data, mode=op.mode)
         return
     mode, uid, gid = op.keep if op.keep is not None else (current.mode, current.uid, current.gid)
     replace_file(op.target, op.data, mode=mode, uid=uid, gid=gid)
