@@ -276,6 +276,9 @@ class SetupSettings:
 
     backup_dir: Path | None = None
     snippet_dir: Path | None = None
+    # The signature-free token log setup adds (default: beside the log that records tokens
+    # now, else /var/log/nginx/mcp-tokens.log).
+    token_log: Path | None = None
     nginx: str | None = None
     test_command: tuple[str, ...] | None = None
     reload_command: tuple[str, ...] | None = None
@@ -548,7 +551,7 @@ def _output(t: _Table) -> OutputSettings:
 
 
 def _setup(t: _Table) -> SetupSettings:
-    t.only(("backup_dir", "snippet_dir", "nginx", "test_command", "reload_command"))
+    t.only(("backup_dir", "snippet_dir", "token_log", "nginx", "test_command", "reload_command"))
 
     def command(key: str) -> tuple[str, ...] | None:
         value = t.values.get(key)
@@ -573,6 +576,7 @@ def _setup(t: _Table) -> SetupSettings:
     return SetupSettings(
         backup_dir=t.path("backup_dir"),
         snippet_dir=t.path("snippet_dir"),
+        token_log=t.path("token_log"),
         nginx=str(Path(nginx).expanduser()) if nginx else None,
         test_command=command("test_command"),
         reload_command=command("reload_command"),

@@ -153,11 +153,13 @@ def test_setup_table_gives_directories_and_commands(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
         "[setup]\nbackup_dir = '~/b'\nsnippet_dir = '/etc/nginx/ti'\nnginx = '/opt/ng'\n"
+        "token_log = '/var/log/nginx/t.log'\n"
         "test_command = 'sudo nginx -t'\nreload_command = ['systemctl', 'reload', 'nginx']\n"
     )
     setup = load_settings(path).setup
     assert setup.backup_dir == Path("~/b").expanduser()
     assert setup.snippet_dir == Path("/etc/nginx/ti") and setup.nginx == "/opt/ng"
+    assert setup.token_log == Path("/var/log/nginx/t.log")
     assert setup.test_command == ("sudo", "nginx", "-t")
     assert setup.reload_command == ("systemctl", "reload", "nginx")
     assert Settings().setup.test_command is None

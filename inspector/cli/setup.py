@@ -101,8 +101,8 @@ def register(subparsers: Any) -> None:
         "--token-log",
         type=Path,
         metavar="PATH",
-        help="the token log file (default: beside the log that records tokens now, else "
-        "the distribution's log directory)",
+        help="the token log file (default: [setup] token_log, else beside the log that "
+        "records tokens now, else the distribution's log directory)",
     )
     nginx.add_argument(
         "--headers-more-module",

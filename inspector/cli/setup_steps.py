@@ -92,7 +92,7 @@ def plan_for(
         nginx_conf=config.logs.nginx_conf,
         nginx_options=NginxPlanOptions(
             snippet_dir=args.snippet_dir or config.setup.snippet_dir,
-            token_log=args.token_log,
+            token_log=args.token_log or config.setup.token_log,
             full_tokens=bool(args.full_token_log),
             headers_more_module=args.headers_more_module,
         ),

@@ -68,7 +68,9 @@ class TuiSetup:
             plan = build_plan(
                 facts,
                 nginx_conf=config.logs.nginx_conf,
-                nginx_options=NginxPlanOptions(snippet_dir=config.setup.snippet_dir),
+                nginx_options=NginxPlanOptions(
+                    snippet_dir=config.setup.snippet_dir, token_log=config.setup.token_log
+                ),
                 repo=repo,
                 # Without a configured database the screen sets up nginx alone.
                 optional=("ords",) if repo is None else (),

@@ -61,6 +61,7 @@ async def test_setup_from_the_doctor_dialog_sets_up_nginx_and_ords(
             setup=SetupSettings(
                 backup_dir=tmp_path / "backups",
                 snippet_dir=nginx.prefix / "conf" / "token-inspector",
+                token_log=nginx.prefix / "logs" / "mcp-tokens.log",
                 test_command=(str(NGINX), "-t", *where),
                 reload_command=(str(NGINX), "-s", "reload", *where),
             ),
@@ -102,9 +103,12 @@ async def test_setup_from_the_doctor_dialog_sets_up_nginx_and_ords(
             await wait_for(pilot, lambda: str(button.label) == "Close", timeout=30)
             outcome = plain(screen.query_one("#setup-confirm"))
             assert "server side set up" in outcome, outcome
-            progress = plain(screen.query_one("#setup-progress"))
-            assert "nginx: probe" in progress
-            assert progress.index("ords: ") < progress.index("nginx: ")
+            assert "nginx: probe" in plain(screen.query_one("#setup-progress"))
+            # Every step, not only the live tail, in the order they ran.
+            steps = plain(screen.query_one("#setup-plan")).split("\n\n")[0]
+            assert steps.startswith("Steps taken:")
+            assert "ords: " in steps and "nginx: probe" in steps, steps
+            assert steps.index("ords: ") < steps.index("nginx: ")
         # The probe passed on a new worker; an old one may still take a connection or two.
         deadline = time.monotonic() + 10
         while not (answers_new(nginx) and answers_new(nginx)):

@@ -174,6 +174,13 @@ class SetupScreen(PlanDialog):
 
     def _finished(self, outcome: ApplyOutcome) -> None:
         self._show_outcome(outcome)
+        if self._steps and self._view is not None:
+            # The live progress keeps the last lines only (the buttons must stay on
+            # screen); once done, every step goes above the plan, where it scrolls.
+            plan = printable(redact_text(self._view.text), keep_newline=True)
+            done = Text("\n").join([Text("Steps taken:", style="bold"), *self._steps])
+            self.query_one("#setup-plan", Static).update(Text.assemble(done, "\n\n", plan))
+            self.query_one("#setup-scroll").scroll_home(animate=False)
         self._buttons(enabled=True, yes="Close")
 
     def action_cancel(self) -> None:
