@@ -81,25 +81,25 @@ async def test_setup_from_the_doctor_dialog_sets_up_nginx_and_ords(
         app = InspectorApp(session, tick_seconds=3600)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("d")
-            await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen))
+            await wait_for(pilot, lambda: isinstance(app.screen, DoctorScreen), timeout=30)
             await pilot.press("s")
-            await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen))
+            await wait_for(pilot, lambda: isinstance(app.screen, SetupScreen), timeout=30)
             screen = app.screen
             button = screen.query_one("#setup-apply", Button)
-            await wait_for(pilot, lambda: not button.disabled, timeout=20)
+            await wait_for(pilot, lambda: not button.disabled, timeout=30)
             shown = plain(screen.query_one("#setup-plan"))
             assert "+++ b" in shown and "ords.create_role" in shown
             await pilot.click("#setup-apply")
             # The command's questions, one per step; nothing of a step happens before.
-            await answer(pilot, screen, ords_question(with_profile=False), yes=True, timeout=20)
+            await answer(pilot, screen, ords_question(with_profile=False), yes=True, timeout=30)
             assert backend.protected()  # the role and privilege are in
             before = nginx.conf_path.read_text()
-            await answer(pilot, screen, NGINX_QUESTION, yes=True, timeout=20)
+            await answer(pilot, screen, NGINX_QUESTION, yes=True, timeout=30)
             assert nginx.conf_path.read_text() != before  # written and tested...
             _, headers, _ = nginx.request(MCP_PATH)
             # ... but not reloaded: nginx still serves the bare configuration.
             assert "resource_metadata" not in headers.get("www-authenticate", "")
-            await answer(pilot, screen, "Reload nginx now (", yes=True, timeout=20)
+            await answer(pilot, screen, "Reload nginx now (", yes=True, timeout=30)
             await wait_for(pilot, lambda: str(button.label) == "Close", timeout=30)
             outcome = plain(screen.query_one("#setup-confirm"))
             assert "server side set up" in outcome, outcome
@@ -110,7 +110,7 @@ async def test_setup_from_the_doctor_dialog_sets_up_nginx_and_ords(
             assert "ords: " in steps and "nginx: probe" in steps, steps
             assert steps.index("ords: ") < steps.index("nginx: ")
         # The probe passed on a new worker; an old one may still take a connection or two.
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while not (answers_new(nginx) and answers_new(nginx)):
             assert time.monotonic() < deadline, "nginx's new workers never answered"
             time.sleep(0.05)
