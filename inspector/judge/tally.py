@@ -8,7 +8,7 @@ attacker-controlled text (paths, user agents, claim values), so they go through
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, KeysView
 from dataclasses import dataclass, field
 
 from inspector.judge.attempt import Attempt
@@ -68,16 +68,25 @@ class ScanReport:
     failure_examples: dict[str, str] = field(default_factory=dict)
     issuers: Counter[str] = field(default_factory=Counter)
     audiences: Counter[str] = field(default_factory=Counter)
-    tokens: set[str] = field(default_factory=set)
-    # The iss and aud (when strings) of each distinct token, for ``merge``.
+    # The iss and aud (when strings) of each distinct token, by fingerprint (for
+    # ``merge``; its keys are the distinct tokens). A scan may meet a million tokens of a
+    # handful of issuers and audiences: each (iss, aud) pair is kept once, shared.
     token_values: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    _pairs: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    @property
+    def tokens(self) -> KeysView[str]:
+        """The fingerprints of the distinct tokens seen."""
+        return self.token_values.keys()
 
     def add(self, attempt: Attempt) -> None:
         """Count one attempt under each of its verdict codes (info verdicts excepted)."""
         self.attempts += 1
         self.outcomes[attempt.outcome] += 1
         token = attempt.token
-        if token is not None and token.fingerprint not in self.tokens:
+        if token is not None and token.fingerprint not in self.token_values:
             iss, aud = token.claims.get("iss"), token.claims.get("aud")
             self._count_token(
                 token.fingerprint,
@@ -100,8 +109,8 @@ class ScanReport:
                 cause.examples.append(_example(attempt))
 
     def _count_token(self, fingerprint: str, iss: str | None, aud: str | None) -> None:
-        self.tokens.add(fingerprint)
-        self.token_values[fingerprint] = (iss, aud)
+        pair = (iss, aud)
+        self.token_values[fingerprint] = self._pairs.setdefault(pair, pair)
         if iss is not None:
             self.issuers[iss] += 1
         if aud is not None:
@@ -140,7 +149,7 @@ class ScanReport:
         for reason, example in later.failure_examples.items():
             self.failure_examples.setdefault(reason, example)
         for fingerprint, (iss, aud) in later.token_values.items():
-            if fingerprint not in self.tokens:
+            if fingerprint not in self.token_values:
                 self._count_token(fingerprint, iss, aud)
 
     def add_failure(self, failure: ParseFailure) -> None:
