@@ -152,6 +152,50 @@ async def test_trimming_old_rows_draws_what_a_rebuild_draws() -> None:
         assert table_lines(table) == trimmed
 
 
+async def test_a_frame_draws_again_only_the_rows_that_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[object] = []
+    real = DataTable._render_line_in_row
+
+    def counting(self: DataTable[Any], row_key: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(row_key)
+        return real(self, row_key, *args, **kwargs)
+
+    monkeypatch.setattr(DataTable, "_render_line_in_row", counting)
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(20):
+            app.ingest(batch_of(5))
+        await pilot.pause()
+        table = app.table
+        assert table.selected_seq == 99
+        table_lines(table)
+        drawn.clear()
+        app.ingest(batch_of(3))  # the view scrolls by three rows, the cursor follows
+        await pilot.pause()
+        lines = table_lines(table)
+        # The three new rows and the row the cursor left (and the header), not every row
+        # on screen again.
+        assert {key.value for key in drawn} - {None} == {"99", "100", "101", "102"}
+        # What a table drawing every line from scratch shows.
+        table._clear_caches()
+        assert table_lines(table) == lines
+        # The mouse over a row, a theme: drawn again.
+        table._set_hover_cursor(True)
+        table.hover_coordinate = table.cursor_coordinate._replace(row=table.cursor_row - 1)
+        hovered = table_lines(table)
+        assert hovered != lines
+        table._clear_caches()
+        assert table_lines(table) == hovered
+        app.theme = "textual-light"
+        await pilot.pause()
+        light = table_lines(table)
+        table._clear_caches()
+        assert table_lines(table) == light != hovered
+
+
 async def test_trimming_keeps_the_row_the_user_is_reading() -> None:
     app = quiet_app(max_attempts=40)
     async with app.run_test(size=SIZE) as pilot:

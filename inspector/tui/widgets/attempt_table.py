@@ -30,6 +30,7 @@ from textual.cache import LRUCache
 from textual.coordinate import Coordinate
 from textual.geometry import Size
 from textual.renderables.styled import Styled
+from textual.strip import Strip
 from textual.timer import Timer
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, CellType, ColumnKey, DuplicateKey, Row, RowKey
@@ -47,6 +48,8 @@ CELL_CACHE = 4096
 # Rendered cell contents, whatever their row: outcome, cause, status, client, IdP (and the
 # time, within a second) repeat from row to row on a busy log.
 CONTENT_CACHE = 4096
+# Drawn lines kept across changes, by row: a few screenfuls.
+LINE_CACHE = 1024
 
 
 class _RowCells:
@@ -110,6 +113,7 @@ class AttemptTable(DataTable[object]):
         self._ordered: list[Row] = []
         self._cell_cache: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(CELL_CACHE)
         self._content_cache: LRUCache[tuple[object, ...], SegmentLines] = LRUCache(CONTENT_CACHE)
+        self._row_line_cache: LRUCache[tuple[object, ...], Strip] = LRUCache(LINE_CACHE)
         self._cells_version = 0
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._tz = tz
@@ -291,6 +295,29 @@ class AttemptTable(DataTable[object]):
             self._cell_cache[key] = lines
         return lines
 
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        # DataTable's line cache is keyed by its change counter and the cursor's place, both
+        # of which move with every frame that adds rows: every visible line was drawn again
+        # although only the new rows changed. Here a row's line is drawn again only when
+        # the row, its place, whether the cursor or the mouse is on it, or its look changed.
+        header = self.header_height if self.show_header else 0
+        if self.cursor_type != "row" or y < header or not 0 <= y - header < len(self._ordered):
+            return super()._render_line(y, x1, x2, base_style)
+        row_index = y - header
+        row_key = self._ordered[row_index].key
+        key = (
+            row_key, row_index, x1, x2, self.size.width, base_style,
+            self.cursor_coordinate.row == row_index, self.hover_coordinate.row == row_index,
+            self.show_cursor, self._show_hover_cursor, self.zebra_stripes, self.fixed_rows,
+            self.fixed_columns, self.show_row_labels, self._pseudo_class_state,
+            self._cells_version,
+        )  # fmt: skip
+        strip = self._row_line_cache.get(key)
+        if strip is None:
+            strip = super()._render_line(y, x1, x2, base_style)
+            self._row_line_cache[key] = strip
+        return strip
+
     def _render_data_cell(
         self,
         row_index: int,
@@ -390,11 +417,13 @@ class AttemptTable(DataTable[object]):
         super()._clear_caches()
         self._cell_cache.clear()
         self._content_cache.clear()
+        self._row_line_cache.clear()
 
     def notify_style_update(self) -> None:
         """The styles changed: every cell is rendered again."""
         self._cell_cache.clear()
         self._content_cache.clear()
+        self._row_line_cache.clear()
         super().notify_style_update()
 
     def _drop_first(self, count: int) -> None:
