@@ -125,6 +125,31 @@ async def test_a_busy_feed_renders_the_detail_a_few_times_a_second_and_ends_on_t
         assert first is not None and app.detail.attempt is first.attempt
 
 
+async def test_the_seconds_tick_leaves_the_detail_to_a_busy_feed() -> None:
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        body = app.detail.query_one("#detail-body", Static)
+        app.ingest(batch_of(1))
+        await pilot.pause()
+        quiet = body.visual
+        app._tick()  # a quiet feed: the countdowns are drawn again every second
+        assert body.visual is not quiet
+        for _ in range(20):
+            app.ingest(batch_of(6))  # 120 rows: over BUSY_ROWS_PER_SECOND
+        newest = app.store.get(120)
+        assert newest is not None
+        await wait_for(pilot, lambda: app.detail.attempt is newest.attempt)
+        busy = body.visual
+        # As if the detail were drawn and the rows came just now, whatever this machine's
+        # speed: the feed draws the detail (with the time) DETAIL_SECONDS at most apart.
+        now = time.monotonic()
+        app._recent_rows.append((now, 120))
+        app._last_detail = now
+        app._tick()
+        assert body.visual is busy
+
+
 async def test_a_quiet_feed_shows_every_selection_at_once() -> None:
     app = quiet_app()
     async with app.run_test(size=SIZE) as pilot:
