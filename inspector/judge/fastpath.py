@@ -24,6 +24,7 @@ from inspector.schema_version import SCHEMA_VERSION
 from parsers.nginx.log_format import split_request
 from parsers.nginx.time import parse_msec, parse_time_iso8601, parse_time_local
 from parsers.records import LogRecord, Source
+from parsers.redaction import _CREDENTIAL_WORDS, _HINT_WORDS, _LONG_RUN
 
 
 def is_attempt(record: LogRecord) -> bool:
@@ -45,6 +46,31 @@ _string: Callable[[str], str] = json.encoder.encode_basestring_ascii
 
 def _nullable(value: str | None) -> str:
     return "null" if value is None else _string(value)
+
+
+# Lower-case words whose presence (any case) may make ``redact_text`` change ASCII text.
+_QUIET_WORDS = tuple(dict.fromkeys(_CREDENTIAL_WORDS + _HINT_WORDS))
+
+
+def is_quiet(text: str) -> bool:
+    """True when ``redact_text(text)`` (opaque, log-line text) is ``text`` itself.
+
+    A sufficient test, made of substring checks: the redaction's own tests run several
+    case-insensitive patterns (about 4 us for a request path), and a log of unique
+    request lines redacts a new path on almost every line. For ASCII text with no escape
+    (``%``, backslash), no quote, fewer than two dots (no JWT), no credential or scheme
+    word and no long random-looking run, no rule of ``redact_text`` applies. False says
+    nothing: the caller redacts as usual.
+    """
+    if not text.isascii() or text.count(".") >= 2:
+        return False
+    if '"' in text or "%" in text or "\\" in text:
+        return False
+    lowered = text.lower()
+    for word in _QUIET_WORDS:
+        if word in lowered:
+            return False
+    return _LONG_RUN.search(text) is None
 
 
 class JsonLines:
@@ -146,7 +172,10 @@ class JsonLines:
         return text
 
     def _redact(self, value: str | None, memo: dict[str | None, str], *, claim: bool) -> str:
-        text = _nullable(redaction_of(value, claim=claim))
+        if value is not None and not claim and is_quiet(value):
+            text = _string(value)
+        else:
+            text = _nullable(redaction_of(value, claim=claim))
         if len(memo) >= self.MAX_ENTRIES:
             memo.clear()
             memo[None] = "null"
@@ -278,6 +307,9 @@ class Answers:
         # user agent as logged -> the client's JSON string
         self.clients: dict[str | None, bytes] = {}
         self.times: dict[str | None, _Moment] = {}
+        # $time_local without its seconds -> (timestamp, datetime and JSON text head and
+        # tail of the minute's second 0): see next_second.
+        self.minutes: dict[str, tuple[float, datetime, str, str]] = {}
         self.statuses: dict[str | None, int | None] = {}  # status text -> record status
         self.agents: dict[str, str | None] = {}  # escaped user agent -> record user agent
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
@@ -318,6 +350,8 @@ class Answers:
         learn_line = self.learn_line
         learn_time = self.learn_time
         learn_request = self.learn_request
+        next_second = self.next_second
+        learn_minute = self.learn_minute
         statuses_get = self.statuses.get
         agents_get = self.agents.get
         clients_get = self.clients.get
@@ -357,10 +391,15 @@ class Answers:
                     hit = None
             when = times_get(clock)
             if when is None and clock is not None:
-                # A new second: read as the parser reads it (LineParser._pick_time).
-                moment = read_clock(clock)
-                if moment is not None:
-                    when = learn_time(clock, moment)
+                # A new second: of a known minute, or read as the parser reads it
+                # (LineParser._pick_time).
+                when = next_second(clock) if read_clock is parse_time_local else None
+                if when is None:
+                    moment = read_clock(clock)
+                    if moment is not None:
+                        when = learn_time(clock, moment)
+                        if read_clock is parse_time_local:
+                            learn_minute(clock, when)
             members = requests_get(request)
             if members is None and (request is None or "\\" not in request):
                 # A new request line without escapes: split as the parser splits it.
@@ -487,6 +526,52 @@ class Answers:
             when,
         )
         return found
+
+    def learn_minute(self, clock: str, moment: _Moment) -> None:
+        """Remember the minute of a ``$time_local`` text and its moment, for next_second."""
+        text = moment[1]
+        if len(clock) != 26 or len(text) != 27 or text[17] != ":":
+            return  # not the shape next_second rebuilds (a year past 9999, microseconds)
+        when = moment[3]
+        if text[18:20] != clock[18:20] or when.microsecond:
+            return
+        if len(self.minutes) >= _MEMO_LIMIT:
+            self.minutes.clear()
+        self.minutes[clock[:18] + clock[20:]] = (
+            moment[0] - when.second,
+            when.replace(second=0),
+            text[:18],
+            text[20:],
+        )
+
+    def next_second(self, clock: str) -> _Moment | None:
+        """The moment of a ``$time_local`` text whose minute is known, else None.
+
+        Per-second timestamps make every line's time text new; parsing it and formatting
+        its JSON costs more than the rest of a judged line. Only the seconds differ from
+        the minute's: the same datetime ``parse_time_local`` builds (two ASCII digits
+        below 60, as its ``int`` reads them) and the same ``isoformat`` text, spliced.
+        """
+        if len(clock) != 26:
+            return None
+        found = self.minutes.get(clock[:18] + clock[20:])
+        digits = clock[18:20]
+        if found is None or not (digits.isascii() and digits.isdigit()):
+            return None
+        second = int(digits)
+        if second >= 60:
+            return None
+        stamp, minute, head, tail = found
+        when = minute.replace(second=second)
+        if len(self.times) >= _MEMO_LIMIT:
+            self.times.clear()
+        moment = self.times[clock] = (
+            stamp + second,
+            f"{head}{digits}{tail}",
+            self.since is not None and when < self.since,
+            when,
+        )
+        return moment
 
     def clock_reader(self, pattern: re.Pattern[str]) -> Callable[[str], datetime | None]:
         """How the parser makes a record's time from the time variable's text."""
