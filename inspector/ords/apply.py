@@ -21,7 +21,7 @@ from inspector.ords import plsql
 from inspector.ords.audit import AuditLog, AuditRecord, audit_detail, now_iso, os_user
 from inspector.ords.database import OrdsRepository
 from inspector.ords.errors import one_line
-from inspector.ords.proposal import FORCE_UNVERIFIED_WARNING, Proposal, unanchored_warning
+from inspector.ords.proposal import Proposal
 
 
 class Step(StrEnum):
@@ -178,11 +178,7 @@ def apply_proposal(
         )
         return _audit(audit, result, proposal, db_user, database)
     if blocking:
-        warning = (
-            unanchored_warning(proposal.proposed.issuer)
-            if proposal.needs_trust_confirmation
-            else FORCE_UNVERIFIED_WARNING
-        )
+        warning = proposal.override_warning
         warnings.append(warning)
         run.emit(Step.CHECK, "warn", warning)
     else:

@@ -51,7 +51,7 @@ from inspector.ords.audit import (
 )
 from inspector.ords.database import OrdsRepository
 from inspector.ords.errors import one_line
-from inspector.ords.proposal import FORCE_UNVERIFIED_WARNING, Proposal, unanchored_warning
+from inspector.ords.proposal import Proposal
 
 NEW_PRIVILEGE_SUFFIX = ".access"
 
@@ -536,11 +536,7 @@ def apply_authorization(
         run.emit(Step.CHECK, "failed", refusal)
         return outcome(Result.REFUSED, failure=refusal)
     if proposal is not None and proposal.blocking_risks:
-        warning = (
-            unanchored_warning(proposal.proposed.issuer)
-            if proposal.needs_trust_confirmation
-            else FORCE_UNVERIFIED_WARNING
-        )
+        warning = proposal.override_warning
         warnings.append(warning)
         run.emit(Step.CHECK, "warn", warning)
     else:

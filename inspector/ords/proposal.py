@@ -177,6 +177,14 @@ class Proposal:
         blocking = self.blocking_risks
         return bool(blocking) and all(r.confirmable for r in blocking)
 
+    @property
+    def override_warning(self) -> str:
+        """What applying despite the blocking risks means: the unanchored issuer's warning
+        when confirming trust is all that is asked, else the forced-unverified one."""
+        if self.needs_trust_confirmation:
+            return unanchored_warning(self.proposed.issuer)
+        return FORCE_UNVERIFIED_WARNING
+
     def signature_state(self) -> str:
         """``signature verified`` only for an anchored issuer; what it really means otherwise."""
         if self.verified is None:
