@@ -137,6 +137,10 @@ OCI_NO_DOMAIN = (
     "[keys] oci_domain, or give the JWK URL"
 )
 _Why = Literal["refreshed", "refresh-failed", "limited"]
+# Found keys remembered per source (see _Entry.found).
+_FOUND_MEMO = 256
+# (generation, age text, discovery, lookup) of a found key.
+_Found = tuple[int, str, "Discovery | None", "KeyLookup"]
 
 
 @dataclass(eq=False)
@@ -160,6 +164,10 @@ class _Entry:
     timed_out: bool = False
     # Claims of the latest token that caused a fetch: a forced refresh reuses its tid.
     claims: Mapping[str, Any] | None = None
+    # (kid, x5t) -> (generation, age text, discovery, lookup): a key found in these keys
+    # (see KeyStore._lookup_in), and the last lookup attributed with the keys it was for.
+    found: dict[tuple[str | None, str | None], _Found] = field(default_factory=dict)
+    attributed: tuple[KeyLookup, KeySet | None, KeyLookup] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +265,13 @@ class KeyStore:
         # Key files are read at once: only the network is worth not waiting for.
         wait = wait or entry.kind == "file"
         found = self._lookup_in(entry, discovery, issuer, kid, claims, x5t, wait)
-        return _attributed(entry, found)
+        keys = entry.keys
+        memo = entry.attributed
+        if memo is not None and memo[0] is found and memo[1] is keys:
+            return memo[2]
+        attributed = _attributed(entry, found, keys)
+        entry.attributed = (found, keys, attributed)
+        return attributed
 
     def _lookup_in(
         self,
@@ -286,7 +300,24 @@ class KeyStore:
                 None,
                 discovery=discovery,
             )
+        # A key found before in these very keys, at the same age text: the same answer
+        # (every token of an issuer names one of a few kids). Only found keys are kept;
+        # unknown kids and refreshes take the way below every time.
+        age = self._keys_age(snap)
+        memo = entry.found.get((kid, x5t))
+        if (
+            memo is not None
+            and memo[0] == snap.generation
+            and memo[1] == age
+            and memo[2] is discovery
+        ):
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "keys for %s from the cache: %s", shown_url(issuer), shown_url(memo[3].detail)
+                )
+            return memo[3]
         result = self._match(snap, kid, x5t, refreshed=False)
+        first = result is not None
         if result is None and (kid is not None or x5t is not None):
             # Unknown kid: the issuer may have rolled its keys over since the last fetch.
             if self._may_refresh(snap):
@@ -305,10 +336,12 @@ class KeyStore:
             assert snap.keys is not None
             return self._no_kid(snap, meta_issuer, discovery)
         status, key, candidates, matched_by, how = result
-        detail = f"{how} in {snap.jwks_uri or entry.target} ({self._keys_age(snap)})"
+        if not first:
+            age = self._keys_age(snap)
+        detail = f"{how} in {snap.jwks_uri or entry.target} ({age})"
         if log.isEnabledFor(logging.DEBUG):
             log.debug("keys for %s from the cache: %s", shown_url(issuer), shown_url(detail))
-        return KeyLookup(
+        found = KeyLookup(
             status,
             key,
             kid,
@@ -320,6 +353,11 @@ class KeyStore:
             matched_by,
             discovery,
         )
+        if first:
+            if len(entry.found) >= _FOUND_MEMO:
+                entry.found.clear()  # x5t values come from tokens: bounded
+            entry.found[(kid, x5t)] = (snap.generation, age, discovery, found)
+        return found
 
     def refresh(self, issuer: str | None = None) -> None:
         """Fetch again now, ignoring the cache and the rate limit (the TUI's ``r`` key)."""
@@ -803,14 +841,13 @@ class KeyStore:
         return f"{_age(max(0.0, self.clock() - when))} ago"
 
 
-def _attributed(entry: _Entry, found: KeyLookup) -> KeyLookup:
+def _attributed(entry: _Entry, found: KeyLookup, keys: KeySet | None) -> KeyLookup:
     """Say where the keys were read (``source``), and keep ``jwks_uri`` a URL or None.
 
     A file path is no p_jwk_url: for an offline JWKS the URL is the offline metadata's
     ``jwks_uri`` when there is one, else unknown.
     """
     if entry.kind != "file":
-        keys = entry.keys
         size, seconds = (keys.size, keys.elapsed) if keys is not None else (None, None)
         return replace(found, source=found.jwks_uri, jwks_size=size, jwks_seconds=seconds)
     published = found.discovery.jwks_uri if found.discovery is not None else None
