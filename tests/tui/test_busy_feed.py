@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from inspector.tui.app import BUSY_ROWS_PER_SECOND, DETAIL_SECONDS, InspectorApp
@@ -219,6 +220,48 @@ async def test_a_frame_draws_again_only_the_rows_that_changed(
         light = table_lines(table)
         table._clear_caches()
         assert table_lines(table) == light != hovered
+
+
+async def test_rows_added_to_a_scrolling_table_ask_for_no_layout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A layout arranges (and draws) the whole screen; rows added to a table that scrolls
+    # already change only its scrollbar's thumb.
+    layouts: list[Widget] = []
+    real = Widget.refresh
+
+    def counting(self: Widget, *args: Any, **kwargs: Any) -> Widget:
+        if kwargs.get("layout") and isinstance(self, AttemptTable):
+            layouts.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counting)
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        for _ in range(20):
+            app.ingest(batch_of(5))
+        await pilot.pause()
+        table = app.table
+        assert table.show_vertical_scrollbar
+        layouts.clear()
+        for _ in range(5):
+            app.ingest(batch_of(3))
+            await pilot.pause()
+        assert not layouts
+        # Scrolled to the newest row, the scrollbar's thumb sized for every row.
+        assert table.virtual_size.height == 115 + table.header_height
+        assert table.vertical_scrollbar.window_virtual_size == table.virtual_size.height
+        assert table.scroll_y == table.max_scroll_y > 0
+        assert table.selected_seq == 114
+        bar = table.vertical_scrollbar
+        drawn = table_lines(table)
+        thumb = bar.render_lines(bar.region.reset_offset)
+        # What a layout of the same rows draws.
+        table.refresh(layout=True)
+        await pilot.pause()
+        assert table_lines(table) == drawn
+        assert bar.render_lines(bar.region.reset_offset) == thumb
 
 
 async def test_trimming_keeps_the_row_the_user_is_reading() -> None:

@@ -258,7 +258,23 @@ class AttemptTable(DataTable[object]):
         # Fixed widths: the new cells need no measuring, only the scrollable size changes.
         width = sum(column.get_render_width(self) for column in self.columns.values())
         header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(width + self._row_label_column_width, self.row_count + header)
+        size = Size(width + self._row_label_column_width, self.row_count + header)
+        old = self.virtual_size
+        visible = self.container_size.height
+        if (
+            size.width == old.width
+            and min(size.height, old.height) > visible > 0
+            and self.show_vertical_scrollbar
+        ):
+            # More (or fewer) rows than fit before and after: only the scrollbar's thumb
+            # changes. ``virtual_size`` set as usual lays the whole screen out again (and
+            # draws every widget) on every frame that adds rows; the table's own size does
+            # not depend on its rows (height 1fr).
+            self.set_reactive(AttemptTable.virtual_size, size)
+            self._scroll_update(size)
+            self.refresh()
+            return
+        self.virtual_size = size
 
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
         if any(column.auto_width for column in self.columns.values()):
