@@ -26,7 +26,7 @@ from inspector.demo.idp import LocalIdP
 from inspector.judge.analyzer import Analyzer
 from inspector.judge.fastpath import Answers, JsonLines, is_quiet
 from inspector.logs import bulkscan
-from parsers.nginx.log_format import compile_format, parse_log_format_string
+from parsers.nginx.log_format import compile_format, parse_log_format_string, split_request
 from parsers.nginx.time import format_time_local, parse_time_local
 from parsers.redaction import redact_text
 
@@ -180,3 +180,21 @@ def test_new_seconds_and_paths_give_the_record_paths_output(
     assert len(rows) > 100
     assert any(row["time"] is None for row in rows) or "--since" in extra
     assert run(bulk=True) == generic
+
+
+def test_learned_request_members_are_the_encoders() -> None:
+    answers = Answers(cast(Analyzer, None), JsonLines(), None, False, False)
+    methods = ("GET", "POST", "B\\x22AD")
+    for i, text in enumerate(corpus(3000)):
+        request = methods[i % 3] + " " + text + " HTTP/1.1"
+        method, path, _ = split_request(request)
+        assert answers.learn_request(request) == JsonLines().request(method, path), request
+    assert answers.learn_request(None) == '"method": null, "path": null'
+
+
+def test_unique_quiet_paths_do_not_fill_the_redaction_memo() -> None:
+    encoder = JsonLines()
+    answers = Answers(cast(Analyzer, None), encoder, None, False, False)
+    for i in range(500):
+        answers.learn_request(f"GET /ords/demo/mcp/?request_id={i:010d} HTTP/1.1")
+    assert len(encoder._redacted) <= 2  # None, and the method

@@ -509,7 +509,15 @@ class Answers:
         """The method and path members of a request line without escapes (``None``: the
         line logged ``-``), split as the parser splits it for a record."""
         method, path, _ = (None, None, None) if request is None else split_request(request)
-        members = self.encoder.request(method, path)
+        encoder = self.encoder
+        # A path unique to its line (a query per request) is mostly quiet: its JSON text
+        # at once, without filling the redaction memo with text that never comes back.
+        path_text = _string(path) if path is not None and is_quiet(path) else None
+        members = (
+            encoder.request(method, path)
+            if path_text is None
+            else f'"method": {encoder.redacted(method)}, "path": {path_text}'
+        )
         if len(self.requests) >= _MEMO_LIMIT:
             self.requests.clear()
         self.requests[request] = members
