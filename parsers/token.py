@@ -136,11 +136,13 @@ def _reject_constant(name: str) -> Any:
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # Duplicate names are ambiguous (RFC 7519 says reject or take the last); two parsers
     # reading the same token differently is how forgeries slip through, so we refuse it.
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate member {key!r}")
-        result[key] = value
+    result: dict[str, Any] = dict(pairs)  # in C: the usual case, no name twice
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicate member {key!r}")
+            seen.add(key)
     return result
 
 

@@ -32,12 +32,17 @@ def is_attempt(record: LogRecord) -> bool:
     return record.authorization is not None or record.status in (401, 403)
 
 
+# json.dumps(value, default=str): given a keyword, json.dumps builds a new encoder on
+# every call (a token report is encoded once per new token); this one is built once.
+_DUMPS: Callable[[Any], str] = json.JSONEncoder(default=str).encode
+
+
 def attempt_json(attempt: Attempt, *, show_token: bool, token: str | None) -> str:
     """One JSON Lines object (``Attempt.as_dict``), with ``token.raw`` only if asked."""
     doc = attempt.as_dict()
     if show_token and token is not None and doc.get("token") is not None:
         doc["token"]["raw"] = token
-    return json.dumps(doc, default=str)
+    return _DUMPS(doc)
 
 
 # The encoder json.dumps itself uses for strings (ensure_ascii), so the text is identical.
@@ -219,7 +224,7 @@ class JsonLines:
         hit = self._tokens.get(id(report))
         if hit is not None and hit[0] is report:
             return hit[1]
-        text = json.dumps(report.as_dict(), default=str)
+        text = _DUMPS(report.as_dict())
         if len(self._tokens) >= self.MAX_TOKENS:
             _drop_oldest(self._tokens)
         self._tokens[id(report)] = (report, text)
