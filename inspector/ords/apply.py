@@ -330,12 +330,11 @@ def run_step(run: StepRun, step: Step, message: str, action: Callable[[], None])
     run.emit(step, "ok", f"{step.value} done")
 
 
-def _restore(
-    repo: OrdsRepository, previous: JwtProfile | None, schema: str | None, run: StepRun
-) -> tuple[bool, JwtProfile | None, str]:
-    """Undo: rollback, verify, and re-create ``previous`` explicitly if still needed.
+def roll_back(repo: OrdsRepository, run: StepRun) -> None:
+    """The first step of every restore: roll the transaction back, reporting the outcome.
 
-    Returns (restored, what the schema holds as far as known, message).
+    A failure is reported, not raised: a dead session is rolled back by the database
+    itself, and the verification that follows decides what is in place.
     """
     run.emit(Step.ROLLBACK, "start", "rolling back")
     try:
@@ -344,6 +343,16 @@ def _restore(
     except Exception as exc:
         # A dead session is rolled back by the database itself; verification decides.
         run.emit(Step.ROLLBACK, "failed", f"rollback failed: {one_line(exc)}")
+
+
+def _restore(
+    repo: OrdsRepository, previous: JwtProfile | None, schema: str | None, run: StepRun
+) -> tuple[bool, JwtProfile | None, str]:
+    """Undo: rollback, verify, and re-create ``previous`` explicitly if still needed.
+
+    Returns (restored, what the schema holds as far as known, message).
+    """
+    roll_back(repo, run)
     run.emit(Step.VERIFY_RESTORE, "start", "checking the previous profile is in place")
     try:
         now = repo.get_profile(schema)

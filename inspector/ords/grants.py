@@ -38,6 +38,7 @@ from inspector.ords.apply import (
     StepRun,
     mismatched_fields,
     profile_restore_script,
+    roll_back,
     run_step,
     same_profile,
     write_profile,
@@ -642,13 +643,7 @@ def _restore(
     """
     after = plan.privilege_after
     assert after is not None
-    run.emit(Step.ROLLBACK, "start", "rolling back")
-    try:
-        repo.rollback()
-        run.emit(Step.ROLLBACK, "ok", "rolled back")
-    except Exception as exc:
-        # A dead session is rolled back by the database itself; verification decides.
-        run.emit(Step.ROLLBACK, "failed", f"rollback failed: {one_line(exc)}")
+    roll_back(repo, run)
     run.emit(Step.VERIFY_RESTORE, "start", "checking the previous state is in place")
     try:
         now = _read_state(repo, plan.role, after.name, with_profile=with_profile)
