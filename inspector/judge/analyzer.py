@@ -225,6 +225,12 @@ class Analyzer:
         judged at once with ``keys-pending`` (:func:`keys_pending`); the fetch goes on in
         the background and a later call judges it in full.
         """
+        return self._analyze(record, now, wait)[0]
+
+    def _analyze(
+        self, record: LogRecord, now: datetime | None, wait: bool
+    ) -> tuple[Attempt, _HeaderEntry | None]:
+        """``analyze``, and the Authorization value's entry it judged with."""
         status = record.status
         auth = record.authorization
         entry = self._header_entry(auth, wait) if auth else None
@@ -271,7 +277,7 @@ class Analyzer:
                     if len(entry.finals) >= _FINALS_MAX:
                         entry.finals.clear()
                     entry.finals[(id(timed), id(extra))] = (timed, extra, final, outcome)
-        return Attempt(
+        attempt = Attempt(
             record=record,
             client=self._client(record.user_agent),
             subject=subject,
@@ -279,6 +285,7 @@ class Analyzer:
             verdicts=final,
             outcome=outcome,
         )
+        return attempt, entry
 
     def analyze_window(
         self, record: LogRecord, *, now: datetime | None = None, wait: bool = True
@@ -293,13 +300,11 @@ class Analyzer:
         empty (``start >= end``) when the record has no time or the key check is to be
         retried.
         """
-        attempt = self.analyze(record, now=now, wait=wait)
+        attempt, entry = self._analyze(record, now, wait)
         if record.time is None or self._scoped or _REQUEST_TIME in record.fields:
             # Path-scoped verdicts depend on the request path, and times at the request's
             # start on its $request_time: no window of log times covers either.
             return attempt, _INF, -_INF
-        auth = record.authorization
-        entry = self._header_entry(auth, wait) if auth else None
         if entry is None or entry.empty or entry.facts is None:
             return attempt, -_INF, _INF
         if entry.facts.stale_after is not None:
@@ -543,7 +548,8 @@ class Analyzer:
                 )
             ):
                 return []
-        return checks.check_times(facts.decoded.claims, at, self.expectations)
+        # The numbers check_times would read from the claims, kept since the first line.
+        return checks.times_verdicts(expires, not_before, issued, at.timestamp(), self.expectations)
 
     def _judge_claims(self, facts: TokenFacts) -> tuple[Verdict, ...]:
         claims, exp = facts.decoded.claims, self.expectations

@@ -80,10 +80,24 @@ def duration(seconds: float) -> str:
 
 def timestamp(value: float) -> str:
     """A NumericDate as ISO 8601 UTC, or the number when it is out of range."""
-    try:
-        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
-    except (OverflowError, OSError, ValueError):
-        return str(value)
+    # Floats only: an int equal to a float (2**100) prints otherwise when out of range.
+    found = _TIMESTAMPS.get(value) if type(value) is float else None
+    if found is None:
+        try:
+            found = datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            found = str(value)
+        if type(value) is float:
+            if len(_TIMESTAMPS) >= _TIMESTAMPS_MAX:
+                _TIMESTAMPS.clear()
+            _TIMESTAMPS[value] = found
+    return found
+
+
+# NumericDate -> its text: an expired token's verdict names its exp again on every line
+# (a new message each second), and formatting a date costs more than the rest of it.
+_TIMESTAMPS: dict[float, str] = {}
+_TIMESTAMPS_MAX = 4096
 
 
 # --- Credentials -------------------------------------------------------------------------------
@@ -366,15 +380,32 @@ def global_skew_decides(exp: Expectations) -> bool:
 
 def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectations) -> Verdicts:
     """``expired``/``not-yet-valid``/``too-old`` at the time ``at`` (skipped when None)."""
+    return times_verdicts(
+        numeric_date(claims.get("exp")),
+        numeric_date(claims.get("nbf")),
+        numeric_date(claims.get("iat")),
+        None if at is None else at.timestamp(),
+        exp,
+    )
+
+
+def times_verdicts(
+    expires: float | None,
+    not_before: float | None,
+    issued: float | None,
+    now: float | None,
+    exp: Expectations,
+) -> Verdicts:
+    """``check_times`` from the ``numeric_date`` of the claims ``exp``, ``nbf`` and ``iat``
+    and the request's timestamp (None: no time): what a token judged again at another
+    time reads from numbers kept since its first line."""
     out: Verdicts = []
     if exp.allowed_skew is not None and exp.allowed_skew > ORDS_MAX_SKEW:
         out.append(rules.SKEW_TOO_LARGE.verdict(skew=str(exp.allowed_skew)))
-    expires = numeric_date(claims.get("exp"))
     if expires is None:
         out.append(rules.EXP_MISSING.verdict())
-    if at is None:
+    if now is None:
         return out
-    now = at.timestamp()
     skew = effective_skew(exp)
     if expires is not None and now >= expires + skew:
         out.append(
@@ -382,7 +413,6 @@ def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectation
                 ago=duration(now - expires), exp=timestamp(expires), skew=str(skew)
             )
         )
-    not_before = numeric_date(claims.get("nbf"))
     if not_before is not None and now + skew < not_before:
         out.append(
             rules.NOT_YET_VALID.verdict(
@@ -393,23 +423,23 @@ def check_times(claims: Mapping[str, Any], at: datetime | None, exp: Expectation
             )
         )
     if exp.allowed_age is not None and exp.allowed_age > 0:
-        issued = numeric_date(claims.get("iat"))
         if issued is None:
             out.append(rules.IAT_MISSING.verdict(allowed=str(exp.allowed_age)))
         elif now - issued > exp.allowed_age + skew:
             out.append(
                 rules.TOO_OLD.verdict(age=duration(now - issued), allowed=str(exp.allowed_age))
             )
-    out.extend(_global_time_checks(claims, now, exp, expires, not_before, skew))
+    if exp.ords_config is not None:
+        out.extend(_global_time_checks(now, exp, expires, not_before, issued, skew))
     return out
 
 
 def _global_time_checks(
-    claims: Mapping[str, Any],
     now: float,
     exp: Expectations,
     expires: float | None,
     not_before: float | None,
+    issued: float | None,
     skew: int,
 ) -> Verdicts:
     """``ords-global-age`` and ``ords-global-skew``: ORDS's global time settings."""
@@ -419,7 +449,6 @@ def _global_time_checks(
         return out
     age = global_age(exp)
     if age is not None:
-        issued = numeric_date(claims.get("iat"))
         if issued is None:
             out.append(rules.IAT_MISSING.verdict(allowed=str(age)))
         elif now - issued > age + skew:

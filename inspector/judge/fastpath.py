@@ -234,7 +234,13 @@ class JsonLines:
         key = (verdict.code, verdict.severity.value, verdict.message)
         text = self._verdicts.get(key)
         if text is None:
-            text = json.dumps(verdict.as_dict())
+            # json.dumps(verdict.as_dict()), member by member: an expired token's message
+            # is new on every line (it names the seconds since exp).
+            code, severity, message = key
+            text = (
+                f'{{"code": {_string(code)}, "severity": {_string(severity)}, '
+                f'"message": {_string(message)}}}'
+            )
             if len(self._verdicts) >= self.MAX_ENTRIES:
                 self._verdicts.clear()
             self._verdicts[key] = text
