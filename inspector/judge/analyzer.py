@@ -181,6 +181,7 @@ class Analyzer:
             checks.without_ords_authorization(expectations) if self._scoped else expectations
         )
         self._skew = checks.effective_skew(expectations)
+        self._jwk_url_key = (expectations.jwk_url or "").encode("utf-8", "surrogatepass")
         age = expectations.allowed_age
         if age is None:
             age = checks.global_age(expectations)
@@ -431,13 +432,15 @@ class Analyzer:
             entry.joined[key] = found
         return found[2]
 
-    def _claims_verdicts(self, token: str, facts: TokenFacts) -> tuple[Verdict, ...]:
+    def _claims_verdicts(
+        self, token: str, facts: TokenFacts, digest: bytes | None = None
+    ) -> tuple[Verdict, ...]:
         if facts.decoded.kind is not TokenKind.JWS:
             return ()
         if facts.key.status == "pending":
             # They depend on the key check (profile-jwk-url): not kept until it is done.
             return self._judge_claims(facts)
-        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        key = digest or _digest(token)
         judged: tuple[Verdict, ...] | None = self._judged.get(key)
         if judged is None:
             judged = self._judge_claims(facts)
@@ -458,9 +461,11 @@ class Analyzer:
         token = auth.credentials
         # Basic credentials are a password: never decoded, never shown.
         if token and auth.scheme in ("Bearer", "DPoP", None):
-            facts = self._facts_for(token, wait)
+            # Both caches are keyed by the token's SHA-256: hashed once.
+            digest = _digest(token)
+            facts = self._facts_for(token, wait, digest)
             verdicts.extend(checks.with_refresh_hint(facts.verdicts, self.expectations))
-            verdicts.extend(self._claims_verdicts(token, facts))
+            verdicts.extend(self._claims_verdicts(token, facts, digest))
         final = tuple(verdicts)
         entry = _HeaderEntry(
             auth,
@@ -571,11 +576,9 @@ class Analyzer:
             out.append(rules.PROFILE_JWK_URL.verdict(jwks_uri=facts.key.jwks_uri))
         return tuple(out)
 
-    def _facts_for(self, token: str, wait: bool = True) -> TokenFacts:
+    def _facts_for(self, token: str, wait: bool = True, digest: bytes | None = None) -> TokenFacts:
         # The key check depends on where keys come from, so the JWK URL is part of the key.
-        key = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest() + (
-            self.expectations.jwk_url or ""
-        ).encode("utf-8", "surrogatepass")
+        key = (digest or _digest(token)) + self._jwk_url_key
         cached: TokenFacts | None = self._facts.get(key)
         if cached is not None and (
             cached.stale_after is None or time.monotonic() < cached.stale_after
@@ -758,6 +761,11 @@ def _duration_step(seconds: float) -> tuple[int, int]:
         return whole, 1
     step = 60 if whole < 86400 else 3600
     return whole - whole % step, step
+
+
+def _digest(token: str) -> bytes:
+    """The token's SHA-256, the key of the token caches."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
 
 
 def _one_line(exc: BaseException) -> str:
