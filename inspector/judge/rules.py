@@ -11,7 +11,7 @@ never the credential itself: checks must not pass the raw token in.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -48,11 +48,18 @@ def quoted(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
 
     Quoting makes a trailing slash or a stray space visible, which is often the whole bug.
     """
+    if isinstance(value, str):
+        # What json.dumps(value, ensure_ascii=False) returns for a string, without
+        # building an encoder for the keywords (two verdicts of most tokens quote one).
+        return printable(_encode_string(value), limit)
     try:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     except (TypeError, ValueError, RecursionError):
         text = repr(value)
     return printable(text, limit)
+
+
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 class _Observed(dict[str, str]):
@@ -82,12 +89,35 @@ class Rule:
         ``hint`` is a case-specific fix sentence (such as "use the observed issuer
         '...'") placed before the rule's general fix.
         """
+        # Thousands of tokens get the same verdict (the same issuer quoted): one object.
+        # Only for plain, short strings: 1, 1.0 and True are equal keys but quoted apart,
+        # and a claim may be megabytes.
+        key: tuple[Any, ...] | None = (self.code, hint, *observed.items())
+        if (hint is None or (type(hint) is str and len(hint) <= _PRINTABLE_MAX_CHARS)) and all(
+            type(value) is str and len(value) <= _PRINTABLE_MAX_CHARS for value in observed.values()
+        ):
+            found = _VERDICTS.get(key)
+            if found is not None and found[0] is self:
+                return found[1]
+        else:
+            key = None
         values = _Observed(
             {k: printable(v) if isinstance(v, str) else quoted(v) for k, v in observed.items()}
         )
         message = self.message.format_map(values)
         fix = f"{printable(hint, 400)} {self.fix}" if hint else self.fix
-        return Verdict(self.code, self.severity, message, self.explanation, fix)
+        verdict = Verdict(self.code, self.severity, message, self.explanation, fix)
+        if key is not None:
+            if len(_VERDICTS) >= _VERDICTS_MAX:
+                _VERDICTS.clear()
+            _VERDICTS[key] = (self, verdict)
+        return verdict
+
+
+# (code, hint, observed members) -> (the rule, its verdict). Verdicts are frozen: sharing
+# one is safe. The rule is kept so a rule replaced under the same code is not mistaken.
+_VERDICTS: dict[tuple[Any, ...], tuple[Rule, Verdict]] = {}
+_VERDICTS_MAX = 4096
 
 
 _REGISTRY: dict[str, Rule] = {}
