@@ -31,6 +31,7 @@ from inspector.cli.report import render_report
 from inspector.judge.engine import build_analyzer
 from inspector.judge.scan import ScanOptions, scan_logs
 from inspector.judge.tally import ScanReport
+from inspector.logs.batchgc import batch_gc
 from inspector.logs.follow import StartAt
 from inspector.logs.selection import select_logs, start_from
 from inspector.settings import InspectorError
@@ -123,14 +124,18 @@ def scan(
         poll=settings.logs.poll,
     )
     report = ScanReport(files=set(selection.paths))
-    result = scan_logs(analyzer, selection, start, options, report, out, err, processes=processes)
-    if not options.as_json:
-        render_report(report, out, only_failures=options.only_failures)
-    elif report.failures:
-        err.write(
-            f"token-inspector scan: {sum(report.failures.values())} lines did not match the "
-            f"log format ({selection.how})\n"
+    # Everything built so far lives until the end: the collector need not look at it again.
+    with batch_gc():
+        result = scan_logs(
+            analyzer, selection, start, options, report, out, err, processes=processes
         )
+        if not options.as_json:
+            render_report(report, out, only_failures=options.only_failures)
+        elif report.failures:
+            err.write(
+                f"token-inspector scan: {sum(report.failures.values())} lines did not match "
+                f"the log format ({selection.how})\n"
+            )
     out.flush()
     if result.io_error:
         return 2
