@@ -59,7 +59,7 @@ def quoted(value: Any, limit: int = MAX_SHOWN_CHARS) -> str:
     return printable(text, limit)
 
 
-_encode_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 class _Observed(dict[str, str]):
@@ -92,15 +92,14 @@ class Rule:
         # Thousands of tokens get the same verdict (the same issuer quoted): one object.
         # Only for plain, short strings: 1, 1.0 and True are equal keys but quoted apart,
         # and a claim may be megabytes.
-        key: tuple[Any, ...] | None = (self.code, hint, *observed.items())
+        key: tuple[Any, ...] | None = None
         if (hint is None or (type(hint) is str and len(hint) <= _PRINTABLE_MAX_CHARS)) and all(
             type(value) is str and len(value) <= _PRINTABLE_MAX_CHARS for value in observed.values()
         ):
+            key = (self.code, hint, *observed.items())
             found = _VERDICTS.get(key)
             if found is not None and found[0] is self:
                 return found[1]
-        else:
-            key = None
         values = _Observed(
             {k: printable(v) if isinstance(v, str) else quoted(v) for k, v in observed.items()}
         )
