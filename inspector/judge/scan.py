@@ -69,6 +69,8 @@ class _Judge:
         options: ScanOptions,
         report: ScanReport,
         write: Callable[[list[bytes]], None],
+        *,
+        caches: _Judge | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.options = options
@@ -79,11 +81,15 @@ class _Judge:
         self.only_failures = options.only_failures
         self.as_json = options.as_json
         self.show_token = options.show_token
-        self.encoder = JsonLines()
-        self.answers = (
-            Answers(analyzer, self.encoder, self.since, self.only_failures, self.judge_all)
-            if self.as_json and not self.show_token
-            else None
+        # ``caches``: a judge of the same scan whose memos (JSON text, answered lines)
+        # this one shares; they depend on nothing but the values they are keyed by.
+        self.encoder: JsonLines = JsonLines() if caches is None else caches.encoder
+        self.answers: Answers | None = (
+            None
+            if not self.as_json or self.show_token
+            else Answers(analyzer, self.encoder, self.since, self.only_failures, self.judge_all)
+            if caches is None or caches.answers is None
+            else caches.answers
         )
         # What bulkscan calls for each kept line before handing it over.
         self.answer: bulkscan.Answer | None = None if self.answers is None else self.answers.bind()
@@ -239,11 +245,21 @@ class _Workers:
         after_fork = getattr(getattr(self.judge.analyzer, "keys", None), "after_fork", None)
         if after_fork is not None:
             after_fork()
+        # The parent's memos as they were at the fork (warmed by ``warmer``'s part).
         return _Judge(
             self.judge.analyzer,
             self.options,
             ScanReport(files=set(self.files)),
             _byte_writer(output),
+            caches=self.judge,
+        )
+
+    def warmer(self) -> _Warmer:
+        """A part judging the lines several ranges share before the workers are forked:
+        the parent's caches (analyzer, JSON memos) learn each such token once and every
+        worker inherits them. It writes nothing and counts nothing."""
+        return _Warmer(
+            _Judge(self.judge.analyzer, self.options, ScanReport(), _discard, caches=self.judge)
         )
 
     def result(self, part: bulkscan.Part) -> tuple[ScanReport, bool]:
@@ -256,6 +272,35 @@ class _Workers:
         self.judge.report.merge(report)
         self.judge.any_error = self.judge.any_error or any_error
         bulkscan.copy_output(output, self.out)
+
+
+def _discard(pieces: list[bytes]) -> None:
+    del pieces
+
+
+class _Warmer:
+    """``bulkscan.Part`` that judges lines only for what the shared caches learn.
+
+    The lines are real lines of the file, judged again in their place: an error verdict
+    found here is not counted (``any_error`` stays as it was), lines whose keys are being
+    fetched are not kept waiting, and nothing is written or added to the scan's report.
+    """
+
+    def __init__(self, judge: _Judge) -> None:
+        self.judge = judge
+        self.answer = judge.answer
+        # Warming comes before any line of the scan: whatever it sets, this is restored.
+        self.before = judge.answers is not None and judge.answers.any_error
+
+    def take(self, items: bulkscan.Items, lines: int) -> None:
+        """Judge ``items`` into the caches and forget the rest."""
+        answers = self.judge.answers
+        # Answers.any_error is shared with the scan's judge; answer() may have set it
+        # while these lines were parsed (before this call).
+        self.judge.take(items, lines)
+        self.judge.waiting.clear()
+        if answers is not None:
+            answers.any_error = self.before
 
 
 # What parse_block must keep for scan: lines ``is_attempt`` may accept.

@@ -25,7 +25,7 @@ import pickle
 import re
 import stat
 import tempfile
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -43,6 +43,16 @@ COUNT_COST = 0.08
 # Workers beyond this count mostly count newlines.
 MAX_PROCESSES = 8
 _NON_ASCII = re.compile(rb"[\x80-\xff]")
+# What a JWS looks like in a line (a JSON header starts with '{"': "eyJ" in base64url).
+# Only a hint of which tokens several ranges share (see shared_lines): a token it misses
+# is judged in each process that meets it, as without the hint.
+_TOKEN_HINT = re.compile(rb"eyJ[A-Za-z0-9_.-]{20,}")
+# Distinct tokens of the later ranges remembered (by hash) while looking for shared ones,
+# and lines warmed at most: about what the analysis caches keep (analyzer's cache size).
+HINT_LIMIT = 200_000
+WARM_LIMIT = 16_384
+# Bytes read at a time by the hint pass.
+HINT_CHUNK = 4 * 1024 * 1024
 # Buffers one os.writev call may take (POSIX guarantees 16; Linux takes 1024).
 try:
     _IOV_MAX = max(16, min(1024, os.sysconf("SC_IOV_MAX")))
@@ -113,7 +123,12 @@ class Selection:
 
 
 class Worker(Protocol):
-    """How a forked worker judges its range and hands the result back."""
+    """How a forked worker judges its range and hands the result back.
+
+    It may also have a ``warmer()`` method giving a ``Part`` that judges lines without
+    output or counts, filling the caches the parent's part and the workers share: before
+    the workers are forked it is given the first line of each token that several ranges
+    carry, so each such token is judged once, and the workers inherit the judgement."""
 
     def part(self, output: IO[str]) -> Part:
         """A fresh ``Part`` writing its output (if any) to ``output``."""
@@ -504,6 +519,9 @@ def _scan_parallel(
     max_line: int,
 ) -> list[str]:
     children: list[tuple[int, int, IO[bytes], int, int | None]] = []
+    warmer: Callable[[], Part] | None = getattr(worker, "warmer", None)
+    if warmer is not None:
+        _warm(fd, path, parser, warmer(), selection, ranges, max_line)
     try:
         for start, stop in ranges[1:]:
             output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed after absorb)
@@ -549,6 +567,95 @@ def _scan_parallel(
                 os.waitpid(pid, 0)
             except OSError:
                 pass
+
+
+def shared_lines(
+    fd: int, ranges: list[tuple[int, int | None]], limit: int = WARM_LIMIT
+) -> list[bytes]:
+    """The first line in the first range of each token (``_TOKEN_HINT``) a later range
+    also carries, in file order, at most ``limit`` of them (complete lines, newline
+    included).
+
+    Two cheap passes of a bytes regex: the later ranges' tokens are remembered by hash
+    (at most ``HINT_LIMIT``), then the first range is searched for them. A hash that
+    collides only warms a line the first range judges anyway.
+    """
+    later: set[int] = set()
+    for start, stop in ranges[1:]:
+        for block in _blocks(fd, start, stop):
+            later.update(map(hash, _TOKEN_HINT.findall(block)))
+            if len(later) >= HINT_LIMIT:
+                break
+        if len(later) >= HINT_LIMIT:
+            break
+    found: list[bytes] = []
+    if not later:
+        return found
+    done: set[int] = set()
+    start, stop = ranges[0]
+    for block in _blocks(fd, start, stop):
+        # Tokens come in block order: each is searched for from the one found before.
+        cursor = 0
+        for token in _TOKEN_HINT.findall(block):
+            key = hash(token)
+            if key not in later or key in done:
+                continue
+            done.add(key)
+            at = block.find(token, cursor)
+            cursor = at + len(token)
+            first = block.rfind(b"\n", 0, at) + 1
+            end = block.find(b"\n", at)
+            found.append(block[first : len(block) if end < 0 else end] + b"\n")
+            if len(found) >= limit:
+                return found
+    return found
+
+
+def _blocks(fd: int, start: int, stop: int | None) -> Iterator[bytes]:
+    """The bytes ``[start, stop)`` of ``fd`` in blocks of whole lines (but a last one)."""
+    pos = start
+    carry = b""
+    while stop is None or pos < stop:
+        want = HINT_CHUNK if stop is None else min(HINT_CHUNK, stop - pos)
+        data = os.pread(fd, want, pos)
+        if not data:
+            break
+        pos += len(data)
+        data = carry + data if carry else data
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            # An endless line (no newline in a mebibyte) is not carried further.
+            carry = data if len(data) <= 1024 * 1024 else b""
+            continue
+        carry = data[cut:]
+        yield data[:cut]
+    if carry:
+        yield carry
+
+
+def _warm(
+    fd: int,
+    path: str,
+    parser: LineParser,
+    part: Part,
+    selection: Selection,
+    ranges: list[tuple[int, int | None]],
+    max_line: int,
+) -> None:
+    """Judge, in ``part``, the lines ``shared_lines`` finds, a batch at a time.
+
+    Their line numbers and offsets are made up: ``part`` writes and counts nothing.
+    """
+    try:
+        lines = shared_lines(fd, ranges)
+    except OSError:
+        return  # the ranges' own reads say what went wrong
+    answer: Answer | None = getattr(part, "answer", None) if selection.lazy else None
+    for first in range(0, len(lines), 1024):
+        block = b"".join(lines[first : first + 1024])
+        items: Items = []
+        count = _parse_block(parser, block, path, 1, 0, items, selection, max_line, answer)
+        part.take(items, count)
 
 
 def _child(
