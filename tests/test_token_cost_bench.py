@@ -24,6 +24,8 @@ def test_token_cost_runs_and_labels_every_figure() -> None:
     assert "bare RS256 verification (cryptography)" in out
     assert "x a bare verification" in out
     assert "goal (new token < 0.15 ms)" in out
+    assert "known token, expired, at a new second" in out
+    assert "known token, another status (401)" in out
     assert "WRONG" not in out
 
 
