@@ -219,3 +219,22 @@ def test_tokens_remembered_from_later_ranges_are_bounded(
     finally:
         os.close(fd)
     assert found == [f"{i} {t[i]}\n".encode() for i in range(3)]
+
+
+def test_the_first_range_is_searched_until_many_tokens_in_a_row_are_not_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    t = ["eyJ" + c * 40 for c in "abcdefghij"]
+    first = [f"s {t[0]}"] + [f"u {token}" for token in t[2:7]] + [f"s {t[1]}"]
+    text = "".join(line + "\n" for line in first)
+    path = tmp_path / "log"
+    path.write_bytes((text + f"x {t[1]}\nx {t[0]}\n").encode())
+    ranges: list[tuple[int, int | None]] = [(0, len(text)), (len(text), None)]
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        monkeypatch.setattr(bulkscan, "HINT_GIVE_UP", 5)  # five unshared in a row: stop
+        assert bulkscan.shared_lines(fd, ranges) == [f"s {t[0]}\n".encode()]
+        monkeypatch.setattr(bulkscan, "HINT_GIVE_UP", 6)
+        assert len(bulkscan.shared_lines(fd, ranges)) == 2
+    finally:
+        os.close(fd)

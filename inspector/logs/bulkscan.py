@@ -49,8 +49,11 @@ _NON_ASCII = re.compile(rb"[\x80-\xff]")
 _TOKEN_HINT = re.compile(rb"eyJ[A-Za-z0-9_.-]{20,}")
 # Distinct tokens of the later ranges remembered (by hash) while looking for shared ones,
 # and lines warmed at most: about what the analysis caches keep (analyzer's cache size).
-HINT_LIMIT = 200_000
+HINT_LIMIT = 65_536
 WARM_LIMIT = 16_384
+# The first range is searched until this many tokens in a row were not shared: a log of
+# fresh tokens (each on one line) costs a short look, not a pass over the whole range.
+HINT_GIVE_UP = 20_000
 # Bytes read at a time by the hint pass.
 HINT_CHUNK = 4 * 1024 * 1024
 # Buffers one os.writev call may take (POSIX guarantees 16; Linux takes 1024).
@@ -577,8 +580,9 @@ def shared_lines(
     included).
 
     Two cheap passes of a bytes regex: the later ranges' tokens are remembered by hash
-    (at most ``HINT_LIMIT``), then the first range is searched for them. A hash that
-    collides only warms a line the first range judges anyway.
+    (at most ``HINT_LIMIT``), then the first range is searched for them, until
+    ``HINT_GIVE_UP`` tokens in a row were not among them. A hash that collides only warms
+    a line the first range judges anyway.
     """
     later: set[int] = set()
     for start, stop in ranges[1:]:
@@ -593,12 +597,19 @@ def shared_lines(
         return found
     done: set[int] = set()
     start, stop = ranges[0]
+    quiet = 0  # tokens in a row that no later range carries
     for block in _blocks(fd, start, stop):
         # Tokens come in block order: each is searched for from the one found before.
         cursor = 0
         for token in _TOKEN_HINT.findall(block):
             key = hash(token)
-            if key not in later or key in done:
+            if key not in later:
+                quiet += 1
+                if quiet >= HINT_GIVE_UP:
+                    return found
+                continue
+            quiet = 0
+            if key in done:
                 continue
             done.add(key)
             at = block.find(token, cursor)
