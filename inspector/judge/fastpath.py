@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from inspector.judge.analyzer import DEFAULT_CACHE_SIZE, Analyzer, keys_pending
@@ -269,7 +269,12 @@ def _drop_oldest(memo: dict[Any, Any]) -> None:
 
 
 # What a time text stands for: (timestamp, JSON "time" value, before --since, datetime).
-_Moment = tuple[float, str, bool, datetime]
+# A second spliced from its minute (Answers.next_second) leaves the datetime out (None):
+# only a line judged afresh needs it, and parse_time_local gives it from the text.
+_Moment = tuple[float, str, bool, datetime | None]
+# The seconds of a $time_local text next_second splices: two ASCII digits below 60.
+_SECONDS = {f"{second:02d}": second for second in range(60)}
+_NO_TIME = timedelta(0)
 # Characters at the end of an Authorization value that, with its length, find its entry.
 _TAIL = 24
 
@@ -318,9 +323,9 @@ class Answers:
         # user agent as logged -> the client's JSON string
         self.clients: dict[str | None, bytes] = {}
         self.times: dict[str | None, _Moment] = {}
-        # $time_local without its seconds -> (timestamp, datetime and JSON text head and
-        # tail of the minute's second 0): see next_second.
-        self.minutes: dict[str, tuple[float, datetime, str, str]] = {}
+        # $time_local without its seconds -> (timestamp and JSON text head and tail of
+        # the minute's second 0, the first second not before --since): see next_second.
+        self.minutes: dict[str, tuple[float, str, str, int]] = {}
         self.statuses: dict[str | None, int | None] = {}  # status text -> record status
         self.agents: dict[str, str | None] = {}  # escaped user agent -> record user agent
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
@@ -374,11 +379,14 @@ class Answers:
         last_names: tuple[int, ...] | None = None
         last_file: str | None = None
         file_text = "null"
+        last_clock: str | None = None
+        last_when: _Moment | None = None
 
         def answer(
             match: re.Match[str], file: str, line: int, offset: int, build: bulkscan.Builder
         ) -> bytes | None:
             nonlocal last_pattern, last_names, last_file, file_text, read_clock
+            nonlocal last_clock, last_when
             if match.re is not last_pattern:
                 last_pattern, last_names = match.re, fields(match.re)
                 if last_names is not None:
@@ -400,17 +408,22 @@ class Answers:
                 client = clients_get(agent)
                 if client is None or (auth is not None and not text.startswith(auth, begin)):
                     hit = None
-            when = times_get(clock)
-            if when is None and clock is not None:
-                # A new second: of a known minute, or read as the parser reads it
-                # (LineParser._pick_time).
-                when = next_second(clock) if read_clock is parse_time_local else None
-                if when is None:
-                    moment = read_clock(clock)
-                    if moment is not None:
-                        when = learn_time(clock, moment)
-                        if read_clock is parse_time_local:
-                            learn_minute(clock, when)
+            if clock == last_clock:
+                # The previous line's second (and pattern: a time text reads one way).
+                when = last_when
+            else:
+                when = times_get(clock)
+                if when is None and clock is not None:
+                    # A new second: of a known minute, or read as the parser reads it
+                    # (LineParser._pick_time).
+                    when = next_second(clock) if read_clock is parse_time_local else None
+                    if when is None:
+                        moment = read_clock(clock)
+                        if moment is not None:
+                            when = learn_time(clock, moment)
+                            if read_clock is parse_time_local:
+                                learn_minute(clock, when)
+                last_clock, last_when = clock, when
             members = requests_get(request)
             if members is None and (request is None or "\\" not in request):
                 # A new request line without escapes: split as the parser splits it.
@@ -424,6 +437,7 @@ class Answers:
                     return None
                 learn_line(match, built)
                 when = times_get(clock)
+                last_clock, last_when = clock, when
                 members = requests_get(request)
                 if when is None or members is None:
                     return None
@@ -440,7 +454,7 @@ class Answers:
                 f'"remote_addr": {redacted_get(addr) or redacted(addr)}, {members}, '
             ).encode("ascii")
             if hit is None or client is None or not hit[0] <= when[0] < hit[1]:
-                rest = judge(match, file, line, offset, (begin, end), status, agent, when)
+                rest = judge(match, file, line, offset, (begin, end), status, agent, when, clock)
                 if not rest:
                     return rest
                 self.given += 1
@@ -461,12 +475,17 @@ class Answers:
             status: str | None,
             agent: str | None,
             when: _Moment,
+            clock: str | None,
         ) -> bytes | None:
             # A line whose analysis is not known (yet, or at this time): judged here
             # from what analyze reads (authorization, status, user agent, time) when
             # those groups are the field values as they are. Gives the JSON from
             # "status" on; b"" for a line that prints nothing, None for the record path.
             code = statuses_get(status)
+            moment = when[3]
+            if moment is None:
+                # A spliced second (only ever of $time_local): the parser's own reading.
+                moment = parse_time_local(clock or "")
             auth = None if span[0] < 0 else match.string[span[0] : span[1]]
             if agent is not None and "\\" in agent:
                 agent = agents_get(agent, "\\")  # unescaped as a record had it
@@ -477,7 +496,7 @@ class Answers:
             ):
                 return None
             record = LogRecord(
-                Source(file, line, offset), when[3], None, None, None, None, code, agent, auth
+                Source(file, line, offset), moment, None, None, None, None, code, agent, auth
             )
             if not judge_all and not is_attempt(record):
                 return b""
@@ -552,45 +571,42 @@ class Answers:
         if len(clock) != 26 or len(text) != 27 or text[17] != ":":
             return  # not the shape next_second rebuilds (a year past 9999, microseconds)
         when = moment[3]
-        if text[18:20] != clock[18:20] or when.microsecond:
+        if when is None or text[18:20] != clock[18:20] or when.microsecond:
             return
+        minute = when.replace(second=0)
+        # The seconds s of this minute before --since: minute + s < since, that is s below
+        # the exact (microsecond) distance rounded up. Datetimes compare exactly; floats
+        # of far years would not.
+        cut = 0
+        if self.since is not None:
+            gap = self.since - minute
+            if gap > _NO_TIME:
+                cut = min(61, gap.days * 86400 + gap.seconds + (gap.microseconds > 0))
         if len(self.minutes) >= _MEMO_LIMIT:
             self.minutes.clear()
-        self.minutes[clock[:18] + clock[20:]] = (
-            moment[0] - when.second,
-            when.replace(second=0),
-            text[:18],
-            text[20:],
-        )
+        self.minutes[clock[:18] + clock[20:]] = (moment[0] - when.second, text[:18], text[20:], cut)
 
     def next_second(self, clock: str) -> _Moment | None:
         """The moment of a ``$time_local`` text whose minute is known, else None.
 
         Per-second timestamps make every line's time text new; parsing it and formatting
         its JSON costs more than the rest of a judged line. Only the seconds differ from
-        the minute's: the same datetime ``parse_time_local`` builds (two ASCII digits
-        below 60, as its ``int`` reads them) and the same ``isoformat`` text, spliced.
+        the minute's: the same instant ``parse_time_local`` reads (two ASCII digits below
+        60, which its ``int`` reads alike), the same ``isoformat`` text, spliced, and the
+        same side of ``--since``. The datetime itself is left out (see ``_Moment``), and
+        a second read once is not remembered: the minute gives it again as cheaply.
         """
         if len(clock) != 26:
             return None
         found = self.minutes.get(clock[:18] + clock[20:])
+        if found is None:
+            return None
         digits = clock[18:20]
-        if found is None or not (digits.isascii() and digits.isdigit()):
+        second = _SECONDS.get(digits)
+        if second is None:
             return None
-        second = int(digits)
-        if second >= 60:
-            return None
-        stamp, minute, head, tail = found
-        when = minute.replace(second=second)
-        if len(self.times) >= _MEMO_LIMIT:
-            self.times.clear()
-        moment = self.times[clock] = (
-            stamp + second,
-            f"{head}{digits}{tail}",
-            self.since is not None and when < self.since,
-            when,
-        )
-        return moment
+        stamp, head, tail, cut = found
+        return (stamp + second, f"{head}{digits}{tail}", second < cut, None)
 
     def clock_reader(self, pattern: re.Pattern[str]) -> Callable[[str], datetime | None]:
         """How the parser makes a record's time from the time variable's text."""
