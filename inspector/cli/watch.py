@@ -97,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     output_dir = output_directory(settings)
     session = build_session(args, settings)
+    # Judging in a child process leaves this one to the screen (they shared one interpreter
+    # lock). Forked now, before Textual or the feed start a thread; when that is not
+    # possible the log is judged here, as before.
+    session.start_judge_process()
 
     from inspector.tui.app import InspectorApp
 

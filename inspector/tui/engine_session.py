@@ -35,6 +35,7 @@ from inspector.ords.errors import one_line
 from inspector.ords.proposal import Proposal, ProposalError, ProposalOptions, build_proposal
 from inspector.ords.schema import SchemaAuthorization, read_authorization, schema_expectations
 from inspector.tui.feed import AttemptUpdate, FeedProblem, problem_text
+from inspector.tui.judge_process import JudgeProcess, can_fork
 from inspector.tui.session import (
     ApplyOutcome,
     ApplyPlan,
@@ -115,6 +116,37 @@ class EngineSession:
         self._profile: JwtProfile | None = None
         # The schema's roles and privileges; None until read (or when they cannot be read).
         self._authorization: SchemaAuthorization | None = None
+        # The child process judging the log, when ``start_judge_process`` made one.
+        self._judge: JudgeProcess | None = None
+
+    # ---- judging in a process of its own -------------------------------------------------
+
+    def start_judge_process(self, *, while_threads_run: bool = False) -> bool:
+        """Judge the log in a child process from now on; False (judged here) when forking
+        is not safe: another thread runs (``while_threads_run`` accepts that risk: tests)
+        or the platform cannot fork. Call it before the screen starts."""
+        if self._judge is not None:
+            return True
+        if not (while_threads_run or can_fork()):
+            return False
+        self._judge = JudgeProcess(self)
+        return True
+
+    @property
+    def judge_process(self) -> JudgeProcess | None:
+        """The child judging the log, if any."""
+        return self._judge
+
+    def detach_judge(self) -> None:
+        """In the child: this copy of the session judges itself."""
+        self._judge = None
+
+    def adopt_profile(self, profile: JwtProfile | None, authorization: object) -> None:
+        """Judge by ``profile`` and the schema's ``authorization`` (read by the screen)."""
+        with self._profile_lock:
+            if authorization is None or isinstance(authorization, SchemaAuthorization):
+                self._authorization = authorization
+            self._set_profile(profile)
 
     # ---- what the screen shows ------------------------------------------------------------
 
@@ -152,6 +184,13 @@ class EngineSession:
             self.current_profile()
         except Exception as exc:
             yield FeedProblem(f"database: {_db_error(exc)}")
+        if self._judge is not None:
+            yield from self._judge.batches(stop)
+        else:
+            yield from self.judged(stop)
+
+    def judged(self, stop: threading.Event) -> Iterator[object]:
+        """The feed loop of ``items`` after the profile was read (the judging child's)."""
         inbox: queue.Queue[object] = queue.Queue(maxsize=1000)
         fetched = threading.Event()
 
@@ -231,6 +270,8 @@ class EngineSession:
 
     def key_states(self) -> Mapping[str, str]:
         """Per issuer: ``ok (2 keys, 3 min)``, ``fetching``, ``error: …``."""
+        if self._judge is not None:
+            return self._judge.key_states()
         state = getattr(self._keys, "state", None)
         if state is None:
             return {}
@@ -238,6 +279,8 @@ class EngineSession:
 
     def refresh_keys(self) -> str:
         """Refetch every issuer's keys now."""
+        if self._judge is not None:
+            return self._judge.refresh_keys()  # the child's key store is the one judging
         refresh = getattr(self._keys, "refresh", None)
         if refresh is None:
             return "no key store: signatures are checked against offline keys only"
@@ -315,6 +358,10 @@ class EngineSession:
         self._db_state = f"{self._db_label} ({have})"
         schema = schema_expectations(profile, self._authorization)
         self._analyzer = self._base.with_expectations(self._base.expectations.merged(schema))
+        if self._judge is not None:
+            # A child that died is reported by the feed, once.
+            with contextlib.suppress(RuntimeError):
+                self._judge.set_profile(profile, self._authorization)
 
     def _proposal(self, attempt: Attempt) -> Proposal:
         if attempt.token is None:
@@ -506,8 +553,11 @@ class EngineSession:
         return outcome
 
     def close(self) -> None:
-        """Stop what the session started (follower, IdP of the demo, database)."""
+        """Stop what the session started (judging child, follower, IdP of the demo,
+        database)."""
         try:
+            if self._judge is not None:
+                self._judge.stop()
             if self._on_close is not None:
                 self._on_close()
         finally:

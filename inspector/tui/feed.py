@@ -64,7 +64,8 @@ class Batch:
     finished: bool = False
 
     def add(self, item: object) -> None:
-        """Sort one item from the session into this batch."""
+        """Sort one item from the session into this batch (a batch judged in another
+        process is taken in whole)."""
         if isinstance(item, Attempt):
             self.attempts.append(item)
             self.lines += 1
@@ -80,6 +81,8 @@ class Batch:
             self.problems.append(item.message)
         elif isinstance(item, FollowNotice):
             self.events.append(item)
+        elif isinstance(item, Batch):
+            self.merge(item)
 
     def merge(self, later: Batch) -> None:
         """Take in ``later`` (the next batch from the feed), as if it had come in this one."""

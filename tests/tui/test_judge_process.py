@@ -1,0 +1,148 @@
+"""``watch`` judging the log in a child process: rows, keys, refresh, apply, crash, quit.
+
+The screen's process keeps the table, the database and the actions; the child runs the log
+pipeline, the analyzer and its key store (``EngineSession.start_judge_process``). Each test
+drives the real app with Pilot over the real engine (loopback IdP, in-memory ORDS).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from inspector.demo.environment import DemoEnvironment
+from inspector.demo.idp import generate_rsa_key
+from inspector.demo.scenario import afterwards
+from inspector.judge.analyzer import keys_pending
+from inspector.judge.verdicts import Outcome
+from inspector.tui.app import InspectorApp
+from inspector.tui.engine_session import EngineSession
+from inspector.tui.judge_process import JudgeProcess
+from inspector.tui.screens.apply import ApplyScreen
+from tests.tui.conftest import SIZE, plain, wait_for
+from tests.tui.engine_support import demo_session, open_apply, text_of, written_demo
+from tests.tui.test_engine_keys import Watched, toasted
+from tests.tui.test_engine_keys import watched as watched  # the fixture
+
+
+def judged_elsewhere(session: EngineSession) -> JudgeProcess:
+    """Start the session's judging child (the test's IdP thread runs: fork anyway)."""
+    assert session.start_judge_process(while_threads_run=True)
+    judge = session.judge_process
+    assert judge is not None and judge.pid not in (None, os.getpid())
+    return judge
+
+
+async def test_rows_judged_in_the_child_appear_and_the_detail_shows_the_selected_one(
+    watched: Watched,
+) -> None:
+    judge = judged_elsewhere(watched.session)
+    app = InspectorApp(watched.session, tick_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.store.counters.attempts == 1)
+        # Shown while its issuer's keys were fetched, then judged again: the update names
+        # the attempt by number across the pipe and replaces it in its row.
+        await wait_for(pilot, lambda: not app.store.pending, timeout=20)
+        selected = app.selected
+        assert selected is not None and not keys_pending(selected)
+        assert selected.token is not None and selected.token.verified is True
+        assert app.detail.attempt is selected
+        await wait_for(pilot, lambda: "ok (1 keys" in plain(app.status_bar))
+        # The keys were fetched by the child's key store, not by this process's.
+        keys = watched.session.analyzer.keys
+        assert keys is not None and not dict(keys.state())
+        assert judge.alive()
+
+
+async def test_r_refetches_the_keys_of_the_child(watched: Watched) -> None:
+    judged_elsewhere(watched.session)
+    idp = watched.idp
+    app = InspectorApp(watched.session, tick_seconds=3600)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: "ok (1 keys" in plain(app.status_bar), timeout=20)
+        idp.rotate(generate_rsa_key())  # the IdP now publishes two keys
+        await pilot.press("r")
+        await wait_for(pilot, lambda: bool(toasted(app, "keys refetched for 1 issuer(s)")))
+        await wait_for(pilot, lambda: "ok (2 keys" in plain(app.status_bar))
+
+
+async def test_a_crashed_child_is_reported_in_one_line_and_the_app_goes_on(
+    watched: Watched,
+) -> None:
+    judge = judged_elsewhere(watched.session)
+    app = InspectorApp(watched.session, tick_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.store.counters.attempts == 1)
+        assert judge.pid is not None
+        os.kill(judge.pid, signal.SIGKILL)
+        await wait_for(pilot, lambda: app.store.counters.worker_errors == 1)
+        problem = app.status_info.problem or ""
+        assert "\n" not in problem
+        assert "the process judging the log ended (exit code -9)" in problem
+        assert app.is_running
+        await pilot.press("f")  # the screen still answers
+        await wait_for(pilot, lambda: app.filter.failures_only)
+        assert app.store.counters.attempts == 1
+        assert app.store.counters.worker_errors == 1
+
+
+async def test_quitting_leaves_no_process_behind(watched: Watched) -> None:
+    judge = judged_elsewhere(watched.session)
+    app = InspectorApp(watched.session, tick_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.store.counters.attempts == 1)
+        assert judge.alive()
+        await pilot.press("q")
+    assert not judge.alive()
+    assert judge.pid is not None
+    with pytest.raises(ChildProcessError):  # reaped: nothing left, not even a zombie
+        os.waitpid(judge.pid, os.WNOHANG)
+
+
+@pytest.fixture
+def env() -> Iterator[DemoEnvironment]:
+    yield from written_demo()
+
+
+async def test_a_profile_applied_on_screen_judges_the_childs_next_attempts(
+    env: DemoEnvironment,
+) -> None:
+    session = demo_session(env)
+    judged_elsewhere(session)
+    app = InspectorApp(session, tick_seconds=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(
+            pilot, lambda: app.store.counters.attempts == 7 and not app.store.pending, timeout=20
+        )
+        last = app.selected
+        assert last is not None and last.outcome is Outcome.FAIL
+        button = await open_apply(app, pilot)
+        assert env.idp.issuer_v2 in text_of(app, "#plan")
+        await pilot.click("#apply-confirm")
+        await wait_for(pilot, lambda: str(button.label) == "Close")
+        await wait_for(pilot, lambda: not button.has_class("-active"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ApplyScreen))
+        profile = env.repository.get_profile()
+        await wait_for(pilot, lambda: profile is not None and app.profile == profile)
+        env.replayer.write(next(r for r in afterwards(env.tokens) if r.token == env.tokens.good))
+        await wait_for(pilot, lambda: app.store.counters.attempts == 8 and not app.store.pending)
+        newest = app.selected
+        assert newest is not None and newest.record.status == 200
+        assert newest.outcome is Outcome.OK, [v.code for v in newest.verdicts]
+
+
+def test_no_fork_while_another_thread_runs(watched: Watched) -> None:
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, daemon=True)
+    other.start()
+    try:
+        assert watched.session.start_judge_process() is False
+        assert watched.session.judge_process is None
+    finally:
+        release.set()
+        other.join()
