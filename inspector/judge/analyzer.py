@@ -186,6 +186,11 @@ class Analyzer:
         if age is None:
             age = checks.global_age(expectations)
         self._max_age = age if age is not None and age > 0 else None
+        # Whole seconds in the exact range (see _time_window), worked out once.
+        self._exact_settings = all(
+            v is None or (float(v).is_integer() and 0 <= v < _EXACT_TO)
+            for v in (self._skew, self._max_age)
+        )
         # ORDS's global skew adds a verdict near the limits: no time windows then.
         self._no_window = checks.global_skew_decides(expectations)
         # Settings under which check_times always has something to say: no fast path.
@@ -336,11 +341,12 @@ class Analyzer:
         expires, not_before, issued = facts.times
         skew = self._skew
         age = self._max_age
-        if not start <= stamp < end or not all(
-            v is None or (float(v).is_integer() and 0 <= v < _EXACT_TO)
-            for v in (expires, not_before, issued, skew, age)
-        ):
+        if not start <= stamp < end or not self._exact_settings:
             return _INF, -_INF
+        # Run for every line judged again: a loop, not a generator (times are floats).
+        for v in facts.times:
+            if v is not None and not (v.is_integer() and 0 <= v < _EXACT_TO):
+                return _INF, -_INF
         if expires is not None:
             limit = expires + skew
             if stamp < limit:

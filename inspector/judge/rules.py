@@ -93,8 +93,13 @@ class Rule:
         # Only for plain, short strings: 1, 1.0 and True are equal keys but quoted apart,
         # and a claim may be megabytes.
         key: tuple[Any, ...] | None = None
-        if (hint is None or (type(hint) is str and len(hint) <= _PRINTABLE_MAX_CHARS)) and all(
-            type(value) is str and len(value) <= _PRINTABLE_MAX_CHARS for value in observed.values()
+        if (
+            self.code not in _PER_SECOND
+            and (hint is None or (type(hint) is str and len(hint) <= _PRINTABLE_MAX_CHARS))
+            and all(
+                type(value) is str and len(value) <= _PRINTABLE_MAX_CHARS
+                for value in observed.values()
+            )
         ):
             key = (self.code, hint, *observed.items())
             found = _VERDICTS.get(key)
@@ -117,6 +122,9 @@ class Rule:
 # one is safe. The rule is kept so a rule replaced under the same code is not mistaken.
 _VERDICTS: dict[tuple[Any, ...], tuple[Rule, Verdict]] = {}
 _VERDICTS_MAX = 4096
+# Codes whose message names a duration to the second: a new one on every line of a token
+# judged again (kept out of the memo, which would only be filled and emptied).
+_PER_SECOND = frozenset({"expired", "not-yet-valid", "too-old", "ords-global-age"})
 
 
 _REGISTRY: dict[str, Rule] = {}
