@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from inspector.judge import checks, rules
@@ -483,11 +484,13 @@ class Analyzer:
         )
         headers = self._headers
         if len(headers) >= self._headers_max:
-            # The oldest goes (dicts keep insertion order): emptying it all would judge
-            # every token in use again at once.
+            # The oldest sixteenth goes (dicts keep insertion order): emptying it all
+            # would judge every token in use again at once, and one at a time walks every
+            # slot deleted before (a dict keeps them until it grows) on each new token.
             try:
-                del headers[next(iter(headers))]
-            except (StopIteration, KeyError, RuntimeError):
+                for old in list(islice(headers, max(1, len(headers) // 16))):
+                    del headers[old]
+            except (KeyError, RuntimeError):
                 headers.clear()  # another thread changed it meanwhile
         headers[authorization] = entry
         return entry
