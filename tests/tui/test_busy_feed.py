@@ -7,6 +7,7 @@ and compare what is drawn. Speed is measured by ``bench/tui_bench.py``.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import time
 from typing import Any
@@ -397,3 +398,47 @@ def test_frames_come_less_often_when_drawing_them_costs_more() -> None:
     # A frame that cost 60 ms of the UI thread: the next one after 60 / UI_SHARE ms.
     assert frame_interval(0.06) == pytest.approx(0.06 / UI_SHARE)
     assert frame_interval(5.0) == MAX_FRAME_SECONDS
+
+
+async def test_the_detail_is_laid_out_again_only_when_its_height_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A layout reflows the whole screen; the next attempt's detail is nearly always as
+    # tall as the last one's, and is then drawn in the size it has.
+    layouts: list[Widget] = []
+    real = Widget.refresh
+
+    def counting(self: Widget, *args: Any, **kwargs: Any) -> Widget:
+        if kwargs.get("layout") and self.id == "detail-body":
+            layouts.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counting)
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        body = app.detail.query_one("#detail-body", Static)
+        tall = sample_attempts()[4]
+        app.detail.show(tall)
+        await pilot.pause()
+        await wait_for(pilot, lambda: body.size.height == _drawn_height(body) > 0)
+        layouts.clear()
+        app.detail.show(dataclasses.replace(tall, client="another client"))
+        await pilot.pause()
+        await pilot.pause()
+        assert not layouts
+        assert body.size.height == _drawn_height(body)
+        drawn = body.render_lines(body.region.reset_offset)
+        body.refresh(layout=True)
+        await pilot.pause()
+        assert body.render_lines(body.region.reset_offset) == drawn
+        layouts.clear()
+        short = sample_attempts()[0]  # no token: a shorter detail
+        app.detail.show(short)
+        await wait_for(pilot, lambda: body.size.height == _drawn_height(body))
+        assert layouts
+        assert body.size.height < len(drawn)
+
+
+def _drawn_height(body: Static) -> int | None:
+    content = body.content
+    return content.height if isinstance(content, RenderedOnce) else None

@@ -29,7 +29,10 @@ class RenderedOnce:
         self.renderable = renderable
         self._key: tuple[object, ...] | None = None  # the console's id is in it: kept alive
         self._console: Console | None = None
+        self._options: ConsoleOptions | None = None
         self._segments: list[Segment] = []
+        # Lines of the last rendering; None until rendered.
+        self.height: int | None = None
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> list[Segment]:
         key = (
@@ -39,9 +42,19 @@ class RenderedOnce:
         )  # fmt: skip
         if key != self._key:
             self._segments = list(console.render(self.renderable, options))
+            self.height = sum(1 for _ in Segment.split_lines(self._segments))
             self._key = key
             self._console = console
+            self._options = options
         return self._segments
+
+    def render_like(self, drawn: RenderedOnce) -> int | None:
+        """Render now as ``drawn`` was last drawn (same console and options, so Textual's
+        draw reuses it); the height in lines, None when ``drawn`` was never drawn."""
+        if drawn._console is None or drawn._options is None:
+            return None
+        self.__rich_console__(drawn._console, drawn._options)
+        return self.height
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement.get(console, options, self.renderable)
@@ -89,4 +102,14 @@ class DetailPane(VerticalScroll):
             body.update("No attempt selected.")
             return
         shown = detail(self._attempt, self._clock(), self._tz, app_palette(self.app))
-        body.update(RenderedOnce(shown))
+        once = RenderedOnce(shown)
+        # A layout reflows the whole screen (a third of a frame's work on a busy feed), and
+        # the next attempt's detail is nearly always as tall as the last: rendered now as
+        # the last one was drawn, it is drawn without a layout when its height is the same.
+        drawn = body.content
+        same = (
+            isinstance(drawn, RenderedOnce)
+            and drawn.height == body.size.height
+            and once.render_like(drawn) == drawn.height
+        )
+        body.update(once, layout=not same)
