@@ -442,3 +442,26 @@ async def test_the_detail_is_laid_out_again_only_when_its_height_changes(
 def _drawn_height(body: Static) -> int | None:
     content = body.content
     return content.height if isinstance(content, RenderedOnce) else None
+
+
+async def test_rows_added_while_following_are_scrolled_to_in_the_same_frame() -> None:
+    # The scroll to the newest row waited for a refresh (the table's size was settled when
+    # idle): the rows were painted one frame after they were added.
+    app = quiet_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        table = app.table
+        for _ in range(20):
+            app.ingest(batch_of(5))
+            await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y > 0
+        app.ingest(batch_of(3))
+        # Before any refresh: already scrolled to the newest row.
+        assert table.virtual_size.height == 103 + table.header_height
+        assert table.scroll_y == table.max_scroll_y
+        assert table.selected_seq == 102
+        drawn = table_lines(table)
+        assert "|" in drawn[-1]
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y
+        assert table_lines(table) == drawn

@@ -515,7 +515,21 @@ class AttemptTable(DataTable[object]):
         follow = self.following
         self._add_rows(entries)
         if follow:
+            self._settle_dimensions()
             self.move_cursor(row=self.row_count - 1, animate=False)
+
+    def _settle_dimensions(self) -> None:
+        """The scrollable size for the rows just added, now rather than when idle.
+
+        ``move_cursor`` scrolls at once when the size is settled, else after the next
+        refresh: the newest rows were then painted a frame later than they were added.
+        """
+        if not self._require_update_dimensions or self._updated_cells:
+            return
+        self._require_update_dimensions = False
+        new_rows = self._new_rows.copy()
+        self._new_rows.clear()
+        self._update_dimensions(new_rows)
 
     def rebuild(self, entries: Sequence[Entry], keep: int | None) -> None:
         """Replace every row (filter changed, or dropping old rows); keep the selection."""
