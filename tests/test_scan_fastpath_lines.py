@@ -209,6 +209,10 @@ def test_learned_request_members_are_the_encoders() -> None:
         method, path, _ = split_request(request)
         assert answers.learn_request(request) == JsonLines().request(method, path), request
     assert answers.learn_request(None) == '"method": null, "path": null'
+    odd = ("", " ", "GET", "GET /", "GET  HTTP/1.1", "  x", "a b c d", "G\x7fT /\x01 H", "é / x")
+    for request in odd:
+        method, path, _ = split_request(request)
+        assert answers.learn_request(request) == JsonLines().request(method, path), request
 
 
 def test_unique_quiet_paths_do_not_fill_the_redaction_memo() -> None:
@@ -217,3 +221,27 @@ def test_unique_quiet_paths_do_not_fill_the_redaction_memo() -> None:
     for i in range(500):
         answers.learn_request(f"GET /ords/demo/mcp/?request_id={i:010d} HTTP/1.1")
     assert len(encoder._redacted) <= 2  # None, and the method
+
+
+def test_a_quiet_path_is_known_by_the_rest_of_it_before_its_digits() -> None:
+    answers = Answers(cast(Analyzer, None), JsonLines(), None, False, False)
+    rng = random.Random(5)
+    texts = corpus(3000)
+    # Trailing runs of _LONG_RUN characters (letters, digits, "_-+=~") around its length
+    # of 32, with the digits after them; digits after a word's first letters; Unicode
+    # digits (not stripped).
+    texts += ["/q?" + "a" * n + "=" + "7" * d for n in range(16, 34) for d in range(0, 20)]
+    texts += ["/tok" + "1" * 3, "/x" + "9" * 40, "/x-" + "٣" * 3, "/a.b" + "1", "/" + "5" * 31]
+    checked = quiet = 0
+    for text in texts:
+        for digits in ("", "0", "12", "0000000001", str(rng.randrange(10**12))):
+            path = text + digits
+            expected = is_quiet(path)
+            assert answers.quiet_path(path) == expected, path
+            assert answers.quiet_path(path) == expected, path  # and from the memo
+            checked += 1
+            quiet += expected
+    # Not vacuous: both answers, and the boundary of the long run on either side.
+    assert 1000 < quiet < checked - 1000
+    assert answers.quiet_path("/q?" + "a" * 20 + "=" + "1" * 10)
+    assert not answers.quiet_path("/q?" + "a" * 20 + "=" + "1" * 11)

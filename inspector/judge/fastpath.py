@@ -286,6 +286,10 @@ _Moment = tuple[float, str, bool, datetime | None]
 # The seconds of a $time_local text next_second splices: two ASCII digits below 60.
 _SECONDS = {f"{second:02d}": second for second in range(60)}
 _NO_TIME = timedelta(0)
+# What quiet_path strips, and the characters and length of a _LONG_RUN run.
+_DIGITS = "0123456789"
+_RUN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+=~"
+_RUN_LENGTH = 32
 # Characters at the end of an Authorization value that, with its length, find its entry.
 _TAIL = 24
 
@@ -340,6 +344,9 @@ class Answers:
         self.statuses: dict[str | None, int | None] = {}  # status text -> record status
         self.agents: dict[str, str | None] = {}  # escaped user agent -> record user agent
         self.requests: dict[str | None, str] = {}  # request line -> method and path members
+        self.methods: dict[str, str] = {}  # method -> its member and the path's name
+        # path without trailing digits -> (is_quiet, length of its closing _LONG_RUN run)
+        self.quiet: dict[str, tuple[bool, int]] = {}
         self.names: dict[re.Pattern[str], tuple[int, ...] | None] = {}
         self.any_error = False
         # Output pieces answer() gave since the last take (each is one item).
@@ -549,20 +556,49 @@ class Answers:
     def learn_request(self, request: str | None) -> str:
         """The method and path members of a request line without escapes (``None``: the
         line logged ``-``), split as the parser splits it for a record."""
-        method, path, _ = (None, None, None) if request is None else split_request(request)
-        encoder = self.encoder
-        # A path unique to its line (a query per request) is mostly quiet: its JSON text
-        # at once, without filling the redaction memo with text that never comes back.
-        path_text = _string(path) if path is not None and is_quiet(path) else None
-        members = (
-            encoder.request(method, path)
-            if path_text is None
-            else f'"method": {encoder.redacted(method)}, "path": {path_text}'
-        )
+        parts = None if request is None else request.split(" ")
+        if parts is not None and len(parts) == 3 and self.quiet_path(parts[1]):
+            # Three parts are what split_request gives as they are. A path unique to its
+            # line (a query per request) is mostly quiet: its JSON text at once, without
+            # filling the redaction memo with text that never comes back.
+            method = parts[0]
+            start = self.methods.get(method)
+            if start is None:
+                start = f'"method": {self.encoder.redacted(method)}, "path": '
+                if len(self.methods) >= _MEMO_LIMIT:
+                    self.methods.clear()
+                self.methods[method] = start
+            members = start + _string(parts[1])
+        else:
+            verb, path, _ = (None, None, None) if request is None else split_request(request)
+            encoder = self.encoder
+            path_text = _string(path) if path is not None and is_quiet(path) else None
+            members = (
+                encoder.request(verb, path)
+                if path_text is None
+                else f'"method": {encoder.redacted(verb)}, "path": {path_text}'
+            )
         if len(self.requests) >= _MEMO_LIMIT:
             self.requests.clear()
         self.requests[request] = members
         return members
+
+    def quiet_path(self, path: str) -> bool:
+        """``is_quiet(path)``, remembered for the path without its trailing digits.
+
+        Unique paths mostly differ in a trailing number (an id, a query value). Digits
+        are ASCII, not a quote, escape or dot, and cannot join two letters into a word:
+        the path is quiet when the rest is and the run of ``_LONG_RUN`` characters at
+        the end of the rest, with the digits, stays below its length.
+        """
+        rest = path.rstrip(_DIGITS)
+        known = self.quiet.get(rest)
+        if known is None:
+            known = (is_quiet(rest), len(rest) - len(rest.rstrip(_RUN_CHARS)))
+            if len(self.quiet) >= _MEMO_LIMIT:
+                self.quiet.clear()
+            self.quiet[rest] = known
+        return known[0] and known[1] + len(path) - len(rest) < _RUN_LENGTH
 
     def learn_time(self, clock: str | None, when: datetime) -> _Moment:
         """Remember what the time text ``clock`` stands for."""
