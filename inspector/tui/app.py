@@ -57,6 +57,9 @@ FRAME_SECONDS = 1 / 30
 # the CPU: the rest is left to the threads that read, parse and judge the log (they share
 # one interpreter lock with the screen).
 UI_SHARE = 1 / 2
+# When the log is judged in a child process (``watch``) no judging thread waits for this
+# one: frames may take most of it, and come sooner.
+UI_SHARE_ALONE = 0.8
 MAX_FRAME_SECONDS = 0.25
 # While the feed adds more rows than this a second and the table follows them, the detail
 # pane (Rich tables of claims: the costliest part of a frame) shows the newest attempt at
@@ -67,10 +70,10 @@ BUSY_ROWS_PER_SECOND = 50
 DETAIL_SECONDS = 0.5
 
 
-def frame_interval(cpu_per_frame: float) -> float:
+def frame_interval(cpu_per_frame: float, share: float = UI_SHARE) -> float:
     """Seconds until the next frame when the last one cost ``cpu_per_frame`` CPU seconds
-    of the UI thread: ``FRAME_SECONDS``, longer when frames cost more than ``UI_SHARE``."""
-    return min(MAX_FRAME_SECONDS, max(FRAME_SECONDS, cpu_per_frame / UI_SHARE))
+    of the UI thread: ``FRAME_SECONDS``, longer when frames cost more than ``share``."""
+    return min(MAX_FRAME_SECONDS, max(FRAME_SECONDS, cpu_per_frame / share))
 
 
 class InspectorApp(App[int]):
@@ -140,6 +143,8 @@ class InspectorApp(App[int]):
         self._last_flush = 0.0
         self._frame_seconds = FRAME_SECONDS
         self._last_cpu = time.thread_time()
+        judged_elsewhere = getattr(session, "judge_process", None) is not None
+        self.frame_share = UI_SHARE_ALONE if judged_elsewhere else UI_SHARE
         # (when, how many) rows the feed added in the last second; the detail pane's timer.
         self._recent_rows: deque[tuple[float, int]] = deque()
         self._last_detail = 0.0
@@ -237,7 +242,7 @@ class InspectorApp(App[int]):
         self._last_flush = time.monotonic()
         # The UI thread's CPU since the last batch shown: drawing that frame, mostly.
         cpu = time.thread_time()
-        self._frame_seconds = frame_interval(cpu - self._last_cpu)
+        self._frame_seconds = frame_interval(cpu - self._last_cpu, self.frame_share)
         self._last_cpu = cpu
         if not self._inbox:
             return

@@ -465,3 +465,15 @@ async def test_rows_added_while_following_are_scrolled_to_in_the_same_frame() ->
         await pilot.pause()
         assert table.scroll_y == table.max_scroll_y
         assert table_lines(table) == drawn
+
+
+def test_frames_take_more_of_the_ui_thread_when_the_log_is_judged_elsewhere() -> None:
+    from inspector.tui.app import UI_SHARE, UI_SHARE_ALONE, frame_interval
+
+    class JudgedElsewhere(ListSession):
+        judge_process = object()  # what EngineSession has after start_judge_process
+
+    assert UI_SHARE_ALONE > UI_SHARE
+    assert make_app(ListSession()).frame_share == UI_SHARE
+    assert make_app(JudgedElsewhere()).frame_share == UI_SHARE_ALONE
+    assert frame_interval(0.06, UI_SHARE_ALONE) == pytest.approx(0.06 / UI_SHARE_ALONE)
