@@ -290,6 +290,10 @@ def main() -> int:
             say(f"scan, {opts.processes} processes {many_s:7.2f} s  "
                   f"{opts.lines / many_s:>10,.0f} lines/s (cpu {many_cpu:.2f} s, exit {status}, "
                   f"{ratio:.2f}x naive)")  # fmt: skip
+            # What the split itself costs: work done twice (tokens met by several
+            # processes, counting newlines, the shared-token pass), forks, copies.
+            say(f"split overhead    cpu {many_cpu - one_cpu:+.2f} s ({opts.processes} "
+                f"processes vs 1: {many_cpu / max(one_cpu, 1e-9) - 1:+.0%})")  # fmt: skip
         worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
         sub_s, sub_cpu, sub_status, peak = as_subprocess(argv)
