@@ -20,7 +20,10 @@ died) and never writes to the terminal.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import io
 import multiprocessing
+import operator
 import os
 import pickle
 import signal
@@ -30,10 +33,16 @@ from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
 from inspector.judge.analyzer import keys_pending
-from inspector.judge.attempt import Attempt
+from inspector.judge.attempt import Attempt, TokenReport
 from inspector.judge.ords_objects import JwtProfile
+from inspector.judge.verdicts import Verdict
 from inspector.tui.feed import AttemptUpdate, Batch, FeedProblem, Pump, problem_text
+from parsers.records import LogRecord, ParseFailure, Source
 
+# After sending a batch the child lets lines gather this long, so that a busy log goes
+# out in batches of dozens (each batch costs a pickle, a write and a wake-up of the screen's
+# process) while a quiet one goes out line by line, at most this much later.
+GATHER_SECONDS = 0.003
 # Attempts waiting for keys that a later judgement may still name (as the session keeps).
 MAX_PENDING = 10_000
 # How often the child looks whether its key states changed while no line comes.
@@ -188,6 +197,36 @@ class JudgeProcess:
             self._items.close()
 
 
+def _by_fields(cls: type[Any]) -> Callable[[Any], tuple[type[Any], tuple[Any, ...]]]:
+    """A pickle reducer giving ``cls`` back its fields positionally: the ``__getstate__``
+    that ``dataclass(slots=True)`` writes lists the fields again for every object, which
+    made pickling most of what sending an attempt cost."""
+    fields = dataclasses.fields(cls)
+    if not all(f.init for f in fields) or len(fields) < 2:
+        raise TypeError(f"{cls.__name__}: every field must be an __init__ argument")
+    values = operator.attrgetter(*(f.name for f in fields))
+
+    def reduce(obj: Any) -> tuple[type[Any], tuple[Any, ...]]:
+        return cls, values(obj)
+
+    return reduce
+
+
+_REDUCERS = {
+    cls: _by_fields(cls) for cls in (Attempt, TokenReport, Verdict, LogRecord, Source, ParseFailure)
+}
+
+
+def dumps(value: object) -> bytes:
+    """``value`` pickled with the attempt's records passed by field (``loads`` is
+    ``pickle.loads``)."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS  # type: ignore[assignment]
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
 class _Sender:
     """The child's end of the batch pipe: numbers pending attempts, pickles, sends."""
 
@@ -219,12 +258,10 @@ class _Sender:
             batch.updates = []
             self.last_states = dict(self._states())
             try:
-                data = pickle.dumps(
-                    (batch, pending, updates, self.last_states), pickle.HIGHEST_PROTOCOL
-                )
+                data = dumps((batch, pending, updates, self.last_states))
             except Exception as exc:  # something odd in a batch must not end the feed
                 problem = Batch(lines=batch.lines, problems=[f"batch lost: {problem_text(exc)}"])
-                data = pickle.dumps((problem, [], [], self.last_states), pickle.HIGHEST_PROTOCOL)
+                data = dumps((problem, [], [], self.last_states))
             self._items.send_bytes(data)
 
     def send_states_if_changed(self) -> None:
@@ -263,6 +300,7 @@ def _child_main(
             sender.send(batch)
         except OSError:  # the screen is gone
             pump.stop()
+        pump.stop_event.wait(GATHER_SECONDS)
 
     pump.run(emit)
 

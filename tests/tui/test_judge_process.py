@@ -7,7 +7,9 @@ drives the real app with Pilot over the real engine (loopback IdP, in-memory ORD
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Iterator
@@ -21,12 +23,16 @@ from inspector.judge.analyzer import keys_pending
 from inspector.judge.verdicts import Outcome
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
-from inspector.tui.judge_process import JudgeProcess
+from inspector.tui.feed import Batch, FeedProblem
+from inspector.tui.judge_process import JudgeProcess, _by_fields, dumps
 from inspector.tui.screens.apply import ApplyScreen
+from parsers.records import ParseFailure
 from tests.tui.conftest import SIZE, plain, wait_for
 from tests.tui.engine_support import demo_session, open_apply, text_of, written_demo
+from tests.tui.fixtures import sample_attempts
 from tests.tui.test_engine_keys import Watched, toasted
 from tests.tui.test_engine_keys import watched as watched  # the fixture
+from tests.tui.test_hostile_display import hostile_attempt
 
 
 def judged_elsewhere(session: EngineSession) -> JudgeProcess:
@@ -146,3 +152,32 @@ def test_no_fork_while_another_thread_runs(watched: Watched) -> None:
     finally:
         release.set()
         other.join()
+
+
+def test_a_batch_crosses_the_pipe_whole() -> None:
+    # Attempts are pickled by field (the dataclasses' own __getstate__ was most of the
+    # cost): what the screen's process gets equals what plain pickling gives.
+    attempts = [*sample_attempts(), hostile_attempt()]
+    batch = Batch()
+    for attempt in attempts:
+        batch.add(attempt)
+    where = attempts[0].record.source
+    batch.add(ParseFailure(where, "no match", "GET /x?token=[redacted]"))
+    batch.add(FeedProblem("x"))
+    loaded = pickle.loads(dumps(batch))
+    plain_loaded = pickle.loads(pickle.dumps(batch))
+    assert loaded.attempts == plain_loaded.attempts == attempts
+    assert [type(a.token) for a in loaded.attempts] == [type(a.token) for a in attempts]
+    assert loaded.last_failure == batch.last_failure
+    assert (loaded.lines, loaded.parse_failures, loaded.problems) == (len(attempts) + 1, 1, ["x"])
+    assert len(dumps(batch)) <= len(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
+
+
+def test_only_records_with_every_field_in_init_are_pickled_by_field() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Derived:
+        a: int
+        b: int = dataclasses.field(init=False, default=0)
+
+    with pytest.raises(TypeError, match="__init__"):
+        _by_fields(Derived)
