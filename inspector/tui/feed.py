@@ -122,6 +122,11 @@ class Pump:
         self._source = source
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUE_SIZE)
         self.stop_event = threading.Event()
+        # Lines and items of the batches queued (a batch judged in another process counts
+        # for what it holds, so that a stalled screen holds back QUEUE_SIZE lines, not
+        # QUEUE_SIZE batches of them).
+        self._batched = 0
+        self._room = threading.Condition()
 
     def _read(self) -> None:
         try:
@@ -135,6 +140,11 @@ class Pump:
             self._put(_DONE)
 
     def _put(self, item: object) -> None:
+        if isinstance(item, Batch):
+            with self._room:
+                while self._batched >= QUEUE_SIZE and not self.stop_event.is_set():
+                    self._room.wait(0.2)
+                self._batched += len(item)
         while not self.stop_event.is_set():
             try:
                 self._queue.put(item, timeout=0.2)
@@ -142,13 +152,25 @@ class Pump:
             except queue.Full:
                 continue
 
+    def _got(self, item: object) -> object:
+        if isinstance(item, Batch):
+            with self._room:
+                self._batched -= len(item)
+                self._room.notify()
+        return item
+
+    @property
+    def batched(self) -> int:
+        """Lines and items in the batches queued for the screen."""
+        return self._batched
+
     def run(self, emit: Callable[[Batch], None]) -> None:
         """Deliver batches until the source ends or ``stop()`` is called."""
         reader = threading.Thread(target=self._read, name="inspector-reader", daemon=True)
         reader.start()
         while not self.stop_event.is_set():
             try:
-                item = self._queue.get(timeout=0.2)
+                item = self._got(self._queue.get(timeout=0.2))
             except queue.Empty:
                 continue
             batch = Batch()
@@ -167,7 +189,7 @@ class Pump:
             if len(batch) >= MAX_BATCH:
                 return False
             try:
-                item = self._queue.get_nowait()
+                item = self._got(self._queue.get_nowait())
             except queue.Empty:
                 return False
 

@@ -12,6 +12,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -181,3 +182,40 @@ def test_only_records_with_every_field_in_init_are_pickled_by_field() -> None:
 
     with pytest.raises(TypeError, match="__init__"):
         _by_fields(Derived)
+
+
+def test_a_stalled_screen_holds_back_lines_not_batches_of_them() -> None:
+    # Batches from the judging child queue up while the screen is busy: the queue is
+    # bounded by the lines they hold, so the child (and the log's reading) waits.
+    from inspector.tui.feed import QUEUE_SIZE, Pump
+
+    lines_each = QUEUE_SIZE // 4 + 1
+    yielded: list[int] = []
+
+    def batches(stop: threading.Event) -> Iterator[object]:
+        for n in range(50):
+            yielded.append(n)
+            yield Batch(lines=lines_each)
+
+    pump = Pump(batches)
+    shown = threading.Event()
+    release = threading.Event()
+
+    def emit(batch: Batch) -> None:
+        shown.set()
+        release.wait(10)
+
+    runner = threading.Thread(target=pump.run, args=(emit,), daemon=True)
+    runner.start()
+    try:
+        assert shown.wait(10)
+        # One batch shown; four fill the queue; the fifth waits for room in the reader.
+        deadline = time.monotonic() + 10
+        while len(yielded) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pump.batched <= QUEUE_SIZE + lines_each
+        assert len(yielded) == 6
+    finally:
+        pump.stop()
+        release.set()
+        runner.join(10)
