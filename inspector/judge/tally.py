@@ -148,9 +148,25 @@ class ScanReport:
         self.failures.update(later.failures)
         for reason, example in later.failure_examples.items():
             self.failure_examples.setdefault(reason, example)
-        for fingerprint, (iss, aud) in later.token_values.items():
-            if fingerprint not in self.token_values:
-                self._count_token(fingerprint, iss, aud)
+        # A worker may hand over a million tokens: each new one costs a dict insertion,
+        # and the issuers and audiences are counted per (iss, aud) pair. Pairs are taken
+        # in the order of their first new token, so every issuer and audience enters its
+        # counter where the token-by-token count would have put it.
+        known = self.token_values
+        pairs = self._pairs
+        fresh: dict[tuple[str | None, str | None], int] = {}
+        for fingerprint, pair in later.token_values.items():
+            if fingerprint not in known:
+                shared = pairs.get(pair)
+                if shared is None:
+                    shared = pairs[pair] = pair
+                known[fingerprint] = shared
+                fresh[shared] = fresh.get(shared, 0) + 1
+        for (iss, aud), count in fresh.items():
+            if iss is not None:
+                self.issuers[iss] += count
+            if aud is not None:
+                self.audiences[aud] += count
 
     def add_failure(self, failure: ParseFailure) -> None:
         """Count a line that did not match the log format, by reason."""
