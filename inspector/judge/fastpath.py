@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from itertools import islice
 from typing import Any
 
@@ -97,7 +97,7 @@ class JsonLines:
         # By what the JSON shows (code, severity, message): claim verdicts are new
         # objects for every token, with the same text for most of them.
         self._verdicts: dict[tuple[str, str, str], str] = {}
-        self._times: dict[datetime, str] = {}
+        self._times: dict[tuple[datetime, tzinfo | None], str] = {}
         self._tails: dict[int, tuple[tuple[Verdict, ...], Outcome, str]] = {}
         self._strings: dict[str | None, str] = {None: "null"}
         # Free text from the log line and claim text, after redaction_of (what
@@ -199,12 +199,15 @@ class JsonLines:
         if when is None:
             text = "null"
         else:
-            text = self._times.get(when) or ""
+            # By the instant and its offset: datetimes of one instant in two zones are
+            # equal (and hash alike), but each line shows its own offset.
+            key = (when, when.tzinfo)
+            text = self._times.get(key) or ""
             if not text:
                 text = _string(when.isoformat())
                 if len(self._times) >= self.MAX_ENTRIES:
                     self._times.clear()
-                self._times[when] = text
+                self._times[key] = text
         self._last_time, self._last_time_text = when, text
         return text
 
