@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -238,3 +239,39 @@ def test_the_first_range_is_searched_until_many_tokens_in_a_row_are_not_shared(
         assert len(bulkscan.shared_lines(fd, ranges)) == 2
     finally:
         os.close(fd)
+
+
+class _Starter:
+    """A part whose judging starts a thread, as a key fetch does."""
+
+    answer = None
+
+    def __init__(self) -> None:
+        self.threads: list[threading.Thread] = []
+
+    def take(self, items: bulkscan.Items, lines: int) -> None:
+        def work() -> None:
+            # A fetch's worth of work: still running when take returns.
+            digest = b""
+            for _ in range(200_000):
+                digest = hashlib.sha256(digest).digest()
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+
+def test_threads_the_warming_started_have_ended_before_the_workers_fork(tmp_path: Path) -> None:
+    token = "eyJ" + "a" * 40
+    path = tmp_path / "log"
+    text = f"1 {token}\n"
+    path.write_bytes((text + f"2 {token}\n").encode())
+    part = _Starter()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        ranges: list[tuple[int, int | None]] = [(0, len(text)), (len(text), None)]
+        bulkscan._warm(fd, str(path), PARSER, part, bulkscan.Selection(None), ranges, 65536)
+    finally:
+        os.close(fd)
+    assert len(part.threads) == 1
+    assert not part.threads[0].is_alive()

@@ -25,6 +25,8 @@ import pickle
 import re
 import stat
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +56,9 @@ WARM_LIMIT = 16_384
 # The first range is searched until this many tokens in a row were not shared: a log of
 # fresh tokens (each on one line) costs a short look, not a pass over the whole range.
 HINT_GIVE_UP = 20_000
+# Seconds, at most, to wait before forking for threads the warming started (key fetches
+# end by their own deadline, 10 s by default).
+WARM_THREADS_WAIT = 15.0
 # Bytes read at a time by the hint pass.
 HINT_CHUNK = 4 * 1024 * 1024
 # Buffers one os.writev call may take (POSIX guarantees 16; Linux takes 1024).
@@ -662,11 +667,19 @@ def _warm(
     except OSError:
         return  # the ranges' own reads say what went wrong
     answer: Answer | None = getattr(part, "answer", None) if selection.lazy else None
+    running = set(threading.enumerate())
     for first in range(0, len(lines), 1024):
         block = b"".join(lines[first : first + 1024])
         items: Items = []
         count = _parse_block(parser, block, path, 1, 0, items, selection, max_line, answer)
         part.take(items, count)
+    # Judging may have started threads (key fetches). The workers are forked next: a
+    # thread running then may hold a lock (its own, or the C library's) that no thread
+    # of the worker would ever release. Let them end first, each by its deadline.
+    deadline = time.monotonic() + WARM_THREADS_WAIT
+    for thread in threading.enumerate():
+        if thread not in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def _child(
