@@ -153,11 +153,17 @@ class Terminal:
 
     def rss_mb(self) -> float:
         """Resident memory of the ``watch`` process, in MB."""
-        with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
-            for row in status:
-                if row.startswith("VmRSS:"):
-                    return int(row.split()[1]) / 1024
-        return float("nan")
+        return _rss_of(self.process.pid)
+
+    def children_rss_mb(self) -> float:
+        """Resident memory of the ``watch`` process's children (the judging process), in MB."""
+        total = 0.0
+        for pid in self.children():
+            try:
+                total += _rss_of(pid)
+            except OSError:  # gone meanwhile
+                continue
+        return total
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) the ``watch`` process has used so far."""
@@ -189,6 +195,15 @@ class Terminal:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         os.close(self._master)
+
+
+def _rss_of(pid: int) -> float:
+    """Resident memory of process ``pid``, in MB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for row in status:
+            if row.startswith("VmRSS:"):
+                return int(row.split()[1]) / 1024
+    return float("nan")
 
 
 def _cpu_of(pid: int) -> float:
@@ -371,6 +386,7 @@ def memory(
     )
     term, log = start_watch(root, jwks, tokens, "--max-attempts", str(max_attempts))
     samples: list[tuple[float, float]] = [(0.0, term.rss_mb())]
+    child: list[tuple[float, float]] = [(0.0, term.children_rss_mb())]
     try:
         stamp = now_stamp()
         lines = [log_line(tokens[n % len(tokens)], n, stamp) for n in range(count)]
@@ -380,8 +396,10 @@ def memory(
         while writer.is_alive():
             writer.join(10)
             samples.append((time.monotonic() - started, term.rss_mb()))
+            child.append((samples[-1][0], term.children_rss_mb()))
         term.wait_painted(count - 1, 30)
         samples.append((time.monotonic() - started, term.rss_mb()))
+        child.append((samples[-1][0], term.children_rss_mb()))
     finally:
         term.close()
     shown = "  ".join(f"{t:.0f}s:{mb:.0f}" for t, mb in samples)
@@ -397,6 +415,9 @@ def memory(
             else ""
         )
     )
+    if any(mb for _, mb in child):
+        shown = "  ".join(f"{t:.0f}s:{mb:.0f}" for t, mb in child)
+        print(f"  RSS MB of its child judging the log: {shown}")
     print("  goal: flat once the table is full")
 
 
