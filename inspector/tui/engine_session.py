@@ -129,7 +129,9 @@ class EngineSession:
             return True
         if not (while_threads_run or can_fork()):
             return False
-        self._judge = JudgeProcess(self)
+        # Without a database there is no profile to wait for: the child reads and judges
+        # the backfill while the screen starts.
+        self._judge = JudgeProcess(self, start=not self.has_database)
         return True
 
     @property

@@ -80,13 +80,15 @@ class Judged(Protocol):
 class JudgeProcess:
     """The screen's handle on the child judging the log."""
 
-    def __init__(self, session: Judged) -> None:
+    def __init__(self, session: Judged, *, start: bool = False) -> None:
+        """Fork the child; it judges once asked to (``batches``), or at once with
+        ``start`` (no database: no profile to wait for), while the screen starts."""
         context = multiprocessing.get_context("fork")
         items_in, items_out = context.Pipe(duplex=False)
         control, child_control = context.Pipe()
         self._process = context.Process(
             target=_child_main,
-            args=(session, items_out, child_control, (items_in, control)),
+            args=(session, items_out, child_control, (items_in, control), start),
             name="inspector-judge",
             # Ended with this process whatever happens (multiprocessing's exit handler).
             daemon=True,
@@ -275,6 +277,7 @@ def _child_main(
     items: Connection,
     control: Connection,
     parents: tuple[Connection, Connection],
+    start: bool,
 ) -> None:
     for end in parents:  # else the pipes would never see the screen's process go
         end.close()
@@ -285,6 +288,8 @@ def _child_main(
     sender = _Sender(items, session.key_states)
     pump = Pump(session.judged)
     started = threading.Event()
+    if start:
+        started.set()
     threading.Thread(
         target=_serve, args=(session, control, pump, started, sender), daemon=True
     ).start()

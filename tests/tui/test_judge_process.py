@@ -14,22 +14,28 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from inspector.cli.configure import settings_from_args
+from inspector.cli.main import build_parser
+from inspector.cli.watch import build_session
 from inspector.demo.environment import DemoEnvironment
 from inspector.demo.idp import generate_rsa_key
 from inspector.demo.scenario import afterwards
 from inspector.judge.analyzer import keys_pending
 from inspector.judge.verdicts import Outcome
+from inspector.settings import Settings
 from inspector.tui.app import InspectorApp
 from inspector.tui.engine_session import EngineSession
 from inspector.tui.feed import Batch, FeedProblem
 from inspector.tui.judge_process import JudgeProcess, _by_fields, dumps
 from inspector.tui.screens.apply import ApplyScreen
+from parsers.nginx.conf import EXTENDED_TEMPLATE
 from parsers.records import ParseFailure
 from tests.tui.conftest import SIZE, plain, wait_for
-from tests.tui.engine_support import demo_session, open_apply, text_of, written_demo
+from tests.tui.engine_support import demo_session, log_line, open_apply, text_of, written_demo
 from tests.tui.fixtures import sample_attempts
 from tests.tui.test_engine_keys import Watched, toasted
 from tests.tui.test_engine_keys import watched as watched  # the fixture
@@ -219,3 +225,24 @@ def test_a_stalled_screen_holds_back_lines_not_batches_of_them() -> None:
         pump.stop()
         release.set()
         runner.join(10)
+
+
+def test_without_a_database_the_child_judges_while_the_screen_starts(tmp_path: Path) -> None:
+    # No profile to wait for: the backfill is judged before the screen asks for it.
+    log = tmp_path / "extended.log"
+    log.write_text(log_line() + "\n")
+    args = build_parser().parse_args(
+        ["watch", "--no-db", "--from-start", "--log-format", EXTENDED_TEMPLATE, str(log)]
+    )
+    session = build_session(args, settings_from_args(args, base=Settings()))
+    assert not session.has_database
+    judge = judged_elsewhere(session)
+    try:
+        assert judge._items.poll(10)  # a batch is waiting, though nobody asked yet
+        stop = threading.Event()
+        batch = next(b for b in session.items(stop) if isinstance(b, Batch) and b.attempts)
+        assert batch.attempts[0].record.status == 401
+        stop.set()
+    finally:
+        session.close()
+    assert not judge.alive()
