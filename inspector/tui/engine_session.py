@@ -282,7 +282,14 @@ class EngineSession:
     def refresh_keys(self) -> str:
         """Refetch every issuer's keys now."""
         if self._judge is not None:
-            return self._judge.refresh_keys()  # the child's key store is the one judging
+            summary = self._judge.refresh_keys()  # the child's key store is the one judging
+            # This process's store checks the proposals (plan, apply): refetched too once
+            # it holds keys.
+            local = getattr(self._keys, "state", None)
+            refresh = getattr(self._keys, "refresh", None)
+            if local is not None and refresh is not None and local():
+                refresh()
+            return summary
         refresh = getattr(self._keys, "refresh", None)
         if refresh is None:
             return "no key store: signatures are checked against offline keys only"

@@ -246,3 +246,21 @@ def test_without_a_database_the_child_judges_while_the_screen_starts(tmp_path: P
     finally:
         session.close()
     assert not judge.alive()
+
+
+async def test_r_also_refetches_the_keys_the_proposals_are_checked_with(watched: Watched) -> None:
+    judged_elsewhere(watched.session)
+    idp = watched.idp
+    app = InspectorApp(watched.session, tick_seconds=3600)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_for(pilot, lambda: not app.store.pending and app.selected is not None)
+        await open_apply(app, pilot)  # the plan is checked here, with this process's keys
+        keys = watched.session.analyzer.keys
+        assert keys is not None
+        await wait_for(pilot, lambda: bool(dict(keys.state())))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ApplyScreen))
+        fetched = idp.count(idp.jwks_uri)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: bool(toasted(app, "keys refetched for 1 issuer(s)")))
+        assert idp.count(idp.jwks_uri) == fetched + 2  # the child's store and this one
