@@ -20,6 +20,7 @@ as ``Matched``, which builds the record on demand.
 
 from __future__ import annotations
 
+import bisect
 import os
 import pickle
 import re
@@ -61,6 +62,13 @@ HINT_GIVE_UP = 20_000
 WARM_THREADS_WAIT = 15.0
 # Bytes read at a time by the hint pass.
 HINT_CHUNK = 4 * 1024 * 1024
+# Judging a token the first time costs about this many lines' scanning (tokens-10k, one
+# process: 0.165 ms a new token, 8 us a line); used to cut two ranges of equal work.
+TOKEN_LINES = 20.0
+# A forked worker's line or token costs about this much more than the parent's (its
+# first writes copy the pages it inherited; it writes a file the parent copies on):
+# tokens-10k, 2 processes, the worker's range took 1.2x what these counts predict.
+WORKER_COST = 1.2
 # Buffers one os.writev call may take (POSIX guarantees 16; Linux takes 1024).
 try:
     _IOV_MAX = max(16, min(1024, os.sysconf("SC_IOV_MAX")))
@@ -201,7 +209,15 @@ def scan_file(
         ranges = split_ranges(fd, size, count)
         if len(ranges) < 2:
             return _read_range(fd, path, parser, part, selection, 0, None, 1, max_line)[1]
-        return _scan_parallel(fd, path, parser, part, selection, ranges, worker, max_line)
+        warm: list[bytes] | None = None
+        if len(ranges) == 2 and hasattr(worker, "warmer"):
+            try:
+                plan = balanced_split(fd)
+            except OSError:
+                plan = None  # the ranges' own reads say what went wrong
+            if plan is not None:
+                ranges, warm = plan
+        return _scan_parallel(fd, path, parser, part, selection, ranges, worker, max_line, warm)
     finally:
         os.close(fd)
 
@@ -525,11 +541,12 @@ def _scan_parallel(
     ranges: list[tuple[int, int | None]],
     worker: Worker,
     max_line: int,
+    warm: list[bytes] | None = None,
 ) -> list[str]:
     children: list[tuple[int, int, IO[bytes], int, int | None]] = []
     warmer: Callable[[], Part] | None = getattr(worker, "warmer", None)
     if warmer is not None:
-        _warm(fd, path, parser, warmer(), selection, ranges, max_line)
+        _warm(fd, path, parser, warmer(), selection, ranges, max_line, warm)
     try:
         for start, stop in ranges[1:]:
             output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed after absorb)
@@ -627,6 +644,109 @@ def shared_lines(
     return found
 
 
+def balanced_split(
+    fd: int, limit: int = WARM_LIMIT
+) -> tuple[list[tuple[int, int | None]], list[bytes]] | None:
+    """Two ranges of about equal work, and the lines to warm before the fork; None when
+    the file is one block or has more than ``HINT_LIMIT`` distinct tokens (then the
+    caller cuts by bytes and ``shared_lines`` looks for shared tokens, as before).
+
+    Ranges equal in bytes are not equal in work: a token is judged once, before the fork
+    when both ranges carry it, so what a range costs is its lines plus the tokens it
+    carries (see ``choose_cut``). One pass of the token regex over the file, block by
+    block (``HINT_CHUNK``), gives each block's lines and the first and last block of
+    every token, and the offset of its first line; the cut is at a block boundary (a
+    line start), and the lines warmed are the first lines of the tokens on both sides.
+    """
+    starts: list[int] = []
+    lines: list[int] = []
+    first: dict[int, int] = {}  # token hash -> offset of its first line
+    last: dict[int, int] = {}  # token hash -> last block carrying it
+    pos = 0
+    for index, block in enumerate(_blocks(fd, 0, None)):
+        starts.append(pos)
+        lines.append(block.count(b"\n"))
+        found = _TOKEN_HINT.findall(block)
+        hashes = list(map(hash, found))
+        distinct = set(hashes)
+        new = distinct.difference(first)
+        if new:
+            if len(first) + len(new) > HINT_LIMIT:
+                return None
+            # Tokens come in block order: each is searched for from the one found before.
+            cursor = 0
+            for token, key in zip(found, hashes, strict=True):
+                if key in new:
+                    new.discard(key)
+                    at = block.find(token, cursor)
+                    cursor = at + len(token)
+                    first[key] = pos + block.rfind(b"\n", 0, at) + 1
+                    if not new:
+                        break
+        last.update(dict.fromkeys(distinct, index))
+        pos += len(block)
+    if len(starts) < 2 or pos != os.fstat(fd).st_size:
+        return None  # one block, or a line _blocks dropped: offsets would be off
+    news = [0] * len(starts)
+    ends = [0] * len(starts)
+    for offset in first.values():
+        news[bisect.bisect_right(starts, offset) - 1] += 1
+    for index in last.values():
+        ends[index] += 1
+    at = choose_cut(lines, news, ends)
+    cut = starts[at]
+    shared = sorted(offset for key, offset in first.items() if offset < cut and last[key] >= at)
+    warm = [_line_at(fd, offset) for offset in shared[:limit]]
+    return [(0, cut), (cut, None)], warm
+
+
+def choose_cut(lines: list[int], news: list[int], ends: list[int]) -> int:
+    """The block (1 to len - 1) where the second of two ranges starts, so that both
+    processes finish together: for each block, ``lines`` it holds, tokens first seen
+    (``news``) and last seen (``ends``) in it.
+
+    The parent judges the first range and, before the fork, the tokens both carry: its
+    work is the first range's lines and every token first seen there. The worker's is
+    the second range's lines, every token seen there (last seen there or after), and
+    counting the lines before it, times ``WORKER_COST``. A token weighs ``TOKEN_LINES``
+    lines.
+    """
+    total_lines = sum(lines)
+    total_tokens = sum(ends)
+    best, best_cost = 1, float("inf")
+    before_lines = lines[0]
+    before_news = news[0]
+    ended = ends[0]  # tokens whose last block is before the cut
+    for cut in range(1, len(lines)):
+        parent = before_lines + TOKEN_LINES * before_news
+        child = WORKER_COST * (
+            total_lines - before_lines
+            + TOKEN_LINES * (total_tokens - ended)
+            + COUNT_COST * before_lines
+        )  # fmt: skip
+        cost = max(parent, child)
+        if cost < best_cost:
+            best, best_cost = cut, cost
+        before_lines += lines[cut]
+        before_news += news[cut]
+        ended += ends[cut]
+    return best
+
+
+def _line_at(fd: int, offset: int) -> bytes:
+    """The line starting at ``offset`` (newline included; a mebibyte at most)."""
+    data = b""
+    while len(data) < 1024 * 1024:
+        more = os.pread(fd, 64 * 1024, offset + len(data))
+        if not more:
+            break
+        newline = more.find(b"\n")
+        if newline >= 0:
+            return data + more[: newline + 1]
+        data += more
+    return data + b"\n"
+
+
 def _blocks(fd: int, start: int, stop: int | None) -> Iterator[bytes]:
     """The bytes ``[start, stop)`` of ``fd`` in blocks of whole lines (but a last one)."""
     pos = start
@@ -657,15 +777,18 @@ def _warm(
     selection: Selection,
     ranges: list[tuple[int, int | None]],
     max_line: int,
+    lines: list[bytes] | None = None,
 ) -> None:
-    """Judge, in ``part``, the lines ``shared_lines`` finds, a batch at a time.
+    """Judge, in ``part``, ``lines`` (by default what ``shared_lines`` finds), a batch
+    at a time.
 
     Their line numbers and offsets are made up: ``part`` writes and counts nothing.
     """
-    try:
-        lines = shared_lines(fd, ranges)
-    except OSError:
-        return  # the ranges' own reads say what went wrong
+    if lines is None:
+        try:
+            lines = shared_lines(fd, ranges)
+        except OSError:
+            return  # the ranges' own reads say what went wrong
     answer: Answer | None = getattr(part, "answer", None) if selection.lazy else None
     running = set(threading.enumerate())
     for first in range(0, len(lines), 1024):
