@@ -63,7 +63,10 @@ def numeric_date(value: Any) -> float | None:
         return None
     if isinstance(value, float) and not math.isfinite(value):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int past float's range (10**400): attacker-sized, not a time
+        return None
 
 
 def duration(seconds: float) -> str:
