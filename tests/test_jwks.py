@@ -15,23 +15,11 @@ import requests
 from inspector.demo.idp import generate_ec_key, generate_rsa_key, keys_from
 from inspector.keys.jwks import KeySet, KeysUnavailable, load_jwks, parse_jwks
 from inspector.keys.store import KeyStore
+from tests.support.clock import FakeClock
 from tests.support.faulty_idp import FaultyIdP
 
 # An upper bound for waits on events, never a delay anything depends on.
 WAIT = 10.0
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -12,20 +12,8 @@ import pytest
 
 from inspector.demo.idp import generate_rsa_key
 from inspector.keys.store import KeyLookup, KeyStore
+from tests.support.clock import FakeClock
 from tests.support.faulty_idp import FaultyIdP
-
-
-class FakeClock:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
