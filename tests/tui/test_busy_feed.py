@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -47,6 +48,20 @@ def table_lines(table: AttemptTable) -> list[str]:
         "".join(f"{seg.text}|{seg.style}" for seg in table.render_line(y))
         for y in range(table.size.height)
     ]
+
+
+def count_layouts(monkeypatch: pytest.MonkeyPatch, which: Callable[[Widget], bool]) -> list[Widget]:
+    """The widgets ``which`` picks, once per refresh that asks for a layout, from now on."""
+    layouts: list[Widget] = []
+    real = Widget.refresh
+
+    def counting(self: Widget, *args: Any, **kwargs: Any) -> Widget:
+        if kwargs.get("layout") and which(self):
+            layouts.append(self)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Widget, "refresh", counting)
+    return layouts
 
 
 async def test_rows_are_laid_out_only_when_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,15 +243,7 @@ async def test_rows_added_to_a_scrolling_table_ask_for_no_layout(
 ) -> None:
     # A layout arranges (and draws) the whole screen; rows added to a table that scrolls
     # already change only its scrollbar's thumb.
-    layouts: list[Widget] = []
-    real = Widget.refresh
-
-    def counting(self: Widget, *args: Any, **kwargs: Any) -> Widget:
-        if kwargs.get("layout") and isinstance(self, AttemptTable):
-            layouts.append(self)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Widget, "refresh", counting)
+    layouts = count_layouts(monkeypatch, lambda widget: isinstance(widget, AttemptTable))
     app = quiet_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -405,15 +412,7 @@ async def test_the_detail_is_laid_out_again_only_when_its_height_changes(
 ) -> None:
     # A layout reflows the whole screen; the next attempt's detail is nearly always as
     # tall as the last one's, and is then drawn in the size it has.
-    layouts: list[Widget] = []
-    real = Widget.refresh
-
-    def counting(self: Widget, *args: Any, **kwargs: Any) -> Widget:
-        if kwargs.get("layout") and self.id == "detail-body":
-            layouts.append(self)
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Widget, "refresh", counting)
+    layouts = count_layouts(monkeypatch, lambda widget: widget.id == "detail-body")
     app = quiet_app()
     async with app.run_test(size=SIZE) as pilot:
         body = app.detail.query_one("#detail-body", Static)
